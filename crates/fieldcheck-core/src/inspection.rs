@@ -1,0 +1,282 @@
+//! The inspection record (检查记录) on the wire, and the status rules it moves by.
+
+use crate::ids::{CampaignId, HazardId, InspectionId, UnitId, UserId, VenueId};
+use chrono::{DateTime, FixedOffset, NaiveDate};
+use serde::{Deserialize, Serialize};
+
+/// What kind of visit this was.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InspectionKind {
+    /// 日常检查.
+    Routine,
+    /// 专项检查, part of a campaign (`campaign_id`).
+    Special,
+    /// 复查 of an earlier inspection's hazards (`follows`).
+    Reinspection,
+    /// 投诉核查.
+    Complaint,
+}
+
+impl InspectionKind {
+    pub const ALL: [InspectionKind; 4] = [
+        InspectionKind::Routine,
+        InspectionKind::Special,
+        InspectionKind::Reinspection,
+        InspectionKind::Complaint,
+    ];
+
+    pub fn name_zh(self) -> &'static str {
+        match self {
+            InspectionKind::Routine => "日常检查",
+            InspectionKind::Special => "专项检查",
+            InspectionKind::Reinspection => "复查",
+            InspectionKind::Complaint => "投诉核查",
+        }
+    }
+
+    pub fn name_en(self) -> &'static str {
+        match self {
+            InspectionKind::Routine => "Routine",
+            InspectionKind::Special => "Special campaign",
+            InspectionKind::Reinspection => "Re-inspection",
+            InspectionKind::Complaint => "Complaint follow-up",
+        }
+    }
+}
+
+/// Where a record is in review: `draft` → `submitted` → (`approved` | `returned`); `returned` →
+/// `submitted` again after edits. `approved` is locked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Draft,
+    Submitted,
+    Approved,
+    Returned,
+}
+
+/// A supervisor's review decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReviewDecision {
+    Approve,
+    Return,
+}
+
+/// Why a status change is not allowed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum TransitionError {
+    /// The record is approved: later facts go into an amendment, never an edit.
+    #[error("the inspection is approved and locked; record later facts as an amendment")]
+    Locked,
+    /// Only a supervisor's review sets `approved` or `returned`.
+    #[error("only a supervisor's review can set the status to {0:?}")]
+    ReviewOnly(Status),
+    /// Only a submitted record can be reviewed.
+    #[error("only a submitted inspection can be reviewed; this one is {0:?}")]
+    NotSubmitted(Status),
+}
+
+impl Status {
+    pub fn code(self) -> &'static str {
+        match self {
+            Status::Draft => "draft",
+            Status::Submitted => "submitted",
+            Status::Approved => "approved",
+            Status::Returned => "returned",
+        }
+    }
+
+    /// Whether an inspector's push may move a record from `from` (None: new) to `to`.
+    ///
+    /// Inspectors write drafts and submissions and may edit a submission until it is reviewed;
+    /// they never set a review outcome, and nothing edits an approved record.
+    pub fn check_push(from: Option<Status>, to: Status) -> Result<(), TransitionError> {
+        match (from, to) {
+            (Some(Status::Approved), _) => Err(TransitionError::Locked),
+            (_, Status::Draft | Status::Submitted) => Ok(()),
+            // A returned record may be edited and kept returned (a saved draft of the fix).
+            (Some(Status::Returned), Status::Returned) => Ok(()),
+            (_, review_only) => Err(TransitionError::ReviewOnly(review_only)),
+        }
+    }
+
+    /// The status a review decision leads to, if the record can be reviewed.
+    pub fn review(self, decision: ReviewDecision) -> Result<Status, TransitionError> {
+        match self {
+            Status::Submitted => Ok(match decision {
+                ReviewDecision::Approve => Status::Approved,
+                ReviewDecision::Return => Status::Returned,
+            }),
+            Status::Approved => Err(TransitionError::Locked),
+            other => Err(TransitionError::NotSubmitted(other)),
+        }
+    }
+}
+
+/// The answer to one checklist item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ItemResult {
+    /// 合格.
+    Pass,
+    /// 不合格: normally creates a hazard.
+    Fail,
+    /// 不适用.
+    Na,
+}
+
+/// How a hazard is to be fixed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Rectify {
+    /// 当场整改.
+    OnSite,
+    /// 责令限期整改, with a `deadline`.
+    Deadline,
+}
+
+/// Whether a hazard has been fixed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HazardStatus {
+    Open,
+    Rectified,
+}
+
+/// A GPS fix taken at the venue; missing GPS never blocks saving.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Location {
+    pub lat: f64,
+    pub lon: f64,
+    #[serde(default)]
+    pub accuracy_m: Option<f64>,
+}
+
+/// One answered checklist item.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Answer {
+    /// A template item code, e.g. `internet_cafe.no_minors`.
+    pub item: String,
+    pub result: ItemResult,
+    #[serde(default)]
+    pub note: String,
+    /// SHA-256 hex names of photos.
+    #[serde(default)]
+    pub photos: Vec<String>,
+}
+
+/// A hazard (隐患) found on the visit and how it is to be fixed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Hazard {
+    pub id: HazardId,
+    /// The checklist item it was found under, if any.
+    #[serde(default)]
+    pub item: Option<String>,
+    pub description: String,
+    pub rectify: Rectify,
+    #[serde(default)]
+    pub deadline: Option<NaiveDate>,
+    pub status: HazardStatus,
+}
+
+/// The party (当事人) present, and their signature or refusal.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Party {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub title: String,
+    /// SHA-256 hex of the signature PNG.
+    #[serde(default)]
+    pub signature: Option<String>,
+    #[serde(default)]
+    pub refused: bool,
+}
+
+/// An inspection record on the wire (DESIGN.md section 2).
+///
+/// `unit_id`, `created_by` and `received_at` are set by the server when it first accepts the record;
+/// `started_at`/`finished_at` are the device times the inspector saw. Both are kept, because device
+/// clocks lie and legal records must not.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Inspection {
+    pub id: InspectionId,
+    pub venue_id: VenueId,
+    pub kind: InspectionKind,
+    #[serde(default)]
+    pub campaign_id: Option<CampaignId>,
+    #[serde(default)]
+    pub follows: Option<InspectionId>,
+    /// The template id the record was made with, e.g. `internet_cafe@1`.
+    pub template: String,
+    pub started_at: DateTime<FixedOffset>,
+    #[serde(default)]
+    pub finished_at: Option<DateTime<FixedOffset>>,
+    pub inspectors: Vec<UserId>,
+    #[serde(default)]
+    pub location: Option<Location>,
+    #[serde(default)]
+    pub answers: Vec<Answer>,
+    #[serde(default)]
+    pub hazards: Vec<Hazard>,
+    #[serde(default)]
+    pub warning_issued: bool,
+    #[serde(default)]
+    pub party: Option<Party>,
+    #[serde(default)]
+    pub notes: String,
+    pub status: Status,
+    /// The supervisor's comment on the last review, if any.
+    #[serde(default)]
+    pub review_comment: Option<String>,
+    /// Set by the server: the unit the record belongs to (the venue's unit).
+    #[serde(default)]
+    pub unit_id: Option<UnitId>,
+    /// Set by the server: who first pushed the record.
+    #[serde(default)]
+    pub created_by: Option<UserId>,
+    /// Set by the server: when it first received the record.
+    #[serde(default)]
+    pub received_at: Option<DateTime<FixedOffset>>,
+}
+
+impl Inspection {
+    /// The answer given for an item code, if any.
+    pub fn answer(&self, item_code: &str) -> Option<&Answer> {
+        self.answers.iter().find(|answer| answer.item == item_code)
+    }
+
+    /// Sets (or replaces) the answer for an item, keeping the template's order of first answers.
+    pub fn set_answer(&mut self, item_code: &str, result: ItemResult) {
+        match self
+            .answers
+            .iter_mut()
+            .find(|answer| answer.item == item_code)
+        {
+            Some(answer) => answer.result = result,
+            None => self.answers.push(Answer {
+                item: item_code.to_owned(),
+                result,
+                note: String::new(),
+                photos: Vec::new(),
+            }),
+        }
+    }
+
+    /// Counts of answered items by result: (pass, fail, n.a.).
+    pub fn tally(&self) -> (usize, usize, usize) {
+        let count = |wanted: ItemResult| {
+            self.answers
+                .iter()
+                .filter(|answer| answer.result == wanted)
+                .count()
+        };
+        (
+            count(ItemResult::Pass),
+            count(ItemResult::Fail),
+            count(ItemResult::Na),
+        )
+    }
+}

@@ -1,0 +1,26 @@
+//! FieldCheck's domain core: the record, the checklists, the rules and the sync protocol, with no I/O.
+//!
+//! Everything here compiles for both the phone (wasm32) and the server, and is the single source of
+//! truth for what a valid inspection is and how the phone and server talk. The serializable types are
+//! the wire format of `DESIGN.md` section 2 and 4: fields are added with `#[serde(default)]`, never
+//! renamed silently.
+
+pub mod ids;
+pub mod inspection;
+pub mod kinds;
+pub mod sync;
+pub mod template;
+pub mod user;
+pub mod validate;
+pub mod venue;
+
+pub use ids::{CampaignId, DeviceId, HazardId, InspectionId, OpId, UnitId, UserId, VenueId};
+pub use inspection::{
+    Answer, Hazard, HazardStatus, Inspection, InspectionKind, ItemResult, Location, Party, Rectify,
+    ReviewDecision, Status, TransitionError,
+};
+pub use kinds::VenueKind;
+pub use template::{Template, TemplateItem};
+pub use user::{Role, User};
+pub use validate::{Problem, Problems};
+pub use venue::{Campaign, Venue};

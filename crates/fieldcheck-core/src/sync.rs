@@ -1,0 +1,347 @@
+//! The sync protocol: wire types of DESIGN.md section 4 and the pure decisions both ends execute.
+//!
+//! The phone keeps an ordered outbox of changes and pushes it; the server answers each mutation on its
+//! own (`applied`, `duplicate`, `conflict`, `rejected`), keeps a `rev` per entity, and hands out every
+//! visible change after an opaque cursor. The decisions below (what to push next, what a server answer
+//! means for the local copy, how to apply a pulled change, how the server classifies a mutation) are
+//! pure functions so that they can be tested exhaustively here and merely executed elsewhere.
+
+use crate::ids::{DeviceId, OpId, UnitId, UserId};
+use crate::user::{Role, User};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// The kinds of record that sync.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Entity {
+    Venue,
+    Campaign,
+    Inspection,
+}
+
+impl Entity {
+    pub const ALL: [Entity; 3] = [Entity::Venue, Entity::Campaign, Entity::Inspection];
+
+    /// The wire code.
+    pub fn code(self) -> &'static str {
+        match self {
+            Entity::Venue => "venue",
+            Entity::Campaign => "campaign",
+            Entity::Inspection => "inspection",
+        }
+    }
+
+    /// The entity for a wire code.
+    pub fn from_code(code: &str) -> Option<Entity> {
+        Entity::ALL.into_iter().find(|entity| entity.code() == code)
+    }
+}
+
+/// `GET /api/health` answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Health {
+    pub status: String,
+    pub version: String,
+}
+
+/// `POST /api/auth/login` body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoginRequest {
+    pub username: String,
+    pub password: String,
+}
+
+/// `POST /api/auth/login` answer: a bearer token and who it belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoginResponse {
+    pub token: String,
+    pub user: User,
+    /// When the token stops working (RFC 3339).
+    #[serde(default)]
+    pub expires_at: Option<String>,
+}
+
+/// The error shape of every failed API call: `{"error": {"code", "message"}}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorResponse {
+    pub error: ErrorBody,
+}
+
+/// A machine-readable code and a human-readable message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    pub code: String,
+    pub message: String,
+}
+
+impl ErrorBody {
+    pub fn new(code: impl Into<String>, message: impl Into<String>) -> ErrorBody {
+        ErrorBody {
+            code: code.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// One queued change: create (`base_rev` 0) or update (`base_rev` = the rev it was based on).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Mutation {
+    pub op_id: OpId,
+    pub entity: Entity,
+    pub id: String,
+    pub base_rev: u64,
+    pub body: Value,
+}
+
+/// `POST /api/sync/push` body.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PushRequest {
+    pub device_id: DeviceId,
+    pub mutations: Vec<Mutation>,
+}
+
+/// What the server did with one mutation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MutationStatus {
+    /// Stored; `rev` is the new revision.
+    Applied,
+    /// This `op_id` was applied before; `rev` is what it produced, nothing changed now.
+    Duplicate,
+    /// `base_rev` is not the current rev; `current` holds the server copy.
+    Conflict,
+    /// Invalid or not allowed; `error` says why. Nothing changed.
+    Rejected,
+}
+
+/// The answer for one mutation, in the order they were sent.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MutationResult {
+    pub op_id: OpId,
+    pub status: MutationStatus,
+    #[serde(default)]
+    pub rev: Option<u64>,
+    #[serde(default)]
+    pub error: Option<ErrorBody>,
+    /// The server copy on conflict: `{rev, body}`.
+    #[serde(default)]
+    pub current: Option<Value>,
+}
+
+/// `POST /api/sync/push` answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PushResponse {
+    pub results: Vec<MutationResult>,
+}
+
+/// One changed record in a pull.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Change {
+    pub entity: Entity,
+    pub id: String,
+    pub rev: u64,
+    pub body: Value,
+}
+
+/// `GET /api/sync/pull` answer.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PullResponse {
+    pub changes: Vec<Change>,
+    /// Opaque: pass it back as `since` to continue.
+    pub cursor: String,
+    pub has_more: bool,
+}
+
+/// A queued local change, as the phone keeps it until the server acknowledges it.
+///
+/// The entry has no `base_rev`: it is read from the local record when the entry is sent, so that a
+/// second edit queued behind an unsent first one is based on the rev the first one produced.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OutboxEntry {
+    pub op_id: OpId,
+    pub entity: Entity,
+    pub id: String,
+    pub body: Value,
+    /// How many pushes carried this entry. An entry never sent may still be rewritten in place; one
+    /// that was sent may have been applied, so a later edit queues a new entry behind it.
+    #[serde(default)]
+    pub attempts: u32,
+}
+
+/// Picks the next mutations to push: outbox order, at most one per record (a later edit of the same
+/// record waits for the rev the earlier one produces), at most `limit`.
+///
+/// `known_rev` gives the server rev the phone holds for a record (0 if the server has none yet).
+pub fn next_batch(
+    outbox: &[OutboxEntry],
+    known_rev: impl Fn(Entity, &str) -> u64,
+    limit: usize,
+) -> Vec<Mutation> {
+    let mut taken_records = std::collections::HashSet::new();
+    let mut batch = Vec::new();
+    for entry in outbox {
+        if batch.len() >= limit {
+            break;
+        }
+        if !taken_records.insert((entry.entity, entry.id.as_str())) {
+            continue;
+        }
+        batch.push(Mutation {
+            op_id: entry.op_id.clone(),
+            entity: entry.entity,
+            id: entry.id.clone(),
+            base_rev: known_rev(entry.entity, &entry.id),
+            body: entry.body.clone(),
+        });
+    }
+    batch
+}
+
+/// What a push result means for the phone's copy of the record and its outbox entry.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PushOutcome {
+    /// The server holds this change at `rev`: drop the entry, remember the rev.
+    Synced { rev: u64 },
+    /// The server holds a newer copy: drop the entry, keep both copies for the inspector to resolve.
+    Conflict { server_rev: u64, server_body: Value },
+    /// The server refused the change for good: drop the entry, keep the local copy with the reason.
+    Rejected { error: ErrorBody },
+    /// The answer is unusable: keep the entry and try again later.
+    Retry,
+}
+
+/// Interprets one server result. The entry is dropped only on an answer that settles it.
+pub fn push_outcome(result: &MutationResult) -> PushOutcome {
+    match result.status {
+        MutationStatus::Applied | MutationStatus::Duplicate => match result.rev {
+            Some(rev) => PushOutcome::Synced { rev },
+            None => PushOutcome::Retry,
+        },
+        MutationStatus::Conflict => {
+            let current = result.current.as_ref();
+            let server_rev = current
+                .and_then(|current| current.get("rev"))
+                .and_then(Value::as_u64);
+            let server_body = current.and_then(|current| current.get("body")).cloned();
+            match (server_rev, server_body) {
+                (Some(server_rev), Some(server_body)) => PushOutcome::Conflict {
+                    server_rev,
+                    server_body,
+                },
+                _ => PushOutcome::Retry,
+            }
+        }
+        MutationStatus::Rejected => PushOutcome::Rejected {
+            error: result
+                .error
+                .clone()
+                .unwrap_or_else(|| ErrorBody::new("rejected", "the server refused the change")),
+        },
+    }
+}
+
+/// What the phone holds of a record when a pulled change for it arrives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LocalCopy {
+    /// The server rev the local copy is based on (0: never synced).
+    pub rev: u64,
+    /// Whether unsent local edits are queued for it.
+    pub pending: bool,
+}
+
+/// What to do with a pulled change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PullAction {
+    /// Store the server copy and its rev.
+    Store,
+    /// The phone has unsent edits: keep them; the push will meet the newer rev as a conflict.
+    KeepLocal,
+    /// The phone already has this rev or a newer one.
+    Ignore,
+}
+
+/// Decides how a pulled change meets the local copy. Local unsent work is never overwritten.
+pub fn pull_action(local: Option<LocalCopy>, pulled_rev: u64) -> PullAction {
+    match local {
+        None => PullAction::Store,
+        Some(local) if local.pending => PullAction::KeepLocal,
+        Some(local) if local.rev >= pulled_rev => PullAction::Ignore,
+        Some(_) => PullAction::Store,
+    }
+}
+
+/// The server's record of an entity when a mutation for it arrives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ServerCopy {
+    pub rev: u64,
+    /// An approved inspection: no edits, only amendments.
+    pub locked: bool,
+}
+
+/// How the server classifies a (not yet seen) mutation before validating its body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Classification {
+    /// A new record: store at rev 1.
+    Create,
+    /// An edit on the current rev: store at `rev + 1`.
+    Update { next_rev: u64 },
+    /// Based on another rev than the current one, or a create of an id that exists.
+    Conflict,
+    /// An edit of an approved record.
+    Locked,
+    /// An edit of a record the server does not have.
+    NotFound,
+}
+
+/// Classifies a mutation by its `base_rev` against the server copy (optimistic concurrency).
+pub fn classify(existing: Option<ServerCopy>, base_rev: u64) -> Classification {
+    match (existing, base_rev) {
+        (None, 0) => Classification::Create,
+        (None, _) => Classification::NotFound,
+        (Some(copy), _) if copy.locked => Classification::Locked,
+        (Some(_), 0) => Classification::Conflict,
+        (Some(copy), base_rev) if copy.rev == base_rev => Classification::Update {
+            next_rev: copy.rev + 1,
+        },
+        (Some(_), _) => Classification::Conflict,
+    }
+}
+
+/// Who is asking: enough to decide visibility and permissions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caller {
+    pub user_id: UserId,
+    pub role: Role,
+    pub unit_id: UnitId,
+}
+
+impl Caller {
+    /// Inspectors and supervisors see their own unit; admins see all.
+    pub fn sees_unit(&self, unit_id: &UnitId) -> bool {
+        self.role == Role::Admin || &self.unit_id == unit_id
+    }
+
+    /// Whether the caller may push this entity at all.
+    pub fn may_push(&self, entity: Entity) -> bool {
+        match entity {
+            // Inspectors meet unregistered venues in the field and may add or correct them.
+            Entity::Venue | Entity::Inspection => true,
+            Entity::Campaign => matches!(self.role, Role::Supervisor | Role::Admin),
+        }
+    }
+}
+
+/// The delay before the next sync attempt after `failures` failures in a row: exponential from 2 s,
+/// capped at 5 minutes, with `jitter` (0.0..1.0) spreading phones that come back online together.
+pub fn backoff_ms(failures: u32, jitter: f64) -> u64 {
+    const BASE_MS: u64 = 2_000;
+    const CAP_MS: u64 = 300_000;
+    let exponential = BASE_MS.saturating_mul(1u64 << failures.min(16));
+    let capped = exponential.min(CAP_MS);
+    let jitter = jitter.clamp(0.0, 1.0);
+    // Up to half the delay again as jitter; the product stays well inside f64's exact integer range.
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let extra = (capped as f64 * 0.5 * jitter) as u64;
+    capped + extra
+}

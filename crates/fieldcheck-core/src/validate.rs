@@ -1,0 +1,301 @@
+//! Validation of records with messages a person understands, run on the phone and again on the server.
+
+use crate::inspection::{Inspection, InspectionKind, Rectify};
+use crate::template::Template;
+use crate::venue::{Campaign, Venue};
+use std::collections::HashSet;
+use std::fmt;
+
+/// One thing wrong with a record: which field, a stable code, and what to do, in English and Chinese.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// The field path, e.g. `hazards[0].deadline`.
+    pub field: String,
+    /// A stable snake_case code for programs.
+    pub code: &'static str,
+    pub en: String,
+    pub zh: String,
+}
+
+/// Every problem found in one record; empty means valid.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Problems(pub Vec<Problem>);
+
+impl Problems {
+    fn add(&mut self, field: impl Into<String>, code: &'static str, en: String, zh: String) {
+        self.0.push(Problem {
+            field: field.into(),
+            code,
+            en,
+            zh,
+        });
+    }
+
+    fn into_result(self) -> Result<(), Problems> {
+        if self.0.is_empty() { Ok(()) } else { Err(self) }
+    }
+
+    /// The codes, in order: handy for tests and logs.
+    pub fn codes(&self) -> Vec<&'static str> {
+        self.0.iter().map(|problem| problem.code).collect()
+    }
+
+    /// All messages in Chinese, one sentence each.
+    pub fn message_zh(&self) -> String {
+        self.0
+            .iter()
+            .map(|problem| problem.zh.as_str())
+            .collect::<Vec<_>>()
+            .join("；")
+    }
+}
+
+impl fmt::Display for Problems {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let messages: Vec<String> = self
+            .0
+            .iter()
+            .map(|problem| format!("{}: {}", problem.field, problem.en))
+            .collect();
+        f.write_str(&messages.join("; "))
+    }
+}
+
+impl std::error::Error for Problems {}
+
+impl Inspection {
+    /// Checks the record on its own (without the venue register): ids, inspectors, template and
+    /// answers, hazards, times and the kind's references.
+    pub fn validate(&self) -> Result<(), Problems> {
+        let mut problems = Problems::default();
+        if !self.id.is_well_formed() {
+            problems.add(
+                "id",
+                "bad_id",
+                format!("id \"{}\" is not a UUID", self.id),
+                format!("记录编号“{}”格式不正确", self.id),
+            );
+        }
+        if !self.venue_id.is_well_formed() {
+            problems.add(
+                "venue_id",
+                "bad_id",
+                format!("venue_id \"{}\" is not a UUID", self.venue_id),
+                format!("场所编号“{}”格式不正确", self.venue_id),
+            );
+        }
+        if self.inspectors.is_empty() {
+            problems.add(
+                "inspectors",
+                "no_inspector",
+                "at least one inspector must be named".into(),
+                "至少需要一名执法人员".into(),
+            );
+        }
+        let mut seen_inspectors = HashSet::new();
+        for inspector in &self.inspectors {
+            if !seen_inspectors.insert(inspector) {
+                problems.add(
+                    "inspectors",
+                    "duplicate_inspector",
+                    format!("inspector {inspector} is named twice"),
+                    "同一执法人员重复填写".into(),
+                );
+            }
+        }
+        match Template::by_id(&self.template) {
+            None => problems.add(
+                "template",
+                "unknown_template",
+                format!("unknown checklist template \"{}\"", self.template),
+                format!("未知的检查表版本“{}”", self.template),
+            ),
+            Some(template) => {
+                let mut seen_items = HashSet::new();
+                for (answer_idx, answer) in self.answers.iter().enumerate() {
+                    if template.item(&answer.item).is_none() {
+                        problems.add(
+                            format!("answers[{answer_idx}].item"),
+                            "unknown_item",
+                            format!(
+                                "item \"{}\" is not in checklist {}",
+                                answer.item, self.template
+                            ),
+                            format!("检查项“{}”不属于检查表 {}", answer.item, self.template),
+                        );
+                    } else if !seen_items.insert(answer.item.as_str()) {
+                        problems.add(
+                            format!("answers[{answer_idx}].item"),
+                            "duplicate_item",
+                            format!("item \"{}\" is answered twice", answer.item),
+                            format!("检查项“{}”重复作答", answer.item),
+                        );
+                    }
+                }
+            }
+        }
+        for (hazard_idx, hazard) in self.hazards.iter().enumerate() {
+            if hazard.description.trim().is_empty() {
+                problems.add(
+                    format!("hazards[{hazard_idx}].description"),
+                    "empty_hazard",
+                    "a hazard needs a description".into(),
+                    "请填写隐患描述".into(),
+                );
+            }
+            if hazard.rectify == Rectify::Deadline && hazard.deadline.is_none() {
+                problems.add(
+                    format!("hazards[{hazard_idx}].deadline"),
+                    "deadline_missing",
+                    "a rectification order with a deadline needs the deadline date".into(),
+                    "限期整改须填写整改期限".into(),
+                );
+            }
+        }
+        if let Some(finished_at) = self.finished_at
+            && finished_at < self.started_at
+        {
+            problems.add(
+                "finished_at",
+                "finished_before_started",
+                "the inspection cannot finish before it started".into(),
+                "检查结束时间不能早于开始时间".into(),
+            );
+        }
+        if self.kind == InspectionKind::Special && self.campaign_id.is_none() {
+            problems.add(
+                "campaign_id",
+                "campaign_missing",
+                "a special-campaign inspection must name its campaign".into(),
+                "专项检查须选择专项行动".into(),
+            );
+        }
+        if self.kind == InspectionKind::Reinspection && self.follows.is_none() {
+            problems.add(
+                "follows",
+                "follows_missing",
+                "a re-inspection must name the inspection it follows up".into(),
+                "复查须关联原检查记录".into(),
+            );
+        }
+        if let Some(location) = self.location
+            && !location_in_range(location.lat, location.lon)
+        {
+            problems.add(
+                "location",
+                "bad_location",
+                "the GPS position is outside the valid range".into(),
+                "定位坐标超出有效范围".into(),
+            );
+        }
+        problems.into_result()
+    }
+
+    /// Checks that the record fits its venue: the checklist is the venue kind's.
+    pub fn validate_for_venue(&self, venue: &Venue) -> Result<(), Problems> {
+        let mut problems = Problems::default();
+        if self.venue_id != venue.id {
+            problems.add(
+                "venue_id",
+                "venue_mismatch",
+                "the record names another venue".into(),
+                "记录与场所不一致".into(),
+            );
+        }
+        let kind_code = venue.kind.code();
+        if self.template.split_once('@').map(|(kind, _)| kind) != Some(kind_code) {
+            problems.add(
+                "template",
+                "template_kind_mismatch",
+                format!(
+                    "checklist {} does not fit a venue of kind {kind_code}",
+                    self.template
+                ),
+                format!(
+                    "检查表 {} 与场所类型“{}”不符",
+                    self.template,
+                    venue.kind.name_zh()
+                ),
+            );
+        }
+        problems.into_result()
+    }
+}
+
+impl Venue {
+    /// Checks a venue: id, a name, and a position in range if given.
+    pub fn validate(&self) -> Result<(), Problems> {
+        let mut problems = Problems::default();
+        if !self.id.is_well_formed() {
+            problems.add(
+                "id",
+                "bad_id",
+                format!("id \"{}\" is not a UUID", self.id),
+                format!("场所编号“{}”格式不正确", self.id),
+            );
+        }
+        if self.name.trim().is_empty() {
+            problems.add(
+                "name",
+                "empty_name",
+                "the venue needs a name".into(),
+                "请填写场所名称".into(),
+            );
+        }
+        if let Some(location) = self.location
+            && !location_in_range(location.lat, location.lon)
+        {
+            problems.add(
+                "location",
+                "bad_location",
+                "the GPS position is outside the valid range".into(),
+                "定位坐标超出有效范围".into(),
+            );
+        }
+        problems.into_result()
+    }
+}
+
+impl Campaign {
+    /// Checks a campaign: id, a name, at least one venue kind, and dates in order.
+    pub fn validate(&self) -> Result<(), Problems> {
+        let mut problems = Problems::default();
+        if !self.id.is_well_formed() {
+            problems.add(
+                "id",
+                "bad_id",
+                format!("id \"{}\" is not a UUID", self.id),
+                format!("专项行动编号“{}”格式不正确", self.id),
+            );
+        }
+        if self.name.trim().is_empty() {
+            problems.add(
+                "name",
+                "empty_name",
+                "the campaign needs a name".into(),
+                "请填写专项行动名称".into(),
+            );
+        }
+        if self.venue_kinds.is_empty() {
+            problems.add(
+                "venue_kinds",
+                "no_venue_kind",
+                "the campaign must cover at least one venue kind".into(),
+                "专项行动至少涵盖一种场所类型".into(),
+            );
+        }
+        if self.ends_on < self.starts_on {
+            problems.add(
+                "ends_on",
+                "ends_before_starts",
+                "the campaign cannot end before it starts".into(),
+                "专项行动结束日期不能早于开始日期".into(),
+            );
+        }
+        problems.into_result()
+    }
+}
+
+fn location_in_range(lat: f64, lon: f64) -> bool {
+    (-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lon)
+}

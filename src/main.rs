@@ -1,0 +1,2 @@
+//! FieldCheck phone app entry point: mounts the app.
+fn main() {}

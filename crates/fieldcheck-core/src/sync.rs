@@ -7,6 +7,7 @@
 //! pure functions so that they can be tested exhaustively here and merely executed elsewhere.
 
 use crate::ids::{DeviceId, OpId, UnitId, UserId};
+use crate::inspection::ReviewDecision;
 use crate::user::{Role, User};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -151,6 +152,15 @@ pub struct PullResponse {
     /// Opaque: pass it back as `since` to continue.
     pub cursor: String,
     pub has_more: bool,
+}
+
+/// `POST /api/inspections/{id}/review` body: a supervisor's decision on a submitted inspection.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReviewRequest {
+    pub decision: ReviewDecision,
+    /// Why a record is returned (or a remark on approval); stored as the inspection's `review_comment`.
+    #[serde(default)]
+    pub comment: Option<String>,
 }
 
 /// A queued local change, as the phone keeps it until the server acknowledges it.
@@ -319,7 +329,12 @@ pub struct Caller {
 impl Caller {
     /// Inspectors and supervisors see their own unit; admins see all.
     pub fn sees_unit(&self, unit_id: &UnitId) -> bool {
-        self.role == Role::Admin || &self.unit_id == unit_id
+        self.sees_all_units() || &self.unit_id == unit_id
+    }
+
+    /// Whether the caller sees every unit's records (admins), so a query for them needs no unit filter.
+    pub fn sees_all_units(&self) -> bool {
+        self.role == Role::Admin
     }
 
     /// Whether the caller may push this entity at all.

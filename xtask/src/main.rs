@@ -1,2 +1,376 @@
-//! Developer tasks.
-fn main() {}
+//! Developer tasks: `cargo xtask run` and `cargo xtask test` install what is missing, build, serve and test.
+//!
+//! Everything a fresh machine lacks is installed from the package registries only (crates.io,
+//! Debian, npm): tools that download binaries from elsewhere fail on the machines this runs on.
+//! Each step says what it does, and skips what is already there.
+
+use anyhow::{Context, Result, bail};
+use std::env;
+use std::ffi::OsString;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Instant;
+
+/// Trunk 0.22 needs a newer rustc than the machines have; 0.21.14 is verified offline-safe.
+const TRUNK_VERSION: &str = "0.21.14";
+const WASM_TARGET: &str = "wasm32-unknown-unknown";
+/// Debian packages the browser tests need, with a file that shows each is installed.
+const BROWSER_PACKAGES: &[(&str, &str)] = &[
+    ("chromium", "/usr/bin/chromium"),
+    ("chromium-driver", "/usr/bin/chromedriver"),
+];
+
+const USAGE: &str = "\
+usage: cargo xtask <task>
+
+tasks:
+  run [-- SERVER FLAGS]  build the app in release and serve it with demo data on http://127.0.0.1:8080
+  test                   run every test: core, server, IndexedDB in Chromium, end-to-end (Playwright)
+  size                   print the gzip size of the built app shell (dist/)
+";
+
+fn main() -> Result<()> {
+    let mut args = env::args().skip(1);
+    let task = args.next().unwrap_or_default();
+    let rest: Vec<String> = args.skip_while(|arg| arg == "--").collect();
+    let started = Instant::now();
+    let project = Project::locate()?;
+    match task.as_str() {
+        "run" => project.run(&rest)?,
+        "test" => {
+            project.test()?;
+            say(&format!(
+                "every test suite passed in {:.0} s",
+                started.elapsed().as_secs_f64()
+            ));
+        }
+        "size" => project.report_bundle_size()?,
+        _ => {
+            eprint!("{USAGE}");
+            if !task.is_empty() && task != "help" && task != "--help" {
+                bail!("unknown task `{task}`");
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The checkout and the tools around it.
+struct Project {
+    root: PathBuf,
+    cargo: OsString,
+    cargo_home: PathBuf,
+}
+
+impl Project {
+    fn locate() -> Result<Project> {
+        let xtask_dir = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+        let root = xtask_dir
+            .parent()
+            .context("xtask/ has no parent folder")?
+            .to_path_buf();
+        let cargo_home = match env::var_os("CARGO_HOME") {
+            Some(home) => PathBuf::from(home),
+            None => PathBuf::from(env::var_os("HOME").context("HOME is not set")?).join(".cargo"),
+        };
+        Ok(Project {
+            root,
+            cargo: env::var_os("CARGO").unwrap_or_else(|| "cargo".into()),
+            cargo_home,
+        })
+    }
+
+    /// `cargo xtask run`: install, build the release app, start the server with demo data.
+    fn run(&self, server_flags: &[String]) -> Result<()> {
+        self.install_build_tools()?;
+        self.build_app_release()?;
+        say("building the server (release)");
+        self.cargo_cmd(&["build", "--locked", "--release", "-p", "fieldcheck-server"])
+            .run()?;
+        let server = self.root.join("target/release/fieldcheck-server");
+        say("starting the server with demo data (Ctrl-C stops it)");
+        let mut serve = self.command(&server);
+        serve.args([
+            "serve",
+            "--demo",
+            "--listen",
+            "127.0.0.1:8080",
+            "--data",
+            "data",
+            "--static",
+            "dist",
+        ]);
+        serve.args(server_flags);
+        serve.run()
+    }
+
+    /// `cargo xtask test`: every suite, from the fastest to the slowest.
+    fn test(&self) -> Result<()> {
+        self.install_build_tools()?;
+        self.install_debian_packages(BROWSER_PACKAGES)?;
+
+        say("checking formatting");
+        self.cargo_cmd(&["fmt", "--all", "--", "--check"]).run()?;
+
+        say("native tests: core and server");
+        self.cargo_cmd(&["test", "--locked", "--workspace"]).run()?;
+
+        say("browser tests: the IndexedDB store in headless Chromium");
+        let mut wasm_tests = self.cargo_cmd(&[
+            "test",
+            "--locked",
+            "--target",
+            WASM_TARGET,
+            "-p",
+            "fieldcheck",
+        ]);
+        wasm_tests.env("CHROMEDRIVER", "/usr/bin/chromedriver");
+        wasm_tests.run()?;
+
+        self.build_app_release()?;
+        self.report_bundle_size()?;
+
+        say("end-to-end tests: Playwright on a phone profile against the real server");
+        // The debug server shares its build with the native tests above; the app is the release build,
+        // because only the optimised bundle shows the faults wasm-opt can bring in.
+        self.cargo_cmd(&["build", "--locked", "-p", "fieldcheck-server"])
+            .run()?;
+        let mut e2e = self.command("npx");
+        e2e.args(["playwright", "test"])
+            .current_dir(self.e2e_dir())
+            .env(
+                "FIELDCHECK_SERVER_BIN",
+                self.root.join("target/debug/fieldcheck-server"),
+            )
+            .env("FIELDCHECK_DIST", self.root.join("dist"));
+        e2e.run()
+    }
+
+    /// Prints the gzip size of the wasm, js and css the phone downloads on first load.
+    fn report_bundle_size(&self) -> Result<()> {
+        let dist = self.root.join("dist");
+        let mut total_gzip = 0;
+        let mut entries: Vec<PathBuf> = std::fs::read_dir(&dist)
+            .with_context(|| format!("reading {} (build the app first)", dist.display()))?
+            .filter_map(|entry| entry.ok().map(|entry| entry.path()))
+            .filter(|path| {
+                matches!(
+                    path.extension().and_then(|ext| ext.to_str()),
+                    Some("wasm" | "js" | "css")
+                )
+            })
+            .collect();
+        entries.sort();
+        for path in entries {
+            let raw = std::fs::metadata(&path)?.len();
+            let output = Command::new("gzip")
+                .args(["-9", "-c"])
+                .arg(&path)
+                .output()
+                .context("running gzip")?;
+            let gzip = output.stdout.len() as u64;
+            total_gzip += gzip;
+            let name = path.file_name().unwrap_or_default().to_string_lossy();
+            say(&format!(
+                "bundle: {name}: {:.1} KiB raw, {:.1} KiB gzip",
+                kib(raw),
+                kib(gzip)
+            ));
+        }
+        say(&format!(
+            "bundle: app shell total {:.1} KiB gzip",
+            kib(total_gzip)
+        ));
+        Ok(())
+    }
+
+    /// The wasm target, trunk, wasm-bindgen-cli (matching Cargo.lock), Node packages and crates.
+    fn install_build_tools(&self) -> Result<()> {
+        self.install_wasm_target()?;
+        self.install_cargo_tool("trunk", "trunk", TRUNK_VERSION, true)?;
+        // Its own lockfile pins a crate version the registry may lack, so no --locked here.
+        let bindgen_version = self.locked_version("wasm-bindgen")?;
+        self.install_cargo_tool("wasm-bindgen", "wasm-bindgen-cli", &bindgen_version, false)?;
+        self.install_node_packages()?;
+        say("fetching crates (Trunk builds offline)");
+        self.cargo_cmd(&["fetch", "--locked"]).run()
+    }
+
+    fn install_wasm_target(&self) -> Result<()> {
+        let sysroot = Command::new("rustc")
+            .args(["--print", "sysroot"])
+            .output()
+            .context("running rustc")?;
+        let sysroot = PathBuf::from(String::from_utf8_lossy(&sysroot.stdout).trim());
+        if sysroot.join("lib/rustlib").join(WASM_TARGET).is_dir() {
+            return Ok(());
+        }
+        say("installing the wasm32 target");
+        self.command("rustup")
+            .args(["target", "add", WASM_TARGET])
+            .run()
+    }
+
+    fn install_cargo_tool(
+        &self,
+        binary: &str,
+        crate_name: &str,
+        version: &str,
+        locked: bool,
+    ) -> Result<()> {
+        let path = self.cargo_home.join("bin").join(binary);
+        if let Ok(output) = Command::new(&path).arg("--version").output() {
+            let installed = String::from_utf8_lossy(&output.stdout);
+            if installed.split_whitespace().any(|word| word == version) {
+                return Ok(());
+            }
+        }
+        say(&format!(
+            "installing {crate_name} {version} from crates.io (takes a few minutes, once)"
+        ));
+        let mut install = self.cargo_cmd(&["install", crate_name, "--version", version, "--force"]);
+        if locked {
+            install.arg("--locked");
+        }
+        install.run()
+    }
+
+    /// The version of a crate in Cargo.lock (the wasm-bindgen CLI must match the library exactly).
+    fn locked_version(&self, crate_name: &str) -> Result<String> {
+        let lock =
+            std::fs::read_to_string(self.root.join("Cargo.lock")).context("reading Cargo.lock")?;
+        let wanted = format!("name = \"{crate_name}\"");
+        let mut lines = lock.lines();
+        while let Some(line) = lines.next() {
+            if line.trim() == wanted
+                && let Some(version) = lines.next()
+                && let Some(version) = version.trim().strip_prefix("version = ")
+            {
+                return Ok(version.trim_matches('"').to_owned());
+            }
+        }
+        bail!("{crate_name} is not in Cargo.lock")
+    }
+
+    fn install_debian_packages(&self, packages: &[(&str, &str)]) -> Result<()> {
+        let missing: Vec<&str> = packages
+            .iter()
+            .filter(|(_, probe)| !Path::new(probe).exists())
+            .map(|(package, _)| *package)
+            .collect();
+        if missing.is_empty() {
+            return Ok(());
+        }
+        say(&format!(
+            "installing Debian packages: {}",
+            missing.join(" ")
+        ));
+        self.command("apt-get").arg("update").run()?;
+        self.command("apt-get")
+            .args(["install", "-y", "--no-install-recommends"])
+            .args(&missing)
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .run()
+    }
+
+    /// Playwright and binaryen's wasm-opt, pinned by tests/e2e/package-lock.json.
+    fn install_node_packages(&self) -> Result<()> {
+        if Command::new("npm").arg("--version").output().is_err() {
+            self.install_debian_packages(&[("nodejs", "/usr/bin/node"), ("npm", "/usr/bin/npm")])?;
+        }
+        let dir = self.e2e_dir();
+        let installed = dir.join("node_modules/.package-lock.json");
+        let up_to_date = match (
+            modified(&installed),
+            modified(&dir.join("package-lock.json")),
+        ) {
+            (Some(installed), Some(lock)) => installed >= lock,
+            _ => false,
+        };
+        if up_to_date {
+            return Ok(());
+        }
+        say("installing npm packages (Playwright, binaryen)");
+        self.command("npm")
+            .args(["ci", "--no-audit", "--no-fund"])
+            .current_dir(&dir)
+            .run()
+    }
+
+    fn build_app_release(&self) -> Result<()> {
+        say("building the app (release, wasm-opt -Oz)");
+        let mut trunk = self.command(self.cargo_home.join("bin/trunk"));
+        trunk
+            .args(["build", "--release"])
+            .env("TRUNK_SKIP_VERSION_CHECK", "true");
+        trunk.run()
+    }
+
+    fn e2e_dir(&self) -> PathBuf {
+        self.root.join("tests/e2e")
+    }
+
+    /// A command in the project root with the project's tools first on PATH.
+    fn command(&self, program: impl AsRef<std::ffi::OsStr>) -> Command {
+        let mut command = Command::new(program);
+        let mut path = vec![
+            self.e2e_dir().join("node_modules/.bin"),
+            self.cargo_home.join("bin"),
+        ];
+        if let Some(existing) = env::var_os("PATH") {
+            path.extend(env::split_paths(&existing));
+        }
+        if let Ok(joined) = env::join_paths(path) {
+            command.env("PATH", joined);
+        }
+        command.current_dir(&self.root);
+        command
+    }
+
+    fn cargo_cmd(&self, args: &[&str]) -> Command {
+        let mut command = self.command(&self.cargo);
+        command.args(args);
+        command
+    }
+}
+
+/// Runs a command to completion with its output shown, failing on a non-zero exit.
+trait RunExt {
+    fn run(&mut self) -> Result<()>;
+}
+
+impl RunExt for Command {
+    fn run(&mut self) -> Result<()> {
+        let shown = format!(
+            "{} {}",
+            self.get_program().to_string_lossy(),
+            self.get_args()
+                .map(|arg| arg.to_string_lossy())
+                .collect::<Vec<_>>()
+                .join(" ")
+        );
+        println!("$ {shown}");
+        let status = self
+            .status()
+            .with_context(|| format!("could not start `{shown}`"))?;
+        if !status.success() {
+            bail!("`{shown}` failed ({status})");
+        }
+        Ok(())
+    }
+}
+
+fn say(message: &str) {
+    println!("xtask: {message}");
+}
+
+fn modified(path: &Path) -> Option<std::time::SystemTime> {
+    std::fs::metadata(path)
+        .and_then(|meta| meta.modified())
+        .ok()
+}
+
+#[allow(clippy::cast_precision_loss)] // Bundle sizes are far below f64's exact range.
+fn kib(bytes: u64) -> f64 {
+    bytes as f64 / 1024.0
+}

@@ -81,7 +81,11 @@ fn template_item_codes_are_unique_and_every_item_has_wording_and_basis() {
             assert!(!item.en.trim().is_empty(), "{} lacks en", item.code);
             assert!(!item.basis.trim().is_empty(), "{} lacks a basis", item.code);
             // Chinese wording really is Chinese.
-            assert!(item.zh.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)));
+            assert!(
+                item.zh
+                    .chars()
+                    .any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c))
+            );
             if !item.code.starts_with("common.") {
                 assert!(all_codes.insert(item.code), "duplicate code {}", item.code);
             }
@@ -93,7 +97,14 @@ fn template_item_codes_are_unique_and_every_item_has_wording_and_basis() {
 
 #[test]
 fn template_ids_that_do_not_exist_are_refused() {
-    for bad in ["internet_cafe@2", "internet_cafe", "casino@1", "hotel@x", "", "@1"] {
+    for bad in [
+        "internet_cafe@2",
+        "internet_cafe",
+        "casino@1",
+        "hotel@x",
+        "",
+        "@1",
+    ] {
         assert_eq!(Template::by_id(bad), None, "{bad}");
     }
 }
@@ -102,7 +113,10 @@ fn template_ids_that_do_not_exist_are_refused() {
 fn venue_kind_codes_round_trip() {
     for kind in VenueKind::ALL {
         assert_eq!(VenueKind::from_code(kind.code()), Some(kind));
-        assert_eq!(serde_json::to_value(kind).unwrap_or_default(), json!(kind.code()));
+        assert_eq!(
+            serde_json::to_value(kind).unwrap_or_default(),
+            json!(kind.code())
+        );
         assert!(!kind.name_zh().is_empty() && !kind.name_en().is_empty());
     }
     assert_eq!(VenueKind::from_code("bar"), None);
@@ -136,7 +150,10 @@ fn validation_table() {
         &["duplicate_inspector"],
     );
     check(|i| i.id = "not-a-uuid".into(), &["bad_id"]);
-    check(|i| i.template = "internet_cafe@9".into(), &["unknown_template"]);
+    check(
+        |i| i.template = "internet_cafe@9".into(),
+        &["unknown_template"],
+    );
     check(
         |i| i.answers[0].item = "hotel.gas_alarm".into(),
         &["unknown_item"],
@@ -162,7 +179,10 @@ fn validation_table() {
         },
         &[],
     );
-    check(|i| i.hazards[0].description = "  ".into(), &["empty_hazard"]);
+    check(
+        |i| i.hazards[0].description = "  ".into(),
+        &["empty_hazard"],
+    );
     check(
         |i| i.finished_at = "2026-11-26T09:59:00+08:00".parse().ok(),
         &["finished_before_started"],
@@ -173,7 +193,10 @@ fn validation_table() {
         &[],
     );
     check(|i| i.kind = InspectionKind::Special, &["campaign_missing"]);
-    check(|i| i.kind = InspectionKind::Reinspection, &["follows_missing"]);
+    check(
+        |i| i.kind = InspectionKind::Reinspection,
+        &["follows_missing"],
+    );
     check(
         |i| {
             i.location = Some(Location {
@@ -251,7 +274,11 @@ fn venue_and_campaign_validation() {
     let mut venue = sample_venue();
     venue.name = " ".into();
     venue.id = "x".into();
-    let codes = venue.validate().err().map(|p| p.codes()).unwrap_or_default();
+    let codes = venue
+        .validate()
+        .err()
+        .map(|p| p.codes())
+        .unwrap_or_default();
     assert_eq!(codes, ["bad_id", "empty_name"]);
 
     let campaign: Campaign = serde_json::from_value(json!({
@@ -299,7 +326,11 @@ fn push_transitions() {
         (Some(Approved), Draft, Err(TransitionError::Locked)),
     ];
     for (from, to, expected) in table {
-        assert_eq!(Status::check_push(*from, *to), *expected, "{from:?} -> {to:?}");
+        assert_eq!(
+            Status::check_push(*from, *to),
+            *expected,
+            "{from:?} -> {to:?}"
+        );
     }
 }
 
@@ -310,7 +341,10 @@ fn review_transitions() {
     assert_eq!(Submitted.review(Approve), Ok(Approved));
     assert_eq!(Submitted.review(Return), Ok(Returned));
     assert_eq!(Approved.review(Return), Err(TransitionError::Locked));
-    assert_eq!(Draft.review(Approve), Err(TransitionError::NotSubmitted(Draft)));
+    assert_eq!(
+        Draft.review(Approve),
+        Err(TransitionError::NotSubmitted(Draft))
+    );
     assert_eq!(
         Returned.review(Approve),
         Err(TransitionError::NotSubmitted(Returned))
@@ -325,9 +359,22 @@ fn the_design_example_round_trips_and_keeps_its_field_names() {
     let inspection = sample_inspection();
     let value = serde_json::to_value(&inspection).unwrap_or_default();
     for field in [
-        "id", "venue_id", "kind", "campaign_id", "follows", "template", "started_at",
-        "finished_at", "inspectors", "location", "answers", "hazards", "warning_issued", "party",
-        "notes", "status",
+        "id",
+        "venue_id",
+        "kind",
+        "campaign_id",
+        "follows",
+        "template",
+        "started_at",
+        "finished_at",
+        "inspectors",
+        "location",
+        "answers",
+        "hazards",
+        "warning_issued",
+        "party",
+        "notes",
+        "status",
     ] {
         assert!(value.get(field).is_some(), "missing {field}");
     }
@@ -564,7 +611,11 @@ fn classify_is_optimistic_concurrency() {
         (copy(3, true), 0, Classification::Locked),
     ];
     for (existing, base_rev, expected) in table {
-        assert_eq!(classify(existing, base_rev), expected, "{existing:?} @ {base_rev}");
+        assert_eq!(
+            classify(existing, base_rev),
+            expected,
+            "{existing:?} @ {base_rev}"
+        );
     }
 }
 

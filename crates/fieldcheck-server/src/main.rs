@@ -1,2 +1,224 @@
-//! Server.
-fn main() {}
+//! The `fieldcheck-server` command line: `serve` and `user add`. All logic lives in the library.
+
+use anyhow::{Context, bail};
+use clap::{Args, Parser, Subcommand};
+use fieldcheck_core::Role;
+use fieldcheck_server::users::{self, NewUser};
+use fieldcheck_server::{AppState, Settings, db, demo};
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use tokio::net::TcpListener;
+use tracing_subscriber::EnvFilter;
+
+/// FieldCheck sync server: the JSON API and the built phone app from one port.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the server.
+    Serve(ServeArgs),
+    /// Manage users.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum UserCommand {
+    /// Add a user; the password is read from one line of standard input.
+    Add(UserAddArgs),
+}
+
+/// Where the data lives; shared by every subcommand.
+#[derive(Debug, Args)]
+struct StorageArgs {
+    /// Folder for the database file and photos (created if missing).
+    #[arg(long, env = "FIELDCHECK_DATA", default_value = "./data")]
+    data: PathBuf,
+    /// Database URL; default: sqlite://<data>/fieldcheck.db (created if missing).
+    #[arg(long, env = "FIELDCHECK_DATABASE_URL")]
+    database_url: Option<String>,
+}
+
+#[derive(Debug, Args)]
+struct ServeArgs {
+    /// Address to listen on; port 0 picks a free port (the real one is printed).
+    #[arg(long, env = "FIELDCHECK_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: String,
+    #[command(flatten)]
+    storage: StorageArgs,
+    /// The built app to serve on non-API paths (Trunk's dist/).
+    #[arg(long = "static", env = "FIELDCHECK_STATIC", default_value = "dist")]
+    static_dir: PathBuf,
+    /// On a database without users, create demo units, users and venues and print the logins.
+    #[arg(long, env = "FIELDCHECK_DEMO")]
+    demo: bool,
+}
+
+#[derive(Debug, Args)]
+struct UserAddArgs {
+    #[arg(long)]
+    username: String,
+    /// inspector, supervisor or admin.
+    #[arg(long, value_parser = parse_role)]
+    role: Role,
+    /// The unit's name; created if it does not exist yet.
+    #[arg(long)]
+    unit: String,
+    /// The person's full name (default: the username).
+    #[arg(long)]
+    name: Option<String>,
+    /// Enforcement certificate number (执法证号).
+    #[arg(long)]
+    cert_no: Option<String>,
+    #[command(flatten)]
+    storage: StorageArgs,
+}
+
+fn parse_role(code: &str) -> Result<Role, String> {
+    Role::from_code(code)
+        .ok_or_else(|| format!("\"{code}\" is not one of inspector, supervisor, admin"))
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    // Logs go to stderr; stdout carries only the lines scripts read (the address, demo logins).
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn")),
+        )
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .init();
+    match Cli::parse().command {
+        Command::Serve(args) => serve(args).await,
+        Command::User {
+            command: UserCommand::Add(args),
+        } => add_user(args).await,
+    }
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let pool = open_database(&args.storage).await?;
+    let photos_dir = args.storage.data.join("photos");
+    std::fs::create_dir_all(&photos_dir)
+        .with_context(|| format!("creating {}", photos_dir.display()))?;
+    if args.demo {
+        match demo::seed(&pool).await.context("creating demo data")? {
+            Some(demo_data) => print!("{}", demo_data.logins_table()),
+            None => tracing::info!("the database already has users; no demo data added"),
+        }
+    }
+    if !args.static_dir.is_dir() {
+        tracing::warn!(
+            "static folder {} not found: serving the API only",
+            args.static_dir.display()
+        );
+    }
+    let settings = Settings {
+        static_dir: Some(args.static_dir),
+        ..Settings::default()
+    };
+    let listener = TcpListener::bind(&args.listen)
+        .await
+        .with_context(|| format!("listening on {}", args.listen))?;
+    let address = listener.local_addr().context("reading the bound address")?;
+    // Scripts and tests wait for this line and read the port from it: print it once, after binding.
+    println!("listening on http://{address}");
+    std::io::stdout().flush().context("writing to stdout")?;
+    fieldcheck_server::serve(
+        listener,
+        AppState::new(pool.clone(), settings),
+        shutdown_signal(),
+    )
+    .await
+    .context("serving")?;
+    pool.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn add_user(args: UserAddArgs) -> anyhow::Result<()> {
+    let password = read_password()?;
+    let pool = open_database(&args.storage).await?;
+    let user = users::add_user(
+        &pool,
+        NewUser {
+            username: args.username,
+            password,
+            role: args.role,
+            unit_name: args.unit.clone(),
+            name: args.name,
+            cert_no: args.cert_no,
+        },
+    )
+    .await?;
+    pool.close().await;
+    println!(
+        "added {} ({}, {}) to {}",
+        user.username,
+        user.role.code(),
+        user.name,
+        args.unit.trim()
+    );
+    Ok(())
+}
+
+/// One line from stdin, without its line ending; an empty password is refused.
+fn read_password() -> anyhow::Result<String> {
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .context("reading the password from standard input")?;
+    let password = line.trim_end_matches(['\r', '\n']).to_owned();
+    if password.is_empty() {
+        bail!("no password: write it as one line to standard input");
+    }
+    Ok(password)
+}
+
+async fn open_database(storage: &StorageArgs) -> anyhow::Result<sqlx::SqlitePool> {
+    create_dir(&storage.data)?;
+    let options = db::connect_options(&storage.data, storage.database_url.as_deref())?;
+    db::open(options).await.context("opening the database")
+}
+
+fn create_dir(dir: &Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))
+}
+
+/// Resolves on Ctrl-C or SIGTERM (what `docker stop` and systemd send).
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if let Err(error) = tokio::signal::ctrl_c().await {
+            tracing::error!(%error, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(error) => {
+                tracing::error!(%error, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

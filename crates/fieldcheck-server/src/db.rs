@@ -1,0 +1,480 @@
+//! The database: opening the pool, migrations, and every query the server runs.
+//!
+//! Only SQLite is served so far. The queries are runtime-checked (`sqlx::query`) and written in SQL
+//! that PostgreSQL shares, so a second backend can come in behind a small trait later.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use fieldcheck_core::sync::Entity;
+use fieldcheck_core::{DeviceId, OpId, Role, UnitId, User, UserId};
+use serde_json::Value;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Sqlite, SqliteConnection, SqliteExecutor, SqlitePool, Transaction};
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+/// What can go wrong below the handlers.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    #[error("{0}")]
+    Sqlx(#[from] sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    /// A stored value the code cannot read back: a bug or a hand-edited database.
+    #[error("corrupt data in the database: {0}")]
+    Corrupt(String),
+    #[error("unsupported database URL \"{0}\": only sqlite:// is served so far")]
+    Unsupported(String),
+    #[error("a number does not fit the database: {0}")]
+    OutOfRange(String),
+}
+
+/// The file `serve` and `user add` use unless `--database-url` says otherwise.
+pub fn default_database_path(data_dir: &Path) -> std::path::PathBuf {
+    data_dir.join("fieldcheck.db")
+}
+
+/// Connection options for `--database-url`, or for `<data>/fieldcheck.db` when none is given.
+/// The file is created if it is missing.
+pub fn connect_options(
+    data_dir: &Path,
+    database_url: Option<&str>,
+) -> Result<SqliteConnectOptions, DbError> {
+    let options = match database_url {
+        Some(url) if url.starts_with("sqlite:") => SqliteConnectOptions::from_str(url)?,
+        Some(url) => return Err(DbError::Unsupported(url.to_owned())),
+        // A path, not a URL, so that folders with spaces or Chinese names need no escaping.
+        None => SqliteConnectOptions::new().filename(default_database_path(data_dir)),
+    };
+    Ok(options
+        .create_if_missing(true)
+        // WAL lets pulls read while a push writes; NORMAL sync is durable across application crashes
+        // and loses at most the last commits on power loss, which phones will simply push again.
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Normal)
+        .foreign_keys(true)
+        .busy_timeout(Duration::from_secs(10)))
+}
+
+/// Opens the pool (one for the whole process) and brings the schema up to date.
+pub async fn open(options: SqliteConnectOptions) -> Result<SqlitePool, DbError> {
+    let pool = SqlitePoolOptions::new()
+        .max_connections(8)
+        .connect_with(options)
+        .await?;
+    sqlx::migrate!("./migrations").run(&pool).await?;
+    Ok(pool)
+}
+
+/// Begins a transaction that takes SQLite's write lock at once.
+///
+/// A plain (deferred) transaction that reads and then writes can fail with SQLITE_BUSY when another
+/// writer committed in between, and busy_timeout does not retry that case. Taking the lock up front
+/// makes concurrent writers queue instead, and makes "read the current rev, then write rev + 1"
+/// atomic: two pushes of the same record can never both win.
+pub async fn begin_write(pool: &SqlitePool) -> Result<Transaction<'static, Sqlite>, DbError> {
+    Ok(pool.begin_with("BEGIN IMMEDIATE").await?)
+}
+
+/// The server's time as stored: RFC 3339 in UTC with milliseconds, so text order is time order.
+pub fn timestamp(at: DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+/// Reads back a time written by [`timestamp`].
+pub fn parse_timestamp(text: &str) -> Result<DateTime<Utc>, DbError> {
+    DateTime::parse_from_rfc3339(text)
+        .map(|at| at.with_timezone(&Utc))
+        .map_err(|error| DbError::Corrupt(format!("timestamp \"{text}\": {error}")))
+}
+
+fn to_i64(value: u64) -> Result<i64, DbError> {
+    i64::try_from(value).map_err(|_| DbError::OutOfRange(value.to_string()))
+}
+
+fn to_u64(value: i64) -> Result<u64, DbError> {
+    u64::try_from(value).map_err(|_| DbError::Corrupt(format!("negative number {value}")))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Records, the change log and applied ops
+
+/// The server's current copy of one record.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredRecord {
+    pub entity: Entity,
+    pub id: String,
+    pub unit_id: UnitId,
+    pub rev: u64,
+    pub body: Value,
+    /// The seq of the change that produced this rev.
+    pub seq: i64,
+}
+
+type RecordRow = (String, String, String, i64, String, i64);
+
+fn record_from_row(
+    (entity, id, unit_id, rev, body, seq): RecordRow,
+) -> Result<StoredRecord, DbError> {
+    let entity = Entity::from_code(&entity)
+        .ok_or_else(|| DbError::Corrupt(format!("unknown entity \"{entity}\"")))?;
+    let body = serde_json::from_str(&body)
+        .map_err(|error| DbError::Corrupt(format!("body of {} {id}: {error}", entity.code())))?;
+    Ok(StoredRecord {
+        entity,
+        id,
+        unit_id: UnitId(unit_id),
+        rev: to_u64(rev)?,
+        body,
+        seq,
+    })
+}
+
+/// The current copy of a record, if the server has it.
+pub async fn get_record(
+    executor: impl SqliteExecutor<'_>,
+    entity: Entity,
+    id: &str,
+) -> Result<Option<StoredRecord>, DbError> {
+    let row: Option<RecordRow> = sqlx::query_as(
+        "SELECT entity, id, unit_id, rev, body, seq FROM records WHERE entity = ?1 AND id = ?2",
+    )
+    .bind(entity.code())
+    .bind(id)
+    .fetch_optional(executor)
+    .await?;
+    row.map(record_from_row).transpose()
+}
+
+/// The rev an already applied op produced, if `op_id` was applied before.
+pub async fn applied_op_rev(
+    executor: impl SqliteExecutor<'_>,
+    op_id: &OpId,
+) -> Result<Option<u64>, DbError> {
+    let rev: Option<i64> = sqlx::query_scalar("SELECT rev FROM ops WHERE op_id = ?1")
+        .bind(op_id.as_str())
+        .fetch_optional(executor)
+        .await?;
+    rev.map(to_u64).transpose()
+}
+
+/// A phone mutation a write comes from; changes made on the server (reviews, demo data) have none.
+#[derive(Debug, Clone, Copy)]
+pub struct PushOrigin<'a> {
+    pub op_id: &'a OpId,
+    pub device_id: &'a DeviceId,
+}
+
+/// One new revision of a record, with who made it.
+#[derive(Debug, Clone, Copy)]
+pub struct RecordWrite<'a> {
+    pub entity: Entity,
+    pub id: &'a str,
+    pub unit_id: &'a UnitId,
+    pub rev: u64,
+    pub body: &'a Value,
+    /// `None` only for changes the server makes on its own (demo data).
+    pub user_id: Option<&'a UserId>,
+    pub origin: Option<PushOrigin<'a>>,
+    pub at: DateTime<Utc>,
+}
+
+/// Stores a new revision: appends it to the change log, makes it the record's current copy and, for
+/// a push, remembers the op. Every write of a synced record goes through here, so the change log is
+/// complete (the audit trail) and pull sees every record. Returns the change's seq.
+///
+/// Run inside a transaction from [`begin_write`]; the caller decided `rev` in the same transaction.
+pub async fn write_record(
+    conn: &mut SqliteConnection,
+    write: RecordWrite<'_>,
+) -> Result<i64, DbError> {
+    let at = timestamp(write.at);
+    let rev = to_i64(write.rev)?;
+    let body = write.body.to_string();
+    let seq: i64 = sqlx::query_scalar(
+        "INSERT INTO changes (entity, id, rev, unit_id, user_id, device_id, op_id, at, body) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) RETURNING seq",
+    )
+    .bind(write.entity.code())
+    .bind(write.id)
+    .bind(rev)
+    .bind(write.unit_id.as_str())
+    .bind(write.user_id.map(UserId::as_str))
+    .bind(write.origin.map(|origin| origin.device_id.as_str()))
+    .bind(write.origin.map(|origin| origin.op_id.as_str()))
+    .bind(&at)
+    .bind(&body)
+    .fetch_one(&mut *conn)
+    .await?;
+    sqlx::query(
+        "INSERT INTO records (entity, id, unit_id, rev, body, seq, created_at, updated_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7) \
+         ON CONFLICT (entity, id) DO UPDATE SET unit_id = excluded.unit_id, rev = excluded.rev, \
+         body = excluded.body, seq = excluded.seq, updated_at = excluded.updated_at",
+    )
+    .bind(write.entity.code())
+    .bind(write.id)
+    .bind(write.unit_id.as_str())
+    .bind(rev)
+    .bind(&body)
+    .bind(seq)
+    .bind(&at)
+    .execute(&mut *conn)
+    .await?;
+    if let Some(origin) = write.origin {
+        sqlx::query(
+            "INSERT INTO ops (op_id, entity, id, rev, user_id, device_id, at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        )
+        .bind(origin.op_id.as_str())
+        .bind(write.entity.code())
+        .bind(write.id)
+        .bind(rev)
+        .bind(write.user_id.map(UserId::as_str))
+        .bind(origin.device_id.as_str())
+        .bind(&at)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(seq)
+}
+
+/// Records changed after `since` (a seq), in seq order, at most `limit`; all units when `unit` is
+/// `None` (admins), else only that unit's.
+///
+/// Why seq order is safe to page by: SQLite has a single writer, and a seq is taken inside the write
+/// transaction that commits it, so seqs become visible in increasing order — a reader never sees seq
+/// n+1 while n is still uncommitted, and a cursor can never skip a change. (PostgreSQL sequences do
+/// not give that guarantee; a PostgreSQL backend must serialise writers or page by commit order.)
+pub async fn changed_records(
+    executor: impl SqliteExecutor<'_>,
+    since: i64,
+    unit: Option<&UnitId>,
+    limit: u32,
+) -> Result<Vec<StoredRecord>, DbError> {
+    let rows: Vec<RecordRow> = match unit {
+        Some(unit) => {
+            sqlx::query_as(
+                "SELECT entity, id, unit_id, rev, body, seq FROM records \
+                 WHERE seq > ?1 AND unit_id = ?2 ORDER BY seq LIMIT ?3",
+            )
+            .bind(since)
+            .bind(unit.as_str())
+            .bind(i64::from(limit))
+            .fetch_all(executor)
+            .await?
+        }
+        None => {
+            sqlx::query_as(
+                "SELECT entity, id, unit_id, rev, body, seq FROM records \
+                 WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+            )
+            .bind(since)
+            .bind(i64::from(limit))
+            .fetch_all(executor)
+            .await?
+        }
+    };
+    rows.into_iter().map(record_from_row).collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Units and users
+
+/// Whether a unit with this id exists.
+pub async fn unit_exists(
+    executor: impl SqliteExecutor<'_>,
+    unit_id: &UnitId,
+) -> Result<bool, DbError> {
+    let found: Option<i64> = sqlx::query_scalar("SELECT 1 FROM units WHERE id = ?1")
+        .bind(unit_id.as_str())
+        .fetch_optional(executor)
+        .await?;
+    Ok(found.is_some())
+}
+
+/// The id of the unit with this name, if any.
+pub async fn unit_by_name(
+    executor: impl SqliteExecutor<'_>,
+    name: &str,
+) -> Result<Option<UnitId>, DbError> {
+    let id: Option<String> = sqlx::query_scalar("SELECT id FROM units WHERE name = ?1")
+        .bind(name)
+        .fetch_optional(executor)
+        .await?;
+    Ok(id.map(UnitId))
+}
+
+pub async fn insert_unit(
+    executor: impl SqliteExecutor<'_>,
+    unit_id: &UnitId,
+    name: &str,
+) -> Result<(), DbError> {
+    sqlx::query("INSERT INTO units (id, name, created_at) VALUES (?1, ?2, ?3)")
+        .bind(unit_id.as_str())
+        .bind(name)
+        .bind(timestamp(Utc::now()))
+        .execute(executor)
+        .await?;
+    Ok(())
+}
+
+pub async fn count_users(executor: impl SqliteExecutor<'_>) -> Result<u64, DbError> {
+    let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users")
+        .fetch_one(executor)
+        .await?;
+    to_u64(count)
+}
+
+pub async fn username_taken(
+    executor: impl SqliteExecutor<'_>,
+    username: &str,
+) -> Result<bool, DbError> {
+    let found: Option<i64> = sqlx::query_scalar("SELECT 1 FROM users WHERE username = ?1")
+        .bind(username)
+        .fetch_optional(executor)
+        .await?;
+    Ok(found.is_some())
+}
+
+pub async fn insert_user(
+    executor: impl SqliteExecutor<'_>,
+    user: &User,
+    password_hash: &str,
+) -> Result<(), DbError> {
+    sqlx::query(
+        "INSERT INTO users (id, username, name, role, unit_id, cert_no, password_hash, created_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )
+    .bind(user.id.as_str())
+    .bind(&user.username)
+    .bind(&user.name)
+    .bind(user.role.code())
+    .bind(user.unit_id.as_str())
+    .bind(user.cert_no.as_deref())
+    .bind(password_hash)
+    .bind(timestamp(Utc::now()))
+    .execute(executor)
+    .await?;
+    Ok(())
+}
+
+type UserRow = (String, String, String, String, String, Option<String>);
+
+const USER_COLUMNS: &str = "u.id, u.username, u.name, u.role, u.unit_id, u.cert_no";
+
+fn user_from_row((id, username, name, role, unit_id, cert_no): UserRow) -> Result<User, DbError> {
+    let role = Role::from_code(&role)
+        .ok_or_else(|| DbError::Corrupt(format!("user {username} has unknown role \"{role}\"")))?;
+    Ok(User {
+        id: UserId(id),
+        username,
+        name,
+        role,
+        unit_id: UnitId(unit_id),
+        cert_no,
+    })
+}
+
+/// A user and their password hash, by username.
+pub async fn user_by_username(
+    executor: impl SqliteExecutor<'_>,
+    username: &str,
+) -> Result<Option<(User, String)>, DbError> {
+    type Row = (
+        String,
+        String,
+        String,
+        String,
+        String,
+        Option<String>,
+        String,
+    );
+    let row: Option<Row> = sqlx::query_as(&format!(
+        "SELECT {USER_COLUMNS}, u.password_hash FROM users u WHERE u.username = ?1"
+    ))
+    .bind(username)
+    .fetch_optional(executor)
+    .await?;
+    row.map(
+        |(id, username, name, role, unit_id, cert_no, password_hash)| {
+            user_from_row((id, username, name, role, unit_id, cert_no))
+                .map(|user| (user, password_hash))
+        },
+    )
+    .transpose()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tokens
+
+/// A stored token as the bearer check needs it.
+#[derive(Debug, Clone)]
+pub struct TokenRecord {
+    pub user: User,
+    pub expires_at: DateTime<Utc>,
+    pub revoked: bool,
+}
+
+pub async fn insert_token(
+    executor: impl SqliteExecutor<'_>,
+    token_hash: &str,
+    user_id: &UserId,
+    expires_at: DateTime<Utc>,
+) -> Result<(), DbError> {
+    sqlx::query(
+        "INSERT INTO tokens (token_hash, user_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
+    )
+    .bind(token_hash)
+    .bind(user_id.as_str())
+    .bind(timestamp(Utc::now()))
+    .bind(timestamp(expires_at))
+    .execute(executor)
+    .await?;
+    Ok(())
+}
+
+/// The token with this hash and its user, whatever its state; the caller decides what counts.
+pub async fn token_by_hash(
+    executor: impl SqliteExecutor<'_>,
+    token_hash: &str,
+) -> Result<Option<TokenRecord>, DbError> {
+    type Row = (
+        String,
+        String,
+        String,
+        String,
+        String,
+        Option<String>,
+        String,
+        Option<String>,
+    );
+    let row: Option<Row> = sqlx::query_as(&format!(
+        "SELECT {USER_COLUMNS}, t.expires_at, t.revoked_at \
+         FROM tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = ?1"
+    ))
+    .bind(token_hash)
+    .fetch_optional(executor)
+    .await?;
+    let Some((id, username, name, role, unit_id, cert_no, expires_at, revoked_at)) = row else {
+        return Ok(None);
+    };
+    Ok(Some(TokenRecord {
+        user: user_from_row((id, username, name, role, unit_id, cert_no))?,
+        expires_at: parse_timestamp(&expires_at)?,
+        revoked: revoked_at.is_some(),
+    }))
+}
+
+/// Marks a token revoked; the row stays, so the audit of who was logged in when is kept.
+pub async fn revoke_token(
+    executor: impl SqliteExecutor<'_>,
+    token_hash: &str,
+) -> Result<(), DbError> {
+    sqlx::query("UPDATE tokens SET revoked_at = ?1 WHERE token_hash = ?2 AND revoked_at IS NULL")
+        .bind(timestamp(Utc::now()))
+        .bind(token_hash)
+        .execute(executor)
+        .await?;
+    Ok(())
+}

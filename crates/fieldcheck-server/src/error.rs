@@ -1,0 +1,111 @@
+//! The one error type of the API, mapped to `{"error": {"code", "message"}}` and a fitting status.
+
+use crate::db::DbError;
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use fieldcheck_core::sync::{ErrorBody, ErrorResponse};
+
+/// Everything a handler can fail with. Client errors carry a message meant for the client; internal
+/// causes are logged and the client only learns that something went wrong on our side.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// The request body or query could not be read (bad JSON, wrong shape).
+    #[error("malformed request: {0}")]
+    Malformed(String),
+    /// The pull cursor is not one this server hands out.
+    #[error("bad cursor: {0}")]
+    BadCursor(String),
+    /// No token, or one that is unknown, expired or revoked; the message says which.
+    #[error("unauthorized: {0}")]
+    Unauthorized(&'static str),
+    /// Unknown user or wrong password, deliberately indistinguishable.
+    #[error("bad credentials")]
+    BadCredentials,
+    /// Too many failed logins for this username; try again after the window.
+    #[error("too many failed login attempts")]
+    TooManyAttempts,
+    /// The caller's role or unit does not allow this.
+    #[error("forbidden: {0}")]
+    Forbidden(String),
+    #[error("not found: {0}")]
+    NotFound(String),
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    /// The request clashes with the record's state (e.g. reviewing a draft).
+    #[error("{code}: {message}")]
+    Conflict { code: &'static str, message: String },
+    /// The body or a batch is over a limit.
+    #[error("{code}: {message}")]
+    TooLarge { code: &'static str, message: String },
+    /// Well-formed but breaks a rule.
+    #[error("invalid: {0}")]
+    Invalid(String),
+    #[error("database error: {0}")]
+    Database(#[from] DbError),
+    /// A bug or an environment failure (a stored body that no longer parses, a panicked hasher).
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl ApiError {
+    /// The HTTP status and stable code for this error.
+    pub fn status_and_code(&self) -> (StatusCode, &'static str) {
+        match self {
+            ApiError::Malformed(_) => (StatusCode::BAD_REQUEST, "malformed"),
+            ApiError::BadCursor(_) => (StatusCode::BAD_REQUEST, "bad_cursor"),
+            ApiError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            ApiError::BadCredentials => (StatusCode::UNAUTHORIZED, "bad_credentials"),
+            ApiError::TooManyAttempts => (StatusCode::TOO_MANY_REQUESTS, "too_many_attempts"),
+            ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
+            ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            ApiError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
+            ApiError::Conflict { code, .. } => (StatusCode::CONFLICT, code),
+            ApiError::TooLarge { code, .. } => (StatusCode::PAYLOAD_TOO_LARGE, code),
+            ApiError::Invalid(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid"),
+            ApiError::Database(_) | ApiError::Internal(_) => {
+                (StatusCode::INTERNAL_SERVER_ERROR, "internal")
+            }
+        }
+    }
+
+    /// The message the client sees. Internal causes stay in the log.
+    fn client_message(&self) -> String {
+        match self {
+            ApiError::Malformed(message)
+            | ApiError::BadCursor(message)
+            | ApiError::Forbidden(message)
+            | ApiError::NotFound(message)
+            | ApiError::Invalid(message) => message.clone(),
+            ApiError::Conflict { message, .. } | ApiError::TooLarge { message, .. } => {
+                message.clone()
+            }
+            ApiError::Unauthorized(reason) => (*reason).to_owned(),
+            ApiError::BadCredentials => "unknown user or wrong password".to_owned(),
+            ApiError::TooManyAttempts => {
+                "too many failed login attempts; try again in 15 minutes".to_owned()
+            }
+            ApiError::MethodNotAllowed => "method not allowed on this path".to_owned(),
+            ApiError::Database(_) | ApiError::Internal(_) => "internal error".to_owned(),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, code) = self.status_and_code();
+        if status.is_server_error() {
+            tracing::error!(error = %self, "request failed");
+        }
+        let body = ErrorResponse {
+            error: ErrorBody::new(code, self.client_message()),
+        };
+        (status, Json(body)).into_response()
+    }
+}
+
+impl From<sqlx::Error> for ApiError {
+    fn from(error: sqlx::Error) -> Self {
+        ApiError::Database(DbError::Sqlx(error))
+    }
+}

@@ -1,0 +1,122 @@
+//! FieldCheck sync server: the JSON API of DESIGN.md section 4 and the built app, from one port.
+//!
+//! `router` is the whole HTTP surface in one table; `serve` runs it on a bound listener (the binary and
+//! the tests use the same function). The rules themselves (validation, status transitions, conflict
+//! classification, visibility) live in `fieldcheck-core`; this crate executes them against SQLite.
+
+pub mod auth;
+pub mod db;
+pub mod demo;
+pub mod error;
+pub mod health;
+pub mod inspections;
+pub mod json;
+pub mod static_files;
+pub mod sync;
+pub mod users;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use chrono::TimeDelta;
+use sqlx::SqlitePool;
+use std::any::Any;
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::trace::TraceLayer;
+
+pub use error::ApiError;
+
+/// The largest request body accepted: a full push of 500 inspections with long notes fits easily.
+pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
+
+/// How the server runs; everything a test may want to change without touching the code.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// How long a login token works.
+    pub token_ttl: TimeDelta,
+    /// The built app (`dist/`); `None` or a missing folder serves only the API.
+    pub static_dir: Option<PathBuf>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            token_ttl: TimeDelta::days(30),
+            static_dir: None,
+        }
+    }
+}
+
+/// What every handler shares: one pool for the whole process, the settings and the login throttle.
+#[derive(Clone)]
+pub struct AppState {
+    pub pool: SqlitePool,
+    pub settings: Arc<Settings>,
+    pub throttle: Arc<auth::LoginThrottle>,
+}
+
+impl AppState {
+    pub fn new(pool: SqlitePool, settings: Settings) -> AppState {
+        AppState {
+            pool,
+            settings: Arc::new(settings),
+            throttle: Arc::new(auth::LoginThrottle::default()),
+        }
+    }
+}
+
+/// The whole HTTP surface: the API under `/api`, the app's static files everywhere else.
+pub fn router(state: AppState) -> Router {
+    let api = Router::new()
+        .route("/health", get(health::health))
+        .route("/auth/login", post(auth::login))
+        .route("/auth/logout", post(auth::logout))
+        .route("/sync/push", post(sync::push))
+        .route("/sync/pull", get(sync::pull))
+        .route("/inspections/{id}/review", post(inspections::review))
+        .fallback(api_not_found)
+        .method_not_allowed_fallback(api_method_not_allowed);
+
+    Router::new()
+        .nest("/api", api)
+        .fallback_service(static_files::service(state.settings.static_dir.as_deref()))
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(CatchPanicLayer::custom(panic_response))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Serves `router(state)` on an already bound listener until `shutdown` completes, then lets requests
+/// in flight finish. Binding first is what lets callers print (or test against) the real port.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+async fn api_not_found() -> ApiError {
+    ApiError::NotFound("no such API endpoint".to_owned())
+}
+
+async fn api_method_not_allowed() -> ApiError {
+    ApiError::MethodNotAllowed
+}
+
+/// A panic is a bug: log it and answer like any internal error, never with the panic text.
+fn panic_response(panic: Box<dyn Any + Send + 'static>) -> Response {
+    let detail = panic
+        .downcast_ref::<String>()
+        .map(String::as_str)
+        .or_else(|| panic.downcast_ref::<&str>().copied())
+        .unwrap_or("non-string panic payload");
+    ApiError::Internal(format!("handler panicked: {detail}")).into_response()
+}

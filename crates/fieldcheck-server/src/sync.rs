@@ -1,0 +1,451 @@
+//! `POST /api/sync/push` and `GET /api/sync/pull`: executing core's sync decisions against the database.
+
+use crate::AppState;
+use crate::auth::Authed;
+use crate::db::{self, DbError, PushOrigin, RecordWrite, StoredRecord};
+use crate::error::ApiError;
+use crate::json::ApiJson;
+use axum::Json;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use chrono::Utc;
+use fieldcheck_core::sync::{
+    Caller, Change, Classification, Entity, ErrorBody, Mutation, MutationResult, MutationStatus,
+    PullResponse, PushRequest, PushResponse, ServerCopy, classify,
+};
+use fieldcheck_core::{
+    Campaign, DeviceId, Inspection, Problems, Status, TransitionError, UnitId, Venue,
+};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+/// The most mutations one push may carry; the phone sends its outbox in batches below this.
+pub const MAX_MUTATIONS: usize = 500;
+/// Records per pull page when the phone does not ask for a size, and the most it may ask for.
+pub const DEFAULT_PULL_LIMIT: u32 = 200;
+pub const MAX_PULL_LIMIT: u32 = 1000;
+
+/// Applies each mutation on its own and answers one result per mutation, in order.
+///
+/// Every mutation runs in its own transaction, so a rejected one leaves no trace and does not stop
+/// the rest. A database failure, by contrast, fails the whole request with 500: the phone keeps its
+/// outbox and retries, and the mutations that did commit answer `duplicate` on the retry. Answering
+/// `rejected` for a server fault would make the phone drop a change it should have kept.
+pub async fn push(
+    State(state): State<AppState>,
+    authed: Authed,
+    ApiJson(request): ApiJson<PushRequest>,
+) -> Result<Json<PushResponse>, ApiError> {
+    if request.mutations.len() > MAX_MUTATIONS {
+        return Err(ApiError::TooLarge {
+            code: "too_many_mutations",
+            message: format!(
+                "{} mutations in one push; send at most {MAX_MUTATIONS}",
+                request.mutations.len()
+            ),
+        });
+    }
+    let mut results = Vec::with_capacity(request.mutations.len());
+    for mutation in &request.mutations {
+        results.push(apply_mutation(&state, &authed.caller, &request.device_id, mutation).await?);
+    }
+    Ok(Json(PushResponse { results }))
+}
+
+/// Query of `GET /api/sync/pull`. Both are read as text so that bad values get our own messages.
+#[derive(Debug, Deserialize)]
+pub struct PullQuery {
+    since: Option<String>,
+    limit: Option<String>,
+}
+
+/// Hands out the records the caller may see that changed after the cursor, oldest change first.
+pub async fn pull(
+    State(state): State<AppState>,
+    authed: Authed,
+    query: Result<Query<PullQuery>, QueryRejection>,
+) -> Result<Json<PullResponse>, ApiError> {
+    let Query(query) = query.map_err(|rejection| ApiError::Malformed(rejection.body_text()))?;
+    let since = parse_cursor(query.since.as_deref())?;
+    let limit = parse_limit(query.limit.as_deref())?;
+    let caller = &authed.caller;
+    let unit = if caller.sees_all_units() {
+        None
+    } else {
+        Some(&caller.unit_id)
+    };
+    // One more than asked tells whether another page follows without a second query.
+    let mut records = db::changed_records(&state.pool, since, unit, limit + 1).await?;
+    let has_more = records.len() > limit as usize;
+    records.truncate(limit as usize);
+    let cursor = records
+        .last()
+        .map_or(since, |record| record.seq)
+        .to_string();
+    let changes = records
+        .into_iter()
+        .map(|record| Change {
+            entity: record.entity,
+            id: record.id,
+            rev: record.rev,
+            body: record.body,
+        })
+        .collect();
+    Ok(Json(PullResponse {
+        changes,
+        cursor,
+        has_more,
+    }))
+}
+
+/// The cursor is the last seq a pull returned, as text; empty, absent and "0" mean "from the start".
+fn parse_cursor(since: Option<&str>) -> Result<i64, ApiError> {
+    let since = since.map(str::trim).unwrap_or_default();
+    if since.is_empty() {
+        return Ok(0);
+    }
+    since
+        .parse::<u64>()
+        .ok()
+        .and_then(|seq| i64::try_from(seq).ok())
+        .ok_or_else(|| {
+            ApiError::BadCursor(format!(
+                "\"{since}\" is not a cursor this server handed out; pull again from the start"
+            ))
+        })
+}
+
+fn parse_limit(limit: Option<&str>) -> Result<u32, ApiError> {
+    match limit.map(str::trim) {
+        None | Some("") => Ok(DEFAULT_PULL_LIMIT),
+        Some(text) => text
+            .parse::<u32>()
+            .map(|limit| limit.clamp(1, MAX_PULL_LIMIT))
+            .map_err(|_| ApiError::Malformed(format!("limit \"{text}\" is not a whole number"))),
+    }
+}
+
+/// Why a mutation stops short of being stored.
+enum Stop {
+    Rejected(ErrorBody),
+    Conflict {
+        rev: u64,
+        body: Value,
+    },
+    /// Not the mutation's fault: fail the request (see [`push`]).
+    Failed(ApiError),
+}
+
+impl From<DbError> for Stop {
+    fn from(error: DbError) -> Self {
+        Stop::Failed(ApiError::Database(error))
+    }
+}
+
+fn reject(code: &str, message: impl Into<String>) -> Stop {
+    Stop::Rejected(ErrorBody::new(code, message))
+}
+
+/// A stored body that no longer parses is the server's problem, never the phone's.
+fn corrupt(record: &StoredRecord, error: &serde_json::Error) -> Stop {
+    Stop::Failed(ApiError::Internal(format!(
+        "stored {} {} does not parse: {error}",
+        record.entity.code(),
+        record.id
+    )))
+}
+
+/// A mutation that passed every check: what to store.
+struct Accepted {
+    unit_id: UnitId,
+    rev: u64,
+    body: Value,
+}
+
+async fn apply_mutation(
+    state: &AppState,
+    caller: &Caller,
+    device_id: &DeviceId,
+    mutation: &Mutation,
+) -> Result<MutationResult, ApiError> {
+    let mut tx = db::begin_write(&state.pool).await?;
+    // A replay of an applied op (the phone never heard the answer) changes nothing and gets the same
+    // rev, whatever its body and whatever happened to the record since.
+    if let Some(rev) = db::applied_op_rev(&mut *tx, &mutation.op_id).await? {
+        tx.rollback().await.map_err(DbError::from)?;
+        return Ok(result(mutation, MutationStatus::Duplicate, Some(rev)));
+    }
+    let decided = if caller.may_push(mutation.entity) {
+        match mutation.entity {
+            Entity::Venue => accept_venue(&mut tx, caller, mutation).await,
+            Entity::Campaign => accept_campaign(&mut tx, caller, mutation).await,
+            Entity::Inspection => accept_inspection(&mut tx, caller, mutation).await,
+        }
+    } else {
+        Err(reject(
+            "forbidden",
+            format!(
+                "a {} may not change {}s",
+                caller.role.code(),
+                mutation.entity.code()
+            ),
+        ))
+    };
+    match decided {
+        Ok(accepted) => {
+            let write = RecordWrite {
+                entity: mutation.entity,
+                id: &mutation.id,
+                unit_id: &accepted.unit_id,
+                rev: accepted.rev,
+                body: &accepted.body,
+                user_id: Some(&caller.user_id),
+                origin: Some(PushOrigin {
+                    op_id: &mutation.op_id,
+                    device_id,
+                }),
+                at: Utc::now(),
+            };
+            db::write_record(&mut tx, write).await?;
+            tx.commit().await.map_err(DbError::from)?;
+            Ok(result(
+                mutation,
+                MutationStatus::Applied,
+                Some(accepted.rev),
+            ))
+        }
+        Err(stop) => {
+            tx.rollback().await.map_err(DbError::from)?;
+            match stop {
+                Stop::Rejected(error) => Ok(MutationResult {
+                    error: Some(error),
+                    ..result(mutation, MutationStatus::Rejected, None)
+                }),
+                Stop::Conflict { rev, body } => Ok(MutationResult {
+                    current: Some(json!({ "rev": rev, "body": body })),
+                    ..result(mutation, MutationStatus::Conflict, None)
+                }),
+                Stop::Failed(error) => Err(error),
+            }
+        }
+    }
+}
+
+fn result(mutation: &Mutation, status: MutationStatus, rev: Option<u64>) -> MutationResult {
+    MutationResult {
+        op_id: mutation.op_id.clone(),
+        status,
+        rev,
+        error: None,
+        current: None,
+    }
+}
+
+async fn accept_venue(
+    conn: &mut sqlx::SqliteConnection,
+    caller: &Caller,
+    mutation: &Mutation,
+) -> Result<Accepted, Stop> {
+    let venue: Venue = parse_body(mutation)?;
+    same_id(venue.id.as_str(), mutation)?;
+    venue.validate().map_err(|problems| invalid(&problems))?;
+    check_owner_unit(conn, caller, &venue.unit_id).await?;
+    let existing = db::get_record(&mut *conn, Entity::Venue, &mutation.id).await?;
+    let rev = next_rev(caller, existing.as_ref(), false, mutation.base_rev)?;
+    Ok(Accepted {
+        unit_id: venue.unit_id.clone(),
+        rev,
+        body: normalised(&venue)?,
+    })
+}
+
+async fn accept_campaign(
+    conn: &mut sqlx::SqliteConnection,
+    caller: &Caller,
+    mutation: &Mutation,
+) -> Result<Accepted, Stop> {
+    let campaign: Campaign = parse_body(mutation)?;
+    same_id(campaign.id.as_str(), mutation)?;
+    campaign.validate().map_err(|problems| invalid(&problems))?;
+    check_owner_unit(conn, caller, &campaign.unit_id).await?;
+    let existing = db::get_record(&mut *conn, Entity::Campaign, &mutation.id).await?;
+    let rev = next_rev(caller, existing.as_ref(), false, mutation.base_rev)?;
+    Ok(Accepted {
+        unit_id: campaign.unit_id.clone(),
+        rev,
+        body: normalised(&campaign)?,
+    })
+}
+
+async fn accept_inspection(
+    conn: &mut sqlx::SqliteConnection,
+    caller: &Caller,
+    mutation: &Mutation,
+) -> Result<Accepted, Stop> {
+    let mut inspection: Inspection = parse_body(mutation)?;
+    same_id(inspection.id.as_str(), mutation)?;
+    inspection
+        .validate()
+        .map_err(|problems| invalid(&problems))?;
+
+    // The venue decides the unit: an inspection belongs to whoever supervises the venue.
+    let venue_record = db::get_record(&mut *conn, Entity::Venue, inspection.venue_id.as_str())
+        .await?
+        .ok_or_else(|| {
+            reject(
+                "unknown_venue",
+                format!(
+                    "venue {} is not on the server; push the venue first",
+                    inspection.venue_id
+                ),
+            )
+        })?;
+    if !caller.sees_unit(&venue_record.unit_id) {
+        return Err(reject("forbidden", "the venue belongs to another unit"));
+    }
+    let venue: Venue = serde_json::from_value(venue_record.body.clone())
+        .map_err(|error| corrupt(&venue_record, &error))?;
+    inspection
+        .validate_for_venue(&venue)
+        .map_err(|problems| invalid(&problems))?;
+
+    let existing = db::get_record(&mut *conn, Entity::Inspection, &mutation.id).await?;
+    let server_copy: Option<Inspection> = match &existing {
+        Some(record) => Some(
+            serde_json::from_value(record.body.clone()).map_err(|error| corrupt(record, &error))?,
+        ),
+        None => None,
+    };
+    let server_status = server_copy.as_ref().map(|copy| copy.status);
+    let locked = server_status == Some(Status::Approved);
+    let rev = next_rev(caller, existing.as_ref(), locked, mutation.base_rev)?;
+    Status::check_push(server_status, inspection.status).map_err(|error| {
+        let code = match error {
+            TransitionError::Locked => "locked",
+            TransitionError::ReviewOnly(_) => "review_only",
+            TransitionError::NotSubmitted(_) => "invalid",
+        };
+        reject(code, error.to_string())
+    })?;
+
+    // Fields only the server sets: the phone's values are ignored, the first receipt is kept.
+    inspection.unit_id = Some(venue_record.unit_id.clone());
+    let now = Utc::now().fixed_offset();
+    match server_copy {
+        Some(server_copy) => {
+            inspection.created_by = server_copy.created_by;
+            inspection.received_at = server_copy.received_at;
+            inspection.review_comment = server_copy.review_comment;
+        }
+        None => {
+            inspection.created_by = Some(caller.user_id.clone());
+            inspection.received_at = Some(now);
+            inspection.review_comment = None;
+        }
+    }
+    Ok(Accepted {
+        unit_id: venue_record.unit_id,
+        rev,
+        body: normalised(&inspection)?,
+    })
+}
+
+fn parse_body<T: DeserializeOwned>(mutation: &Mutation) -> Result<T, Stop> {
+    serde_json::from_value(mutation.body.clone()).map_err(|error| {
+        reject(
+            "invalid",
+            format!(
+                "the {} body does not parse: {error}",
+                mutation.entity.code()
+            ),
+        )
+    })
+}
+
+fn same_id(body_id: &str, mutation: &Mutation) -> Result<(), Stop> {
+    if body_id == mutation.id {
+        Ok(())
+    } else {
+        Err(reject(
+            "invalid",
+            format!(
+                "the body's id \"{body_id}\" differs from the mutation's id \"{}\"",
+                mutation.id
+            ),
+        ))
+    }
+}
+
+/// Core's problems, English first and then Chinese, so either reader finds their half.
+fn invalid(problems: &Problems) -> Stop {
+    reject("invalid", format!("{problems} / {}", problems.message_zh()))
+}
+
+/// Venues and campaigns are registered in the caller's own unit; only admins file them elsewhere.
+async fn check_owner_unit(
+    conn: &mut sqlx::SqliteConnection,
+    caller: &Caller,
+    unit_id: &UnitId,
+) -> Result<(), Stop> {
+    if !caller.sees_unit(unit_id) {
+        return Err(reject(
+            "forbidden",
+            "records can only be filed in your own unit",
+        ));
+    }
+    if !db::unit_exists(&mut *conn, unit_id).await? {
+        return Err(reject(
+            "unknown_unit",
+            format!("unit {unit_id} does not exist"),
+        ));
+    }
+    Ok(())
+}
+
+/// The rev to store at, by core's classification against the server copy.
+///
+/// A record in a unit the caller cannot see answers `forbidden` before anything else, so that
+/// neither its existence's details nor (through `conflict`) its body leak.
+fn next_rev(
+    caller: &Caller,
+    existing: Option<&StoredRecord>,
+    locked: bool,
+    base_rev: u64,
+) -> Result<u64, Stop> {
+    if let Some(record) = existing
+        && !caller.sees_unit(&record.unit_id)
+    {
+        return Err(reject("forbidden", "the record belongs to another unit"));
+    }
+    let server_copy = existing.map(|record| ServerCopy {
+        rev: record.rev,
+        locked,
+    });
+    match (classify(server_copy, base_rev), existing) {
+        (Classification::Create, _) => Ok(1),
+        (Classification::Update { next_rev }, _) => Ok(next_rev),
+        (Classification::Conflict, Some(record)) => Err(Stop::Conflict {
+            rev: record.rev,
+            body: record.body.clone(),
+        }),
+        (Classification::Locked, _) => Err(reject("locked", TransitionError::Locked.to_string())),
+        (Classification::NotFound, _) => Err(reject(
+            "not_found",
+            format!("no record to update at base_rev {base_rev}; create it with base_rev 0"),
+        )),
+        (Classification::Conflict, None) => Err(Stop::Failed(ApiError::Internal(
+            "classify answered conflict without a server copy".to_owned(),
+        ))),
+    }
+}
+
+/// The body as the server stores and hands it out: the core type re-serialised, so unknown fields
+/// are dropped and every field has its canonical form.
+fn normalised<T: Serialize>(record: &T) -> Result<Value, Stop> {
+    serde_json::to_value(record).map_err(|error| {
+        Stop::Failed(ApiError::Internal(format!(
+            "re-serialising a body: {error}"
+        )))
+    })
+}

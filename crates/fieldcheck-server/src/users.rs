@@ -1,0 +1,84 @@
+//! Adding users (and their unit if it is new): used by `fieldcheck-server user add` and the demo data.
+
+use crate::auth::{self, HashError};
+use crate::db::{self, DbError};
+use fieldcheck_core::{Role, UnitId, User, UserId};
+use sqlx::SqlitePool;
+
+/// Everything needed to add a user.
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub username: String,
+    pub password: String,
+    pub role: Role,
+    /// The unit's name; the unit is created if no unit has this name yet.
+    pub unit_name: String,
+    /// The person's name; the username when not given.
+    pub name: Option<String>,
+    /// Enforcement certificate number (执法证号).
+    pub cert_no: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum UserError {
+    #[error("the username must not be empty or contain spaces")]
+    BadUsername,
+    #[error("the password must not be empty")]
+    EmptyPassword,
+    #[error("the unit name must not be empty")]
+    EmptyUnit,
+    #[error("a user named \"{0}\" already exists")]
+    DuplicateUsername(String),
+    #[error(transparent)]
+    Hash(#[from] HashError),
+    #[error(transparent)]
+    Database(#[from] DbError),
+}
+
+/// Adds a user with an Argon2id-hashed password, creating the unit if it does not exist yet.
+pub async fn add_user(pool: &SqlitePool, new_user: NewUser) -> Result<User, UserError> {
+    let username = new_user.username.trim().to_owned();
+    if username.is_empty() || username.contains(char::is_whitespace) {
+        return Err(UserError::BadUsername);
+    }
+    if new_user.password.is_empty() {
+        return Err(UserError::EmptyPassword);
+    }
+    let unit_name = new_user.unit_name.trim().to_owned();
+    if unit_name.is_empty() {
+        return Err(UserError::EmptyUnit);
+    }
+    // Hash before taking the write lock: it is the slow part and needs no database.
+    let password_hash = auth::hash_password(new_user.password).await?;
+
+    let mut tx = db::begin_write(pool).await?;
+    if db::username_taken(&mut *tx, &username).await? {
+        return Err(UserError::DuplicateUsername(username));
+    }
+    let unit_id = match db::unit_by_name(&mut *tx, &unit_name).await? {
+        Some(unit_id) => unit_id,
+        None => {
+            let unit_id = UnitId(uuid::Uuid::now_v7().to_string());
+            db::insert_unit(&mut *tx, &unit_id, &unit_name).await?;
+            unit_id
+        }
+    };
+    let user = User {
+        id: UserId(uuid::Uuid::now_v7().to_string()),
+        name: new_user
+            .name
+            .map(|name| name.trim().to_owned())
+            .filter(|name| !name.is_empty())
+            .unwrap_or_else(|| username.clone()),
+        username,
+        role: new_user.role,
+        unit_id,
+        cert_no: new_user
+            .cert_no
+            .map(|cert_no| cert_no.trim().to_owned())
+            .filter(|cert_no| !cert_no.is_empty()),
+    };
+    db::insert_user(&mut *tx, &user, &password_hash).await?;
+    tx.commit().await.map_err(DbError::from)?;
+    Ok(user)
+}

@@ -1,0 +1,164 @@
+//! The app shell: opens the store, provides the contexts, and lays out top bar, routes and tab bar.
+
+use chrono::{DateTime, FixedOffset};
+use leptos::prelude::*;
+use leptos_router::NavigateOptions;
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::hooks::{use_location, use_navigate};
+use leptos_router::path;
+
+use crate::components::{TabBar, TopBar};
+use crate::i18n::{Lang, Strings, provide_i18n, use_i18n};
+use crate::pages::{
+    InspectPage, LoginPage, MePage, NotFoundPage, RecordPage, RecordsPage, VenuesPage,
+};
+use crate::store::{Session, Store, StoreError, meta_keys, provide_store};
+use crate::sync::{provide_sync, use_sync};
+
+/// The IndexedDB database the app uses.
+pub const DB_NAME: &str = "fieldcheck";
+
+/// What the app needs before it can show anything: the open store and what meta remembers.
+#[derive(Debug, Clone)]
+struct Booted {
+    store: Store,
+    session: Option<Session>,
+    lang: Lang,
+    last_synced: Option<DateTime<FixedOffset>>,
+}
+
+async fn boot() -> Result<Booted, StoreError> {
+    let store = Store::open(DB_NAME).await?;
+    // A damaged meta value must not lock the inspector out of the records: fall back and say so.
+    let session = store.session().await.unwrap_or_else(|error| {
+        leptos::logging::error!("{error}; asking to log in again");
+        None
+    });
+    let lang = store
+        .meta_get::<Lang>(meta_keys::LANG)
+        .await
+        .unwrap_or_else(|error| {
+            leptos::logging::error!("{error}; using Chinese");
+            None
+        })
+        .unwrap_or_default();
+    let last_synced = store
+        .meta_get(meta_keys::LAST_SYNCED_AT)
+        .await
+        .unwrap_or_else(|error| {
+            leptos::logging::error!("{error}; last sync time unknown");
+            None
+        });
+    Ok(Booted {
+        store,
+        session,
+        lang,
+        last_synced,
+    })
+}
+
+/// The root component: opens the phone's database, then shows the shell.
+#[component]
+pub fn App() -> impl IntoView {
+    let booted = LocalResource::new(boot);
+    move || match booted.get() {
+        None => view! {
+            <p class="splash" role="status">
+                {crate::i18n::ZH.loading}
+            </p>
+        }
+        .into_any(),
+        Some(Ok(booted)) => view! { <Shell booted /> }.into_any(),
+        Some(Err(error)) => view! {
+            <div class="splash" role="alert">
+                <p>{crate::i18n::ZH.boot_failed}</p>
+                <p lang="en">{crate::i18n::EN.boot_failed}</p>
+                <p class="small">{error.to_string()}</p>
+            </div>
+        }
+        .into_any(),
+    }
+}
+
+#[component]
+fn Shell(booted: Booted) -> impl IntoView {
+    provide_store(booted.store.clone());
+    provide_i18n(booted.lang);
+    provide_sync(booted.store, booted.session, booted.last_synced);
+    view! {
+        <Router>
+            <Layout />
+        </Router>
+    }
+}
+
+/// The screen title for a path.
+fn title_for(path: &str, t: &'static Strings) -> &'static str {
+    match path {
+        "/" => t.title_venues,
+        "/records" => t.title_records,
+        "/me" => t.title_me,
+        "/login" => t.title_login,
+        other if other.starts_with("/inspect/") => t.title_inspect,
+        other if other.starts_with("/records/") => t.title_record,
+        _ => t.title_not_found,
+    }
+}
+
+#[component]
+fn Layout() -> impl IntoView {
+    let i18n = use_i18n();
+    let sync = use_sync();
+    let location = use_location();
+    let navigate = use_navigate();
+    let on_login = move || location.pathname.get() == "/login";
+
+    // Nobody logged in on this phone yet: the only place to go is the login page. Once a session
+    // exists (even an expired one) the app opens straight into its screens, offline too.
+    Effect::new(move |_| {
+        if sync.session().is_none() && !on_login() {
+            navigate(
+                "/login",
+                NavigateOptions {
+                    replace: true,
+                    ..NavigateOptions::default()
+                },
+            );
+        }
+    });
+    // Keep the document title in step with the screen.
+    Effect::new(move |_| {
+        let t = i18n.t();
+        document().set_title(&format!(
+            "{} · {}",
+            title_for(&location.pathname.get(), t),
+            t.app_name
+        ));
+    });
+
+    let title = Signal::derive(move || title_for(&location.pathname.get(), i18n.t()).to_owned());
+    let expired = move || sync.session().is_some_and(|session| session.expired) && !on_login();
+    view! {
+        <TopBar title />
+        <Show when=expired>
+            <div class="banner banner-warn" role="alert">
+                <span>{move || i18n.t().session_expired}</span>
+                " "
+                <a href="/login">{move || i18n.t().relogin}</a>
+            </div>
+        </Show>
+        <main id="main" class="content">
+            <Routes fallback=|| view! { <NotFoundPage /> }>
+                <Route path=path!("/") view=VenuesPage />
+                <Route path=path!("/login") view=LoginPage />
+                <Route path=path!("/inspect/:venue_id") view=InspectPage />
+                <Route path=path!("/records") view=RecordsPage />
+                <Route path=path!("/records/:id") view=RecordPage />
+                <Route path=path!("/me") view=MePage />
+            </Routes>
+        </main>
+        <Show when=move || !on_login()>
+            <TabBar />
+        </Show>
+    }
+}

@@ -1,0 +1,19 @@
+//! Reusable view pieces, one component per file.
+
+pub mod checklist_item;
+pub mod icon;
+pub mod problem_list;
+pub mod status_chip;
+pub mod sync_badge;
+pub mod sync_chip;
+pub mod tab_bar;
+pub mod top_bar;
+
+pub use checklist_item::{ChecklistItem, ItemState};
+pub use icon::{Icon, IconName};
+pub use problem_list::ProblemList;
+pub use status_chip::StatusChip;
+pub use sync_badge::SyncBadge;
+pub use sync_chip::SyncChip;
+pub use tab_bar::TabBar;
+pub use top_bar::TopBar;

@@ -1,0 +1,566 @@
+//! The user-facing words in Simplified Chinese (default) and English, the language context and date formats.
+
+use chrono::{DateTime, FixedOffset, NaiveDate};
+use fieldcheck_core::{InspectionKind, ItemResult, Role, Status, VenueKind};
+use leptos::prelude::*;
+
+use crate::store::SyncMark;
+
+/// A language the app speaks. Chinese is the default; the choice is kept in the store's meta.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub enum Lang {
+    #[default]
+    #[serde(rename = "zh-CN")]
+    Zh,
+    #[serde(rename = "en")]
+    En,
+}
+
+impl Lang {
+    /// The BCP 47 tag for `<html lang>`.
+    pub fn tag(self) -> &'static str {
+        match self {
+            Lang::Zh => "zh-CN",
+            Lang::En => "en",
+        }
+    }
+
+    /// The fixed strings of this language.
+    pub fn t(self) -> &'static Strings {
+        match self {
+            Lang::Zh => &ZH,
+            Lang::En => &EN,
+        }
+    }
+
+    /// Picks the Chinese or English of a pair that comes from the core (template items, problems).
+    pub fn pick<'a>(self, zh: &'a str, en: &'a str) -> &'a str {
+        match self {
+            Lang::Zh => zh,
+            Lang::En => en,
+        }
+    }
+
+    /// The badge text for queued changes: `3条待同步` / `3 waiting`.
+    pub fn n_waiting(self, n_pending: u32) -> String {
+        match self {
+            Lang::Zh => format!("{n_pending}条待同步"),
+            Lang::En => format!("{n_pending} waiting"),
+        }
+    }
+
+    /// The badge text after a sync: `已同步 10:05` / `Synced 10:05`.
+    pub fn synced_at(self, at: &DateTime<FixedOffset>) -> String {
+        let time = at.with_timezone(&china_time()).format("%H:%M");
+        match self {
+            Lang::Zh => format!("已同步 {time}"),
+            Lang::En => format!("Synced {time}"),
+        }
+    }
+
+    /// Checklist progress: `已查 12/15` / `Checked 12/15`.
+    pub fn progress(self, n_answered: usize, n_items: usize) -> String {
+        match self {
+            Lang::Zh => format!("已查 {n_answered}/{n_items}"),
+            Lang::En => format!("Checked {n_answered}/{n_items}"),
+        }
+    }
+
+    /// How many local records could not be read.
+    pub fn n_unreadable(self, n_corrupt: usize) -> String {
+        match self {
+            Lang::Zh => format!("{n_corrupt}条本机数据已损坏，无法读取（其余数据不受影响）"),
+            Lang::En => format!(
+                "{n_corrupt} local item(s) are damaged and cannot be read (the rest is unaffected)"
+            ),
+        }
+    }
+
+    /// Storage used on the phone.
+    pub fn storage_used(self, used_mb: f64, quota_mb: f64) -> String {
+        match self {
+            Lang::Zh => format!("已用 {used_mb:.1} MB / 可用 {quota_mb:.0} MB"),
+            Lang::En => format!("{used_mb:.1} MB used of {quota_mb:.0} MB"),
+        }
+    }
+
+    /// A date and time as inspectors read it, in China Standard Time.
+    pub fn datetime(self, at: &DateTime<FixedOffset>) -> String {
+        let local = at.with_timezone(&china_time());
+        match self {
+            Lang::Zh => local.format("%Y年%-m月%-d日 %H:%M").to_string(),
+            Lang::En => local.format("%-d %b %Y %H:%M").to_string(),
+        }
+    }
+
+    /// A date without time.
+    pub fn date(self, date: &NaiveDate) -> String {
+        match self {
+            Lang::Zh => date.format("%Y年%-m月%-d日").to_string(),
+            Lang::En => date.format("%-d %b %Y").to_string(),
+        }
+    }
+
+    pub fn venue_kind(self, kind: VenueKind) -> &'static str {
+        self.pick(kind.name_zh(), kind.name_en())
+    }
+
+    pub fn inspection_kind(self, kind: InspectionKind) -> &'static str {
+        self.pick(kind.name_zh(), kind.name_en())
+    }
+
+    pub fn status(self, status: Status) -> &'static str {
+        let t = self.t();
+        match status {
+            Status::Draft => t.status_draft,
+            Status::Submitted => t.status_submitted,
+            Status::Returned => t.status_returned,
+            Status::Approved => t.status_approved,
+        }
+    }
+
+    pub fn sync_mark(self, mark: SyncMark) -> &'static str {
+        let t = self.t();
+        match mark {
+            SyncMark::Pending => t.sync_pending,
+            SyncMark::Synced => t.sync_synced,
+            SyncMark::Conflict => t.sync_conflict,
+            SyncMark::Rejected => t.sync_rejected,
+        }
+    }
+
+    pub fn result(self, result: ItemResult) -> &'static str {
+        let t = self.t();
+        match result {
+            ItemResult::Pass => t.pass,
+            ItemResult::Fail => t.fail,
+            ItemResult::Na => t.na,
+        }
+    }
+
+    pub fn role(self, role: Role) -> &'static str {
+        let t = self.t();
+        match role {
+            Role::Inspector => t.role_inspector,
+            Role::Supervisor => t.role_supervisor,
+            Role::Admin => t.role_admin,
+        }
+    }
+}
+
+/// China Standard Time (UTC+8), in which every time is shown.
+pub fn china_time() -> FixedOffset {
+    // 8 h is always a valid offset; the fallback only exists to avoid a panic path.
+    FixedOffset::east_opt(8 * 3600).unwrap_or_else(|| chrono::Offset::fix(&chrono::Utc))
+}
+
+/// Now, in China Standard Time.
+pub fn now_china() -> DateTime<FixedOffset> {
+    chrono::Utc::now().with_timezone(&china_time())
+}
+
+/// Every fixed string of one language. A missing translation is a compile error.
+pub struct Strings {
+    pub app_name: &'static str,
+    pub loading: &'static str,
+    pub boot_failed: &'static str,
+    pub tab_inspect: &'static str,
+    pub tab_records: &'static str,
+    pub tab_me: &'static str,
+    pub title_venues: &'static str,
+    pub title_inspect: &'static str,
+    pub title_records: &'static str,
+    pub title_record: &'static str,
+    pub title_me: &'static str,
+    pub title_login: &'static str,
+    pub title_not_found: &'static str,
+    pub not_found: &'static str,
+    pub back_home: &'static str,
+    // Sync badge.
+    pub badge_offline: &'static str,
+    pub badge_syncing: &'static str,
+    pub badge_error: &'static str,
+    pub badge_relogin: &'static str,
+    pub badge_idle: &'static str,
+    pub badge_label: &'static str,
+    pub session_expired: &'static str,
+    pub relogin: &'static str,
+    // Login.
+    pub username: &'static str,
+    pub password: &'static str,
+    pub login: &'static str,
+    pub logging_in: &'static str,
+    pub login_hint: &'static str,
+    pub err_need_credentials: &'static str,
+    pub err_bad_credentials: &'static str,
+    pub err_login_offline: &'static str,
+    pub err_throttled: &'static str,
+    pub err_server: &'static str,
+    pub err_bug: &'static str,
+    pub err_store: &'static str,
+    // Venue picker.
+    pub search_venue: &'static str,
+    pub no_venues: &'static str,
+    pub no_match: &'static str,
+    // Inspection form.
+    pub venue_missing: &'static str,
+    pub inspection_kind: &'static str,
+    pub campaign: &'static str,
+    pub pick_campaign: &'static str,
+    pub follows: &'static str,
+    pub pick_follows: &'static str,
+    pub checklist: &'static str,
+    pub jump_unanswered: &'static str,
+    pub basis: &'static str,
+    pub pass: &'static str,
+    pub fail: &'static str,
+    pub na: &'static str,
+    pub item_note: &'static str,
+    pub hazard_description: &'static str,
+    pub rectify: &'static str,
+    pub rectify_on_site: &'static str,
+    pub rectify_deadline: &'static str,
+    pub deadline: &'static str,
+    pub notes: &'static str,
+    pub inspectors: &'static str,
+    pub second_inspector: &'static str,
+    pub second_inspector_prefix: &'static str,
+    pub location: &'static str,
+    pub location_pending: &'static str,
+    pub location_none: &'static str,
+    pub submit: &'static str,
+    pub save_draft: &'static str,
+    pub saving: &'static str,
+    pub fix_problems: &'static str,
+    pub approved_locked: &'static str,
+    // Records.
+    pub no_records: &'static str,
+    pub saved_locally: &'static str,
+    pub unknown_venue: &'static str,
+    pub status_draft: &'static str,
+    pub status_submitted: &'static str,
+    pub status_returned: &'static str,
+    pub status_approved: &'static str,
+    pub sync_pending: &'static str,
+    pub sync_synced: &'static str,
+    pub sync_conflict: &'static str,
+    pub sync_rejected: &'static str,
+    // Record view.
+    pub record_missing: &'static str,
+    pub venue: &'static str,
+    pub started_at: &'static str,
+    pub finished_at: &'static str,
+    pub status: &'static str,
+    pub sync_state: &'static str,
+    pub server_error: &'static str,
+    pub review_comment: &'static str,
+    pub hazards: &'static str,
+    pub no_hazards: &'static str,
+    pub unanswered: &'static str,
+    pub edit: &'static str,
+    pub conflict_hint: &'static str,
+    pub keep_mine: &'static str,
+    pub take_server: &'static str,
+    pub hazard_open: &'static str,
+    pub hazard_rectified: &'static str,
+    // Me.
+    pub name: &'static str,
+    pub role: &'static str,
+    pub unit: &'static str,
+    pub cert_no: &'static str,
+    pub language: &'static str,
+    pub storage: &'static str,
+    pub storage_persisted: &'static str,
+    pub storage_not_persisted: &'static str,
+    pub storage_unknown: &'static str,
+    pub logout: &'static str,
+    pub logout_pending_warning: &'static str,
+    pub logout_confirm: &'static str,
+    pub cancel: &'static str,
+    pub sync_now: &'static str,
+    pub role_inspector: &'static str,
+    pub role_supervisor: &'static str,
+    pub role_admin: &'static str,
+}
+
+/// Simplified Chinese: the wording inspectors use.
+pub static ZH: Strings = Strings {
+    app_name: "FieldCheck 现场检查",
+    loading: "正在打开本机数据…",
+    boot_failed: "无法打开本机数据库。请确认浏览器未处于无痕模式并有存储空间，然后刷新页面。",
+    tab_inspect: "检查",
+    tab_records: "记录",
+    tab_me: "我的",
+    title_venues: "选择场所",
+    title_inspect: "现场检查",
+    title_records: "检查记录",
+    title_record: "记录详情",
+    title_me: "我的",
+    title_login: "登录",
+    title_not_found: "页面不存在",
+    not_found: "没有这个页面。",
+    back_home: "返回首页",
+    badge_offline: "离线",
+    badge_syncing: "同步中",
+    badge_error: "同步失败",
+    badge_relogin: "需重新登录",
+    badge_idle: "未同步",
+    badge_label: "同步状态",
+    session_expired: "登录已过期，请重新登录。本机记录不会丢失，登录后自动同步。",
+    relogin: "重新登录",
+    username: "用户名",
+    password: "密码",
+    login: "登录",
+    logging_in: "正在登录…",
+    login_hint: "首次使用须联网登录一次，之后无信号也可检查。",
+    err_need_credentials: "请填写用户名和密码",
+    err_bad_credentials: "用户名或密码错误",
+    err_login_offline: "网络不可用，请联网后登录",
+    err_throttled: "尝试次数过多，请稍后再试",
+    err_server: "服务器暂时出错，请稍后再试",
+    err_bug: "程序出错，请截图联系管理员",
+    err_store: "本机存储出错",
+    search_venue: "搜索场所名称",
+    no_venues: "本机暂无场所。联网同步后显示辖区场所。",
+    no_match: "没有匹配的场所",
+    venue_missing: "本机没有这个场所，请返回重新选择。",
+    inspection_kind: "检查类型",
+    campaign: "专项行动",
+    pick_campaign: "请选择专项行动",
+    follows: "原检查记录",
+    pick_follows: "请选择要复查的记录",
+    checklist: "检查项",
+    jump_unanswered: "跳到未查项",
+    basis: "依据",
+    pass: "合格",
+    fail: "不合格",
+    na: "不适用",
+    item_note: "问题说明",
+    hazard_description: "隐患描述",
+    rectify: "整改方式",
+    rectify_on_site: "当场整改",
+    rectify_deadline: "限期整改",
+    deadline: "整改期限",
+    notes: "备注",
+    inspectors: "执法人员",
+    second_inspector: "第二执法人员（姓名）",
+    second_inspector_prefix: "同行执法人员：",
+    location: "定位",
+    location_pending: "正在定位…（不影响保存）",
+    location_none: "未获取定位（不影响保存）",
+    submit: "提交",
+    save_draft: "存草稿",
+    saving: "正在保存…",
+    fix_problems: "请先修正以下问题：",
+    approved_locked: "该记录已审核通过，不能再修改。",
+    no_records: "暂无检查记录",
+    saved_locally: "已保存在本机。联网后自动同步。",
+    unknown_venue: "未知场所",
+    status_draft: "草稿",
+    status_submitted: "已提交",
+    status_returned: "已退回",
+    status_approved: "已通过",
+    sync_pending: "待同步",
+    sync_synced: "已同步",
+    sync_conflict: "冲突",
+    sync_rejected: "被拒绝",
+    record_missing: "本机没有这条记录。",
+    venue: "场所",
+    started_at: "开始时间",
+    finished_at: "结束时间",
+    status: "状态",
+    sync_state: "同步状态",
+    server_error: "服务器意见",
+    review_comment: "审核意见",
+    hazards: "隐患",
+    no_hazards: "未发现隐患",
+    unanswered: "未查",
+    edit: "继续编辑",
+    conflict_hint: "服务器上的这条记录已被他人修改。请选择保留哪个版本。",
+    keep_mine: "以本机为准",
+    take_server: "以服务器为准",
+    hazard_open: "待整改",
+    hazard_rectified: "已整改",
+    name: "姓名",
+    role: "角色",
+    unit: "单位",
+    cert_no: "执法证号",
+    language: "语言",
+    storage: "本机存储",
+    storage_persisted: "已设为持久存储，浏览器不会自动清理",
+    storage_not_persisted: "未获持久存储：浏览器可能清理本机数据，建议“添加到主屏幕”",
+    storage_unknown: "本浏览器不支持查询存储状态",
+    logout: "退出登录",
+    logout_pending_warning: "还有未同步的记录。退出后记录仍保存在本机，重新登录后同步。",
+    logout_confirm: "确认退出",
+    cancel: "取消",
+    sync_now: "立即同步",
+    role_inspector: "执法队员",
+    role_supervisor: "审核人",
+    role_admin: "管理员",
+};
+
+/// English: a full alternative.
+pub static EN: Strings = Strings {
+    app_name: "FieldCheck",
+    loading: "Opening data on this phone…",
+    boot_failed: "Cannot open the database on this phone. Make sure the browser is not in private mode and has free storage, then reload.",
+    tab_inspect: "Inspect",
+    tab_records: "Records",
+    tab_me: "Me",
+    title_venues: "Pick a venue",
+    title_inspect: "Inspection",
+    title_records: "Records",
+    title_record: "Record",
+    title_me: "Me",
+    title_login: "Log in",
+    title_not_found: "Not found",
+    not_found: "There is no such page.",
+    back_home: "Back to start",
+    badge_offline: "Offline",
+    badge_syncing: "Syncing",
+    badge_error: "Sync failed",
+    badge_relogin: "Log in again",
+    badge_idle: "Not synced",
+    badge_label: "Sync state",
+    session_expired: "Your login has expired: log in again. Nothing on this phone is lost; it syncs after you log in.",
+    relogin: "Log in again",
+    username: "Username",
+    password: "Password",
+    login: "Log in",
+    logging_in: "Logging in…",
+    login_hint: "Log in once with a connection; after that you can inspect with no signal.",
+    err_need_credentials: "Enter your username and password",
+    err_bad_credentials: "Wrong username or password",
+    err_login_offline: "No network: connect to log in",
+    err_throttled: "Too many attempts, try again later",
+    err_server: "The server had a problem, try again later",
+    err_bug: "Something went wrong in the app: take a screenshot for the administrator",
+    err_store: "Local storage failed",
+    search_venue: "Search venue name",
+    no_venues: "No venues on this phone yet. They appear after syncing online.",
+    no_match: "No matching venue",
+    venue_missing: "This venue is not on this phone; go back and pick again.",
+    inspection_kind: "Kind of inspection",
+    campaign: "Campaign",
+    pick_campaign: "Pick the campaign",
+    follows: "Earlier inspection",
+    pick_follows: "Pick the inspection to follow up",
+    checklist: "Checklist",
+    jump_unanswered: "Jump to unchecked",
+    basis: "Basis",
+    pass: "Pass",
+    fail: "Fail",
+    na: "N/A",
+    item_note: "Note",
+    hazard_description: "Hazard",
+    rectify: "Rectification",
+    rectify_on_site: "Fixed on site",
+    rectify_deadline: "By a deadline",
+    deadline: "Deadline",
+    notes: "Notes",
+    inspectors: "Inspectors",
+    second_inspector: "Second inspector (name)",
+    second_inspector_prefix: "Second inspector: ",
+    location: "Location",
+    location_pending: "Locating… (saving does not wait)",
+    location_none: "No location (saving does not need it)",
+    submit: "Submit",
+    save_draft: "Save draft",
+    saving: "Saving…",
+    fix_problems: "Please fix these first:",
+    approved_locked: "This record is approved and can no longer be changed.",
+    no_records: "No records yet",
+    saved_locally: "Saved on this phone. It syncs when online.",
+    unknown_venue: "Unknown venue",
+    status_draft: "Draft",
+    status_submitted: "Submitted",
+    status_returned: "Returned",
+    status_approved: "Approved",
+    sync_pending: "Waiting",
+    sync_synced: "Synced",
+    sync_conflict: "Conflict",
+    sync_rejected: "Rejected",
+    record_missing: "This record is not on this phone.",
+    venue: "Venue",
+    started_at: "Started",
+    finished_at: "Finished",
+    status: "Status",
+    sync_state: "Sync",
+    server_error: "Server says",
+    review_comment: "Review comment",
+    hazards: "Hazards",
+    no_hazards: "No hazards found",
+    unanswered: "Unchecked",
+    edit: "Continue editing",
+    conflict_hint: "Someone changed this record on the server. Choose which version to keep.",
+    keep_mine: "Keep mine",
+    take_server: "Take the server's",
+    hazard_open: "Open",
+    hazard_rectified: "Rectified",
+    name: "Name",
+    role: "Role",
+    unit: "Unit",
+    cert_no: "Certificate no.",
+    language: "Language",
+    storage: "Storage on this phone",
+    storage_persisted: "Persistent: the browser will not clear it on its own",
+    storage_not_persisted: "Not persistent: the browser may clear local data; add the app to your home screen",
+    storage_unknown: "This browser cannot report storage state",
+    logout: "Log out",
+    logout_pending_warning: "Some records are not synced yet. They stay on this phone and sync after the next login.",
+    logout_confirm: "Log out anyway",
+    cancel: "Cancel",
+    sync_now: "Sync now",
+    role_inspector: "Inspector",
+    role_supervisor: "Supervisor",
+    role_admin: "Administrator",
+};
+
+/// The language context: the current language and how to change it.
+#[derive(Debug, Clone, Copy)]
+pub struct I18n {
+    lang: RwSignal<Lang>,
+}
+
+impl I18n {
+    /// The current language (reactive).
+    pub fn lang(&self) -> Lang {
+        self.lang.get()
+    }
+
+    /// The current strings (reactive).
+    pub fn t(&self) -> &'static Strings {
+        self.lang.get().t()
+    }
+
+    /// Switches the language and applies it to `<html lang>`; the caller persists the choice.
+    pub fn set(&self, lang: Lang) {
+        apply_html_lang(lang);
+        self.lang.set(lang);
+    }
+}
+
+/// Provides the language context, starting with `lang` (read from the store's meta).
+pub fn provide_i18n(lang: Lang) -> I18n {
+    apply_html_lang(lang);
+    let i18n = I18n {
+        lang: RwSignal::new(lang),
+    };
+    provide_context(i18n);
+    i18n
+}
+
+/// The language context; falls back to Chinese outside the app shell (e.g. the boot screen).
+pub fn use_i18n() -> I18n {
+    use_context::<I18n>().unwrap_or_else(|| I18n {
+        lang: RwSignal::new(Lang::Zh),
+    })
+}
+
+fn apply_html_lang(lang: Lang) {
+    if let Some(root) = document().document_element() {
+        // Setting an attribute on <html> cannot fail in practice; nothing to recover if it did.
+        let _ = root.set_attribute("lang", lang.tag());
+    }
+}

@@ -1,0 +1,746 @@
+//! /inspect/:venue_id (?record=<id> to continue one): the checklist, hazards, notes and saving.
+
+use chrono::NaiveDate;
+use fieldcheck_core::{
+    Answer, Campaign, CampaignId, Hazard, HazardId, HazardStatus, Inspection, InspectionId,
+    InspectionKind, ItemResult, Location, Problem, Rectify, Status, Template, UserId, Venue,
+    VenueId,
+};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::Closure;
+
+use crate::components::{ChecklistItem, ItemState, ProblemList};
+use crate::i18n::{Lang, use_i18n};
+use crate::store::{LocalInspection, Store, StoreError, use_store};
+use crate::sync::use_sync;
+
+/// Everything the form needs, read from the store before it shows.
+#[derive(Debug, Clone)]
+struct FormData {
+    venue: Venue,
+    existing: Option<LocalInspection>,
+    campaigns: Vec<Campaign>,
+    earlier: Vec<LocalInspection>,
+}
+
+async fn load(
+    store: Store,
+    venue_id: String,
+    record_id: Option<String>,
+) -> Result<Option<FormData>, StoreError> {
+    let Some(venue) = store.venue(&VenueId(venue_id)).await? else {
+        return Ok(None);
+    };
+    let existing = match record_id {
+        Some(record_id) => store.inspection(&InspectionId(record_id)).await?,
+        None => None,
+    };
+    let today = crate::i18n::now_china().date_naive();
+    let campaigns = store
+        .campaigns()
+        .await?
+        .items
+        .into_iter()
+        .filter(|campaign| {
+            campaign.venue_kinds.contains(&venue.kind)
+                && campaign.starts_on <= today
+                && today <= campaign.ends_on
+        })
+        .collect();
+    let earlier = store
+        .inspections_for_venue(&venue.id)
+        .await?
+        .items
+        .into_iter()
+        .filter(|local| Some(&local.record.id) != existing.as_ref().map(|e| &e.record.id))
+        .collect();
+    Ok(Some(FormData {
+        venue,
+        existing,
+        campaigns,
+        earlier,
+    }))
+}
+
+/// The inspection screen.
+#[component]
+pub fn InspectPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let store = use_store();
+    let params = use_params_map();
+    let query = use_query_map();
+    let data = LocalResource::new(move || {
+        let store = store.clone();
+        let venue_id = params.with(|params| params.get("venue_id").unwrap_or_default());
+        let record_id = query.with(|query| query.get("record"));
+        async move { load(store, venue_id, record_id).await }
+    });
+    move || match data.get() {
+        None => view! { <p class="empty" role="status">{i18n.t().loading}</p> }.into_any(),
+        Some(Ok(Some(data))) => view! { <InspectForm data /> }.into_any(),
+        Some(Ok(None)) => view! {
+            <section class="page">
+                <p class="empty" role="alert">{i18n.t().venue_missing}</p>
+                <a class="button button-secondary" href="/">{i18n.t().back_home}</a>
+            </section>
+        }
+        .into_any(),
+        Some(Err(error)) => view! {
+            <p class="banner banner-error" role="alert">
+                {i18n.t().err_store} ": " {error.to_string()}
+            </p>
+        }
+        .into_any(),
+    }
+}
+
+/// The prefix line that carries a second inspector named in free text (until users can be picked).
+const SECOND_INSPECTOR_PREFIX: &str = "同行执法人员：";
+
+/// Splits stored notes into (second inspector, the rest).
+fn split_notes(notes: &str) -> (String, String) {
+    match notes.strip_prefix(SECOND_INSPECTOR_PREFIX) {
+        Some(rest) => {
+            let (name, remainder) = rest.split_once('\n').unwrap_or((rest, ""));
+            (name.trim().to_owned(), remainder.to_owned())
+        }
+        None => (String::new(), notes.to_owned()),
+    }
+}
+
+/// Which checklist item each problem belongs to, and under which field.
+fn problems_by_item(
+    problems: &[Problem],
+    hazard_items: &[Option<String>],
+    answers: &[Answer],
+) -> (Vec<(String, String, Problem)>, Vec<Problem>) {
+    let mut by_item = Vec::new();
+    let mut general = Vec::new();
+    for problem in problems {
+        let located = problem
+            .field
+            .strip_prefix("hazards[")
+            .and_then(|rest| rest.split_once("]."))
+            .and_then(|(index, field)| {
+                let index: usize = index.parse().ok()?;
+                let item = hazard_items.get(index)?.clone()?;
+                Some((item, field.to_owned()))
+            })
+            .or_else(|| {
+                let (index, _) = problem.field.strip_prefix("answers[")?.split_once(']')?;
+                let index: usize = index.parse().ok()?;
+                Some((answers.get(index)?.item.clone(), "item".to_owned()))
+            });
+        match located {
+            Some((item, field)) => by_item.push((item, field, problem.clone())),
+            None => general.push(problem.clone()),
+        }
+    }
+    (by_item, general)
+}
+
+#[component]
+fn InspectForm(data: FormData) -> impl IntoView {
+    let i18n = use_i18n();
+    let sync = use_sync();
+    let store = use_store();
+    let navigate = use_navigate();
+    let FormData {
+        venue,
+        existing,
+        campaigns,
+        earlier,
+    } = data;
+
+    let template = existing
+        .as_ref()
+        .and_then(|local| Template::by_id(&local.record.template))
+        .unwrap_or_else(|| Template::current(venue.kind));
+    let items: Vec<ItemState> = template
+        .items
+        .iter()
+        .map(|item| ItemState::new(item.code))
+        .collect();
+    let base: Option<Inspection> = existing.as_ref().map(|local| local.record.clone());
+    let locked = existing
+        .as_ref()
+        .is_some_and(|local| local.record.status == Status::Approved);
+
+    let kind = RwSignal::new(InspectionKind::Routine);
+    let campaign = RwSignal::new(None::<CampaignId>);
+    let follows = RwSignal::new(None::<InspectionId>);
+    let notes = RwSignal::new(String::new());
+    let second = RwSignal::new(String::new());
+    let location = RwSignal::new(None::<Location>);
+    let locating = RwSignal::new(true);
+    if let Some(record) = &base {
+        kind.set(record.kind);
+        campaign.set(record.campaign_id.clone());
+        follows.set(record.follows.clone());
+        let (second_name, rest) = split_notes(&record.notes);
+        second.set(second_name);
+        notes.set(rest);
+        location.set(record.location);
+        for state in &items {
+            if let Some(answer) = record.answer(state.code) {
+                state.result.set(Some(answer.result));
+                state.note.set(answer.note.clone());
+            }
+            if let Some(hazard) = record
+                .hazards
+                .iter()
+                .find(|hazard| hazard.item.as_deref() == Some(state.code))
+            {
+                state.hazard.set(hazard.description.clone());
+                state.rectify.set(hazard.rectify);
+                state.deadline.set(
+                    hazard
+                        .deadline
+                        .map(|date| date.to_string())
+                        .unwrap_or_default(),
+                );
+                state.hazard_id.set(Some(hazard.id.clone()));
+            }
+        }
+    }
+    if location.get_untracked().is_none() {
+        locate(location, locating);
+    } else {
+        locating.set(false);
+    }
+
+    let problems = RwSignal::new(Vec::<Problem>::new());
+    let item_problems = RwSignal::new(Vec::<(String, String, Problem)>::new());
+    let saving = RwSignal::new(false);
+    let save_error = RwSignal::new(None::<String>);
+    let started_at = base
+        .as_ref()
+        .map_or_else(crate::i18n::now_china, |record| record.started_at);
+    let record_id = base.as_ref().map_or_else(
+        || InspectionId(uuid::Uuid::now_v7().to_string()),
+        |record| record.id.clone(),
+    );
+
+    let n_items = items.len();
+    let items_for_progress = items.clone();
+    let answered = move || {
+        items_for_progress
+            .iter()
+            .filter(|state| state.result.get().is_some())
+            .count()
+    };
+    let items_for_jump = items.clone();
+    let jump_to_unanswered = move |_| {
+        if let Some(state) = items_for_jump
+            .iter()
+            .find(|state| state.result.get_untracked().is_none())
+        {
+            scroll_to(&format!("item-{}", state.code));
+        }
+    };
+
+    let venue_for_save = venue.clone();
+    let template_id = template.id();
+    let items_for_save = items.clone();
+    let save = move |status: Status| {
+        if saving.get_untracked() || locked {
+            return;
+        }
+        let Some(session) = sync.session() else {
+            return;
+        };
+        let record = build_record(
+            base.clone(),
+            &record_id,
+            &venue_for_save,
+            &template_id,
+            started_at,
+            &items_for_save,
+            Fields {
+                kind: kind.get_untracked(),
+                campaign: campaign.get_untracked(),
+                follows: follows.get_untracked(),
+                notes: notes.get_untracked(),
+                second: second.get_untracked(),
+                location: location.get_untracked(),
+                inspector: session.user.id.clone(),
+                status,
+            },
+        );
+        let mut found = Vec::new();
+        if let Err(record_problems) = record.validate() {
+            found.extend(record_problems.0);
+        }
+        if let Err(venue_problems) = record.validate_for_venue(&venue_for_save) {
+            found.extend(venue_problems.0);
+        }
+        if !found.is_empty() {
+            let hazard_items: Vec<Option<String>> = record
+                .hazards
+                .iter()
+                .map(|hazard| hazard.item.clone())
+                .collect();
+            let (by_item, general) = problems_by_item(&found, &hazard_items, &record.answers);
+            let first_item = by_item.first().map(|(item, _, _)| item.clone());
+            item_problems.set(by_item);
+            problems.set(general);
+            match first_item {
+                Some(item) => scroll_to(&format!("item-{item}")),
+                None => scroll_to("form-problems"),
+            }
+            return;
+        }
+        problems.set(Vec::new());
+        item_problems.set(Vec::new());
+        save_error.set(None);
+        saving.set(true);
+        let store = store.clone();
+        let navigate = navigate.clone();
+        spawn_local(async move {
+            match store.save_inspection(&record).await {
+                Ok(_) => {
+                    sync.saved_locally();
+                    navigate("/records?saved=1", Default::default());
+                }
+                Err(error) => {
+                    saving.set(false);
+                    save_error.set(Some(error.to_string()));
+                }
+            }
+        });
+    };
+    let save_submit = save.clone();
+
+    let lang_items = items.clone();
+    let checklist = template
+        .items
+        .iter()
+        .zip(lang_items)
+        .map(|(item, state)| {
+            let code = item.code;
+            let mine = Signal::derive(move || {
+                item_problems
+                    .get()
+                    .into_iter()
+                    .filter(|(item, _, _)| item == code)
+                    .map(|(_, field, problem)| (field, problem))
+                    .collect::<Vec<_>>()
+            });
+            view! { <ChecklistItem item=*item state problems=mine locked=locked /> }
+        })
+        .collect_view();
+
+    let user_name = move || {
+        sync.session()
+            .map(|session| session.user.name)
+            .unwrap_or_default()
+    };
+    let kind_options = move || {
+        let lang = i18n.lang();
+        InspectionKind::ALL
+            .into_iter()
+            .map(|option| {
+                view! {
+                    <option value=kind_code(option) selected=move || kind.get() == option>
+                        {lang.inspection_kind(option)}
+                    </option>
+                }
+            })
+            .collect_view()
+    };
+    let campaign_options = campaigns.clone();
+    let earlier_options = earlier.clone();
+    let venue_kind = venue.kind;
+
+    view! {
+        <section class="page inspect">
+            <div class="venue-head">
+                <p class="venue-name">{venue.name.clone()}</p>
+                <p class="cell-sub">
+                    <span class="tag">{move || i18n.lang().venue_kind(venue_kind)}</span>
+                    " "
+                    {venue.address.clone()}
+                </p>
+            </div>
+            {locked.then(|| view! { <p class="banner banner-warn" role="alert">{move || i18n.t().approved_locked}</p> })}
+
+            <div class="group">
+                <label class="cell field" for="inspection-kind">
+                    <span class="field-label">{move || i18n.t().inspection_kind}</span>
+                    <select
+                        id="inspection-kind"
+                        disabled=locked
+                        on:change=move |ev| {
+                            if let Some(chosen) = kind_from_code(&event_target_value(&ev)) {
+                                kind.set(chosen);
+                            }
+                        }
+                    >
+                        {kind_options}
+                    </select>
+                </label>
+                <Show when=move || kind.get() == InspectionKind::Special>
+                    <label class="cell field" for="inspection-campaign">
+                        <span class="field-label">{move || i18n.t().campaign}</span>
+                        <select
+                            id="inspection-campaign"
+                            disabled=locked
+                            on:change=move |ev| {
+                                let value = event_target_value(&ev);
+                                campaign.set((!value.is_empty()).then_some(CampaignId(value)));
+                            }
+                        >
+                            <option value="">{move || i18n.t().pick_campaign}</option>
+                            {campaign_options
+                                .iter()
+                                .map(|option| {
+                                    let id = option.id.clone();
+                                    let selected_id = id.clone();
+                                    view! {
+                                        <option
+                                            value=id.to_string()
+                                            selected=move || campaign.get().as_ref() == Some(&selected_id)
+                                        >
+                                            {option.name.clone()}
+                                        </option>
+                                    }
+                                })
+                                .collect_view()}
+                        </select>
+                    </label>
+                </Show>
+                <Show when=move || kind.get() == InspectionKind::Reinspection>
+                    <label class="cell field" for="inspection-follows">
+                        <span class="field-label">{move || i18n.t().follows}</span>
+                        <select
+                            id="inspection-follows"
+                            disabled=locked
+                            on:change=move |ev| {
+                                let value = event_target_value(&ev);
+                                follows.set((!value.is_empty()).then_some(InspectionId(value)));
+                            }
+                        >
+                            <option value="">{move || i18n.t().pick_follows}</option>
+                            {earlier_options
+                                .iter()
+                                .map(|option| {
+                                    let id = option.record.id.clone();
+                                    let selected_id = id.clone();
+                                    let started = option.record.started_at;
+                                    view! {
+                                        <option
+                                            value=id.to_string()
+                                            selected=move || follows.get().as_ref() == Some(&selected_id)
+                                        >
+                                            {move || i18n.lang().datetime(&started)}
+                                        </option>
+                                    }
+                                })
+                                .collect_view()}
+                        </select>
+                    </label>
+                </Show>
+            </div>
+
+            <div class="section-head">
+                <h2>{move || i18n.t().checklist}</h2>
+                <span class="progress" aria-live="polite">
+                    {move || i18n.lang().progress(answered(), n_items)}
+                </span>
+                <button type="button" class="link-button" on:click=jump_to_unanswered>
+                    {move || i18n.t().jump_unanswered}
+                </button>
+            </div>
+            <div class="group checklist">{checklist}</div>
+
+            <div class="group">
+                <label class="cell field" for="inspection-notes">
+                    <span class="field-label">{move || i18n.t().notes}</span>
+                    <textarea
+                        id="inspection-notes"
+                        rows="3"
+                        disabled=locked
+                        prop:value=move || notes.get()
+                        on:input=move |ev| notes.set(event_target_value(&ev))
+                    ></textarea>
+                </label>
+                <div class="cell">
+                    <span class="field-label">{move || i18n.t().inspectors}</span>
+                    <span class="cell-value">{user_name}</span>
+                </div>
+                <label class="cell field" for="inspection-second">
+                    <span class="field-label">{move || i18n.t().second_inspector}</span>
+                    <input
+                        id="inspection-second"
+                        type="text"
+                        autocomplete="off"
+                        disabled=locked
+                        prop:value=move || second.get()
+                        on:input=move |ev| second.set(event_target_value(&ev))
+                    />
+                </label>
+                <div class="cell">
+                    <span class="field-label">{move || i18n.t().location}</span>
+                    <span class="cell-value">
+                        {move || location_text(location.get(), locating.get(), i18n.lang())}
+                    </span>
+                </div>
+            </div>
+
+            <div id="form-problems">
+                <ProblemList problems=problems heading=|t| t.fix_problems />
+                {move || {
+                    (!item_problems.get().is_empty())
+                        .then(|| {
+                            view! {
+                                <p class="problems-heading" role="alert">
+                                    {i18n.t().fix_problems}
+                                </p>
+                            }
+                        })
+                }}
+                {move || {
+                    save_error
+                        .get()
+                        .map(|message| {
+                            view! {
+                                <p class="banner banner-error" role="alert">
+                                    {i18n.t().err_store} ": " {message}
+                                </p>
+                            }
+                        })
+                }}
+            </div>
+
+            <div class="actions actions-sticky">
+                <button
+                    type="button"
+                    class="button button-secondary"
+                    data-testid="save-draft"
+                    disabled=move || saving.get() || locked
+                    on:click=move |_| save(Status::Draft)
+                >
+                    {move || i18n.t().save_draft}
+                </button>
+                <button
+                    type="button"
+                    class="button button-primary"
+                    data-testid="submit-inspection"
+                    disabled=move || saving.get() || locked
+                    on:click=move |_| save_submit(Status::Submitted)
+                >
+                    {move || if saving.get() { i18n.t().saving } else { i18n.t().submit }}
+                </button>
+            </div>
+        </section>
+    }
+}
+
+/// The form fields that are not per item.
+struct Fields {
+    kind: InspectionKind,
+    campaign: Option<CampaignId>,
+    follows: Option<InspectionId>,
+    notes: String,
+    second: String,
+    location: Option<Location>,
+    inspector: UserId,
+    status: Status,
+}
+
+/// Assembles the record from the form, keeping what the server set on an existing one.
+fn build_record(
+    base: Option<Inspection>,
+    record_id: &InspectionId,
+    venue: &Venue,
+    template_id: &str,
+    started_at: chrono::DateTime<chrono::FixedOffset>,
+    items: &[ItemState],
+    fields: Fields,
+) -> Inspection {
+    let mut answers = Vec::new();
+    let mut hazards = Vec::new();
+    for state in items {
+        let Some(result) = state.result.get_untracked() else {
+            continue;
+        };
+        let note = if result == ItemResult::Fail {
+            state.note.get_untracked()
+        } else {
+            String::new()
+        };
+        answers.push(Answer {
+            item: state.code.to_owned(),
+            result,
+            note,
+            photos: Vec::new(),
+        });
+        if result == ItemResult::Fail {
+            let rectify = state.rectify.get_untracked();
+            let deadline = match rectify {
+                Rectify::Deadline => {
+                    NaiveDate::parse_from_str(&state.deadline.get_untracked(), "%Y-%m-%d").ok()
+                }
+                Rectify::OnSite => None,
+            };
+            hazards.push(Hazard {
+                id: state
+                    .hazard_id
+                    .get_untracked()
+                    .unwrap_or_else(|| HazardId(uuid::Uuid::now_v7().to_string())),
+                item: Some(state.code.to_owned()),
+                description: state.hazard.get_untracked().trim().to_owned(),
+                rectify,
+                deadline,
+                status: match rectify {
+                    Rectify::OnSite => HazardStatus::Rectified,
+                    Rectify::Deadline => HazardStatus::Open,
+                },
+            });
+        }
+    }
+    let second = fields.second.trim();
+    let notes = if second.is_empty() {
+        fields.notes
+    } else {
+        format!("{SECOND_INSPECTOR_PREFIX}{second}\n{}", fields.notes)
+    };
+    let mut inspectors = base
+        .as_ref()
+        .map(|record| record.inspectors.clone())
+        .unwrap_or_default();
+    if !inspectors.contains(&fields.inspector) {
+        inspectors.insert(0, fields.inspector);
+    }
+    let finished_at = (fields.status == Status::Submitted).then(crate::i18n::now_china);
+    let campaign_id = (fields.kind == InspectionKind::Special)
+        .then_some(fields.campaign)
+        .flatten();
+    let follows = (fields.kind == InspectionKind::Reinspection)
+        .then_some(fields.follows)
+        .flatten();
+    match base {
+        Some(mut record) => {
+            record.kind = fields.kind;
+            record.campaign_id = campaign_id;
+            record.follows = follows;
+            record.finished_at = finished_at.or(record.finished_at);
+            record.inspectors = inspectors;
+            record.location = fields.location.or(record.location);
+            record.answers = answers;
+            record.hazards = hazards;
+            record.notes = notes;
+            record.status = fields.status;
+            record
+        }
+        None => Inspection {
+            id: record_id.clone(),
+            venue_id: venue.id.clone(),
+            kind: fields.kind,
+            campaign_id,
+            follows,
+            template: template_id.to_owned(),
+            started_at,
+            finished_at,
+            inspectors,
+            location: fields.location,
+            answers,
+            hazards,
+            warning_issued: false,
+            party: None,
+            notes,
+            status: fields.status,
+            review_comment: None,
+            unit_id: None,
+            created_by: None,
+            received_at: None,
+        },
+    }
+}
+
+fn kind_code(kind: InspectionKind) -> &'static str {
+    match kind {
+        InspectionKind::Routine => "routine",
+        InspectionKind::Special => "special",
+        InspectionKind::Reinspection => "reinspection",
+        InspectionKind::Complaint => "complaint",
+    }
+}
+
+fn kind_from_code(code: &str) -> Option<InspectionKind> {
+    InspectionKind::ALL
+        .into_iter()
+        .find(|kind| kind_code(*kind) == code)
+}
+
+fn location_text(location: Option<Location>, locating: bool, lang: Lang) -> String {
+    match location {
+        Some(location) => {
+            let accuracy = location
+                .accuracy_m
+                .map(|metres| match lang {
+                    Lang::Zh => format!("（±{metres:.0} 米）"),
+                    Lang::En => format!(" (±{metres:.0} m)"),
+                })
+                .unwrap_or_default();
+            format!("{:.5}, {:.5}{accuracy}", location.lat, location.lon)
+        }
+        None if locating => lang.t().location_pending.to_owned(),
+        None => lang.t().location_none.to_owned(),
+    }
+}
+
+fn scroll_to(element_id: &str) {
+    if let Some(element) = document().get_element_by_id(element_id) {
+        element.scroll_into_view();
+    }
+}
+
+/// Asks for one GPS fix without waiting for it: saving never depends on it.
+fn locate(location: RwSignal<Option<Location>>, locating: RwSignal<bool>) {
+    let Some(geolocation) = web_sys::window()
+        .and_then(|window| js_sys::Reflect::get(&window.navigator(), &"geolocation".into()).ok())
+        .and_then(|value| value.dyn_into::<web_sys::Geolocation>().ok())
+    else {
+        locating.set(false);
+        return;
+    };
+    let on_fix = Closure::once_into_js(move |position: wasm_bindgen::JsValue| {
+        let number = |object: &wasm_bindgen::JsValue, name: &str| {
+            js_sys::Reflect::get(object, &name.into())
+                .ok()
+                .and_then(|value| value.as_f64())
+        };
+        let coords = js_sys::Reflect::get(&position, &"coords".into()).unwrap_or_default();
+        if let (Some(lat), Some(lon)) = (number(&coords, "latitude"), number(&coords, "longitude"))
+        {
+            // The form may be gone by the time the fix arrives; then there is nothing to update.
+            let _ = location.try_set(Some(Location {
+                lat,
+                lon,
+                accuracy_m: number(&coords, "accuracy"),
+            }));
+        }
+        let _ = locating.try_set(false);
+    });
+    let on_error = Closure::once_into_js(move |_error: wasm_bindgen::JsValue| {
+        let _ = locating.try_set(false);
+    });
+    let options = web_sys::PositionOptions::new();
+    options.set_enable_high_accuracy(true);
+    options.set_timeout(15_000);
+    options.set_maximum_age(120_000);
+    if geolocation
+        .get_current_position_with_error_callback_and_options(
+            on_fix.unchecked_ref(),
+            Some(on_error.unchecked_ref()),
+            &options,
+        )
+        .is_err()
+    {
+        locating.set(false);
+    }
+}

@@ -1,0 +1,194 @@
+//! /me (我的): who is logged in, the language, whether the browser keeps the data, sync, log out.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::NavigateOptions;
+use leptos_router::hooks::use_navigate;
+
+use crate::i18n::{Lang, use_i18n};
+use crate::store::{StorageEstimate, is_persisted, meta_keys, storage_estimate, use_store};
+use crate::sync::use_sync;
+
+/// What the browser says about keeping this site's data.
+#[derive(Debug, Clone, Copy, PartialEq)]
+struct StorageState {
+    /// The answer to `persist()` at login, if it was asked.
+    asked: Option<Option<bool>>,
+    /// `persisted()` now.
+    now: Option<bool>,
+    estimate: Option<StorageEstimate>,
+}
+
+/// The "me" screen.
+#[component]
+pub fn MePage() -> impl IntoView {
+    let i18n = use_i18n();
+    let sync = use_sync();
+    let store = use_store();
+    let navigate = use_navigate();
+    let confirm_logout = RwSignal::new(false);
+    let error = RwSignal::new(None::<String>);
+
+    let storage_store = store.clone();
+    let storage = LocalResource::new(move || {
+        let store = storage_store.clone();
+        async move {
+            let asked = match store
+                .meta_get::<Option<bool>>(meta_keys::STORAGE_PERSISTED)
+                .await
+            {
+                Ok(asked) => asked,
+                Err(meta_error) => {
+                    leptos::logging::error!("{meta_error}");
+                    None
+                }
+            };
+            StorageState {
+                asked,
+                now: is_persisted().await,
+                estimate: storage_estimate().await,
+            }
+        }
+    });
+
+    let lang_store = store.clone();
+    let switch_language = move |_| {
+        let next = match i18n.lang() {
+            Lang::Zh => Lang::En,
+            Lang::En => Lang::Zh,
+        };
+        i18n.set(next);
+        let store = lang_store.clone();
+        spawn_local(async move {
+            if let Err(store_error) = store.meta_set(meta_keys::LANG, &next).await {
+                error.set(Some(store_error.to_string()));
+            }
+        });
+    };
+
+    let log_out = move |_| {
+        if sync.status().pending > 0 && !confirm_logout.get_untracked() {
+            confirm_logout.set(true);
+            return;
+        }
+        let navigate = navigate.clone();
+        spawn_local(async move {
+            match sync.log_out().await {
+                Ok(()) => navigate(
+                    "/login",
+                    NavigateOptions {
+                        replace: true,
+                        ..NavigateOptions::default()
+                    },
+                ),
+                Err(store_error) => error.set(Some(store_error.to_string())),
+            }
+        });
+    };
+
+    let storage_text = move || {
+        let t = i18n.t();
+        let lang = i18n.lang();
+        storage.get().map(|state| {
+            let persisted = state.now.or(state.asked.flatten());
+            let verdict = match persisted {
+                Some(true) => t.storage_persisted,
+                Some(false) => t.storage_not_persisted,
+                None => t.storage_unknown,
+            };
+            let used = state.estimate.map(|estimate| {
+                lang.storage_used(estimate.usage / 1_048_576.0, estimate.quota / 1_048_576.0)
+            });
+            view! {
+                <span class="cell-main">
+                    <span data-testid="storage-persisted" data-persisted=persisted.map_or("unknown", |p| if p { "true" } else { "false" })>
+                        {verdict}
+                    </span>
+                    {used.map(|used| view! { <span class="cell-sub">{used}</span> })}
+                </span>
+            }
+        })
+    };
+
+    view! {
+        <section class="page">
+            {move || {
+                let t = i18n.t();
+                let lang = i18n.lang();
+                sync.session()
+                    .map(|session| {
+                        let user = session.user;
+                        view! {
+                            <div class="group">
+                                <div class="cell">
+                                    <span class="field-label">{t.name}</span>
+                                    <span class="cell-value">{user.name}</span>
+                                </div>
+                                <div class="cell">
+                                    <span class="field-label">{t.username}</span>
+                                    <span class="cell-value">{user.username}</span>
+                                </div>
+                                <div class="cell">
+                                    <span class="field-label">{t.role}</span>
+                                    <span class="cell-value">{lang.role(user.role)}</span>
+                                </div>
+                                <div class="cell">
+                                    <span class="field-label">{t.unit}</span>
+                                    <span class="cell-value small">{user.unit_id.to_string()}</span>
+                                </div>
+                                {user.cert_no.map(|cert_no| view! {
+                                    <div class="cell">
+                                        <span class="field-label">{t.cert_no}</span>
+                                        <span class="cell-value">{cert_no}</span>
+                                    </div>
+                                })}
+                            </div>
+                        }
+                    })
+            }}
+            <div class="group">
+                <div class="cell">
+                    <span class="field-label" id="lang-label">{move || i18n.t().language}</span>
+                    <button
+                        type="button"
+                        class="button button-small"
+                        data-testid="lang-switch"
+                        aria-describedby="lang-label"
+                        on:click=switch_language
+                    >
+                        {move || match i18n.lang() {
+                            Lang::Zh => view! { <span lang="en">"English"</span> },
+                            Lang::En => view! { <span lang="zh-CN">"中文"</span> },
+                        }}
+                    </button>
+                </div>
+                <div class="cell">
+                    <span class="field-label">{move || i18n.t().storage}</span>
+                    {storage_text}
+                </div>
+                <div class="cell">
+                    <span class="field-label">{move || i18n.t().sync_state}</span>
+                    <button type="button" class="button button-small" on:click=move |_| sync.kick()>
+                        {move || i18n.t().sync_now}
+                    </button>
+                </div>
+            </div>
+            {move || error.get().map(|message| view! {
+                <p class="banner banner-error" role="alert">{i18n.t().err_store} ": " {message}</p>
+            })}
+            <Show when=move || confirm_logout.get()>
+                <p class="banner banner-warn" role="alert">{move || i18n.t().logout_pending_warning}</p>
+            </Show>
+            <div class="actions">
+                <Show when=move || confirm_logout.get()>
+                    <button type="button" class="button button-secondary" on:click=move |_| confirm_logout.set(false)>
+                        {move || i18n.t().cancel}
+                    </button>
+                </Show>
+                <button type="button" class="button button-danger" on:click=log_out>
+                    {move || if confirm_logout.get() { i18n.t().logout_confirm } else { i18n.t().logout }}
+                </button>
+            </div>
+        </section>
+    }
+}

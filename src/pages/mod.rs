@@ -1,0 +1,17 @@
+//! The routed screens, one per file.
+
+pub mod inspect;
+pub mod login;
+pub mod me;
+pub mod not_found;
+pub mod record;
+pub mod records;
+pub mod venues;
+
+pub use inspect::InspectPage;
+pub use login::LoginPage;
+pub use me::MePage;
+pub use not_found::NotFoundPage;
+pub use record::RecordPage;
+pub use records::RecordsPage;
+pub use venues::VenuesPage;

@@ -1,0 +1,67 @@
+//! Turns Rust values into plain JS objects for IndexedDB and back, through JSON.
+//!
+//! JSON (not serde-wasm-bindgen) keeps the stored objects exactly the wire shape, so index key paths
+//! such as `record.status` find what the server sends, and reuses the serde_json code the app already
+//! carries for the network instead of a second serializer per type. Reading goes value by value, so one
+//! corrupt value gives a [`StoreError::Corrupt`] naming its store and key and never hides the others.
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use wasm_bindgen::JsValue;
+
+use crate::store::StoreError;
+
+/// Encodes a value as a plain JS object.
+pub(crate) fn to_js<T: Serialize>(value: &T, store: &'static str) -> Result<JsValue, StoreError> {
+    let text = serde_json::to_string(value).map_err(|error| StoreError::Encode {
+        store,
+        reason: error.to_string(),
+    })?;
+    js_sys::JSON::parse(&text).map_err(|error| StoreError::Encode {
+        store,
+        reason: js_text(&error),
+    })
+}
+
+/// Decodes a stored JS value; `key` names it in the error if it does not decode.
+pub(crate) fn from_js<T: DeserializeOwned>(
+    value: &JsValue,
+    store: &'static str,
+    key: &JsValue,
+) -> Result<T, StoreError> {
+    let corrupt = |reason: String| StoreError::Corrupt {
+        store,
+        key: key_text(key),
+        reason,
+    };
+    let text = js_sys::JSON::stringify(value)
+        .map_err(|error| corrupt(js_text(&error)))?
+        .as_string()
+        .ok_or_else(|| corrupt("the value is not JSON-representable".to_owned()))?;
+    serde_json::from_str(&text).map_err(|error| corrupt(error.to_string()))
+}
+
+/// A key as people read it: strings as they are, anything else as JSON.
+pub(crate) fn key_text(key: &JsValue) -> String {
+    if let Some(text) = key.as_string() {
+        return text;
+    }
+    if let Some(number) = key.as_f64() {
+        return number.to_string();
+    }
+    js_sys::JSON::stringify(key)
+        .ok()
+        .and_then(|text| text.as_string())
+        .unwrap_or_else(|| format!("{key:?}"))
+}
+
+/// The message of a thrown JS value.
+pub(crate) fn js_text(error: &JsValue) -> String {
+    if let Some(text) = error.as_string() {
+        return text;
+    }
+    js_sys::Reflect::get(error, &JsValue::from_str("message"))
+        .ok()
+        .and_then(|message| message.as_string())
+        .unwrap_or_else(|| format!("{error:?}"))
+}

@@ -1,0 +1,53 @@
+//! What can go wrong with the phone's IndexedDB, as typed values that name the store and key involved.
+
+use fieldcheck_core::TransitionError;
+
+/// An IndexedDB failure, told apart so that screens can say what happened and nothing is silently lost.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum StoreError {
+    /// The database could not be opened (private mode, no space, blocked upgrade, no IndexedDB).
+    #[error("cannot open the local database \"{name}\": {message}")]
+    Open { name: String, message: String },
+    /// A request or transaction failed inside IndexedDB.
+    #[error("IndexedDB failed to {op} in store \"{store}\": {message}")]
+    Idb {
+        store: &'static str,
+        op: &'static str,
+        message: String,
+    },
+    /// A stored value no longer reads as what it should be. Other records are unaffected.
+    #[error("corrupt value in store \"{store}\" under key {key}: {reason}")]
+    Corrupt {
+        store: &'static str,
+        key: String,
+        reason: String,
+    },
+    /// A value could not be turned into something IndexedDB stores (a bug, not bad data).
+    #[error("cannot encode a value for store \"{store}\": {reason}")]
+    Encode { store: &'static str, reason: String },
+    /// The change is not allowed by the record's status (an approved record is locked).
+    #[error("not allowed: {0}")]
+    NotAllowed(#[from] TransitionError),
+}
+
+impl StoreError {
+    /// Whether the error is about damaged data rather than a failing database.
+    pub fn is_corrupt(&self) -> bool {
+        matches!(self, StoreError::Corrupt { .. })
+    }
+}
+
+/// Attaches the store and operation to an `indexed_db_futures` error.
+pub(crate) trait IdbContext<T> {
+    fn idb(self, store: &'static str, op: &'static str) -> Result<T, StoreError>;
+}
+
+impl<T> IdbContext<T> for Result<T, indexed_db_futures::error::Error> {
+    fn idb(self, store: &'static str, op: &'static str) -> Result<T, StoreError> {
+        self.map_err(|error| StoreError::Idb {
+            store,
+            op,
+            message: error.to_string(),
+        })
+    }
+}

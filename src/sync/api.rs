@@ -1,0 +1,113 @@
+//! The HTTP calls to the sync server (same origin): login, push, pull. Nothing else here talks HTTP.
+
+use fieldcheck_core::sync::{
+    ErrorResponse, LoginRequest, LoginResponse, PullResponse, PushRequest, PushResponse,
+};
+use gloo_net::http::{Request, RequestBuilder, Response};
+use gloo_timers::callback::Timeout;
+use serde::de::DeserializeOwned;
+
+use crate::sync::SyncError;
+
+/// How long one request may take before it counts as "no network" (basements, villages).
+const TIMEOUT_MS: u32 = 30_000;
+
+/// `POST /api/auth/login`. A 401 here means wrong credentials, not an expired session.
+pub async fn login(username: &str, password: &str) -> Result<LoginResponse, SyncError> {
+    let body = LoginRequest {
+        username: username.to_owned(),
+        password: password.to_owned(),
+    };
+    let (builder, timeout) = with_timeout(Request::post("/api/auth/login"))?;
+    let request = builder
+        .json(&body)
+        .map_err(|error| SyncError::Bug(format!("cannot encode the login request: {error}")))?;
+    let response = send(request, timeout).await?;
+    match response.status() {
+        200..=299 => read_json(&response).await,
+        401 => Err(SyncError::BadCredentials),
+        _ => Err(server_error(&response).await),
+    }
+}
+
+/// `POST /api/sync/push`.
+pub async fn push(token: &str, request: &PushRequest) -> Result<PushResponse, SyncError> {
+    let (builder, timeout) = with_timeout(authorized(Request::post("/api/sync/push"), token))?;
+    let request = builder
+        .json(request)
+        .map_err(|error| SyncError::Bug(format!("cannot encode the push request: {error}")))?;
+    let response = send(request, timeout).await?;
+    answer(&response).await
+}
+
+/// `GET /api/sync/pull?since=CURSOR&limit=N`.
+pub async fn pull(token: &str, since: Option<&str>, limit: u32) -> Result<PullResponse, SyncError> {
+    let limit = limit.to_string();
+    let mut query = vec![("limit", limit.as_str())];
+    if let Some(since) = since {
+        query.push(("since", since));
+    }
+    let (builder, timeout) =
+        with_timeout(authorized(Request::get("/api/sync/pull"), token).query(query))?;
+    let request = builder
+        .build()
+        .map_err(|error| SyncError::Bug(format!("cannot build the pull request: {error}")))?;
+    let response = send(request, timeout).await?;
+    answer(&response).await
+}
+
+fn authorized(builder: RequestBuilder, token: &str) -> RequestBuilder {
+    builder.header("Authorization", &format!("Bearer {token}"))
+}
+
+/// Arms a timeout that aborts the request: a request that hangs counts as no network.
+fn with_timeout(builder: RequestBuilder) -> Result<(RequestBuilder, Timeout), SyncError> {
+    let controller = web_sys::AbortController::new()
+        .map_err(|error| SyncError::Bug(format!("AbortController: {error:?}")))?;
+    let builder = builder.abort_signal(Some(&controller.signal()));
+    let timeout = Timeout::new(TIMEOUT_MS, move || controller.abort());
+    Ok((builder, timeout))
+}
+
+/// Sends; a request that never reaches the server is [`SyncError::Offline`].
+async fn send(request: Request, timeout: Timeout) -> Result<Response, SyncError> {
+    let result = request.send().await;
+    // Dropping the timeout cancels it.
+    drop(timeout);
+    result.map_err(|error| SyncError::Offline(error.to_string()))
+}
+
+/// Reads a 2xx answer, or turns a failure status into the error it stands for.
+async fn answer<T: DeserializeOwned>(response: &Response) -> Result<T, SyncError> {
+    match response.status() {
+        200..=299 => read_json(response).await,
+        401 => Err(SyncError::Unauthorized),
+        _ => Err(server_error(response).await),
+    }
+}
+
+async fn read_json<T: DeserializeOwned>(response: &Response) -> Result<T, SyncError> {
+    response.json::<T>().await.map_err(|error| {
+        SyncError::Protocol(format!(
+            "unexpected answer from {}: {error}",
+            response.url()
+        ))
+    })
+}
+
+async fn server_error(response: &Response) -> SyncError {
+    let status = response.status();
+    // A proxy or captive portal may answer with HTML: keep the status, note the missing body.
+    let (code, message) = match response.json::<ErrorResponse>().await {
+        Ok(body) => (body.error.code, body.error.message),
+        Err(_) => ("no_error_body".to_owned(), response.status_text()),
+    };
+    if status == 429 {
+        return SyncError::Throttled;
+    }
+    SyncError::Server {
+        status,
+        code,
+        message,
+    }
+}

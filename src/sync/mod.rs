@@ -1,0 +1,203 @@
+//! Talking to the server: login, and the sync engine that pushes the outbox and pulls changes.
+//!
+//! This module is the only code that uses the network. Screens read the reactive [`SyncStatus`] and
+//! the session through [`SyncContext`] and ask for a run with [`SyncContext::kick`]; they never fetch.
+
+mod api;
+mod engine;
+
+use std::rc::Rc;
+
+use chrono::{DateTime, FixedOffset};
+use leptos::prelude::*;
+
+use crate::store::{Session, Store, StoreError, meta_keys};
+
+pub use engine::Engine;
+
+/// Why talking to the server did not work. Screens tell these apart; none is swallowed.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum SyncError {
+    /// The server could not be reached (no signal, airplane mode, server down, timeout).
+    #[error("offline: {0}")]
+    Offline(String),
+    /// The token is missing, expired or revoked: log in again; local data stays.
+    #[error("the login has expired")]
+    Unauthorized,
+    /// Login only: wrong username or password.
+    #[error("wrong username or password")]
+    BadCredentials,
+    /// Login only: too many attempts.
+    #[error("too many attempts")]
+    Throttled,
+    /// Nobody is logged in on this phone.
+    #[error("nobody is logged in")]
+    NoSession,
+    /// The server answered with an error status.
+    #[error("server error {status} {code}: {message}")]
+    Server {
+        status: u16,
+        code: String,
+        message: String,
+    },
+    /// The server's answer does not fit the protocol.
+    #[error("protocol error: {0}")]
+    Protocol(String),
+    /// A bug in the app.
+    #[error("bug: {0}")]
+    Bug(String),
+    /// The phone's database failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// What the sync engine is doing, as the badge shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Phase {
+    /// Not run yet, or nobody logged in.
+    Idle,
+    Syncing,
+    /// The last run finished.
+    Synced,
+    /// No network, or the server could not be reached.
+    Offline,
+    /// The session expired: log in again.
+    Unauthorized,
+    /// The last run failed for another reason; the message is for the error line.
+    Error(String),
+}
+
+/// The reactive sync state: phase, how many changes wait, when the phone last synced.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SyncStatus {
+    pub phase: Phase,
+    pub pending: u32,
+    pub last_synced: Option<DateTime<FixedOffset>>,
+}
+
+impl SyncStatus {
+    /// The badge's `data-state`: `offline|pending|synced|error|idle`.
+    pub fn badge_state(&self) -> &'static str {
+        match self.phase {
+            Phase::Offline => "offline",
+            Phase::Unauthorized | Phase::Error(_) => "error",
+            _ if self.pending > 0 => "pending",
+            _ if self.last_synced.is_some() => "synced",
+            Phase::Synced => "synced",
+            Phase::Idle | Phase::Syncing => "idle",
+        }
+    }
+}
+
+/// The sync context: state for readers, commands for writers.
+#[derive(Clone, Copy)]
+pub struct SyncContext {
+    status: RwSignal<SyncStatus>,
+    session: RwSignal<Option<Session>>,
+    data_version: RwSignal<u64>,
+    engine: StoredValue<Rc<Engine>, LocalStorage>,
+}
+
+impl SyncContext {
+    /// The sync state (reactive).
+    pub fn status(&self) -> SyncStatus {
+        self.status.get()
+    }
+
+    /// The session (reactive): `None` before the first login.
+    pub fn session(&self) -> Option<Session> {
+        self.session.get()
+    }
+
+    /// A counter that moves whenever sync changed local data; lists read it to refetch.
+    pub fn data_version(&self) -> u64 {
+        self.data_version.get()
+    }
+
+    /// Asks for a sync run now (one at a time; a request during a run queues one more run).
+    pub fn kick(&self) {
+        self.engine.with_value(|engine| engine.kick());
+    }
+
+    /// Call after a local save: recounts the outbox and starts a run.
+    pub fn saved_locally(&self) {
+        self.data_version.update(|version| *version += 1);
+        self.kick();
+    }
+
+    /// Call after a successful login: keeps the session and starts a run.
+    pub fn logged_in(&self, session: Session) {
+        self.session.set(Some(session));
+        self.kick();
+    }
+
+    /// Forgets the session; records and the outbox stay on the phone.
+    pub async fn log_out(&self) -> Result<(), StoreError> {
+        let store = self.engine.with_value(|engine| engine.store().clone());
+        store.clear_session().await?;
+        self.session.set(None);
+        self.status.update(|status| status.phase = Phase::Idle);
+        Ok(())
+    }
+}
+
+/// Starts the sync engine and provides its context. Runs once now, on every `online` event, after
+/// each save and on a backoff timer after failures.
+pub fn provide_sync(
+    store: Store,
+    session: Option<Session>,
+    last_synced: Option<DateTime<FixedOffset>>,
+) -> SyncContext {
+    let status = RwSignal::new(SyncStatus {
+        phase: if engine::navigator_online() {
+            Phase::Idle
+        } else {
+            Phase::Offline
+        },
+        pending: 0,
+        last_synced,
+    });
+    let session = RwSignal::new(session);
+    let data_version = RwSignal::new(0);
+    let engine = Rc::new(Engine::new(store, status, session, data_version));
+    let context = SyncContext {
+        status,
+        session,
+        data_version,
+        engine: StoredValue::new_local(Rc::clone(&engine)),
+    };
+    provide_context(context);
+
+    // The listeners live as long as the app; their handles are not needed to remove them.
+    let online_engine = Rc::clone(&engine);
+    let _ = window_event_listener(leptos::ev::online, move |_| online_engine.kick());
+    let offline_status = status;
+    let _ = window_event_listener(leptos::ev::offline, move |_| {
+        offline_status.update(|status| status.phase = Phase::Offline);
+    });
+    engine.kick();
+    context
+}
+
+/// The sync context provided by the app shell.
+pub fn use_sync() -> SyncContext {
+    expect_context::<SyncContext>()
+}
+
+/// Logs in against the server, keeps the session in the store so the app works offline afterwards, and
+/// asks the browser to keep the data (`navigator.storage.persist()`), remembering its answer.
+pub async fn login(store: &Store, username: &str, password: &str) -> Result<Session, SyncError> {
+    let answer = api::login(username, password).await?;
+    let session = Session {
+        token: answer.token,
+        user: answer.user,
+        expires_at: answer.expires_at,
+        expired: false,
+    };
+    store.set_session(&session).await?;
+    let persisted = crate::store::request_persistence().await;
+    store
+        .meta_set(meta_keys::STORAGE_PERSISTED, &persisted)
+        .await?;
+    Ok(session)
+}

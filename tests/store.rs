@@ -507,6 +507,7 @@ async fn meta_keeps_the_session_and_an_expiry_keeps_everything_else() {
             name: "张三".to_owned(),
             role: Role::Inspector,
             unit_id: UnitId(new_id()),
+            unit_name: "洛阳市老城区文化市场综合执法大队".to_owned(),
             cert_no: Some("豫A-0001".to_owned()),
         },
         expires_at: None,

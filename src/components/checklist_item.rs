@@ -108,7 +108,10 @@ pub fn ChecklistItem(
         >
             <div class="check-text">
                 <p class="check-wording">{move || i18n.lang().pick(item.zh, item.en)}</p>
-                <p class="check-basis">{move || i18n.t().basis} ": " {item.basis}</p>
+                <p class="check-basis">
+                    {move || i18n.t().basis}
+                    {move || i18n.lang().pick(item.basis_zh, item.basis)}
+                </p>
             </div>
             <div class="seg" role="group" aria-label=move || i18n.lang().pick(item.zh, item.en)>
                 {choice(ItemResult::Pass, "seg-pass")}

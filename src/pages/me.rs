@@ -118,6 +118,7 @@ pub fn MePage() -> impl IntoView {
                 sync.session()
                     .map(|session| {
                         let user = session.user;
+                        let unit = unit_label(&user);
                         view! {
                             <div class="group">
                                 <div class="cell">
@@ -134,7 +135,7 @@ pub fn MePage() -> impl IntoView {
                                 </div>
                                 <div class="cell">
                                     <span class="field-label">{t.unit}</span>
-                                    <span class="cell-value small">{user.unit_id.to_string()}</span>
+                                    <span class="cell-value">{unit}</span>
                                 </div>
                                 {user.cert_no.map(|cert_no| view! {
                                     <div class="cell">
@@ -190,5 +191,14 @@ pub fn MePage() -> impl IntoView {
                 </button>
             </div>
         </section>
+    }
+}
+
+/// The unit's name; a session saved before the server sent names shows the id until the next login.
+fn unit_label(user: &fieldcheck_core::User) -> String {
+    if user.unit_name.is_empty() {
+        user.unit_id.to_string()
+    } else {
+        user.unit_name.clone()
     }
 }

@@ -43,6 +43,9 @@ pub struct User {
     pub name: String,
     pub role: Role,
     pub unit_id: UnitId,
+    /// The unit's name, for screens and printed records.
+    #[serde(default)]
+    pub unit_name: String,
     /// Enforcement certificate number (执法证号), printed on records.
     #[serde(default)]
     pub cert_no: Option<String>,

@@ -80,6 +80,19 @@ fn template_item_codes_are_unique_and_every_item_has_wording_and_basis() {
             assert!(!item.zh.trim().is_empty(), "{} lacks zh", item.code);
             assert!(!item.en.trim().is_empty(), "{} lacks en", item.code);
             assert!(!item.basis.trim().is_empty(), "{} lacks a basis", item.code);
+            assert!(
+                item.basis_zh
+                    .chars()
+                    .any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c)),
+                "{} cites its basis in Chinese: {}",
+                item.code,
+                item.basis_zh
+            );
+            assert!(
+                !item.basis_zh.contains("Art.") && !item.basis.starts_with("same"),
+                "{}: citations are resolved",
+                item.code
+            );
             // Chinese wording really is Chinese.
             assert!(
                 item.zh

@@ -359,11 +359,22 @@ pub async fn insert_user(
     Ok(())
 }
 
-type UserRow = (String, String, String, String, String, Option<String>);
+type UserRow = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    String,
+);
 
-const USER_COLUMNS: &str = "u.id, u.username, u.name, u.role, u.unit_id, u.cert_no";
+/// The user columns; every query using them joins `units n` for the unit's name.
+const USER_COLUMNS: &str = "u.id, u.username, u.name, u.role, u.unit_id, u.cert_no, n.name";
 
-fn user_from_row((id, username, name, role, unit_id, cert_no): UserRow) -> Result<User, DbError> {
+fn user_from_row(
+    (id, username, name, role, unit_id, cert_no, unit_name): UserRow,
+) -> Result<User, DbError> {
     let role = Role::from_code(&role)
         .ok_or_else(|| DbError::Corrupt(format!("user {username} has unknown role \"{role}\"")))?;
     Ok(User {
@@ -372,6 +383,7 @@ fn user_from_row((id, username, name, role, unit_id, cert_no): UserRow) -> Resul
         name,
         role,
         unit_id: UnitId(unit_id),
+        unit_name,
         cert_no,
     })
 }
@@ -389,16 +401,17 @@ pub async fn user_by_username(
         String,
         Option<String>,
         String,
+        String,
     );
     let row: Option<Row> = sqlx::query_as(&format!(
-        "SELECT {USER_COLUMNS}, u.password_hash FROM users u WHERE u.username = ?1"
+        "SELECT {USER_COLUMNS}, u.password_hash FROM users u JOIN units n ON n.id = u.unit_id WHERE u.username = ?1"
     ))
     .bind(username)
     .fetch_optional(executor)
     .await?;
     row.map(
-        |(id, username, name, role, unit_id, cert_no, password_hash)| {
-            user_from_row((id, username, name, role, unit_id, cert_no))
+        |(id, username, name, role, unit_id, cert_no, unit_name, password_hash)| {
+            user_from_row((id, username, name, role, unit_id, cert_no, unit_name))
                 .map(|user| (user, password_hash))
         },
     )
@@ -447,20 +460,22 @@ pub async fn token_by_hash(
         String,
         Option<String>,
         String,
+        String,
         Option<String>,
     );
     let row: Option<Row> = sqlx::query_as(&format!(
         "SELECT {USER_COLUMNS}, t.expires_at, t.revoked_at \
-         FROM tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = ?1"
+         FROM tokens t JOIN users u ON u.id = t.user_id JOIN units n ON n.id = u.unit_id WHERE t.token_hash = ?1"
     ))
     .bind(token_hash)
     .fetch_optional(executor)
     .await?;
-    let Some((id, username, name, role, unit_id, cert_no, expires_at, revoked_at)) = row else {
+    let Some((id, username, name, role, unit_id, cert_no, unit_name, expires_at, revoked_at)) = row
+    else {
         return Ok(None);
     };
     Ok(Some(TokenRecord {
-        user: user_from_row((id, username, name, role, unit_id, cert_no))?,
+        user: user_from_row((id, username, name, role, unit_id, cert_no, unit_name))?,
         expires_at: parse_timestamp(&expires_at)?,
         revoked: revoked_at.is_some(),
     }))

@@ -73,6 +73,7 @@ pub async fn add_user(pool: &SqlitePool, new_user: NewUser) -> Result<User, User
         username,
         role: new_user.role,
         unit_id,
+        unit_name: unit_name.clone(),
         cert_no: new_user
             .cert_no
             .map(|cert_no| cert_no.trim().to_owned())

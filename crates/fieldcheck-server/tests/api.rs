@@ -349,6 +349,10 @@ async fn login_hands_out_a_token_and_refuses_bad_credentials() -> TestResult {
     assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
     let login: LoginResponse = serde_json::from_value(answer.body)?;
     assert_eq!(login.user, app.insp_a);
+    assert_eq!(
+        login.user.unit_name, UNIT_A,
+        "screens show the unit by name"
+    );
     assert_eq!(login.token.len(), 64, "32 random bytes, hex");
     let expires_at = chrono::DateTime::parse_from_rfc3339(&login.expires_at.context("expiry")?)?;
     let days_left = (expires_at.to_utc() - chrono::Utc::now()).num_days();

@@ -229,17 +229,10 @@ impl Store {
         let store = tx.object_store(VENUES).idb(VENUES, "open")?;
         let raw = get_all_in_store(&store, VENUES, None).await?;
         let needle = search.trim().to_lowercase();
-        let mut listed = Listed::default();
-        for (key, value) in raw {
-            match from_js::<LocalVenue>(&value, VENUES, &key) {
-                Ok(venue) => {
-                    if needle.is_empty() || venue.record.name.to_lowercase().contains(&needle) {
-                        listed.items.push(venue.record);
-                    }
-                }
-                Err(error) => listed.corrupt.push(error),
-            }
-        }
+        let mut listed = decode_listed(raw, VENUES, |venue: LocalVenue| {
+            (needle.is_empty() || venue.record.name.to_lowercase().contains(&needle))
+                .then_some(venue.record)
+        });
         listed
             .items
             .sort_by(|a, b| a.name.cmp(&b.name).then_with(|| a.id.cmp(&b.id)));
@@ -267,14 +260,9 @@ impl Store {
             true,
         );
         let raw = get_all_in_store(&store, META, Some(range)).await?;
-        let mut listed = Listed::default();
-        for (key, value) in raw {
-            match from_js::<LocalCampaign>(&value, META, &key) {
-                Ok(campaign) => listed.items.push(campaign.record),
-                Err(error) => listed.corrupt.push(error),
-            }
-        }
-        Ok(listed)
+        Ok(decode_listed(raw, META, |campaign: LocalCampaign| {
+            Some(campaign.record)
+        }))
     }
 
     // ----- inspections -----
@@ -376,13 +364,7 @@ impl Store {
             .idb(INSPECTIONS, "begin")?;
         let store = tx.object_store(INSPECTIONS).idb(INSPECTIONS, "open")?;
         let raw = get_all_in_store(&store, INSPECTIONS, None).await?;
-        let mut listed = Listed::default();
-        for (key, value) in raw {
-            match from_js::<LocalInspection>(&value, INSPECTIONS, &key) {
-                Ok(local) => listed.items.push(local),
-                Err(error) => listed.corrupt.push(error),
-            }
-        }
+        let mut listed = decode_listed(raw, INSPECTIONS, Some::<LocalInspection>);
         // Sorted on the real instants, not the RFC 3339 strings (a change of device offset would
         // break string order); ids are UUIDv7, so ties keep creation order.
         listed
@@ -407,13 +389,7 @@ impl Store {
             .idb(INSPECTIONS, "open index venue_id")?;
         let query = KeyRange::Only(JsValue::from_str(venue_id.as_str()));
         let raw = get_all_in_index(&index, INSPECTIONS, Some(query)).await?;
-        let mut listed = Listed::default();
-        for (key, value) in raw {
-            match from_js::<LocalInspection>(&value, INSPECTIONS, &key) {
-                Ok(local) => listed.items.push(local),
-                Err(error) => listed.corrupt.push(error),
-            }
-        }
+        let mut listed = decode_listed(raw, INSPECTIONS, Some::<LocalInspection>);
         listed
             .items
             .sort_by_key(|local| std::cmp::Reverse(local.record.started_at));
@@ -925,6 +901,23 @@ async fn entries_for(
         });
     }
     Ok(items)
+}
+
+/// Decodes the (key, value) pairs read from `store`: each value that decodes goes through `keep`
+/// (which may leave it out), and each that does not is reported as corrupt beside the others.
+fn decode_listed<Raw: DeserializeOwned, T>(
+    raw: Vec<(JsValue, JsValue)>,
+    store: &'static str,
+    mut keep: impl FnMut(Raw) -> Option<T>,
+) -> Listed<T> {
+    let mut listed = Listed::default();
+    for (key, value) in raw {
+        match from_js::<Raw>(&value, store, &key) {
+            Ok(decoded) => listed.items.extend(keep(decoded)),
+            Err(error) => listed.corrupt.push(error),
+        }
+    }
+    listed
 }
 
 /// Defines a function reading every (primary key, raw value) of a store or an index, in its order,

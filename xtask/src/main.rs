@@ -90,16 +90,18 @@ impl Project {
         let server = self.root.join("target/release/fieldcheck-server");
         say("starting the server with demo data (Ctrl-C stops it)");
         let mut serve = self.command(&server);
-        serve.args([
-            "serve",
-            "--demo",
-            "--listen",
-            "127.0.0.1:8080",
-            "--data",
-            "data",
-            "--static",
-            "dist",
-        ]);
+        serve.args(["serve", "--demo"]);
+        // Defaults go in as the server's environment variables, so that flags given after `--`
+        // (say `--listen 0.0.0.0:8080`) override them instead of clashing with them.
+        for (variable, default) in [
+            ("FIELDCHECK_LISTEN", "127.0.0.1:8080"),
+            ("FIELDCHECK_DATA", "data"),
+            ("FIELDCHECK_STATIC", "dist"),
+        ] {
+            if env::var_os(variable).is_none() {
+                serve.env(variable, default);
+            }
+        }
         serve.args(server_flags);
         serve.run()
     }

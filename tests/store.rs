@@ -296,6 +296,68 @@ async fn conflict_and_rejection_settle_the_entry_and_keep_the_local_copy() {
 }
 
 #[wasm_bindgen_test]
+async fn a_conflict_resolves_either_way_without_losing_the_chosen_copy() {
+    let (store, _) = fresh_store().await;
+    let keep = inspection("mine, kept");
+    let take = inspection("mine, dropped");
+    store.save_inspection(&keep).await.expect("save");
+    store.save_inspection(&take).await.expect("save");
+    let items = store.outbox().await.expect("outbox").items;
+    let mut theirs = take.clone();
+    theirs.notes = "theirs".to_owned();
+    for (item, server_body) in items.iter().zip([
+        serde_json::to_value(&keep).expect("encode"),
+        serde_json::to_value(&theirs).expect("encode"),
+    ]) {
+        store
+            .apply_push_outcome(
+                item,
+                &PushOutcome::Conflict {
+                    server_rev: 3,
+                    server_body,
+                },
+            )
+            .await
+            .expect("apply conflict");
+    }
+    assert_eq!(store.pending_count().await.expect("count"), 0);
+
+    // Keeping the local copy queues it again as an edit of the server's rev 3.
+    let kept = store
+        .keep_local_version(&keep.id)
+        .await
+        .expect("keep")
+        .expect("there");
+    assert_eq!(
+        (kept.rev, kept.sync, kept.server_copy.is_none()),
+        (3, SyncMark::Pending, true)
+    );
+    assert_eq!(kept.record.notes, "mine, kept");
+    let outbox = store.outbox().await.expect("outbox").items;
+    assert_eq!(outbox.len(), 1);
+    let entries: Vec<_> = outbox.iter().map(|item| item.entry.clone()).collect();
+    let batch = next_batch(&entries, |_, _| 3, 10);
+    assert_eq!(batch[0].id, keep.id.as_str());
+    assert_eq!(batch[0].body["notes"], "mine, kept");
+
+    // Taking the server copy replaces the local one and queues nothing.
+    let taken = store
+        .take_server_version(&take.id)
+        .await
+        .expect("take")
+        .expect("there");
+    assert_eq!((taken.rev, taken.sync), (3, SyncMark::Synced));
+    let stored = store
+        .inspection(&take.id)
+        .await
+        .expect("read")
+        .expect("there");
+    assert_eq!(stored.record.notes, "theirs");
+    assert!(stored.server_copy.is_none());
+    assert_eq!(store.pending_count().await.expect("count"), 1);
+}
+
+#[wasm_bindgen_test]
 async fn a_retry_outcome_changes_nothing() {
     let (store, _) = fresh_store().await;
     let record = inspection("retry");

@@ -277,6 +277,16 @@ impl Store {
         &self,
         record: &Inspection,
     ) -> Result<LocalInspection, StoreError> {
+        self.write_inspection(record, None).await
+    }
+
+    /// Writes a record and its outbox entry in one transaction; with `rebase_on`, the record is
+    /// first based on that server rev (a conflict resolved in favour of the local copy).
+    async fn write_inspection(
+        &self,
+        record: &Inspection,
+        rebase_on: Option<u64>,
+    ) -> Result<LocalInspection, StoreError> {
         let body = serde_json::to_value(record).map_err(|error| StoreError::Encode {
             store: OUTBOX,
             reason: error.to_string(),
@@ -295,12 +305,16 @@ impl Store {
             if let Some(previous) = &previous {
                 Status::check_push(Some(previous.record.status), record.status)?;
             }
+            let (rev, server_copy) = match rebase_on {
+                Some(server_rev) => (server_rev, None),
+                None => previous.map_or((0, None), |previous| (previous.rev, previous.server_copy)),
+            };
             let saved = LocalInspection {
                 record: record.clone(),
-                rev: previous.as_ref().map_or(0, |previous| previous.rev),
+                rev,
                 sync: SyncMark::Pending,
                 error: None,
-                server_copy: previous.and_then(|previous| previous.server_copy),
+                server_copy,
                 updated_at: crate::i18n::now_china(),
             };
             // The record is written before the outbox is read: anything that fails after this line
@@ -407,9 +421,11 @@ impl Store {
         let Some(server) = local.server_copy.clone() else {
             return Ok(Some(local));
         };
-        // Base the local copy on the server's rev first, so the re-queued edit is an update of it.
-        self.rebase_inspection(id, server.rev).await?;
-        self.save_inspection(&local.record).await.map(Some)
+        // Based on the server's rev, so the re-queued edit is an update of the server copy; one
+        // transaction, so a killed browser never leaves a rebased record without its queued edit.
+        self.write_inspection(&local.record, Some(server.rev))
+            .await
+            .map(Some)
     }
 
     /// Resolves a conflict by taking the server copy; the local edits are dropped on purpose.
@@ -449,26 +465,6 @@ impl Store {
         }
         tx.commit().await.idb(INSPECTIONS, "commit")?;
         Ok(Some(taken))
-    }
-
-    async fn rebase_inspection(&self, id: &InspectionId, rev: u64) -> Result<(), StoreError> {
-        let tx = self
-            .db
-            .transaction(INSPECTIONS)
-            .with_mode(TransactionMode::Readwrite)
-            .build()
-            .idb(INSPECTIONS, "begin")?;
-        {
-            let store = tx.object_store(INSPECTIONS).idb(INSPECTIONS, "open")?;
-            if let Some(mut local) =
-                get_in::<LocalInspection>(&store, INSPECTIONS, id.as_str()).await?
-            {
-                local.rev = rev;
-                local.server_copy = None;
-                put_value(&store, INSPECTIONS, &local).await?;
-            }
-        }
-        tx.commit().await.idb(INSPECTIONS, "commit")
     }
 
     // ----- outbox -----

@@ -378,13 +378,7 @@ impl Store {
             .idb(INSPECTIONS, "begin")?;
         let store = tx.object_store(INSPECTIONS).idb(INSPECTIONS, "open")?;
         let raw = get_all_in_store(&store, INSPECTIONS, None).await?;
-        let mut listed = decode_listed(raw, INSPECTIONS, Some::<LocalInspection>);
-        // Sorted on the real instants, not the RFC 3339 strings (a change of device offset would
-        // break string order); ids are UUIDv7, so ties keep creation order.
-        listed
-            .items
-            .sort_by_key(|local| std::cmp::Reverse(local.record.started_at));
-        Ok(listed)
+        Ok(inspections_newest_first(raw))
     }
 
     /// The inspections of one venue (through the `venue_id` index), newest first.
@@ -403,11 +397,7 @@ impl Store {
             .idb(INSPECTIONS, "open index venue_id")?;
         let query = KeyRange::Only(JsValue::from_str(venue_id.as_str()));
         let raw = get_all_in_index(&index, INSPECTIONS, Some(query)).await?;
-        let mut listed = decode_listed(raw, INSPECTIONS, Some::<LocalInspection>);
-        listed
-            .items
-            .sort_by_key(|local| std::cmp::Reverse(local.record.started_at));
-        Ok(listed)
+        Ok(inspections_newest_first(raw))
     }
 
     /// Resolves a conflict by keeping the local copy: it is re-queued on top of the server's rev.
@@ -897,6 +887,16 @@ async fn entries_for(
         });
     }
     Ok(items)
+}
+
+/// Decodes raw inspections and orders them newest first, on the real instants rather than the
+/// RFC 3339 strings (a change of device offset would break string order).
+fn inspections_newest_first(raw: Vec<(JsValue, JsValue)>) -> Listed<LocalInspection> {
+    let mut listed = decode_listed(raw, INSPECTIONS, Some::<LocalInspection>);
+    listed
+        .items
+        .sort_by_key(|local| std::cmp::Reverse(local.record.started_at));
+    listed
 }
 
 /// Decodes the (key, value) pairs read from `store`: each value that decodes goes through `keep`

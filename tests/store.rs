@@ -46,6 +46,7 @@ fn inspection(notes: &str) -> Inspection {
         unit_id: None,
         created_by: None,
         received_at: None,
+        reviews: Vec::new(),
     };
     record.set_answer("internet_cafe.no_minors", ItemResult::Pass);
     record
@@ -384,6 +385,7 @@ async fn a_pull_keeps_unsent_local_edits_and_stores_when_nothing_waits() {
         id: record.id.to_string(),
         rev,
         body: serde_json::to_value(&server_version).expect("JSON"),
+        deleted: false,
     };
 
     let applied = store
@@ -451,6 +453,7 @@ async fn pulled_venues_are_listed_and_searched_by_name() {
             id: venue.id.to_string(),
             rev: 1,
             body: serde_json::to_value(venue).expect("JSON"),
+            deleted: false,
         })
         .collect();
 
@@ -541,6 +544,7 @@ async fn an_approved_record_cannot_be_saved_over() {
                 id: record.id.to_string(),
                 rev: 2,
                 body: serde_json::to_value(&approved).expect("JSON"),
+                deleted: false,
             }],
             "c",
         )

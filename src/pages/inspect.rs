@@ -252,6 +252,11 @@ fn InspectForm(data: FormData) -> impl IntoView {
         let Some(session) = sync.session() else {
             return;
         };
+        // A record once submitted never goes back to draft: "save" keeps it submitted (or returned).
+        let status = match (status, base.as_ref().map(|record| record.status)) {
+            (Status::Draft, Some(kept @ (Status::Submitted | Status::Returned))) => kept,
+            (chosen, _) => chosen,
+        };
         let record = build_record(
             base.clone(),
             &record_id,
@@ -627,7 +632,8 @@ fn build_record(
             record.kind = fields.kind;
             record.campaign_id = campaign_id;
             record.follows = follows;
-            record.finished_at = finished_at.or(record.finished_at);
+            // Set once: resubmitting a returned record keeps the time the visit ended.
+            record.finished_at = record.finished_at.or(finished_at);
             record.inspectors = inspectors;
             record.location = fields.location.or(record.location);
             record.answers = answers;
@@ -657,6 +663,7 @@ fn build_record(
             unit_id: None,
             created_by: None,
             received_at: None,
+            reviews: Vec::new(),
         },
     }
 }

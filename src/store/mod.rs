@@ -629,6 +629,10 @@ impl Store {
             let outbox = tx.object_store(OUTBOX).idb(OUTBOX, "open")?;
             let meta = tx.object_store(META).idb(META, "open")?;
             for change in changes {
+                if change.deleted {
+                    applied.ignored += 1;
+                    continue;
+                }
                 let pending = !entries_for(&outbox, change.entity, &change.id)
                     .await?
                     .is_empty();

@@ -76,6 +76,9 @@ pub enum TransitionError {
     /// Only a submitted record can be reviewed.
     #[error("only a submitted inspection can be reviewed; this one is {0:?}")]
     NotSubmitted(Status),
+    /// A record once submitted never becomes a draft again.
+    #[error("a {} record cannot go back to {}", .from.code(), .to.code())]
+    Regression { from: Status, to: Status },
 }
 
 impl Status {
@@ -90,15 +93,29 @@ impl Status {
 
     /// Whether an inspector's push may move a record from `from` (None: new) to `to`.
     ///
-    /// Inspectors write drafts and submissions and may edit a submission until it is reviewed;
-    /// they never set a review outcome, and nothing edits an approved record.
+    /// Inspectors write drafts and submissions and may edit a submission until it is reviewed; a
+    /// submitted (or returned) record never goes back to draft; they never set a review outcome, and
+    /// nothing edits an approved record.
     pub fn check_push(from: Option<Status>, to: Status) -> Result<(), TransitionError> {
         match (from, to) {
             (Some(Status::Approved), _) => Err(TransitionError::Locked),
+            (Some(from @ (Status::Submitted | Status::Returned)), Status::Draft) => {
+                Err(TransitionError::Regression { from, to })
+            }
             (_, Status::Draft | Status::Submitted) => Ok(()),
             // A returned record may be edited and kept returned (a saved draft of the fix).
             (Some(Status::Returned), Status::Returned) => Ok(()),
             (_, review_only) => Err(TransitionError::ReviewOnly(review_only)),
+        }
+    }
+
+    /// The stable code of a refused transition, as the server answers it.
+    pub fn refusal_code(error: TransitionError) -> &'static str {
+        match error {
+            TransitionError::Locked => "locked",
+            TransitionError::ReviewOnly(_) => "review_only",
+            TransitionError::NotSubmitted(_) => "not_submitted",
+            TransitionError::Regression { .. } => "status_regression",
         }
     }
 
@@ -195,6 +212,19 @@ pub struct Party {
     pub refused: bool,
 }
 
+/// One review of a record by a supervisor: kept by the server, in order, on the record itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Review {
+    pub by: UserId,
+    /// Server time of the decision.
+    pub at: DateTime<FixedOffset>,
+    pub decision: ReviewDecision,
+    #[serde(default)]
+    pub comment: Option<String>,
+    /// The rev the supervisor saw and decided on.
+    pub rev: u64,
+}
+
 /// An inspection record on the wire (DESIGN.md section 2).
 ///
 /// `unit_id`, `created_by` and `received_at` are set by the server when it first accepts the record;
@@ -240,6 +270,9 @@ pub struct Inspection {
     /// Set by the server: when it first received the record.
     #[serde(default)]
     pub received_at: Option<DateTime<FixedOffset>>,
+    /// Set by the server: every review, oldest first.
+    #[serde(default)]
+    pub reviews: Vec<Review>,
 }
 
 impl Inspection {

@@ -5,9 +5,14 @@
 //! the wire format of `DESIGN.md` section 2 and 4: fields are added with `#[serde(default)]`, never
 //! renamed silently.
 
+pub mod engine;
 pub mod ids;
 pub mod inspection;
 pub mod kinds;
+pub mod local;
+pub mod memory;
+pub mod merge;
+pub mod rules;
 pub mod sync;
 pub mod template;
 pub mod user;
@@ -17,7 +22,7 @@ pub mod venue;
 pub use ids::{CampaignId, DeviceId, HazardId, InspectionId, OpId, UnitId, UserId, VenueId};
 pub use inspection::{
     Answer, Hazard, HazardStatus, Inspection, InspectionKind, ItemResult, Location, Party, Rectify,
-    ReviewDecision, Status, TransitionError,
+    Review, ReviewDecision, Status, TransitionError,
 };
 pub use kinds::VenueKind;
 pub use template::{Template, TemplateItem};

@@ -1,10 +1,9 @@
 //! The sync protocol: wire types of DESIGN.md section 4 and the pure decisions both ends execute.
 //!
-//! The phone keeps an ordered outbox of changes and pushes it; the server answers each mutation on its
-//! own (`applied`, `duplicate`, `conflict`, `rejected`), keeps a `rev` per entity, and hands out every
-//! visible change after an opaque cursor. The decisions below (what to push next, what a server answer
-//! means for the local copy, how to apply a pulled change, how the server classifies a mutation) are
-//! pure functions so that they can be tested exhaustively here and merely executed elsewhere.
+//! The phone queues its edits and pushes them; the server answers each mutation on its own (`applied`,
+//! `duplicate`, `conflict`, `rejected`), keeps a `rev` per entity, and hands out every visible change
+//! after an opaque cursor. How the phone's records move with those answers is [`crate::local`]; how the
+//! server classifies a mutation and who may see what is here, as pure functions.
 
 use crate::ids::{DeviceId, OpId, UnitId, UserId};
 use crate::inspection::ReviewDecision;
@@ -36,6 +35,19 @@ impl Entity {
     /// The entity for a wire code.
     pub fn from_code(code: &str) -> Option<Entity> {
         Entity::ALL.into_iter().find(|entity| entity.code() == code)
+    }
+
+    /// Whether `body` reads as a record of this entity (a pulled body that does not is a server bug,
+    /// skipped rather than stored).
+    pub fn reads(self, body: &Value) -> bool {
+        fn reads_as<T: serde::de::DeserializeOwned>(body: &Value) -> bool {
+            T::deserialize(body).is_ok()
+        }
+        match self {
+            Entity::Venue => reads_as::<crate::Venue>(body),
+            Entity::Campaign => reads_as::<crate::Campaign>(body),
+            Entity::Inspection => reads_as::<crate::Inspection>(body),
+        }
     }
 }
 
@@ -98,6 +110,7 @@ pub struct Mutation {
 /// `POST /api/sync/push` body.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PushRequest {
+    /// The phone installation (a UUID, see [`DeviceId::is_well_formed`]), kept in the audit trail.
     pub device_id: DeviceId,
     pub mutations: Vec<Mutation>,
 }
@@ -136,13 +149,22 @@ pub struct PushResponse {
     pub results: Vec<MutationResult>,
 }
 
-/// One changed record in a pull.
+/// One changed record in a pull, or a tombstone (`deleted`): the record left the caller's sight (moved
+/// to another unit) and the phone drops its copy.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Change {
     pub entity: Entity,
     pub id: String,
     pub rev: u64,
+    /// The record at `rev`; absent (null) in a tombstone.
+    #[serde(default)]
     pub body: Value,
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub deleted: bool,
+}
+
+fn is_false(value: &bool) -> bool {
+    !*value
 }
 
 /// `GET /api/sync/pull` answer.
@@ -158,10 +180,15 @@ pub struct PullResponse {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReviewRequest {
     pub decision: ReviewDecision,
+    /// The rev the supervisor saw: a record that changed since answers 409 `stale`, so nobody approves
+    /// content they never read.
+    pub rev: u64,
     /// Why a record is returned (or a remark on approval); stored as the inspection's `review_comment`.
     #[serde(default)]
     pub comment: Option<String>,
 }
+
+// The phone's outbox decisions below are replaced by `crate::local` once the phone's store runs on it.
 
 /// A queued local change, as the phone keeps it until the server acknowledges it.
 ///

@@ -8,7 +8,7 @@ use argon2::Argon2;
 use argon2::password_hash::rand_core::OsRng as HashRng;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use axum::Json;
-use axum::extract::{FromRequestParts, State};
+use axum::extract::{ConnectInfo, FromRequestParts, State};
 use axum::http::StatusCode;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
@@ -19,40 +19,66 @@ use rand::RngCore;
 use rand::rngs::OsRng;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::{Mutex, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
+use tokio::sync::Semaphore;
 
-/// Failed logins allowed per username inside [`THROTTLE_WINDOW`] before further attempts are refused.
-pub const MAX_FAILED_LOGINS: usize = 5;
+/// Failed logins allowed inside [`THROTTLE_WINDOW`] for one username from one client address.
+pub const MAX_FAILURES_PER_PAIR: usize = 5;
+/// Failed logins allowed from one client address, whatever the usernames (password spraying).
+pub const MAX_FAILURES_PER_ADDRESS: usize = 20;
+/// Failed logins allowed for one username from all addresses together (distributed guessing). Higher
+/// than the per-pair limit, so that a stranger cannot lock an officer out from one address.
+pub const MAX_FAILURES_PER_USERNAME: usize = 50;
+/// Failed logins allowed in total: a flood from many addresses is slowed down as a whole.
+pub const MAX_FAILURES_OVERALL: usize = 1_000;
 /// How far back failed logins count.
 pub const THROTTLE_WINDOW: Duration = Duration::from_secs(15 * 60);
+/// Argon2 checks running at once; more requests wait up to [`HASH_WAIT`], then answer 503.
+pub const MAX_CONCURRENT_HASHES: usize = 4;
+const HASH_WAIT: Duration = Duration::from_secs(5);
 
 /// `POST /api/auth/login`: checks the password and hands out a new bearer token.
+///
+/// The attempt is reserved in the throttle before the (slow) password check and released only by a
+/// success, so parallel guesses cannot all slip past the limit while their hashes run.
 pub async fn login(
     State(state): State<AppState>,
+    client: ClientAddress,
     ApiJson(request): ApiJson<LoginRequest>,
 ) -> Result<Json<LoginResponse>, ApiError> {
     let username = request.username.trim().to_owned();
-    if state.throttle.is_blocked(&username, Instant::now()) {
-        return Err(ApiError::TooManyAttempts);
-    }
-    let found = db::user_by_username(&state.pool, &username).await?;
+    let attempt = state
+        .throttle
+        .reserve(&username, client.0, Instant::now())
+        .ok_or(ApiError::TooManyAttempts)?;
+    let found = db::account_by_username(&state.pool, &username).await?;
     // An unknown user is checked against a dummy hash, so the answer takes as long as for a wrong
     // password and response times do not reveal which usernames exist.
-    let (user, password_hash) = match found {
-        Some((user, password_hash)) => (Some(user), password_hash),
+    let (account, password_hash) = match found {
+        Some(account) => {
+            let hash = account.password_hash.clone();
+            (Some(account), hash)
+        }
         None => (None, dummy_hash().await?),
     };
+    let permit = tokio::time::timeout(HASH_WAIT, state.throttle.hashing.acquire())
+        .await
+        .map_err(|_| ApiError::Busy)?
+        .map_err(|_| ApiError::Internal("the hashing semaphore is closed".to_owned()))?;
     let password_ok = verify_password(request.password, password_hash).await?;
-    let user = match user {
-        Some(user) if password_ok => user,
-        _ => {
-            state.throttle.record_failure(&username, Instant::now());
-            return Err(ApiError::BadCredentials);
-        }
+    drop(permit);
+    let account = match account {
+        Some(account) if password_ok => account,
+        // The reserved attempt stays counted as a failure.
+        _ => return Err(ApiError::BadCredentials),
     };
-    state.throttle.reset(&username);
-
+    state.throttle.succeeded(attempt);
+    if account.disabled {
+        return Err(ApiError::AccountDisabled);
+    }
+    let user = account.user;
     let token = new_token();
     let expires_at = Utc::now() + state.settings.token_ttl;
     db::insert_token(&state.pool, &token_hash(&token), &user.id, expires_at).await?;
@@ -62,6 +88,23 @@ pub async fn login(
         user,
         expires_at: Some(expires_at.to_rfc3339_opts(SecondsFormat::Secs, true)),
     }))
+}
+
+/// The client's address as the connection gives it; the unspecified address when unknown (requests
+/// driven through the router without a connection, as in tests).
+#[derive(Debug, Clone, Copy)]
+pub struct ClientAddress(pub IpAddr);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let address = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |info| info.0.ip());
+        Ok(ClientAddress(address))
+    }
 }
 
 /// `POST /api/auth/logout`: revokes the presented token; it answers 401 from then on.
@@ -102,6 +145,9 @@ impl FromRequestParts<AppState> for Authed {
         if record.revoked {
             return Err(ApiError::Unauthorized("token revoked; log in again"));
         }
+        if record.disabled {
+            return Err(ApiError::Unauthorized("account disabled"));
+        }
         if record.expires_at <= Utc::now() {
             return Err(ApiError::Unauthorized("token expired; log in again"));
         }
@@ -118,47 +164,109 @@ impl FromRequestParts<AppState> for Authed {
     }
 }
 
-/// Failed logins per username, in memory: a restart forgets them, which is acceptable for slowing
+/// Failed logins per (username, address), per address, per username and overall, in memory, and the
+/// cap on concurrent password checks. A restart forgets the failures, which is acceptable for slowing
 /// down online guessing (Argon2 makes each guess cost the attacker too).
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct LoginThrottle {
-    failures: Mutex<HashMap<String, Vec<Instant>>>,
+    failures: Mutex<Failures>,
+    hashing: Semaphore,
+}
+
+impl Default for LoginThrottle {
+    fn default() -> Self {
+        LoginThrottle {
+            failures: Mutex::new(Failures::default()),
+            hashing: Semaphore::new(MAX_CONCURRENT_HASHES),
+        }
+    }
+}
+
+#[derive(Debug, Default)]
+struct Failures {
+    by_pair: HashMap<(String, IpAddr), Vec<Instant>>,
+    by_address: HashMap<IpAddr, Vec<Instant>>,
+    by_username: HashMap<String, Vec<Instant>>,
+    overall: Vec<Instant>,
+}
+
+/// An attempt counted as a failure until [`LoginThrottle::succeeded`] takes it back.
+#[derive(Debug)]
+pub struct Attempt {
+    username: String,
+    address: IpAddr,
+    at: Instant,
 }
 
 impl LoginThrottle {
-    /// Whether `username` has used up its failed attempts inside the window ending `now`.
-    pub fn is_blocked(&self, username: &str, now: Instant) -> bool {
-        let failures = self.failures.lock().unwrap_or_else(PoisonError::into_inner);
-        failures.get(username).is_some_and(|times| {
-            times
-                .iter()
-                .filter(|time| within_window(**time, now))
-                .count()
-                >= MAX_FAILED_LOGINS
+    /// Counts an attempt before the password is checked, unless a limit is reached: `None` means
+    /// "refuse with 429". Check and count happen under one lock, so parallel attempts queue up here.
+    pub fn reserve(&self, username: &str, address: IpAddr, now: Instant) -> Option<Attempt> {
+        let mut failures = self.failures.lock().unwrap_or_else(PoisonError::into_inner);
+        failures.forget_before(now);
+        let pair = (username.to_owned(), address);
+        let count = |times: Option<&Vec<Instant>>| times.map_or(0, Vec::len);
+        if count(failures.by_pair.get(&pair)) >= MAX_FAILURES_PER_PAIR
+            || count(failures.by_address.get(&address)) >= MAX_FAILURES_PER_ADDRESS
+            || count(failures.by_username.get(username)) >= MAX_FAILURES_PER_USERNAME
+            || failures.overall.len() >= MAX_FAILURES_OVERALL
+        {
+            return None;
+        }
+        failures.by_pair.entry(pair).or_default().push(now);
+        failures.by_address.entry(address).or_default().push(now);
+        failures
+            .by_username
+            .entry(username.to_owned())
+            .or_default()
+            .push(now);
+        failures.overall.push(now);
+        Some(Attempt {
+            username: username.to_owned(),
+            address,
+            at: now,
         })
     }
 
-    pub fn record_failure(&self, username: &str, now: Instant) {
+    /// A successful login: its attempt is not a failure, and the earlier failures of this username
+    /// from this address are forgiven.
+    pub fn succeeded(&self, attempt: Attempt) {
         let mut failures = self.failures.lock().unwrap_or_else(PoisonError::into_inner);
-        // Guessing many different usernames must not grow the map without bound: drop stale entries
-        // once it gets large.
-        if failures.len() > 10_000 {
-            failures.retain(|_, times| times.iter().any(|time| within_window(*time, now)));
-        }
-        let times = failures.entry(username.to_owned()).or_default();
-        times.retain(|time| within_window(*time, now));
-        times.push(now);
-    }
-
-    /// A successful login forgets earlier failures.
-    pub fn reset(&self, username: &str) {
-        let mut failures = self.failures.lock().unwrap_or_else(PoisonError::into_inner);
-        failures.remove(username);
+        failures
+            .by_pair
+            .remove(&(attempt.username.clone(), attempt.address));
+        let take_back = |times: Option<&mut Vec<Instant>>| {
+            if let Some(times) = times
+                && let Some(idx) = times.iter().position(|time| *time == attempt.at)
+            {
+                times.swap_remove(idx);
+            }
+        };
+        take_back(failures.by_address.get_mut(&attempt.address));
+        take_back(failures.by_username.get_mut(&attempt.username));
+        take_back(Some(&mut failures.overall));
     }
 }
 
-fn within_window(time: Instant, now: Instant) -> bool {
-    now.saturating_duration_since(time) < THROTTLE_WINDOW
+impl Failures {
+    /// Drops failures older than the window, and keys left without any, so guessing many usernames or
+    /// from many addresses does not grow memory without bound (the overall cap bounds what is left).
+    fn forget_before(&mut self, now: Instant) {
+        let recent = |time: &Instant| now.saturating_duration_since(*time) < THROTTLE_WINDOW;
+        self.overall.retain(recent);
+        self.by_pair.retain(|_, times| {
+            times.retain(recent);
+            !times.is_empty()
+        });
+        self.by_address.retain(|_, times| {
+            times.retain(recent);
+            !times.is_empty()
+        });
+        self.by_username.retain(|_, times| {
+            times.retain(recent);
+            !times.is_empty()
+        });
+    }
 }
 
 /// The password hasher failed: a bug or an exhausted machine, never the user's fault.

@@ -1,7 +1,8 @@
 //! The database: opening the pool, migrations, and every query the server runs.
 //!
 //! Only SQLite is served so far. The queries are runtime-checked (`sqlx::query`) and written in SQL
-//! that PostgreSQL shares, so a second backend can come in behind a small trait later.
+//! that PostgreSQL shares, so a second backend can come in behind a small trait later. The audit chain
+//! has its own module, [`crate::audit`].
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use fieldcheck_core::sync::Entity;
@@ -9,6 +10,7 @@ use fieldcheck_core::{DeviceId, OpId, Role, UnitId, User, UserId};
 use serde_json::Value;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Sqlite, SqliteConnection, SqliteExecutor, SqlitePool, Transaction};
+use std::collections::HashSet;
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
@@ -146,16 +148,40 @@ pub async fn get_record(
     row.map(record_from_row).transpose()
 }
 
-/// The rev an already applied op produced, if `op_id` was applied before.
-pub async fn applied_op_rev(
+/// An op the server applied before: which mutation it was and the rev it produced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppliedOp {
+    pub entity: Entity,
+    pub id: String,
+    pub rev: u64,
+    /// `None` for ops applied before content hashes were kept.
+    pub content_hash: Option<String>,
+}
+
+/// The op `op_id` of `user_id`, if that user's phone had it applied before. Op ids are scoped per
+/// user, so another user's op id is never even looked at.
+pub async fn applied_op(
     executor: impl SqliteExecutor<'_>,
+    user_id: &UserId,
     op_id: &OpId,
-) -> Result<Option<u64>, DbError> {
-    let rev: Option<i64> = sqlx::query_scalar("SELECT rev FROM ops WHERE op_id = ?1")
-        .bind(op_id.as_str())
-        .fetch_optional(executor)
-        .await?;
-    rev.map(to_u64).transpose()
+) -> Result<Option<AppliedOp>, DbError> {
+    let row: Option<(String, String, i64, Option<String>)> = sqlx::query_as(
+        "SELECT entity, id, rev, content_hash FROM ops WHERE user_id = ?1 AND op_id = ?2",
+    )
+    .bind(user_id.as_str())
+    .bind(op_id.as_str())
+    .fetch_optional(executor)
+    .await?;
+    row.map(|(entity, id, rev, content_hash)| {
+        Ok(AppliedOp {
+            entity: Entity::from_code(&entity)
+                .ok_or_else(|| DbError::Corrupt(format!("op with unknown entity \"{entity}\"")))?,
+            id,
+            rev: to_u64(rev)?,
+            content_hash,
+        })
+    })
+    .transpose()
 }
 
 /// A phone mutation a write comes from; changes made on the server (reviews, demo data) have none.
@@ -163,6 +189,8 @@ pub async fn applied_op_rev(
 pub struct PushOrigin<'a> {
     pub op_id: &'a OpId,
     pub device_id: &'a DeviceId,
+    /// The hash of the mutation as sent, which a replay of the op must match.
+    pub content_hash: &'a str,
 }
 
 /// One new revision of a record, with who made it.
@@ -191,6 +219,12 @@ pub async fn write_record(
     let at = timestamp(write.at);
     let rev = to_i64(write.rev)?;
     let body = write.body.to_string();
+    let previous_unit: Option<String> =
+        sqlx::query_scalar("SELECT unit_id FROM records WHERE entity = ?1 AND id = ?2")
+            .bind(write.entity.code())
+            .bind(write.id)
+            .fetch_optional(&mut *conn)
+            .await?;
     let seq: i64 = sqlx::query_scalar(
         "INSERT INTO changes (entity, id, rev, unit_id, user_id, device_id, op_id, at, body) \
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) RETURNING seq",
@@ -221,16 +255,38 @@ pub async fn write_record(
     .bind(&at)
     .execute(&mut *conn)
     .await?;
-    if let Some(origin) = write.origin {
+    // A record that left a unit leaves a tombstone there, at this change's seq; one that comes back
+    // takes its tombstone away (its record row is newer for that unit's phones).
+    if let Some(previous_unit) = previous_unit.filter(|unit| unit != write.unit_id.as_str()) {
         sqlx::query(
-            "INSERT INTO ops (op_id, entity, id, rev, user_id, device_id, at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            "INSERT INTO tombstones (entity, id, unit_id, rev, seq) VALUES (?1, ?2, ?3, ?4, ?5) \
+             ON CONFLICT (entity, id, unit_id) DO UPDATE SET rev = excluded.rev, seq = excluded.seq",
         )
+        .bind(write.entity.code())
+        .bind(write.id)
+        .bind(&previous_unit)
+        .bind(rev)
+        .bind(seq)
+        .execute(&mut *conn)
+        .await?;
+    }
+    sqlx::query("DELETE FROM tombstones WHERE entity = ?1 AND id = ?2 AND unit_id = ?3")
+        .bind(write.entity.code())
+        .bind(write.id)
+        .bind(write.unit_id.as_str())
+        .execute(&mut *conn)
+        .await?;
+    if let (Some(origin), Some(user_id)) = (write.origin, write.user_id) {
+        sqlx::query(
+            "INSERT INTO ops (user_id, op_id, entity, id, rev, content_hash, device_id, at) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        )
+        .bind(user_id.as_str())
         .bind(origin.op_id.as_str())
         .bind(write.entity.code())
         .bind(write.id)
         .bind(rev)
-        .bind(write.user_id.map(UserId::as_str))
+        .bind(origin.content_hash)
         .bind(origin.device_id.as_str())
         .bind(&at)
         .execute(&mut *conn)
@@ -239,24 +295,58 @@ pub async fn write_record(
     Ok(seq)
 }
 
-/// Records changed after `since` (a seq), in seq order, at most `limit`; all units when `unit` is
-/// `None` (admins), else only that unit's.
+/// One entry of a pull: a record's current copy, or a tombstone for a record that left the unit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PulledRow {
+    pub entity: Entity,
+    pub id: String,
+    pub rev: u64,
+    /// `None` for a tombstone.
+    pub body: Option<Value>,
+    pub seq: i64,
+}
+
+type PulledDbRow = (String, String, i64, Option<String>, i64);
+
+fn pulled_from_row((entity, id, rev, body, seq): PulledDbRow) -> Result<PulledRow, DbError> {
+    let entity = Entity::from_code(&entity)
+        .ok_or_else(|| DbError::Corrupt(format!("unknown entity \"{entity}\"")))?;
+    let body = body
+        .map(|body| {
+            serde_json::from_str(&body).map_err(|error| {
+                DbError::Corrupt(format!("body of {} {id}: {error}", entity.code()))
+            })
+        })
+        .transpose()?;
+    Ok(PulledRow {
+        entity,
+        id,
+        rev: to_u64(rev)?,
+        body,
+        seq,
+    })
+}
+
+/// Records changed after `since` (a seq) and tombstones of records that left the unit, in seq order,
+/// at most `limit`; all units' records (and no tombstones) when `unit` is `None` (admins).
 ///
 /// Why seq order is safe to page by: SQLite has a single writer, and a seq is taken inside the write
 /// transaction that commits it, so seqs become visible in increasing order — a reader never sees seq
 /// n+1 while n is still uncommitted, and a cursor can never skip a change. (PostgreSQL sequences do
 /// not give that guarantee; a PostgreSQL backend must serialise writers or page by commit order.)
-pub async fn changed_records(
+pub async fn changes_since(
     executor: impl SqliteExecutor<'_>,
     since: i64,
     unit: Option<&UnitId>,
     limit: u32,
-) -> Result<Vec<StoredRecord>, DbError> {
-    let rows: Vec<RecordRow> = match unit {
+) -> Result<Vec<PulledRow>, DbError> {
+    let rows: Vec<PulledDbRow> = match unit {
         Some(unit) => {
             sqlx::query_as(
-                "SELECT entity, id, unit_id, rev, body, seq FROM records \
-                 WHERE seq > ?1 AND unit_id = ?2 ORDER BY seq LIMIT ?3",
+                "SELECT entity, id, rev, body, seq FROM records WHERE seq > ?1 AND unit_id = ?2 \
+                 UNION ALL \
+                 SELECT entity, id, rev, NULL, seq FROM tombstones WHERE seq > ?1 AND unit_id = ?2 \
+                 ORDER BY seq LIMIT ?3",
             )
             .bind(since)
             .bind(unit.as_str())
@@ -264,18 +354,15 @@ pub async fn changed_records(
             .fetch_all(executor)
             .await?
         }
-        None => {
-            sqlx::query_as(
-                "SELECT entity, id, unit_id, rev, body, seq FROM records \
-                 WHERE seq > ?1 ORDER BY seq LIMIT ?2",
-            )
-            .bind(since)
-            .bind(i64::from(limit))
-            .fetch_all(executor)
-            .await?
-        }
+        None => sqlx::query_as(
+            "SELECT entity, id, rev, body, seq FROM records WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+        )
+        .bind(since)
+        .bind(i64::from(limit))
+        .fetch_all(executor)
+        .await?,
     };
-    rows.into_iter().map(record_from_row).collect()
+    rows.into_iter().map(pulled_from_row).collect()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -388,11 +475,19 @@ fn user_from_row(
     })
 }
 
-/// A user and their password hash, by username.
-pub async fn user_by_username(
+/// A user as login needs it: the user, their password hash and whether the account is disabled.
+#[derive(Debug, Clone)]
+pub struct Account {
+    pub user: User,
+    pub password_hash: String,
+    pub disabled: bool,
+}
+
+/// A user's account, by username.
+pub async fn account_by_username(
     executor: impl SqliteExecutor<'_>,
     username: &str,
-) -> Result<Option<(User, String)>, DbError> {
+) -> Result<Option<Account>, DbError> {
     type Row = (
         String,
         String,
@@ -402,20 +497,62 @@ pub async fn user_by_username(
         Option<String>,
         String,
         String,
+        Option<String>,
     );
     let row: Option<Row> = sqlx::query_as(&format!(
-        "SELECT {USER_COLUMNS}, u.password_hash FROM users u JOIN units n ON n.id = u.unit_id WHERE u.username = ?1"
+        "SELECT {USER_COLUMNS}, u.password_hash, u.disabled_at FROM users u JOIN units n ON n.id = u.unit_id WHERE u.username = ?1"
     ))
     .bind(username)
     .fetch_optional(executor)
     .await?;
     row.map(
-        |(id, username, name, role, unit_id, cert_no, unit_name, password_hash)| {
-            user_from_row((id, username, name, role, unit_id, cert_no, unit_name))
-                .map(|user| (user, password_hash))
+        |(id, username, name, role, unit_id, cert_no, unit_name, password_hash, disabled_at)| {
+            user_from_row((id, username, name, role, unit_id, cert_no, unit_name)).map(|user| {
+                Account {
+                    user,
+                    password_hash,
+                    disabled: disabled_at.is_some(),
+                }
+            })
         },
     )
     .transpose()
+}
+
+/// The ids of the active (not disabled) users of a unit: who may be named on its records.
+pub async fn active_user_ids(
+    executor: impl SqliteExecutor<'_>,
+    unit_id: &UnitId,
+) -> Result<HashSet<UserId>, DbError> {
+    let ids: Vec<String> =
+        sqlx::query_scalar("SELECT id FROM users WHERE unit_id = ?1 AND disabled_at IS NULL")
+            .bind(unit_id.as_str())
+            .fetch_all(executor)
+            .await?;
+    Ok(ids.into_iter().map(UserId).collect())
+}
+
+/// Disables a user and revokes every token they hold, in one transaction; `None` if no such user.
+pub async fn disable_user(pool: &SqlitePool, username: &str) -> Result<Option<UserId>, DbError> {
+    let mut tx = begin_write(pool).await?;
+    let now = timestamp(Utc::now());
+    let id: Option<String> = sqlx::query_scalar(
+        "UPDATE users SET disabled_at = COALESCE(disabled_at, ?1) WHERE username = ?2 RETURNING id",
+    )
+    .bind(&now)
+    .bind(username)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(id) = id else {
+        return Ok(None);
+    };
+    sqlx::query("UPDATE tokens SET revoked_at = ?1 WHERE user_id = ?2 AND revoked_at IS NULL")
+        .bind(&now)
+        .bind(&id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(Some(UserId(id)))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -427,6 +564,8 @@ pub struct TokenRecord {
     pub user: User,
     pub expires_at: DateTime<Utc>,
     pub revoked: bool,
+    /// The user's account is disabled: every token of theirs stops working.
+    pub disabled: bool,
 }
 
 pub async fn insert_token(
@@ -462,15 +601,27 @@ pub async fn token_by_hash(
         String,
         String,
         Option<String>,
+        Option<String>,
     );
     let row: Option<Row> = sqlx::query_as(&format!(
-        "SELECT {USER_COLUMNS}, t.expires_at, t.revoked_at \
+        "SELECT {USER_COLUMNS}, t.expires_at, t.revoked_at, u.disabled_at \
          FROM tokens t JOIN users u ON u.id = t.user_id JOIN units n ON n.id = u.unit_id WHERE t.token_hash = ?1"
     ))
     .bind(token_hash)
     .fetch_optional(executor)
     .await?;
-    let Some((id, username, name, role, unit_id, cert_no, unit_name, expires_at, revoked_at)) = row
+    let Some((
+        id,
+        username,
+        name,
+        role,
+        unit_id,
+        cert_no,
+        unit_name,
+        expires_at,
+        revoked_at,
+        disabled_at,
+    )) = row
     else {
         return Ok(None);
     };
@@ -478,6 +629,7 @@ pub async fn token_by_hash(
         user: user_from_row((id, username, name, role, unit_id, cert_no, unit_name))?,
         expires_at: parse_timestamp(&expires_at)?,
         revoked: revoked_at.is_some(),
+        disabled: disabled_at.is_some(),
     }))
 }
 

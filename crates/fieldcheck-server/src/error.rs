@@ -28,6 +28,18 @@ pub enum ApiError {
     /// The caller's role or unit does not allow this.
     #[error("forbidden: {0}")]
     Forbidden(String),
+    /// Not allowed for a reason with its own code (e.g. `own_record`).
+    #[error("{code}: {message}")]
+    ForbiddenCode { code: &'static str, message: String },
+    /// The password was right but the account is disabled.
+    #[error("account disabled")]
+    AccountDisabled,
+    /// The body is not declared as JSON (`Content-Type: application/json`).
+    #[error("unsupported media type")]
+    UnsupportedMediaType,
+    /// The server is at its limit of concurrent password checks; try again shortly.
+    #[error("busy")]
+    Busy,
     #[error("not found: {0}")]
     NotFound(String),
     #[error("method not allowed")]
@@ -58,6 +70,12 @@ impl ApiError {
             ApiError::BadCredentials => (StatusCode::UNAUTHORIZED, "bad_credentials"),
             ApiError::TooManyAttempts => (StatusCode::TOO_MANY_REQUESTS, "too_many_attempts"),
             ApiError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
+            ApiError::ForbiddenCode { code, .. } => (StatusCode::FORBIDDEN, code),
+            ApiError::AccountDisabled => (StatusCode::FORBIDDEN, "account_disabled"),
+            ApiError::UnsupportedMediaType => {
+                (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
+            }
+            ApiError::Busy => (StatusCode::SERVICE_UNAVAILABLE, "busy"),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
             ApiError::Conflict { code, .. } => (StatusCode::CONFLICT, code),
@@ -77,13 +95,20 @@ impl ApiError {
             | ApiError::Forbidden(message)
             | ApiError::NotFound(message)
             | ApiError::Invalid(message) => message.clone(),
-            ApiError::Conflict { message, .. } | ApiError::TooLarge { message, .. } => {
-                message.clone()
+            ApiError::Conflict { message, .. }
+            | ApiError::TooLarge { message, .. }
+            | ApiError::ForbiddenCode { message, .. } => message.clone(),
+            ApiError::AccountDisabled => {
+                "this account is disabled; ask your administrator".to_owned()
             }
+            ApiError::UnsupportedMediaType => {
+                "send the body as JSON with Content-Type: application/json".to_owned()
+            }
+            ApiError::Busy => "the server is busy; try again in a few seconds".to_owned(),
             ApiError::Unauthorized(reason) => (*reason).to_owned(),
             ApiError::BadCredentials => "unknown user or wrong password".to_owned(),
             ApiError::TooManyAttempts => {
-                "too many failed login attempts; try again in 15 minutes".to_owned()
+                "too many failed login attempts; try again later".to_owned()
             }
             ApiError::MethodNotAllowed => "method not allowed on this path".to_owned(),
             ApiError::Database(_) | ApiError::Internal(_) => "internal error".to_owned(),

@@ -5,11 +5,14 @@ use crate::error::ApiError;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
 use axum::http::StatusCode;
+use axum::http::header::CONTENT_TYPE;
 use serde::de::DeserializeOwned;
 
 /// Like `axum::Json`, but a body that is too large, not JSON or of the wrong shape becomes an
 /// [`ApiError`] (413 / 400 `malformed` with serde's message) instead of axum's plain-text rejection.
-/// The content type is not checked: the body is what matters, and clients differ in what they send.
+///
+/// The body must be declared `Content-Type: application/json` (415 otherwise): a cross-site form or
+/// `text/plain` POST can be sent by any web page without a CORS preflight, a JSON one cannot.
 pub struct ApiJson<T>(pub T);
 
 impl<S, T> FromRequest<S> for ApiJson<T>
@@ -20,6 +23,9 @@ where
     type Rejection = ApiError;
 
     async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
+        if !declares_json(&request) {
+            return Err(ApiError::UnsupportedMediaType);
+        }
         let bytes = Bytes::from_request(request, state)
             .await
             .map_err(|rejection| {
@@ -43,4 +49,14 @@ where
                 ))
             })
     }
+}
+
+/// `application/json`, with or without parameters (`; charset=utf-8`), in any letter case.
+fn declares_json(request: &Request) -> bool {
+    request
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split(';').next())
+        .is_some_and(|media_type| media_type.trim().eq_ignore_ascii_case("application/json"))
 }

@@ -4,6 +4,7 @@
 //! the tests use the same function). The rules themselves (validation, status transitions, conflict
 //! classification, visibility) live in `fieldcheck-core`; this crate executes them against SQLite.
 
+pub mod audit;
 pub mod auth;
 pub mod db;
 pub mod demo;
@@ -11,6 +12,7 @@ pub mod error;
 pub mod health;
 pub mod inspections;
 pub mod json;
+pub mod security;
 pub mod static_files;
 pub mod sync;
 pub mod users;
@@ -82,11 +84,19 @@ pub fn router(state: AppState) -> Router {
         .fallback(api_not_found)
         .method_not_allowed_fallback(api_method_not_allowed);
 
+    let headers = security::SecurityHeaders::for_app(state.settings.static_dir.as_deref());
     Router::new()
         .nest("/api", api)
         .fallback_service(static_files::service(state.settings.static_dir.as_deref()))
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(CatchPanicLayer::custom(panic_response))
+        // Outside the panic catcher, so that even a bug's answer carries the headers.
+        .layer(axum::middleware::map_response(
+            move |mut response: Response| {
+                headers.apply(response.headers_mut());
+                std::future::ready(response)
+            },
+        ))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
@@ -98,7 +108,9 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
+    // The connection's address feeds the login throttle's per-address limits.
+    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await
 }

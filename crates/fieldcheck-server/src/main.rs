@@ -1,10 +1,11 @@
-//! The `fieldcheck-server` command line: `serve` and `user add`. All logic lives in the library.
+//! The `fieldcheck-server` command line: `serve`, `user add`, `user disable`, `audit verify`. All logic
+//! lives in the library.
 
 use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand};
 use fieldcheck_core::Role;
 use fieldcheck_server::users::{self, NewUser};
-use fieldcheck_server::{AppState, Settings, db, demo};
+use fieldcheck_server::{AppState, Settings, audit, db, demo};
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use tokio::net::TcpListener;
@@ -27,12 +28,41 @@ enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Check the audit trail.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
 }
 
 #[derive(Debug, Subcommand)]
 enum UserCommand {
     /// Add a user; the password is read from one line of standard input.
     Add(UserAddArgs),
+    /// Disable a user: every token of theirs stops working at once, and they can no longer log in or
+    /// be named on records. Their records stay.
+    Disable(UserDisableArgs),
+}
+
+#[derive(Debug, Subcommand)]
+enum AuditCommand {
+    /// Walk the audit chain and name the first row that was changed, removed or inserted behind the
+    /// server's back. Exits with status 1 if the chain is broken.
+    Verify(StorageOnlyArgs),
+}
+
+#[derive(Debug, Args)]
+struct UserDisableArgs {
+    #[arg(long)]
+    username: String,
+    #[command(flatten)]
+    storage: StorageArgs,
+}
+
+#[derive(Debug, Args)]
+struct StorageOnlyArgs {
+    #[command(flatten)]
+    storage: StorageArgs,
 }
 
 /// Where the data lives; shared by every subcommand.
@@ -101,6 +131,44 @@ async fn main() -> anyhow::Result<()> {
         Command::User {
             command: UserCommand::Add(args),
         } => add_user(args).await,
+        Command::User {
+            command: UserCommand::Disable(args),
+        } => disable_user(args).await,
+        Command::Audit {
+            command: AuditCommand::Verify(args),
+        } => verify_audit(args).await,
+    }
+}
+
+async fn disable_user(args: UserDisableArgs) -> anyhow::Result<()> {
+    let pool = open_database(&args.storage).await?;
+    let disabled = db::disable_user(&pool, args.username.trim()).await?;
+    pool.close().await;
+    match disabled {
+        Some(_) => {
+            println!(
+                "disabled {}; every token of theirs is revoked",
+                args.username.trim()
+            );
+            Ok(())
+        }
+        None => bail!("no user named \"{}\"", args.username.trim()),
+    }
+}
+
+async fn verify_audit(args: StorageOnlyArgs) -> anyhow::Result<()> {
+    let pool = open_database(&args.storage).await?;
+    let verdict = audit::verify(&pool).await?;
+    pool.close().await;
+    match verdict {
+        audit::Verdict::Intact { rows } => {
+            println!("audit chain intact: {rows} rows");
+            Ok(())
+        }
+        audit::Verdict::Broken { seq, reason } => {
+            println!("audit chain broken at row {seq}: {reason}");
+            std::process::exit(1);
+        }
     }
 }
 

@@ -1,6 +1,7 @@
 //! `POST /api/sync/push` and `GET /api/sync/pull`: executing core's sync decisions against the database.
 
 use crate::AppState;
+use crate::audit::{self, Action, Outcome};
 use crate::auth::Authed;
 use crate::db::{self, DbError, PushOrigin, RecordWrite, StoredRecord};
 use crate::error::ApiError;
@@ -9,19 +10,20 @@ use axum::Json;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use chrono::Utc;
+use fieldcheck_core::rules::check_inspection_edit;
 use fieldcheck_core::sync::{
     Caller, Change, Classification, Entity, ErrorBody, Mutation, MutationResult, MutationStatus,
     PullResponse, PushRequest, PushResponse, ServerCopy, classify,
 };
-use fieldcheck_core::{
-    Campaign, DeviceId, Inspection, Problems, Status, TransitionError, UnitId, Venue,
-};
+use fieldcheck_core::{Campaign, DeviceId, Inspection, Problems, Status, UnitId, Venue};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 /// The most mutations one push may carry; the phone sends its outbox in batches below this.
 pub const MAX_MUTATIONS: usize = 500;
+/// The longest device id accepted (a UUID is 36 characters).
+pub const MAX_DEVICE_ID_LEN: usize = 64;
 /// Records per pull page when the phone does not ask for a size, and the most it may ask for.
 pub const DEFAULT_PULL_LIMIT: u32 = 200;
 pub const MAX_PULL_LIMIT: u32 = 1000;
@@ -37,6 +39,11 @@ pub async fn push(
     authed: Authed,
     ApiJson(request): ApiJson<PushRequest>,
 ) -> Result<Json<PushResponse>, ApiError> {
+    if request.device_id.as_str().len() > MAX_DEVICE_ID_LEN || !request.device_id.is_well_formed() {
+        return Err(ApiError::Invalid(
+            "device_id must be the phone's installation UUID".to_owned(),
+        ));
+    }
     if request.mutations.len() > MAX_MUTATIONS {
         return Err(ApiError::TooLarge {
             code: "too_many_mutations",
@@ -76,20 +83,18 @@ pub async fn pull(
         Some(&caller.unit_id)
     };
     // One more than asked tells whether another page follows without a second query.
-    let mut records = db::changed_records(&state.pool, since, unit, limit + 1).await?;
-    let has_more = records.len() > limit as usize;
-    records.truncate(limit as usize);
-    let cursor = records
-        .last()
-        .map_or(since, |record| record.seq)
-        .to_string();
-    let changes = records
+    let mut rows = db::changes_since(&state.pool, since, unit, limit + 1).await?;
+    let has_more = rows.len() > limit as usize;
+    rows.truncate(limit as usize);
+    let cursor = rows.last().map_or(since, |row| row.seq).to_string();
+    let changes = rows
         .into_iter()
-        .map(|record| Change {
-            entity: record.entity,
-            id: record.id,
-            rev: record.rev,
-            body: record.body,
+        .map(|row| Change {
+            entity: row.entity,
+            id: row.id,
+            rev: row.rev,
+            deleted: row.body.is_none(),
+            body: row.body.unwrap_or(Value::Null),
         })
         .collect();
     Ok(Json(PullResponse {
@@ -147,13 +152,24 @@ fn reject(code: &str, message: impl Into<String>) -> Stop {
     Stop::Rejected(ErrorBody::new(code, message))
 }
 
-/// A stored body that no longer parses is the server's problem, never the phone's.
+/// A stored body that no longer parses is the server's fault, never the phone's: it is logged, and
+/// only this mutation is refused (the phone keeps its copy and shows why), so one damaged record never
+/// stops a whole push.
 fn corrupt(record: &StoredRecord, error: &serde_json::Error) -> Stop {
-    Stop::Failed(ApiError::Internal(format!(
-        "stored {} {} does not parse: {error}",
-        record.entity.code(),
-        record.id
-    )))
+    tracing::error!(
+        entity = record.entity.code(),
+        id = %record.id,
+        %error,
+        "a stored body does not parse"
+    );
+    reject(
+        "server_copy_unreadable",
+        format!(
+            "the server's copy of {} {} cannot be read; an administrator has been told",
+            record.entity.code(),
+            record.id
+        ),
+    )
 }
 
 /// A mutation that passed every check: what to store.
@@ -169,30 +185,57 @@ async fn apply_mutation(
     device_id: &DeviceId,
     mutation: &Mutation,
 ) -> Result<MutationResult, ApiError> {
+    let content_hash = audit::content_hash(mutation.base_rev, &mutation.body);
     let mut tx = db::begin_write(&state.pool).await?;
     // A replay of an applied op (the phone never heard the answer) changes nothing and gets the same
-    // rev, whatever its body and whatever happened to the record since.
-    if let Some(rev) = db::applied_op_rev(&mut *tx, &mutation.op_id).await? {
-        tx.rollback().await.map_err(DbError::from)?;
-        return Ok(result(mutation, MutationStatus::Duplicate, Some(rev)));
-    }
-    let decided = if caller.may_push(mutation.entity) {
-        match mutation.entity {
-            Entity::Venue => accept_venue(&mut tx, caller, mutation).await,
-            Entity::Campaign => accept_campaign(&mut tx, caller, mutation).await,
-            Entity::Inspection => accept_inspection(&mut tx, caller, mutation).await,
+    // rev, whatever happened to the record since. The op id is bound to the mutation it first came
+    // with: the same op id with another record or other content is refused, never "duplicate".
+    let decided = match db::applied_op(&mut *tx, &caller.user_id, &mutation.op_id).await? {
+        Some(op)
+            if op.entity == mutation.entity
+                && op.id == mutation.id
+                && op
+                    .content_hash
+                    .as_ref()
+                    .is_none_or(|hash| *hash == content_hash) =>
+        {
+            tx.rollback().await.map_err(DbError::from)?;
+            return Ok(result(mutation, MutationStatus::Duplicate, Some(op.rev)));
         }
-    } else {
-        Err(reject(
+        Some(_) => Err(reject(
+            "op_id_reused",
+            "this op_id was already used for another change; make a new op_id for each change",
+        )),
+        None if !caller.may_push(mutation.entity) => Err(reject(
             "forbidden",
             format!(
                 "a {} may not change {}s",
                 caller.role.code(),
                 mutation.entity.code()
             ),
-        ))
+        )),
+        None => match mutation.entity {
+            Entity::Venue => accept_venue(&mut tx, caller, mutation).await,
+            Entity::Campaign => accept_campaign(&mut tx, caller, mutation).await,
+            Entity::Inspection => accept_inspection(&mut tx, caller, mutation).await,
+        },
     };
-    match decided {
+    let now = Utc::now();
+    let event = |outcome, code, rev| audit::Event {
+        at: now,
+        user_id: Some(&caller.user_id),
+        device_id: Some(device_id),
+        action: Action::Push,
+        outcome,
+        code,
+        entity: mutation.entity,
+        id: &mutation.id,
+        op_id: Some(&mutation.op_id),
+        rev,
+        content_hash: &content_hash,
+    };
+    // Deciding only reads, so a refusal commits nothing but its audit row.
+    let answer = match decided {
         Ok(accepted) => {
             let write = RecordWrite {
                 entity: mutation.entity,
@@ -204,32 +247,44 @@ async fn apply_mutation(
                 origin: Some(PushOrigin {
                     op_id: &mutation.op_id,
                     device_id,
+                    content_hash: &content_hash,
                 }),
-                at: Utc::now(),
+                at: now,
             };
             db::write_record(&mut tx, write).await?;
-            tx.commit().await.map_err(DbError::from)?;
-            Ok(result(
-                mutation,
-                MutationStatus::Applied,
-                Some(accepted.rev),
-            ))
+            audit::append(&mut tx, event(Outcome::Applied, None, Some(accepted.rev))).await?;
+            result(mutation, MutationStatus::Applied, Some(accepted.rev))
         }
-        Err(stop) => {
-            tx.rollback().await.map_err(DbError::from)?;
-            match stop {
-                Stop::Rejected(error) => Ok(MutationResult {
-                    error: Some(error),
-                    ..result(mutation, MutationStatus::Rejected, None)
-                }),
-                Stop::Conflict { rev, body } => Ok(MutationResult {
-                    current: Some(json!({ "rev": rev, "body": body })),
-                    ..result(mutation, MutationStatus::Conflict, None)
-                }),
-                Stop::Failed(error) => Err(error),
+        Err(Stop::Rejected(error)) => {
+            let code = error.code.clone();
+            audit::append(
+                &mut tx,
+                event(Outcome::Rejected, Some(&code), Some(mutation.base_rev)),
+            )
+            .await?;
+            MutationResult {
+                error: Some(error),
+                ..result(mutation, MutationStatus::Rejected, None)
             }
         }
-    }
+        Err(Stop::Conflict { rev, body }) => {
+            audit::append(
+                &mut tx,
+                event(Outcome::Conflict, Some("conflict"), Some(mutation.base_rev)),
+            )
+            .await?;
+            MutationResult {
+                current: Some(json!({ "rev": rev, "body": body })),
+                ..result(mutation, MutationStatus::Conflict, None)
+            }
+        }
+        Err(Stop::Failed(error)) => {
+            tx.rollback().await.map_err(DbError::from)?;
+            return Err(error);
+        }
+    };
+    tx.commit().await.map_err(DbError::from)?;
+    Ok(answer)
 }
 
 fn result(mutation: &Mutation, status: MutationStatus, rev: Option<u64>) -> MutationResult {
@@ -317,31 +372,31 @@ async fn accept_inspection(
         ),
         None => None,
     };
-    let server_status = server_copy.as_ref().map(|copy| copy.status);
-    let locked = server_status == Some(Status::Approved);
+    let locked = server_copy
+        .as_ref()
+        .is_some_and(|copy| copy.status == Status::Approved);
     let rev = next_rev(caller, existing.as_ref(), locked, mutation.base_rev)?;
-    Status::check_push(server_status, inspection.status).map_err(|error| {
-        let code = match error {
-            TransitionError::Locked => "locked",
-            TransitionError::ReviewOnly(_) => "review_only",
-            TransitionError::NotSubmitted(_) => "invalid",
-        };
-        reject(code, error.to_string())
-    })?;
+    // The unit's active officers are the only people a record may name.
+    let officers = db::active_user_ids(&mut *conn, &venue_record.unit_id).await?;
+    check_inspection_edit(&caller.user_id, server_copy.as_ref(), &inspection, |user| {
+        officers.contains(user)
+    })
+    .map_err(|refusal| reject(refusal.code(), refusal.to_string()))?;
 
     // Fields only the server sets: the phone's values are ignored, the first receipt is kept.
     inspection.unit_id = Some(venue_record.unit_id.clone());
-    let now = Utc::now().fixed_offset();
     match server_copy {
         Some(server_copy) => {
             inspection.created_by = server_copy.created_by;
             inspection.received_at = server_copy.received_at;
             inspection.review_comment = server_copy.review_comment;
+            inspection.reviews = server_copy.reviews;
         }
         None => {
             inspection.created_by = Some(caller.user_id.clone());
-            inspection.received_at = Some(now);
+            inspection.received_at = Some(Utc::now().fixed_offset());
             inspection.review_comment = None;
+            inspection.reviews = Vec::new();
         }
     }
     Ok(Accepted {
@@ -429,7 +484,10 @@ fn next_rev(
             rev: record.rev,
             body: record.body.clone(),
         }),
-        (Classification::Locked, _) => Err(reject("locked", TransitionError::Locked.to_string())),
+        (Classification::Locked, _) => Err(reject(
+            "locked",
+            fieldcheck_core::TransitionError::Locked.to_string(),
+        )),
         (Classification::NotFound, _) => Err(reject(
             "not_found",
             format!("no record to update at base_rev {base_rev}; create it with base_rev 0"),

@@ -1,12 +1,13 @@
-//! Tests of the core crate: templates, validation, status rules, serde round trips and sync decisions.
+//! Tests of the core crate: templates, validation, status and edit rules, serde round trips, the local
+//! record state machine, merging and the sync run.
 
-use fieldcheck_core::sync::{
-    Caller, Classification, Entity, LocalCopy, Mutation, MutationResult, MutationStatus,
-    OutboxEntry, PullAction, PushOutcome, ServerCopy, backoff_ms, classify, next_batch,
-    pull_action, push_outcome,
-};
+mod local_state;
+mod merge;
+mod rules;
+
+use fieldcheck_core::sync::{Caller, Classification, Entity, ServerCopy, backoff_ms, classify};
 use fieldcheck_core::{
-    Answer, Campaign, Hazard, HazardStatus, Inspection, InspectionKind, ItemResult, Location, OpId,
+    Answer, Campaign, Hazard, HazardStatus, Inspection, InspectionKind, ItemResult, Location,
     Party, Rectify, ReviewDecision, Role, Status, Template, TransitionError, Venue, VenueKind,
 };
 use proptest::prelude::*;
@@ -326,7 +327,22 @@ fn push_transitions() {
             Err(TransitionError::ReviewOnly(Approved)),
         ),
         (Some(Submitted), Submitted, Ok(())),
-        (Some(Submitted), Draft, Ok(())),
+        (
+            Some(Submitted),
+            Draft,
+            Err(TransitionError::Regression {
+                from: Submitted,
+                to: Draft,
+            }),
+        ),
+        (
+            Some(Returned),
+            Draft,
+            Err(TransitionError::Regression {
+                from: Returned,
+                to: Draft,
+            }),
+        ),
         (
             Some(Submitted),
             Approved,
@@ -480,6 +496,7 @@ prop_compose! {
             unit_id: None,
             created_by: None,
             received_at: None,
+            reviews: vec![],
         }
     }
 }
@@ -518,97 +535,6 @@ proptest! {
 
 // ---------------------------------------------------------------------------------------------
 // Sync decisions
-
-fn entry(op: &str, entity: Entity, id: &str, attempts: u32) -> OutboxEntry {
-    OutboxEntry {
-        op_id: OpId(op.into()),
-        entity,
-        id: id.into(),
-        body: json!({"op": op}),
-        attempts,
-    }
-}
-
-#[test]
-fn next_batch_keeps_order_sends_one_entry_per_record_and_reads_revs() {
-    let outbox = vec![
-        entry("op1", Entity::Venue, "v1", 0),
-        entry("op2", Entity::Inspection, "i1", 1),
-        entry("op3", Entity::Inspection, "i1", 0),
-        entry("op4", Entity::Inspection, "i2", 0),
-        // The same id under another entity is another record.
-        entry("op5", Entity::Venue, "i1", 0),
-    ];
-    let revs = |entity: Entity, id: &str| match (entity, id) {
-        (Entity::Inspection, "i1") => 3,
-        _ => 0,
-    };
-    let batch = next_batch(&outbox, revs, 10);
-    let summary: Vec<(&str, u64)> = batch
-        .iter()
-        .map(|m: &Mutation| (m.op_id.as_str(), m.base_rev))
-        .collect();
-    assert_eq!(summary, [("op1", 0), ("op2", 3), ("op4", 0), ("op5", 0)]);
-    assert_eq!(batch[1].body, json!({"op": "op2"}));
-
-    let limited = next_batch(&outbox, revs, 2);
-    assert_eq!(limited.len(), 2);
-    assert!(next_batch(&[], revs, 10).is_empty());
-}
-
-#[test]
-fn push_outcomes() {
-    let result = |status, rev, current: Option<serde_json::Value>| MutationResult {
-        op_id: OpId("op".into()),
-        status,
-        rev,
-        error: None,
-        current,
-    };
-    assert_eq!(
-        push_outcome(&result(MutationStatus::Applied, Some(2), None)),
-        PushOutcome::Synced { rev: 2 }
-    );
-    assert_eq!(
-        push_outcome(&result(MutationStatus::Duplicate, Some(1), None)),
-        PushOutcome::Synced { rev: 1 }
-    );
-    // An answer without the rev settles nothing: keep the entry.
-    assert_eq!(
-        push_outcome(&result(MutationStatus::Applied, None, None)),
-        PushOutcome::Retry
-    );
-    assert_eq!(
-        push_outcome(&result(
-            MutationStatus::Conflict,
-            None,
-            Some(json!({"rev": 4, "body": {"x": 1}}))
-        )),
-        PushOutcome::Conflict {
-            server_rev: 4,
-            server_body: json!({"x": 1})
-        }
-    );
-    assert_eq!(
-        push_outcome(&result(MutationStatus::Conflict, None, None)),
-        PushOutcome::Retry
-    );
-    match push_outcome(&result(MutationStatus::Rejected, None, None)) {
-        PushOutcome::Rejected { error } => assert_eq!(error.code, "rejected"),
-        other => panic!("expected Rejected, got {other:?}"),
-    }
-}
-
-#[test]
-fn pull_never_overwrites_unsent_local_work() {
-    let copy = |rev, pending| Some(LocalCopy { rev, pending });
-    assert_eq!(pull_action(None, 1), PullAction::Store);
-    assert_eq!(pull_action(copy(1, false), 2), PullAction::Store);
-    assert_eq!(pull_action(copy(2, false), 2), PullAction::Ignore);
-    assert_eq!(pull_action(copy(3, false), 2), PullAction::Ignore);
-    assert_eq!(pull_action(copy(1, true), 5), PullAction::KeepLocal);
-    assert_eq!(pull_action(copy(0, true), 1), PullAction::KeepLocal);
-}
 
 #[test]
 fn classify_is_optimistic_concurrency() {

@@ -1,5 +1,12 @@
 //! API tests: through `router(..).oneshot(..)` and against a real server on 127.0.0.1:0, each test
-//! on its own temporary SQLite file.
+//! on its own temporary SQLite file. Areas with many cases have a module of their own.
+
+mod accounts;
+mod audit;
+mod guards;
+mod hostile;
+mod matrix;
+mod model;
 
 use anyhow::{Context, bail, ensure};
 use axum::body::Body;
@@ -23,6 +30,8 @@ use tower::ServiceExt;
 type TestResult = anyhow::Result<()>;
 
 const PASSWORD: &str = "correct horse battery";
+/// The phone installation pushes come from.
+const DEVICE: &str = "0192f3a4-5b6c-7d8e-9f00-00000000d0d1";
 
 // ---------------------------------------------------------------------------------------------
 // Fixture: a database with two units and their users
@@ -38,6 +47,7 @@ struct App {
 struct Fixture {
     app: App,
     insp_a: User,
+    insp_a2: User,
     insp_b: User,
     super_b: User,
 }
@@ -76,7 +86,7 @@ async fn fixture_with(settings: Settings) -> anyhow::Result<Fixture> {
     let dir = tempfile::tempdir()?;
     let pool = open_pool(dir.path()).await?;
     let insp_a = add(&pool, "insp_a", Role::Inspector, UNIT_A).await?;
-    add(&pool, "insp_a2", Role::Inspector, UNIT_A).await?;
+    let insp_a2 = add(&pool, "insp_a2", Role::Inspector, UNIT_A).await?;
     add(&pool, "super_a", Role::Supervisor, UNIT_A).await?;
     let insp_b = add(&pool, "insp_b", Role::Inspector, UNIT_B).await?;
     let super_b = add(&pool, "super_b", Role::Supervisor, UNIT_B).await?;
@@ -87,6 +97,7 @@ async fn fixture_with(settings: Settings) -> anyhow::Result<Fixture> {
             state: AppState::new(pool, settings),
         },
         insp_a,
+        insp_a2,
         insp_b,
         super_b,
     })
@@ -178,7 +189,7 @@ impl App {
             .post(
                 "/api/sync/push",
                 Some(token),
-                &json!({"device_id": "device-1", "mutations": mutations}),
+                &json!({"device_id": DEVICE, "mutations": mutations}),
             )
             .await?;
         ensure!(
@@ -462,7 +473,9 @@ async fn requests_without_a_valid_token_get_401() -> TestResult {
             if let Some(authorization) = authorization {
                 request = request.header(header::AUTHORIZATION, authorization);
             }
-            let request = request.body(Body::from(r#"{"device_id":"d","mutations":[]}"#))?;
+            let request = request.body(Body::from(format!(
+                r#"{{"device_id":"{DEVICE}","mutations":[]}}"#
+            )))?;
             let answer = read_answer(router(app.state.clone()).oneshot(request).await?).await?;
             assert_eq!(
                 answer.status,
@@ -589,8 +602,9 @@ async fn of_concurrent_edits_on_the_same_rev_exactly_one_wins() -> TestResult {
         );
         let request = Request::post("/api/sync/push")
             .header(header::AUTHORIZATION, format!("Bearer {token}"))
+            .header(header::CONTENT_TYPE, "application/json")
             .body(Body::from(
-                json!({"device_id": format!("phone-{phone_idx}"), "mutations": [mutation("venue", &venue_id, 1, body)]})
+                json!({"device_id": format!("0192f3a4-5b6c-7d8e-9f00-{phone_idx:012}"), "mutations": [mutation("venue", &venue_id, 1, body)]})
                     .to_string(),
             ))?;
         let router = router(app.state.clone());
@@ -755,9 +769,14 @@ async fn the_server_sets_unit_author_and_receipt_time_of_inspections() -> TestRe
         .venue(&token, &app.insp_a, VenueKind::InternetCafe)
         .await?;
     let id = new_id();
+    let both = json!([app.insp_a.id, app.insp_a2.id]);
     let forged = with(
         with(
-            inspection_body(&id, &venue_id, &app.insp_a),
+            with(
+                inspection_body(&id, &venue_id, &app.insp_a),
+                "/inspectors",
+                both.clone(),
+            ),
             "/unit_id",
             json!(app.insp_b.unit_id),
         ),
@@ -790,10 +809,14 @@ async fn the_server_sets_unit_author_and_receipt_time_of_inspections() -> TestRe
         .to_owned();
     assert!(!received_at.starts_with("2000"), "{received_at}");
 
-    // A colleague's edit keeps the first author and receipt time.
+    // The second officer's edit keeps the first author and receipt time.
     let colleague = app.login("insp_a2").await?;
     let edit = with(
-        inspection_body(&id, &venue_id, &app.insp_a),
+        with(
+            inspection_body(&id, &venue_id, &app.insp_a),
+            "/inspectors",
+            both,
+        ),
         "/notes",
         json!("补充说明"),
     );
@@ -873,7 +896,7 @@ async fn push_limits_and_malformed_bodies_answer_in_the_error_shape() -> TestRes
             "POST",
             "/api/sync/push",
             Some(&token),
-            Some("{\"device_id\": \"d\", \"mutations\": [".to_owned()),
+            Some(format!("{{\"device_id\": \"{DEVICE}\", \"mutations\": [")),
         )
         .await?;
     malformed.assert_error(StatusCode::BAD_REQUEST, "malformed");
@@ -900,7 +923,7 @@ async fn push_limits_and_malformed_bodies_answer_in_the_error_shape() -> TestRes
         .post(
             "/api/sync/push",
             Some(&token),
-            &json!({"device_id": "d", "mutations": too_many}),
+            &json!({"device_id": DEVICE, "mutations": too_many}),
         )
         .await?;
     answer.assert_error(StatusCode::PAYLOAD_TOO_LARGE, "too_many_mutations");
@@ -909,7 +932,7 @@ async fn push_limits_and_malformed_bodies_answer_in_the_error_shape() -> TestRes
         .post(
             "/api/sync/push",
             Some(&token),
-            &json!({"device_id": "d", "mutations": [], "note": huge_note}),
+            &json!({"device_id": DEVICE, "mutations": [], "note": huge_note}),
         )
         .await?;
     answer.assert_error(StatusCode::PAYLOAD_TOO_LARGE, "body_too_large");
@@ -1063,7 +1086,7 @@ async fn units_do_not_see_or_touch_each_others_records() -> TestResult {
 
     // Unit B's supervisor cannot review A's inspection; it looks like it does not exist.
     let super_b = app.login("super_b").await?;
-    let review = json!({"decision": "approve", "comment": null});
+    let review = json!({"decision": "approve", "comment": null, "rev": 1});
     let answer = app
         .post(
             &format!("/api/inspections/{inspection_a}/review"),
@@ -1116,7 +1139,7 @@ async fn review_approves_or_returns_and_approved_records_are_locked() -> TestRes
     // Inspectors do not review, nor set review outcomes by push.
     let (submitted, create) = push_inspection("submitted");
     app.push_ok(&inspector, create).await?;
-    let approve = json!({"decision": "approve", "comment": "记录完整"});
+    let approve = json!({"decision": "approve", "comment": "记录完整", "rev": 1});
     app.post(&review_path(&submitted), Some(&inspector), &approve)
         .await?
         .assert_error(StatusCode::FORBIDDEN, "forbidden");
@@ -1136,7 +1159,7 @@ async fn review_approves_or_returns_and_approved_records_are_locked() -> TestRes
     app.post(
         &review_path(&draft),
         Some(&supervisor),
-        &json!({"decision": "maybe"}),
+        &json!({"decision": "maybe", "rev": 1}),
     )
     .await?
     .assert_error(StatusCode::BAD_REQUEST, "malformed");
@@ -1168,9 +1191,13 @@ async fn review_approves_or_returns_and_approved_records_are_locked() -> TestRes
         MutationStatus::Rejected,
         Some("locked"),
     );
-    app.post(&review_path(&submitted), Some(&supervisor), &approve)
-        .await?
-        .assert_error(StatusCode::CONFLICT, "locked");
+    app.post(
+        &review_path(&submitted),
+        Some(&supervisor),
+        &with(approve.clone(), "/rev", json!(2)),
+    )
+    .await?
+    .assert_error(StatusCode::CONFLICT, "locked");
 
     // Return with a comment; the inspector fixes and resubmits, the comment stays until the next review.
     let (returned, create) = push_inspection("submitted");
@@ -1179,7 +1206,7 @@ async fn review_approves_or_returns_and_approved_records_are_locked() -> TestRes
         .post(
             &review_path(&returned),
             Some(&supervisor),
-            &json!({"decision": "return", "comment": "缺少当事人签名"}),
+            &json!({"decision": "return", "comment": "缺少当事人签名", "rev": 1}),
         )
         .await?;
     assert_eq!(answer.body["status"], "returned", "{}", answer.body);
@@ -1205,7 +1232,11 @@ async fn review_approves_or_returns_and_approved_records_are_locked() -> TestRes
     // An admin reviews too.
     let admin = app.login("admin").await?;
     let answer = app
-        .post(&review_path(&returned), Some(&admin), &approve)
+        .post(
+            &review_path(&returned),
+            Some(&admin),
+            &with(approve.clone(), "/rev", json!(3)),
+        )
         .await?;
     assert_eq!(
         (answer.status, &answer.body["status"]),
@@ -1248,7 +1279,8 @@ async fn the_app_is_served_with_a_fallback_to_index_html() -> TestResult {
     let static_dir = tempfile::tempdir()?;
     std::fs::write(
         static_dir.path().join("index.html"),
-        "<!doctype html><title>FieldCheck</title>",
+        "<!doctype html><title>FieldCheck</title><script type=\"module\">start();</script>\
+         <script src=\"/app-3f2a.js\"></script>",
     )?;
     std::fs::write(
         static_dir.path().join("sw.js"),
@@ -1286,9 +1318,42 @@ async fn the_app_is_served_with_a_fallback_to_index_html() -> TestResult {
         assert_eq!(header, cache_control, "{path}");
     }
     // The API still wins over the fallback.
-    app.call("GET", "/api/nope", None, None)
-        .await?
-        .assert_error(StatusCode::NOT_FOUND, "not_found");
+    let api = app.call("GET", "/api/nope", None, None).await?;
+    api.assert_error(StatusCode::NOT_FOUND, "not_found");
+
+    // Every answer, app or API, carries the security headers; the policy allows the inline start-up
+    // script by its hash and nothing else inline.
+    let start_hash = {
+        use base64::Engine;
+        use sha2::Digest;
+        base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(b"start();"))
+    };
+    for answer in [app.call("GET", "/", None, None).await?, api] {
+        let header = |name: &str| {
+            answer
+                .headers
+                .get(name)
+                .and_then(|value| value.to_str().ok())
+                .unwrap_or_default()
+                .to_owned()
+        };
+        let policy = header("content-security-policy");
+        assert!(
+            policy.contains(&format!("'sha256-{start_hash}'")),
+            "{policy}"
+        );
+        assert!(policy.contains("frame-ancestors 'none'"), "{policy}");
+        assert!(policy.contains("'wasm-unsafe-eval'"), "{policy}");
+        assert!(!policy.contains("unsafe-inline"), "{policy}");
+        assert_eq!(
+            policy.matches("'sha256-").count(),
+            1,
+            "only the inline script: {policy}"
+        );
+        assert_eq!(header("x-content-type-options"), "nosniff");
+        assert_eq!(header("referrer-policy"), "no-referrer");
+        assert_eq!(header("x-frame-options"), "DENY");
+    }
     Ok(())
 }
 
@@ -1481,7 +1546,7 @@ async fn a_real_server_keeps_data_across_a_restart_and_answers_a_replay_as_dupli
     };
     let venue_id = new_id();
     let inspection_id = new_id();
-    let push_body = json!({"device_id": "phone-7", "mutations": [
+    let push_body = json!({"device_id": DEVICE, "mutations": [
         mutation("venue", &venue_id, 0, venue_body(&venue_id, &inspector, VenueKind::InternetCafe)),
         mutation("inspection", &inspection_id, 0, inspection_body(&inspection_id, &venue_id, &inspector)),
     ]});

@@ -1,0 +1,179 @@
+//! Comparing two edits of one record field by field, and merging them when they touch different fields.
+//!
+//! Records are compared as JSON objects, top-level field by field. Lists of objects that carry their
+//! own key — checklist answers (`item`), hazards (`id`) — are compared element by element, because two
+//! officers typically answer different items of the same checklist and both answers must survive.
+
+use serde_json::{Map, Value};
+use std::collections::BTreeSet;
+
+/// One place where two versions of a record differ.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FieldDiff {
+    /// The top-level field, e.g. `notes` or `answers`.
+    pub field: String,
+    /// For keyed lists, the element's key (an answer's item code, a hazard's id).
+    pub key: Option<String>,
+    /// The value on each side; `None` where that side does not have it.
+    pub mine: Option<Value>,
+    pub theirs: Option<Value>,
+}
+
+/// The fields (and keyed list elements) in which `mine` and `theirs` differ, in field order.
+pub fn diff(mine: &Value, theirs: &Value) -> Vec<FieldDiff> {
+    let empty = Map::new();
+    let mine_fields = mine.as_object().unwrap_or(&empty);
+    let theirs_fields = theirs.as_object().unwrap_or(&empty);
+    let mut diffs = Vec::new();
+    for field in union_keys(mine_fields, theirs_fields) {
+        let (mine_value, theirs_value) = (mine_fields.get(&field), theirs_fields.get(&field));
+        if mine_value == theirs_value {
+            continue;
+        }
+        match (keyed(mine_value), keyed(theirs_value)) {
+            (Some(mine_list), Some(theirs_list)) => {
+                for key in union_list_keys(&mine_list, &theirs_list) {
+                    let (mine_element, theirs_element) =
+                        (find(&mine_list, &key), find(&theirs_list, &key));
+                    if mine_element != theirs_element {
+                        diffs.push(FieldDiff {
+                            field: field.clone(),
+                            key: Some(key),
+                            mine: mine_element.cloned(),
+                            theirs: theirs_element.cloned(),
+                        });
+                    }
+                }
+            }
+            _ => diffs.push(FieldDiff {
+                field: field.clone(),
+                key: None,
+                mine: mine_value.cloned(),
+                theirs: theirs_value.cloned(),
+            }),
+        }
+    }
+    diffs
+}
+
+/// The merge of two edits made on `base`, if they changed different fields (or keyed list elements),
+/// or changed them to the same value. `None` when both changed the same thing differently, or when
+/// there is no common base.
+pub fn three_way(base: Option<&Value>, mine: &Value, theirs: &Value) -> Option<Value> {
+    if mine == theirs {
+        return Some(mine.clone());
+    }
+    let base = base?.as_object()?;
+    let mine = mine.as_object()?;
+    let theirs = theirs.as_object()?;
+    let mut merged = Map::new();
+    let mut fields: BTreeSet<&String> = base.keys().collect();
+    fields.extend(mine.keys());
+    fields.extend(theirs.keys());
+    for field in fields {
+        let picked = pick(base.get(field), mine.get(field), theirs.get(field)).or_else(|| {
+            merge_keyed(base.get(field), mine.get(field), theirs.get(field)).map(Some)
+        })?;
+        if let Some(value) = picked {
+            merged.insert(field.clone(), value);
+        }
+    }
+    Some(Value::Object(merged))
+}
+
+/// The three-way choice for one value: `Some(choice)` when at most one side changed it (or both alike),
+/// where `choice` is `None` for "absent"; `None` when both changed it differently.
+fn pick(
+    base: Option<&Value>,
+    mine: Option<&Value>,
+    theirs: Option<&Value>,
+) -> Option<Option<Value>> {
+    if mine == theirs || theirs == base {
+        Some(mine.cloned())
+    } else if mine == base {
+        Some(theirs.cloned())
+    } else {
+        None
+    }
+}
+
+/// Merges keyed lists element by element: theirs' order, then elements only mine added.
+fn merge_keyed(
+    base: Option<&Value>,
+    mine: Option<&Value>,
+    theirs: Option<&Value>,
+) -> Option<Value> {
+    let base_list = match base {
+        None => Vec::new(),
+        some => keyed(some)?,
+    };
+    let mine_list = keyed(mine)?;
+    let theirs_list = keyed(theirs)?;
+    let mut keys = union_list_keys(&theirs_list, &mine_list);
+    // Elements deleted on one side keep their position out of the result; base-only keys need a look too.
+    for (key, _) in &base_list {
+        if !keys.contains(key) {
+            keys.push(key.clone());
+        }
+    }
+    let mut merged = Vec::new();
+    for key in keys {
+        if let Some(element) = pick(
+            find(&base_list, &key),
+            find(&mine_list, &key),
+            find(&theirs_list, &key),
+        )? {
+            merged.push(element);
+        }
+    }
+    Some(Value::Array(merged))
+}
+
+/// A list whose elements are all objects with a string `item` or `id`, as (key, element) pairs.
+fn keyed(value: Option<&Value>) -> Option<Vec<(String, &Value)>> {
+    let list = value?.as_array()?;
+    let key_field = ["item", "id"].into_iter().find(|key_field| {
+        list.first()
+            .and_then(|first| first.get(key_field))
+            .is_some_and(Value::is_string)
+    });
+    if list.is_empty() {
+        return Some(Vec::new());
+    }
+    let key_field = key_field?;
+    list.iter()
+        .map(|element| {
+            element
+                .get(key_field)
+                .and_then(Value::as_str)
+                .map(|key| (key.to_owned(), element))
+        })
+        .collect()
+}
+
+fn find<'a>(list: &[(String, &'a Value)], key: &str) -> Option<&'a Value> {
+    list.iter()
+        .find(|(element_key, _)| element_key == key)
+        .map(|(_, element)| *element)
+}
+
+fn union_keys(first: &Map<String, Value>, second: &Map<String, Value>) -> Vec<String> {
+    let mut keys: Vec<String> = first.keys().cloned().collect();
+    keys.extend(
+        second
+            .keys()
+            .filter(|key| !first.contains_key(*key))
+            .cloned(),
+    );
+    keys
+}
+
+fn union_list_keys(first: &[(String, &Value)], second: &[(String, &Value)]) -> Vec<String> {
+    let mut keys: Vec<String> = first.iter().map(|(key, _)| key.clone()).collect();
+    for (key, _) in second {
+        if !keys.contains(key) {
+            keys.push(key.clone());
+        }
+    }
+    keys
+}

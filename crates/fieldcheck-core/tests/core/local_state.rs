@@ -1,0 +1,571 @@
+//! The local record state machine, event by event, and the sync run over the in-memory store.
+
+use fieldcheck_core::engine::{RunError, sync_once};
+use fieldcheck_core::local::{LocalRecord, LocalState, NotNow, ServerVersion, Settled};
+use fieldcheck_core::memory::MemoryStore;
+use fieldcheck_core::sync::{
+    Change, Entity, ErrorBody, MutationResult, MutationStatus, PullResponse, PushRequest,
+    PushResponse,
+};
+use fieldcheck_core::{DeviceId, OpId};
+use serde_json::{Value, json};
+use std::cell::RefCell;
+use std::future::Future;
+use std::pin::pin;
+use std::task::{Context, Poll, Waker};
+
+fn sv(rev: u64, body: Value) -> ServerVersion {
+    ServerVersion { rev, body }
+}
+
+fn op(name: &str) -> OpId {
+    OpId(name.to_owned())
+}
+
+fn change(rev: u64, body: Value) -> Change {
+    Change {
+        entity: Entity::Inspection,
+        id: "r1".to_owned(),
+        rev,
+        body,
+        deleted: false,
+    }
+}
+
+fn tombstone(rev: u64) -> Change {
+    Change {
+        deleted: true,
+        ..change(rev, Value::Null)
+    }
+}
+
+fn answer(op_id: &str, status: MutationStatus, rev: Option<u64>) -> MutationResult {
+    MutationResult {
+        op_id: op(op_id),
+        status,
+        rev,
+        error: None,
+        current: None,
+    }
+}
+
+fn conflict_answer(op_id: &str, server: &ServerVersion) -> MutationResult {
+    MutationResult {
+        current: Some(json!({"rev": server.rev, "body": server.body})),
+        ..answer(op_id, MutationStatus::Conflict, None)
+    }
+}
+
+fn rejected_answer(op_id: &str, code: &str) -> MutationResult {
+    MutationResult {
+        error: Some(ErrorBody::new(code, "refused")),
+        ..answer(op_id, MutationStatus::Rejected, None)
+    }
+}
+
+fn synced(rev: u64, body: Value) -> LocalState {
+    LocalState::Synced {
+        server: sv(rev, body),
+    }
+}
+
+/// A record in flight: `mine` sent under `op1` on top of rev 1.
+fn in_flight(next: Option<Value>) -> LocalState {
+    LocalState::InFlight {
+        order: 7,
+        base: Some(sv(1, json!({"v": "base"}))),
+        mine: json!({"v": "mine"}),
+        op_id: op("op1"),
+        next,
+        newer: None,
+    }
+}
+
+fn conflict() -> LocalState {
+    LocalState::Conflict {
+        base: Some(sv(1, json!({"notes": "a", "status": "draft"}))),
+        mine: json!({"notes": "mine", "status": "draft"}),
+        server: sv(2, json!({"notes": "a", "status": "submitted"})),
+    }
+}
+
+#[test]
+fn a_save_queues_rewrites_or_waits_behind_the_op_in_flight() {
+    let queued = LocalState::created(json!({"v": 1}), 1);
+    assert_eq!(queued.base_rev(), 0);
+    assert_eq!(queued.order(), Some(1));
+
+    // Synced → Queued on the synced rev.
+    let state = synced(3, json!({"v": "s"})).save(json!({"v": "x"}), 5);
+    assert_eq!(
+        state,
+        Ok(LocalState::Queued {
+            order: 5,
+            base: Some(sv(3, json!({"v": "s"}))),
+            mine: json!({"v": "x"}),
+            newer: None,
+        })
+    );
+    // Queued → rewritten in place, keeping its place in the queue.
+    let rewritten = queued.save(json!({"v": 2}), 9);
+    assert_eq!(
+        rewritten.as_ref().map(LocalState::order),
+        Ok(Some(1)),
+        "a queued record keeps its order"
+    );
+    assert_eq!(
+        rewritten.as_ref().ok().and_then(LocalState::shown),
+        Some(&json!({"v": 2}))
+    );
+    // InFlight → `next`, the op in flight untouched.
+    let state = in_flight(None).save(json!({"v": "later"}), 9);
+    assert_eq!(state, Ok(in_flight(Some(json!({"v": "later"})))));
+    // Conflict → mine replaced, still waiting for the person.
+    let state = conflict().save(json!({"notes": "again"}), 9);
+    assert!(
+        matches!(&state, Ok(LocalState::Conflict { mine, .. }) if mine == &json!({"notes": "again"}))
+    );
+    // Rejected → queued again: the inspector acted on the refusal.
+    let rejected = LocalState::Rejected {
+        base: Some(sv(2, json!({}))),
+        mine: json!({"v": "bad"}),
+        reason: ErrorBody::new("invalid", "x"),
+        newer: None,
+    };
+    let state = rejected.save(json!({"v": "fixed"}), 11);
+    assert!(matches!(
+        &state,
+        Ok(LocalState::Queued { order: 11, base: Some(base), .. }) if base.rev == 2
+    ));
+    // Quarantined cannot be saved over: its unreadable value would be lost.
+    let quarantined = LocalState::Quarantined {
+        raw: "{".to_owned(),
+        reason: "bad".to_owned(),
+        server: None,
+    };
+    assert_eq!(quarantined.save(json!({}), 1), Err(NotNow::Unreadable));
+}
+
+#[test]
+fn taking_fixes_the_op_id_and_resends_the_same_mutation_until_settled() {
+    let queued = synced(4, json!({"v": 0}))
+        .save(json!({"v": 1}), 1)
+        .unwrap_or_else(|error| panic!("{error}"));
+    let (state, mutation) = queued.take(Entity::Inspection, "r1", op("fresh"));
+    let mutation = mutation.unwrap_or_else(|| panic!("a queued record is sent"));
+    assert_eq!(
+        (mutation.op_id.as_str(), mutation.base_rev, &mutation.body),
+        ("fresh", 4, &json!({"v": 1}))
+    );
+    // A save while it is in flight goes to `next`; the resend is the very same mutation.
+    let state = state
+        .save(json!({"v": 2}), 2)
+        .unwrap_or_else(|error| panic!("{error}"));
+    let (state, again) = state.take(Entity::Inspection, "r1", op("other"));
+    assert_eq!(again, Some(mutation));
+    assert_eq!(state.shown(), Some(&json!({"v": 2})));
+    // Nothing to send for a synced or waiting record.
+    assert_eq!(
+        synced(1, json!({}))
+            .take(Entity::Inspection, "r1", op("x"))
+            .1,
+        None
+    );
+    assert_eq!(conflict().take(Entity::Inspection, "r1", op("x")).1, None);
+}
+
+#[test]
+fn the_answer_for_the_op_in_flight_settles_it() {
+    // Applied: synced at the new rev with what was sent.
+    let (state, settled) = in_flight(None).settle(&answer("op1", MutationStatus::Applied, Some(2)));
+    assert_eq!(settled, Settled::Synced);
+    assert_eq!(state, synced(2, json!({"v": "mine"})));
+    // Duplicate (applied before, answer lost) is the same.
+    let (state, _) = in_flight(None).settle(&answer("op1", MutationStatus::Duplicate, Some(2)));
+    assert_eq!(state, synced(2, json!({"v": "mine"})));
+    // With a later edit waiting, that edit is queued on the new rev.
+    let (state, _) = in_flight(Some(json!({"v": "next"}))).settle(&answer(
+        "op1",
+        MutationStatus::Applied,
+        Some(2),
+    ));
+    assert_eq!(
+        state,
+        LocalState::Queued {
+            order: 7,
+            base: Some(sv(2, json!({"v": "mine"}))),
+            mine: json!({"v": "next"}),
+            newer: None,
+        }
+    );
+    // A pulled copy at the applied rev is the canonical body.
+    let with_newer = LocalState::InFlight {
+        order: 1,
+        base: None,
+        mine: json!({"v": "mine"}),
+        op_id: op("op1"),
+        next: None,
+        newer: Some(sv(1, json!({"v": "mine", "created_by": "u1"}))),
+    };
+    let (state, _) = with_newer.settle(&answer("op1", MutationStatus::Duplicate, Some(1)));
+    assert_eq!(state, synced(1, json!({"v": "mine", "created_by": "u1"})));
+
+    // Conflict: mine (the latest edit) kept beside the server copy.
+    let server = sv(5, json!({"v": "theirs"}));
+    let (state, settled) =
+        in_flight(Some(json!({"v": "next"}))).settle(&conflict_answer("op1", &server));
+    assert_eq!(settled, Settled::Conflict);
+    assert_eq!(
+        state,
+        LocalState::Conflict {
+            base: Some(sv(1, json!({"v": "base"}))),
+            mine: json!({"v": "next"}),
+            server,
+        }
+    );
+    // Rejected: mine kept with the reason.
+    let (state, settled) = in_flight(None).settle(&rejected_answer("op1", "not_yours"));
+    assert_eq!(settled, Settled::Rejected);
+    assert!(matches!(&state, LocalState::Rejected { mine, reason, .. }
+        if mine == &json!({"v": "mine"}) && reason.code == "not_yours"));
+
+    // Unusable answers and answers for other ops change nothing.
+    for unusable in [
+        answer("op1", MutationStatus::Applied, None),
+        answer("op1", MutationStatus::Conflict, None),
+        answer("other", MutationStatus::Applied, Some(9)),
+    ] {
+        let (state, settled) = in_flight(None).settle(&unusable);
+        assert_eq!((state, settled), (in_flight(None), Settled::Unsettled));
+    }
+    let (state, settled) =
+        synced(1, json!({})).settle(&answer("op1", MutationStatus::Applied, Some(2)));
+    assert_eq!((state, settled), (synced(1, json!({})), Settled::Unsettled));
+}
+
+#[test]
+fn a_pull_never_overwrites_local_work_and_refreshes_the_known_server_copy() {
+    // Synced takes equal or newer revs (the equal rev carries the server's own fields).
+    assert_eq!(
+        synced(1, json!({"v": 1})).pulled(&change(2, json!({"v": 2}))),
+        Some(synced(2, json!({"v": 2})))
+    );
+    assert_eq!(
+        synced(2, json!({"v": "sent"})).pulled(&change(2, json!({"v": "sent", "unit_id": "u"}))),
+        Some(synced(2, json!({"v": "sent", "unit_id": "u"})))
+    );
+    assert_eq!(
+        synced(3, json!({"v": 3})).pulled(&change(2, json!({"v": 2}))),
+        Some(synced(3, json!({"v": 3})))
+    );
+    // Queued and in flight keep mine; the newer server copy is kept beside it.
+    let queued = synced(1, json!({"v": 1}))
+        .save(json!({"v": "mine"}), 1)
+        .unwrap_or_else(|error| panic!("{error}"));
+    let pulled = queued
+        .pulled(&change(2, json!({"v": "theirs"})))
+        .unwrap_or_else(|| panic!("kept"));
+    assert_eq!(pulled.shown(), Some(&json!({"v": "mine"})));
+    assert_eq!(
+        pulled.base_rev(),
+        1,
+        "the edit is still based on what it was made on"
+    );
+    assert_eq!(pulled.server(), Some(&sv(2, json!({"v": "theirs"}))));
+    let pulled = in_flight(Some(json!({"v": "next"})))
+        .pulled(&change(4, json!({"v": "theirs"})))
+        .unwrap_or_else(|| panic!("kept"));
+    assert_eq!(pulled.shown(), Some(&json!({"v": "next"})));
+    assert_eq!(pulled.server().map(|server| server.rev), Some(4));
+    // An older pulled rev does not replace a newer known copy.
+    let older = pulled
+        .clone()
+        .pulled(&change(3, json!({"v": "older"})))
+        .unwrap_or_else(|| panic!("kept"));
+    assert_eq!(older, pulled);
+}
+
+/// Scenario: B edits online; A edits offline from the older rev and reconnects. The push answers
+/// conflict, and the pull that follows in the same run must not store the server copy over A's edit.
+#[test]
+fn a_conflict_survives_the_pull_of_the_same_run() {
+    let server = sv(2, json!({"v": "B"}));
+    let (state, _) = in_flight(None).settle(&conflict_answer("op1", &server));
+    let after_pull = state
+        .pulled(&change(2, json!({"v": "B"})))
+        .and_then(|state| state.pulled(&change(3, json!({"v": "B2"}))))
+        .unwrap_or_else(|| panic!("kept"));
+    assert!(
+        matches!(&after_pull, LocalState::Conflict { mine, server, .. }
+        if mine == &json!({"v": "mine"}) && server.rev == 3)
+    );
+    // The same for a record refused as locked when its approval is pulled.
+    let (state, _) = in_flight(None).settle(&rejected_answer("op1", "locked"));
+    let after_pull = state
+        .pulled(&change(3, json!({"v": "approved"})))
+        .unwrap_or_else(|| panic!("kept"));
+    assert!(
+        matches!(&after_pull, LocalState::Rejected { mine, .. } if mine == &json!({"v": "mine"}))
+    );
+    assert!(after_pull.awaits_person());
+}
+
+#[test]
+fn a_tombstone_drops_a_synced_record_and_flags_local_work() {
+    assert_eq!(synced(2, json!({})).pulled(&tombstone(3)), None);
+    let flagged = in_flight(Some(json!({"v": "next"})))
+        .pulled(&tombstone(3))
+        .unwrap_or_else(|| panic!("local work is never dropped"));
+    assert!(matches!(&flagged, LocalState::Rejected { mine, reason, .. }
+        if mine == &json!({"v": "next"}) && reason.code == "gone"));
+    assert!(matches!(
+        conflict().pulled(&tombstone(3)),
+        Some(LocalState::Rejected { .. })
+    ));
+    assert_eq!(LocalState::pulled_new(&tombstone(3)), None);
+    assert_eq!(
+        LocalState::pulled_new(&change(1, json!({"v": 1}))),
+        Some(synced(1, json!({"v": 1})))
+    );
+}
+
+#[test]
+fn a_person_resolves_a_conflict_or_a_refusal() {
+    // Keep mine: queued on the server's rev.
+    let kept = conflict().keep_mine(9);
+    assert!(
+        matches!(&kept, Ok(LocalState::Queued { order: 9, base: Some(base), mine, .. })
+        if base.rev == 2 && mine["notes"] == "mine")
+    );
+    // Take theirs: synced at the server copy; the local edit is gone by choice.
+    assert_eq!(
+        conflict().take_theirs(),
+        Ok(synced(2, json!({"notes": "a", "status": "submitted"})))
+    );
+    // The edits touched different fields: the merge keeps both.
+    let merged = conflict().keep_merged(9);
+    assert!(
+        matches!(&merged, Ok(LocalState::Queued { mine, base: Some(base), .. })
+        if mine == &json!({"notes": "mine", "status": "submitted"}) && base.rev == 2)
+    );
+    // Both changed the same field: no merge is offered.
+    let clash = LocalState::Conflict {
+        base: Some(sv(1, json!({"notes": "a"}))),
+        mine: json!({"notes": "b"}),
+        server: sv(2, json!({"notes": "c"})),
+    };
+    assert_eq!(clash.keep_merged(1), Err(NotNow::NotMergeable));
+    // Send again: a refused edit goes back into the queue as it is.
+    let rejected = LocalState::Rejected {
+        base: None,
+        mine: json!({"v": 1}),
+        reason: ErrorBody::new("unknown_venue", "x"),
+        newer: None,
+    };
+    assert!(matches!(
+        rejected.clone().send_again(3),
+        Ok(LocalState::Queued { order: 3, .. })
+    ));
+    assert_eq!(
+        rejected.take_theirs(),
+        Err(NotNow::NothingToResolve),
+        "no server copy to take"
+    );
+    // Nothing to resolve on a synced or queued record.
+    assert_eq!(
+        synced(1, json!({})).keep_mine(1),
+        Err(NotNow::NothingToResolve)
+    );
+    assert_eq!(
+        LocalState::created(json!({}), 1).take_theirs(),
+        Err(NotNow::NothingToResolve)
+    );
+}
+
+#[test]
+fn local_records_round_trip_through_json_with_the_state_as_a_tag() {
+    let records = [
+        synced(1, json!({"id": "r1"})),
+        LocalState::created(json!({"id": "r1"}), 3),
+        in_flight(Some(json!({"n": 1}))),
+        conflict(),
+        LocalState::Rejected {
+            base: None,
+            mine: json!({}),
+            reason: ErrorBody::new("invalid", "bad"),
+            newer: Some(sv(1, json!({}))),
+        },
+        LocalState::Quarantined {
+            raw: "{\"broken\"".to_owned(),
+            reason: "expected value".to_owned(),
+            server: None,
+        },
+    ];
+    for local in records {
+        let record = LocalRecord {
+            entity: Entity::Inspection,
+            id: "r1".to_owned(),
+            local,
+        };
+        let value = serde_json::to_value(&record).unwrap_or_default();
+        assert_eq!(value["state"], json!(record.local.code()));
+        let back: Result<LocalRecord, _> = serde_json::from_value(value);
+        assert_eq!(back.ok(), Some(record));
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The run loop over the memory store, with answers scripted per call
+
+/// Runs a future that never waits (the memory store and the scripted server answer at once).
+fn run<F: Future>(future: F) -> F::Output {
+    let mut future = pin!(future);
+    let mut context = Context::from_waker(Waker::noop());
+    loop {
+        if let Poll::Ready(output) = future.as_mut().poll(&mut context) {
+            return output;
+        }
+    }
+}
+
+/// How a scripted server answers a push.
+type PushScript = Box<dyn Fn(&PushRequest) -> Result<PushResponse, String>>;
+
+/// A server whose answers the test writes: each push answers by a closure over the request.
+struct Scripted {
+    push: PushScript,
+    pulls: RefCell<Vec<PullResponse>>,
+    pulled: RefCell<usize>,
+    /// The record ids of each push, in order.
+    pushed: RefCell<Vec<Vec<String>>>,
+}
+
+impl Scripted {
+    fn new(
+        push: impl Fn(&PushRequest) -> Result<PushResponse, String> + 'static,
+        pulls: Vec<PullResponse>,
+    ) -> Scripted {
+        Scripted {
+            push: Box::new(push),
+            pulls: RefCell::new(pulls),
+            pulled: RefCell::new(0),
+            pushed: RefCell::new(Vec::new()),
+        }
+    }
+}
+
+impl fieldcheck_core::engine::Remote for Scripted {
+    type Error = String;
+
+    async fn push(&self, request: &PushRequest) -> Result<PushResponse, String> {
+        self.pushed.borrow_mut().push(
+            request
+                .mutations
+                .iter()
+                .map(|mutation| mutation.id.clone())
+                .collect(),
+        );
+        (self.push)(request)
+    }
+
+    async fn pull(&self, _since: Option<&str>, _limit: u32) -> Result<PullResponse, String> {
+        *self.pulled.borrow_mut() += 1;
+        let mut pages = self.pulls.borrow_mut();
+        if pages.is_empty() {
+            return Ok(PullResponse {
+                changes: vec![],
+                cursor: "end".to_owned(),
+                has_more: false,
+            });
+        }
+        Ok(pages.remove(0))
+    }
+}
+
+fn device() -> DeviceId {
+    DeviceId("0192f3a4-5b6c-7d8e-9f00-0000000000d1".to_owned())
+}
+
+#[test]
+fn the_pull_runs_even_when_the_push_fails_and_the_queue_is_kept() {
+    let store = MemoryStore::new(1);
+    store
+        .save(Entity::Inspection, "r1", json!({"v": 1}))
+        .unwrap_or_else(|error| panic!("{error}"));
+    let remote = Scripted::new(
+        |_| Err("503 from a proxy".to_owned()),
+        vec![PullResponse {
+            changes: vec![Change {
+                entity: Entity::Venue,
+                id: "v1".to_owned(),
+                rev: 1,
+                body: json!({"id": "v1", "kind": "hotel", "name": "宾馆", "unit_id": "u"}),
+                deleted: false,
+            }],
+            cursor: "1".to_owned(),
+            has_more: false,
+        }],
+    );
+    let (report, result) = run(sync_once(&store, &remote, &device()));
+    assert!(matches!(result, Err(RunError::Remote(_))));
+    assert_eq!(*remote.pulled.borrow(), 1, "the pull still ran");
+    assert_eq!(report.pulled, 1);
+    assert!(store.get(Entity::Venue, "v1").is_some());
+    assert!(matches!(
+        store.get(Entity::Inspection, "r1"),
+        Some(LocalState::InFlight { .. })
+    ));
+}
+
+#[test]
+fn a_server_that_settles_nothing_stops_the_run_instead_of_looping() {
+    let store = MemoryStore::new(1);
+    store
+        .save(Entity::Inspection, "r1", json!({"v": 1}))
+        .unwrap_or_else(|error| panic!("{error}"));
+    let remote = Scripted::new(|_| Ok(PushResponse { results: vec![] }), vec![]);
+    let (_, result) = run(sync_once(&store, &remote, &device()));
+    assert!(matches!(result, Err(RunError::Protocol(_))), "{result:?}");
+}
+
+#[test]
+fn a_batch_goes_in_queue_order_and_a_later_edit_follows_its_applied_op() {
+    let store = MemoryStore::new(1);
+    let save = |entity, id: &str, body| {
+        store
+            .save(entity, id, body)
+            .unwrap_or_else(|error| panic!("{error}"));
+    };
+    save(Entity::Venue, "v-new", json!({"n": 1}));
+    save(Entity::Inspection, "i1", json!({"n": 1}));
+    // A second edit of the venue keeps the venue ahead of the inspection that names it.
+    save(Entity::Venue, "v-new", json!({"n": 2}));
+    let remote = Scripted::new(
+        |request| {
+            let results = request
+                .mutations
+                .iter()
+                .map(|mutation| {
+                    answer(
+                        mutation.op_id.as_str(),
+                        MutationStatus::Applied,
+                        Some(mutation.base_rev + 1),
+                    )
+                })
+                .collect();
+            Ok(PushResponse { results })
+        },
+        vec![],
+    );
+    let (report, result) = run(sync_once(&store, &remote, &device()));
+    assert_eq!(result, Ok(()));
+    assert_eq!(report.synced, 2);
+    assert_eq!(
+        remote.pushed.borrow().first().cloned(),
+        Some(vec!["v-new".to_owned(), "i1".to_owned()])
+    );
+    assert_eq!(
+        store.get(Entity::Venue, "v-new"),
+        Some(synced(1, json!({"n": 2})))
+    );
+}

@@ -1,0 +1,90 @@
+//! Field-by-field differences and the three-way merge of two edits.
+
+use fieldcheck_core::merge::{FieldDiff, diff, three_way};
+use serde_json::{Value, json};
+
+fn record(notes: &str, answers: Value) -> Value {
+    json!({"id": "r1", "notes": notes, "status": "draft", "answers": answers})
+}
+
+fn answer(item: &str, result: &str) -> Value {
+    json!({"item": item, "result": result, "note": ""})
+}
+
+#[test]
+fn the_diff_names_top_level_fields_and_keyed_list_elements() {
+    let mine = record("mine", json!([answer("a", "pass"), answer("b", "fail")]));
+    let theirs = record(
+        "theirs",
+        json!([answer("a", "pass"), answer("b", "pass"), answer("c", "na")]),
+    );
+    let diffs = diff(&mine, &theirs);
+    let places: Vec<(&str, Option<&str>)> = diffs
+        .iter()
+        .map(|d: &FieldDiff| (d.field.as_str(), d.key.as_deref()))
+        .collect();
+    assert_eq!(
+        places,
+        [
+            ("answers", Some("b")),
+            ("answers", Some("c")),
+            ("notes", None)
+        ]
+    );
+    let c = diffs.iter().find(|d| d.key.as_deref() == Some("c"));
+    assert_eq!(
+        c.map(|d| d.mine.is_none()),
+        Some(true),
+        "mine has no answer for c"
+    );
+    assert!(diff(&mine, &mine).is_empty());
+}
+
+#[test]
+fn edits_of_different_fields_or_items_merge() {
+    let base = record("a", json!([answer("a", "pass"), answer("b", "pass")]));
+    // Mine changed the notes and item a; theirs answered item c and changed item b.
+    let mine = record("mine", json!([answer("a", "fail"), answer("b", "pass")]));
+    let theirs = record(
+        "a",
+        json!([answer("a", "pass"), answer("b", "na"), answer("c", "pass")]),
+    );
+    let merged = three_way(Some(&base), &mine, &theirs);
+    assert_eq!(
+        merged,
+        Some(record(
+            "mine",
+            json!([answer("a", "fail"), answer("b", "na"), answer("c", "pass")])
+        ))
+    );
+}
+
+#[test]
+fn edits_of_the_same_field_or_item_do_not_merge() {
+    let base = record("a", json!([answer("a", "pass")]));
+    let mine = record("b", json!([answer("a", "pass")]));
+    let theirs = record("c", json!([answer("a", "pass")]));
+    assert_eq!(three_way(Some(&base), &mine, &theirs), None);
+
+    let mine = record("a", json!([answer("a", "fail")]));
+    let theirs = record("a", json!([answer("a", "na")]));
+    assert_eq!(three_way(Some(&base), &mine, &theirs), None);
+    // Deleted on one side, changed on the other.
+    let mine = record("a", json!([]));
+    let theirs = record("a", json!([answer("a", "na")]));
+    assert_eq!(three_way(Some(&base), &mine, &theirs), None);
+}
+
+#[test]
+fn the_same_change_on_both_sides_and_deletions_merge() {
+    let base = record("a", json!([answer("a", "pass"), answer("b", "pass")]));
+    let mine = record("same", json!([answer("b", "pass")]));
+    let theirs = record("same", json!([answer("a", "pass"), answer("b", "pass")]));
+    assert_eq!(
+        three_way(Some(&base), &mine, &theirs),
+        Some(record("same", json!([answer("b", "pass")])))
+    );
+    // No common base (a record both sides created): only identical copies "merge".
+    assert_eq!(three_way(None, &mine, &theirs), None);
+    assert_eq!(three_way(None, &mine, &mine), Some(mine.clone()));
+}

@@ -1,0 +1,257 @@
+//! The audit chain: every accepted change and every refused attempt, hash-linked and append-only.
+//!
+//! Each row's `hash` is the SHA-256 of its fields and of the previous row's hash, so changing,
+//! removing or inserting a row behind the server's back breaks the chain from that row on; the
+//! database refuses UPDATE and DELETE on the table (triggers in the migrations) so that the server
+//! itself cannot rewrite history either. `verify` walks the chain and names the first broken row.
+
+use crate::db::{DbError, timestamp};
+use chrono::{DateTime, Utc};
+use fieldcheck_core::sync::Entity;
+use fieldcheck_core::{DeviceId, OpId, UserId};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use sqlx::{SqliteConnection, SqliteExecutor};
+
+/// The `prev_hash` of the first row.
+pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+
+/// What was attempted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    /// A phone's mutation in a push.
+    Push,
+    /// A supervisor's review.
+    Review,
+}
+
+impl Action {
+    fn code(self) -> &'static str {
+        match self {
+            Action::Push => "push",
+            Action::Review => "review",
+        }
+    }
+}
+
+/// How it ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Applied,
+    Conflict,
+    Rejected,
+}
+
+impl Outcome {
+    fn code(self) -> &'static str {
+        match self {
+            Outcome::Applied => "applied",
+            Outcome::Conflict => "conflict",
+            Outcome::Rejected => "rejected",
+        }
+    }
+}
+
+/// One event to append.
+#[derive(Debug, Clone)]
+pub struct Event<'a> {
+    pub at: DateTime<Utc>,
+    pub user_id: Option<&'a UserId>,
+    pub device_id: Option<&'a DeviceId>,
+    pub action: Action,
+    pub outcome: Outcome,
+    /// The refusal code (`not_yours`, `stale`, …); `None` when applied.
+    pub code: Option<&'a str>,
+    pub entity: Entity,
+    pub id: &'a str,
+    pub op_id: Option<&'a OpId>,
+    /// The rev produced (applied) or the rev the attempt was based on.
+    pub rev: Option<u64>,
+    /// SHA-256 of the body as sent (push) or stored (review).
+    pub content_hash: &'a str,
+}
+
+/// SHA-256 (hex) of a JSON value as it stands on the wire, with the rev it was based on: what makes a
+/// mutation the same mutation when its op id comes again.
+pub fn content_hash(base_rev: u64, body: &Value) -> String {
+    let mut hasher = Sha256::new();
+    hasher.update(base_rev.to_string().as_bytes());
+    hasher.update(b"\n");
+    hasher.update(body.to_string().as_bytes());
+    hex::encode(hasher.finalize())
+}
+
+/// The fields a row's hash covers, in a fixed order.
+struct Row {
+    seq: i64,
+    at: String,
+    user_id: Option<String>,
+    device_id: Option<String>,
+    action: String,
+    outcome: String,
+    code: Option<String>,
+    entity: String,
+    id: String,
+    op_id: Option<String>,
+    rev: Option<i64>,
+    content_hash: String,
+    prev_hash: String,
+    hash: String,
+}
+
+impl Row {
+    fn expected_hash(&self) -> String {
+        let fields = json!([
+            self.prev_hash,
+            self.at,
+            self.user_id,
+            self.device_id,
+            self.action,
+            self.outcome,
+            self.code,
+            self.entity,
+            self.id,
+            self.op_id,
+            self.rev,
+            self.content_hash,
+        ]);
+        hex::encode(Sha256::digest(fields.to_string().as_bytes()))
+    }
+}
+
+/// Appends one event, linked to the last row. Run inside a write transaction ([`crate::db::begin_write`])
+/// so that the read of the last hash and the append are one step.
+pub async fn append(conn: &mut SqliteConnection, event: Event<'_>) -> Result<(), DbError> {
+    let prev_hash: Option<String> =
+        sqlx::query_scalar("SELECT hash FROM audit ORDER BY seq DESC LIMIT 1")
+            .fetch_optional(&mut *conn)
+            .await?;
+    let rev = event
+        .rev
+        .map(|rev| i64::try_from(rev).map_err(|_| DbError::OutOfRange(rev.to_string())))
+        .transpose()?;
+    let mut row = Row {
+        seq: 0,
+        at: timestamp(event.at),
+        user_id: event.user_id.map(|user| user.as_str().to_owned()),
+        device_id: event.device_id.map(|device| device.as_str().to_owned()),
+        action: event.action.code().to_owned(),
+        outcome: event.outcome.code().to_owned(),
+        code: event.code.map(str::to_owned),
+        entity: event.entity.code().to_owned(),
+        id: event.id.to_owned(),
+        op_id: event.op_id.map(|op| op.as_str().to_owned()),
+        rev,
+        content_hash: event.content_hash.to_owned(),
+        prev_hash: prev_hash.unwrap_or_else(|| GENESIS.to_owned()),
+        hash: String::new(),
+    };
+    row.hash = row.expected_hash();
+    sqlx::query(
+        "INSERT INTO audit (at, user_id, device_id, action, outcome, code, entity, id, op_id, rev, \
+         content_hash, prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+    )
+    .bind(&row.at)
+    .bind(&row.user_id)
+    .bind(&row.device_id)
+    .bind(&row.action)
+    .bind(&row.outcome)
+    .bind(&row.code)
+    .bind(&row.entity)
+    .bind(&row.id)
+    .bind(&row.op_id)
+    .bind(row.rev)
+    .bind(&row.content_hash)
+    .bind(&row.prev_hash)
+    .bind(&row.hash)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// The result of walking the chain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// Every row matches its hash and follows the one before.
+    Intact { rows: u64 },
+    /// The first row that does not hold, and why.
+    Broken { seq: i64, reason: String },
+}
+
+/// Walks the whole chain in seq order and names the first row that breaks it.
+pub async fn verify(executor: impl SqliteExecutor<'_>) -> Result<Verdict, DbError> {
+    type DbRow = (
+        i64,
+        String,
+        Option<String>,
+        Option<String>,
+        String,
+        String,
+        Option<String>,
+        String,
+        String,
+        Option<String>,
+        Option<i64>,
+        String,
+        String,
+        String,
+    );
+    let rows: Vec<DbRow> = sqlx::query_as(
+        "SELECT seq, at, user_id, device_id, action, outcome, code, entity, id, op_id, rev, \
+         content_hash, prev_hash, hash FROM audit ORDER BY seq",
+    )
+    .fetch_all(executor)
+    .await?;
+    let mut previous = GENESIS.to_owned();
+    let mut n_rows = 0;
+    for (
+        seq,
+        at,
+        user_id,
+        device_id,
+        action,
+        outcome,
+        code,
+        entity,
+        id,
+        op_id,
+        rev,
+        content_hash,
+        prev_hash,
+        hash,
+    ) in rows
+    {
+        let row = Row {
+            seq,
+            at,
+            user_id,
+            device_id,
+            action,
+            outcome,
+            code,
+            entity,
+            id,
+            op_id,
+            rev,
+            content_hash,
+            prev_hash,
+            hash,
+        };
+        if row.prev_hash != previous {
+            return Ok(Verdict::Broken {
+                seq: row.seq,
+                reason: "does not follow the row before it (a row was removed or inserted)"
+                    .to_owned(),
+            });
+        }
+        if row.expected_hash() != row.hash {
+            return Ok(Verdict::Broken {
+                seq: row.seq,
+                reason: "does not match its hash (it was changed after it was written)".to_owned(),
+            });
+        }
+        previous = row.hash;
+        n_rows += 1;
+    }
+    Ok(Verdict::Intact { rows: n_rows })
+}

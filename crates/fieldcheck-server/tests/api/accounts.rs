@@ -1,0 +1,195 @@
+//! Accounts: the login throttle (atomic, per username and address, per address, overall), the cap on
+//! password checks, disabled users, and JSON-only bodies.
+
+use super::*;
+use axum::extract::ConnectInfo;
+use fieldcheck_server::auth::{MAX_FAILURES_PER_ADDRESS, MAX_FAILURES_PER_PAIR};
+use std::net::SocketAddr;
+
+/// A login from a given client address, through the router.
+async fn login_from(
+    app: &App,
+    address: &str,
+    username: &str,
+    password: &str,
+) -> anyhow::Result<Answer> {
+    let mut request = Request::post("/api/auth/login")
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(
+            json!({"username": username, "password": password}).to_string(),
+        ))?;
+    let address: SocketAddr = format!("{address}:40000").parse()?;
+    request.extensions_mut().insert(ConnectInfo(address));
+    read_answer(router(app.state.clone()).oneshot(request).await?).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parallel_guesses_cannot_slip_past_the_limit() -> TestResult {
+    let app = fixture().await?;
+    let mut guesses = tokio::task::JoinSet::new();
+    for guess in 0..12 {
+        let state = app.state.clone();
+        guesses.spawn(async move {
+            let mut request = Request::post("/api/auth/login")
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(
+                    json!({"username": "insp_a", "password": format!("guess {guess}")}).to_string(),
+                ))?;
+            request
+                .extensions_mut()
+                .insert(ConnectInfo(SocketAddr::from(([10, 0, 0, 9], 1))));
+            read_answer(router(state).oneshot(request).await?).await
+        });
+    }
+    let mut statuses = Vec::new();
+    while let Some(answer) = guesses.join_next().await {
+        statuses.push(answer??.status);
+    }
+    let checked = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::UNAUTHORIZED)
+        .count();
+    let refused = statuses
+        .iter()
+        .filter(|s| **s == StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    assert_eq!(
+        (checked, refused),
+        (MAX_FAILURES_PER_PAIR, 12 - MAX_FAILURES_PER_PAIR),
+        "{statuses:?}"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_guesser_cannot_lock_an_officer_out_from_elsewhere() -> TestResult {
+    let app = fixture().await?;
+    for _ in 0..MAX_FAILURES_PER_PAIR {
+        login_from(&app, "10.0.0.66", "insp_a", "wrong")
+            .await?
+            .assert_error(StatusCode::UNAUTHORIZED, "bad_credentials");
+    }
+    // The guesser is stopped, even with the right password…
+    login_from(&app, "10.0.0.66", "insp_a", PASSWORD)
+        .await?
+        .assert_error(StatusCode::TOO_MANY_REQUESTS, "too_many_attempts");
+    // …while the officer on their own phone still logs in.
+    let own_phone = login_from(&app, "10.0.0.7", "insp_a", PASSWORD).await?;
+    assert_eq!(own_phone.status, StatusCode::OK, "{}", own_phone.body);
+    Ok(())
+}
+
+#[tokio::test]
+async fn password_spraying_from_one_address_is_slowed_down() -> TestResult {
+    let app = fixture().await?;
+    for guess in 0..MAX_FAILURES_PER_ADDRESS {
+        login_from(&app, "10.0.0.99", &format!("user{guess}"), "123456")
+            .await?
+            .assert_error(StatusCode::UNAUTHORIZED, "bad_credentials");
+    }
+    login_from(&app, "10.0.0.99", "insp_b", "123456")
+        .await?
+        .assert_error(StatusCode::TOO_MANY_REQUESTS, "too_many_attempts");
+    assert_eq!(
+        login_from(&app, "10.0.0.5", "insp_b", PASSWORD)
+            .await?
+            .status,
+        StatusCode::OK
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_disabled_user_loses_every_token_and_cannot_log_in() -> TestResult {
+    let app = fixture().await?;
+    let phone = app.login("insp_a").await?;
+    let tablet = app.login("insp_a").await?;
+    assert_eq!(
+        app.get("/api/sync/pull", &phone).await?.status,
+        StatusCode::OK
+    );
+    let disabled = db::disable_user(&app.state.pool, "insp_a").await?;
+    assert_eq!(disabled, Some(app.insp_a.id.clone()));
+    for token in [&phone, &tablet] {
+        app.get("/api/sync/pull", token)
+            .await?
+            .assert_error(StatusCode::UNAUTHORIZED, "unauthorized");
+    }
+    app.post(
+        "/api/auth/login",
+        None,
+        &json!({"username": "insp_a", "password": PASSWORD}),
+    )
+    .await?
+    .assert_error(StatusCode::FORBIDDEN, "account_disabled");
+    // A wrong password still looks like any wrong password.
+    app.post(
+        "/api/auth/login",
+        None,
+        &json!({"username": "insp_a", "password": "nope"}),
+    )
+    .await?
+    .assert_error(StatusCode::UNAUTHORIZED, "bad_credentials");
+    assert_eq!(db::disable_user(&app.state.pool, "nobody").await?, None);
+    Ok(())
+}
+
+#[tokio::test]
+async fn json_endpoints_refuse_bodies_not_declared_as_json() -> TestResult {
+    let app = fixture().await?;
+    let token = app.login("insp_a").await?;
+    let cases = [
+        (
+            "/api/auth/login",
+            None,
+            json!({"username": "insp_a", "password": PASSWORD}).to_string(),
+        ),
+        (
+            "/api/sync/push",
+            Some(&token),
+            json!({"device_id": DEVICE, "mutations": []}).to_string(),
+        ),
+        (
+            "/api/inspections/0192f3a4-5b6c-7d8e-9f00-000000000000/review",
+            Some(&token),
+            json!({"decision": "approve", "rev": 1}).to_string(),
+        ),
+    ];
+    for (path, token, body) in cases {
+        for content_type in [
+            None,
+            Some("text/plain"),
+            Some("application/x-www-form-urlencoded"),
+            Some("multipart/form-data; boundary=x"),
+        ] {
+            let mut request = Request::post(path);
+            if let Some(token) = token {
+                request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
+            }
+            if let Some(content_type) = content_type {
+                request = request.header(header::CONTENT_TYPE, content_type);
+            }
+            let answer = read_answer(
+                router(app.state.clone())
+                    .oneshot(request.body(Body::from(body.clone()))?)
+                    .await?,
+            )
+            .await?;
+            answer.assert_error(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type");
+        }
+        // With charset and upper case it is still JSON.
+        let mut request =
+            Request::post(path).header(header::CONTENT_TYPE, "Application/JSON; charset=utf-8");
+        if let Some(token) = token {
+            request = request.header(header::AUTHORIZATION, format!("Bearer {token}"));
+        }
+        let answer = read_answer(
+            router(app.state.clone())
+                .oneshot(request.body(Body::from(body))?)
+                .await?,
+        )
+        .await?;
+        assert_ne!(answer.status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{path}");
+    }
+    Ok(())
+}

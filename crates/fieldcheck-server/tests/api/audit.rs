@@ -1,0 +1,135 @@
+//! The audit chain: accepted changes and refused attempts are appended, nothing can be rewritten, and
+//! a row edited behind the server's back is named by `audit verify`.
+
+use super::*;
+use fieldcheck_server::audit::{self, Verdict};
+
+#[tokio::test]
+async fn accepted_and_refused_attempts_are_chained_and_a_tampered_row_is_named() -> TestResult {
+    let app = fixture().await?;
+    let author = app.login("insp_a").await?;
+    let venue_id = app
+        .venue(&author, &app.insp_a, VenueKind::InternetCafe)
+        .await?;
+    let id = new_id();
+    let body = inspection_body(&id, &venue_id, &app.insp_a);
+    app.push_ok(&author, mutation("inspection", &id, 0, body.clone()))
+        .await?;
+    // Refused attempts: a stale rev, another user's edit, a review of the wrong rev.
+    app.push(&author, &[mutation("inspection", &id, 0, body.clone())])
+        .await?;
+    let colleague = app.login("insp_a2").await?;
+    app.push(
+        &colleague,
+        &[mutation(
+            "inspection",
+            &id,
+            1,
+            with(body, "/notes", json!("x")),
+        )],
+    )
+    .await?;
+    let supervisor = app.login("super_a").await?;
+    app.post(
+        &format!("/api/inspections/{id}/review"),
+        Some(&supervisor),
+        &json!({"decision": "approve", "rev": 7}),
+    )
+    .await?;
+    app.post(
+        &format!("/api/inspections/{id}/review"),
+        Some(&supervisor),
+        &json!({"decision": "approve", "rev": 1}),
+    )
+    .await?;
+
+    let rows: Vec<(i64, String, String, Option<String>, String)> =
+        sqlx::query_as("SELECT seq, action, outcome, code, id FROM audit ORDER BY seq")
+            .fetch_all(&app.state.pool)
+            .await?;
+    let summary: Vec<(String, String, Option<String>)> = rows
+        .iter()
+        .filter(|row| row.4 == id)
+        .map(|row| (row.1.clone(), row.2.clone(), row.3.clone()))
+        .collect();
+    let row = |action: &str, outcome: &str, code: Option<&str>| {
+        (
+            action.to_owned(),
+            outcome.to_owned(),
+            code.map(str::to_owned),
+        )
+    };
+    assert_eq!(
+        summary,
+        [
+            row("push", "applied", None),
+            row("push", "conflict", Some("conflict")),
+            row("push", "rejected", Some("not_yours")),
+            row("review", "rejected", Some("stale")),
+            row("review", "applied", None),
+        ]
+    );
+    assert_eq!(
+        audit::verify(&app.state.pool).await?,
+        Verdict::Intact {
+            rows: rows.len() as u64
+        }
+    );
+
+    // The database refuses to rewrite the trail, even for the server.
+    let refused = sqlx::query("UPDATE audit SET outcome = 'applied' WHERE seq = ?1")
+        .bind(rows[2].0)
+        .execute(&app.state.pool)
+        .await;
+    assert!(refused.is_err(), "update allowed");
+    assert!(
+        sqlx::query("DELETE FROM audit")
+            .execute(&app.state.pool)
+            .await
+            .is_err()
+    );
+    assert!(
+        sqlx::query("DELETE FROM changes")
+            .execute(&app.state.pool)
+            .await
+            .is_err()
+    );
+
+    // Behind the server's back (the guard dropped): the changed row is named.
+    let tampered = rows
+        .iter()
+        .find(|row| row.4 == id && row.3.as_deref() == Some("not_yours"))
+        .context("row")?
+        .0;
+    sqlx::query("DROP TRIGGER audit_append_only_update")
+        .execute(&app.state.pool)
+        .await?;
+    sqlx::query("UPDATE audit SET outcome = 'applied', code = NULL WHERE seq = ?1")
+        .bind(tampered)
+        .execute(&app.state.pool)
+        .await?;
+    match audit::verify(&app.state.pool).await? {
+        Verdict::Broken { seq, reason } => {
+            assert_eq!(seq, tampered);
+            assert!(reason.contains("changed"), "{reason}");
+        }
+        intact => panic!("tampering not found: {intact:?}"),
+    }
+    // A removed row breaks the link of the row after it.
+    sqlx::query("DROP TRIGGER audit_append_only_delete")
+        .execute(&app.state.pool)
+        .await?;
+    let first = rows[0].0;
+    sqlx::query("DELETE FROM audit WHERE seq = ?1")
+        .bind(first)
+        .execute(&app.state.pool)
+        .await?;
+    match audit::verify(&app.state.pool).await? {
+        Verdict::Broken { seq, reason } => {
+            assert_eq!(seq, rows[1].0);
+            assert!(reason.contains("removed"), "{reason}");
+        }
+        intact => panic!("removal not found: {intact:?}"),
+    }
+    Ok(())
+}

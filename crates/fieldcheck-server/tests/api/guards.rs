@@ -1,0 +1,434 @@
+//! The server guards the record: edit rules, op ids bound to their mutation, reviews on the rev seen,
+//! tombstones for records that leave a unit, checked device ids.
+
+use super::*;
+
+/// A submitted inspection by insp_a (with `also` as second officer) at a fresh venue of unit A.
+async fn submitted_record(
+    app: &Fixture,
+    token: &str,
+    also: &[&User],
+) -> anyhow::Result<(String, String, Value)> {
+    let venue_id = app
+        .venue(token, &app.insp_a, VenueKind::InternetCafe)
+        .await?;
+    let id = new_id();
+    let mut inspectors = vec![json!(app.insp_a.id)];
+    inspectors.extend(also.iter().map(|user| json!(user.id)));
+    let body = with(
+        inspection_body(&id, &venue_id, &app.insp_a),
+        "/inspectors",
+        Value::Array(inspectors),
+    );
+    app.push_ok(token, mutation("inspection", &id, 0, body.clone()))
+        .await?;
+    Ok((id, venue_id, body))
+}
+
+#[tokio::test]
+async fn only_the_author_and_named_officers_edit_and_the_record_keeps_its_identity() -> TestResult {
+    let app = fixture().await?;
+    let author = app.login("insp_a").await?;
+    let (id, _, body) = submitted_record(&app, &author, &[]).await?;
+    let another_cafe = app
+        .venue(&author, &app.insp_a, VenueKind::InternetCafe)
+        .await?;
+
+    // A colleague of the same unit who is not named on it cannot rewrite it.
+    let colleague = app.login("insp_a2").await?;
+    let rewrite = with(body.clone(), "/notes", json!("同事改写"));
+    let results = app
+        .push(&colleague, &[mutation("inspection", &id, 1, rewrite)])
+        .await?;
+    check(&results[0], MutationStatus::Rejected, Some("not_yours"));
+    // Nor can a supervisor push over it.
+    let supervisor = app.login("super_a").await?;
+    let results = app
+        .push(
+            &supervisor,
+            &[mutation(
+                "inspection",
+                &id,
+                1,
+                with(body.clone(), "/notes", json!("x")),
+            )],
+        )
+        .await?;
+    check(&results[0], MutationStatus::Rejected, Some("not_yours"));
+
+    // The author cannot send it back to draft or change what the record is about.
+    let cases = [
+        ("/status", json!("draft"), "status_regression"),
+        (
+            "/started_at",
+            json!("2026-11-26T09:00:00+08:00"),
+            "immutable_field",
+        ),
+        ("/venue_id", json!(another_cafe), "immutable_field"),
+        ("/template", json!("internet_cafe@9"), "invalid"),
+        (
+            "/finished_at",
+            json!("2026-11-26T18:00:00+08:00"),
+            "immutable_field",
+        ),
+        (
+            "/inspectors",
+            json!([app.insp_a.id, app.insp_a2.id]),
+            "immutable_field",
+        ),
+        ("/inspectors", json!([app.insp_a2.id]), "immutable_field"),
+    ];
+    for (pointer, value, code) in cases {
+        let edit = with(body.clone(), pointer, value);
+        let results = app
+            .push(&author, &[mutation("inspection", &id, 1, edit)])
+            .await?;
+        check(&results[0], MutationStatus::Rejected, Some(code));
+    }
+    // Everything refused left the record as it was: rev 1, the author's notes.
+    let pulled = app.pull_all(&author).await?;
+    let record = pulled.iter().find(|r| r.1 == id).context("pulled")?;
+    assert_eq!((record.2, &record.3["notes"]), (1, &json!("")));
+    // An ordinary edit by the author still applies.
+    app.push_ok(
+        &author,
+        mutation("inspection", &id, 1, with(body, "/notes", json!("补充"))),
+    )
+    .await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_record_names_only_active_officers_of_its_unit_and_always_its_author() -> TestResult {
+    let app = fixture().await?;
+    let token = app.login("insp_a").await?;
+    let venue_id = app.venue(&token, &app.insp_a, VenueKind::Hotel).await?;
+    let id = new_id();
+    let body = |inspectors: Value| {
+        with(
+            with(
+                with(
+                    inspection_body(&id, &venue_id, &app.insp_a),
+                    "/inspectors",
+                    inspectors,
+                ),
+                "/template",
+                json!("hotel@1"),
+            ),
+            "/answers",
+            json!([]),
+        )
+    };
+    // An officer of another unit, and nobody but a colleague.
+    for (inspectors, code) in [
+        (json!([app.insp_a.id, app.insp_b.id]), "unknown_inspector"),
+        (json!([app.insp_a2.id]), "author_not_named"),
+    ] {
+        let results = app
+            .push(&token, &[mutation("inspection", &id, 0, body(inspectors))])
+            .await?;
+        check(&results[0], MutationStatus::Rejected, Some(code));
+    }
+    // A disabled officer can no longer be named.
+    db::disable_user(&app.state.pool, "insp_a2").await?;
+    let results = app
+        .push(
+            &token,
+            &[mutation(
+                "inspection",
+                &id,
+                0,
+                body(json!([app.insp_a.id, app.insp_a2.id])),
+            )],
+        )
+        .await?;
+    check(
+        &results[0],
+        MutationStatus::Rejected,
+        Some("unknown_inspector"),
+    );
+    app.push_ok(
+        &token,
+        mutation("inspection", &id, 0, body(json!([app.insp_a.id]))),
+    )
+    .await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn an_op_id_belongs_to_one_mutation_of_one_user() -> TestResult {
+    let app = fixture().await?;
+    let token = app.login("insp_a").await?;
+    let first = new_id();
+    let create = mutation(
+        "venue",
+        &first,
+        0,
+        venue_body(&first, &app.insp_a, VenueKind::Arcade),
+    );
+    app.push_ok(&token, create.clone()).await?;
+    // The same op id on another record: refused, not "duplicate" with the other record's rev.
+    let other = new_id();
+    let mut reused = mutation(
+        "venue",
+        &other,
+        0,
+        venue_body(&other, &app.insp_a, VenueKind::Arcade),
+    );
+    reused["op_id"] = create["op_id"].clone();
+    check(
+        &app.push(&token, &[reused]).await?[0],
+        MutationStatus::Rejected,
+        Some("op_id_reused"),
+    );
+    // The same op id and record with other content: refused too.
+    let mut changed = create.clone();
+    changed["body"]["name"] = json!("改过的名字");
+    check(
+        &app.push(&token, &[changed]).await?[0],
+        MutationStatus::Rejected,
+        Some("op_id_reused"),
+    );
+    // The very same mutation again is a duplicate with its rev.
+    let replay = &app.push(&token, std::slice::from_ref(&create)).await?[0];
+    assert_eq!(
+        (replay.status, replay.rev),
+        (MutationStatus::Duplicate, Some(1))
+    );
+    // Another user's op id is never looked at: for them it is a new op, so nothing can be probed.
+    let colleague = app.login("insp_a2").await?;
+    let theirs = new_id();
+    let mut same_op = mutation(
+        "venue",
+        &theirs,
+        0,
+        venue_body(&theirs, &app.insp_a2, VenueKind::Arcade),
+    );
+    same_op["op_id"] = create["op_id"].clone();
+    check(
+        &app.push(&colleague, &[same_op]).await?[0],
+        MutationStatus::Applied,
+        None,
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_push_names_its_device_with_a_uuid() -> TestResult {
+    let app = fixture().await?;
+    let token = app.login("insp_a").await?;
+    for device_id in [
+        json!("phone"),
+        json!(""),
+        json!("x".repeat(65)),
+        json!(format!("{DEVICE}{}", "0".repeat(40))),
+    ] {
+        app.post(
+            "/api/sync/push",
+            Some(&token),
+            &json!({"device_id": device_id, "mutations": []}),
+        )
+        .await?
+        .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid");
+    }
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_review_needs_the_rev_seen_and_nobody_reviews_their_own_record() -> TestResult {
+    let app = fixture().await?;
+    let author = app.login("insp_a").await?;
+    let (id, _, body) = submitted_record(&app, &author, &[]).await?;
+    let supervisor = app.login("super_a").await?;
+    let path = format!("/api/inspections/{id}/review");
+
+    // The record changed after the supervisor read rev 1.
+    app.push_ok(
+        &author,
+        mutation("inspection", &id, 1, with(body, "/notes", json!("补充"))),
+    )
+    .await?;
+    let stale = app
+        .post(
+            &path,
+            Some(&supervisor),
+            &json!({"decision": "approve", "rev": 1}),
+        )
+        .await?;
+    stale.assert_error(StatusCode::CONFLICT, "stale");
+    let approved = app
+        .post(
+            &path,
+            Some(&supervisor),
+            &json!({"decision": "approve", "rev": 2, "comment": "  可以  "}),
+        )
+        .await?;
+    assert_eq!(approved.status, StatusCode::OK, "{}", approved.body);
+    // The history is on the record, and reaches the author's phone on the next pull.
+    let pulled = app.pull_all(&author).await?;
+    let record = pulled.iter().find(|r| r.1 == id).context("pulled")?;
+    let reviews = record.3["reviews"].as_array().context("reviews")?;
+    assert_eq!(reviews.len(), 1);
+    assert_eq!(reviews[0]["decision"], "approve");
+    assert_eq!(reviews[0]["rev"], 2);
+    assert_eq!(reviews[0]["comment"], "可以");
+    assert_eq!(record.3["created_by"], json!(app.insp_a.id));
+    assert_eq!(record.3["unit_id"], json!(app.insp_a.unit_id));
+
+    // A supervisor named on a record cannot approve it.
+    let supervisor_token = supervisor.clone();
+    let super_user = serde_json::from_value::<User>(
+        app.post(
+            "/api/auth/login",
+            None,
+            &json!({"username": "super_a", "password": PASSWORD}),
+        )
+        .await?
+        .body["user"]
+            .clone(),
+    )?;
+    let venue_id = app
+        .venue(&supervisor_token, &app.insp_a, VenueKind::InternetCafe)
+        .await?;
+    let own = new_id();
+    let own_body = with(
+        inspection_body(&own, &venue_id, &super_user),
+        "/inspectors",
+        json!([super_user.id]),
+    );
+    app.push_ok(&supervisor_token, mutation("inspection", &own, 0, own_body))
+        .await?;
+    app.post(
+        &format!("/api/inspections/{own}/review"),
+        Some(&supervisor_token),
+        &json!({"decision": "approve", "rev": 1}),
+    )
+    .await?
+    .assert_error(StatusCode::FORBIDDEN, "own_record");
+    // An over-long comment is refused with a message.
+    app.post(
+        &format!("/api/inspections/{own}/review"),
+        Some(&app.login("admin").await?),
+        &json!({"decision": "return", "rev": 1, "comment": "长".repeat(2001)}),
+    )
+    .await?
+    .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid");
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_venue_moved_to_another_unit_reaches_the_old_unit_as_a_tombstone() -> TestResult {
+    let app = fixture().await?;
+    let inspector_a = app.login("insp_a").await?;
+    let venue_id = app
+        .venue(&inspector_a, &app.insp_a, VenueKind::ScriptGame)
+        .await?;
+    let first = app.pull(&inspector_a, "", 100).await?;
+    assert!(first.changes.iter().any(|c| c.id == venue_id && !c.deleted));
+
+    // An admin files the venue under unit B.
+    let admin = app.login("admin").await?;
+    app.push_ok(
+        &admin,
+        mutation(
+            "venue",
+            &venue_id,
+            1,
+            venue_body(&venue_id, &app.insp_b, VenueKind::ScriptGame),
+        ),
+    )
+    .await?;
+    let page = app.pull(&inspector_a, &first.cursor, 100).await?;
+    let tombstone = page
+        .changes
+        .iter()
+        .find(|c| c.id == venue_id)
+        .context("a tombstone")?;
+    assert!(tombstone.deleted && tombstone.body.is_null() && tombstone.rev == 2);
+    let inspector_b = app.login("insp_b").await?;
+    let seen_by_b = app.pull_all(&inspector_b).await?;
+    assert!(seen_by_b.iter().any(|r| r.1 == venue_id && r.2 == 2));
+    // Unit A's phones can no longer change it.
+    let results = app
+        .push(
+            &inspector_a,
+            &[mutation(
+                "venue",
+                &venue_id,
+                2,
+                venue_body(&venue_id, &app.insp_a, VenueKind::ScriptGame),
+            )],
+        )
+        .await?;
+    check(&results[0], MutationStatus::Rejected, Some("forbidden"));
+
+    // Back to unit A: the record replaces the tombstone for A's phones.
+    app.push_ok(
+        &admin,
+        mutation(
+            "venue",
+            &venue_id,
+            2,
+            venue_body(&venue_id, &app.insp_a, VenueKind::ScriptGame),
+        ),
+    )
+    .await?;
+    let again = app.pull(&inspector_a, &page.cursor, 100).await?;
+    let back = again
+        .changes
+        .iter()
+        .find(|c| c.id == venue_id)
+        .context("back")?;
+    assert!(!back.deleted && back.rev == 3);
+    let from_start = app.pull(&inspector_a, "", 100).await?;
+    assert_eq!(
+        from_start
+            .changes
+            .iter()
+            .filter(|c| c.id == venue_id)
+            .count(),
+        1,
+        "a phone starting afresh sees the record once, no tombstone"
+    );
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_damaged_server_copy_refuses_its_own_mutation_and_not_the_whole_push() -> TestResult {
+    let app = fixture().await?;
+    let token = app.login("insp_a").await?;
+    let (id, _, body) = submitted_record(&app, &token, &[]).await?;
+    sqlx::query("UPDATE records SET body = '{\"not\": \"an inspection\"}' WHERE id = ?1")
+        .bind(&id)
+        .execute(&app.state.pool)
+        .await?;
+    let other = new_id();
+    let results = app
+        .push(
+            &token,
+            &[
+                mutation("inspection", &id, 1, with(body, "/notes", json!("x"))),
+                mutation(
+                    "venue",
+                    &other,
+                    0,
+                    venue_body(&other, &app.insp_a, VenueKind::Arcade),
+                ),
+            ],
+        )
+        .await?;
+    check(
+        &results[0],
+        MutationStatus::Rejected,
+        Some("server_copy_unreadable"),
+    );
+    assert!(
+        !results[0]
+            .error
+            .as_ref()
+            .is_some_and(|e| e.message.contains("expected")),
+        "no parser text"
+    );
+    check(&results[1], MutationStatus::Applied, None);
+    Ok(())
+}

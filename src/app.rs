@@ -27,8 +27,23 @@ struct Booted {
     last_synced: Option<DateTime<FixedOffset>>,
 }
 
-async fn boot() -> Result<Booted, StoreError> {
-    let store = Store::open(DB_NAME).await?;
+/// What the app watches about its database while it runs.
+#[derive(Debug, Clone, Copy)]
+struct DbWatch {
+    /// An older version of the app in another tab holds the database: the upgrade waits for it.
+    blocked: RwSignal<bool>,
+    /// A newer version of the app in another tab upgraded the database: this one must reload.
+    outdated: RwSignal<bool>,
+}
+
+async fn boot(watch: DbWatch) -> Result<Booted, StoreError> {
+    let store = Store::open_watched(
+        DB_NAME,
+        move || watch.blocked.set(true),
+        move || watch.outdated.set(true),
+    )
+    .await?;
+    watch.blocked.set(false);
     // A damaged meta value must not lock the inspector out of the records: fall back and say so.
     let session = store.session().await.unwrap_or_else(|error| {
         leptos::logging::error!("{error}; asking to log in again");
@@ -60,15 +75,29 @@ async fn boot() -> Result<Booted, StoreError> {
 /// The root component: opens the phone's database, then shows the shell.
 #[component]
 pub fn App() -> impl IntoView {
-    let booted = LocalResource::new(boot);
+    let watch = DbWatch {
+        blocked: RwSignal::new(false),
+        outdated: RwSignal::new(false),
+    };
+    let booted = LocalResource::new(move || boot(watch));
     move || match booted.get() {
+        None if watch.blocked.get() => view! {
+            <div class="splash" role="alert" data-testid="db-blocked">
+                <p>{crate::i18n::ZH.db_blocked}</p>
+                <p lang="en">{crate::i18n::EN.db_blocked}</p>
+                <button type="button" class="button button-primary" on:click=|_| reload()>
+                    {crate::i18n::ZH.reload} " / " {crate::i18n::EN.reload}
+                </button>
+            </div>
+        }
+        .into_any(),
         None => view! {
             <p class="splash" role="status">
                 {crate::i18n::ZH.loading}
             </p>
         }
         .into_any(),
-        Some(Ok(booted)) => view! { <Shell booted /> }.into_any(),
+        Some(Ok(booted)) => view! { <Shell booted outdated=watch.outdated /> }.into_any(),
         Some(Err(error)) => view! {
             <div class="splash" role="alert">
                 <p>{crate::i18n::ZH.boot_failed}</p>
@@ -81,14 +110,32 @@ pub fn App() -> impl IntoView {
 }
 
 #[component]
-fn Shell(booted: Booted) -> impl IntoView {
+fn Shell(booted: Booted, outdated: RwSignal<bool>) -> impl IntoView {
     provide_store(booted.store.clone());
-    provide_i18n(booted.lang);
+    let i18n = provide_i18n(booted.lang);
     provide_sync(booted.store, booted.session, booted.last_synced);
     view! {
+        <Show when=move || outdated.get()>
+            <div class="banner banner-warn banner-top" role="alert" data-testid="db-outdated">
+                <span>{move || i18n.t().db_outdated}</span>
+                " "
+                <button type="button" class="button button-small" on:click=|_| reload()>
+                    {move || i18n.t().reload}
+                </button>
+            </div>
+        </Show>
         <Router>
             <Layout />
         </Router>
+    }
+}
+
+/// Reloads the page (a newer app version took over the database).
+fn reload() {
+    if let Some(window) = web_sys::window()
+        && let Err(error) = window.location().reload()
+    {
+        leptos::logging::error!("cannot reload: {error:?}");
     }
 }
 

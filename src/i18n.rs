@@ -66,6 +66,47 @@ impl Lang {
         }
     }
 
+    /// The badge text when records wait for the inspector: `2条待处理` / `2 need you`.
+    pub fn n_attention(self, n_waiting: u32) -> String {
+        match self {
+            Lang::Zh => format!("{n_waiting}条待处理"),
+            Lang::En => format!("{n_waiting} need you"),
+        }
+    }
+
+    /// Why another user cannot log in yet.
+    pub fn other_users_work(self, owner: &str, n_records: u32) -> String {
+        match self {
+            Lang::Zh => format!(
+                "本机有{owner}的{n_records}条记录尚未同步到服务器。请以{owner}的身份登录完成同步，或先导出这些记录。"
+            ),
+            Lang::En => format!(
+                "This phone holds {n_records} records of {owner} that are not on the server yet. Log in as {owner} to sync them, or export them first."
+            ),
+        }
+    }
+
+    /// The label of a record field in a side-by-side comparison.
+    pub fn field_label(self, field: &str) -> &'static str {
+        let t = self.t();
+        match field {
+            "notes" => t.field_notes,
+            "status" => t.field_status,
+            "answers" => t.field_answers,
+            "hazards" => t.field_hazards,
+            "inspectors" => t.field_inspectors,
+            "kind" => t.field_kind,
+            "location" => t.field_location,
+            "finished_at" => t.field_finished_at,
+            "review_comment" | "reviews" => t.field_review,
+            "party" => t.field_party,
+            "warning_issued" => t.field_warning,
+            "campaign_id" => t.field_campaign,
+            "follows" => t.field_follows,
+            _ => t.field_other,
+        }
+    }
+
     /// How many local records could not be read.
     pub fn n_unreadable(self, n_corrupt: usize) -> String {
         match self {
@@ -126,6 +167,7 @@ impl Lang {
             SyncMark::Synced => t.sync_synced,
             SyncMark::Conflict => t.sync_conflict,
             SyncMark::Rejected => t.sync_rejected,
+            SyncMark::Quarantined => t.sync_quarantined,
         }
     }
 
@@ -281,6 +323,49 @@ pub struct Strings {
     pub role_inspector: &'static str,
     pub role_supervisor: &'static str,
     pub role_admin: &'static str,
+    pub sync_quarantined: &'static str,
+    pub err_account_disabled: &'static str,
+    pub other_owner_unknown: &'static str,
+    pub login_as_owner: &'static str,
+    pub export_and_continue: &'static str,
+    pub export_first_hint: &'static str,
+    pub db_blocked: &'static str,
+    pub db_outdated: &'static str,
+    pub reload: &'static str,
+    pub conflict_title: &'static str,
+    pub col_field: &'static str,
+    pub col_mine: &'static str,
+    pub col_theirs: &'static str,
+    pub keep_merged: &'static str,
+    pub merge_hint: &'static str,
+    pub rejected_title: &'static str,
+    pub send_again: &'static str,
+    pub discard_mine: &'static str,
+    pub quarantined_title: &'static str,
+    pub quarantined_hint: &'static str,
+    pub absent: &'static str,
+    pub awaiting_title: &'static str,
+    pub awaiting_none: &'static str,
+    pub export_unsynced: &'static str,
+    pub export_hint: &'static str,
+    pub autosaved: &'static str,
+    pub resumed: &'static str,
+    pub unsaved_forms: &'static str,
+    pub continue_form: &'static str,
+    pub field_notes: &'static str,
+    pub field_status: &'static str,
+    pub field_answers: &'static str,
+    pub field_hazards: &'static str,
+    pub field_inspectors: &'static str,
+    pub field_kind: &'static str,
+    pub field_location: &'static str,
+    pub field_finished_at: &'static str,
+    pub field_review: &'static str,
+    pub field_party: &'static str,
+    pub field_warning: &'static str,
+    pub field_campaign: &'static str,
+    pub field_follows: &'static str,
+    pub field_other: &'static str,
 }
 
 /// Simplified Chinese: the wording inspectors use.
@@ -391,13 +476,56 @@ pub static ZH: Strings = Strings {
     storage_not_persisted: "未获持久存储：浏览器可能清理本机数据，建议“添加到主屏幕”",
     storage_unknown: "本浏览器不支持查询存储状态",
     logout: "退出登录",
-    logout_pending_warning: "还有未同步的记录。退出后记录仍保存在本机，重新登录后同步。",
+    logout_pending_warning: "还有未同步的记录。退出后记录仍保存在本机，您本人重新登录后自动同步；在此之前其他人无法在本机登录。",
     logout_confirm: "确认退出",
     cancel: "取消",
     sync_now: "立即同步",
     role_inspector: "执法队员",
     role_supervisor: "审核人",
     role_admin: "管理员",
+    sync_quarantined: "数据损坏",
+    err_account_disabled: "账号已停用，请联系管理员",
+    other_owner_unknown: "另一位用户",
+    login_as_owner: "以该用户登录",
+    export_and_continue: "导出记录后清除并登录",
+    export_first_hint: "导出的文件请交给该用户或管理员，以便补录到系统。",
+    db_blocked: "应用的旧版本在另一个标签页中打开着。请关闭其他标签页，然后重新载入。",
+    db_outdated: "应用已在另一个标签页中更新。请重新载入以继续，本机记录不会丢失。",
+    reload: "重新载入",
+    conflict_title: "与服务器上的版本冲突",
+    col_field: "内容",
+    col_mine: "本机版本",
+    col_theirs: "服务器版本",
+    keep_merged: "合并两处修改",
+    merge_hint: "两处修改涉及不同内容，可以合并为一份。",
+    rejected_title: "服务器未接受本次修改",
+    send_again: "重新提交",
+    discard_mine: "放弃本机修改",
+    quarantined_title: "本机数据已损坏，已单独保存",
+    quarantined_hint: "请在“我的”中导出未同步记录，交给管理员处理。",
+    absent: "（无）",
+    awaiting_title: "待处理的记录",
+    awaiting_none: "没有待处理的记录",
+    export_unsynced: "导出未同步记录",
+    export_hint: "无法连接服务器时，可将未同步的记录导出为文件，作为最后的备份。",
+    autosaved: "已自动保存",
+    resumed: "已恢复上次未保存的内容",
+    unsaved_forms: "未保存的检查",
+    continue_form: "继续",
+    field_notes: "备注",
+    field_status: "状态",
+    field_answers: "检查项",
+    field_hazards: "隐患",
+    field_inspectors: "执法人员",
+    field_kind: "检查类型",
+    field_location: "定位",
+    field_finished_at: "结束时间",
+    field_review: "审核",
+    field_party: "当事人",
+    field_warning: "警告",
+    field_campaign: "专项行动",
+    field_follows: "原检查记录",
+    field_other: "其他",
 };
 
 /// English: a full alternative.
@@ -508,13 +636,56 @@ pub static EN: Strings = Strings {
     storage_not_persisted: "Not persistent: the browser may clear local data; add the app to your home screen",
     storage_unknown: "This browser cannot report storage state",
     logout: "Log out",
-    logout_pending_warning: "Some records are not synced yet. They stay on this phone and sync after the next login.",
+    logout_pending_warning: "Some records are not synced yet. They stay on this phone and sync when you log in again; until then nobody else can log in on this phone.",
     logout_confirm: "Log out anyway",
     cancel: "Cancel",
     sync_now: "Sync now",
     role_inspector: "Inspector",
     role_supervisor: "Supervisor",
     role_admin: "Administrator",
+    sync_quarantined: "Damaged",
+    err_account_disabled: "This account is disabled; ask your administrator",
+    other_owner_unknown: "another user",
+    login_as_owner: "Log in as that user",
+    export_and_continue: "Export the records, clear them and log in",
+    export_first_hint: "Give the exported file to that user or an administrator so the records can be entered.",
+    db_blocked: "An older version of the app is open in another tab. Close the other tabs, then reload.",
+    db_outdated: "The app was updated in another tab. Reload to continue; nothing on this phone is lost.",
+    reload: "Reload",
+    conflict_title: "In conflict with the server's version",
+    col_field: "Field",
+    col_mine: "This phone",
+    col_theirs: "Server",
+    keep_merged: "Merge both",
+    merge_hint: "The two edits changed different things and can be merged.",
+    rejected_title: "The server did not accept this change",
+    send_again: "Send again",
+    discard_mine: "Discard my change",
+    quarantined_title: "This phone's copy is damaged and was set aside",
+    quarantined_hint: "Export the unsynced records in Me and give the file to an administrator.",
+    absent: "(none)",
+    awaiting_title: "Records that need you",
+    awaiting_none: "Nothing needs you",
+    export_unsynced: "Export unsynced records",
+    export_hint: "When the server cannot be reached, export the unsynced records to a file as a last resort.",
+    autosaved: "Saved as you type",
+    resumed: "Restored what you typed last time",
+    unsaved_forms: "Unsaved inspections",
+    continue_form: "Continue",
+    field_notes: "Notes",
+    field_status: "Status",
+    field_answers: "Checklist item",
+    field_hazards: "Hazard",
+    field_inspectors: "Officers",
+    field_kind: "Kind",
+    field_location: "Location",
+    field_finished_at: "Finished",
+    field_review: "Review",
+    field_party: "Party",
+    field_warning: "Warning",
+    field_campaign: "Campaign",
+    field_follows: "Follows",
+    field_other: "Other",
 };
 
 /// The language context: the current language and how to change it.

@@ -10,6 +10,7 @@
 
 pub mod app;
 pub mod components;
+pub mod download;
 pub mod i18n;
 pub mod pages;
 pub mod store;

@@ -1,13 +1,22 @@
-//! The IndexedDB store on real IndexedDB in headless Chromium: atomic saves, the outbox rules, sync outcomes, corrupt data.
+//! The phone's store on real IndexedDB in headless Chromium: one state per record, the sync port's
+//! transactions, quarantine, user binding, upgrades (blocked, outdated, layout 1 data), autosave.
 #![cfg(target_arch = "wasm32")]
 
-use fieldcheck::store::{INSPECTIONS, OUTBOX, Session, Store, StoreError, SyncMark, VENUES};
-use fieldcheck_core::sync::{Change, Entity, ErrorBody, PushOutcome, next_batch};
+use fieldcheck::store::{
+    INSPECTIONS, LocalState, META, OUTBOX, Resolution, ServerVersion, Session, Store, StoreError,
+    StoredRecord, SyncMark, TakeOver, VENUES, meta_keys,
+};
+use fieldcheck_core::engine::LocalStore;
+use fieldcheck_core::sync::{
+    Change, Entity, ErrorBody, MutationResult, MutationStatus, PullResponse,
+};
 use fieldcheck_core::{
-    Inspection, InspectionId, InspectionKind, ItemResult, Role, Status, UnitId, User, UserId,
+    Inspection, InspectionId, InspectionKind, ItemResult, OpId, Role, Status, UnitId, User, UserId,
     Venue, VenueId, VenueKind,
 };
+use serde_json::{Value, json};
 use wasm_bindgen::JsValue;
+use wasm_bindgen_futures::JsFuture;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -52,78 +61,129 @@ fn inspection(notes: &str) -> Inspection {
     record
 }
 
+fn venue(name: &str) -> Venue {
+    Venue {
+        id: VenueId(new_id()),
+        kind: VenueKind::InternetCafe,
+        name: name.to_owned(),
+        licence_no: String::new(),
+        address: "洛阳市".to_owned(),
+        location: None,
+        contact_name: String::new(),
+        contact_phone: String::new(),
+        unit_id: UnitId(new_id()),
+        active: true,
+    }
+}
+
+fn user(username: &str) -> User {
+    User {
+        id: UserId(new_id()),
+        username: username.to_owned(),
+        name: username.to_owned(),
+        role: Role::Inspector,
+        unit_id: UnitId(new_id()),
+        unit_name: "洛阳市老城区文化市场综合执法大队".to_owned(),
+        cert_no: None,
+    }
+}
+
+fn body(record: &Inspection) -> Value {
+    serde_json::to_value(record).expect("a record as JSON")
+}
+
+fn page(changes: Vec<Change>, cursor: &str) -> PullResponse {
+    PullResponse {
+        changes,
+        cursor: cursor.to_owned(),
+        has_more: false,
+    }
+}
+
+fn change(record: &Inspection, rev: u64) -> Change {
+    Change {
+        entity: Entity::Inspection,
+        id: record.id.to_string(),
+        rev,
+        body: body(record),
+        deleted: false,
+    }
+}
+
+fn answer(op_id: &OpId, status: MutationStatus, rev: Option<u64>) -> MutationResult {
+    MutationResult {
+        op_id: op_id.clone(),
+        status,
+        rev,
+        error: None,
+        current: None,
+    }
+}
+
 fn raw(json: &str) -> JsValue {
     js_sys::JSON::parse(json).expect("test JSON parses")
 }
 
+async fn state_of(store: &Store, record: &Inspection) -> LocalState {
+    let stored: StoredRecord = store
+        .get_raw(INSPECTIONS, JsValue::from_str(record.id.as_str()))
+        .await
+        .expect("read")
+        .map(|value| {
+            serde_json::from_str(
+                &js_sys::JSON::stringify(&value)
+                    .expect("JSON")
+                    .as_string()
+                    .expect("text"),
+            )
+            .expect("a stored record")
+        })
+        .expect("the record is there");
+    stored.local
+}
+
+/// Saves, takes the batch and has the server apply it at `rev`.
+async fn synced_at(store: &Store, record: &Inspection, rev: u64) {
+    store.save_inspection(record).await.expect("save");
+    let batch = store.take_batch(50).await.expect("take");
+    let sent = batch
+        .iter()
+        .find(|m| m.id == record.id.as_str())
+        .expect("sent")
+        .clone();
+    store
+        .settle(
+            &batch,
+            &[answer(&sent.op_id, MutationStatus::Applied, Some(rev))],
+        )
+        .await
+        .expect("settle");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Saving and the queue
+
 #[wasm_bindgen_test]
-async fn save_writes_the_record_and_its_outbox_entry_together() {
+async fn a_save_queues_the_record_in_the_same_write() {
     let (store, _) = fresh_store().await;
     let record = inspection("first visit");
 
-    store.save_inspection(&record).await.expect("save");
+    let saved = store.save_inspection(&record).await.expect("save");
 
+    assert_eq!(saved.mark(), SyncMark::Pending);
     let local = store
         .inspection(&record.id)
         .await
-        .expect("read back")
-        .expect("the record is there");
+        .expect("read")
+        .expect("there");
     assert_eq!(local.record, record);
-    assert_eq!(local.sync, SyncMark::Pending);
-    assert_eq!(local.rev, 0);
-    let outbox = store.outbox().await.expect("outbox");
-    assert_eq!(outbox.items.len(), 1);
-    let entry = &outbox.items[0].entry;
-    assert_eq!(entry.entity, Entity::Inspection);
-    assert_eq!(entry.id, record.id.as_str());
-    assert_eq!(entry.attempts, 0);
-    assert_eq!(
-        entry.body,
-        serde_json::to_value(&record).expect("record as JSON")
-    );
-    assert_eq!(store.pending_count().await.expect("count"), 1);
-}
-
-#[wasm_bindgen_test]
-async fn a_save_that_fails_inside_its_transaction_leaves_neither_record_nor_entry() {
-    let (store, _) = fresh_store().await;
-    let record = inspection("never stored");
-    // A damaged queued entry for the same record: the save writes the record first, then fails on
-    // reading this entry, inside the same transaction.
-    let damaged = format!(
-        r#"{{"op_id": 42, "entity": "inspection", "id": "{}", "body": null}}"#,
-        record.id
-    );
-    store
-        .put_raw(OUTBOX, None, raw(&damaged))
-        .await
-        .expect("plant the damaged entry");
-
-    let error = store
-        .save_inspection(&record)
-        .await
-        .expect_err("the save must fail on the damaged entry");
-
     assert!(
-        matches!(
-            &error,
-            StoreError::Corrupt {
-                store: "outbox",
-                ..
-            }
-        ),
-        "unexpected error: {error:?}"
+        matches!(&local.local, LocalState::Queued { base: None, mine, .. } if *mine == body(&record))
     );
-    assert_eq!(
-        store.inspection(&record.id).await.expect("read"),
-        None,
-        "the record write was rolled back with the transaction"
-    );
-    assert_eq!(
-        store.pending_count().await.expect("count"),
-        1,
-        "no entry was added beside the damaged one"
-    );
+    assert_eq!(store.unsynced().await.expect("count").queued, 1);
+    let batch = store.take_batch(50).await.expect("take");
+    assert_eq!(batch.len(), 1);
+    assert_eq!((batch[0].base_rev, &batch[0].body), (0, &body(&record)));
 }
 
 #[wasm_bindgen_test]
@@ -142,311 +202,351 @@ async fn data_is_still_there_after_closing_and_reopening() {
         .expect("read")
         .expect("still there");
     assert_eq!(local.record, record);
-    assert_eq!(reopened.pending_count().await.expect("count"), 1);
+    assert_eq!(reopened.unsynced().await.expect("count").queued, 1);
     assert_eq!(reopened.device_id().await.expect("device id"), device_id);
 }
 
+/// Scenario: an edit saved while its batch is out must go next, never be acknowledged by the answer
+/// for the older body.
 #[wasm_bindgen_test]
-async fn a_second_edit_before_sending_rewrites_the_unsent_entry_in_place() {
+async fn an_edit_saved_after_the_batch_was_taken_goes_out_next() {
     let (store, _) = fresh_store().await;
-    let mut record = inspection("first");
-    store.save_inspection(&record).await.expect("first save");
-    let first = store.outbox().await.expect("outbox").items;
-
-    record.notes = "second".to_owned();
-    store.save_inspection(&record).await.expect("second save");
-
-    let outbox = store.outbox().await.expect("outbox").items;
-    assert_eq!(outbox.len(), 1);
-    assert_eq!(outbox[0].key, first[0].key);
-    assert_eq!(outbox[0].entry.op_id, first[0].entry.op_id);
-    assert_eq!(outbox[0].entry.body["notes"], "second");
-}
-
-#[wasm_bindgen_test]
-async fn an_edit_after_a_push_attempt_appends_a_new_entry() {
-    let (store, _) = fresh_store().await;
-    let mut record = inspection("first");
-    store.save_inspection(&record).await.expect("first save");
-    let first = store.outbox().await.expect("outbox").items;
-    store
-        .mark_attempted(&[first[0].key])
-        .await
-        .expect("mark attempted");
-
-    record.notes = "second".to_owned();
-    store.save_inspection(&record).await.expect("second save");
-
-    let outbox = store.outbox().await.expect("outbox").items;
-    assert_eq!(outbox.len(), 2);
-    assert_eq!(outbox[0].entry.attempts, 1);
-    assert_eq!(outbox[0].entry.body["notes"], "first");
-    assert_eq!(outbox[1].entry.attempts, 0);
-    assert_eq!(outbox[1].entry.body["notes"], "second");
-    assert_ne!(outbox[0].entry.op_id, outbox[1].entry.op_id);
-    // The later edit waits for the rev the first one produces.
-    let entries: Vec<_> = outbox.iter().map(|item| item.entry.clone()).collect();
-    let batch = next_batch(&entries, |_, _| 0, 10);
-    assert_eq!(batch.len(), 1);
-    assert_eq!(batch[0].op_id, outbox[0].entry.op_id);
-}
-
-#[wasm_bindgen_test]
-async fn a_synced_outcome_removes_the_entry_and_sets_the_rev() {
-    let (store, _) = fresh_store().await;
-    let record = inspection("to the server");
+    let mut record = inspection("sent");
     store.save_inspection(&record).await.expect("save");
-    let item = store.outbox().await.expect("outbox").items.remove(0);
+    let batch = store.take_batch(50).await.expect("take");
+    assert_eq!(batch[0].body["notes"], "sent");
 
+    record.notes = "typed while sending".to_owned();
     store
-        .apply_push_outcome(&item, &PushOutcome::Synced { rev: 1 })
+        .save_inspection(&record)
         .await
-        .expect("apply");
-
-    assert_eq!(store.pending_count().await.expect("count"), 0);
-    let local = store
-        .inspection(&record.id)
-        .await
-        .expect("read")
-        .expect("there");
-    assert_eq!(local.rev, 1);
-    assert_eq!(local.sync, SyncMark::Synced);
-    let revs = store
-        .known_revs(&[(Entity::Inspection, record.id.to_string())])
-        .await
-        .expect("revs");
-    assert_eq!(revs[&(Entity::Inspection, record.id.to_string())], 1);
-}
-
-#[wasm_bindgen_test]
-async fn a_synced_outcome_keeps_the_record_pending_while_a_later_edit_waits() {
-    let (store, _) = fresh_store().await;
-    let mut record = inspection("first");
-    store.save_inspection(&record).await.expect("first save");
-    let first = store.outbox().await.expect("outbox").items.remove(0);
-    store.mark_attempted(&[first.key]).await.expect("mark");
-    record.notes = "second".to_owned();
-    store.save_inspection(&record).await.expect("second save");
-
+        .expect("save during the push");
     store
-        .apply_push_outcome(&first, &PushOutcome::Synced { rev: 1 })
-        .await
-        .expect("apply");
-
-    let outbox = store.outbox().await.expect("outbox").items;
-    assert_eq!(outbox.len(), 1);
-    assert_eq!(outbox[0].entry.body["notes"], "second");
-    let local = store
-        .inspection(&record.id)
-        .await
-        .expect("read")
-        .expect("there");
-    assert_eq!(local.rev, 1);
-    assert_eq!(local.sync, SyncMark::Pending);
-}
-
-#[wasm_bindgen_test]
-async fn conflict_and_rejection_settle_the_entry_and_keep_the_local_copy() {
-    let (store, _) = fresh_store().await;
-    let conflicting = inspection("mine");
-    let refused = inspection("refused");
-    store.save_inspection(&conflicting).await.expect("save");
-    store.save_inspection(&refused).await.expect("save");
-    let items = store.outbox().await.expect("outbox").items;
-    let server_body = serde_json::json!({"notes": "theirs"});
-
-    store
-        .apply_push_outcome(
-            &items[0],
-            &PushOutcome::Conflict {
-                server_rev: 4,
-                server_body: server_body.clone(),
-            },
+        .settle(
+            &batch,
+            &[answer(&batch[0].op_id, MutationStatus::Applied, Some(1))],
         )
         .await
-        .expect("apply conflict");
-    store
-        .apply_push_outcome(
-            &items[1],
-            &PushOutcome::Rejected {
-                error: ErrorBody::new("invalid", "bad record"),
-            },
+        .expect("settle");
+
+    let local = store
+        .inspection(&record.id)
+        .await
+        .expect("read")
+        .expect("there");
+    assert_eq!(
+        local.mark(),
+        SyncMark::Pending,
+        "the later edit still waits"
+    );
+    assert_eq!(local.record.notes, "typed while sending");
+    let next = store.take_batch(50).await.expect("take again");
+    assert_eq!(next.len(), 1);
+    assert_eq!(
+        (next[0].base_rev, &next[0].body["notes"]),
+        (1, &json!("typed while sending"))
+    );
+    assert_ne!(next[0].op_id, batch[0].op_id);
+}
+
+#[wasm_bindgen_test]
+async fn an_op_in_flight_goes_again_unchanged_after_a_restart() {
+    let (store, name) = fresh_store().await;
+    let record = inspection("answer lost");
+    store.save_inspection(&record).await.expect("save");
+    let first = store.take_batch(50).await.expect("take");
+    store.close();
+
+    let reopened = Store::open(&name).await.expect("reopen");
+    let again = reopened.take_batch(50).await.expect("take again");
+
+    assert_eq!(
+        again, first,
+        "the same op id, rev and body: the server answers duplicate"
+    );
+    reopened
+        .settle(
+            &again,
+            &[answer(&again[0].op_id, MutationStatus::Duplicate, Some(1))],
         )
         .await
-        .expect("apply rejection");
-
-    assert_eq!(store.pending_count().await.expect("count"), 0);
-    let local = store
-        .inspection(&conflicting.id)
-        .await
-        .expect("read")
-        .expect("there");
-    assert_eq!(local.sync, SyncMark::Conflict);
-    assert_eq!(local.record.notes, "mine");
-    let server_copy = local.server_copy.expect("the server copy is kept");
-    assert_eq!(server_copy.rev, 4);
-    assert_eq!(server_copy.body, server_body);
-    let local = store
-        .inspection(&refused.id)
-        .await
-        .expect("read")
-        .expect("there");
-    assert_eq!(local.sync, SyncMark::Rejected);
-    assert_eq!(local.record.notes, "refused");
-    assert_eq!(local.error.expect("the reason is kept").code, "invalid");
-}
-
-#[wasm_bindgen_test]
-async fn a_conflict_resolves_either_way_without_losing_the_chosen_copy() {
-    let (store, _) = fresh_store().await;
-    let keep = inspection("mine, kept");
-    let take = inspection("mine, dropped");
-    store.save_inspection(&keep).await.expect("save");
-    store.save_inspection(&take).await.expect("save");
-    let items = store.outbox().await.expect("outbox").items;
-    let mut theirs = take.clone();
-    theirs.notes = "theirs".to_owned();
-    for (item, server_body) in items.iter().zip([
-        serde_json::to_value(&keep).expect("encode"),
-        serde_json::to_value(&theirs).expect("encode"),
-    ]) {
-        store
-            .apply_push_outcome(
-                item,
-                &PushOutcome::Conflict {
-                    server_rev: 3,
-                    server_body,
-                },
-            )
-            .await
-            .expect("apply conflict");
-    }
-    assert_eq!(store.pending_count().await.expect("count"), 0);
-
-    // Keeping the local copy queues it again as an edit of the server's rev 3.
-    let kept = store
-        .keep_local_version(&keep.id)
-        .await
-        .expect("keep")
-        .expect("there");
+        .expect("settle");
     assert_eq!(
-        (kept.rev, kept.sync, kept.server_copy.is_none()),
-        (3, SyncMark::Pending, true)
+        state_of(&reopened, &record).await,
+        LocalState::Synced {
+            server: ServerVersion {
+                rev: 1,
+                body: body(&record)
+            }
+        }
     );
-    assert_eq!(kept.record.notes, "mine, kept");
-    let outbox = store.outbox().await.expect("outbox").items;
-    assert_eq!(outbox.len(), 1);
-    let entries: Vec<_> = outbox.iter().map(|item| item.entry.clone()).collect();
-    let batch = next_batch(&entries, |_, _| 3, 10);
-    assert_eq!(batch[0].id, keep.id.as_str());
-    assert_eq!(batch[0].body["notes"], "mine, kept");
-
-    // Taking the server copy replaces the local one and queues nothing.
-    let taken = store
-        .take_server_version(&take.id)
-        .await
-        .expect("take")
-        .expect("there");
-    assert_eq!((taken.rev, taken.sync), (3, SyncMark::Synced));
-    let stored = store
-        .inspection(&take.id)
-        .await
-        .expect("read")
-        .expect("there");
-    assert_eq!(stored.record.notes, "theirs");
-    assert!(stored.server_copy.is_none());
-    assert_eq!(store.pending_count().await.expect("count"), 1);
+    assert_eq!(reopened.take_batch(50).await.expect("take"), vec![]);
 }
 
 #[wasm_bindgen_test]
-async fn a_retry_outcome_changes_nothing() {
+async fn a_new_venue_goes_before_the_inspection_that_names_it() {
     let (store, _) = fresh_store().await;
-    let record = inspection("retry");
-    store.save_inspection(&record).await.expect("save");
-    let item = store.outbox().await.expect("outbox").items.remove(0);
-
+    let new_venue = venue("新开业网吧");
+    store.save_venue(&new_venue).await.expect("save venue");
+    let mut record = inspection("at the new venue");
+    record.venue_id = new_venue.id.clone();
     store
-        .apply_push_outcome(&item, &PushOutcome::Retry)
+        .save_inspection(&record)
         .await
-        .expect("apply");
+        .expect("save inspection");
+    let mut renamed = new_venue.clone();
+    renamed.name = "新开业网吧（改名）".to_owned();
+    store.save_venue(&renamed).await.expect("edit venue");
 
-    assert_eq!(store.pending_count().await.expect("count"), 1);
+    let batch = store.take_batch(50).await.expect("take");
+    let order: Vec<(Entity, String)> = batch.iter().map(|m| (m.entity, m.id.clone())).collect();
+    assert_eq!(
+        order,
+        [
+            (Entity::Venue, new_venue.id.to_string()),
+            (Entity::Inspection, record.id.to_string())
+        ]
+    );
+    assert_eq!(batch[0].body["name"], "新开业网吧（改名）");
 }
 
+// ---------------------------------------------------------------------------------------------
+// Answers and pulls meet the one state
+
+/// Scenario: a conflict answered by the push must survive the pull of the same run, and a record
+/// refused as locked must survive the pull of its approval.
 #[wasm_bindgen_test]
-async fn a_pull_keeps_unsent_local_edits_and_stores_when_nothing_waits() {
+async fn a_conflict_or_a_refusal_survives_the_pull_that_follows() {
     let (store, _) = fresh_store().await;
-    let record = inspection("local edit");
-    store.save_inspection(&record).await.expect("save");
-    let mut server_version = record.clone();
-    server_version.notes = "server edit".to_owned();
-    let change = |rev: u64| Change {
-        entity: Entity::Inspection,
-        id: record.id.to_string(),
-        rev,
-        body: serde_json::to_value(&server_version).expect("JSON"),
-        deleted: false,
-    };
-
-    let applied = store
-        .apply_pulled(&[change(5)], "cursor-1")
+    let mut record = inspection("base");
+    synced_at(&store, &record, 1).await;
+    record.notes = "mine, offline".to_owned();
+    store.save_inspection(&record).await.expect("offline edit");
+    let batch = store.take_batch(50).await.expect("take");
+    let mut theirs = record.clone();
+    theirs.notes = "theirs, online".to_owned();
+    store
+        .settle(
+            &batch,
+            &[MutationResult {
+                current: Some(json!({"rev": 2, "body": body(&theirs)})),
+                ..answer(&batch[0].op_id, MutationStatus::Conflict, None)
+            }],
+        )
         .await
-        .expect("apply pull");
+        .expect("settle");
+    theirs.notes = "theirs, again".to_owned();
+    store
+        .apply_page(&page(vec![change(&theirs, 3)], "c1"))
+        .await
+        .expect("pull");
 
-    assert_eq!(applied.kept_local, 1);
-    assert_eq!(applied.stored, 0);
     let local = store
         .inspection(&record.id)
         .await
         .expect("read")
         .expect("there");
-    assert_eq!(local.record.notes, "local edit");
-    assert_eq!(local.sync, SyncMark::Pending);
+    assert_eq!(local.mark(), SyncMark::Conflict);
     assert_eq!(
-        store.pull_cursor().await.expect("cursor").as_deref(),
-        Some("cursor-1")
+        local.record.notes, "mine, offline",
+        "the edit is not erased"
     );
+    assert!(matches!(&local.local, LocalState::Conflict { server, .. } if server.rev == 3));
+    assert_eq!(store.unsynced().await.expect("count").awaiting, 1);
 
-    // Once the edit is acknowledged nothing waits, and a newer server rev is stored.
-    let item = store.outbox().await.expect("outbox").items.remove(0);
+    // Refused as locked, then the approval arrives.
+    let mut locked = inspection("approved meanwhile");
+    synced_at(&store, &locked, 1).await;
+    locked.notes = "late".to_owned();
+    store.save_inspection(&locked).await.expect("edit");
+    let batch = store.take_batch(50).await.expect("take");
     store
-        .apply_push_outcome(&item, &PushOutcome::Synced { rev: 5 })
+        .settle(
+            &batch,
+            &[MutationResult {
+                error: Some(ErrorBody::new("locked", "approved")),
+                ..answer(&batch[0].op_id, MutationStatus::Rejected, None)
+            }],
+        )
         .await
-        .expect("apply");
-    let applied = store
-        .apply_pulled(&[change(5), change(6)], "cursor-2")
+        .expect("settle");
+    let mut approved = locked.clone();
+    approved.status = Status::Approved;
+    approved.notes = "base".to_owned();
+    store
+        .apply_page(&page(vec![change(&approved, 2)], "c2"))
         .await
-        .expect("apply pull");
-    assert_eq!(applied.ignored, 1);
-    assert_eq!(applied.stored, 1);
+        .expect("pull");
     let local = store
-        .inspection(&record.id)
+        .inspection(&locked.id)
         .await
         .expect("read")
         .expect("there");
-    assert_eq!(local.record.notes, "server edit");
-    assert_eq!(local.rev, 6);
-    assert_eq!(local.sync, SyncMark::Synced);
+    assert_eq!(
+        (local.mark(), local.record.notes.as_str()),
+        (SyncMark::Rejected, "late")
+    );
+}
+
+/// Scenario: taking the server's version must drop the queued edit too, or it would be pushed later
+/// and reverse the choice.
+#[wasm_bindgen_test]
+async fn a_person_resolves_a_conflict_and_nothing_queued_reverses_it() {
+    let (store, _) = fresh_store().await;
+    let mut record = inspection("base");
+    synced_at(&store, &record, 1).await;
+    record.notes = "mine".to_owned();
+    store.save_inspection(&record).await.expect("edit");
+    let batch = store.take_batch(50).await.expect("take");
+    let mut theirs = record.clone();
+    theirs.notes = "base".to_owned();
+    theirs.status = Status::Submitted;
+    theirs.finished_at = Some(theirs.started_at);
+    store
+        .settle(
+            &batch,
+            &[MutationResult {
+                current: Some(json!({"rev": 2, "body": body(&theirs)})),
+                ..answer(&batch[0].op_id, MutationStatus::Conflict, None)
+            }],
+        )
+        .await
+        .expect("settle");
+    // Another save while in conflict replaces mine; still waiting.
+    record.notes = "mine, corrected".to_owned();
+    store
+        .save_inspection(&record)
+        .await
+        .expect("edit in conflict");
+    assert_eq!(
+        store.take_batch(50).await.expect("take"),
+        vec![],
+        "nothing goes before the choice"
+    );
+
+    store
+        .resolve(
+            Entity::Inspection,
+            record.id.as_str(),
+            Resolution::TakeTheirs,
+        )
+        .await
+        .expect("take theirs");
+    assert_eq!(
+        state_of(&store, &record).await,
+        LocalState::Synced {
+            server: ServerVersion {
+                rev: 2,
+                body: body(&theirs)
+            }
+        }
+    );
+    assert_eq!(
+        store.take_batch(50).await.expect("take"),
+        vec![],
+        "no queued edit left"
+    );
+    assert_eq!(store.unsynced().await.expect("count").total(), 0);
 }
 
 #[wasm_bindgen_test]
-async fn pulled_venues_are_listed_and_searched_by_name() {
+async fn keep_mine_and_the_merge_go_out_on_the_servers_rev() {
     let (store, _) = fresh_store().await;
-    let venue = |name: &str| Venue {
-        id: VenueId(new_id()),
-        kind: VenueKind::InternetCafe,
-        name: name.to_owned(),
-        licence_no: String::new(),
-        address: "洛阳市".to_owned(),
-        location: None,
-        contact_name: String::new(),
-        contact_phone: String::new(),
-        unit_id: UnitId(new_id()),
-        active: true,
-    };
+    let mut record = inspection("base");
+    synced_at(&store, &record, 4).await;
+    record.notes = "mine".to_owned();
+    store.save_inspection(&record).await.expect("edit");
+    let batch = store.take_batch(50).await.expect("take");
+    let mut theirs = record.clone();
+    theirs.notes = "base".to_owned();
+    theirs.warning_issued = true;
+    store
+        .settle(
+            &batch,
+            &[MutationResult {
+                current: Some(json!({"rev": 5, "body": body(&theirs)})),
+                ..answer(&batch[0].op_id, MutationStatus::Conflict, None)
+            }],
+        )
+        .await
+        .expect("settle");
+
+    store
+        .resolve(
+            Entity::Inspection,
+            record.id.as_str(),
+            Resolution::KeepMerged,
+        )
+        .await
+        .expect("merge: the edits touch different fields");
+    let batch = store.take_batch(50).await.expect("take");
+    assert_eq!(batch[0].base_rev, 5);
+    assert_eq!(
+        (&batch[0].body["notes"], &batch[0].body["warning_issued"]),
+        (&json!("mine"), &json!(true))
+    );
+
+    // A refusal sent again goes as it is; a resolution that does not apply says so.
+    let error = store
+        .resolve(Entity::Inspection, record.id.as_str(), Resolution::KeepMine)
+        .await
+        .expect_err("nothing to resolve while in flight");
+    assert!(matches!(error, StoreError::NotNow(_)), "{error:?}");
+}
+
+#[wasm_bindgen_test]
+async fn a_refusal_is_sent_again_or_discarded_by_the_persons_choice() {
+    let (store, _) = fresh_store().await;
+    let record = inspection("refused");
+    store.save_inspection(&record).await.expect("save");
+    let batch = store.take_batch(50).await.expect("take");
+    store
+        .settle(
+            &batch,
+            &[MutationResult {
+                error: Some(ErrorBody::new("unknown_venue", "push the venue first")),
+                ..answer(&batch[0].op_id, MutationStatus::Rejected, None)
+            }],
+        )
+        .await
+        .expect("settle");
+    let awaiting = store.awaiting_person().await.expect("awaiting");
+    assert_eq!(awaiting.len(), 1);
+    assert!(awaiting[0].reason.contains("unknown_venue"));
+
+    store
+        .resolve(
+            Entity::Inspection,
+            record.id.as_str(),
+            Resolution::SendAgain,
+        )
+        .await
+        .expect("send again");
+    let again = store.take_batch(50).await.expect("take");
+    assert_eq!((again[0].base_rev, &again[0].body), (0, &body(&record)));
+    store
+        .settle(
+            &again,
+            &[MutationResult {
+                error: Some(ErrorBody::new("not_yours", "no")),
+                ..answer(&again[0].op_id, MutationStatus::Rejected, None)
+            }],
+        )
+        .await
+        .expect("settle");
+    store
+        .resolve(Entity::Inspection, record.id.as_str(), Resolution::Discard)
+        .await
+        .expect("discard a record the server never had");
+    assert_eq!(store.inspection(&record.id).await.expect("read"), None);
+}
+
+#[wasm_bindgen_test]
+async fn pulls_store_new_records_take_equal_revs_and_tombstones_drop_synced_ones() {
+    let (store, _) = fresh_store().await;
     let cafe = venue("星空网咖");
     let ktv = venue("金嗓子KTV");
-    let changes: Vec<Change> = [&cafe, &ktv]
+    let changes = [&cafe, &ktv]
         .iter()
         .map(|venue| Change {
             entity: Entity::Venue,
@@ -456,14 +556,175 @@ async fn pulled_venues_are_listed_and_searched_by_name() {
             deleted: false,
         })
         .collect();
+    let applied = store.apply_page(&page(changes, "c1")).await.expect("apply");
+    assert_eq!(applied.changed, 2);
+    assert_eq!(
+        store.list_venues("网咖").await.expect("search").items,
+        vec![cafe.clone()]
+    );
+    assert_eq!(
+        store.pull_cursor().await.expect("cursor").as_deref(),
+        Some("c1")
+    );
 
-    store.apply_pulled(&changes, "c").await.expect("apply");
+    let gone = Change {
+        entity: Entity::Venue,
+        id: ktv.id.to_string(),
+        rev: 2,
+        body: Value::Null,
+        deleted: true,
+    };
+    let malformed = Change {
+        entity: Entity::Venue,
+        id: new_id(),
+        rev: 1,
+        body: json!({"nope": 1}),
+        deleted: false,
+    };
+    let applied = store
+        .apply_page(&page(vec![gone, malformed], "c2"))
+        .await
+        .expect("apply");
+    assert_eq!((applied.changed, applied.malformed), (1, 1));
+    assert_eq!(store.venue(&ktv.id).await.expect("read"), None);
 
-    let all = store.list_venues("").await.expect("list");
-    assert_eq!(all.items.len(), 2);
-    let found = store.list_venues("网咖").await.expect("search");
-    assert_eq!(found.items, vec![cafe.clone()]);
-    assert_eq!(store.venue(&ktv.id).await.expect("get"), Some(ktv.clone()));
+    // A record pushed and then pulled at the same rev takes the server's own fields.
+    let record = inspection("mine");
+    synced_at(&store, &record, 1).await;
+    let mut canonical = record.clone();
+    canonical.created_by = Some(UserId(new_id()));
+    store
+        .apply_page(&page(vec![change(&canonical, 1)], "c3"))
+        .await
+        .expect("pull");
+    assert_eq!(
+        store
+            .inspection(&record.id)
+            .await
+            .expect("read")
+            .expect("there")
+            .record,
+        canonical
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Damaged values: named in lists, set aside by the sync engine, never stopping the rest
+
+/// Scenario: one poisoned record used to fail every run before the pull.
+#[wasm_bindgen_test]
+async fn an_unreadable_queued_record_is_set_aside_and_the_rest_still_go() {
+    let (store, _) = fresh_store().await;
+    let good = inspection("fine");
+    store.save_inspection(&good).await.expect("save");
+    store
+        .put_raw(INSPECTIONS, None, raw(r#"{"record": {"id": "poisoned"}, "local": {"state": "queued", "order": 0}, "queue": 0}"#))
+        .await
+        .expect("plant");
+
+    let batch = store
+        .take_batch(50)
+        .await
+        .expect("the batch is taken despite the damage");
+
+    assert_eq!(
+        batch.iter().map(|m| m.id.as_str()).collect::<Vec<_>>(),
+        [good.id.as_str()]
+    );
+    let awaiting = store.awaiting_person().await.expect("awaiting");
+    assert_eq!(awaiting.len(), 1);
+    assert_eq!(
+        (awaiting[0].id.as_str(), awaiting[0].mark),
+        ("poisoned", SyncMark::Quarantined)
+    );
+    let error = store
+        .inspection(&InspectionId("poisoned".to_owned()))
+        .await
+        .expect_err("a set-aside record reads as damaged");
+    assert!(error.is_corrupt());
+    // Kept byte for byte, and in the export.
+    let kept = store
+        .get_raw(INSPECTIONS, JsValue::from_str("poisoned"))
+        .await
+        .expect("read")
+        .expect("kept");
+    let kept: StoredRecord = serde_json::from_str(
+        &js_sys::JSON::stringify(&kept)
+            .expect("JSON")
+            .as_string()
+            .expect("text"),
+    )
+    .expect("stored");
+    assert!(
+        matches!(&kept.local, LocalState::Quarantined { raw, .. } if raw.contains("\"order\":0"))
+    );
+    let export: Value =
+        serde_json::from_str(&store.export_unsynced().await.expect("export")).expect("JSON");
+    let ids: Vec<&str> = export["records"]
+        .as_array()
+        .expect("records")
+        .iter()
+        .filter_map(|r| r["id"].as_str())
+        .collect();
+    assert!(
+        ids.contains(&"poisoned") && ids.contains(&good.id.as_str()),
+        "{ids:?}"
+    );
+
+    // A pulled change for an unreadable local copy keeps the copy beside the server's.
+    store
+        .put_raw(
+            INSPECTIONS,
+            None,
+            raw(r#"{"record": {"id": "damaged-2"}, "local": 5}"#),
+        )
+        .await
+        .expect("plant");
+    let mut server = inspection("server's");
+    server.id = InspectionId("damaged-2".to_owned());
+    store
+        .apply_page(&page(vec![change(&server, 3)], "c"))
+        .await
+        .expect("pull applies");
+    let kept = store
+        .get_raw(INSPECTIONS, JsValue::from_str("damaged-2"))
+        .await
+        .expect("read")
+        .expect("kept");
+    let kept: StoredRecord = serde_json::from_str(
+        &js_sys::JSON::stringify(&kept)
+            .expect("JSON")
+            .as_string()
+            .expect("text"),
+    )
+    .expect("stored");
+    assert!(
+        matches!(&kept.local, LocalState::Quarantined { server: Some(server), .. } if server.rev == 3)
+    );
+    store
+        .resolve(Entity::Inspection, "damaged-2", Resolution::TakeTheirs)
+        .await
+        .expect("repair from the server's copy");
+    assert_eq!(
+        store
+            .inspection(&server.id)
+            .await
+            .expect("read")
+            .expect("there")
+            .record,
+        server
+    );
+
+    // A damaged cursor costs a pull from the start, nothing else.
+    store
+        .put_raw(
+            META,
+            Some(JsValue::from_str(meta_keys::PULL_CURSOR)),
+            JsValue::from_f64(7.0),
+        )
+        .await
+        .expect("plant");
+    assert_eq!(LocalStore::pull_cursor(&store).await.expect("cursor"), None);
 }
 
 #[wasm_bindgen_test]
@@ -477,14 +738,10 @@ async fn a_corrupt_value_is_named_and_the_other_records_are_still_listed() {
         .put_raw(
             INSPECTIONS,
             None,
-            raw(r#"{"record": {"id": "broken-1", "status": 7}, "sync": "pending"}"#),
+            raw(r#"{"record": {"id": "broken-1", "status": 7}, "local": {"state": "synced"}}"#),
         )
         .await
         .expect("plant");
-    store
-        .put_venues(&[])
-        .await
-        .expect("an empty venue write is fine");
     store
         .put_raw(VENUES, None, raw(r#"{"record": {"id": "broken-venue"}}"#))
         .await
@@ -501,23 +758,11 @@ async fn a_corrupt_value_is_named_and_the_other_records_are_still_listed() {
     let mut expected = vec![first.id.clone(), second.id.clone()];
     expected.sort();
     assert_eq!(ids, expected);
-    assert_eq!(listed.corrupt.len(), 1);
-    assert!(
-        matches!(
-            &listed.corrupt[0],
-            StoreError::Corrupt { store: "inspections", key, .. } if key == "broken-1"
-        ),
-        "unexpected: {:?}",
-        listed.corrupt[0]
-    );
-    let error = store
-        .inspection(&InspectionId("broken-1".to_owned()))
-        .await
-        .expect_err("reading the corrupt record is an error, not a panic");
-    assert!(error.is_corrupt());
-    assert!(error.to_string().contains("broken-1"));
+    assert!(matches!(
+        &listed.corrupt[..],
+        [StoreError::Corrupt { store: "inspections", key, .. }] if key == "broken-1"
+    ));
     let venues = store.list_venues("").await.expect("list venues");
-    assert!(venues.items.is_empty());
     assert!(matches!(
         &venues.corrupt[..],
         [StoreError::Corrupt { store: "venues", key, .. }] if key == "broken-venue"
@@ -529,25 +774,11 @@ async fn an_approved_record_cannot_be_saved_over() {
     let (store, _) = fresh_store().await;
     let mut record = inspection("approved");
     record.status = Status::Submitted;
-    store.save_inspection(&record).await.expect("save");
-    let item = store.outbox().await.expect("outbox").items.remove(0);
-    store
-        .apply_push_outcome(&item, &PushOutcome::Synced { rev: 1 })
-        .await
-        .expect("apply");
+    synced_at(&store, &record, 1).await;
     let mut approved = record.clone();
     approved.status = Status::Approved;
     store
-        .apply_pulled(
-            &[Change {
-                entity: Entity::Inspection,
-                id: record.id.to_string(),
-                rev: 2,
-                body: serde_json::to_value(&approved).expect("JSON"),
-                deleted: false,
-            }],
-            "c",
-        )
+        .apply_page(&page(vec![change(&approved, 2)], "c"))
         .await
         .expect("pull");
 
@@ -558,42 +789,315 @@ async fn an_approved_record_cannot_be_saved_over() {
         .expect_err("approved is locked");
 
     assert!(matches!(error, StoreError::NotAllowed(_)), "{error:?}");
-    assert_eq!(store.pending_count().await.expect("count"), 0);
+    assert_eq!(store.unsynced().await.expect("count").queued, 0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The phone's data belongs to one user
+
+/// Scenario: A saves offline and logs out; B must not push A's work under B's name.
+#[wasm_bindgen_test]
+async fn another_user_cannot_take_over_unsynced_work() {
+    let (store, _) = fresh_store().await;
+    let (a, b) = (user("zhangwei"), user("liqiang"));
+    store
+        .take_over(&a, TakeOver::OnlyIfSynced)
+        .await
+        .expect("A logs in");
+    store
+        .set_session(&Session {
+            token: "token-a".to_owned(),
+            user: a.clone(),
+            expires_at: None,
+            expired: false,
+        })
+        .await
+        .expect("session");
+    let record = inspection("A's offline work");
+    store.save_inspection(&record).await.expect("save");
+    store.log_out().await.expect("log out");
+    assert_eq!(store.session().await.expect("read"), None);
+    assert_eq!(
+        store
+            .meta_get::<String>(meta_keys::PENDING_LOGOUT)
+            .await
+            .expect("read")
+            .as_deref(),
+        Some("token-a")
+    );
+
+    let error = store
+        .take_over(&b, TakeOver::OnlyIfSynced)
+        .await
+        .expect_err("B is refused");
+    assert_eq!(error, StoreError::UnsyncedWork(1));
+    assert_eq!(store.owner().await.expect("owner"), Some(a.clone()));
+    assert!(
+        store.inspection(&record.id).await.expect("read").is_some(),
+        "A's work is untouched"
+    );
+    // A comes back: everything is still theirs.
+    store
+        .take_over(&a, TakeOver::OnlyIfSynced)
+        .await
+        .expect("A again");
+    assert_eq!(store.unsynced().await.expect("count").queued, 1);
+
+    // After exporting it, B may drop it and start afresh.
+    let export: Value =
+        serde_json::from_str(&store.export_unsynced().await.expect("export")).expect("JSON");
+    assert_eq!(export["owner"]["username"], "zhangwei");
+    assert_eq!(export["records"][0]["id"], record.id.as_str());
+    store
+        .take_over(&b, TakeOver::DiscardingUnsynced)
+        .await
+        .expect("B after export");
+    assert_eq!(store.owner().await.expect("owner"), Some(b));
+    assert_eq!(store.list_inspections().await.expect("list").items, vec![]);
+    assert_eq!(store.pull_cursor().await.expect("cursor"), None);
 }
 
 #[wasm_bindgen_test]
-async fn meta_keeps_the_session_and_an_expiry_keeps_everything_else() {
+async fn a_clean_takeover_clears_the_previous_users_synced_data() {
     let (store, _) = fresh_store().await;
-    assert_eq!(store.session().await.expect("read"), None);
-    let session = Session {
-        token: "t0ken".to_owned(),
-        user: User {
-            id: UserId(new_id()),
-            username: "zhangsan".to_owned(),
-            name: "张三".to_owned(),
-            role: Role::Inspector,
-            unit_id: UnitId(new_id()),
-            unit_name: "洛阳市老城区文化市场综合执法大队".to_owned(),
-            cert_no: Some("豫A-0001".to_owned()),
-        },
-        expires_at: None,
-        expired: false,
-    };
-    store.set_session(&session).await.expect("write");
-    let record = inspection("queued before expiry");
-    store.save_inspection(&record).await.expect("save");
-
-    let expired = store
-        .expire_session()
+    let (a, b) = (user("zhangwei"), user("zhaolei"));
+    store
+        .take_over(&a, TakeOver::OnlyIfSynced)
         .await
-        .expect("expire")
-        .expect("there was a session");
+        .expect("A");
+    store
+        .put_venues(&[(venue("A单位的场所"), 1)])
+        .await
+        .expect("venues");
+    store
+        .apply_page(&page(vec![], "cursor-of-a"))
+        .await
+        .expect("cursor");
+    store
+        .take_over(&b, TakeOver::OnlyIfSynced)
+        .await
+        .expect("B: nothing unsynced");
+    assert_eq!(store.list_venues("").await.expect("list").items, vec![]);
+    assert_eq!(
+        store.pull_cursor().await.expect("cursor"),
+        None,
+        "B pulls from the start"
+    );
+}
 
-    assert!(expired.expired);
-    assert_eq!(expired.user, session.user);
-    assert_eq!(store.session().await.expect("read"), Some(expired));
-    assert_eq!(store.pending_count().await.expect("count"), 1);
-    store.clear_session().await.expect("log out");
-    assert_eq!(store.session().await.expect("read"), None);
-    assert!(store.inspection(&record.id).await.expect("read").is_some());
+// ---------------------------------------------------------------------------------------------
+// Autosave
+
+/// Scenario: leaving the inspection screen lost the form.
+#[wasm_bindgen_test]
+async fn the_form_is_kept_as_typed_and_leaves_with_the_save() {
+    let (store, name) = fresh_store().await;
+    let mut record = inspection("half typed");
+    store.save_form(&record).await.expect("autosave");
+    store.close();
+
+    let reopened = Store::open(&name).await.expect("the browser was killed");
+    let resumed = reopened
+        .new_form_for_venue(&record.venue_id)
+        .await
+        .expect("read")
+        .expect("resumed");
+    assert_eq!(resumed.record, record);
+    assert_eq!(reopened.unsynced().await.expect("count").forms, 1);
+    assert_eq!(reopened.forms().await.expect("forms").items.len(), 1);
+
+    record.notes = "finished".to_owned();
+    reopened.save_inspection(&record).await.expect("save");
+    assert_eq!(
+        reopened.form(&record.id).await.expect("read"),
+        None,
+        "saved: the form is gone"
+    );
+    assert_eq!(
+        reopened
+            .new_form_for_venue(&record.venue_id)
+            .await
+            .expect("read"),
+        None
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Upgrades
+
+/// A promise and the function that resolves it, to wait for a callback.
+fn signal() -> (js_sys::Promise, js_sys::Function) {
+    let mut resolve = None;
+    let promise = js_sys::Promise::new(&mut |resolve_fn, _| resolve = Some(resolve_fn));
+    (promise, resolve.expect("the executor runs at once"))
+}
+
+/// Scenario: an older open tab blocked the upgrade and the app waited on "loading" forever.
+#[wasm_bindgen_test]
+async fn an_older_open_tab_blocks_the_upgrade_and_the_app_is_told() {
+    let name = format!("fieldcheck-test-{}", uuid::Uuid::now_v7());
+    let old_tab = Store::open_at(&name, 1, || {})
+        .await
+        .expect("an old version open");
+    let (blocked, on_blocked) = signal();
+    let (opened, on_opened) = signal();
+    wasm_bindgen_futures::spawn_local({
+        let name = name.clone();
+        async move {
+            let opened = Store::open_watched(
+                &name,
+                move || {
+                    let _ = on_blocked.call0(&JsValue::NULL);
+                },
+                || {},
+            )
+            .await;
+            let usable = match opened {
+                Ok(store) => store.unsynced().await.is_ok(),
+                Err(_) => false,
+            };
+            let _ = on_opened.call1(&JsValue::NULL, &JsValue::from_bool(usable));
+        }
+    });
+    JsFuture::from(blocked)
+        .await
+        .expect("the app hears it is blocked");
+    old_tab.close();
+    let usable = JsFuture::from(opened).await.expect("the open finishes");
+    assert_eq!(
+        usable.as_bool(),
+        Some(true),
+        "opens and works once the old tab closes"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn a_newer_version_in_another_tab_closes_this_connection_and_says_so() {
+    let name = format!("fieldcheck-test-{}", uuid::Uuid::now_v7());
+    let (outdated, on_outdated) = signal();
+    let store = Store::open_watched(
+        &name,
+        || {},
+        move || {
+            let _ = on_outdated.call0(&JsValue::NULL);
+        },
+    )
+    .await
+    .expect("open");
+    let newer = Store::open_at(&name, fieldcheck::store::DB_VERSION + 1, || {})
+        .await
+        .expect("the newer version is not blocked by this tab");
+    JsFuture::from(outdated)
+        .await
+        .expect("this tab is told to reload");
+    newer.close();
+    drop(store);
+}
+
+/// The phone of an earlier version: every record, every queued change and the session must survive.
+#[wasm_bindgen_test]
+async fn a_phone_from_the_first_layout_keeps_every_record_and_its_queue() {
+    let name = format!("fieldcheck-test-{}", uuid::Uuid::now_v7());
+    let old = Store::open_at(&name, 1, || {}).await.expect("layout 1");
+    let synced = inspection("synced");
+    let in_flight = inspection("edited after sending");
+    let conflict = inspection("mine in conflict");
+    let rejected = inspection("refused");
+    let new_venue = venue("离线新增场所");
+    let owner = user("zhangwei");
+    let plant = |value: Value| raw(&value.to_string());
+    old.put_raw(INSPECTIONS, None, plant(json!({"record": synced, "rev": 2, "sync": "synced", "updated_at": "2026-11-26T10:00:00+08:00"}))).await.expect("plant");
+    old.put_raw(INSPECTIONS, None, plant(json!({"record": in_flight, "rev": 1, "sync": "pending", "updated_at": "2026-11-26T10:00:00+08:00"}))).await.expect("plant");
+    old.put_raw(INSPECTIONS, None, plant(json!({"record": conflict, "rev": 1, "sync": "conflict", "server_copy": {"rev": 3, "body": {"theirs": true}}, "updated_at": "2026-11-26T10:00:00+08:00"}))).await.expect("plant");
+    old.put_raw(INSPECTIONS, None, plant(json!({"record": rejected, "rev": 0, "sync": "rejected", "error": {"code": "invalid", "message": "bad"}, "updated_at": "2026-11-26T10:00:00+08:00"}))).await.expect("plant");
+    old.put_raw(
+        INSPECTIONS,
+        None,
+        raw(r#"{"record": {"id": "unreadable-v1"}, "sync": 42}"#),
+    )
+    .await
+    .expect("plant");
+    old.put_raw(VENUES, None, plant(json!({"record": new_venue, "rev": 0})))
+        .await
+        .expect("plant");
+    // The outbox: the venue first, then the sent entry of `in_flight` with its older body.
+    let mut sent_body = in_flight.clone();
+    sent_body.notes = "as sent".to_owned();
+    old.put_raw(OUTBOX, None, plant(json!({"op_id": "op-venue", "entity": "venue", "id": new_venue.id, "body": new_venue, "attempts": 0}))).await.expect("plant");
+    old.put_raw(OUTBOX, None, plant(json!({"op_id": "op-sent", "entity": "inspection", "id": in_flight.id, "body": sent_body, "attempts": 1}))).await.expect("plant");
+    old.put_raw(OUTBOX, None, plant(json!({"op_id": "op-later", "entity": "inspection", "id": in_flight.id, "body": in_flight, "attempts": 0}))).await.expect("plant");
+    old.put_raw(
+        META,
+        Some(JsValue::from_str(meta_keys::SESSION)),
+        plant(json!({"token": "t", "user": owner})),
+    )
+    .await
+    .expect("plant");
+    old.close();
+
+    let store = Store::open(&name).await.expect("upgrade and convert");
+
+    assert_eq!(
+        state_of(&store, &synced).await,
+        LocalState::Synced {
+            server: ServerVersion {
+                rev: 2,
+                body: body(&synced)
+            }
+        }
+    );
+    match state_of(&store, &in_flight).await {
+        LocalState::InFlight {
+            op_id,
+            mine,
+            next,
+            base,
+            ..
+        } => {
+            assert_eq!(
+                op_id.as_str(),
+                "op-sent",
+                "the same op id: a replay is still a duplicate"
+            );
+            assert_eq!(mine, body(&sent_body));
+            assert_eq!(next, Some(body(&in_flight)));
+            assert_eq!(base.map(|base| base.rev), Some(1));
+        }
+        other => panic!("expected in flight, got {other:?}"),
+    }
+    assert!(
+        matches!(state_of(&store, &conflict).await, LocalState::Conflict { server, .. } if server.rev == 3)
+    );
+    assert!(
+        matches!(state_of(&store, &rejected).await, LocalState::Rejected { reason, .. } if reason.code == "invalid")
+    );
+    let awaiting = store.awaiting_person().await.expect("awaiting");
+    assert!(
+        awaiting
+            .iter()
+            .any(|a| a.id == "unreadable-v1" && a.mark == SyncMark::Quarantined)
+    );
+    assert_eq!(store.owner().await.expect("owner"), Some(owner));
+    let batch = store.take_batch(50).await.expect("take");
+    let order: Vec<&str> = batch.iter().map(|m| m.id.as_str()).collect();
+    assert_eq!(
+        &order[..2],
+        [new_venue.id.as_str(), in_flight.id.as_str()],
+        "the old queue order holds"
+    );
+    // The entry never sent gets its op id when it is taken; the one sent keeps its own.
+    assert_eq!(batch[1].op_id.as_str(), "op-sent");
+    assert_eq!(batch[1].base_rev, 1);
+    assert_eq!(
+        store
+            .get_raw(OUTBOX, JsValue::from_f64(1.0))
+            .await
+            .expect("read"),
+        None,
+        "the outbox was folded into the records"
+    );
+    // Converting again changes nothing: the layout is recorded.
+    store.close();
+    let again = Store::open(&name).await.expect("reopen");
+    assert_eq!(again.take_batch(50).await.expect("take"), batch);
 }

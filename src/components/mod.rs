@@ -1,6 +1,7 @@
 //! Reusable view pieces, one component per file.
 
 pub mod checklist_item;
+pub mod conflict_table;
 pub mod icon;
 pub mod problem_list;
 pub mod status_chip;
@@ -10,6 +11,7 @@ pub mod tab_bar;
 pub mod top_bar;
 
 pub use checklist_item::{ChecklistItem, ItemState};
+pub use conflict_table::ConflictTable;
 pub use icon::{Icon, IconName};
 pub use problem_list::ProblemList;
 pub use status_chip::StatusChip;

@@ -21,6 +21,7 @@ pub fn badge_text(status: &SyncStatus, lang: Lang) -> String {
         "error" if status.phase == Phase::Unauthorized => waiting(t.badge_relogin),
         "error" => waiting(t.badge_error),
         "pending" => lang.n_waiting(status.pending),
+        "attention" => lang.n_attention(status.waiting),
         "synced" => match &status.last_synced {
             Some(at) => lang.synced_at(at),
             None => t.sync_synced.to_owned(),
@@ -29,8 +30,8 @@ pub fn badge_text(status: &SyncStatus, lang: Lang) -> String {
     }
 }
 
-/// The badge in the top bar. `data-state` is `offline|pending|synced|error|idle`, `data-pending` the
-/// number of queued changes.
+/// The badge in the top bar. `data-state` is `offline|pending|attention|synced|error|idle`,
+/// `data-pending` the number of queued changes, `data-waiting` the records that wait for a person.
 #[component]
 pub fn SyncBadge() -> impl IntoView {
     let sync = use_sync();
@@ -42,6 +43,7 @@ pub fn SyncBadge() -> impl IntoView {
             "offline" => IconName::Offline,
             "error" => IconName::Alert,
             "pending" => IconName::Upload,
+            "attention" => IconName::Alert,
             "synced" => IconName::Check,
             _ => IconName::Upload,
         };
@@ -54,6 +56,7 @@ pub fn SyncBadge() -> impl IntoView {
             data-testid="sync-badge"
             data-state=state
             data-pending=move || status.with(|status| status.pending.to_string())
+            data-waiting=move || status.with(|status| status.waiting.to_string())
             role="status"
             aria-live="polite"
             title=move || i18n.t().badge_label

@@ -1,4 +1,4 @@
-//! A record's sync state as icon + text: 待同步 / 已同步 / 冲突 / 被拒绝.
+//! A record's sync state as icon + text: 待同步 / 已同步 / 冲突 / 被拒绝 / 数据损坏.
 
 use leptos::prelude::*;
 
@@ -13,7 +13,7 @@ pub fn SyncChip(mark: SyncMark) -> impl IntoView {
     let icon = match mark {
         SyncMark::Pending => IconName::Upload,
         SyncMark::Synced => IconName::Check,
-        SyncMark::Conflict | SyncMark::Rejected => IconName::Alert,
+        SyncMark::Conflict | SyncMark::Rejected | SyncMark::Quarantined => IconName::Alert,
     };
     view! {
         <span class=format!("sync-chip sync-{}", mark.code())>

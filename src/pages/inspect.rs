@@ -14,7 +14,7 @@ use wasm_bindgen::prelude::Closure;
 
 use crate::components::{ChecklistItem, ItemState, ProblemList};
 use crate::i18n::{Lang, use_i18n};
-use crate::store::{LocalInspection, Store, StoreError, use_store};
+use crate::store::{Form, LocalInspection, Store, StoreError, use_store};
 use crate::sync::use_sync;
 
 /// Everything the form needs, read from the store before it shows.
@@ -22,6 +22,8 @@ use crate::sync::use_sync;
 struct FormData {
     venue: Venue,
     existing: Option<LocalInspection>,
+    /// What the inspector typed last time and did not save: resumed.
+    form: Option<Form>,
     campaigns: Vec<Campaign>,
     earlier: Vec<LocalInspection>,
 }
@@ -34,10 +36,19 @@ async fn load(
     let Some(venue) = store.venue(&VenueId(venue_id)).await? else {
         return Ok(None);
     };
-    let existing = match record_id {
-        Some(record_id) => store.inspection(&InspectionId(record_id)).await?,
+    let existing = match &record_id {
+        Some(record_id) => store.inspection(&InspectionId(record_id.clone())).await?,
         None => None,
     };
+    // An unreadable autosaved form must not keep the inspector from the record: start from the record.
+    let form = match &record_id {
+        Some(record_id) => store.form(&InspectionId(record_id.clone())).await,
+        None => store.new_form_for_venue(&venue.id).await,
+    }
+    .unwrap_or_else(|error| {
+        leptos::logging::error!("{error}; starting without the autosaved form");
+        None
+    });
     let today = crate::i18n::now_china().date_naive();
     let campaigns = store
         .campaigns()
@@ -60,6 +71,7 @@ async fn load(
     Ok(Some(FormData {
         venue,
         existing,
+        form,
         campaigns,
         earlier,
     }))
@@ -96,6 +108,9 @@ pub fn InspectPage() -> impl IntoView {
         .into_any(),
     }
 }
+
+/// How long the form waits after a change before it keeps it (typing goes on in between).
+const AUTOSAVE_DELAY_MS: u32 = 600;
 
 /// The prefix line that carries a second inspector named in free text (until users can be picked).
 const SECOND_INSPECTOR_PREFIX: &str = "同行执法人员：";
@@ -151,20 +166,25 @@ fn InspectForm(data: FormData) -> impl IntoView {
     let FormData {
         venue,
         existing,
+        form,
         campaigns,
         earlier,
     } = data;
 
-    let template = existing
+    let resumed = form.is_some();
+    // What the form starts from: the unsaved form if there is one, else the record being edited.
+    let base: Option<Inspection> = form
+        .map(|form| form.record)
+        .or_else(|| existing.as_ref().map(|local| local.record.clone()));
+    let template = base
         .as_ref()
-        .and_then(|local| Template::by_id(&local.record.template))
+        .and_then(|record| Template::by_id(&record.template))
         .unwrap_or_else(|| Template::current(venue.kind));
     let items: Vec<ItemState> = template
         .items
         .iter()
         .map(|item| ItemState::new(item.code))
         .collect();
-    let base: Option<Inspection> = existing.as_ref().map(|local| local.record.clone());
     let locked = existing
         .as_ref()
         .is_some_and(|local| local.record.status == Status::Approved);
@@ -245,19 +265,15 @@ fn InspectForm(data: FormData) -> impl IntoView {
     let venue_for_save = venue.clone();
     let template_id = template.id();
     let items_for_save = items.clone();
-    let save = move |status: Status| {
-        if saving.get_untracked() || locked {
-            return;
-        }
-        let Some(session) = sync.session() else {
-            return;
-        };
+    // The record as the form stands, with `status`; `None` before anyone is logged in.
+    let current = move |status: Status| -> Option<Inspection> {
+        let session = sync.session_untracked()?;
         // A record once submitted never goes back to draft: "save" keeps it submitted (or returned).
         let status = match (status, base.as_ref().map(|record| record.status)) {
             (Status::Draft, Some(kept @ (Status::Submitted | Status::Returned))) => kept,
             (chosen, _) => chosen,
         };
-        let record = build_record(
+        Some(build_record(
             base.clone(),
             &record_id,
             &venue_for_save,
@@ -274,12 +290,91 @@ fn InspectForm(data: FormData) -> impl IntoView {
                 inspector: session.user.id.clone(),
                 status,
             },
-        );
+        ))
+    };
+
+    // Autosave: every change of the form is kept on the phone shortly after it is made, and at once
+    // when the page is hidden (another app, a call) or left.
+    let autosaved = RwSignal::new(None::<chrono::DateTime<chrono::FixedOffset>>);
+    let pending_autosave = StoredValue::new_local(None::<gloo_timers::callback::Timeout>);
+    let autosave_store = store.clone();
+    let write_form = {
+        let current = current.clone();
+        move || {
+            pending_autosave.set_value(None);
+            if saving.get_untracked() || locked {
+                return;
+            }
+            let Some(record) = current(Status::Draft) else {
+                return;
+            };
+            let store = autosave_store.clone();
+            spawn_local(async move {
+                match store.save_form(&record).await {
+                    Ok(()) => {
+                        let _ = autosaved.try_set(Some(crate::i18n::now_china()));
+                    }
+                    Err(error) => leptos::logging::error!("autosave failed: {error}"),
+                }
+            });
+        }
+    };
+    let items_for_autosave = items.clone();
+    let schedule_autosave = write_form.clone();
+    Effect::new(move |first_run: Option<()>| {
+        // Read every field, so that any change runs this again.
+        for state in &items_for_autosave {
+            state.result.track();
+            state.note.track();
+            state.hazard.track();
+            state.rectify.track();
+            state.deadline.track();
+        }
+        kind.track();
+        campaign.track();
+        follows.track();
+        notes.track();
+        second.track();
+        location.track();
+        if first_run.is_some() {
+            let write = schedule_autosave.clone();
+            pending_autosave.set_value(Some(gloo_timers::callback::Timeout::new(
+                AUTOSAVE_DELAY_MS,
+                write,
+            )));
+        }
+    });
+    let flush_on_hide = write_form.clone();
+    let visibility = window_event_listener_untyped("visibilitychange", move |_| {
+        let hidden = document().visibility_state() == web_sys::VisibilityState::Hidden;
+        if hidden && pending_autosave.with_value(Option::is_some) {
+            flush_on_hide();
+        }
+    });
+    // Cleanup runs where the form lives (the page's thread); the wrapper only satisfies the signature.
+    let flush_on_leave = send_wrapper::SendWrapper::new(write_form);
+    on_cleanup(move || {
+        visibility.remove();
+        if pending_autosave.with_value(Option::is_some) {
+            (flush_on_leave.take())();
+        }
+    });
+
+    let venue_for_check = venue.clone();
+    let save = move |status: Status| {
+        if saving.get_untracked() || locked {
+            return;
+        }
+        let Some(record) = current(status) else {
+            return;
+        };
+        // No autosave may run after the save: it would bring back the form the save removes.
+        pending_autosave.set_value(None);
         let mut found = Vec::new();
         if let Err(record_problems) = record.validate() {
             found.extend(record_problems.0);
         }
-        if let Err(venue_problems) = record.validate_for_venue(&venue_for_save) {
+        if let Err(venue_problems) = record.validate_for_venue(&venue_for_check) {
             found.extend(venue_problems.0);
         }
         if !found.is_empty() {
@@ -371,6 +466,7 @@ fn InspectForm(data: FormData) -> impl IntoView {
                 </p>
             </div>
             {locked.then(|| view! { <p class="banner banner-warn" role="alert">{move || i18n.t().approved_locked}</p> })}
+            {resumed.then(|| view! { <p class="banner banner-ok" role="status" data-testid="form-resumed">{move || i18n.t().resumed}</p> })}
 
             <div class="group">
                 <label class="cell field" for="inspection-kind">
@@ -520,6 +616,9 @@ fn InspectForm(data: FormData) -> impl IntoView {
                 }}
             </div>
 
+            <p class="hint autosave-hint" role="status" aria-live="polite" data-testid="autosaved">
+                {move || autosaved.get().map(|at| format!("{} {}", i18n.t().autosaved, at.format("%H:%M:%S")))}
+            </p>
             <div class="actions actions-sticky">
                 <button
                     type="button"

@@ -6,7 +6,7 @@ use leptos_router::NavigateOptions;
 use leptos_router::hooks::use_navigate;
 
 use crate::i18n::{Strings, use_i18n};
-use crate::store::use_store;
+use crate::store::{TakeOver, use_store};
 use crate::sync::{SyncError, use_sync};
 
 /// What to tell the inspector for a failed login.
@@ -15,8 +15,13 @@ fn login_error_text(error: &SyncError, t: &'static Strings) -> String {
         SyncError::BadCredentials => t.err_bad_credentials.to_owned(),
         SyncError::Offline(_) => t.err_login_offline.to_owned(),
         SyncError::Throttled => t.err_throttled.to_owned(),
+        SyncError::Server { code, .. } if code == "account_disabled" => {
+            t.err_account_disabled.to_owned()
+        }
         SyncError::Server { status, .. } => format!("{} ({status})", t.err_server),
         SyncError::Store(store_error) => format!("{}: {store_error}", t.err_store),
+        // Shown by its own panel, with the ways out.
+        SyncError::OtherUsersWork { .. } => String::new(),
         SyncError::Unauthorized
         | SyncError::NoSession
         | SyncError::Protocol(_)
@@ -41,8 +46,7 @@ pub fn LoginPage() -> impl IntoView {
     let missing = RwSignal::new(false);
     let busy = RwSignal::new(false);
 
-    let on_submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
+    let log_in = move |how: TakeOver| {
         if busy.get_untracked() {
             return;
         }
@@ -59,7 +63,7 @@ pub fn LoginPage() -> impl IntoView {
         let store = store.clone();
         let navigate = navigate.clone();
         spawn_local(async move {
-            match crate::sync::login(&store, &name, &secret).await {
+            match crate::sync::login(&store, &name, &secret, how).await {
                 Ok(session) => {
                     password.set(String::new());
                     busy.set(false);
@@ -78,6 +82,37 @@ pub fn LoginPage() -> impl IntoView {
                 }
             }
         });
+    };
+    let submit = log_in.clone();
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        submit(TakeOver::OnlyIfSynced);
+    };
+    // Another user's unsynced work: log in as them, or export it and then drop it from the phone.
+    let export_store = use_store();
+    let export_error = RwSignal::new(None::<String>);
+    let export_and_continue = move |_| {
+        let store = export_store.clone();
+        let log_in = log_in.clone();
+        spawn_local(async move {
+            let exported = match store.export_unsynced().await {
+                Ok(text) => {
+                    crate::download::download_json(&crate::download::export_filename(), &text)
+                }
+                Err(store_error) => Err(store_error.to_string()),
+            };
+            match exported {
+                Ok(()) => {
+                    export_error.set(None);
+                    log_in(TakeOver::DiscardingUnsynced);
+                }
+                Err(message) => export_error.set(Some(message)),
+            }
+        });
+    };
+    let other_users_work = move || match error.get() {
+        Some(SyncError::OtherUsersWork { owner, n }) => Some((owner, n)),
+        _ => None,
     };
 
     view! {
@@ -116,6 +151,7 @@ pub fn LoginPage() -> impl IntoView {
                 {move || {
                     error
                         .get()
+                        .filter(|login_error| !matches!(login_error, SyncError::OtherUsersWork { .. }))
                         .map(|login_error| {
                             view! {
                                 <p class="field-error" role="alert">
@@ -130,6 +166,35 @@ pub fn LoginPage() -> impl IntoView {
                     </button>
                 </div>
             </form>
+            {move || other_users_work().map(|(owner, n)| {
+                let lang = i18n.lang();
+                let t = lang.t();
+                let shown_owner = owner.clone().unwrap_or_else(|| t.other_owner_unknown.to_owned());
+                let export = export_and_continue.clone();
+                view! {
+                    <div class="banner banner-warn" role="alert" data-testid="other-users-work">
+                        <p>{lang.other_users_work(&shown_owner, n)}</p>
+                        <p class="small">{t.export_first_hint}</p>
+                        <div class="actions actions-wrap">
+                            {owner.map(|owner| view! {
+                                <button type="button" class="button button-primary" data-testid="login-as-owner"
+                                    on:click=move |_| {
+                                        username.set(owner.clone());
+                                        password.set(String::new());
+                                        error.set(None);
+                                    }>
+                                    {t.login_as_owner}
+                                </button>
+                            })}
+                            <button type="button" class="button button-secondary" data-testid="export-and-continue"
+                                on:click=export>
+                                {t.export_and_continue}
+                            </button>
+                        </div>
+                        {move || export_error.get().map(|message| view! { <p class="field-error">{message}</p> })}
+                    </div>
+                }
+            })}
             <p class="hint">{move || i18n.t().login_hint}</p>
         </section>
     }

@@ -5,9 +5,11 @@ use leptos::task::spawn_local;
 use leptos_router::NavigateOptions;
 use leptos_router::hooks::use_navigate;
 
+use crate::components::SyncChip;
 use crate::i18n::{Lang, use_i18n};
 use crate::store::{StorageEstimate, is_persisted, meta_keys, storage_estimate, use_store};
 use crate::sync::use_sync;
+use fieldcheck_core::sync::Entity;
 
 /// What the browser says about keeping this site's data.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -50,6 +52,65 @@ pub fn MePage() -> impl IntoView {
             }
         }
     });
+
+    let awaiting_store = store.clone();
+    let awaiting = LocalResource::new(move || {
+        let _ = sync.data_version();
+        let store = awaiting_store.clone();
+        async move { store.awaiting_person().await }
+    });
+    let export_store = store.clone();
+    let export = move |_| {
+        let store = export_store.clone();
+        spawn_local(async move {
+            let exported = match store.export_unsynced().await {
+                Ok(text) => {
+                    crate::download::download_json(&crate::download::export_filename(), &text)
+                }
+                Err(store_error) => Err(store_error.to_string()),
+            };
+            if let Err(message) = exported {
+                error.set(Some(message));
+            }
+        });
+    };
+    let awaiting_list = move || {
+        let t = i18n.t();
+        awaiting.get().map(|listed| match listed {
+            Err(store_error) => view! {
+                <p class="banner banner-error" role="alert">{t.err_store} ": " {store_error.to_string()}</p>
+            }
+            .into_any(),
+            Ok(items) if items.is_empty() => {
+                view! { <p class="empty" data-testid="awaiting-none">{t.awaiting_none}</p> }.into_any()
+            }
+            Ok(items) => view! {
+                <ul class="group list" data-testid="awaiting">
+                    {items
+                        .into_iter()
+                        .map(|item| {
+                            let href = (item.entity == Entity::Inspection)
+                                .then(|| format!("/records/{}", item.id));
+                            let reason = (!item.reason.is_empty()).then(|| item.reason.clone());
+                            view! {
+                                <li class="cell" data-testid="awaiting-row" data-state=item.mark.code()>
+                                    <span class="cell-main">
+                                        {match href {
+                                            Some(href) => view! { <a href=href class="cell-title">{item.id.clone()}</a> }.into_any(),
+                                            None => view! { <span class="cell-title">{item.id.clone()}</span> }.into_any(),
+                                        }}
+                                        {reason.map(|reason| view! { <span class="cell-sub">{reason}</span> })}
+                                    </span>
+                                    <SyncChip mark=item.mark />
+                                </li>
+                            }
+                        })
+                        .collect_view()}
+                </ul>
+            }
+            .into_any(),
+        })
+    };
 
     let lang_store = store.clone();
     let switch_language = move |_| {
@@ -171,6 +232,18 @@ pub fn MePage() -> impl IntoView {
                     <span class="field-label">{move || i18n.t().sync_state}</span>
                     <button type="button" class="button button-small" on:click=move |_| sync.kick()>
                         {move || i18n.t().sync_now}
+                    </button>
+                </div>
+            </div>
+            <h2 class="section-title">{move || i18n.t().awaiting_title}</h2>
+            {awaiting_list}
+            <div class="group">
+                <div class="cell">
+                    <span class="cell-main">
+                        <span class="cell-sub">{move || i18n.t().export_hint}</span>
+                    </span>
+                    <button type="button" class="button button-small" data-testid="export-unsynced" on:click=export>
+                        {move || i18n.t().export_unsynced}
                     </button>
                 </div>
             </div>

@@ -1,13 +1,18 @@
-//! /records/:id: one record to read — answers, hazards, status, sync state and the server's word.
+//! /records/:id: one record to read — answers, hazards, status, sync state — and, when it waits for the
+//! inspector, the server's word: a conflict side by side, or a refusal with its reason.
 
+use fieldcheck_core::local::LocalState;
+use fieldcheck_core::merge::{FieldDiff, diff, three_way};
+use fieldcheck_core::rules::may_edit;
+use fieldcheck_core::sync::Entity;
 use fieldcheck_core::{HazardStatus, InspectionId, ItemResult, Rectify, Status, Template, VenueId};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::hooks::use_params_map;
 
-use crate::components::{StatusChip, SyncChip};
+use crate::components::{ConflictTable, StatusChip, SyncChip};
 use crate::i18n::use_i18n;
-use crate::store::{LocalInspection, StoreError, SyncMark, use_store};
+use crate::store::{LocalInspection, Resolution, StoreError, use_store};
 use crate::sync::use_sync;
 
 /// The record view.
@@ -31,36 +36,40 @@ pub fn RecordPage() -> impl IntoView {
         }
     });
     let resolve_store = use_store();
-    let resolve = move |keep_mine: bool, id: InspectionId| {
+    let resolve = Callback::new(move |(id, resolution): (InspectionId, Resolution)| {
         let store = resolve_store.clone();
         spawn_local(async move {
-            let result = if keep_mine {
-                store.keep_local_version(&id).await
-            } else {
-                store.take_server_version(&id).await
-            };
-            match result {
-                Ok(_) => {
+            match store
+                .resolve(Entity::Inspection, id.as_str(), resolution)
+                .await
+            {
+                Ok(()) => {
                     action_error.set(None);
-                    sync.saved_locally();
+                    sync.resolved();
                 }
                 Err(error) => action_error.set(Some(error.to_string())),
             }
         });
-    };
-    move || {
-        match data.get() {
+    });
+    move || match data.get() {
         None => view! { <p class="empty" role="status">{i18n.t().loading}</p> }.into_any(),
         Some(Err(error)) => view! {
-            <p class="banner banner-error" role="alert">{i18n.t().err_store} ": " {error.to_string()}</p>
+            <section class="page">
+                <div class="banner banner-error" role="alert" data-testid="record-damaged">
+                    <p>{i18n.t().quarantined_title}</p>
+                    <p class="small">{error.to_string()}</p>
+                    <p>{i18n.t().quarantined_hint}</p>
+                </div>
+                <a class="button button-secondary" href="/me">{i18n.t().tab_me}</a>
+            </section>
         }
         .into_any(),
-        Some(Ok(None)) => view! { <p class="empty" role="alert">{i18n.t().record_missing}</p> }.into_any(),
+        Some(Ok(None)) => {
+            view! { <p class="empty" role="alert">{i18n.t().record_missing}</p> }.into_any()
+        }
         Some(Ok(Some((local, venue_name)))) => {
-            let resolve = resolve.clone();
             view! { <RecordView local venue_name resolve action_error /> }.into_any()
         }
-    }
     }
 }
 
@@ -68,16 +77,19 @@ pub fn RecordPage() -> impl IntoView {
 fn RecordView(
     local: LocalInspection,
     venue_name: Option<String>,
-    resolve: impl Fn(bool, InspectionId) + Clone + 'static,
+    resolve: Callback<(InspectionId, Resolution)>,
     action_error: RwSignal<Option<String>>,
 ) -> impl IntoView {
     let i18n = use_i18n();
+    let sync = use_sync();
     let lang = i18n.lang();
     let t = lang.t();
     let record = local.record.clone();
     let template = Template::by_id(&record.template);
     let venue_id: VenueId = record.venue_id.clone();
-    let editable = record.status != Status::Approved;
+    let editable = sync
+        .session()
+        .is_some_and(|session| may_edit(&session.user.id, &record));
     let answers = template
         .map(|template| {
             template
@@ -140,11 +152,92 @@ fn RecordView(
             }
         })
         .collect_view();
-    let id_keep = record.id.clone();
-    let id_take = record.id.clone();
-    let resolve_take = resolve.clone();
+    let mark = local.mark();
+    let waiting = match &local.local {
+        LocalState::Conflict { base, mine, server } => {
+            let merged = three_way(base.as_ref().map(|base| &base.body), mine, &server.body);
+            let rows = diff(mine, &server.body);
+            view! {
+                <ConflictView
+                    id=record.id.clone()
+                    template=record.template.clone()
+                    rows
+                    mergeable=merged.is_some()
+                    resolve
+                />
+            }
+            .into_any()
+        }
+        LocalState::Rejected {
+            reason,
+            newer,
+            base,
+            ..
+        } => {
+            let server_body = newer.as_ref().or(base.as_ref()).map(|server| &server.body);
+            let has_server_copy = server_body.is_some_and(|body| !body.is_null());
+            let id_again = record.id.clone();
+            let id_take = record.id.clone();
+            let id_discard = record.id.clone();
+            view! {
+                <div class="banner banner-error" role="alert" data-testid="rejected">
+                    <p class="banner-title">{t.rejected_title}</p>
+                    <p>{reason.message.clone()}</p>
+                    <p class="small">{reason.code.clone()}</p>
+                    <div class="actions">
+                        {if has_server_copy {
+                            view! {
+                                <button type="button" class="button button-secondary" data-testid="take-theirs"
+                                    on:click=move |_| resolve.run((id_take.clone(), Resolution::TakeTheirs))>
+                                    {t.take_server}
+                                </button>
+                            }.into_any()
+                        } else {
+                            view! {
+                                <button type="button" class="button button-secondary" data-testid="discard-mine"
+                                    on:click=move |_| resolve.run((id_discard.clone(), Resolution::Discard))>
+                                    {t.discard_mine}
+                                </button>
+                            }.into_any()
+                        }}
+                        <button type="button" class="button button-primary" data-testid="send-again"
+                            on:click=move |_| resolve.run((id_again.clone(), Resolution::SendAgain))>
+                            {t.send_again}
+                        </button>
+                    </div>
+                </div>
+            }
+            .into_any()
+        }
+        _ => ().into_any(),
+    };
+    let reviews = record
+        .reviews
+        .iter()
+        .rev()
+        .map(|review| {
+            let decision = match review.decision {
+                fieldcheck_core::ReviewDecision::Approve => lang.status(Status::Approved),
+                fieldcheck_core::ReviewDecision::Return => lang.status(Status::Returned),
+            };
+            view! {
+                <li class="cell">
+                    <span class="cell-main">
+                        <span class="cell-title">{decision}</span>
+                        {review.comment.clone().map(|comment| view! { <span class="cell-sub">{comment}</span> })}
+                    </span>
+                    <span class="cell-value">{lang.datetime(&review.at)}</span>
+                </li>
+            }
+        })
+        .collect_view();
+    let has_reviews = !record.reviews.is_empty();
     view! {
         <section class="page">
+            {waiting}
+            {move || action_error.get().map(|message| view! {
+                <p class="banner banner-error" role="alert">{i18n.t().err_store} ": " {message}</p>
+            })}
             <div class="group">
                 <div class="cell">
                     <span class="field-label">{t.venue}</span>
@@ -168,37 +261,17 @@ fn RecordView(
                     <span class="field-label">{t.status}</span>
                     <StatusChip status=record.status />
                 </div>
-                <div class="cell" data-testid="record-sync" data-sync=local.sync.code()>
+                <div class="cell" data-testid="record-sync" data-sync=mark.code()>
                     <span class="field-label">{t.sync_state}</span>
-                    <SyncChip mark=local.sync />
+                    <SyncChip mark />
                 </div>
                 {record.review_comment.clone().map(|comment| view! {
-                    <div class="cell">
+                    <div class="cell" data-testid="review-comment">
                         <span class="field-label">{t.review_comment}</span>
                         <span class="cell-value">{comment}</span>
                     </div>
                 })}
             </div>
-            {local.error.clone().map(|error| view! {
-                <div class="banner banner-error" role="alert">
-                    <p>{t.server_error} ": " {error.message}</p>
-                    <p class="small">{error.code}</p>
-                </div>
-            })}
-            {(local.sync == SyncMark::Conflict).then(|| view! {
-                <div class="banner banner-warn" role="alert">
-                    <p>{t.conflict_hint}</p>
-                    <div class="actions">
-                        <button type="button" class="button button-secondary"
-                            on:click=move |_| resolve_take(false, id_take.clone())>{t.take_server}</button>
-                        <button type="button" class="button button-primary"
-                            on:click=move |_| resolve(true, id_keep.clone())>{t.keep_mine}</button>
-                    </div>
-                </div>
-            })}
-            {move || action_error.get().map(|message| view! {
-                <p class="banner banner-error" role="alert">{i18n.t().err_store} ": " {message}</p>
-            })}
             <h2 class="section-title">{t.checklist}</h2>
             <ul class="group list">{answers}</ul>
             <h2 class="section-title">{t.hazards}</h2>
@@ -208,12 +281,50 @@ fn RecordView(
                 <h2 class="section-title">{t.notes}</h2>
                 <p class="group notes">{record.notes.clone()}</p>
             })}
+            {has_reviews.then(|| view! {
+                <h2 class="section-title">{t.field_review}</h2>
+                <ul class="group list">{reviews}</ul>
+            })}
             {editable.then(|| view! {
                 <div class="actions">
-                    <a class="button button-secondary"
+                    <a class="button button-secondary" data-testid="edit-record"
                         href=format!("/inspect/{}?record={}", venue_id, record.id)>{t.edit}</a>
                 </div>
             })}
         </section>
+    }
+}
+
+/// A conflict: what differs, side by side, and the three ways out.
+#[component]
+fn ConflictView(
+    id: InspectionId,
+    template: String,
+    rows: Vec<FieldDiff>,
+    mergeable: bool,
+    resolve: Callback<(InspectionId, Resolution)>,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let t = i18n.t();
+    let id_mine = id.clone();
+    let id_theirs = id.clone();
+    let id_merged = id;
+    view! {
+        <div class="banner banner-warn conflict" role="alert" data-testid="conflict">
+            <p class="banner-title">{t.conflict_title}</p>
+            <p>{t.conflict_hint}</p>
+            <ConflictTable template rows />
+            {mergeable.then(|| view! { <p class="small">{t.merge_hint}</p> })}
+            <div class="actions actions-wrap">
+                <button type="button" class="button button-secondary" data-testid="take-theirs"
+                    on:click=move |_| resolve.run((id_theirs.clone(), Resolution::TakeTheirs))>{t.take_server}</button>
+                {mergeable.then(|| view! {
+                    <button type="button" class="button button-secondary" data-testid="keep-merged"
+                        on:click=move |_| resolve.run((id_merged.clone(), Resolution::KeepMerged))>{t.keep_merged}</button>
+                })}
+                <button type="button" class="button button-primary" data-testid="keep-mine"
+                    on:click=move |_| resolve.run((id_mine.clone(), Resolution::KeepMine))>{t.keep_mine}</button>
+            </div>
+        </div>
     }
 }

@@ -106,6 +106,7 @@ pub fn RecordsPage() -> impl IntoView {
                                 .items
                                 .into_iter()
                                 .map(|local| {
+                                    let mark = local.mark();
                                     let record = local.record;
                                     let venue_name = data
                                         .venue_names
@@ -117,7 +118,7 @@ pub fn RecordsPage() -> impl IntoView {
                                             <a
                                                 class="cell cell-link record-row"
                                                 data-testid="record-row"
-                                                data-sync=local.sync.code()
+                                                data-sync=mark.code()
                                                 data-status=record.status.code()
                                                 href=format!("/records/{}", record.id)
                                             >
@@ -129,7 +130,7 @@ pub fn RecordsPage() -> impl IntoView {
                                                     </span>
                                                     <span class="chips">
                                                         <StatusChip status=record.status />
-                                                        <SyncChip mark=local.sync />
+                                                        <SyncChip mark />
                                                     </span>
                                                 </span>
                                                 <Icon name=IconName::Chevron />

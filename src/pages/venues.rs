@@ -42,8 +42,56 @@ pub fn VenuesPage() -> impl IntoView {
             Err(error) => Err(error.to_string()),
         })
     };
+    // Inspections begun and not saved: one tap takes the inspector back to where they were.
+    let forms_store = use_store();
+    let unsaved = LocalResource::new(move || {
+        let _ = sync.data_version();
+        let store = forms_store.clone();
+        async move {
+            let forms = store.forms().await?;
+            let mut shown = Vec::new();
+            for form in forms.items {
+                let venue = store.venue(&form.record.venue_id).await?;
+                shown.push((form, venue.map(|venue| venue.name)));
+            }
+            Ok::<_, crate::store::StoreError>(shown)
+        }
+    });
+    let unsaved_banner = move || {
+        let lang = i18n.lang();
+        let t = lang.t();
+        match unsaved.get() {
+            Some(Ok(forms)) if !forms.is_empty() => Some(view! {
+                <div class="banner banner-warn" role="status" data-testid="unsaved-forms">
+                    <p class="banner-title">{t.unsaved_forms}</p>
+                    <ul class="plain">
+                        {forms
+                            .into_iter()
+                            .map(|(form, venue_name)| {
+                                let href = format!("/inspect/{}?record={}", form.record.venue_id, form.record.id);
+                                view! {
+                                    <li>
+                                        <a href=href data-testid="continue-form">
+                                            {venue_name.unwrap_or_else(|| t.unknown_venue.to_owned())}
+                                            " · " {lang.datetime(&form.saved_at)} " · " {t.continue_form}
+                                        </a>
+                                    </li>
+                                }
+                            })
+                            .collect_view()}
+                    </ul>
+                </div>
+            }),
+            Some(Err(error)) => {
+                leptos::logging::error!("cannot list unsaved forms: {error}");
+                None
+            }
+            _ => None,
+        }
+    };
     view! {
         <section class="page">
+            {unsaved_banner}
             <div class="search">
                 <input
                     type="search"

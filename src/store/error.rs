@@ -1,6 +1,7 @@
 //! What can go wrong with the phone's IndexedDB, as typed values that name the store and key involved.
 
 use fieldcheck_core::TransitionError;
+use fieldcheck_core::local::NotNow;
 
 /// An IndexedDB failure, told apart so that screens can say what happened and nothing is silently lost.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -28,6 +29,15 @@ pub enum StoreError {
     /// The change is not allowed by the record's status (an approved record is locked).
     #[error("not allowed: {0}")]
     NotAllowed(#[from] TransitionError),
+    /// The action does not apply to the record's sync state (nothing to resolve, unreadable, …).
+    #[error("{0}")]
+    NotNow(#[from] NotNow),
+    /// No such record on the phone.
+    #[error("no {entity} {id} on this phone")]
+    Missing { entity: &'static str, id: String },
+    /// Another user's work is still on the phone: it must reach the server (or be exported) first.
+    #[error("{0} records of the previous user are not on the server yet")]
+    UnsyncedWork(u32),
 }
 
 impl StoreError {

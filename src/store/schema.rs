@@ -5,28 +5,48 @@ use indexed_db_futures::database::{Database, VersionChangeEvent};
 use indexed_db_futures::prelude::*;
 
 /// The schema version this build of the app expects.
-pub const DB_VERSION: u32 = 1;
+pub const DB_VERSION: u32 = 2;
 
 pub const VENUES: &str = "venues";
 pub const INSPECTIONS: &str = "inspections";
 pub const PHOTOS: &str = "photos";
+/// Version 1's queue of changes. Since version 2 a record's queued work lives in its own state; the
+/// migration of values (`migrate.rs`) folds the entries into their records and empties this store.
 pub const OUTBOX: &str = "outbox";
 pub const META: &str = "meta";
+/// The inspection form as typed (autosave), by record id.
+pub const FORMS: &str = "forms";
 
-/// Index on `outbox` by `[entity, id]`: the queued changes of one record.
+/// Index on `outbox` by `[entity, id]`: the queued changes of one record (version 1).
 pub const OUTBOX_BY_RECORD: &str = "record";
 /// Index on `inspections` by `record.started_at`, for paging newest-first lists later.
 pub const INSPECTIONS_BY_STARTED: &str = "started_at";
+/// Index on `inspections` by `record.venue_id`.
+pub const INSPECTIONS_BY_VENUE: &str = "venue_id";
+/// Index on `inspections` and `venues` by `queue`: the records with work to send, in queue order.
+/// Records without work have no `queue` and are not in it.
+pub const BY_QUEUE: &str = "queue";
+/// Index on `inspections` and `venues` by `local.state`: finds the records that wait for a person.
+pub const BY_STATE: &str = "state";
+/// Index on `forms` by `record.venue_id`: the unfinished form of a venue.
+pub const FORMS_BY_VENUE: &str = "venue_id";
 
-/// Runs every step from the database's version to [`DB_VERSION`], in order.
+/// Runs every step from the database's version to `target` (the app's [`DB_VERSION`]), in order.
 ///
 /// Steps only ever add stores and indexes or transform values in place; no step deletes a store that
 /// holds user data. A later version appends `if old_version < N { step_N(..) }` below; the steps for
 /// earlier versions stay as they are, so a phone skipping versions runs all of them in turn.
-pub fn upgrade(event: &VersionChangeEvent, db: &Database) -> indexed_db_futures::Result<()> {
+pub fn upgrade(
+    event: &VersionChangeEvent,
+    db: &Database,
+    target: u32,
+) -> indexed_db_futures::Result<()> {
     let old_version = event.old_version();
-    if old_version < 1.0 {
+    if old_version < 1.0 && target >= 1 {
         step_1(db)?;
+    }
+    if old_version < 2.0 && target >= 2 {
+        step_2(db)?;
     }
     Ok(())
 }
@@ -52,7 +72,7 @@ fn step_1(db: &Database) -> indexed_db_futures::Result<()> {
         .create_index("status", KeyPath::from("record.status"))
         .build()?;
     inspections
-        .create_index("venue_id", KeyPath::from("record.venue_id"))
+        .create_index(INSPECTIONS_BY_VENUE, KeyPath::from("record.venue_id"))
         .build()?;
     inspections
         .create_index(INSPECTIONS_BY_STARTED, KeyPath::from("record.started_at"))
@@ -77,5 +97,33 @@ fn step_1(db: &Database) -> indexed_db_futures::Result<()> {
 
     // Key-value pairs with out-of-line string keys: session, device_id, pull_cursor, lang, ….
     db.create_object_store(META).build()?;
+    Ok(())
+}
+
+/// Version 2: one state per record. The queue and the records waiting for a person become indexes of
+/// the record stores (`queue`, `local.state`), and the inspection form gets a store of its own.
+///
+/// The values themselves are converted after opening, in one ordinary transaction (see `migrate.rs`):
+/// an upgrade transaction cannot be awaited safely, and a conversion that is killed halfway must roll
+/// back and run again, never leave half-converted records.
+fn step_2(db: &Database) -> indexed_db_futures::Result<()> {
+    let forms = db
+        .create_object_store(FORMS)
+        .with_key_path(KeyPath::from("record.id"))
+        .build()?;
+    forms
+        .create_index(FORMS_BY_VENUE, KeyPath::from("record.venue_id"))
+        .build()?;
+    // Existing stores are reached through the upgrade transaction the new store belongs to.
+    let upgrade = forms.transaction();
+    for store_name in [INSPECTIONS, VENUES] {
+        let store = upgrade.object_store(store_name)?;
+        store
+            .create_index(BY_QUEUE, KeyPath::from("queue"))
+            .build()?;
+        store
+            .create_index(BY_STATE, KeyPath::from("local.state"))
+            .build()?;
+    }
     Ok(())
 }

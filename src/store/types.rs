@@ -1,71 +1,101 @@
-//! The local wrappers the phone stores around the core wire types, and the session.
+//! The values the phone keeps: records with their one sync state, the session, the autosaved form.
 
 use chrono::{DateTime, FixedOffset};
-use fieldcheck_core::sync::{Entity, ErrorBody, OutboxEntry};
+use fieldcheck_core::local::LocalState;
+use fieldcheck_core::sync::Entity;
 use fieldcheck_core::{Campaign, Inspection, User, Venue};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{Value, json};
 
-/// Where a local inspection stands with the server.
+/// How a record is kept in `inspections` and `venues`.
+///
+/// `local` is the truth: the core's one state per record. `record` is the body screens show, written
+/// in step with `local` on every put and never read back as truth — it is there so that the indexes
+/// (`record.venue_id`, `record.started_at`, …) can find it; a quarantined record keeps only its id
+/// there. `queue` is the record's place in the queue while it has work to send: the `queue` index is
+/// the phone's outbox.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StoredRecord {
+    pub record: Value,
+    pub local: LocalState,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queue: Option<u64>,
+}
+
+impl StoredRecord {
+    /// The stored form of a state: the shown body and the queue place derived from it.
+    pub fn new(id: &str, local: LocalState) -> StoredRecord {
+        let record = local
+            .shown()
+            .cloned()
+            .unwrap_or_else(|| json!({ "id": id }));
+        StoredRecord {
+            record,
+            queue: local.order(),
+            local,
+        }
+    }
+}
+
+/// Where a record stands with the server, as screens show it (icon and text, never colour alone).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum SyncMark {
-    /// Local edits are queued in the outbox.
+    /// Edits wait to be sent (queued or in flight).
     Pending,
-    /// The server holds exactly this copy at `rev`.
+    /// The server holds exactly this copy.
     Synced,
-    /// The server holds a newer copy (`server_copy`); the inspector chooses.
+    /// The server moved on; the inspector chooses.
     Conflict,
-    /// The server refused the last change for good (`error` says why).
+    /// The server refused the last change; the reason is shown.
     Rejected,
+    /// The phone cannot read its own copy; it is kept for export.
+    Quarantined,
 }
 
 impl SyncMark {
+    pub fn of(local: &LocalState) -> SyncMark {
+        match local {
+            LocalState::Synced { .. } => SyncMark::Synced,
+            LocalState::Queued { .. } | LocalState::InFlight { .. } => SyncMark::Pending,
+            LocalState::Conflict { .. } => SyncMark::Conflict,
+            LocalState::Rejected { .. } => SyncMark::Rejected,
+            LocalState::Quarantined { .. } => SyncMark::Quarantined,
+        }
+    }
+
     pub fn code(self) -> &'static str {
         match self {
             SyncMark::Pending => "pending",
             SyncMark::Synced => "synced",
             SyncMark::Conflict => "conflict",
             SyncMark::Rejected => "rejected",
+            SyncMark::Quarantined => "quarantined",
         }
     }
 }
 
-/// The server's copy of a record, kept beside a conflicting local one.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ServerVersion {
-    pub rev: u64,
-    pub body: Value,
-}
-
-/// An inspection as the phone stores it (store `inspections`, key path `record.id`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// An inspection as screens read it: the record shown and its state.
+#[derive(Debug, Clone, PartialEq)]
 pub struct LocalInspection {
-    /// The record on the wire.
     pub record: Inspection,
-    /// The server rev the local copy is based on; 0 until the server first accepts it.
-    #[serde(default)]
-    pub rev: u64,
-    pub sync: SyncMark,
-    /// Why the server rejected the last change.
-    #[serde(default)]
-    pub error: Option<ErrorBody>,
-    /// The server copy when in conflict.
-    #[serde(default)]
-    pub server_copy: Option<ServerVersion>,
-    /// When the phone last wrote this entry.
-    pub updated_at: DateTime<FixedOffset>,
+    pub local: LocalState,
 }
 
-/// A venue as the phone stores it (store `venues`, key path `record.id`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+impl LocalInspection {
+    pub fn mark(&self) -> SyncMark {
+        SyncMark::of(&self.local)
+    }
+}
+
+/// A venue as screens read it.
+#[derive(Debug, Clone, PartialEq)]
 pub struct LocalVenue {
     pub record: Venue,
-    #[serde(default)]
-    pub rev: u64,
+    pub local: LocalState,
 }
 
-/// A campaign as kept in `meta` under `campaign:<id>` (few of them; a store of their own can come later).
+/// A campaign as kept in `meta` under `campaign:<id>` (few of them, pulled only).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LocalCampaign {
     pub record: Campaign,
@@ -85,21 +115,37 @@ pub struct Session {
     pub expired: bool,
 }
 
-/// The key IndexedDB gave an outbox entry (auto-increment: the outbox order).
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct OutboxKey(pub f64);
-
-/// An outbox entry with its key.
-#[derive(Debug, Clone, PartialEq)]
-pub struct OutboxItem {
-    pub key: OutboxKey,
-    pub entry: OutboxEntry,
+/// The inspection form as typed, kept as the inspector goes (store `forms`, key path `record.id`), so
+/// that leaving the screen, a phone call or a killed browser loses nothing. Never sent: it becomes a
+/// record only when the inspector saves.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Form {
+    pub record: Inspection,
+    pub saved_at: DateTime<FixedOffset>,
 }
 
-impl OutboxItem {
-    /// The record the entry changes.
-    pub fn record(&self) -> (Entity, &str) {
-        (self.entry.entity, self.entry.id.as_str())
+/// A record that waits for a person, as 我的 lists it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Awaiting {
+    pub entity: Entity,
+    pub id: String,
+    pub mark: SyncMark,
+    /// The server's reason (rejected) or the phone's (quarantined); empty for a conflict.
+    pub reason: String,
+}
+
+/// What the phone holds that the server does not: records with work or waiting for a person, and
+/// unsaved forms. Another user may take the phone over only when all are zero.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Unsynced {
+    pub queued: u32,
+    pub awaiting: u32,
+    pub forms: u32,
+}
+
+impl Unsynced {
+    pub fn total(&self) -> u32 {
+        self.queued + self.awaiting + self.forms
     }
 }
 
@@ -117,14 +163,4 @@ impl<T> Default for Listed<T> {
             corrupt: Vec::new(),
         }
     }
-}
-
-/// What applying one page of pulled changes did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct PullApplied {
-    pub stored: usize,
-    pub kept_local: usize,
-    pub ignored: usize,
-    /// Changes whose body did not read as the entity (a server bug); skipped, the rest applied.
-    pub malformed: usize,
 }

@@ -1,5 +1,6 @@
-//! The HTTP calls to the sync server (same origin): login, push, pull. Nothing else here talks HTTP.
+//! The HTTP calls to the sync server (same origin): login, logout, push, pull. Nothing else talks HTTP.
 
+use fieldcheck_core::engine::Remote;
 use fieldcheck_core::sync::{
     ErrorResponse, LoginRequest, LoginResponse, PullResponse, PushRequest, PushResponse,
 };
@@ -27,6 +28,37 @@ pub async fn login(username: &str, password: &str) -> Result<LoginResponse, Sync
         200..=299 => read_json(&response).await,
         401 => Err(SyncError::BadCredentials),
         _ => Err(server_error(&response).await),
+    }
+}
+
+/// `POST /api/auth/logout`: revokes the token on the server. A token the server no longer accepts
+/// (401) is as good as revoked.
+pub async fn logout(token: &str) -> Result<(), SyncError> {
+    let (builder, timeout) = with_timeout(authorized(Request::post("/api/auth/logout"), token))?;
+    let request = builder
+        .build()
+        .map_err(|error| SyncError::Bug(format!("cannot build the logout request: {error}")))?;
+    let response = send(request, timeout).await?;
+    match response.status() {
+        200..=299 | 401 => Ok(()),
+        _ => Err(server_error(&response).await),
+    }
+}
+
+/// The server as a sync run reaches it, with the session's token: the core engine's remote port.
+pub struct HttpRemote<'a> {
+    pub token: &'a str,
+}
+
+impl Remote for HttpRemote<'_> {
+    type Error = SyncError;
+
+    async fn push(&self, request: &PushRequest) -> Result<PushResponse, SyncError> {
+        push(self.token, request).await
+    }
+
+    async fn pull(&self, since: Option<&str>, limit: u32) -> Result<PullResponse, SyncError> {
+        pull(self.token, since, limit).await
     }
 }
 

@@ -1,25 +1,19 @@
-//! The sync engine: executes the core's sync decisions against the store and the server, one run at a time.
+//! The sync engine: runs the core's sync run against the store and the server, one run at a time, on
+//! start, on `online`, after each save and on a backoff timer.
 
 use std::cell::RefCell;
-use std::collections::{HashMap, HashSet};
+use std::rc::Rc;
 
 use chrono::{DateTime, FixedOffset};
-use fieldcheck_core::OpId;
-use fieldcheck_core::sync::{
-    Entity, OutboxEntry, PushOutcome, PushRequest, backoff_ms, next_batch, push_outcome,
-};
+use fieldcheck_core::engine::{RunError, sync_once};
+use fieldcheck_core::sync::backoff_ms;
 use gloo_timers::callback::Timeout;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use std::rc::Rc;
 
-use crate::store::{OutboxItem, OutboxKey, Session, Store, meta_keys};
+use crate::store::{Session, Store, meta_keys};
 use crate::sync::{Phase, SyncError, SyncStatus, api};
 
-/// At most this many mutations per push request.
-const PUSH_LIMIT: usize = 50;
-/// At most this many changes per pull page.
-const PULL_LIMIT: u32 = 200;
 /// When healthy, look for other people's changes this often.
 const PERIODIC_MS: u32 = 5 * 60 * 1000;
 
@@ -80,7 +74,7 @@ impl Engine {
 
     async fn run_until_quiet(self: Rc<Self>) {
         loop {
-            self.refresh_pending().await;
+            self.refresh_counts().await;
             let result = self.run_once().await;
             self.settle(result).await;
             let again = {
@@ -100,108 +94,57 @@ impl Engine {
         self.schedule_next();
     }
 
-    /// One run: push the whole outbox, then pull until the server has no more.
+    /// One run: a pending logout first, then the core's run (push the queue, then pull).
     async fn run_once(&self) -> Result<DateTime<FixedOffset>, SyncError> {
+        if !navigator_online() {
+            return Err(SyncError::Offline(
+                "the browser reports no network".to_owned(),
+            ));
+        }
+        self.send_pending_logout().await;
         let Some(session) = self.session.get_untracked() else {
             return Err(SyncError::NoSession);
         };
         if session.expired {
             return Err(SyncError::Unauthorized);
         }
-        if !navigator_online() {
-            return Err(SyncError::Offline(
-                "the browser reports no network".to_owned(),
-            ));
-        }
         self.status.update(|status| status.phase = Phase::Syncing);
-        self.push_all(&session.token).await?;
-        self.pull_all(&session.token).await?;
+        let device_id = self.store.device_id().await?;
+        let remote = api::HttpRemote {
+            token: &session.token,
+        };
+        let (report, result) = sync_once(&self.store, &remote, &device_id).await;
+        if report.changed_anything() {
+            self.data_version.update(|version| *version += 1);
+        }
+        result.map_err(|error| match error {
+            RunError::Local(error) => SyncError::Store(error),
+            RunError::Remote(error) => error,
+            RunError::Protocol(message) => SyncError::Protocol(message),
+        })?;
         let now = crate::i18n::now_china();
         self.store.meta_set(meta_keys::LAST_SYNCED_AT, &now).await?;
         Ok(now)
     }
 
-    async fn push_all(&self, token: &str) -> Result<(), SyncError> {
-        let device_id = self.store.device_id().await?;
-        loop {
-            let outbox = self.store.outbox().await?;
-            // Entries that no longer decode stay in the outbox (nothing is deleted unacknowledged)
-            // and are reported; the others still go out.
-            let corrupt = outbox.corrupt.into_iter().next();
-            if outbox.items.is_empty() {
-                return corrupt.map_or(Ok(()), |error| Err(error.into()));
+    /// Revokes a token left from a logout made offline; kept for the next run until the server says
+    /// it is revoked (or no longer valid).
+    async fn send_pending_logout(&self) {
+        let pending: Option<String> = match self.store.meta_get(meta_keys::PENDING_LOGOUT).await {
+            Ok(pending) => pending,
+            Err(error) => {
+                leptos::logging::error!("cannot read the pending logout: {error}");
+                return;
             }
-            let records: Vec<(Entity, String)> = outbox
-                .items
-                .iter()
-                .map(|item| (item.entry.entity, item.entry.id.clone()))
-                .collect::<HashSet<_>>()
-                .into_iter()
-                .collect();
-            let revs = self.store.known_revs(&records).await?;
-            let entries: Vec<OutboxEntry> =
-                outbox.items.iter().map(|item| item.entry.clone()).collect();
-            let batch = next_batch(
-                &entries,
-                |entity, id| revs.get(&(entity, id.to_owned())).copied().unwrap_or(0),
-                PUSH_LIMIT,
-            );
-            let by_op: HashMap<OpId, &OutboxItem> = outbox
-                .items
-                .iter()
-                .map(|item| (item.entry.op_id.clone(), item))
-                .collect();
-            let keys: Vec<OutboxKey> = batch
-                .iter()
-                .filter_map(|mutation| by_op.get(&mutation.op_id).map(|item| item.key))
-                .collect();
-            // Counted before sending: from now on the server may have applied these entries.
-            self.store.mark_attempted(&keys).await?;
-            let n_sent = batch.len();
-            let request = PushRequest {
-                device_id: device_id.clone(),
-                mutations: batch,
-            };
-            let response = api::push(token, &request).await?;
-            let mut n_settled = 0;
-            for result in &response.results {
-                // An answer for an op we did not send is ignored; ours stay queued.
-                let Some(item) = by_op.get(&result.op_id) else {
-                    continue;
-                };
-                let outcome = push_outcome(result);
-                if outcome != PushOutcome::Retry {
-                    n_settled += 1;
+        };
+        let Some(token) = pending else { return };
+        match api::logout(&token).await {
+            Ok(()) => {
+                if let Err(error) = self.store.meta_delete(meta_keys::PENDING_LOGOUT).await {
+                    leptos::logging::error!("cannot clear the pending logout: {error}");
                 }
-                self.store.apply_push_outcome(item, &outcome).await?;
             }
-            self.refresh_pending().await;
-            self.data_version.update(|version| *version += 1);
-            if n_settled == 0 {
-                return Err(SyncError::Protocol(format!(
-                    "the server settled none of the {n_sent} changes sent"
-                )));
-            }
-        }
-    }
-
-    async fn pull_all(&self, token: &str) -> Result<(), SyncError> {
-        let mut cursor = self.store.pull_cursor().await?;
-        loop {
-            let page = api::pull(token, cursor.as_deref(), PULL_LIMIT).await?;
-            let applied = self.store.apply_pulled(&page.changes, &page.cursor).await?;
-            if applied.stored > 0 {
-                self.data_version.update(|version| *version += 1);
-            }
-            if !page.has_more {
-                return Ok(());
-            }
-            if cursor.as_deref() == Some(page.cursor.as_str()) {
-                return Err(SyncError::Protocol(
-                    "the pull cursor did not advance".to_owned(),
-                ));
-            }
-            cursor = Some(page.cursor);
+            Err(error) => leptos::logging::warn!("logout not sent yet: {error}"),
         }
     }
 
@@ -224,7 +167,7 @@ impl Engine {
                 true
             }
             Err(SyncError::Unauthorized) => {
-                // Only the session changes; the outbox and records wait for the next login.
+                // Only the session changes; the queue and the records wait for the next login.
                 match self.store.expire_session().await {
                     Ok(session) => self.session.set(session),
                     Err(error) => {
@@ -251,7 +194,7 @@ impl Engine {
                 0
             };
         }
-        self.refresh_pending().await;
+        self.refresh_counts().await;
     }
 
     /// Arms the timer for the next run: backoff after failures (unless the browser is offline, when
@@ -278,10 +221,14 @@ impl Engine {
         run.timer = Some(Timeout::new(delay_ms, move || engine.kick()));
     }
 
-    async fn refresh_pending(&self) {
-        match self.store.pending_count().await {
-            Ok(pending) => self.status.update(|status| status.pending = pending),
-            Err(error) => leptos::logging::error!("cannot count the outbox: {error}"),
+    /// Recounts what waits to be sent and what waits for a person, for the badge.
+    pub(crate) async fn refresh_counts(&self) {
+        match self.store.unsynced().await {
+            Ok(unsynced) => self.status.update(|status| {
+                status.pending = unsynced.queued;
+                status.waiting = unsynced.awaiting;
+            }),
+            Err(error) => leptos::logging::error!("cannot count unsynced records: {error}"),
         }
     }
 }

@@ -11,7 +11,7 @@ use std::rc::Rc;
 use chrono::{DateTime, FixedOffset};
 use leptos::prelude::*;
 
-use crate::store::{Session, Store, StoreError, meta_keys};
+use crate::store::{Session, Store, StoreError, TakeOver, meta_keys};
 
 pub use engine::Engine;
 
@@ -33,6 +33,10 @@ pub enum SyncError {
     /// Nobody is logged in on this phone.
     #[error("nobody is logged in")]
     NoSession,
+    /// Login only: the phone holds another user's work that is not on the server yet. `owner` is the
+    /// username it belongs to, when known.
+    #[error("{n} records of another user are not synced yet")]
+    OtherUsersWork { owner: Option<String>, n: u32 },
     /// The server answered with an error status.
     #[error("server error {status} {code}: {message}")]
     Server {
@@ -67,21 +71,25 @@ pub enum Phase {
     Error(String),
 }
 
-/// The reactive sync state: phase, how many changes wait, when the phone last synced.
+/// The reactive sync state: phase, how many changes wait to be sent and how many wait for a person,
+/// when the phone last synced.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SyncStatus {
     pub phase: Phase,
     pub pending: u32,
+    /// Records in conflict, refused or unreadable: the inspector must look at them.
+    pub waiting: u32,
     pub last_synced: Option<DateTime<FixedOffset>>,
 }
 
 impl SyncStatus {
-    /// The badge's `data-state`: `offline|pending|synced|error|idle`.
+    /// The badge's `data-state`: `offline|pending|attention|synced|error|idle`.
     pub fn badge_state(&self) -> &'static str {
         match self.phase {
             Phase::Offline => "offline",
             Phase::Unauthorized | Phase::Error(_) => "error",
             _ if self.pending > 0 => "pending",
+            _ if self.waiting > 0 => "attention",
             _ if self.last_synced.is_some() => "synced",
             Phase::Synced => "synced",
             Phase::Idle | Phase::Syncing => "idle",
@@ -109,6 +117,11 @@ impl SyncContext {
         self.session.get()
     }
 
+    /// The session, without tracking (for event handlers).
+    pub fn session_untracked(&self) -> Option<Session> {
+        self.session.get_untracked()
+    }
+
     /// A counter that moves whenever sync changed local data; lists read it to refetch.
     pub fn data_version(&self) -> u64 {
         self.data_version.get()
@@ -131,13 +144,20 @@ impl SyncContext {
         self.kick();
     }
 
-    /// Forgets the session; records and the outbox stay on the phone.
+    /// Logs out: the session goes, its token is revoked on the server (now, or at the first run that
+    /// reaches it); the records and the queue stay on the phone for the same user's next login.
     pub async fn log_out(&self) -> Result<(), StoreError> {
         let store = self.engine.with_value(|engine| engine.store().clone());
-        store.clear_session().await?;
+        store.log_out().await?;
         self.session.set(None);
         self.status.update(|status| status.phase = Phase::Idle);
+        self.kick();
         Ok(())
+    }
+
+    /// Call after a person resolved a record: recounts and starts a run.
+    pub fn resolved(&self) {
+        self.saved_locally();
     }
 }
 
@@ -155,6 +175,7 @@ pub fn provide_sync(
             Phase::Offline
         },
         pending: 0,
+        waiting: 0,
         last_synced,
     });
     let session = RwSignal::new(session);
@@ -184,10 +205,51 @@ pub fn use_sync() -> SyncContext {
     expect_context::<SyncContext>()
 }
 
-/// Logs in against the server, keeps the session in the store so the app works offline afterwards, and
-/// asks the browser to keep the data (`navigator.storage.persist()`), remembering its answer.
-pub async fn login(store: &Store, username: &str, password: &str) -> Result<Session, SyncError> {
+/// Logs in against the server, hands the phone's data to the user, keeps the session so the app works
+/// offline afterwards, and asks the browser to keep the data (`navigator.storage.persist()`).
+///
+/// The phone's data belongs to one user. Another user's work that is not on the server yet stops the
+/// login before anything is sent (it would go up under the wrong name): the phone offers to log in as
+/// that user, or to export the work first; `how` is [`TakeOver::DiscardingUnsynced`] only after that.
+pub async fn login(
+    store: &Store,
+    username: &str,
+    password: &str,
+    how: TakeOver,
+) -> Result<Session, SyncError> {
+    let owner = store.owner().await.unwrap_or(None);
+    let someone_else = owner
+        .as_ref()
+        .is_none_or(|owner| owner.username != username);
+    if someone_else && how == TakeOver::OnlyIfSynced {
+        let unsynced = store.unsynced().await?.total();
+        if unsynced > 0 {
+            return Err(SyncError::OtherUsersWork {
+                owner: owner.map(|owner| owner.username),
+                n: unsynced,
+            });
+        }
+    }
     let answer = api::login(username, password).await?;
+    match store.take_over(&answer.user, how).await {
+        Ok(()) => {}
+        Err(StoreError::UnsyncedWork(n)) => {
+            // Another account name for the same person is still another user: revoke and refuse.
+            if let Err(error) = api::logout(&answer.token).await {
+                leptos::logging::warn!("could not revoke the refused login: {error}");
+            }
+            return Err(SyncError::OtherUsersWork {
+                owner: store
+                    .owner()
+                    .await
+                    .ok()
+                    .flatten()
+                    .map(|owner| owner.username),
+                n,
+            });
+        }
+        Err(other) => return Err(other.into()),
+    }
     let session = Session {
         token: answer.token,
         user: answer.user,

@@ -567,12 +567,15 @@ impl LocalState {
     }
 
     /// The person takes the server's copy: the local edit (and anything queued with it) is dropped, on
-    /// purpose, in this one step.
+    /// purpose, in this one step. A server copy whose body the phone never saw (a null body, kept
+    /// only for its rev) cannot be taken.
     pub fn take_theirs(self) -> Result<LocalState, NotNow> {
         match self.server() {
-            Some(server) if self.awaits_person() => Ok(LocalState::Synced {
-                server: server.clone(),
-            }),
+            Some(server) if self.awaits_person() && !server.body.is_null() => {
+                Ok(LocalState::Synced {
+                    server: server.clone(),
+                })
+            }
             _ => Err(NotNow::NothingToResolve),
         }
     }

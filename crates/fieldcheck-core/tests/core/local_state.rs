@@ -371,6 +371,17 @@ fn a_person_resolves_a_conflict_or_a_refusal() {
         Err(NotNow::NothingToResolve),
         "no server copy to take"
     );
+    let body_unknown = LocalState::Rejected {
+        base: Some(sv(3, Value::Null)),
+        mine: json!({"v": 1}),
+        reason: ErrorBody::new("invalid", "x"),
+        newer: None,
+    };
+    assert_eq!(
+        body_unknown.take_theirs(),
+        Err(NotNow::NothingToResolve),
+        "a copy known only by its rev cannot be taken"
+    );
     // Nothing to resolve on a synced or queued record.
     assert_eq!(
         synced(1, json!({})).keep_mine(1),

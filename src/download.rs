@@ -1,0 +1,35 @@
+//! Handing a file to the person: a text made on the phone, saved through the browser's download.
+
+use wasm_bindgen::{JsCast, JsValue};
+
+/// Offers `text` as a download named `filename` (JSON, UTF-8). Nothing leaves the phone: the browser
+/// saves it locally, from where it can be shared or copied.
+pub fn download_json(filename: &str, text: &str) -> Result<(), String> {
+    let js_error = |error: JsValue| format!("{error:?}");
+    let window = web_sys::window().ok_or("no window")?;
+    let document = window.document().ok_or("no document")?;
+    let parts = js_sys::Array::of1(&JsValue::from_str(text));
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type("application/json;charset=utf-8");
+    let blob =
+        web_sys::Blob::new_with_str_sequence_and_options(&parts, &options).map_err(js_error)?;
+    let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(js_error)?;
+    let anchor: web_sys::HtmlAnchorElement = document
+        .create_element("a")
+        .map_err(js_error)?
+        .dyn_into()
+        .map_err(|_| "not an anchor".to_owned())?;
+    anchor.set_href(&url);
+    anchor.set_download(filename);
+    anchor.click();
+    web_sys::Url::revoke_object_url(&url).map_err(js_error)?;
+    Ok(())
+}
+
+/// A file name that sorts by time and says what it holds: `fieldcheck-unsynced-20261201-1905.json`.
+pub fn export_filename() -> String {
+    format!(
+        "fieldcheck-unsynced-{}.json",
+        crate::i18n::now_china().format("%Y%m%d-%H%M")
+    )
+}

@@ -1,0 +1,144 @@
+//! Inspections on the phone: saving (queued for the server by the same write), reading and listing.
+
+use fieldcheck_core::local::LocalState;
+use fieldcheck_core::{Inspection, InspectionId, Status, VenueId};
+use indexed_db_futures::KeyRange;
+use indexed_db_futures::prelude::*;
+use wasm_bindgen::JsValue;
+
+use crate::store::codec::{from_js, key_text};
+use crate::store::error::IdbContext;
+use crate::store::meta::next_order;
+use crate::store::records::{get_all_in_index, get_all_in_store, put_record, read_record};
+use crate::store::schema::{FORMS, INSPECTIONS, INSPECTIONS_BY_VENUE, META};
+use crate::store::{Listed, LocalInspection, Store, StoreError, StoredRecord};
+
+impl Store {
+    /// Saves a record as the inspector made it: its state moves by the core's `save` (a new record is
+    /// queued; a queued one is rewritten in place; one in flight queues the edit behind it), and the
+    /// autosaved form of the record goes, all in ONE strict transaction over `[inspections, forms,
+    /// meta]`: when this returns, the record is on disk and queued for the server.
+    pub async fn save_inspection(
+        &self,
+        record: &Inspection,
+    ) -> Result<LocalInspection, StoreError> {
+        let body = serde_json::to_value(record).map_err(|error| StoreError::Encode {
+            store: INSPECTIONS,
+            reason: error.to_string(),
+        })?;
+        let id = record.id.as_str();
+        let tx = self.write_strict(&[INSPECTIONS, FORMS, META])?;
+        let saved = {
+            let inspections = tx.object_store(INSPECTIONS).idb(INSPECTIONS, "open")?;
+            let forms = tx.object_store(FORMS).idb(FORMS, "open")?;
+            let meta = tx.object_store(META).idb(META, "open")?;
+            let current = read_record(&inspections, INSPECTIONS, id).await?;
+            // The status rules hold on the phone too: nobody types over an approved record.
+            if let Some(previous) = current
+                .as_ref()
+                .and_then(|current| current.local.shown())
+                .and_then(|shown| serde_json::from_value::<Inspection>(shown.clone()).ok())
+            {
+                Status::check_push(Some(previous.status), record.status)?;
+            }
+            let order = next_order(&meta).await?;
+            let local = match current {
+                Some(current) => current.local.save(body, order)?,
+                None => LocalState::created(body, order),
+            };
+            put_record(&inspections, INSPECTIONS, id, local.clone()).await?;
+            forms
+                .delete(JsValue::from_str(id))
+                .primitive()
+                .idb(FORMS, "delete")?
+                .await
+                .idb(FORMS, "delete")?;
+            LocalInspection {
+                record: record.clone(),
+                local,
+            }
+        };
+        tx.commit().await.idb(INSPECTIONS, "commit")?;
+        Ok(saved)
+    }
+
+    /// One inspection with its state. An unreadable one is an error that says so (it is kept, set
+    /// aside, and listed in 我的 for export).
+    pub async fn inspection(
+        &self,
+        id: &InspectionId,
+    ) -> Result<Option<LocalInspection>, StoreError> {
+        let stored: Option<StoredRecord> = self.get_one(INSPECTIONS, id.as_str()).await?;
+        stored
+            .map(|stored| readable(stored, &JsValue::from_str(id.as_str())))
+            .transpose()
+    }
+
+    /// Every local inspection, newest first (by `started_at`).
+    ///
+    /// Reads the store itself, not the `started_at` index: a damaged value that lost its
+    /// `record.started_at` is missing from that index, and must still be reported, not hidden.
+    pub async fn list_inspections(&self) -> Result<Listed<LocalInspection>, StoreError> {
+        let tx = self.read(&[INSPECTIONS])?;
+        let store = tx.object_store(INSPECTIONS).idb(INSPECTIONS, "open")?;
+        let raw = get_all_in_store(&store, INSPECTIONS, None).await?;
+        Ok(newest_first(raw))
+    }
+
+    /// The inspections of one venue (through the `venue_id` index), newest first.
+    pub async fn inspections_for_venue(
+        &self,
+        venue_id: &VenueId,
+    ) -> Result<Listed<LocalInspection>, StoreError> {
+        let tx = self.read(&[INSPECTIONS])?;
+        let store = tx.object_store(INSPECTIONS).idb(INSPECTIONS, "open")?;
+        let index = store
+            .index(INSPECTIONS_BY_VENUE)
+            .idb(INSPECTIONS, "open index venue_id")?;
+        let query = KeyRange::Only(JsValue::from_str(venue_id.as_str()));
+        let raw = get_all_in_index(&index, INSPECTIONS, Some(query)).await?;
+        Ok(newest_first(raw))
+    }
+}
+
+/// The typed view of a stored record; an unreadable body, or a record set aside, is an error naming it.
+fn readable(stored: StoredRecord, key: &JsValue) -> Result<LocalInspection, StoreError> {
+    let corrupt = |reason: String| StoreError::Corrupt {
+        store: INSPECTIONS,
+        key: key_text(key),
+        reason,
+    };
+    match &stored.local {
+        LocalState::Quarantined { reason, .. } => Err(corrupt(format!("set aside: {reason}"))),
+        local => {
+            let shown = local
+                .shown()
+                .cloned()
+                .ok_or_else(|| corrupt("no body".to_owned()))?;
+            let record =
+                serde_json::from_value(shown).map_err(|error| corrupt(error.to_string()))?;
+            Ok(LocalInspection {
+                record,
+                local: stored.local,
+            })
+        }
+    }
+}
+
+/// Decodes raw inspections and orders them newest first, on the real instants rather than the
+/// RFC 3339 strings (a change of device offset would break string order).
+fn newest_first(raw: Vec<(JsValue, JsValue)>) -> Listed<LocalInspection> {
+    let mut listed = Listed::default();
+    for (key, value) in raw {
+        match from_js::<StoredRecord>(&value, INSPECTIONS, &key)
+            .and_then(|stored| readable(stored, &key))
+        {
+            Ok(local) => listed.items.push(local),
+            Err(error) => listed.corrupt.push(error),
+        }
+    }
+    listed
+        .items
+        .sort_by_key(|local| std::cmp::Reverse(local.record.started_at));
+    listed
+}

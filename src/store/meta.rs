@@ -1,0 +1,179 @@
+//! The `meta` store: session, owner of the data, device id, pull cursor, queue counter, settings, campaigns.
+
+use fieldcheck_core::{DeviceId, User};
+use indexed_db_futures::KeyRange;
+use indexed_db_futures::object_store::ObjectStore;
+use indexed_db_futures::prelude::*;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use wasm_bindgen::JsValue;
+
+use crate::store::codec::to_js;
+use crate::store::error::IdbContext;
+use crate::store::records::{decode_listed, get_all_in_store, get_in};
+use crate::store::schema::META;
+use crate::store::{Listed, LocalCampaign, Session, Store, StoreError};
+use fieldcheck_core::Campaign;
+
+/// Meta keys.
+pub mod meta_keys {
+    pub const SESSION: &str = "session";
+    /// The user whose records, queue and cursor these are (kept after logout).
+    pub const OWNER: &str = "owner";
+    pub const DEVICE_ID: &str = "device_id";
+    pub const PULL_CURSOR: &str = "pull_cursor";
+    pub const LAST_SYNCED_AT: &str = "last_synced_at";
+    /// The last queue position handed out.
+    pub const QUEUE_COUNTER: &str = "queue_counter";
+    /// A token to revoke on the server as soon as it can be reached (logged out while offline).
+    pub const PENDING_LOGOUT: &str = "pending_logout";
+    /// Which value layout the records are in (2 since one state per record).
+    pub const LAYOUT: &str = "layout";
+    pub const LANG: &str = "lang";
+    pub const STORAGE_PERSISTED: &str = "storage_persisted";
+    /// Prefix of campaign entries: `campaign:<id>`.
+    pub const CAMPAIGN_PREFIX: &str = "campaign:";
+}
+
+impl Store {
+    /// Reads a meta value.
+    pub async fn meta_get<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, StoreError> {
+        self.get_one(META, key).await
+    }
+
+    /// Writes a meta value.
+    pub async fn meta_set<T: Serialize>(&self, key: &str, value: &T) -> Result<(), StoreError> {
+        let tx = self.write(&[META])?;
+        {
+            let meta = tx.object_store(META).idb(META, "open")?;
+            put_meta(&meta, key, value).await?;
+        }
+        tx.commit().await.idb(META, "commit")
+    }
+
+    /// Removes a meta value.
+    pub async fn meta_delete(&self, key: &str) -> Result<(), StoreError> {
+        let tx = self.write(&[META])?;
+        {
+            let meta = tx.object_store(META).idb(META, "open")?;
+            delete_meta(&meta, key).await?;
+        }
+        tx.commit().await.idb(META, "commit")
+    }
+
+    /// This installation's device id: a UUIDv7 made the first time it is asked for, then kept.
+    pub async fn device_id(&self) -> Result<DeviceId, StoreError> {
+        if let Some(device_id) = self.meta_get::<DeviceId>(meta_keys::DEVICE_ID).await? {
+            return Ok(device_id);
+        }
+        let device_id = DeviceId(uuid::Uuid::now_v7().to_string());
+        self.meta_set(meta_keys::DEVICE_ID, &device_id).await?;
+        Ok(device_id)
+    }
+
+    /// The stored session, if someone is logged in on this phone.
+    pub async fn session(&self) -> Result<Option<Session>, StoreError> {
+        self.meta_get(meta_keys::SESSION).await
+    }
+
+    pub async fn set_session(&self, session: &Session) -> Result<(), StoreError> {
+        self.meta_set(meta_keys::SESSION, session).await
+    }
+
+    /// Marks the session expired (the server answered 401) and returns it; nothing else changes.
+    pub async fn expire_session(&self) -> Result<Option<Session>, StoreError> {
+        let Some(mut session) = self.session().await? else {
+            return Ok(None);
+        };
+        session.expired = true;
+        self.set_session(&session).await?;
+        Ok(Some(session))
+    }
+
+    /// Logs out: forgets the session and remembers its token for revocation on the server (sent by
+    /// the sync engine as soon as the server can be reached), in one transaction. Records, the queue
+    /// and the owner stay: they still belong to the user who logged out.
+    pub async fn log_out(&self) -> Result<(), StoreError> {
+        let tx = self.write_strict(&[META])?;
+        {
+            let meta = tx.object_store(META).idb(META, "open")?;
+            let session: Option<Session> = get_in(&meta, META, meta_keys::SESSION).await?;
+            if let Some(session) = session {
+                put_meta(&meta, meta_keys::PENDING_LOGOUT, &session.token).await?;
+            }
+            delete_meta(&meta, meta_keys::SESSION).await?;
+        }
+        tx.commit().await.idb(META, "commit")
+    }
+
+    /// The user whose data this phone holds.
+    pub async fn owner(&self) -> Result<Option<User>, StoreError> {
+        self.meta_get(meta_keys::OWNER).await
+    }
+
+    /// The cursor to pull from (`None`: from the start).
+    pub async fn pull_cursor(&self) -> Result<Option<String>, StoreError> {
+        self.meta_get(meta_keys::PULL_CURSOR).await
+    }
+
+    /// The campaigns pulled from the server.
+    pub async fn campaigns(&self) -> Result<Listed<Campaign>, StoreError> {
+        let tx = self.read(&[META])?;
+        let meta = tx.object_store(META).idb(META, "open")?;
+        let raw = get_all_in_store(&meta, META, Some(campaign_range())).await?;
+        Ok(decode_listed(raw, META, |campaign: LocalCampaign| {
+            Some(campaign.record)
+        }))
+    }
+}
+
+/// Every key of a campaign entry: [prefix, prefix + U+FFFF).
+pub(crate) fn campaign_range() -> KeyRange<JsValue> {
+    let prefix = meta_keys::CAMPAIGN_PREFIX;
+    KeyRange::Bound(
+        JsValue::from_str(prefix),
+        false,
+        JsValue::from_str(&format!("{prefix}\u{ffff}")),
+        true,
+    )
+}
+
+/// Puts a meta value inside an open transaction.
+pub(crate) async fn put_meta<T: Serialize>(
+    meta: &ObjectStore<'_>,
+    key: &str,
+    value: &T,
+) -> Result<(), StoreError> {
+    meta.put(to_js(value, META)?)
+        .with_key(JsValue::from_str(key))
+        .primitive()
+        .idb(META, "put")?
+        .await
+        .idb(META, "put")?;
+    Ok(())
+}
+
+/// Deletes a meta value inside an open transaction.
+pub(crate) async fn delete_meta(meta: &ObjectStore<'_>, key: &str) -> Result<(), StoreError> {
+    meta.delete(JsValue::from_str(key))
+        .primitive()
+        .idb(META, "delete")?
+        .await
+        .idb(META, "delete")
+}
+
+/// Hands out the next queue position inside an open transaction: queued work goes out in this order.
+pub(crate) async fn next_order(meta: &ObjectStore<'_>) -> Result<u64, StoreError> {
+    let last: Option<u64> = match get_in(meta, META, meta_keys::QUEUE_COUNTER).await {
+        Ok(last) => last,
+        // A damaged counter must not stop the inspector from saving: the clock in milliseconds is
+        // past any position handed out so far (one per save), so the order stays increasing.
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        // ms since 1970: positive, < 2^53
+        Err(StoreError::Corrupt { .. }) => Some(js_sys::Date::now() as u64),
+        Err(other) => return Err(other),
+    };
+    let next = last.unwrap_or(0) + 1;
+    put_meta(meta, meta_keys::QUEUE_COUNTER, &next).await?;
+    Ok(next)
+}

@@ -1,0 +1,623 @@
+//! Records with their sync state in `inspections` and `venues`: reading and writing them, the sync
+//! engine's port (take a batch, settle the answers, apply a pulled page), and what the server lacks.
+
+use fieldcheck_core::OpId;
+use fieldcheck_core::User;
+use fieldcheck_core::engine::{LocalStore, PageApplied};
+use fieldcheck_core::local::{LocalState, ServerVersion, Settled};
+use fieldcheck_core::sync::{Change, Entity, Mutation, MutationResult, PullResponse};
+use indexed_db_futures::KeyRange;
+use indexed_db_futures::index::Index;
+use indexed_db_futures::object_store::ObjectStore;
+use indexed_db_futures::prelude::*;
+use indexed_db_futures::transaction::Transaction;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Value, json};
+use wasm_bindgen::JsValue;
+
+use crate::store::codec::{from_js, js_text, key_text, to_js};
+use crate::store::error::IdbContext;
+use crate::store::meta::{campaign_range, delete_meta, meta_keys, put_meta};
+use crate::store::schema::{BY_QUEUE, BY_STATE, FORMS, INSPECTIONS, META, VENUES};
+use crate::store::{
+    Awaiting, Listed, LocalCampaign, Store, StoreError, StoredRecord, SyncMark, Unsynced,
+};
+
+/// The store that keeps records of an entity (campaigns live in `meta`).
+pub(crate) fn store_of(entity: Entity) -> Option<&'static str> {
+    match entity {
+        Entity::Inspection => Some(INSPECTIONS),
+        Entity::Venue => Some(VENUES),
+        Entity::Campaign => None,
+    }
+}
+
+/// The states that wait for a person, as the `state` index holds them.
+const AWAITING_STATES: [&str; 3] = ["conflict", "rejected", "quarantined"];
+
+/// How another user takes the phone over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TakeOver {
+    /// Only when nothing of the previous user is left unsynced.
+    OnlyIfSynced,
+    /// The previous user's unsynced work was exported and the person chose to drop it.
+    DiscardingUnsynced,
+}
+
+impl Store {
+    /// What the phone holds that the server does not.
+    pub async fn unsynced(&self) -> Result<Unsynced, StoreError> {
+        let tx = self.read(&[INSPECTIONS, VENUES, FORMS])?;
+        count_unsynced(&tx).await
+    }
+
+    /// The records that wait for a person, with the reason, oldest state first per store.
+    pub async fn awaiting_person(&self) -> Result<Vec<Awaiting>, StoreError> {
+        let tx = self.read(&[INSPECTIONS, VENUES])?;
+        let mut awaiting = Vec::new();
+        for (entity, name) in [(Entity::Inspection, INSPECTIONS), (Entity::Venue, VENUES)] {
+            let store = tx.object_store(name).idb(name, "open")?;
+            let index = store.index(BY_STATE).idb(name, "open index state")?;
+            for state in AWAITING_STATES {
+                let only = KeyRange::Only(JsValue::from_str(state));
+                for (key, value) in get_all_in_index(&index, name, Some(only)).await? {
+                    let id = key_text(&key);
+                    let (mark, reason) = match from_js::<StoredRecord>(&value, name, &key) {
+                        Ok(stored) => (SyncMark::of(&stored.local), reason_of(&stored.local)),
+                        Err(error) => (SyncMark::Quarantined, error.to_string()),
+                    };
+                    awaiting.push(Awaiting {
+                        entity,
+                        id,
+                        mark,
+                        reason,
+                    });
+                }
+            }
+        }
+        Ok(awaiting)
+    }
+
+    /// Everything the server does not have yet — records with work, records waiting for a person (even
+    /// unreadable ones, byte for byte) and unsaved forms — as one JSON document: the last resort when
+    /// a phone cannot reach the server, or before another user takes it over.
+    pub async fn export_unsynced(&self) -> Result<String, StoreError> {
+        let owner = self.owner().await?;
+        let device_id = self.device_id().await?;
+        let tx = self.read(&[INSPECTIONS, VENUES, FORMS])?;
+        let mut records = Vec::new();
+        for (entity, name) in [(Entity::Inspection, INSPECTIONS), (Entity::Venue, VENUES)] {
+            let store = tx.object_store(name).idb(name, "open")?;
+            let mut seen = std::collections::HashSet::new();
+            let queue = store.index(BY_QUEUE).idb(name, "open index queue")?;
+            let mut raw = get_all_in_index(&queue, name, None).await?;
+            let states = store.index(BY_STATE).idb(name, "open index state")?;
+            for state in AWAITING_STATES {
+                let only = KeyRange::Only(JsValue::from_str(state));
+                raw.extend(get_all_in_index(&states, name, Some(only)).await?);
+            }
+            for (key, value) in raw {
+                let id = key_text(&key);
+                if seen.insert(id.clone()) {
+                    records.push(
+                        json!({"entity": entity.code(), "id": id, "stored": raw_json(&value)}),
+                    );
+                }
+            }
+        }
+        let forms = tx.object_store(FORMS).idb(FORMS, "open")?;
+        let forms: Vec<Value> = get_all_in_store(&forms, FORMS, None)
+            .await?
+            .iter()
+            .map(|(_, value)| raw_json(value))
+            .collect();
+        let document = json!({
+            "app": "fieldcheck",
+            "kind": "unsynced-export",
+            "exported_at": crate::i18n::now_china(),
+            "device_id": device_id,
+            "owner": owner,
+            "records": records,
+            "forms": forms,
+        });
+        serde_json::to_string_pretty(&document).map_err(|error| StoreError::Encode {
+            store: META,
+            reason: error.to_string(),
+        })
+    }
+
+    /// Makes `user` the owner of the phone's data. The same user simply keeps everything. Another user
+    /// starts from an empty phone (records, forms, campaigns and the cursor of the previous user are
+    /// cleared, in one transaction), and only when nothing of the previous user is left unsynced —
+    /// unless the person exported it and chose to drop it.
+    pub async fn take_over(&self, user: &User, how: TakeOver) -> Result<(), StoreError> {
+        let tx = self.write_strict(&[INSPECTIONS, VENUES, FORMS, META])?;
+        {
+            let meta = tx.object_store(META).idb(META, "open")?;
+            // An unknown or unreadable owner counts as another user: data is not handed over on a guess.
+            let owner: Result<Option<User>, StoreError> =
+                get_in(&meta, META, meta_keys::OWNER).await;
+            let someone_else = !matches!(&owner, Ok(Some(owner)) if owner.id == user.id);
+            if someone_else {
+                if how == TakeOver::OnlyIfSynced {
+                    let n_unsynced = count_unsynced(&tx).await?.total();
+                    if n_unsynced > 0 {
+                        return Err(StoreError::UnsyncedWork(n_unsynced));
+                    }
+                }
+                for name in [INSPECTIONS, VENUES, FORMS] {
+                    tx.object_store(name)
+                        .idb(name, "open")?
+                        .clear()
+                        .idb(name, "clear")?
+                        .await
+                        .idb(name, "clear")?;
+                }
+                meta.delete::<JsValue, _>(campaign_range())
+                    .primitive()
+                    .idb(META, "delete")?
+                    .await
+                    .idb(META, "delete")?;
+                delete_meta(&meta, meta_keys::PULL_CURSOR).await?;
+                delete_meta(&meta, meta_keys::LAST_SYNCED_AT).await?;
+            }
+            put_meta(&meta, meta_keys::OWNER, user).await?;
+        }
+        tx.commit().await.idb(META, "commit")
+    }
+}
+
+impl LocalStore for Store {
+    type Error = StoreError;
+
+    async fn take_batch(&self, limit: usize) -> Result<Vec<Mutation>, StoreError> {
+        let tx = self.write(&[INSPECTIONS, VENUES])?;
+        let mut batch = Vec::new();
+        {
+            let mut queued: Vec<(u64, Entity, String, LocalState)> = Vec::new();
+            for (entity, name) in [(Entity::Venue, VENUES), (Entity::Inspection, INSPECTIONS)] {
+                let store = tx.object_store(name).idb(name, "open")?;
+                let index = store.index(BY_QUEUE).idb(name, "open index queue")?;
+                for (key, value) in get_all_in_index(&index, name, None).await? {
+                    let id = key_text(&key);
+                    match from_js::<StoredRecord>(&value, name, &key) {
+                        Ok(stored) => {
+                            let order = stored.local.order().unwrap_or(u64::MAX);
+                            queued.push((order, entity, id, stored.local));
+                        }
+                        // Unreadable: set aside with its reason, so the rest of the queue still goes.
+                        Err(error) => {
+                            let local = quarantine(&value, &error, None);
+                            put_record(&store, name, &id, local).await?;
+                        }
+                    }
+                }
+            }
+            queued.sort_by_key(|(order, ..)| *order);
+            for (_, entity, id, local) in queued.into_iter().take(limit) {
+                let Some(name) = store_of(entity) else {
+                    continue;
+                };
+                let store = tx.object_store(name).idb(name, "open")?;
+                let op_id = OpId(uuid::Uuid::now_v7().to_string());
+                let (next, mutation) = local.take(entity, &id, op_id);
+                put_record(&store, name, &id, next).await?;
+                batch.extend(mutation);
+            }
+        }
+        tx.commit().await.idb(INSPECTIONS, "commit")?;
+        Ok(batch)
+    }
+
+    async fn settle(
+        &self,
+        sent: &[Mutation],
+        results: &[MutationResult],
+    ) -> Result<Vec<Settled>, StoreError> {
+        let tx = self.write(&[INSPECTIONS, VENUES])?;
+        let mut settled = Vec::with_capacity(results.len());
+        {
+            for result in results {
+                let Some(mutation) = sent.iter().find(|mutation| mutation.op_id == result.op_id)
+                else {
+                    settled.push(Settled::Unsettled);
+                    continue;
+                };
+                let Some(name) = store_of(mutation.entity) else {
+                    settled.push(Settled::Unsettled);
+                    continue;
+                };
+                let store = tx.object_store(name).idb(name, "open")?;
+                match read_record(&store, name, &mutation.id).await {
+                    Ok(Some(stored)) => {
+                        let (next, outcome) = stored.local.settle(result);
+                        put_record(&store, name, &mutation.id, next).await?;
+                        settled.push(outcome);
+                    }
+                    // Gone or unreadable since it was taken: the next batch sets an unreadable one aside.
+                    Ok(None) | Err(StoreError::Corrupt { .. }) => settled.push(Settled::Unsettled),
+                    Err(other) => return Err(other),
+                }
+            }
+        }
+        tx.commit().await.idb(INSPECTIONS, "commit")?;
+        Ok(settled)
+    }
+
+    async fn pull_cursor(&self) -> Result<Option<String>, StoreError> {
+        match Store::pull_cursor(self).await {
+            // A damaged cursor only costs a pull from the start; the records are unaffected.
+            Err(StoreError::Corrupt { .. }) => Ok(None),
+            other => other,
+        }
+    }
+
+    async fn apply_page(&self, page: &PullResponse) -> Result<PageApplied, StoreError> {
+        let tx = self.write(&[INSPECTIONS, VENUES, META])?;
+        let mut applied = PageApplied::default();
+        {
+            let meta = tx.object_store(META).idb(META, "open")?;
+            for change in &page.changes {
+                if !change.deleted && !change.entity.reads(&change.body) {
+                    applied.malformed += 1;
+                    continue;
+                }
+                let changed = match store_of(change.entity) {
+                    Some(name) => {
+                        let store = tx.object_store(name).idb(name, "open")?;
+                        apply_change(&store, name, change).await?
+                    }
+                    None => apply_campaign(&meta, change).await?,
+                };
+                if changed {
+                    applied.changed += 1;
+                }
+            }
+            put_meta(&meta, meta_keys::PULL_CURSOR, &page.cursor).await?;
+        }
+        tx.commit().await.idb(META, "commit")?;
+        Ok(applied)
+    }
+}
+
+/// Counts, inside an open transaction over the record stores and `forms`, what the server lacks.
+async fn count_unsynced(tx: &Transaction<'_>) -> Result<Unsynced, StoreError> {
+    let mut unsynced = Unsynced::default();
+    for name in [INSPECTIONS, VENUES] {
+        let store = tx.object_store(name).idb(name, "open")?;
+        unsynced.queued += count_in_index(&store, name, BY_QUEUE, None).await?;
+        for state in AWAITING_STATES {
+            let only = KeyRange::Only(JsValue::from_str(state));
+            unsynced.awaiting += count_in_index(&store, name, BY_STATE, Some(only)).await?;
+        }
+    }
+    let forms = tx.object_store(FORMS).idb(FORMS, "open")?;
+    unsynced.forms = forms
+        .count()
+        .primitive()
+        .idb(FORMS, "count")?
+        .await
+        .idb(FORMS, "count")?;
+    Ok(unsynced)
+}
+
+/// Meets one pulled change with the local record through the core's rules; whether anything changed.
+async fn apply_change(
+    store: &ObjectStore<'_>,
+    name: &'static str,
+    change: &Change,
+) -> Result<bool, StoreError> {
+    let key = JsValue::from_str(&change.id);
+    let raw: Option<JsValue> = store
+        .get(key.clone())
+        .primitive()
+        .idb(name, "get")?
+        .await
+        .idb(name, "get")?;
+    let next = match raw {
+        None => LocalState::pulled_new(change),
+        Some(raw) => match from_js::<StoredRecord>(&raw, name, &key) {
+            Ok(stored) => {
+                let before = stored.local.clone();
+                let after = stored.local.pulled(change);
+                if after.as_ref() == Some(&before) {
+                    return Ok(false);
+                }
+                after
+            }
+            // The local value is unreadable: keep it byte for byte beside the server's copy.
+            Err(error) => {
+                let server = (!change.deleted).then(|| ServerVersion {
+                    rev: change.rev,
+                    body: change.body.clone(),
+                });
+                Some(quarantine(&raw, &error, server))
+            }
+        },
+    };
+    match next {
+        Some(local) => put_record(store, name, &change.id, local).await?,
+        None => {
+            store
+                .delete(key)
+                .primitive()
+                .idb(name, "delete")?
+                .await
+                .idb(name, "delete")?;
+        }
+    }
+    Ok(true)
+}
+
+/// Campaigns are only pulled: the newest rev is kept, a tombstone removes it.
+async fn apply_campaign(meta: &ObjectStore<'_>, change: &Change) -> Result<bool, StoreError> {
+    let key = format!("{}{}", meta_keys::CAMPAIGN_PREFIX, change.id);
+    if change.deleted {
+        delete_meta(meta, &key).await?;
+        return Ok(true);
+    }
+    let known: Option<LocalCampaign> = get_in(meta, META, &key).await.unwrap_or(None);
+    if known.is_some_and(|known| known.rev > change.rev) {
+        return Ok(false);
+    }
+    let Ok(record) = serde_json::from_value(change.body.clone()) else {
+        return Ok(false);
+    };
+    put_meta(
+        meta,
+        &key,
+        &LocalCampaign {
+            record,
+            rev: change.rev,
+        },
+    )
+    .await?;
+    Ok(true)
+}
+
+/// A value the phone cannot read, set aside: its JSON text kept exactly, with why and the server copy.
+fn quarantine(raw: &JsValue, error: &StoreError, server: Option<ServerVersion>) -> LocalState {
+    LocalState::Quarantined {
+        raw: js_sys::JSON::stringify(raw)
+            .ok()
+            .and_then(|text| text.as_string())
+            .unwrap_or_else(|| format!("{raw:?}")),
+        reason: error.to_string(),
+        server,
+    }
+}
+
+/// The reason a waiting record shows.
+fn reason_of(local: &LocalState) -> String {
+    match local {
+        LocalState::Rejected { reason, .. } => format!("{} ({})", reason.message, reason.code),
+        LocalState::Quarantined { reason, .. } => reason.clone(),
+        _ => String::new(),
+    }
+}
+
+/// A stored JS value as JSON, as it is (for export); text if it is not JSON.
+fn raw_json(value: &JsValue) -> Value {
+    js_sys::JSON::stringify(value)
+        .ok()
+        .and_then(|text| text.as_string())
+        .and_then(|text| serde_json::from_str(&text).ok())
+        .unwrap_or_else(|| Value::String(js_text(value)))
+}
+
+/// Reads one stored record inside an open transaction.
+pub(crate) async fn read_record(
+    store: &ObjectStore<'_>,
+    name: &'static str,
+    id: &str,
+) -> Result<Option<StoredRecord>, StoreError> {
+    get_in(store, name, id).await
+}
+
+/// Writes a record's state (with its shown body and queue place) inside an open transaction.
+pub(crate) async fn put_record(
+    store: &ObjectStore<'_>,
+    name: &'static str,
+    id: &str,
+    local: LocalState,
+) -> Result<(), StoreError> {
+    put_value(store, name, &StoredRecord::new(id, local)).await
+}
+
+/// Reads and decodes one value by string key inside an open transaction.
+pub(crate) async fn get_in<T: DeserializeOwned>(
+    store: &ObjectStore<'_>,
+    store_name: &'static str,
+    key: &str,
+) -> Result<Option<T>, StoreError> {
+    let js_key = JsValue::from_str(key);
+    let value: Option<JsValue> = store
+        .get(js_key.clone())
+        .primitive()
+        .idb(store_name, "get")?
+        .await
+        .idb(store_name, "get")?;
+    value
+        .map(|value| from_js(&value, store_name, &js_key))
+        .transpose()
+}
+
+/// Encodes and puts one value into a store with an in-line key.
+pub(crate) async fn put_value<T: Serialize>(
+    store: &ObjectStore<'_>,
+    store_name: &'static str,
+    value: &T,
+) -> Result<(), StoreError> {
+    store
+        .put(to_js(value, store_name)?)
+        .primitive()
+        .idb(store_name, "put")?
+        .await
+        .idb(store_name, "put")
+}
+
+/// How many values an index holds, optionally within a range.
+async fn count_in_index(
+    store: &ObjectStore<'_>,
+    store_name: &'static str,
+    index_name: &'static str,
+    query: Option<KeyRange<JsValue>>,
+) -> Result<u32, StoreError> {
+    let index = store.index(index_name).idb(store_name, "open index")?;
+    match query {
+        None => index
+            .count()
+            .primitive()
+            .idb(store_name, "count")?
+            .await
+            .idb(store_name, "count"),
+        Some(query) => index
+            .count()
+            .with_query::<JsValue, _>(query)
+            .primitive()
+            .idb(store_name, "count")?
+            .await
+            .idb(store_name, "count"),
+    }
+}
+
+/// Decodes the (key, value) pairs read from `store`: each value that decodes goes through `keep`
+/// (which may leave it out), and each that does not is reported as corrupt beside the others.
+pub(crate) fn decode_listed<Raw: DeserializeOwned, T>(
+    raw: Vec<(JsValue, JsValue)>,
+    store: &'static str,
+    mut keep: impl FnMut(Raw) -> Option<T>,
+) -> Listed<T> {
+    let mut listed = Listed::default();
+    for (key, value) in raw {
+        match from_js::<Raw>(&value, store, &key) {
+            Ok(decoded) => listed.items.extend(keep(decoded)),
+            Err(error) => listed.corrupt.push(error),
+        }
+    }
+    listed
+}
+
+/// Defines a function reading every (primary key, raw value) of a store or an index, in its order,
+/// optionally within a key range. A macro because the library's query traits are sealed: a generic
+/// function cannot name their bounds.
+macro_rules! get_all_with_keys_fn {
+    ($name:ident, $source:ty) => {
+        pub(crate) async fn $name(
+            source: &$source,
+            store_name: &'static str,
+            query: Option<KeyRange<JsValue>>,
+        ) -> Result<Vec<(JsValue, JsValue)>, StoreError> {
+            // Both requests go out before either is awaited, in the same transaction: one snapshot.
+            let (values, keys) = match query {
+                None => {
+                    let values = source
+                        .get_all::<JsValue>()
+                        .primitive()
+                        .idb(store_name, "get all")?;
+                    let keys = source
+                        .get_all_keys::<JsValue>()
+                        .primitive()
+                        .idb(store_name, "get all keys")?;
+                    (values.await, keys.await)
+                }
+                Some(query) => {
+                    let values = source
+                        .get_all::<JsValue>()
+                        .with_query::<JsValue, _>(query.clone())
+                        .primitive()
+                        .idb(store_name, "get all")?;
+                    let keys = source
+                        .get_all_keys::<JsValue>()
+                        .with_query::<JsValue, _>(query)
+                        .primitive()
+                        .idb(store_name, "get all keys")?;
+                    (values.await, keys.await)
+                }
+            };
+            let values = values
+                .idb(store_name, "get all")?
+                .collect::<Result<Vec<JsValue>, _>>()
+                .idb(store_name, "get all")?;
+            let keys = keys
+                .idb(store_name, "get all keys")?
+                .collect::<Result<Vec<JsValue>, _>>()
+                .idb(store_name, "get all keys")?;
+            Ok(keys.into_iter().zip(values).collect())
+        }
+    };
+}
+
+get_all_with_keys_fn!(get_all_in_store, ObjectStore<'_>);
+get_all_with_keys_fn!(get_all_in_index, Index<'_>);
+
+/// A person's choice for a record that waits for them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resolution {
+    /// Conflict: send my copy as an edit of the server's current one.
+    KeepMine,
+    /// Conflict: send the merge of both edits (offered when they touch different fields).
+    KeepMerged,
+    /// Conflict or refusal: take the server's copy; my edit is dropped.
+    TakeTheirs,
+    /// Refusal: send my copy again as it is.
+    SendAgain,
+    /// Refusal of a record the server never had, or an unreadable copy: remove it from the phone
+    /// (after exporting it); where the server has a copy, that copy is taken instead.
+    Discard,
+}
+
+impl Store {
+    /// Applies a person's resolution to one record, in one strict transaction: the core transition and
+    /// its write, or nothing.
+    pub async fn resolve(
+        &self,
+        entity: Entity,
+        id: &str,
+        resolution: Resolution,
+    ) -> Result<(), StoreError> {
+        let Some(name) = store_of(entity) else {
+            return Err(StoreError::Missing {
+                entity: entity.code(),
+                id: id.to_owned(),
+            });
+        };
+        let tx = self.write_strict(&[name, META])?;
+        {
+            let store = tx.object_store(name).idb(name, "open")?;
+            let meta = tx.object_store(META).idb(META, "open")?;
+            let stored =
+                read_record(&store, name, id)
+                    .await?
+                    .ok_or_else(|| StoreError::Missing {
+                        entity: entity.code(),
+                        id: id.to_owned(),
+                    })?;
+            let order = crate::store::meta::next_order(&meta).await?;
+            let local = stored.local;
+            let next = match resolution {
+                Resolution::KeepMine => Some(local.keep_mine(order)?),
+                Resolution::KeepMerged => Some(local.keep_merged(order)?),
+                Resolution::TakeTheirs => Some(local.take_theirs()?),
+                Resolution::SendAgain => Some(local.send_again(order)?),
+                Resolution::Discard if local.awaits_person() => local.take_theirs().ok(),
+                Resolution::Discard => {
+                    return Err(fieldcheck_core::local::NotNow::NothingToResolve.into());
+                }
+            };
+            match next {
+                Some(next) => put_record(&store, name, id, next).await?,
+                None => {
+                    store
+                        .delete(JsValue::from_str(id))
+                        .primitive()
+                        .idb(name, "delete")?
+                        .await
+                        .idb(name, "delete")?;
+                }
+            }
+        }
+        tx.commit().await.idb(name, "commit")
+    }
+}

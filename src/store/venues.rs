@@ -1,0 +1,80 @@
+//! Venues on the phone: the register pulled from the server (and venues an inspector adds).
+
+use fieldcheck_core::local::{LocalState, ServerVersion};
+use fieldcheck_core::{Venue, VenueId};
+
+use crate::store::error::IdbContext;
+use crate::store::meta::next_order;
+use crate::store::records::{decode_listed, get_all_in_store, put_record, read_record};
+use crate::store::schema::{META, VENUES};
+use crate::store::{Listed, Store, StoreError, StoredRecord};
+
+impl Store {
+    /// Stores venues as the server has them at the given revs (tests and tools; sync pulls them).
+    pub async fn put_venues(&self, venues: &[(Venue, u64)]) -> Result<(), StoreError> {
+        let tx = self.write(&[VENUES])?;
+        {
+            let store = tx.object_store(VENUES).idb(VENUES, "open")?;
+            for (venue, rev) in venues {
+                let body = serde_json::to_value(venue).map_err(|error| StoreError::Encode {
+                    store: VENUES,
+                    reason: error.to_string(),
+                })?;
+                let local = LocalState::Synced {
+                    server: ServerVersion { rev: *rev, body },
+                };
+                put_record(&store, VENUES, venue.id.as_str(), local).await?;
+            }
+        }
+        tx.commit().await.idb(VENUES, "commit")
+    }
+
+    /// Saves a venue an inspector added or corrected in the field, queued for the server by the same
+    /// strict write (it goes before any inspection saved after it).
+    pub async fn save_venue(&self, venue: &Venue) -> Result<(), StoreError> {
+        let body = serde_json::to_value(venue).map_err(|error| StoreError::Encode {
+            store: VENUES,
+            reason: error.to_string(),
+        })?;
+        let id = venue.id.as_str();
+        let tx = self.write_strict(&[VENUES, META])?;
+        {
+            let venues = tx.object_store(VENUES).idb(VENUES, "open")?;
+            let meta = tx.object_store(META).idb(META, "open")?;
+            let current = read_record(&venues, VENUES, id).await?;
+            let order = next_order(&meta).await?;
+            let local = match current {
+                Some(current) => current.local.save(body, order)?,
+                None => LocalState::created(body, order),
+            };
+            put_record(&venues, VENUES, id, local).await?;
+        }
+        tx.commit().await.idb(VENUES, "commit")
+    }
+
+    /// Venues of every kind whose name contains `search` (case-insensitive), ordered by name.
+    ///
+    /// Reads the store, not the `name` index, so that a damaged value without a name is reported.
+    pub async fn list_venues(&self, search: &str) -> Result<Listed<Venue>, StoreError> {
+        let tx = self.read(&[VENUES])?;
+        let store = tx.object_store(VENUES).idb(VENUES, "open")?;
+        let raw = get_all_in_store(&store, VENUES, None).await?;
+        let needle = search.trim().to_lowercase();
+        let mut listed = decode_listed(raw, VENUES, |stored: StoredRecord| {
+            let venue: Venue = serde_json::from_value(stored.local.shown()?.clone()).ok()?;
+            (needle.is_empty() || venue.name.to_lowercase().contains(&needle)).then_some(venue)
+        });
+        listed
+            .items
+            .sort_by(|a, b| a.name.cmp(&b.name).then_with(|| a.id.cmp(&b.id)));
+        Ok(listed)
+    }
+
+    /// One venue, as shown.
+    pub async fn venue(&self, id: &VenueId) -> Result<Option<Venue>, StoreError> {
+        let stored: Option<StoredRecord> = self.get_one(VENUES, id.as_str()).await?;
+        Ok(stored
+            .and_then(|stored| stored.local.shown().cloned())
+            .and_then(|body| serde_json::from_value(body).ok()))
+    }
+}

@@ -128,7 +128,8 @@ pub fn MePage() -> impl IntoView {
     };
 
     let log_out = move |_| {
-        if sync.status().pending > 0 && !confirm_logout.get_untracked() {
+        let status = sync.status();
+        if status.pending + status.waiting > 0 && !confirm_logout.get_untracked() {
             confirm_logout.set(true);
             return;
         }
@@ -230,7 +231,7 @@ pub fn MePage() -> impl IntoView {
                 </div>
                 <div class="cell">
                     <span class="field-label">{move || i18n.t().sync_state}</span>
-                    <button type="button" class="button button-small" on:click=move |_| sync.kick()>
+                    <button type="button" class="button button-small" data-testid="sync-now" on:click=move |_| sync.kick()>
                         {move || i18n.t().sync_now}
                     </button>
                 </div>
@@ -259,7 +260,7 @@ pub fn MePage() -> impl IntoView {
                         {move || i18n.t().cancel}
                     </button>
                 </Show>
-                <button type="button" class="button button-danger" on:click=log_out>
+                <button type="button" class="button button-danger" data-testid="logout" on:click=log_out>
                     {move || if confirm_logout.get() { i18n.t().logout_confirm } else { i18n.t().logout }}
                 </button>
             </div>

@@ -60,6 +60,21 @@ export class Server {
     return response.json();
   }
 
+  /** A supervisor's review through the API, on the rev they read. */
+  async review(token: string, id: string, decision: 'approve' | 'return', rev: number, comment = ''): Promise<Response> {
+    return fetch(`${this.baseUrl}/api/inspections/${id}/review`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ decision, rev, comment }),
+    });
+  }
+
+  /** A raw pull answer, to check what a token may still do. */
+  async pullStatus(token: string): Promise<number> {
+    const response = await fetch(`${this.baseUrl}/api/sync/pull`, { headers: { authorization: `Bearer ${token}` } });
+    return response.status;
+  }
+
   /** Pulls every change the token may see, following the cursor to the end. */
   async pullAll(token: string): Promise<Array<{ entity: string; id: string; rev: number; body: any }>> {
     const changes = [];

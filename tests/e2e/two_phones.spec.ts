@@ -1,0 +1,194 @@
+// Two phones, another user on the same phone, a colleague and a supervisor: nothing lost, nothing forged.
+import { test, expect } from '@playwright/test';
+import { readFileSync } from 'node:fs';
+import { Server, DEMO_PASSWORD } from './server';
+import { NA, editRecord, logIn, openRecord, sessionToken, submitInspection, syncNow, tab } from './phone';
+
+let server: Server;
+
+test.beforeEach(async () => {
+  server = await Server.start();
+});
+
+test.afterEach(async () => {
+  await server.stop();
+});
+
+async function recordOnServer(token: string, id: string) {
+  const record = (await server.pullAll(token)).find((change) => change.id === id);
+  if (!record) throw new Error(`record ${id} is not on the server`);
+  return record;
+}
+
+test('an edit made offline on one phone meets a newer edit from another: shown side by side, merged, nothing lost', async ({ browser }) => {
+  const phoneA = await browser.newContext();
+  const phoneB = await browser.newContext();
+  const a = await phoneA.newPage();
+  const b = await phoneB.newPage();
+
+  // The officer records online on phone A, then opens the app on phone B too.
+  await logIn(a, server.baseUrl, 'zhangwei');
+  const id = await submitInspection(a, 0);
+  await expect(a.getByTestId('record-row').first()).toHaveAttribute('data-sync', 'synced');
+  await logIn(b, server.baseUrl, 'zhangwei');
+  await tab(b, '/records');
+  await expect(b.getByTestId('record-row')).toHaveCount(1);
+
+  // Phone A loses the signal and adds a note.
+  await phoneA.setOffline(true);
+  await editRecord(a, id);
+  await a.locator('#inspection-notes').fill('A：离线补充，现场已责令整改');
+  await a.getByTestId('submit-inspection').click();
+  await expect(a.getByTestId('record-row').first()).toHaveAttribute('data-sync', 'pending');
+
+  // Meanwhile phone B, online, marks the first item 不适用.
+  await editRecord(b, id);
+  await b.locator('[data-item]').first().getByRole('button', { name: NA }).click();
+  await b.getByTestId('submit-inspection').click();
+  await expect(b.getByTestId('record-row').first()).toHaveAttribute('data-sync', 'synced');
+
+  // Back online: the push meets the newer rev, and the pull of the same run must not erase A's edit.
+  await phoneA.setOffline(false);
+  const badgeA = a.getByTestId('sync-badge');
+  await expect(badgeA).toHaveAttribute('data-state', 'attention');
+  await expect(badgeA).toHaveAttribute('data-waiting', '1');
+  await expect(a.getByTestId('record-row').first()).toHaveAttribute('data-sync', 'conflict');
+  await openRecord(a, id);
+  const conflict = a.getByTestId('conflict');
+  await expect(conflict).toBeVisible();
+  await expect(conflict.getByTestId('conflict-table').locator('tbody tr')).toHaveCount(2);
+  await expect(conflict).toContainText('A：离线补充');
+  await a.screenshot({ path: test.info().outputPath('conflict-360.png'), fullPage: true });
+  await conflict.getByTestId('keep-merged').click();
+  await expect(a.getByTestId('record-sync')).toHaveAttribute('data-sync', 'synced');
+  await expect(badgeA).toHaveAttribute('data-state', 'synced');
+
+  // The server holds both edits, in one record at rev 3.
+  const officer = await server.login('zhangwei', DEMO_PASSWORD);
+  const record = await recordOnServer(officer.token, id);
+  expect(record.rev).toBe(3);
+  expect(record.body.notes).toBe('A：离线补充，现场已责令整改');
+  expect(record.body.answers[0].result).toBe('na');
+  // And phone B hears of it.
+  await syncNow(b);
+  await openRecord(b, id);
+  await expect(b.locator('.notes')).toContainText('A：离线补充');
+  await phoneA.close();
+  await phoneB.close();
+});
+
+test('another user cannot log in over unsynced work: the owner syncs it, or it is exported first; logout revokes the token', async ({ page, context }) => {
+  await logIn(page, server.baseUrl, 'zhangwei');
+  const zhangweiToken = await sessionToken(page);
+  await context.setOffline(true);
+  const offlineId = await submitInspection(page, 1, '张伟的离线记录');
+  await expect(page.getByTestId('record-row').first()).toHaveAttribute('data-sync', 'pending');
+
+  // Logging out warns that the record stays for its owner.
+  await tab(page, '/me');
+  await page.getByTestId('logout').click();
+  await expect(page.getByRole('alert').filter({ hasText: '其他人无法在本机登录' })).toBeVisible();
+  await page.getByTestId('logout').click();
+  await expect(page).toHaveURL(/\/login$/);
+
+  // Signal returns: the logout reaches the server, so the old token is dead.
+  await context.setOffline(false);
+  await expect.poll(() => server.pullStatus(zhangweiToken)).toBe(401);
+
+  // A colleague tries to log in on this phone: refused before anything is sent.
+  await page.locator('input[name="username"]').fill('liqiang');
+  await page.locator('input[name="password"]').fill(DEMO_PASSWORD);
+  await page.locator('button[type="submit"]').click();
+  const blocked = page.getByTestId('other-users-work');
+  await expect(blocked).toContainText('zhangwei');
+  await page.screenshot({ path: test.info().outputPath('other-users-work-360.png'), fullPage: true });
+
+  // The owner signs back in: the record goes up under their name.
+  await blocked.getByTestId('login-as-owner').click();
+  await expect(page.locator('input[name="username"]')).toHaveValue('zhangwei');
+  await page.locator('input[name="password"]').fill(DEMO_PASSWORD);
+  await page.locator('button[type="submit"]').click();
+  await expect(page.getByTestId('sync-badge')).toHaveAttribute('data-state', 'synced');
+  const colleague = await server.login('liqiang', DEMO_PASSWORD);
+  const zhangwei = await server.login('zhangwei', DEMO_PASSWORD);
+  const synced = await recordOnServer(colleague.token, offlineId);
+  expect(synced.body.created_by).toBe(zhangwei.user.id);
+  expect(synced.body.notes).toBe('张伟的离线记录');
+
+  // Now the colleague may take the phone: nothing of zhangwei's is left unsynced.
+  await tab(page, '/me');
+  await page.getByTestId('logout').click();
+  await expect(page).toHaveURL(/\/login$/);
+  await page.locator('input[name="username"]').fill('liqiang');
+  await page.locator('input[name="password"]').fill(DEMO_PASSWORD);
+  await page.locator('button[type="submit"]').click();
+  await expect(page.getByTestId('sync-badge')).toHaveAttribute('data-state', 'synced');
+  await tab(page, '/records');
+  await expect(page.getByTestId('record-row')).toHaveCount(0);
+
+  // liqiang works offline and logs out; an officer of another unit must export it before logging in.
+  await tab(page, '/');
+  await context.setOffline(true);
+  const exportedId = await submitInspection(page, 2, '李强未同步的记录');
+  await tab(page, '/me');
+  await page.getByTestId('logout').click();
+  await page.getByTestId('logout').click();
+  await context.setOffline(false);
+  await page.locator('input[name="username"]').fill('zhaolei');
+  await page.locator('input[name="password"]').fill(DEMO_PASSWORD);
+  await page.locator('button[type="submit"]').click();
+  await expect(page.getByTestId('other-users-work')).toContainText('liqiang');
+  const downloading = page.waitForEvent('download');
+  await page.getByTestId('export-and-continue').click();
+  const download = await downloading;
+  const exported = JSON.parse(readFileSync(await download.path(), 'utf8'));
+  expect(exported.owner.username).toBe('liqiang');
+  expect(exported.records.map((record: { id: string }) => record.id)).toContain(exportedId);
+  await expect(page.getByTestId('sync-badge')).toHaveAttribute('data-state', 'synced');
+  await tab(page, '/records');
+  await expect(page.getByTestId('record-row')).toHaveCount(0);
+  // It never went up under zhaolei's name (nor anyone's).
+  const stillColleague = await server.login('liqiang', DEMO_PASSWORD);
+  expect((await server.pullAll(stillColleague.token)).some((change) => change.id === exportedId)).toBe(false);
+});
+
+test('a colleague cannot rewrite a submitted record; a review on the rev seen reaches the phone and locks it', async ({ browser }) => {
+  const author = await (await browser.newContext()).newPage();
+  const colleague = await (await browser.newContext()).newPage();
+  await logIn(author, server.baseUrl, 'zhangwei');
+  const id = await submitInspection(author, 0, '原始记录');
+  await expect(author.getByTestId('record-row').first()).toHaveAttribute('data-sync', 'synced');
+
+  // The colleague's phone has the record (same unit) but offers no edit.
+  await logIn(colleague, server.baseUrl, 'liqiang');
+  await colleague.goto(`${server.baseUrl}/records/${id}`);
+  await expect(colleague.getByTestId('record-sync')).toHaveAttribute('data-sync', 'synced');
+  await expect(colleague.getByTestId('edit-record')).toHaveCount(0);
+
+  // The supervisor returns it with a comment, on the rev they read.
+  const supervisor = await server.login('wangfang', DEMO_PASSWORD);
+  const returned = await server.review(supervisor.token, id, 'return', 1, '缺少当事人签名');
+  expect(returned.status).toBe(200);
+  const firstFinish = (await returned.json()).finished_at;
+
+  // The author's phone shows the comment; the fix is resubmitted without moving the finish time.
+  await syncNow(author);
+  await openRecord(author, id);
+  await expect(author.getByTestId('review-comment')).toContainText('缺少当事人签名');
+  await author.getByTestId('edit-record').click();
+  await author.locator('#inspection-notes').fill('已补充当事人签名');
+  await author.getByTestId('submit-inspection').click();
+  await expect(author.getByTestId('record-row').first()).toHaveAttribute('data-sync', 'synced');
+  const resubmitted = await recordOnServer(supervisor.token, id);
+  expect([resubmitted.rev, resubmitted.body.status, resubmitted.body.finished_at]).toEqual([3, 'submitted', firstFinish]);
+
+  // A review of what the supervisor has not seen is refused; of rev 3 it locks the record.
+  expect((await server.review(supervisor.token, id, 'approve', 2)).status).toBe(409);
+  expect((await server.review(supervisor.token, id, 'approve', 3)).status).toBe(200);
+  await syncNow(author);
+  await openRecord(author, id);
+  await expect(author.locator('.chip-approved')).toContainText('已通过');
+  await expect(author.getByTestId('edit-record')).toHaveCount(0);
+  const approved = await recordOnServer(supervisor.token, id);
+  expect(approved.body.reviews.map((review: { decision: string }) => review.decision)).toEqual(['return', 'approve']);
+});

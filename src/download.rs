@@ -22,7 +22,11 @@ pub fn download_json(filename: &str, text: &str) -> Result<(), String> {
     anchor.set_href(&url);
     anchor.set_download(filename);
     anchor.click();
-    web_sys::Url::revoke_object_url(&url).map_err(js_error)?;
+    // The browser reads the blob after the click returns; the URL goes only once it surely has.
+    gloo_timers::callback::Timeout::new(60_000, move || {
+        let _ = web_sys::Url::revoke_object_url(&url);
+    })
+    .forget();
     Ok(())
 }
 

@@ -366,6 +366,9 @@ pub struct Strings {
     pub field_campaign: &'static str,
     pub field_follows: &'static str,
     pub field_other: &'static str,
+    pub export_done: &'static str,
+    pub export_outdated: &'static str,
+    pub discard_confirm: &'static str,
 }
 
 /// Simplified Chinese: the wording inspectors use.
@@ -487,7 +490,7 @@ pub static ZH: Strings = Strings {
     err_account_disabled: "账号已停用，请联系管理员",
     other_owner_unknown: "另一位用户",
     login_as_owner: "以该用户登录",
-    export_and_continue: "导出记录后清除并登录",
+    export_and_continue: "已保存文件，清除这些记录并登录",
     export_first_hint: "导出的文件请交给该用户或管理员，以便补录到系统。",
     db_blocked: "应用的旧版本在另一个标签页中打开着。请关闭其他标签页，然后重新载入。",
     db_outdated: "应用已在另一个标签页中更新。请重新载入以继续，本机记录不会丢失。",
@@ -526,6 +529,9 @@ pub static ZH: Strings = Strings {
     field_campaign: "专项行动",
     field_follows: "原检查记录",
     field_other: "其他",
+    export_done: "文件已导出。请确认文件已保存，再清除这些记录并登录。",
+    export_outdated: "导出后本机记录又有变化，请重新导出。",
+    discard_confirm: "再点一次确认放弃",
 };
 
 /// English: a full alternative.
@@ -647,7 +653,7 @@ pub static EN: Strings = Strings {
     err_account_disabled: "This account is disabled; ask your administrator",
     other_owner_unknown: "another user",
     login_as_owner: "Log in as that user",
-    export_and_continue: "Export the records, clear them and log in",
+    export_and_continue: "File kept: clear these records and log in",
     export_first_hint: "Give the exported file to that user or an administrator so the records can be entered.",
     db_blocked: "An older version of the app is open in another tab. Close the other tabs, then reload.",
     db_outdated: "The app was updated in another tab. Reload to continue; nothing on this phone is lost.",
@@ -686,6 +692,9 @@ pub static EN: Strings = Strings {
     field_campaign: "Campaign",
     field_follows: "Follows",
     field_other: "Other",
+    export_done: "The file was exported. Make sure it is kept, then clear these records and log in.",
+    export_outdated: "The records changed after the export; export them again.",
+    discard_confirm: "Tap again to discard",
 };
 
 /// The language context: the current language and how to change it.

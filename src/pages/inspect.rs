@@ -172,6 +172,17 @@ fn InspectForm(data: FormData) -> impl IntoView {
     } = data;
 
     let resumed = form.is_some();
+    // The server copy the edit is made on: the one the resumed form was opened on, else the one the
+    // phone holds now (0 for a record the server has never had).
+    let edited_rev = form.as_ref().map_or_else(
+        || {
+            existing
+                .as_ref()
+                .and_then(|local| local.local.server())
+                .map_or(0, |server| server.rev)
+        },
+        |form| form.edited_rev,
+    );
     // What the form starts from: the unsaved form if there is one, else the record being edited.
     let base: Option<Inspection> = form
         .map(|form| form.record)
@@ -310,7 +321,7 @@ fn InspectForm(data: FormData) -> impl IntoView {
             };
             let store = autosave_store.clone();
             spawn_local(async move {
-                match store.save_form(&record).await {
+                match store.save_form(&record, edited_rev).await {
                     Ok(()) => {
                         let _ = autosaved.try_set(Some(crate::i18n::now_china()));
                     }
@@ -335,7 +346,7 @@ fn InspectForm(data: FormData) -> impl IntoView {
         follows.track();
         notes.track();
         second.track();
-        location.track();
+        // A GPS fix arriving is not the inspector's change: it goes with the next one they make.
         if first_run.is_some() {
             let write = schedule_autosave.clone();
             pending_autosave.set_value(Some(gloo_timers::callback::Timeout::new(
@@ -400,7 +411,7 @@ fn InspectForm(data: FormData) -> impl IntoView {
         let store = store.clone();
         let navigate = navigate.clone();
         spawn_local(async move {
-            match store.save_inspection(&record).await {
+            match store.save_inspection_from(&record, Some(edited_rev)).await {
                 Ok(_) => {
                     sync.saved_locally();
                     navigate("/records?saved=1", Default::default());

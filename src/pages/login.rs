@@ -19,6 +19,7 @@ fn login_error_text(error: &SyncError, t: &'static Strings) -> String {
             t.err_account_disabled.to_owned()
         }
         SyncError::Server { status, .. } => format!("{} ({status})", t.err_server),
+        SyncError::Store(crate::store::StoreError::ExportOutdated) => t.export_outdated.to_owned(),
         SyncError::Store(store_error) => format!("{}: {store_error}", t.err_store),
         // Shown by its own panel, with the ways out.
         SyncError::OtherUsersWork { .. } => String::new(),
@@ -88,27 +89,35 @@ pub fn LoginPage() -> impl IntoView {
         ev.prevent_default();
         submit(TakeOver::OnlyIfSynced);
     };
-    // Another user's unsynced work: log in as them, or export it and then drop it from the phone.
+    // Another user's unsynced work: log in as them, or export it and — once the person confirms the
+    // file is kept — drop it from the phone. The drop is refused if the work changed since the export.
     let export_store = use_store();
     let export_error = RwSignal::new(None::<String>);
-    let export_and_continue = move |_| {
+    let exported = RwSignal::new(None::<String>);
+    let export = move |_| {
         let store = export_store.clone();
-        let log_in = log_in.clone();
         spawn_local(async move {
-            let exported = match store.export_unsynced().await {
-                Ok(text) => {
-                    crate::download::download_json(&crate::download::export_filename(), &text)
-                }
+            let result = match store.export_unsynced().await {
+                Ok(export) => crate::download::download_json(
+                    &crate::download::export_filename(),
+                    &export.text,
+                )
+                .map(|()| export.fingerprint),
                 Err(store_error) => Err(store_error.to_string()),
             };
-            match exported {
-                Ok(()) => {
+            match result {
+                Ok(fingerprint) => {
                     export_error.set(None);
-                    log_in(TakeOver::DiscardingUnsynced);
+                    exported.set(Some(fingerprint));
                 }
                 Err(message) => export_error.set(Some(message)),
             }
         });
+    };
+    let discard_and_continue = move |_| {
+        if let Some(fingerprint) = exported.get_untracked() {
+            log_in(TakeOver::DiscardingExported { fingerprint });
+        }
     };
     let other_users_work = move || match error.get() {
         Some(SyncError::OtherUsersWork { owner, n }) => Some((owner, n)),
@@ -170,7 +179,8 @@ pub fn LoginPage() -> impl IntoView {
                 let lang = i18n.lang();
                 let t = lang.t();
                 let shown_owner = owner.clone().unwrap_or_else(|| t.other_owner_unknown.to_owned());
-                let export = export_and_continue.clone();
+                let export = export.clone();
+                let discard_and_continue = discard_and_continue.clone();
                 view! {
                     <div class="banner banner-warn" role="alert" data-testid="other-users-work">
                         <p>{lang.other_users_work(&shown_owner, n)}</p>
@@ -186,11 +196,21 @@ pub fn LoginPage() -> impl IntoView {
                                     {t.login_as_owner}
                                 </button>
                             })}
-                            <button type="button" class="button button-secondary" data-testid="export-and-continue"
+                            <button type="button" class="button button-secondary" data-testid="export-unsynced"
                                 on:click=export>
-                                {t.export_and_continue}
+                                {t.export_unsynced}
                             </button>
                         </div>
+                        {move || exported.get().is_some().then(|| {
+                            let discard = discard_and_continue.clone();
+                            view! {
+                                <p class="small">{i18n.t().export_done}</p>
+                                <button type="button" class="button button-danger" data-testid="discard-and-continue"
+                                    on:click=discard>
+                                    {i18n.t().export_and_continue}
+                                </button>
+                            }
+                        })}
                         {move || export_error.get().map(|message| view! { <p class="field-error">{message}</p> })}
                     </div>
                 }

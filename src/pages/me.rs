@@ -7,7 +7,9 @@ use leptos_router::hooks::use_navigate;
 
 use crate::components::SyncChip;
 use crate::i18n::{Lang, use_i18n};
-use crate::store::{StorageEstimate, is_persisted, meta_keys, storage_estimate, use_store};
+use crate::store::{
+    Resolution, StorageEstimate, is_persisted, meta_keys, storage_estimate, use_store,
+};
 use crate::sync::use_sync;
 use fieldcheck_core::sync::Entity;
 
@@ -64,9 +66,10 @@ pub fn MePage() -> impl IntoView {
         let store = export_store.clone();
         spawn_local(async move {
             let exported = match store.export_unsynced().await {
-                Ok(text) => {
-                    crate::download::download_json(&crate::download::export_filename(), &text)
-                }
+                Ok(export) => crate::download::download_json(
+                    &crate::download::export_filename(),
+                    &export.text,
+                ),
                 Err(store_error) => Err(store_error.to_string()),
             };
             if let Err(message) = exported {
@@ -74,6 +77,24 @@ pub fn MePage() -> impl IntoView {
             }
         });
     };
+    // A person's way out for records that need them: the server's copy (when known), or discard —
+    // after a second tap, since it drops what only this phone holds.
+    let resolve_store = store.clone();
+    let armed = RwSignal::new(None::<String>);
+    let resolve = Callback::new(
+        move |(entity, id, resolution): (Entity, String, Resolution)| {
+            let store = resolve_store.clone();
+            spawn_local(async move {
+                match store.resolve(entity, &id, resolution).await {
+                    Ok(()) => {
+                        armed.set(None);
+                        sync.resolved();
+                    }
+                    Err(store_error) => error.set(Some(store_error.to_string())),
+                }
+            });
+        },
+    );
     let awaiting_list = move || {
         let t = i18n.t();
         awaiting.get().map(|listed| match listed {
@@ -92,16 +113,38 @@ pub fn MePage() -> impl IntoView {
                             let href = (item.entity == Entity::Inspection)
                                 .then(|| format!("/records/{}", item.id));
                             let reason = (!item.reason.is_empty()).then(|| item.reason.clone());
+                            let (entity, id) = (item.entity, item.id.clone());
+                            let take_id = id.clone();
+                            let armed_id = id.clone();
+                            let discard_id = id.clone();
                             view! {
-                                <li class="cell" data-testid="awaiting-row" data-state=item.mark.code()>
+                                <li class="cell cell-stack" data-testid="awaiting-row" data-state=item.mark.code()>
                                     <span class="cell-main">
                                         {match href {
                                             Some(href) => view! { <a href=href class="cell-title">{item.id.clone()}</a> }.into_any(),
                                             None => view! { <span class="cell-title">{item.id.clone()}</span> }.into_any(),
                                         }}
                                         {reason.map(|reason| view! { <span class="cell-sub">{reason}</span> })}
+                                        <SyncChip mark=item.mark />
                                     </span>
-                                    <SyncChip mark=item.mark />
+                                    <span class="actions actions-wrap">
+                                        {item.server_copy.then(|| view! {
+                                            <button type="button" class="button button-small" data-testid="awaiting-take-theirs"
+                                                on:click=move |_| resolve.run((entity, take_id.clone(), Resolution::TakeTheirs))>
+                                                {t.take_server}
+                                            </button>
+                                        })}
+                                        <button type="button" class="button button-small button-danger" data-testid="awaiting-discard"
+                                            on:click=move |_| {
+                                                if armed.get_untracked().as_deref() == Some(discard_id.as_str()) {
+                                                    resolve.run((entity, discard_id.clone(), Resolution::Discard));
+                                                } else {
+                                                    armed.set(Some(discard_id.clone()));
+                                                }
+                                            }>
+                                            {move || if armed.get().as_deref() == Some(armed_id.as_str()) { t.discard_confirm } else { t.discard_mine }}
+                                        </button>
+                                    </span>
                                 </li>
                             }
                         })

@@ -193,10 +193,18 @@ fn RecordView(
                                 </button>
                             }.into_any()
                         } else {
+                            // Drops what only this phone holds: a second tap confirms.
+                            let armed = RwSignal::new(false);
                             view! {
                                 <button type="button" class="button button-secondary" data-testid="discard-mine"
-                                    on:click=move |_| resolve.run((id_discard.clone(), Resolution::Discard))>
-                                    {t.discard_mine}
+                                    on:click=move |_| {
+                                        if armed.get_untracked() {
+                                            resolve.run((id_discard.clone(), Resolution::Discard));
+                                        } else {
+                                            armed.set(true);
+                                        }
+                                    }>
+                                    {move || if armed.get() { t.discard_confirm } else { t.discard_mine }}
                                 </button>
                             }.into_any()
                         }}

@@ -38,6 +38,12 @@ pub enum StoreError {
     /// Another user's work is still on the phone: it must reach the server (or be exported) first.
     #[error("{0} records of the previous user are not on the server yet")]
     UnsyncedWork(u32),
+    /// The unsynced work changed after it was exported: export again before discarding.
+    #[error("the unsynced records changed since they were exported; export them again")]
+    ExportOutdated,
+    /// Another user took the phone over while this sync run was going: the run stops.
+    #[error("another user took this phone over; the sync run for the previous user stops")]
+    OwnerChanged,
 }
 
 impl StoreError {

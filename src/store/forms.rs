@@ -11,12 +11,14 @@ use crate::store::schema::{FORMS, FORMS_BY_VENUE};
 use crate::store::{Form, Listed, Store, StoreError};
 
 impl Store {
-    /// Keeps the form as it stands. Written often while typing, so with the browser's default
-    /// durability; the saved record itself is written strictly.
-    pub async fn save_form(&self, record: &Inspection) -> Result<(), StoreError> {
+    /// Keeps the form as it stands; `edited_rev` is the server rev of the record it was opened on.
+    /// Written often while typing, so with the browser's default durability; the saved record
+    /// itself is written strictly.
+    pub async fn save_form(&self, record: &Inspection, edited_rev: u64) -> Result<(), StoreError> {
         let form = Form {
             record: record.clone(),
             saved_at: crate::i18n::now_china(),
+            edited_rev,
         };
         let tx = self.write(&[FORMS])?;
         {

@@ -22,6 +22,17 @@ impl Store {
         &self,
         record: &Inspection,
     ) -> Result<LocalInspection, StoreError> {
+        self.save_inspection_from(record, None).await
+    }
+
+    /// Saves a record from a form opened on the server copy at `edited_rev` (see
+    /// [`Store::save_inspection`]). If a newer copy was pulled while the form was open, the save waits
+    /// as a conflict beside it instead of silently undoing it (core `save_from`).
+    pub async fn save_inspection_from(
+        &self,
+        record: &Inspection,
+        edited_rev: Option<u64>,
+    ) -> Result<LocalInspection, StoreError> {
         let body = serde_json::to_value(record).map_err(|error| StoreError::Encode {
             store: INSPECTIONS,
             reason: error.to_string(),
@@ -42,9 +53,12 @@ impl Store {
                 Status::check_push(Some(previous.status), record.status)?;
             }
             let order = next_order(&meta).await?;
-            let local = match current {
-                Some(current) => current.local.save(body, order)?,
-                None => LocalState::created(body, order),
+            let local = match (current, edited_rev) {
+                (Some(current), Some(edited_rev)) => {
+                    current.local.save_from(body, order, edited_rev)?
+                }
+                (Some(current), None) => current.local.save(body, order)?,
+                (None, _) => LocalState::created(body, order),
             };
             put_record(&inspections, INSPECTIONS, id, local.clone()).await?;
             forms

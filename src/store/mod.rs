@@ -42,8 +42,8 @@ pub use persistence::{StorageEstimate, is_persisted, request_persistence, storag
 pub use records::{Resolution, TakeOver};
 pub use schema::{DB_VERSION, FORMS, INSPECTIONS, META, OUTBOX, PHOTOS, VENUES};
 pub use types::{
-    Awaiting, Form, Listed, LocalCampaign, LocalInspection, LocalVenue, Session, StoredRecord,
-    SyncMark, Unsynced,
+    Awaiting, Export, Form, Listed, LocalCampaign, LocalInspection, LocalVenue, Session,
+    StoredRecord, SyncMark, Unsynced,
 };
 
 use error::IdbContext;
@@ -69,6 +69,9 @@ pub fn use_store() -> Store {
 #[derive(Debug, Clone)]
 pub struct Store {
     db: Database,
+    /// The user a sync run works for ([`Store::bound_to`]): its transactions check that the phone's
+    /// data still belongs to them, so a run cannot write one user's pages into another's store.
+    owner: Option<fieldcheck_core::UserId>,
 }
 
 impl Store {
@@ -115,7 +118,15 @@ impl Store {
             .with_on_upgrade_needed(move |event, db| schema::upgrade(&event, &db, version))
             .await
             .map_err(|error| open_error(error.to_string()))?;
-        Ok(Store { db })
+        Ok(Store { db, owner: None })
+    }
+
+    /// The same store, for a sync run on behalf of `owner`.
+    pub fn bound_to(&self, owner: fieldcheck_core::UserId) -> Store {
+        Store {
+            db: self.db.clone(),
+            owner: Some(owner),
+        }
     }
 
     /// Closes this connection when another tab asks for a newer version, and says so.

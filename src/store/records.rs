@@ -19,9 +19,9 @@ use wasm_bindgen::JsValue;
 use crate::store::codec::{from_js, js_text, key_text, to_js};
 use crate::store::error::IdbContext;
 use crate::store::meta::{campaign_range, delete_meta, meta_keys, put_meta};
-use crate::store::schema::{BY_QUEUE, BY_STATE, FORMS, INSPECTIONS, META, VENUES};
+use crate::store::schema::{BY_QUEUE, BY_STATE, FORMS, INSPECTIONS, META, OUTBOX, VENUES};
 use crate::store::{
-    Awaiting, Listed, LocalCampaign, Store, StoreError, StoredRecord, SyncMark, Unsynced,
+    Awaiting, Export, Listed, LocalCampaign, Store, StoreError, StoredRecord, SyncMark, Unsynced,
 };
 
 /// The store that keeps records of an entity (campaigns live in `meta`).
@@ -37,18 +37,19 @@ pub(crate) fn store_of(entity: Entity) -> Option<&'static str> {
 const AWAITING_STATES: [&str; 3] = ["conflict", "rejected", "quarantined"];
 
 /// How another user takes the phone over.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TakeOver {
     /// Only when nothing of the previous user is left unsynced.
     OnlyIfSynced,
-    /// The previous user's unsynced work was exported and the person chose to drop it.
-    DiscardingUnsynced,
+    /// The previous user's unsynced work was exported (this is the export's fingerprint) and the
+    /// person chose to drop it: allowed only while the phone holds exactly what was exported.
+    DiscardingExported { fingerprint: String },
 }
 
 impl Store {
     /// What the phone holds that the server does not.
     pub async fn unsynced(&self) -> Result<Unsynced, StoreError> {
-        let tx = self.read(&[INSPECTIONS, VENUES, FORMS])?;
+        let tx = self.read(&[INSPECTIONS, VENUES, FORMS, OUTBOX])?;
         count_unsynced(&tx).await
     }
 
@@ -63,15 +64,24 @@ impl Store {
                 let only = KeyRange::Only(JsValue::from_str(state));
                 for (key, value) in get_all_in_index(&index, name, Some(only)).await? {
                     let id = key_text(&key);
-                    let (mark, reason) = match from_js::<StoredRecord>(&value, name, &key) {
-                        Ok(stored) => (SyncMark::of(&stored.local), reason_of(&stored.local)),
-                        Err(error) => (SyncMark::Quarantined, error.to_string()),
-                    };
+                    let (mark, reason, server_copy) =
+                        match from_js::<StoredRecord>(&value, name, &key) {
+                            Ok(stored) => (
+                                SyncMark::of(&stored.local),
+                                reason_of(&stored.local),
+                                stored
+                                    .local
+                                    .server()
+                                    .is_some_and(|server| !server.body.is_null()),
+                            ),
+                            Err(error) => (SyncMark::Quarantined, error.to_string(), false),
+                        };
                     awaiting.push(Awaiting {
                         entity,
                         id,
                         mark,
                         reason,
+                        server_copy,
                     });
                 }
             }
@@ -82,49 +92,27 @@ impl Store {
     /// Everything the server does not have yet — records with work, records waiting for a person (even
     /// unreadable ones, byte for byte) and unsaved forms — as one JSON document: the last resort when
     /// a phone cannot reach the server, or before another user takes it over.
-    pub async fn export_unsynced(&self) -> Result<String, StoreError> {
+    pub async fn export_unsynced(&self) -> Result<Export, StoreError> {
         let owner = self.owner().await?;
         let device_id = self.device_id().await?;
-        let tx = self.read(&[INSPECTIONS, VENUES, FORMS])?;
-        let mut records = Vec::new();
-        for (entity, name) in [(Entity::Inspection, INSPECTIONS), (Entity::Venue, VENUES)] {
-            let store = tx.object_store(name).idb(name, "open")?;
-            let mut seen = std::collections::HashSet::new();
-            let queue = store.index(BY_QUEUE).idb(name, "open index queue")?;
-            let mut raw = get_all_in_index(&queue, name, None).await?;
-            let states = store.index(BY_STATE).idb(name, "open index state")?;
-            for state in AWAITING_STATES {
-                let only = KeyRange::Only(JsValue::from_str(state));
-                raw.extend(get_all_in_index(&states, name, Some(only)).await?);
-            }
-            for (key, value) in raw {
-                let id = key_text(&key);
-                if seen.insert(id.clone()) {
-                    records.push(
-                        json!({"entity": entity.code(), "id": id, "stored": raw_json(&value)}),
-                    );
-                }
-            }
-        }
-        let forms = tx.object_store(FORMS).idb(FORMS, "open")?;
-        let forms: Vec<Value> = get_all_in_store(&forms, FORMS, None)
-            .await?
-            .iter()
-            .map(|(_, value)| raw_json(value))
-            .collect();
-        let document = json!({
+        let tx = self.read(&[INSPECTIONS, VENUES, FORMS, OUTBOX])?;
+        let unsynced = collect_unsynced(&tx).await?;
+        let fingerprint = unsynced.to_string();
+        let mut document = json!({
             "app": "fieldcheck",
             "kind": "unsynced-export",
             "exported_at": crate::i18n::now_china(),
             "device_id": device_id,
             "owner": owner,
-            "records": records,
-            "forms": forms,
         });
-        serde_json::to_string_pretty(&document).map_err(|error| StoreError::Encode {
+        if let (Some(document), Value::Object(parts)) = (document.as_object_mut(), unsynced) {
+            document.extend(parts);
+        }
+        let text = serde_json::to_string_pretty(&document).map_err(|error| StoreError::Encode {
             store: META,
             reason: error.to_string(),
-        })
+        })?;
+        Ok(Export { text, fingerprint })
     }
 
     /// Makes `user` the owner of the phone's data. The same user simply keeps everything. Another user
@@ -132,7 +120,7 @@ impl Store {
     /// cleared, in one transaction), and only when nothing of the previous user is left unsynced —
     /// unless the person exported it and chose to drop it.
     pub async fn take_over(&self, user: &User, how: TakeOver) -> Result<(), StoreError> {
-        let tx = self.write_strict(&[INSPECTIONS, VENUES, FORMS, META])?;
+        let tx = self.write_strict(&[INSPECTIONS, VENUES, FORMS, OUTBOX, META])?;
         {
             let meta = tx.object_store(META).idb(META, "open")?;
             // An unknown or unreadable owner counts as another user: data is not handed over on a guess.
@@ -140,13 +128,21 @@ impl Store {
                 get_in(&meta, META, meta_keys::OWNER).await;
             let someone_else = !matches!(&owner, Ok(Some(owner)) if owner.id == user.id);
             if someone_else {
-                if how == TakeOver::OnlyIfSynced {
-                    let n_unsynced = count_unsynced(&tx).await?.total();
-                    if n_unsynced > 0 {
-                        return Err(StoreError::UnsyncedWork(n_unsynced));
+                match &how {
+                    TakeOver::OnlyIfSynced => {
+                        let n_unsynced = count_unsynced(&tx).await?.total();
+                        if n_unsynced > 0 {
+                            return Err(StoreError::UnsyncedWork(n_unsynced));
+                        }
+                    }
+                    TakeOver::DiscardingExported { fingerprint } => {
+                        let now = collect_unsynced(&tx).await?.to_string();
+                        if now != *fingerprint {
+                            return Err(StoreError::ExportOutdated);
+                        }
                     }
                 }
-                for name in [INSPECTIONS, VENUES, FORMS] {
+                for name in [INSPECTIONS, VENUES, FORMS, OUTBOX] {
                     tx.object_store(name)
                         .idb(name, "open")?
                         .clear()
@@ -172,9 +168,12 @@ impl LocalStore for Store {
     type Error = StoreError;
 
     async fn take_batch(&self, limit: usize) -> Result<Vec<Mutation>, StoreError> {
-        let tx = self.write(&[INSPECTIONS, VENUES])?;
+        // Strict: a mark "in flight" lost to a crash after the push would resend the edit under a
+        // new op id, and the server would answer it with a conflict against itself.
+        let tx = self.write_strict(&[INSPECTIONS, VENUES, META])?;
         let mut batch = Vec::new();
         {
+            self.check_owner(&tx).await?;
             let mut queued: Vec<(u64, Entity, String, LocalState)> = Vec::new();
             for (entity, name) in [(Entity::Venue, VENUES), (Entity::Inspection, INSPECTIONS)] {
                 let store = tx.object_store(name).idb(name, "open")?;
@@ -215,9 +214,10 @@ impl LocalStore for Store {
         sent: &[Mutation],
         results: &[MutationResult],
     ) -> Result<Vec<Settled>, StoreError> {
-        let tx = self.write(&[INSPECTIONS, VENUES])?;
+        let tx = self.write(&[INSPECTIONS, VENUES, META])?;
         let mut settled = Vec::with_capacity(results.len());
         {
+            self.check_owner(&tx).await?;
             for result in results {
                 let Some(mutation) = sent.iter().find(|mutation| mutation.op_id == result.op_id)
                 else {
@@ -257,6 +257,7 @@ impl LocalStore for Store {
         let tx = self.write(&[INSPECTIONS, VENUES, META])?;
         let mut applied = PageApplied::default();
         {
+            self.check_owner(&tx).await?;
             let meta = tx.object_store(META).idb(META, "open")?;
             for change in &page.changes {
                 if !change.deleted && !change.entity.reads(&change.body) {
@@ -281,6 +282,57 @@ impl LocalStore for Store {
     }
 }
 
+impl Store {
+    /// For a store bound to a user ([`Store::bound_to`]): fails the transaction if the phone's data
+    /// now belongs to someone else.
+    async fn check_owner(&self, tx: &Transaction<'_>) -> Result<(), StoreError> {
+        let Some(expected) = &self.owner else {
+            return Ok(());
+        };
+        let meta = tx.object_store(META).idb(META, "open")?;
+        let owner: Option<User> = get_in(&meta, META, meta_keys::OWNER).await.unwrap_or(None);
+        if owner.is_some_and(|owner| owner.id == *expected) {
+            Ok(())
+        } else {
+            Err(StoreError::OwnerChanged)
+        }
+    }
+}
+
+/// Everything the server lacks, read raw inside an open transaction over the record stores, `forms`
+/// and `outbox`: records with work or waiting for a person (byte for byte, unreadable ones too),
+/// unsaved forms, and layout-1 changes that could not be read. Its JSON text is the export's
+/// fingerprint.
+async fn collect_unsynced(tx: &Transaction<'_>) -> Result<Value, StoreError> {
+    let mut records = Vec::new();
+    for (entity, name) in [(Entity::Inspection, INSPECTIONS), (Entity::Venue, VENUES)] {
+        let store = tx.object_store(name).idb(name, "open")?;
+        let mut seen = std::collections::HashSet::new();
+        let queue = store.index(BY_QUEUE).idb(name, "open index queue")?;
+        let mut raw = get_all_in_index(&queue, name, None).await?;
+        let states = store.index(BY_STATE).idb(name, "open index state")?;
+        for state in AWAITING_STATES {
+            let only = KeyRange::Only(JsValue::from_str(state));
+            raw.extend(get_all_in_index(&states, name, Some(only)).await?);
+        }
+        for (key, value) in raw {
+            let id = key_text(&key);
+            if seen.insert(id.clone()) {
+                records
+                    .push(json!({"entity": entity.code(), "id": id, "stored": raw_json(&value)}));
+            }
+        }
+    }
+    let raw_values = |raw: Vec<(JsValue, JsValue)>| -> Vec<Value> {
+        raw.iter().map(|(_, value)| raw_json(value)).collect()
+    };
+    let forms = tx.object_store(FORMS).idb(FORMS, "open")?;
+    let forms = raw_values(get_all_in_store(&forms, FORMS, None).await?);
+    let outbox = tx.object_store(OUTBOX).idb(OUTBOX, "open")?;
+    let leftovers = raw_values(get_all_in_store(&outbox, OUTBOX, None).await?);
+    Ok(json!({"records": records, "forms": forms, "unreadable_queue": leftovers}))
+}
+
 /// Counts, inside an open transaction over the record stores and `forms`, what the server lacks.
 async fn count_unsynced(tx: &Transaction<'_>) -> Result<Unsynced, StoreError> {
     let mut unsynced = Unsynced::default();
@@ -299,6 +351,13 @@ async fn count_unsynced(tx: &Transaction<'_>) -> Result<Unsynced, StoreError> {
         .idb(FORMS, "count")?
         .await
         .idb(FORMS, "count")?;
+    let outbox = tx.object_store(OUTBOX).idb(OUTBOX, "open")?;
+    unsynced.leftovers = outbox
+        .count()
+        .primitive()
+        .idb(OUTBOX, "count")?
+        .await
+        .idb(OUTBOX, "count")?;
     Ok(unsynced)
 }
 
@@ -596,6 +655,9 @@ impl Store {
                     })?;
             let order = crate::store::meta::next_order(&meta).await?;
             let local = stored.local;
+            // A record the server knows but whose copy the phone lacks (known only by its rev) comes
+            // back with a pull from the start once it is discarded here.
+            let server_known = local.server().is_some();
             let next = match resolution {
                 Resolution::KeepMine => Some(local.keep_mine(order)?),
                 Resolution::KeepMerged => Some(local.keep_merged(order)?),
@@ -615,6 +677,9 @@ impl Store {
                         .idb(name, "delete")?
                         .await
                         .idb(name, "delete")?;
+                    if server_known {
+                        delete_meta(&meta, meta_keys::PULL_CURSOR).await?;
+                    }
                 }
             }
         }

@@ -25,8 +25,11 @@ pub struct StoredRecord {
 impl StoredRecord {
     /// The stored form of a state: the shown body and the queue place derived from it.
     pub fn new(id: &str, local: LocalState) -> StoredRecord {
+        // The store's key path is `record.id`: a body that does not carry this id (damaged, or not an
+        // object) is kept only in `local`, and `record` holds just the id.
         let record = local
             .shown()
+            .filter(|shown| shown.get("id").and_then(Value::as_str) == Some(id))
             .cloned()
             .unwrap_or_else(|| json!({ "id": id }));
         StoredRecord {
@@ -122,6 +125,10 @@ pub struct Session {
 pub struct Form {
     pub record: Inspection,
     pub saved_at: DateTime<FixedOffset>,
+    /// The server rev of the record when the form was opened (0: a new record), so that saving it
+    /// later never silently undoes a newer copy pulled meanwhile.
+    #[serde(default)]
+    pub edited_rev: u64,
 }
 
 /// A record that waits for a person, as 我的 lists it.
@@ -132,6 +139,16 @@ pub struct Awaiting {
     pub mark: SyncMark,
     /// The server's reason (rejected) or the phone's (quarantined); empty for a conflict.
     pub reason: String,
+    /// Whether the server's copy is known, so that "take the server's" can repair it.
+    pub server_copy: bool,
+}
+
+/// Unsynced work exported to a file, and what it covered: discarding it afterwards is allowed only
+/// while the phone still holds exactly that.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Export {
+    pub text: String,
+    pub fingerprint: String,
 }
 
 /// What the phone holds that the server does not: records with work or waiting for a person, and
@@ -141,11 +158,13 @@ pub struct Unsynced {
     pub queued: u32,
     pub awaiting: u32,
     pub forms: u32,
+    /// Queued changes of layout 1 that could not be read when the phone was updated.
+    pub leftovers: u32,
 }
 
 impl Unsynced {
     pub fn total(&self) -> u32 {
-        self.queued + self.awaiting + self.forms
+        self.queued + self.awaiting + self.forms + self.leftovers
     }
 }
 

@@ -113,7 +113,10 @@ impl Engine {
         let remote = api::HttpRemote {
             token: &session.token,
         };
-        let (report, result) = sync_once(&self.store, &remote, &device_id).await;
+        // Bound to the session's user: if someone else takes the phone over mid-run, its next
+        // transaction fails instead of writing this user's pages into their store.
+        let store = self.store.bound_to(session.user.id.clone());
+        let (report, result) = sync_once(&store, &remote, &device_id).await;
         if report.changed_anything() {
             self.data_version.update(|version| *version += 1);
         }

@@ -141,6 +141,7 @@ impl SyncContext {
     /// Call after a successful login: keeps the session and starts a run.
     pub fn logged_in(&self, session: Session) {
         self.session.set(Some(session));
+        tell_other_tabs();
         self.kick();
     }
 
@@ -150,6 +151,7 @@ impl SyncContext {
         let store = self.engine.with_value(|engine| engine.store().clone());
         store.log_out().await?;
         self.session.set(None);
+        tell_other_tabs();
         self.status.update(|status| status.phase = Phase::Idle);
         self.kick();
         Ok(())
@@ -196,8 +198,46 @@ pub fn provide_sync(
     let _ = window_event_listener(leptos::ev::offline, move |_| {
         offline_status.update(|status| status.phase = Phase::Offline);
     });
+    listen_to_other_tabs();
     engine.kick();
     context
+}
+
+/// The channel on which tabs of the app tell each other that the session changed.
+const SESSION_CHANNEL: &str = "fieldcheck-session";
+
+/// Another tab logged in or out: this tab's session (and the user its screens act for) is stale, so
+/// it reloads rather than save or sync under the wrong name.
+fn listen_to_other_tabs() {
+    let Ok(channel) = web_sys::BroadcastChannel::new(SESSION_CHANNEL) else {
+        return;
+    };
+    let on_message = wasm_bindgen::closure::Closure::<dyn FnMut(web_sys::MessageEvent)>::new(
+        |_message: web_sys::MessageEvent| {
+            if let Some(window) = web_sys::window()
+                && let Err(error) = window.location().reload()
+            {
+                leptos::logging::error!("cannot reload after another tab's login: {error:?}");
+            }
+        },
+    );
+    channel.set_onmessage(Some(wasm_bindgen::JsCast::unchecked_ref(
+        on_message.as_ref(),
+    )));
+    // Both live as long as the page.
+    on_message.forget();
+    std::mem::forget(channel);
+}
+
+fn tell_other_tabs() {
+    if let Ok(channel) = web_sys::BroadcastChannel::new(SESSION_CHANNEL) {
+        if let Err(error) =
+            channel.post_message(&wasm_bindgen::JsValue::from_str("session-changed"))
+        {
+            leptos::logging::error!("cannot tell other tabs: {error:?}");
+        }
+        channel.close();
+    }
 }
 
 /// The sync context provided by the app shell.

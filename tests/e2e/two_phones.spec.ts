@@ -139,11 +139,13 @@ test('another user cannot log in over unsynced work: the owner syncs it, or it i
   await page.locator('button[type="submit"]').click();
   await expect(page.getByTestId('other-users-work')).toContainText('liqiang');
   const downloading = page.waitForEvent('download');
-  await page.getByTestId('export-and-continue').click();
+  await page.getByTestId('other-users-work').getByTestId('export-unsynced').click();
   const download = await downloading;
   const exported = JSON.parse(readFileSync(await download.path(), 'utf8'));
   expect(exported.owner.username).toBe('liqiang');
   expect(exported.records.map((record: { id: string }) => record.id)).toContain(exportedId);
+  // Only once the person confirms the file is kept are the records dropped from the phone.
+  await page.getByTestId('discard-and-continue').click();
   await expect(page.getByTestId('sync-badge')).toHaveAttribute('data-state', 'synced');
   await tab(page, '/records');
   await expect(page.getByTestId('record-row')).toHaveCount(0);

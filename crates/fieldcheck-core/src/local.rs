@@ -268,6 +268,24 @@ impl LocalState {
         })
     }
 
+    /// The inspector saved `body` in a form opened on the server copy at `edited_rev`. If the phone
+    /// has since taken a newer server copy (a pull while the form was open, or before an autosaved
+    /// form was resumed), saving as usual would send the edit on top of a copy the inspector never saw
+    /// and silently undo it: the save waits as a conflict instead, beside that newer copy.
+    pub fn save_from(self, body: Value, order: u64, edited_rev: u64) -> Result<LocalState, NotNow> {
+        match self {
+            LocalState::Synced { server } if server.rev > edited_rev => Ok(LocalState::Conflict {
+                base: (edited_rev > 0).then_some(ServerVersion {
+                    rev: edited_rev,
+                    body: Value::Null,
+                }),
+                mine: body,
+                server,
+            }),
+            other => other.save(body, order),
+        }
+    }
+
     /// Takes the record into a push. Queued becomes InFlight under `fresh_op_id` (fixed from now on);
     /// InFlight is sent again exactly as before. Other states send nothing.
     ///
@@ -361,20 +379,24 @@ impl LocalState {
                     );
                 };
                 // A pulled copy at this very rev is the server's canonical body (with the fields only
-                // the server sets); otherwise what was sent is what the server holds at `rev`.
-                let body = match newer {
-                    Some(newer) if newer.rev == rev => newer.body,
-                    _ => mine,
+                // the server sets); otherwise what was sent is what the server holds at `rev`. A pulled
+                // copy newer than `rev` (the answer was lost, others moved on, the pull went past it)
+                // stays the newest known copy: it is not pulled again.
+                let (applied, newer) = match newer {
+                    Some(newer) if newer.rev == rev => (newer.body, None),
+                    Some(newer) if newer.rev > rev => (mine, Some(newer)),
+                    _ => (mine, None),
                 };
-                let server = ServerVersion { rev, body };
-                let state = match next {
-                    Some(next) => LocalState::Queued {
+                let server = ServerVersion { rev, body: applied };
+                let state = match (next, newer) {
+                    (Some(next), newer) => LocalState::Queued {
                         order,
                         base: Some(server),
                         mine: next,
-                        newer: None,
+                        newer,
                     },
-                    None => LocalState::Synced { server },
+                    (None, Some(newer)) => LocalState::Synced { server: newer },
+                    (None, None) => LocalState::Synced { server },
                 };
                 (state, Settled::Synced)
             }
@@ -419,7 +441,7 @@ impl LocalState {
             body: change.body.clone(),
         };
         if change.deleted {
-            return self.gone();
+            return self.gone(change.rev);
         }
         let pulled_rev = pulled.rev;
         let fresher =
@@ -503,13 +525,21 @@ impl LocalState {
         })
     }
 
-    /// The record left the caller's sight on the server (moved to another unit, deleted).
-    fn gone(self) -> Option<LocalState> {
+    /// The record left the caller's sight on the server (moved to another unit, deleted) at `rev`.
+    /// Local work is kept as a refusal; the server's copy is known only as gone (a null body at the
+    /// tombstone's rev), so it cannot be "taken" back as if it were still there.
+    fn gone(self, rev: u64) -> Option<LocalState> {
         let reason = || {
             ErrorBody::new(
                 "gone",
                 "the record is no longer visible to you on the server (moved to another unit or removed)",
             )
+        };
+        let gone = || {
+            Some(ServerVersion {
+                rev,
+                body: Value::Null,
+            })
         };
         match self {
             LocalState::Synced { .. } => None,
@@ -519,7 +549,7 @@ impl LocalState {
                 base,
                 mine,
                 reason: reason(),
-                newer: None,
+                newer: gone(),
             }),
             LocalState::InFlight {
                 base, mine, next, ..
@@ -527,7 +557,7 @@ impl LocalState {
                 base,
                 mine: next.unwrap_or(mine),
                 reason: reason(),
-                newer: None,
+                newer: gone(),
             }),
             LocalState::Quarantined { raw, reason, .. } => Some(LocalState::Quarantined {
                 raw,

@@ -62,7 +62,7 @@ impl fmt::Display for EditRefusal {
 /// Checks a push of `incoming` by `editor` against the server's copy (`None`: a new record).
 ///
 /// `existing.created_by` is the author the server recorded; `active_in_unit` tells whether a user is
-/// an active user of the record's unit. Server-owned fields (unit, author, receipt time, reviews) are
+/// an active user of the record's unit (asked only of officers the edit adds). Server-owned fields (unit, author, receipt time, reviews) are
 /// not checked here: the server ignores the phone's values for them.
 pub fn check_inspection_edit(
     editor: &UserId,
@@ -87,9 +87,15 @@ pub fn check_inspection_edit(
     if !incoming.inspectors.contains(author) {
         return Err(EditRefusal::AuthorNotNamed);
     }
+    // Only officers the edit adds must be active now: one disabled since the record was made stays
+    // named on it (it is what happened), and must not lock the record against its other officers.
+    let named_before = existing
+        .map(|record| record.inspectors.as_slice())
+        .unwrap_or_default();
     if let Some(stranger) = incoming
         .inspectors
         .iter()
+        .filter(|inspector| !named_before.contains(inspector))
         .find(|inspector| !active_in_unit(inspector))
     {
         return Err(EditRefusal::UnknownInspector(stranger.clone()));

@@ -50,10 +50,11 @@ pub fn connect_options(
     };
     Ok(options
         .create_if_missing(true)
-        // WAL lets pulls read while a push writes; NORMAL sync is durable across application crashes
-        // and loses at most the last commits on power loss, which phones will simply push again.
+        // WAL lets pulls read while a push writes. FULL: a commit the server answered `applied` is on
+        // disk, even across a power loss — with NORMAL the phone would mark a lost commit synced, and
+        // the change sequence could hand out again numbers that phones' cursors have passed.
         .journal_mode(SqliteJournalMode::Wal)
-        .synchronous(SqliteSynchronous::Normal)
+        .synchronous(SqliteSynchronous::Full)
         .foreign_keys(true)
         .busy_timeout(Duration::from_secs(10)))
 }

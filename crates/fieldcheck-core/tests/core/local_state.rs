@@ -580,3 +580,57 @@ fn a_batch_goes_in_queue_order_and_a_later_edit_follows_its_applied_op() {
         Some(synced(1, json!({"n": 2})))
     );
 }
+
+/// The answer for an op was lost, the pull went past its rev, and only then the replay answered
+/// duplicate: the newer pulled copy must stay, it will not be pulled again.
+#[test]
+fn a_late_duplicate_keeps_the_newer_copy_the_pull_already_brought() {
+    let waiting = in_flight(None)
+        .pulled(&change(3, json!({"v": "returned by the supervisor"})))
+        .unwrap_or_else(|| panic!("kept"));
+    let (state, settled) = waiting.settle(&answer("op1", MutationStatus::Duplicate, Some(2)));
+    assert_eq!(settled, Settled::Synced);
+    assert_eq!(state, synced(3, json!({"v": "returned by the supervisor"})));
+    // With a later edit waiting, it goes on top of what was applied and meets the newer copy as a
+    // conflict at the server, not over it.
+    let waiting = in_flight(Some(json!({"v": "next"})))
+        .pulled(&change(3, json!({"v": "theirs"})))
+        .unwrap_or_else(|| panic!("kept"));
+    let (state, _) = waiting.settle(&answer("op1", MutationStatus::Applied, Some(2)));
+    assert!(
+        matches!(&state, LocalState::Queued { base: Some(base), newer: Some(newer), mine, .. }
+        if base.rev == 2 && newer.rev == 3 && mine == &json!({"v": "next"}))
+    );
+}
+
+#[test]
+fn a_record_gone_from_sight_cannot_be_taken_back_only_discarded() {
+    let gone = LocalState::created(json!({"v": 1}), 1)
+        .pulled(&tombstone(4))
+        .unwrap_or_else(|| panic!("local work is kept"));
+    assert_eq!(gone.clone().take_theirs(), Err(NotNow::NothingToResolve));
+    assert_eq!(gone.server().map(|server| server.rev), Some(4));
+    assert_eq!(gone.shown(), Some(&json!({"v": 1})));
+}
+
+/// A form opened on rev 2 and saved after the phone pulled rev 3 must not silently undo rev 3.
+#[test]
+fn a_save_from_a_form_opened_on_an_older_copy_waits_as_a_conflict() {
+    let pulled = synced(3, json!({"v": "theirs"}));
+    let saved = pulled.clone().save_from(json!({"v": "mine"}), 5, 2);
+    assert!(
+        matches!(&saved, Ok(LocalState::Conflict { mine, server, .. })
+        if mine == &json!({"v": "mine"}) && server.rev == 3)
+    );
+    // Opened on the copy the phone still has: an ordinary save.
+    assert!(matches!(
+        pulled.save_from(json!({"v": "mine"}), 5, 3),
+        Ok(LocalState::Queued { .. })
+    ));
+    // Local work already queued goes as before; the server compares its base.
+    let queued = LocalState::created(json!({}), 1);
+    assert!(matches!(
+        queued.save_from(json!({"v": 2}), 5, 0),
+        Ok(LocalState::Queued { .. })
+    ));
+}

@@ -137,6 +137,18 @@ fn edit_rules() {
         |r| r.finished_at = Some(r.started_at),
         Ok(()),
     );
+    // An officer disabled after the record was made stays on it without locking it.
+    let with_departed = {
+        let mut record = stored();
+        record.inspectors = vec![user("u1"), user("departed")];
+        record
+    };
+    check(
+        "u1",
+        Some(&with_departed),
+        |r| r.notes = "补充".into(),
+        Ok(()),
+    );
     // A new record names its author.
     check("u1", None, |_| {}, Ok(()));
     check("u3", None, |_| {}, Err("author_not_named"));

@@ -225,7 +225,7 @@ pub struct Review {
     pub rev: u64,
 }
 
-/// An inspection record on the wire (DESIGN.md section 2).
+/// An inspection record on the wire (`docs/protocol.md`).
 ///
 /// `unit_id`, `created_by` and `received_at` are set by the server when it first accepts the record;
 /// `started_at`/`finished_at` are the device times the inspector saw. Both are kept, because device

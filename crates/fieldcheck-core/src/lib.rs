@@ -2,7 +2,7 @@
 //!
 //! Everything here compiles for both the phone (wasm32) and the server, and is the single source of
 //! truth for what a valid inspection is and how the phone and server talk. The serializable types are
-//! the wire format of `DESIGN.md` section 2 and 4: fields are added with `#[serde(default)]`, never
+//! the wire format of `docs/protocol.md`: fields are added with `#[serde(default)]`, never
 //! renamed silently.
 
 pub mod engine;

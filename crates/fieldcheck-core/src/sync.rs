@@ -1,4 +1,4 @@
-//! The sync protocol: wire types of DESIGN.md section 4 and the pure decisions both ends execute.
+//! The sync protocol: wire types of the API (`docs/protocol.md`) and the server's pure decisions.
 //!
 //! The phone queues its edits and pushes them; the server answers each mutation on its own (`applied`,
 //! `duplicate`, `conflict`, `rejected`), keeps a `rev` per entity, and hands out every visible change

@@ -1,4 +1,4 @@
-//! Checklist templates (检查项), version 1, from CHECKLISTS.md: data, versioned, one per venue kind.
+//! Checklist templates (检查项), version 1: data, versioned, one per venue kind, each item with its legal basis.
 //!
 //! An inspection stores the template id it was made with (`"internet_cafe@1"`), so a record stays
 //! readable after a later version changes the items. A new version is added beside the old one here;
@@ -12,7 +12,7 @@ pub struct TemplateItem {
     pub code: &'static str,
     pub zh: &'static str,
     pub en: &'static str,
-    /// The legal basis as CHECKLISTS.md gives it, for English screens (law names stay Chinese).
+    /// The legal basis for English screens (law names stay Chinese).
     pub basis: &'static str,
     /// The legal basis cited the Chinese way, e.g. 《娱乐场所管理条例》第23条，罚则第48条第(3)项.
     pub basis_zh: &'static str,

@@ -1,4 +1,4 @@
-//! FieldCheck sync server: the JSON API of DESIGN.md section 4 and the built app, from one port.
+//! FieldCheck sync server: the JSON API (`docs/protocol.md`) and the built app, from one port.
 //!
 //! `router` is the whole HTTP surface in one table; `serve` runs it on a bound listener (the binary and
 //! the tests use the same function). The rules themselves (validation, status transitions, conflict

@@ -32,7 +32,7 @@ fn sample_inspection() -> Inspection {
         "party": {"name": "王某", "title": "负责人", "signature": null, "refused": false},
         "notes": "", "status": "submitted"
     }))
-    .expect("the DESIGN.md example parses")
+    .expect("the protocol's example parses")
 }
 
 fn sample_venue() -> Venue {
@@ -105,7 +105,7 @@ fn template_item_codes_are_unique_and_every_item_has_wording_and_basis() {
             }
         }
     }
-    // 5 common + 9+9+6+6+4+6+7+6+6+7 own items from CHECKLISTS.md.
+    // 5 common + 9+9+6+6+4+6+7+6+6+7 own items per venue kind.
     assert_eq!(all_codes.len(), 66);
 }
 

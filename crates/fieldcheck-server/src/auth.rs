@@ -35,9 +35,8 @@ pub const MAX_FAILURES_PER_USERNAME: usize = 50;
 pub const MAX_FAILURES_OVERALL: usize = 1_000;
 /// How far back failed logins count.
 pub const THROTTLE_WINDOW: Duration = Duration::from_secs(15 * 60);
-/// Argon2 checks running at once; more requests wait up to [`HASH_WAIT`], then answer 503.
+/// Argon2 checks running at once; more requests wait (`Settings::hash_wait`), then answer 503.
 pub const MAX_CONCURRENT_HASHES: usize = 4;
-const HASH_WAIT: Duration = Duration::from_secs(5);
 
 /// `POST /api/auth/login`: checks the password and hands out a new bearer token.
 ///
@@ -63,7 +62,7 @@ pub async fn login(
         }
         None => (None, dummy_hash().await?),
     };
-    let permit = tokio::time::timeout(HASH_WAIT, state.throttle.hashing.acquire())
+    let permit = tokio::time::timeout(state.settings.hash_wait, state.throttle.hashing.acquire())
         .await
         .map_err(|_| ApiError::Busy)?
         .map_err(|_| ApiError::Internal("the hashing semaphore is closed".to_owned()))?;

@@ -43,6 +43,9 @@ pub struct Settings {
     pub token_ttl: TimeDelta,
     /// The built app (`dist/`); `None` or a missing folder serves only the API.
     pub static_dir: Option<PathBuf>,
+    /// How long a login waits for one of the [`auth::MAX_CONCURRENT_HASHES`] password checks before
+    /// it answers 503 `busy`.
+    pub hash_wait: std::time::Duration,
 }
 
 impl Default for Settings {
@@ -50,6 +53,7 @@ impl Default for Settings {
         Settings {
             token_ttl: TimeDelta::days(30),
             static_dir: None,
+            hash_wait: std::time::Duration::from_secs(5),
         }
     }
 }

@@ -3,7 +3,9 @@
 
 use super::*;
 use axum::extract::ConnectInfo;
-use fieldcheck_server::auth::{MAX_FAILURES_PER_ADDRESS, MAX_FAILURES_PER_PAIR};
+use fieldcheck_server::auth::{
+    MAX_CONCURRENT_HASHES, MAX_FAILURES_PER_ADDRESS, MAX_FAILURES_PER_PAIR,
+};
 use std::net::SocketAddr;
 
 /// A login from a given client address, through the router.
@@ -191,5 +193,49 @@ async fn json_endpoints_refuse_bodies_not_declared_as_json() -> TestResult {
         .await?;
         assert_ne!(answer.status, StatusCode::UNSUPPORTED_MEDIA_TYPE, "{path}");
     }
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_of_logins_waits_for_a_bounded_number_of_password_checks() -> TestResult {
+    // No waiting at all: whatever finds the checks busy is answered 503 at once.
+    let app = fixture_with(Settings {
+        hash_wait: std::time::Duration::ZERO,
+        ..Settings::default()
+    })
+    .await?;
+    let mut logins = tokio::task::JoinSet::new();
+    for attempt in 0..16u8 {
+        let state = app.state.clone();
+        logins.spawn(async move {
+            let mut request = Request::post("/api/auth/login")
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from(
+                    json!({"username": format!("nobody{attempt}"), "password": "x"}).to_string(),
+                ))?;
+            request
+                .extensions_mut()
+                .insert(ConnectInfo(SocketAddr::from(([10, 1, 0, attempt], 1))));
+            read_answer(router(state).oneshot(request).await?).await
+        });
+    }
+    let mut busy = 0;
+    let mut checked = 0;
+    while let Some(answer) = logins.join_next().await {
+        let answer = answer??;
+        match answer.status {
+            StatusCode::SERVICE_UNAVAILABLE => {
+                answer.assert_error(StatusCode::SERVICE_UNAVAILABLE, "busy");
+                busy += 1;
+            }
+            StatusCode::UNAUTHORIZED => checked += 1,
+            other => panic!("unexpected {other}: {}", answer.body),
+        }
+    }
+    assert_eq!(busy + checked, 16);
+    assert!(
+        busy > 0,
+        "16 parallel hashes on {MAX_CONCURRENT_HASHES} permits: some must be refused"
+    );
     Ok(())
 }

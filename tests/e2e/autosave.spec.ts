@@ -1,0 +1,52 @@
+// Leaving the inspection screen — another tab, a killed browser — loses nothing typed.
+import { test, expect } from '@playwright/test';
+import { Server } from './server';
+import { NA, PASS, logIn, tab } from './phone';
+
+let server: Server;
+
+test.beforeEach(async () => {
+  server = await Server.start();
+});
+
+test.afterEach(async () => {
+  await server.stop();
+});
+
+test('the form is kept as it is typed and comes back after leaving the screen and after a killed browser', async ({ page, context }) => {
+  await logIn(page, server.baseUrl, 'zhangwei');
+  await context.setOffline(true);
+  await page.getByTestId('venue-row').first().click();
+  const items = page.locator('[data-item]');
+  await expect(items.first()).toBeVisible();
+  await items.nth(0).getByRole('button', { name: PASS }).click();
+  await items.nth(1).getByRole('button', { name: NA }).click();
+  await page.locator('#inspection-notes').fill('现场负责人不在，稍后补充');
+  await expect(page.getByTestId('autosaved')).toContainText('已自动保存');
+
+  // The browser is killed and opened again on the same screen: everything typed is back.
+  await page.reload();
+  await expect(page.getByTestId('form-resumed')).toBeVisible();
+  await expect(page.locator('#inspection-notes')).toHaveValue('现场负责人不在，稍后补充');
+  await expect(items.nth(0).getByRole('button', { name: PASS })).toHaveAttribute('aria-pressed', 'true');
+  await expect(items.nth(1).getByRole('button', { name: NA })).toHaveAttribute('aria-pressed', 'true');
+
+  // Another tab of the app, then back: 检查 offers the unsaved inspection.
+  await tab(page, '/records');
+  await tab(page, '/');
+  const unsaved = page.getByTestId('unsaved-forms');
+  await expect(unsaved).toBeVisible();
+  await unsaved.getByTestId('continue-form').first().click();
+  await expect(page.locator('#inspection-notes')).toHaveValue('现场负责人不在，稍后补充');
+
+  // Saving turns the form into a record and the offer goes.
+  const itemCount = await items.count();
+  for (let idx = 2; idx < itemCount; idx++) {
+    await items.nth(idx).getByRole('button', { name: PASS }).click();
+  }
+  await page.getByTestId('save-draft').click();
+  await expect(page).toHaveURL(/\/records(\?|$)/);
+  await expect(page.getByTestId('record-row')).toHaveCount(1);
+  await tab(page, '/');
+  await expect(page.getByTestId('unsaved-forms')).toHaveCount(0);
+});

@@ -125,21 +125,7 @@ fn raw(json: &str) -> JsValue {
 }
 
 async fn state_of(store: &Store, record: &Inspection) -> LocalState {
-    let stored: StoredRecord = store
-        .get_raw(INSPECTIONS, JsValue::from_str(record.id.as_str()))
-        .await
-        .expect("read")
-        .map(|value| {
-            serde_json::from_str(
-                &js_sys::JSON::stringify(&value)
-                    .expect("JSON")
-                    .as_string()
-                    .expect("text"),
-            )
-            .expect("a stored record")
-        })
-        .expect("the record is there");
-    stored.local
+    state_of_id(store, record.id.as_str()).await
 }
 
 /// Saves, takes the batch and has the server apply it at `rev`.

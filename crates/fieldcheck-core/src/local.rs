@@ -435,94 +435,32 @@ impl LocalState {
     /// Meets a pulled change. A synced copy at or below the pulled rev takes it (an equal rev brings the
     /// server's own fields); every other state keeps `mine` and only refreshes the known server copy.
     /// A tombstone drops a synced record (`None`) and turns local work into a refusal a person sees.
-    pub fn pulled(self, change: &Change) -> Option<LocalState> {
+    pub fn pulled(mut self, change: &Change) -> Option<LocalState> {
+        if change.deleted {
+            return self.gone(change.rev);
+        }
         let pulled = ServerVersion {
             rev: change.rev,
             body: change.body.clone(),
         };
-        if change.deleted {
-            return self.gone(change.rev);
+        match &mut self {
+            LocalState::Synced { server } | LocalState::Conflict { server, .. } => {
+                if server.rev <= pulled.rev {
+                    *server = pulled;
+                }
+            }
+            LocalState::Queued { base, newer, .. }
+            | LocalState::InFlight { base, newer, .. }
+            | LocalState::Rejected { base, newer, .. } => {
+                *newer = newer_of(base.as_ref(), newer.take(), pulled);
+            }
+            LocalState::Quarantined { server, .. } => {
+                if server.as_ref().is_none_or(|known| known.rev <= pulled.rev) {
+                    *server = Some(pulled);
+                }
+            }
         }
-        let pulled_rev = pulled.rev;
-        let fresher =
-            |known: Option<&ServerVersion>| known.is_none_or(|known| known.rev <= pulled_rev);
-        Some(match self {
-            LocalState::Synced { server } if server.rev <= pulled.rev => {
-                LocalState::Synced { server: pulled }
-            }
-            synced @ LocalState::Synced { .. } => synced,
-            LocalState::Queued {
-                order,
-                base,
-                mine,
-                newer,
-            } => {
-                let newer = newer_of(base.as_ref(), newer, pulled);
-                LocalState::Queued {
-                    order,
-                    base,
-                    mine,
-                    newer,
-                }
-            }
-            LocalState::InFlight {
-                order,
-                base,
-                mine,
-                op_id,
-                next,
-                newer,
-            } => {
-                let newer = newer_of(base.as_ref(), newer, pulled);
-                LocalState::InFlight {
-                    order,
-                    base,
-                    mine,
-                    op_id,
-                    next,
-                    newer,
-                }
-            }
-            LocalState::Conflict { base, mine, server } => LocalState::Conflict {
-                base,
-                mine,
-                server: if fresher(Some(&server)) {
-                    pulled
-                } else {
-                    server
-                },
-            },
-            LocalState::Rejected {
-                base,
-                mine,
-                reason,
-                newer,
-            } => {
-                let newer = newer_of(base.as_ref(), newer, pulled);
-                LocalState::Rejected {
-                    base,
-                    mine,
-                    reason,
-                    newer,
-                }
-            }
-            LocalState::Quarantined {
-                raw,
-                reason,
-                server,
-            } => {
-                let server = if fresher(server.as_ref()) {
-                    Some(pulled)
-                } else {
-                    server
-                };
-                LocalState::Quarantined {
-                    raw,
-                    reason,
-                    server,
-                }
-            }
-        })
+        Some(self)
     }
 
     /// The record left the caller's sight on the server (moved to another unit, deleted) at `rev`.

@@ -81,7 +81,8 @@ pub fn content_hash(base_rev: u64, body: &Value) -> String {
     hex::encode(hasher.finalize())
 }
 
-/// The fields a row's hash covers, in a fixed order.
+/// An audit row as stored; its hash covers every field but `seq` and `hash`, in a fixed order.
+#[derive(sqlx::FromRow)]
 struct Row {
     seq: i64,
     at: String,
@@ -180,23 +181,7 @@ pub enum Verdict {
 
 /// Walks the whole chain in seq order and names the first row that breaks it.
 pub async fn verify(executor: impl SqliteExecutor<'_>) -> Result<Verdict, DbError> {
-    type DbRow = (
-        i64,
-        String,
-        Option<String>,
-        Option<String>,
-        String,
-        String,
-        Option<String>,
-        String,
-        String,
-        Option<String>,
-        Option<i64>,
-        String,
-        String,
-        String,
-    );
-    let rows: Vec<DbRow> = sqlx::query_as(
+    let rows: Vec<Row> = sqlx::query_as(
         "SELECT seq, at, user_id, device_id, action, outcome, code, entity, id, op_id, rev, \
          content_hash, prev_hash, hash FROM audit ORDER BY seq",
     )
@@ -204,39 +189,7 @@ pub async fn verify(executor: impl SqliteExecutor<'_>) -> Result<Verdict, DbErro
     .await?;
     let mut previous = GENESIS.to_owned();
     let mut n_rows = 0;
-    for (
-        seq,
-        at,
-        user_id,
-        device_id,
-        action,
-        outcome,
-        code,
-        entity,
-        id,
-        op_id,
-        rev,
-        content_hash,
-        prev_hash,
-        hash,
-    ) in rows
-    {
-        let row = Row {
-            seq,
-            at,
-            user_id,
-            device_id,
-            action,
-            outcome,
-            code,
-            entity,
-            id,
-            op_id,
-            rev,
-            content_hash,
-            prev_hash,
-            hash,
-        };
+    for row in rows {
         if row.prev_hash != previous {
             return Ok(Verdict::Broken {
                 seq: row.seq,

@@ -369,6 +369,9 @@ pub struct Strings {
     pub export_done: &'static str,
     pub export_outdated: &'static str,
     pub discard_confirm: &'static str,
+    pub saved_synced: &'static str,
+    pub fix_items: &'static str,
+    pub empty_value: &'static str,
 }
 
 /// Simplified Chinese: the wording inspectors use.
@@ -464,7 +467,7 @@ pub static ZH: Strings = Strings {
     no_hazards: "未发现隐患",
     unanswered: "未查",
     edit: "继续编辑",
-    conflict_hint: "服务器上的这条记录已被他人修改。请选择保留哪个版本。",
+    conflict_hint: "你修改这条记录期间，服务器上的版本也有了新的修改（可能来自同事或你的其他设备）。请对照下表，选择保留哪个版本。",
     keep_mine: "以本机为准",
     take_server: "以服务器为准",
     hazard_open: "待整改",
@@ -508,7 +511,7 @@ pub static ZH: Strings = Strings {
     quarantined_hint: "请在“我的”中导出未同步记录，交给管理员处理。",
     absent: "（无）",
     awaiting_title: "待处理的记录",
-    awaiting_none: "没有待处理的记录",
+    awaiting_none: "没有需要处理的记录",
     export_unsynced: "导出未同步记录",
     export_hint: "无法连接服务器时，可将未同步的记录导出为文件，作为最后的备份。",
     autosaved: "已自动保存",
@@ -532,6 +535,9 @@ pub static ZH: Strings = Strings {
     export_done: "文件已导出。请确认文件已保存，再清除这些记录并登录。",
     export_outdated: "导出后本机记录又有变化，请重新导出。",
     discard_confirm: "再点一次确认放弃",
+    saved_synced: "已保存，并已同步到服务器。",
+    fix_items: "请先修正上方标红的检查项。",
+    empty_value: "（空）",
 };
 
 /// English: a full alternative.
@@ -627,7 +633,7 @@ pub static EN: Strings = Strings {
     no_hazards: "No hazards found",
     unanswered: "Unchecked",
     edit: "Continue editing",
-    conflict_hint: "Someone changed this record on the server. Choose which version to keep.",
+    conflict_hint: "While you edited this record, the server's copy changed too (a colleague, or another device of yours). Compare them below and choose which to keep.",
     keep_mine: "Keep mine",
     take_server: "Take the server's",
     hazard_open: "Open",
@@ -670,8 +676,8 @@ pub static EN: Strings = Strings {
     quarantined_title: "This phone's copy is damaged and was set aside",
     quarantined_hint: "Export the unsynced records in Me and give the file to an administrator.",
     absent: "(none)",
-    awaiting_title: "Records that need you",
-    awaiting_none: "Nothing needs you",
+    awaiting_title: "Records waiting for you",
+    awaiting_none: "Nothing is waiting for you",
     export_unsynced: "Export unsynced records",
     export_hint: "When the server cannot be reached, export the unsynced records to a file as a last resort.",
     autosaved: "Saved as you type",
@@ -695,6 +701,9 @@ pub static EN: Strings = Strings {
     export_done: "The file was exported. Make sure it is kept, then clear these records and log in.",
     export_outdated: "The records changed after the export; export them again.",
     discard_confirm: "Tap again to discard",
+    saved_synced: "Saved and synced to the server.",
+    fix_items: "Fix the items marked above first.",
+    empty_value: "(empty)",
 };
 
 /// The language context: the current language and how to change it.

@@ -101,6 +101,7 @@ fn value_text(lang: Lang, field: &str, value: Option<&Value>) -> String {
             }
         }
         _ => match value {
+            Value::String(text) if text.is_empty() => t.empty_value.to_owned(),
             Value::String(text) => text.clone(),
             Value::Bool(true) => "✓".to_owned(),
             Value::Bool(false) => "✗".to_owned(),

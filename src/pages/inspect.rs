@@ -609,7 +609,7 @@ fn InspectForm(data: FormData) -> impl IntoView {
                         .then(|| {
                             view! {
                                 <p class="problems-heading" role="alert">
-                                    {i18n.t().fix_problems}
+                                    {i18n.t().fix_items}
                                 </p>
                             }
                         })

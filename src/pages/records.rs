@@ -57,7 +57,14 @@ pub fn RecordsPage() -> impl IntoView {
             <Show when=just_saved>
                 <p class="banner banner-ok" role="status">
                     <Icon name=IconName::Check />
-                    {move || i18n.t().saved_locally}
+                    // Honest about where the record is: on the phone only, or already on the server.
+                    {move || {
+                        if sync.status().pending > 0 {
+                            i18n.t().saved_locally
+                        } else {
+                            i18n.t().saved_synced
+                        }
+                    }}
                 </p>
             </Show>
             {move || match data.get() {

@@ -19,6 +19,10 @@ const BROWSER_PACKAGES: &[(&str, &str)] = &[
     ("chromium", "/usr/bin/chromium"),
     ("chromium-driver", "/usr/bin/chromedriver"),
 ];
+/// Debian packages the release build needs: brotli for the precompressed copies of the app.
+const BUILD_PACKAGES: &[(&str, &str)] = &[("brotli", "/usr/bin/brotli")];
+/// The built files that get precompressed copies (images are compressed already).
+const COMPRESSED_EXTENSIONS: &[&str] = &["wasm", "js", "css", "html", "webmanifest", "svg", "txt"];
 
 const USAGE: &str = "\
 usage: cargo xtask <task>
@@ -183,12 +187,33 @@ impl Project {
             "bundle: app shell total {:.1} KiB gzip",
             kib(total_gzip)
         ));
+        let mut total_brotli = 0;
+        for name in ["wasm", "js", "css"] {
+            for entry in std::fs::read_dir(&dist)? {
+                let path = entry?.path();
+                let file_name = path
+                    .file_name()
+                    .unwrap_or_default()
+                    .to_string_lossy()
+                    .into_owned();
+                if file_name.ends_with(&format!(".{name}.br")) && !file_name.starts_with("sw") {
+                    total_brotli += std::fs::metadata(&path)?.len();
+                }
+            }
+        }
+        if total_brotli > 0 {
+            say(&format!(
+                "bundle: app shell on the wire {:.1} KiB brotli (what phones that accept it download)",
+                kib(total_brotli)
+            ));
+        }
         Ok(())
     }
 
     /// The wasm target, trunk, wasm-bindgen-cli (matching Cargo.lock), Node packages and crates.
     fn install_build_tools(&self) -> Result<()> {
         self.install_wasm_target()?;
+        self.install_debian_packages(BUILD_PACKAGES)?;
         self.install_cargo_tool("trunk", "trunk", TRUNK_VERSION, true)?;
         // Its own lockfile pins a crate version the registry may lack, so no --locked here.
         let bindgen_version = self.locked_version("wasm-bindgen")?;
@@ -305,7 +330,34 @@ impl Project {
         trunk
             .args(["build", "--release"])
             .env("TRUNK_SKIP_VERSION_CHECK", "true");
-        trunk.run()
+        trunk.run()?;
+        self.compress_dist()
+    }
+
+    /// Leaves a brotli (`.br`) and a gzip (`.gz`) copy beside every text asset of `dist/`, which the
+    /// server hands to phones that accept them: made once here, never per request.
+    fn compress_dist(&self) -> Result<()> {
+        say("precompressing the app (brotli -q 11, gzip -9)");
+        let dist = self.root.join("dist");
+        for entry in
+            std::fs::read_dir(&dist).with_context(|| format!("reading {}", dist.display()))?
+        {
+            let path = entry?.path();
+            let compressible = path
+                .extension()
+                .and_then(|ext| ext.to_str())
+                .is_some_and(|ext| COMPRESSED_EXTENSIONS.contains(&ext));
+            if !compressible {
+                continue;
+            }
+            let mut gzip = Command::new("gzip");
+            gzip.args(["-9", "-n", "-k", "-f"]).arg(&path);
+            quietly(&mut gzip)?;
+            let mut brotli = Command::new("brotli");
+            brotli.args(["-q", "11", "-k", "-f"]).arg(&path);
+            quietly(&mut brotli)?;
+        }
+        Ok(())
     }
 
     fn e2e_dir(&self) -> PathBuf {
@@ -360,6 +412,17 @@ impl RunExt for Command {
         }
         Ok(())
     }
+}
+
+/// Runs a command to completion without echoing it, failing on a non-zero exit.
+fn quietly(command: &mut Command) -> Result<()> {
+    let status = command
+        .status()
+        .with_context(|| format!("could not start {:?}", command.get_program()))?;
+    if !status.success() {
+        bail!("{:?} failed ({status})", command.get_program());
+    }
+    Ok(())
 }
 
 fn say(message: &str) {

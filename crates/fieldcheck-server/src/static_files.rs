@@ -1,4 +1,8 @@
 //! Serving the built app (`dist/`) with a fallback to `index.html`, so client-side routes load too.
+//!
+//! The build leaves brotli (`.br`) and gzip (`.gz`) copies beside every text asset; a phone that
+//! accepts them gets the compressed bytes as they are (the wasm is about a third of its size in
+//! brotli), without the server compressing anything per request.
 
 use axum::Router;
 use axum::extract::Request;
@@ -14,10 +18,16 @@ use tower_http::services::{ServeDir, ServeFile};
 pub fn service(static_dir: Option<&Path>) -> Router {
     match static_dir {
         Some(dir) if dir.is_dir() => {
-            let index = ServeFile::new(dir.join("index.html"));
+            let index = ServeFile::new(dir.join("index.html"))
+                .precompressed_br()
+                .precompressed_gzip();
+            let files = ServeDir::new(dir)
+                .precompressed_br()
+                .precompressed_gzip()
+                .fallback(index);
             Router::new()
-                .fallback_service(ServeDir::new(dir).fallback(index))
-                .layer(middleware::from_fn(no_cache_for_shell))
+                .fallback_service(files)
+                .layer(middleware::from_fn(cache_policy))
         }
         _ => Router::new().fallback(|| async {
             (
@@ -28,21 +38,39 @@ pub fn service(static_dir: Option<&Path>) -> Router {
     }
 }
 
-/// `index.html` (also served for every client-side route) and the service worker must be revalidated
-/// on each load, or phones keep running an old app after a deploy; the hashed assets they name may be
-/// cached as the browser likes.
-async fn no_cache_for_shell(request: Request, next: Next) -> Response {
-    let is_service_worker = request.uri().path() == "/sw.js";
+/// How long phones may keep what they load. `index.html` (also served for every client-side route)
+/// and the service worker are revalidated on each load, or phones keep running an old app after a
+/// deploy; assets whose name carries Trunk's content hash never change under that name, so they are
+/// kept for a year without asking again.
+async fn cache_policy(request: Request, next: Next) -> Response {
+    let path = request.uri().path().to_owned();
     let mut response = next.run(request).await;
     let is_html = response
         .headers()
         .get(CONTENT_TYPE)
         .and_then(|value| value.to_str().ok())
         .is_some_and(|content_type| content_type.starts_with("text/html"));
-    if is_service_worker || is_html {
+    let policy = if path == "/sw.js" || is_html {
+        Some("no-cache")
+    } else if response.status().is_success() && has_content_hash(&path) {
+        Some("public, max-age=31536000, immutable")
+    } else {
+        None
+    };
+    if let Some(policy) = policy {
         response
             .headers_mut()
-            .insert(CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+            .insert(CACHE_CONTROL, HeaderValue::from_static(policy));
     }
     response
+}
+
+/// Whether a file name carries a content hash as Trunk writes it: `name-<16 hex digits>.ext` (the wasm
+/// adds `_bg`).
+fn has_content_hash(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or_default();
+    let stem = name.split('.').next().unwrap_or_default();
+    let stem = stem.strip_suffix("_bg").unwrap_or(stem);
+    stem.rsplit_once('-')
+        .is_some_and(|(_, hash)| hash.len() == 16 && hash.chars().all(|c| c.is_ascii_hexdigit()))
 }

@@ -1287,6 +1287,17 @@ async fn the_app_is_served_with_a_fallback_to_index_html() -> TestResult {
         "self.addEventListener('fetch', () => {});",
     )?;
     std::fs::write(static_dir.path().join("app-3f2a.js"), "console.log(1);")?;
+    // A hashed asset with its precompressed copies, as the build leaves them.
+    let hashed = "fieldcheck-28a27efd8a39992e_bg.wasm";
+    std::fs::write(static_dir.path().join(hashed), b"plain wasm bytes")?;
+    std::fs::write(
+        static_dir.path().join(format!("{hashed}.br")),
+        b"brotli bytes",
+    )?;
+    std::fs::write(
+        static_dir.path().join(format!("{hashed}.gz")),
+        b"gzip bytes",
+    )?;
     let app = fixture_with(Settings {
         static_dir: Some(static_dir.path().to_path_buf()),
         ..Settings::default()
@@ -1317,6 +1328,40 @@ async fn the_app_is_served_with_a_fallback_to_index_html() -> TestResult {
             .and_then(|value| value.to_str().ok());
         assert_eq!(header, cache_control, "{path}");
     }
+    // Precompressed copies go to phones that accept them; hashed assets are kept for a year.
+    for (accept, encoding, bytes) in [
+        (Some("gzip, deflate, br"), Some("br"), "brotli bytes"),
+        (Some("gzip"), Some("gzip"), "gzip bytes"),
+        (None, None, "plain wasm bytes"),
+    ] {
+        let mut request = Request::get(format!("/{hashed}"));
+        if let Some(accept) = accept {
+            request = request.header(header::ACCEPT_ENCODING, accept);
+        }
+        let response = router(app.state.clone())
+            .oneshot(request.body(Body::empty())?)
+            .await?;
+        assert_eq!(response.status(), StatusCode::OK);
+        let header = |name| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|value| value.to_str().ok())
+                .map(str::to_owned)
+        };
+        assert_eq!(
+            header(header::CONTENT_ENCODING).as_deref(),
+            encoding,
+            "{accept:?}"
+        );
+        assert_eq!(
+            header(header::CACHE_CONTROL).as_deref(),
+            Some("public, max-age=31536000, immutable")
+        );
+        let body = axum::body::to_bytes(response.into_body(), usize::MAX).await?;
+        assert_eq!(&body[..], bytes.as_bytes(), "{accept:?}");
+    }
+
     // The API still wins over the fallback.
     let api = app.call("GET", "/api/nope", None, None).await?;
     api.assert_error(StatusCode::NOT_FOUND, "not_found");

@@ -176,6 +176,59 @@ pub struct PullResponse {
     pub has_more: bool,
 }
 
+/// `GET /api/templates` answer: the current checklist of every venue kind, as data, so that other
+/// clients and tools can build complete records.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TemplatesResponse {
+    pub templates: Vec<TemplateOnWire>,
+}
+
+/// One checklist template on the wire: `{id, kind, version, regulation, items}`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TemplateOnWire {
+    /// `internet_cafe@1`: what a record's `template` names.
+    pub id: String,
+    pub kind: crate::VenueKind,
+    pub version: u32,
+    pub regulation: &'static str,
+    pub items: Vec<crate::TemplateItem>,
+}
+
+impl TemplatesResponse {
+    /// The current template of every venue kind.
+    pub fn current() -> TemplatesResponse {
+        let templates = crate::VenueKind::ALL
+            .into_iter()
+            .map(|kind| {
+                let template = crate::Template::current(kind);
+                TemplateOnWire {
+                    id: template.id(),
+                    kind,
+                    version: template.version,
+                    regulation: template.regulation,
+                    items: template.items,
+                }
+            })
+            .collect();
+        TemplatesResponse { templates }
+    }
+}
+
+/// One officer as `GET /api/users` lists them: the user and whether the account is active (a
+/// disabled officer stays listed, to read old records, but cannot be named on new ones).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Officer {
+    #[serde(flatten)]
+    pub user: User,
+    pub active: bool,
+}
+
+/// `GET /api/users` answer: the officers of the caller's unit (admins: every unit).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UsersResponse {
+    pub users: Vec<Officer>,
+}
+
 /// `POST /api/inspections/{id}/review` body: a supervisor's decision on a submitted inspection.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReviewRequest {

@@ -7,7 +7,7 @@
 use crate::kinds::VenueKind;
 
 /// One checklist item: a stable code used on the wire as `answers[].item`, its wording and legal basis.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct TemplateItem {
     pub code: &'static str,
     pub zh: &'static str,

@@ -520,6 +520,40 @@ pub async fn account_by_username(
     .transpose()
 }
 
+/// Every user of a unit (all units when `unit` is `None`), with whether the account is active, by
+/// name.
+pub async fn users_of(
+    executor: impl SqliteExecutor<'_>,
+    unit: Option<&UnitId>,
+) -> Result<Vec<(User, bool)>, DbError> {
+    type Row = (
+        String,
+        String,
+        String,
+        String,
+        String,
+        Option<String>,
+        String,
+        Option<String>,
+    );
+    let query = format!(
+        "SELECT {USER_COLUMNS}, u.disabled_at FROM users u JOIN units n ON n.id = u.unit_id \
+         WHERE ?1 IS NULL OR u.unit_id = ?1 ORDER BY u.name, u.username"
+    );
+    let rows: Vec<Row> = sqlx::query_as(&query)
+        .bind(unit.map(UnitId::as_str))
+        .fetch_all(executor)
+        .await?;
+    rows.into_iter()
+        .map(
+            |(id, username, name, role, unit_id, cert_no, unit_name, disabled_at)| {
+                user_from_row((id, username, name, role, unit_id, cert_no, unit_name))
+                    .map(|user| (user, disabled_at.is_none()))
+            },
+        )
+        .collect()
+}
+
 /// The ids of the active (not disabled) users of a unit: who may be named on its records.
 pub async fn active_user_ids(
     executor: impl SqliteExecutor<'_>,

@@ -15,6 +15,7 @@ pub mod json;
 pub mod security;
 pub mod static_files;
 pub mod sync;
+pub mod templates;
 pub mod users;
 
 use axum::Router;
@@ -85,6 +86,8 @@ pub fn router(state: AppState) -> Router {
         .route("/sync/push", post(sync::push))
         .route("/sync/pull", get(sync::pull))
         .route("/inspections/{id}/review", post(inspections::review))
+        .route("/templates", get(templates::list))
+        .route("/users", get(users::list))
         .fallback(api_not_found)
         .method_not_allowed_fallback(api_method_not_allowed);
 

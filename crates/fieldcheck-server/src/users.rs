@@ -1,9 +1,31 @@
-//! Adding users (and their unit if it is new): used by `fieldcheck-server user add` and the demo data.
+//! Users: `GET /api/users` (the officers of the caller's unit, for picking a partner offline), and
+//! adding users (and their unit if it is new) for `fieldcheck-server user add` and the demo data.
 
-use crate::auth::{self, HashError};
+use crate::AppState;
+use crate::auth::{self, Authed, HashError};
 use crate::db::{self, DbError};
+use crate::error::ApiError;
+use axum::Json;
+use axum::extract::State;
+use fieldcheck_core::sync::{Officer, UsersResponse};
 use fieldcheck_core::{Role, UnitId, User, UserId};
 use sqlx::SqlitePool;
+
+/// `GET /api/users`: the officers of the caller's unit, active or not (admins: every unit), so that
+/// the phone can offer a partner from its own unit while offline and show old records' officers.
+pub async fn list(
+    State(state): State<AppState>,
+    authed: Authed,
+) -> Result<Json<UsersResponse>, ApiError> {
+    let caller = &authed.caller;
+    let unit = (!caller.sees_all_units()).then_some(&caller.unit_id);
+    let users = db::users_of(&state.pool, unit)
+        .await?
+        .into_iter()
+        .map(|(user, active)| Officer { user, active })
+        .collect();
+    Ok(Json(UsersResponse { users }))
+}
 
 /// Everything needed to add a user.
 #[derive(Debug, Clone)]

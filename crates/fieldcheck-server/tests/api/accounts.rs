@@ -239,3 +239,80 @@ async fn a_flood_of_logins_waits_for_a_bounded_number_of_password_checks() -> Te
     );
     Ok(())
 }
+
+#[tokio::test]
+async fn officers_see_their_units_users_for_picking_a_partner_and_admins_all() -> TestResult {
+    let app = fixture().await?;
+    db::disable_user(&app.state.pool, "insp_a2").await?;
+    let listed = |body: &Value| -> Vec<(String, bool)> {
+        body["users"]
+            .as_array()
+            .map(|users| {
+                users
+                    .iter()
+                    .map(|user| {
+                        (
+                            user["username"].as_str().unwrap_or_default().to_owned(),
+                            user["active"].as_bool().unwrap_or_default(),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let inspector = app.login("insp_a").await?;
+    let answer = app.get("/api/users", &inspector).await?;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    let mut unit_a = listed(&answer.body);
+    unit_a.sort();
+    assert_eq!(
+        unit_a,
+        [
+            ("admin".to_owned(), true),
+            ("insp_a".to_owned(), true),
+            ("insp_a2".to_owned(), false),
+            ("super_a".to_owned(), true)
+        ]
+    );
+    assert!(
+        answer.body["users"][0]["unit_name"]
+            .as_str()
+            .is_some_and(|name| name == UNIT_A)
+    );
+    let admin = app.login("admin").await?;
+    assert_eq!(listed(&app.get("/api/users", &admin).await?.body).len(), 6);
+    app.call("GET", "/api/users", None, None)
+        .await?
+        .assert_error(StatusCode::UNAUTHORIZED, "unauthorized");
+    Ok(())
+}
+
+#[tokio::test]
+async fn the_checklist_templates_are_served_as_data() -> TestResult {
+    let app = fixture().await?;
+    let token = app.login("insp_a").await?;
+    let answer = app.get("/api/templates", &token).await?;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    let templates = answer.body["templates"].as_array().context("templates")?;
+    assert_eq!(templates.len(), VenueKind::ALL.len());
+    let cafe = templates
+        .iter()
+        .find(|template| template["id"] == "internet_cafe@1")
+        .context("the internet café checklist")?;
+    assert_eq!(cafe["kind"], "internet_cafe");
+    let items = cafe["items"].as_array().context("items")?;
+    assert!(
+        items
+            .iter()
+            .any(|item| item["code"] == "internet_cafe.no_minors")
+    );
+    assert!(items.iter().all(|item| {
+        ["zh", "en", "basis", "basis_zh"]
+            .iter()
+            .all(|field| item[field].as_str().is_some_and(|text| !text.is_empty()))
+    }));
+    app.call("GET", "/api/templates", None, None)
+        .await?
+        .assert_error(StatusCode::UNAUTHORIZED, "unauthorized");
+    Ok(())
+}

@@ -44,9 +44,15 @@ test('the form is kept as it is typed and comes back after leaving the screen an
   for (let idx = 2; idx < itemCount; idx++) {
     await items.nth(idx).getByRole('button', { name: PASS }).click();
   }
+  // A pasted 200-character link wraps instead of widening the page.
+  const longLink = `https://example.invalid/${'a'.repeat(200)}`;
+  await page.locator('#inspection-notes').fill(`现场负责人不在，稍后补充 ${longLink}`);
   await page.getByTestId('save-draft').click();
   await expect(page).toHaveURL(/\/records(\?|$)/);
   await expect(page.getByTestId('record-row')).toHaveCount(1);
+  await page.getByTestId('record-row').first().click();
+  await expect(page.locator('.notes')).toContainText(longLink);
+  expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(360);
   await tab(page, '/');
   await expect(page.getByTestId('unsaved-forms')).toHaveCount(0);
 });

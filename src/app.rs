@@ -10,7 +10,7 @@ use leptos_router::path;
 use crate::components::{TabBar, TopBar};
 use crate::i18n::{Lang, Strings, provide_i18n, use_i18n};
 use crate::pages::{
-    InspectPage, LoginPage, MePage, NotFoundPage, RecordPage, RecordsPage, VenuesPage,
+    InspectPage, LoginPage, MePage, NotFoundPage, PrintPage, RecordPage, RecordsPage, VenuesPage,
 };
 use crate::store::{Session, Store, StoreError, meta_keys, provide_store};
 use crate::sync::{provide_sync, use_sync};
@@ -201,6 +201,7 @@ fn Layout() -> impl IntoView {
                 <Route path=path!("/inspect/:venue_id") view=InspectPage />
                 <Route path=path!("/records") view=RecordsPage />
                 <Route path=path!("/records/:id") view=RecordPage />
+                <Route path=path!("/records/:id/print") view=PrintPage />
                 <Route path=path!("/me") view=MePage />
             </Routes>
         </main>

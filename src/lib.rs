@@ -12,6 +12,7 @@ pub mod app;
 pub mod components;
 pub mod download;
 pub mod i18n;
+pub mod media;
 pub mod pages;
 pub mod store;
 pub mod sync;

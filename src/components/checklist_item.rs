@@ -1,8 +1,9 @@
 //! One checklist item: its wording and basis, the 合格 · 不合格 · 不适用 control, and the hazard fields on 不合格.
 
-use fieldcheck_core::{HazardId, ItemResult, Problem, Rectify, TemplateItem};
+use fieldcheck_core::{HazardId, InspectionId, ItemResult, Problem, Rectify, TemplateItem};
 use leptos::prelude::*;
 
+use crate::components::PhotoStrip;
 use crate::i18n::use_i18n;
 
 /// The editable state of one item's answer and hazard.
@@ -12,11 +13,16 @@ pub struct ItemState {
     pub result: RwSignal<Option<ItemResult>>,
     pub note: RwSignal<String>,
     pub hazard: RwSignal<String>,
-    pub rectify: RwSignal<Rectify>,
+    /// Not chosen until the officer chooses: nothing is preselected.
+    pub rectify: RwSignal<Option<Rectify>>,
     /// `YYYY-MM-DD` from the date input, empty if not set.
     pub deadline: RwSignal<String>,
     /// The hazard's id when editing a record that already has one (kept stable across edits).
     pub hazard_id: RwSignal<Option<HazardId>>,
+    /// Photos of the item (any answer).
+    pub photos: RwSignal<Vec<String>>,
+    /// Photos of the hazard (a failed item).
+    pub hazard_photos: RwSignal<Vec<String>>,
 }
 
 impl ItemState {
@@ -27,9 +33,11 @@ impl ItemState {
             result: RwSignal::new(None),
             note: RwSignal::new(String::new()),
             hazard: RwSignal::new(String::new()),
-            rectify: RwSignal::new(Rectify::OnSite),
+            rectify: RwSignal::new(None),
             deadline: RwSignal::new(String::new()),
             hazard_id: RwSignal::new(None),
+            photos: RwSignal::new(Vec::new()),
+            hazard_photos: RwSignal::new(Vec::new()),
         }
     }
 }
@@ -46,6 +54,11 @@ pub fn ChecklistItem(
     /// Whether the record can no longer be edited.
     #[prop(into)]
     locked: Signal<bool>,
+    /// The record the photos belong to.
+    record_id: InspectionId,
+    /// The watermark of photos taken now.
+    #[prop(into)]
+    stamp: Signal<Vec<String>>,
 ) -> impl IntoView {
     let i18n = use_i18n();
     let code = item.code;
@@ -84,9 +97,9 @@ pub fn ChecklistItem(
             <button
                 type="button"
                 class="seg-btn seg-plain"
-                aria-pressed=move || (state.rectify.get() == rectify).to_string()
+                aria-pressed=move || (state.rectify.get() == Some(rectify)).to_string()
                 disabled=move || locked.get()
-                on:click=move |_| state.rectify.set(rectify)
+                on:click=move |_| state.rectify.set(Some(rectify))
             >
                 {move || {
                     let t = i18n.t();
@@ -99,6 +112,8 @@ pub fn ChecklistItem(
         }
     };
     let field_id = move |field: &str| format!("{code}-{field}");
+    let item_record = record_id.clone();
+    let hazard_record = record_id;
     view! {
         <div
             class="cell check-item"
@@ -119,6 +134,27 @@ pub fn ChecklistItem(
                 {choice(ItemResult::Na, "seg-na")}
             </div>
             {messages_for("item")}
+            <Show when=move || {
+                state.result.get().is_some_and(|result| result != ItemResult::Fail)
+                    || !state.photos.get().is_empty()
+            }>
+                <details class="item-photos" open=move || !state.photos.get_untracked().is_empty()>
+                    <summary>
+                        {move || i18n.t().photos}
+                        {move || {
+                            let n = state.photos.get().len();
+                            (n > 0).then(|| format!(" ({n})"))
+                        }}
+                    </summary>
+                    <PhotoStrip
+                        names=state.photos
+                        record_id=item_record.clone()
+                        stamp=stamp
+                        locked=locked
+                        testid=format!("item-photos-{code}")
+                    />
+                </details>
+            </Show>
             <Show when=move || state.result.get() == Some(ItemResult::Fail)>
                 <div class="hazard-fields">
                     <label class="field" for=field_id("hazard")>
@@ -151,8 +187,19 @@ pub fn ChecklistItem(
                             {rectify_choice(Rectify::OnSite)}
                             {rectify_choice(Rectify::Deadline)}
                         </div>
+                        {messages_for("rectify")}
                     </div>
-                    <Show when=move || state.rectify.get() == Rectify::Deadline>
+                    <div class="field">
+                        <span class="field-label">{move || i18n.t().photos}</span>
+                        <PhotoStrip
+                            names=state.hazard_photos
+                            record_id=hazard_record.clone()
+                            stamp=stamp
+                            locked=locked
+                            testid=format!("hazard-photos-{code}")
+                        />
+                    </div>
+                    <Show when=move || state.rectify.get() == Some(Rectify::Deadline)>
                         <label class="field" for=field_id("deadline")>
                             <span class="field-label">{move || i18n.t().deadline}</span>
                             <input

@@ -12,6 +12,8 @@ pub fn badge_text(status: &SyncStatus, lang: Lang) -> String {
     let waiting = |text: &str| {
         if status.pending > 0 {
             format!("{text} · {}", lang.n_waiting(status.pending))
+        } else if status.photos > 0 {
+            format!("{text} · {}", lang.photos_waiting(status.photos))
         } else {
             text.to_owned()
         }
@@ -20,6 +22,7 @@ pub fn badge_text(status: &SyncStatus, lang: Lang) -> String {
         "offline" => waiting(t.badge_offline),
         "error" if status.phase == Phase::Unauthorized => waiting(t.badge_relogin),
         "error" => waiting(t.badge_error),
+        "pending" if status.pending == 0 => lang.photos_waiting(status.photos),
         "pending" => lang.n_waiting(status.pending),
         "attention" => lang.n_attention(status.waiting),
         "synced" => match &status.last_synced {
@@ -31,7 +34,8 @@ pub fn badge_text(status: &SyncStatus, lang: Lang) -> String {
 }
 
 /// The badge in the top bar. `data-state` is `offline|pending|attention|synced|error|idle`,
-/// `data-pending` the number of queued changes, `data-waiting` the records that wait for a person.
+/// `data-pending` the number of queued changes, `data-waiting` the records that wait for a person,
+/// `data-photos` the photos and signatures not uploaded yet.
 #[component]
 pub fn SyncBadge() -> impl IntoView {
     let sync = use_sync();
@@ -57,6 +61,7 @@ pub fn SyncBadge() -> impl IntoView {
             data-state=state
             data-pending=move || status.with(|status| status.pending.to_string())
             data-waiting=move || status.with(|status| status.waiting.to_string())
+            data-photos=move || status.with(|status| status.photos.to_string())
             role="status"
             aria-live="polite"
             title=move || i18n.t().badge_label

@@ -1,10 +1,11 @@
 //! /inspect/:venue_id (?record=<id> to continue one): the checklist, hazards, notes and saving.
 
 use chrono::NaiveDate;
+use fieldcheck_core::sync::Officer;
 use fieldcheck_core::{
-    Answer, Campaign, CampaignId, Hazard, HazardId, HazardStatus, Inspection, InspectionId,
-    InspectionKind, ItemResult, Location, Problem, Rectify, Status, Template, UserId, Venue,
-    VenueId,
+    Answer, Campaign, CampaignId, Complaint, Hazard, HazardCheck, HazardId, HazardStatus,
+    Inspection, InspectionId, InspectionKind, ItemResult, Location, OfficerSignature, Party,
+    Problem, Rectify, Status, Template, UserId, Venue, VenueId,
 };
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -12,7 +13,7 @@ use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::Closure;
 
-use crate::components::{ChecklistItem, ItemState, ProblemList};
+use crate::components::{ChecklistItem, ItemState, PhotoStrip, ProblemList, SignaturePad};
 use crate::i18n::{Lang, use_i18n};
 use crate::store::{Form, LocalInspection, Store, StoreError, use_store};
 use crate::sync::use_sync;
@@ -26,6 +27,8 @@ struct FormData {
     form: Option<Form>,
     campaigns: Vec<Campaign>,
     earlier: Vec<LocalInspection>,
+    /// The unit's officers as last synced, to pick a partner from.
+    officers: Vec<Officer>,
 }
 
 async fn load(
@@ -68,12 +71,17 @@ async fn load(
         .into_iter()
         .filter(|local| Some(&local.record.id) != existing.as_ref().map(|e| &e.record.id))
         .collect();
+    let officers = store.officers().await.unwrap_or_else(|error| {
+        leptos::logging::error!("{error}; no officers to pick from");
+        Vec::new()
+    });
     Ok(Some(FormData {
         venue,
         existing,
         form,
         campaigns,
         earlier,
+        officers,
     }))
 }
 
@@ -112,20 +120,6 @@ pub fn InspectPage() -> impl IntoView {
 /// How long the form waits after a change before it keeps it (typing goes on in between).
 const AUTOSAVE_DELAY_MS: u32 = 600;
 
-/// The prefix line that carries a second inspector named in free text (until users can be picked).
-const SECOND_INSPECTOR_PREFIX: &str = "同行执法人员：";
-
-/// Splits stored notes into (second inspector, the rest).
-fn split_notes(notes: &str) -> (String, String) {
-    match notes.strip_prefix(SECOND_INSPECTOR_PREFIX) {
-        Some(rest) => {
-            let (name, remainder) = rest.split_once('\n').unwrap_or((rest, ""));
-            (name.trim().to_owned(), remainder.to_owned())
-        }
-        None => (String::new(), notes.to_owned()),
-    }
-}
-
 /// Which checklist item each problem belongs to, and under which field.
 fn problems_by_item(
     problems: &[Problem],
@@ -148,6 +142,10 @@ fn problems_by_item(
                 let (index, _) = problem.field.strip_prefix("answers[")?.split_once(']')?;
                 let index: usize = index.parse().ok()?;
                 Some((answers.get(index)?.item.clone(), "item".to_owned()))
+            })
+            .or_else(|| {
+                let (code, _) = problem.field.strip_prefix("items[")?.split_once(']')?;
+                Some((code.to_owned(), "item".to_owned()))
             });
         match located {
             Some((item, field)) => by_item.push((item, field, problem.clone())),
@@ -169,6 +167,7 @@ fn InspectForm(data: FormData) -> impl IntoView {
         form,
         campaigns,
         earlier,
+        officers,
     } = data;
 
     let resumed = form.is_some();
@@ -204,21 +203,76 @@ fn InspectForm(data: FormData) -> impl IntoView {
     let campaign = RwSignal::new(None::<CampaignId>);
     let follows = RwSignal::new(None::<InspectionId>);
     let notes = RwSignal::new(String::new());
-    let second = RwSignal::new(String::new());
     let location = RwSignal::new(None::<Location>);
     let locating = RwSignal::new(true);
+    let location_failed = RwSignal::new(false);
+    let me = sync.session_untracked().map(|session| session.user);
+    // The lead officer is the record's first inspector (its author); the partner is picked.
+    let lead: Option<UserId> = base
+        .as_ref()
+        .and_then(|record| record.inspectors.first().cloned())
+        .or_else(|| me.as_ref().map(|user| user.id.clone()));
+    let partner = RwSignal::new(None::<UserId>);
+    let lead_signature = RwSignal::new(None::<String>);
+    let partner_signature = RwSignal::new(None::<String>);
+    let warning = RwSignal::new(false);
+    let case_opened = RwSignal::new(false);
+    let record_photos = RwSignal::new(Vec::<String>::new());
+    let party_name = RwSignal::new(String::new());
+    let party_title = RwSignal::new(String::new());
+    let party_id = RwSignal::new(String::new());
+    let party_signature = RwSignal::new(None::<String>);
+    let party_refused = RwSignal::new(false);
+    let refusal_reason = RwSignal::new(String::new());
+    let witness = RwSignal::new(String::new());
+    let complaint_text = RwSignal::new(String::new());
+    let complaint_source = RwSignal::new(String::new());
+    let complaint_received = RwSignal::new(String::new());
+    let hazard_checks = RwSignal::new(Vec::<HazardCheck>::new());
     if let Some(record) = &base {
         kind.set(record.kind);
         campaign.set(record.campaign_id.clone());
         follows.set(record.follows.clone());
-        let (second_name, rest) = split_notes(&record.notes);
-        second.set(second_name);
-        notes.set(rest);
+        notes.set(record.notes.clone());
         location.set(record.location);
+        partner.set(record.inspectors.get(1).cloned());
+        let signature_of = |officer: Option<&UserId>| {
+            record
+                .officer_signatures
+                .iter()
+                .find(|signed| Some(&signed.officer) == officer)
+                .map(|signed| signed.signature.clone())
+        };
+        lead_signature.set(signature_of(record.inspectors.first()));
+        partner_signature.set(signature_of(record.inspectors.get(1)));
+        warning.set(record.warning_issued);
+        case_opened.set(record.case_opened);
+        record_photos.set(record.photos.clone());
+        if let Some(party) = &record.party {
+            party_name.set(party.name.clone());
+            party_title.set(party.title.clone());
+            party_id.set(party.id_or_phone.clone());
+            party_signature.set(party.signature.clone());
+            party_refused.set(party.refused);
+            refusal_reason.set(party.refusal_reason.clone());
+            witness.set(party.witness.clone());
+        }
+        if let Some(complaint) = &record.complaint {
+            complaint_text.set(complaint.text.clone());
+            complaint_source.set(complaint.source.clone());
+            complaint_received.set(
+                complaint
+                    .received_on
+                    .map(|date| date.to_string())
+                    .unwrap_or_default(),
+            );
+        }
+        hazard_checks.set(record.hazard_checks.clone());
         for state in &items {
             if let Some(answer) = record.answer(state.code) {
                 state.result.set(Some(answer.result));
                 state.note.set(answer.note.clone());
+                state.photos.set(answer.photos.clone());
             }
             if let Some(hazard) = record
                 .hazards
@@ -234,11 +288,19 @@ fn InspectForm(data: FormData) -> impl IntoView {
                         .unwrap_or_default(),
                 );
                 state.hazard_id.set(Some(hazard.id.clone()));
+                state.hazard_photos.set(hazard.photos.clone());
             }
         }
     }
+    // A new partner has not signed yet: the signature belongs to whoever signed it.
+    let partner_at_start = partner.get_untracked();
+    Effect::new(move |_| {
+        if partner.get() != partner_at_start {
+            partner_signature.set(None);
+        }
+    });
     if location.get_untracked().is_none() {
-        locate(location, locating);
+        locate(location, locating, location_failed);
     } else {
         locating.set(false);
     }
@@ -254,6 +316,7 @@ fn InspectForm(data: FormData) -> impl IntoView {
         || InspectionId(uuid::Uuid::now_v7().to_string()),
         |record| record.id.clone(),
     );
+    let record_id_for_view = record_id.clone();
 
     let n_items = items.len();
     let items_for_progress = items.clone();
@@ -296,9 +359,33 @@ fn InspectForm(data: FormData) -> impl IntoView {
                 campaign: campaign.get_untracked(),
                 follows: follows.get_untracked(),
                 notes: notes.get_untracked(),
-                second: second.get_untracked(),
                 location: location.get_untracked(),
                 inspector: session.user.id.clone(),
+                partner: partner.get_untracked(),
+                lead_signature: lead_signature.get_untracked(),
+                partner_signature: partner_signature.get_untracked(),
+                warning_issued: warning.get_untracked(),
+                case_opened: case_opened.get_untracked(),
+                photos: record_photos.get_untracked(),
+                party: Party {
+                    name: party_name.get_untracked().trim().to_owned(),
+                    title: party_title.get_untracked().trim().to_owned(),
+                    id_or_phone: party_id.get_untracked().trim().to_owned(),
+                    signature: party_signature.get_untracked(),
+                    refused: party_refused.get_untracked(),
+                    refusal_reason: refusal_reason.get_untracked().trim().to_owned(),
+                    witness: witness.get_untracked().trim().to_owned(),
+                },
+                complaint: Complaint {
+                    text: complaint_text.get_untracked().trim().to_owned(),
+                    source: complaint_source.get_untracked().trim().to_owned(),
+                    received_on: NaiveDate::parse_from_str(
+                        &complaint_received.get_untracked(),
+                        "%Y-%m-%d",
+                    )
+                    .ok(),
+                },
+                hazard_checks: hazard_checks.get_untracked(),
                 status,
             },
         ))
@@ -340,12 +427,30 @@ fn InspectForm(data: FormData) -> impl IntoView {
             state.hazard.track();
             state.rectify.track();
             state.deadline.track();
+            state.photos.track();
+            state.hazard_photos.track();
         }
         kind.track();
         campaign.track();
         follows.track();
         notes.track();
-        second.track();
+        partner.track();
+        lead_signature.track();
+        partner_signature.track();
+        warning.track();
+        case_opened.track();
+        record_photos.track();
+        party_name.track();
+        party_title.track();
+        party_id.track();
+        party_signature.track();
+        party_refused.track();
+        refusal_reason.track();
+        witness.track();
+        complaint_text.track();
+        complaint_source.track();
+        complaint_received.track();
+        hazard_checks.track();
         // A GPS fix arriving is not the inspector's change: it goes with the next one they make.
         if first_run.is_some() {
             let write = schedule_autosave.clone();
@@ -388,6 +493,12 @@ fn InspectForm(data: FormData) -> impl IntoView {
         if let Err(venue_problems) = record.validate_for_venue(&venue_for_check) {
             found.extend(venue_problems.0);
         }
+        // A draft may be partial; what is submitted stands as the on-site record.
+        if record.must_be_complete()
+            && let Err(missing) = record.check_complete(record.visit_day())
+        {
+            found.extend(missing.0);
+        }
         if !found.is_empty() {
             let hazard_items: Vec<Option<String>> = record
                 .hazards
@@ -425,7 +536,48 @@ fn InspectForm(data: FormData) -> impl IntoView {
     };
     let save_submit = save.clone();
 
+    // The watermark of a photo taken now: time, venue, officers, position.
+    let stamp_venue = venue.name.clone();
+    let stamp_officers = {
+        let officers = officers.clone();
+        let me = me.clone();
+        let lead = lead.clone();
+        move || {
+            let name_of = |id: &UserId| {
+                officers
+                    .iter()
+                    .find(|officer| &officer.user.id == id)
+                    .map(|officer| officer.user.name.clone())
+                    .or_else(|| {
+                        me.as_ref()
+                            .filter(|me| &me.id == id)
+                            .map(|me| me.name.clone())
+                    })
+                    .unwrap_or_else(|| id.to_string())
+            };
+            let mut names: Vec<String> = lead.iter().map(name_of).collect();
+            if let Some(partner) = partner.get_untracked() {
+                names.push(name_of(&partner));
+            }
+            names.join("、")
+        }
+    };
+    let stamp = Signal::derive(move || {
+        let mut lines = vec![
+            crate::i18n::now_china()
+                .format("%Y-%m-%d %H:%M:%S")
+                .to_string(),
+            stamp_venue.clone(),
+            stamp_officers(),
+        ];
+        if let Some(at) = location.get_untracked() {
+            lines.push(format!("{:.5}, {:.5}", at.lat, at.lon));
+        }
+        lines
+    });
+
     let lang_items = items.clone();
+    let record_id_for_items = record_id_for_view.clone();
     let checklist = template
         .items
         .iter()
@@ -440,14 +592,105 @@ fn InspectForm(data: FormData) -> impl IntoView {
                     .map(|(_, field, problem)| (field, problem))
                     .collect::<Vec<_>>()
             });
-            view! { <ChecklistItem item=*item state problems=mine locked=locked /> }
+            view! {
+                <ChecklistItem
+                    item=*item
+                    state
+                    problems=mine
+                    locked=locked
+                    record_id=record_id_for_items.clone()
+                    stamp=stamp
+                />
+            }
         })
         .collect_view();
 
-    let user_name = move || {
-        sync.session()
-            .map(|session| session.user.name)
-            .unwrap_or_default()
+    // "Name · 执法证号 …" of an officer, from the unit's list or the session.
+    let officer_line = {
+        let officers = officers.clone();
+        let me = me.clone();
+        move |id: &UserId, lang: Lang| {
+            let t = lang.t();
+            let found = officers
+                .iter()
+                .find(|officer| &officer.user.id == id)
+                .map(|officer| officer.user.clone())
+                .or_else(|| me.clone().filter(|me| &me.id == id));
+            match found {
+                Some(user) => match user.cert_no.filter(|cert| !cert.trim().is_empty()) {
+                    Some(cert) => format!("{} · {} {cert}", user.name, t.cert_no),
+                    None => format!("{} · {}", user.name, t.cert_missing),
+                },
+                None => id.to_string(),
+            }
+        }
+    };
+    let lead_line = {
+        let officer_line = officer_line.clone();
+        let lead = lead.clone();
+        move || {
+            lead.as_ref()
+                .map(|lead| officer_line(lead, i18n.lang()))
+                .unwrap_or_default()
+        }
+    };
+    // Partners to pick: the unit's active officers other than the lead.
+    let partner_choices: Vec<Officer> = officers
+        .iter()
+        .filter(|officer| officer.active && Some(&officer.user.id) != lead.as_ref())
+        .cloned()
+        .collect();
+    let no_partners = partner_choices.is_empty();
+    let partner_line = {
+        let officer_line = officer_line.clone();
+        move || {
+            partner
+                .get()
+                .map(|partner| officer_line(&partner, i18n.lang()))
+        }
+    };
+    let no_campaigns = campaigns.is_empty();
+    // The open hazards of the record a re-inspection follows, to mark rectified or still open.
+    let followed_hazards = {
+        let earlier = earlier.clone();
+        move || -> Vec<Hazard> {
+            let Some(followed) = follows.get() else {
+                return Vec::new();
+            };
+            earlier
+                .iter()
+                .find(|local| local.record.id == followed)
+                .map(|local| {
+                    local
+                        .record
+                        .hazards
+                        .iter()
+                        .filter(|hazard| hazard.status == HazardStatus::Open)
+                        .cloned()
+                        .collect()
+                })
+                .unwrap_or_default()
+        }
+    };
+    let check_of = move |hazard: &HazardId| {
+        hazard_checks.with(|checks| {
+            checks
+                .iter()
+                .find(|check| &check.hazard == hazard)
+                .map(|check| check.rectified)
+        })
+    };
+    let set_check = move |hazard: HazardId, rectified: bool| {
+        hazard_checks.update(|checks| {
+            match checks.iter_mut().find(|check| check.hazard == hazard) {
+                Some(check) => check.rectified = rectified,
+                None => checks.push(HazardCheck {
+                    hazard,
+                    rectified,
+                    note: String::new(),
+                }),
+            }
+        });
     };
     let kind_options = move || {
         let lang = i18n.lang();
@@ -494,7 +737,20 @@ fn InspectForm(data: FormData) -> impl IntoView {
                         {kind_options}
                     </select>
                 </label>
-                <Show when=move || kind.get() == InspectionKind::Special>
+                <Show when=move || kind.get() == InspectionKind::Special && no_campaigns>
+                    <div class="cell" role="alert" data-testid="no-campaign">
+                        <p class="hint">{move || i18n.t().no_campaign}</p>
+                        <button
+                            type="button"
+                            class="button button-secondary button-small"
+                            disabled=locked
+                            on:click=move |_| kind.set(InspectionKind::Routine)
+                        >
+                            {move || i18n.t().use_routine}
+                        </button>
+                    </div>
+                </Show>
+                <Show when=move || kind.get() == InspectionKind::Special && !no_campaigns>
                     <label class="cell field" for="inspection-campaign">
                         <span class="field-label">{move || i18n.t().campaign}</span>
                         <select
@@ -554,6 +810,87 @@ fn InspectForm(data: FormData) -> impl IntoView {
                                 .collect_view()}
                         </select>
                     </label>
+                    <div class="cell followed-hazards" data-testid="followed-hazards">
+                        <span class="field-label">{move || i18n.t().open_hazards}</span>
+                        {
+                            let followed_hazards = followed_hazards.clone();
+                            move || {
+                                let hazards = followed_hazards();
+                                if follows.get().is_some() && hazards.is_empty() {
+                                    return view! { <p class="hint">{i18n.t().no_open_hazards}</p> }
+                                        .into_any();
+                                }
+                                hazards
+                                    .into_iter()
+                                    .map(|hazard| {
+                                        let id = hazard.id.clone();
+                                        let id_fixed = id.clone();
+                                        let id_open = id.clone();
+                                        let id_a = id.clone();
+                                        let id_b = id.clone();
+                                        view! {
+                                            <div class="followed-hazard">
+                                                <p>{hazard.description.clone()}</p>
+                                                <div class="seg" role="group">
+                                                    <button
+                                                        type="button"
+                                                        class="seg-btn seg-pass"
+                                                        disabled=locked
+                                                        aria-pressed=move || (check_of(&id_a) == Some(true)).to_string()
+                                                        on:click=move |_| set_check(id_fixed.clone(), true)
+                                                    >
+                                                        {move || i18n.t().hazard_rectified}
+                                                    </button>
+                                                    <button
+                                                        type="button"
+                                                        class="seg-btn seg-fail"
+                                                        disabled=locked
+                                                        aria-pressed=move || (check_of(&id_b) == Some(false)).to_string()
+                                                        on:click=move |_| set_check(id_open.clone(), false)
+                                                    >
+                                                        {move || i18n.t().hazard_still_open}
+                                                    </button>
+                                                </div>
+                                            </div>
+                                        }
+                                    })
+                                    .collect_view()
+                                    .into_any()
+                            }
+                        }
+                    </div>
+                </Show>
+                <Show when=move || kind.get() == InspectionKind::Complaint>
+                    <label class="cell field" for="complaint-text">
+                        <span class="field-label">{move || i18n.t().complaint_text}</span>
+                        <textarea
+                            id="complaint-text"
+                            rows="2"
+                            disabled=locked
+                            prop:value=move || complaint_text.get()
+                            on:input=move |ev| complaint_text.set(event_target_value(&ev))
+                        ></textarea>
+                    </label>
+                    <label class="cell field" for="complaint-source">
+                        <span class="field-label">{move || i18n.t().complaint_source}</span>
+                        <input
+                            id="complaint-source"
+                            type="text"
+                            disabled=locked
+                            prop:value=move || complaint_source.get()
+                            on:input=move |ev| complaint_source.set(event_target_value(&ev))
+                        />
+                    </label>
+                    <label class="cell field" for="complaint-received">
+                        <span class="field-label">{move || i18n.t().complaint_received}</span>
+                        <input
+                            id="complaint-received"
+                            type="date"
+                            disabled=locked
+                            prop:value=move || complaint_received.get()
+                            on:input=move |ev| complaint_received.set(event_target_value(&ev))
+                        />
+                    </label>
                 </Show>
             </div>
 
@@ -569,6 +906,39 @@ fn InspectForm(data: FormData) -> impl IntoView {
             <div class="group checklist">{checklist}</div>
 
             <div class="group">
+                <div class="cell field">
+                    <span class="field-label">{move || i18n.t().outcome}</span>
+                    <label class="check-line">
+                        <input
+                            type="checkbox"
+                            data-testid="warning-issued"
+                            disabled=locked
+                            prop:checked=move || warning.get()
+                            on:change=move |ev| warning.set(event_target_checked(&ev))
+                        />
+                        {move || i18n.t().warning_issued}
+                    </label>
+                    <label class="check-line">
+                        <input
+                            type="checkbox"
+                            data-testid="case-opened"
+                            disabled=locked
+                            prop:checked=move || case_opened.get()
+                            on:change=move |ev| case_opened.set(event_target_checked(&ev))
+                        />
+                        {move || i18n.t().case_opened}
+                    </label>
+                </div>
+                <div class="cell field">
+                    <span class="field-label">{move || i18n.t().record_photos}</span>
+                    <PhotoStrip
+                        names=record_photos
+                        record_id=record_id_for_view.clone()
+                        stamp=stamp
+                        locked=locked
+                        testid="record-photos".to_owned()
+                    />
+                </div>
                 <label class="cell field" for="inspection-notes">
                     <span class="field-label">{move || i18n.t().notes}</span>
                     <textarea
@@ -580,26 +950,180 @@ fn InspectForm(data: FormData) -> impl IntoView {
                     ></textarea>
                 </label>
                 <div class="cell">
-                    <span class="field-label">{move || i18n.t().inspectors}</span>
-                    <span class="cell-value">{user_name}</span>
+                    <span class="field-label">{move || i18n.t().location}</span>
+                    <span class="cell-value" data-testid="location">
+                        {move || {
+                            location_text(
+                                location.get(),
+                                locating.get(),
+                                location_failed.get(),
+                                i18n.lang(),
+                            )
+                        }}
+                    </span>
+                    <button
+                        type="button"
+                        class="link-button"
+                        disabled=move || locating.get()
+                        on:click=move |_| locate(location, locating, location_failed)
+                    >
+                        {move || i18n.t().relocate}
+                    </button>
                 </div>
-                <label class="cell field" for="inspection-second">
-                    <span class="field-label">{move || i18n.t().second_inspector}</span>
+            </div>
+
+            <div class="section-head" id="officers">
+                <h2>{move || i18n.t().inspectors}</h2>
+            </div>
+            <div class="group">
+                <div class="cell">
+                    <span class="cell-value" data-testid="lead-officer">{lead_line.clone()}</span>
+                </div>
+                <label class="cell field" for="inspection-partner">
+                    <span class="field-label">{move || i18n.t().partner}</span>
+                    <select
+                        id="inspection-partner"
+                        data-testid="partner"
+                        disabled=move || locked || no_partners
+                        on:change=move |ev| {
+                            let value = event_target_value(&ev);
+                            partner.set((!value.is_empty()).then_some(UserId(value)));
+                        }
+                    >
+                        <option value="">{move || i18n.t().pick_partner}</option>
+                        {partner_choices
+                            .iter()
+                            .map(|officer| {
+                                let id = officer.user.id.clone();
+                                let selected_id = id.clone();
+                                let label = match officer.user.cert_no.as_deref() {
+                                    Some(cert) if !cert.trim().is_empty() => {
+                                        format!("{}（{cert}）", officer.user.name)
+                                    }
+                                    _ => officer.user.name.clone(),
+                                };
+                                view! {
+                                    <option
+                                        value=id.to_string()
+                                        selected=move || partner.get().as_ref() == Some(&selected_id)
+                                    >
+                                        {label}
+                                    </option>
+                                }
+                            })
+                            .collect_view()}
+                    </select>
+                    {no_partners.then(|| view! { <span class="hint">{move || i18n.t().no_officers}</span> })}
+                    {
+                        let partner_line = partner_line.clone();
+                        move || partner_line().map(|line| view! { <span class="hint" data-testid="partner-line">{line}</span> })
+                    }
+                </label>
+                <div class="cell field" id="officer-signatures">
+                    <span class="field-label">{move || i18n.t().officer_signatures}</span>
+                    <span class="hint">{lead_line.clone()}</span>
+                    <SignaturePad
+                        signature=lead_signature
+                        locked=locked
+                        testid="signature-lead".to_owned()
+                    />
+                    <Show when=move || partner.get().is_some()>
+                        <span class="hint">{partner_line.clone()}</span>
+                        <SignaturePad
+                            signature=partner_signature
+                            locked=locked
+                            testid="signature-partner".to_owned()
+                        />
+                    </Show>
+                </div>
+            </div>
+
+            <div class="section-head" id="party">
+                <h2>{move || i18n.t().party}</h2>
+            </div>
+            <div class="group">
+                <label class="cell field" for="party-name">
+                    <span class="field-label">{move || i18n.t().party_name}</span>
                     <input
-                        id="inspection-second"
+                        id="party-name"
                         type="text"
                         autocomplete="off"
                         disabled=locked
-                        prop:value=move || second.get()
-                        on:input=move |ev| second.set(event_target_value(&ev))
+                        prop:value=move || party_name.get()
+                        on:input=move |ev| party_name.set(event_target_value(&ev))
                     />
                 </label>
-                <div class="cell">
-                    <span class="field-label">{move || i18n.t().location}</span>
-                    <span class="cell-value">
-                        {move || location_text(location.get(), locating.get(), i18n.lang())}
-                    </span>
+                <label class="cell field" for="party-title">
+                    <span class="field-label">{move || i18n.t().party_title}</span>
+                    <input
+                        id="party-title"
+                        type="text"
+                        autocomplete="off"
+                        disabled=locked
+                        prop:value=move || party_title.get()
+                        on:input=move |ev| party_title.set(event_target_value(&ev))
+                    />
+                </label>
+                <label class="cell field" for="party-id">
+                    <span class="field-label">{move || i18n.t().party_id}</span>
+                    <input
+                        id="party-id"
+                        type="text"
+                        inputmode="tel"
+                        autocomplete="off"
+                        disabled=locked
+                        prop:value=move || party_id.get()
+                        on:input=move |ev| party_id.set(event_target_value(&ev))
+                    />
+                </label>
+                <div class="cell field">
+                    <label class="check-line">
+                        <input
+                            type="checkbox"
+                            data-testid="party-refused"
+                            disabled=locked
+                            prop:checked=move || party_refused.get()
+                            on:change=move |ev| party_refused.set(event_target_checked(&ev))
+                        />
+                        {move || i18n.t().party_refused}
+                    </label>
                 </div>
+                <Show
+                    when=move || party_refused.get()
+                    fallback=move || {
+                        view! {
+                            <div class="cell field">
+                                <span class="field-label">{move || i18n.t().party_signature}</span>
+                                <SignaturePad
+                                    signature=party_signature
+                                    locked=locked
+                                    testid="signature-party".to_owned()
+                                />
+                            </div>
+                        }
+                    }
+                >
+                    <label class="cell field" for="refusal-reason">
+                        <span class="field-label">{move || i18n.t().refusal_reason}</span>
+                        <input
+                            id="refusal-reason"
+                            type="text"
+                            disabled=locked
+                            prop:value=move || refusal_reason.get()
+                            on:input=move |ev| refusal_reason.set(event_target_value(&ev))
+                        />
+                    </label>
+                    <label class="cell field" for="refusal-witness">
+                        <span class="field-label">{move || i18n.t().witness}</span>
+                        <input
+                            id="refusal-witness"
+                            type="text"
+                            disabled=locked
+                            prop:value=move || witness.get()
+                            on:input=move |ev| witness.set(event_target_value(&ev))
+                        />
+                    </label>
+                </Show>
             </div>
 
             <div id="form-problems">
@@ -660,9 +1184,18 @@ struct Fields {
     campaign: Option<CampaignId>,
     follows: Option<InspectionId>,
     notes: String,
-    second: String,
     location: Option<Location>,
+    /// Who is saving: named on the record if not already.
     inspector: UserId,
+    partner: Option<UserId>,
+    lead_signature: Option<String>,
+    partner_signature: Option<String>,
+    warning_issued: bool,
+    case_opened: bool,
+    photos: Vec<String>,
+    party: Party,
+    complaint: Complaint,
+    hazard_checks: Vec<HazardCheck>,
     status: Status,
 }
 
@@ -691,15 +1224,15 @@ fn build_record(
             item: state.code.to_owned(),
             result,
             note,
-            photos: Vec::new(),
+            photos: state.photos.get_untracked(),
         });
         if result == ItemResult::Fail {
             let rectify = state.rectify.get_untracked();
             let deadline = match rectify {
-                Rectify::Deadline => {
+                Some(Rectify::Deadline) => {
                     NaiveDate::parse_from_str(&state.deadline.get_untracked(), "%Y-%m-%d").ok()
                 }
-                Rectify::OnSite => None,
+                Some(Rectify::OnSite) | None => None,
             };
             hazards.push(Hazard {
                 id: state
@@ -711,25 +1244,41 @@ fn build_record(
                 rectify,
                 deadline,
                 status: match rectify {
-                    Rectify::OnSite => HazardStatus::Rectified,
-                    Rectify::Deadline => HazardStatus::Open,
+                    Some(Rectify::OnSite) => HazardStatus::Rectified,
+                    Some(Rectify::Deadline) | None => HazardStatus::Open,
                 },
+                photos: state.hazard_photos.get_untracked(),
             });
         }
     }
-    let second = fields.second.trim();
-    let notes = if second.is_empty() {
-        fields.notes
-    } else {
-        format!("{SECOND_INSPECTOR_PREFIX}{second}\n{}", fields.notes)
-    };
-    let mut inspectors = base
+    // The lead (author) first, then the partner; whoever saves is always named.
+    let mut inspectors: Vec<UserId> = base
         .as_ref()
-        .map(|record| record.inspectors.clone())
-        .unwrap_or_default();
-    if !inspectors.contains(&fields.inspector) {
-        inspectors.insert(0, fields.inspector);
+        .and_then(|record| record.inspectors.first().cloned())
+        .into_iter()
+        .collect();
+    if inspectors.is_empty() {
+        inspectors.push(fields.inspector.clone());
     }
+    if let Some(partner) = fields
+        .partner
+        .filter(|partner| !inspectors.contains(partner))
+    {
+        inspectors.push(partner);
+    }
+    if !inspectors.contains(&fields.inspector) {
+        inspectors.push(fields.inspector);
+    }
+    let officer_signatures: Vec<OfficerSignature> = inspectors
+        .iter()
+        .zip([fields.lead_signature, fields.partner_signature])
+        .filter_map(|(officer, signature)| {
+            signature.map(|signature| OfficerSignature {
+                officer: officer.clone(),
+                signature,
+            })
+        })
+        .collect();
     let finished_at = (fields.status == Status::Submitted).then(crate::i18n::now_china);
     let campaign_id = (fields.kind == InspectionKind::Special)
         .then_some(fields.campaign)
@@ -737,45 +1286,60 @@ fn build_record(
     let follows = (fields.kind == InspectionKind::Reinspection)
         .then_some(fields.follows)
         .flatten();
-    match base {
-        Some(mut record) => {
-            record.kind = fields.kind;
-            record.campaign_id = campaign_id;
-            record.follows = follows;
-            // Set once: resubmitting a returned record keeps the time the visit ended.
-            record.finished_at = record.finished_at.or(finished_at);
-            record.inspectors = inspectors;
-            record.location = fields.location.or(record.location);
-            record.answers = answers;
-            record.hazards = hazards;
-            record.notes = notes;
-            record.status = fields.status;
-            record
-        }
-        None => Inspection {
-            id: record_id.clone(),
-            venue_id: venue.id.clone(),
-            kind: fields.kind,
-            campaign_id,
-            follows,
-            template: template_id.to_owned(),
-            started_at,
-            finished_at,
-            inspectors,
-            location: fields.location,
-            answers,
-            hazards,
-            warning_issued: false,
-            party: None,
-            notes,
-            status: fields.status,
-            review_comment: None,
-            unit_id: None,
-            created_by: None,
-            received_at: None,
-            reviews: Vec::new(),
-        },
-    }
+    let hazard_checks = if follows.is_some() {
+        fields.hazard_checks
+    } else {
+        Vec::new()
+    };
+    let complaint = (fields.kind == InspectionKind::Complaint).then_some(fields.complaint);
+    let party = (fields.party != Party::default()).then_some(fields.party);
+    let mut record = base.unwrap_or_else(|| Inspection {
+        id: record_id.clone(),
+        venue_id: venue.id.clone(),
+        kind: fields.kind,
+        campaign_id: None,
+        follows: None,
+        template: template_id.to_owned(),
+        started_at,
+        finished_at: None,
+        inspectors: Vec::new(),
+        location: None,
+        answers: Vec::new(),
+        hazards: Vec::new(),
+        warning_issued: false,
+        case_opened: false,
+        photos: Vec::new(),
+        hazard_checks: Vec::new(),
+        complaint: None,
+        party: None,
+        officer_signatures: Vec::new(),
+        notes: String::new(),
+        status: fields.status,
+        review_comment: None,
+        unit_id: None,
+        created_by: None,
+        received_at: None,
+        reviews: Vec::new(),
+    });
+    record.kind = fields.kind;
+    record.campaign_id = campaign_id;
+    record.follows = follows;
+    // Set once: resubmitting a returned record keeps the time the visit ended.
+    record.finished_at = record.finished_at.or(finished_at);
+    record.inspectors = inspectors;
+    record.location = fields.location.or(record.location);
+    record.answers = answers;
+    record.hazards = hazards;
+    record.warning_issued = fields.warning_issued;
+    record.case_opened = fields.case_opened;
+    record.photos = fields.photos;
+    record.hazard_checks = hazard_checks;
+    record.complaint = complaint;
+    record.party = party;
+    record.officer_signatures = officer_signatures;
+    record.notes = fields.notes;
+    record.status = fields.status;
+    record
 }
 
 fn kind_code(kind: InspectionKind) -> &'static str {
@@ -793,7 +1357,7 @@ fn kind_from_code(code: &str) -> Option<InspectionKind> {
         .find(|kind| kind_code(*kind) == code)
 }
 
-fn location_text(location: Option<Location>, locating: bool, lang: Lang) -> String {
+fn location_text(location: Option<Location>, locating: bool, failed: bool, lang: Lang) -> String {
     match location {
         Some(location) => {
             let accuracy = location
@@ -806,6 +1370,7 @@ fn location_text(location: Option<Location>, locating: bool, lang: Lang) -> Stri
             format!("{:.5}, {:.5}{accuracy}", location.lat, location.lon)
         }
         None if locating => lang.t().location_pending.to_owned(),
+        None if failed => lang.t().location_denied.to_owned(),
         None => lang.t().location_none.to_owned(),
     }
 }
@@ -817,7 +1382,9 @@ fn scroll_to(element_id: &str) {
 }
 
 /// Asks for one GPS fix without waiting for it: saving never depends on it.
-fn locate(location: RwSignal<Option<Location>>, locating: RwSignal<bool>) {
+fn locate(location: RwSignal<Option<Location>>, locating: RwSignal<bool>, failed: RwSignal<bool>) {
+    locating.set(true);
+    failed.set(false);
     let Some(geolocation) = web_sys::window()
         .and_then(|window| js_sys::Reflect::get(&window.navigator(), &"geolocation".into()).ok())
         .and_then(|value| value.dyn_into::<web_sys::Geolocation>().ok())
@@ -845,6 +1412,7 @@ fn locate(location: RwSignal<Option<Location>>, locating: RwSignal<bool>) {
     });
     let on_error = Closure::once_into_js(move |_error: wasm_bindgen::JsValue| {
         let _ = locating.try_set(false);
+        let _ = failed.try_set(true);
     });
     let options = web_sys::PositionOptions::new();
     options.set_enable_high_accuracy(true);

@@ -32,7 +32,14 @@ pub fn RecordPage() -> impl IntoView {
                 return Ok::<_, StoreError>(None);
             };
             let venue = store.venue(&local.record.venue_id).await?;
-            Ok(Some((local, venue.map(|venue| venue.name))))
+            let queued = store.queued_photo_names().await?;
+            let photos_waiting = local
+                .record
+                .photo_names()
+                .iter()
+                .filter(|name| queued.iter().any(|queued| queued == *name))
+                .count();
+            Ok(Some((local, venue.map(|venue| venue.name), photos_waiting)))
         }
     });
     let resolve_store = use_store();
@@ -67,8 +74,8 @@ pub fn RecordPage() -> impl IntoView {
         Some(Ok(None)) => {
             view! { <p class="empty" role="alert">{i18n.t().record_missing}</p> }.into_any()
         }
-        Some(Ok(Some((local, venue_name)))) => {
-            view! { <RecordView local venue_name resolve action_error /> }.into_any()
+        Some(Ok(Some((local, venue_name, photos_waiting)))) => {
+            view! { <RecordView local venue_name photos_waiting resolve action_error /> }.into_any()
         }
     }
 }
@@ -77,6 +84,8 @@ pub fn RecordPage() -> impl IntoView {
 fn RecordView(
     local: LocalInspection,
     venue_name: Option<String>,
+    /// Photos and signatures of the record not on the server yet: the record waits for them.
+    photos_waiting: usize,
     resolve: Callback<(InspectionId, Resolution)>,
     action_error: RwSignal<Option<String>>,
 ) -> impl IntoView {
@@ -127,8 +136,9 @@ fn RecordView(
         .iter()
         .map(|hazard| {
             let how = match hazard.rectify {
-                Rectify::OnSite => t.rectify_on_site.to_owned(),
-                Rectify::Deadline => format!(
+                None => t.rectify_unchosen.to_owned(),
+                Some(Rectify::OnSite) => t.rectify_on_site.to_owned(),
+                Some(Rectify::Deadline) => format!(
                     "{} · {}",
                     t.rectify_deadline,
                     hazard
@@ -273,6 +283,13 @@ fn RecordView(
                     <span class="field-label">{t.sync_state}</span>
                     <SyncChip mark />
                 </div>
+                {(photos_waiting > 0).then(|| view! {
+                    <div class="cell" data-testid="photos-waiting">
+                        <span class="cell-value">
+                            {lang.photos_waiting(u32::try_from(photos_waiting).unwrap_or(u32::MAX))}
+                        </span>
+                    </div>
+                })}
                 {record.review_comment.clone().map(|comment| view! {
                     <div class="cell" data-testid="review-comment">
                         <span class="field-label">{t.review_comment}</span>
@@ -293,12 +310,14 @@ fn RecordView(
                 <h2 class="section-title">{t.field_review}</h2>
                 <ul class="group list">{reviews}</ul>
             })}
-            {editable.then(|| view! {
-                <div class="actions">
+            <div class="actions">
+                <a class="button button-secondary" data-testid="print-record"
+                    href=format!("/records/{}/print", record.id)>{t.print_record}</a>
+                {editable.then(|| view! {
                     <a class="button button-secondary" data-testid="edit-record"
                         href=format!("/inspect/{}?record={}", venue_id, record.id)>{t.edit}</a>
-                </div>
-            })}
+                })}
+            </div>
         </section>
     }
 }

@@ -1,5 +1,6 @@
 //! The `meta` store: session, owner of the data, device id, pull cursor, queue counter, settings, campaigns.
 
+use fieldcheck_core::sync::Officer;
 use fieldcheck_core::{DeviceId, User};
 use indexed_db_futures::KeyRange;
 use indexed_db_futures::object_store::ObjectStore;
@@ -31,6 +32,8 @@ pub mod meta_keys {
     pub const LAYOUT: &str = "layout";
     pub const LANG: &str = "lang";
     pub const STORAGE_PERSISTED: &str = "storage_persisted";
+    /// The unit's officers as the server last listed them (`GET /api/users`).
+    pub const OFFICERS: &str = "officers";
     /// Prefix of campaign entries: `campaign:<id>`.
     pub const CAMPAIGN_PREFIX: &str = "campaign:";
 }
@@ -49,6 +52,19 @@ impl Store {
             put_meta(&meta, key, value).await?;
         }
         tx.commit().await.idb(META, "commit")
+    }
+
+    /// The unit's officers kept for offline use (empty before the first sync).
+    pub async fn officers(&self) -> Result<Vec<Officer>, StoreError> {
+        Ok(self
+            .meta_get(meta_keys::OFFICERS)
+            .await?
+            .unwrap_or_default())
+    }
+
+    /// Keeps the unit's officers.
+    pub async fn set_officers(&self, officers: &[Officer]) -> Result<(), StoreError> {
+        self.meta_set(meta_keys::OFFICERS, &officers).await
     }
 
     /// Removes a meta value.

@@ -20,6 +20,7 @@ mod inspections;
 mod meta;
 mod migrate;
 mod persistence;
+mod photos;
 mod records;
 mod schema;
 mod types;
@@ -39,8 +40,9 @@ pub use error::StoreError;
 pub use fieldcheck_core::local::{LocalState, ServerVersion};
 pub use meta::meta_keys;
 pub use persistence::{StorageEstimate, is_persisted, request_persistence, storage_estimate};
+pub use photos::{PhotoMeta, StoredPhoto};
 pub use records::{Resolution, TakeOver};
-pub use schema::{DB_VERSION, FORMS, INSPECTIONS, META, OUTBOX, PHOTOS, VENUES};
+pub use schema::{DB_VERSION, FORMS, INSPECTIONS, META, OUTBOX, PHOTO_QUEUE, PHOTOS, VENUES};
 pub use types::{
     Awaiting, Export, Form, Listed, LocalCampaign, LocalInspection, LocalVenue, Session,
     StoredRecord, SyncMark, Unsynced,

@@ -19,7 +19,9 @@ use wasm_bindgen::JsValue;
 use crate::store::codec::{from_js, js_text, key_text, to_js};
 use crate::store::error::IdbContext;
 use crate::store::meta::{campaign_range, delete_meta, meta_keys, put_meta};
-use crate::store::schema::{BY_QUEUE, BY_STATE, FORMS, INSPECTIONS, META, OUTBOX, VENUES};
+use crate::store::schema::{
+    BY_QUEUE, BY_STATE, FORMS, INSPECTIONS, META, OUTBOX, PHOTO_QUEUE, PHOTOS, VENUES,
+};
 use crate::store::{
     Awaiting, Export, Listed, LocalCampaign, Store, StoreError, StoredRecord, SyncMark, Unsynced,
 };
@@ -49,7 +51,7 @@ pub enum TakeOver {
 impl Store {
     /// What the phone holds that the server does not.
     pub async fn unsynced(&self) -> Result<Unsynced, StoreError> {
-        let tx = self.read(&[INSPECTIONS, VENUES, FORMS, OUTBOX])?;
+        let tx = self.read(&[INSPECTIONS, VENUES, FORMS, OUTBOX, PHOTO_QUEUE])?;
         count_unsynced(&tx).await
     }
 
@@ -95,7 +97,7 @@ impl Store {
     pub async fn export_unsynced(&self) -> Result<Export, StoreError> {
         let owner = self.owner().await?;
         let device_id = self.device_id().await?;
-        let tx = self.read(&[INSPECTIONS, VENUES, FORMS, OUTBOX])?;
+        let tx = self.read(&[INSPECTIONS, VENUES, FORMS, OUTBOX, PHOTO_QUEUE])?;
         let unsynced = collect_unsynced(&tx).await?;
         let fingerprint = unsynced.to_string();
         let mut document = json!({
@@ -120,7 +122,15 @@ impl Store {
     /// cleared, in one transaction), and only when nothing of the previous user is left unsynced —
     /// unless the person exported it and chose to drop it.
     pub async fn take_over(&self, user: &User, how: TakeOver) -> Result<(), StoreError> {
-        let tx = self.write_strict(&[INSPECTIONS, VENUES, FORMS, OUTBOX, META])?;
+        let tx = self.write_strict(&[
+            INSPECTIONS,
+            VENUES,
+            FORMS,
+            OUTBOX,
+            PHOTOS,
+            PHOTO_QUEUE,
+            META,
+        ])?;
         {
             let meta = tx.object_store(META).idb(META, "open")?;
             // An unknown or unreadable owner counts as another user: data is not handed over on a guess.
@@ -142,7 +152,7 @@ impl Store {
                         }
                     }
                 }
-                for name in [INSPECTIONS, VENUES, FORMS, OUTBOX] {
+                for name in [INSPECTIONS, VENUES, FORMS, OUTBOX, PHOTOS, PHOTO_QUEUE] {
                     tx.object_store(name)
                         .idb(name, "open")?
                         .clear()
@@ -157,6 +167,7 @@ impl Store {
                     .idb(META, "delete")?;
                 delete_meta(&meta, meta_keys::PULL_CURSOR).await?;
                 delete_meta(&meta, meta_keys::LAST_SYNCED_AT).await?;
+                delete_meta(&meta, meta_keys::OFFICERS).await?;
             }
             put_meta(&meta, meta_keys::OWNER, user).await?;
         }
@@ -170,10 +181,17 @@ impl LocalStore for Store {
     async fn take_batch(&self, limit: usize) -> Result<Vec<Mutation>, StoreError> {
         // Strict: a mark "in flight" lost to a crash after the push would resend the edit under a
         // new op id, and the server would answer it with a conflict against itself.
-        let tx = self.write_strict(&[INSPECTIONS, VENUES, META])?;
+        let tx = self.write_strict(&[INSPECTIONS, VENUES, META, PHOTO_QUEUE])?;
         let mut batch = Vec::new();
         {
             self.check_owner(&tx).await?;
+            let photo_queue = tx.object_store(PHOTO_QUEUE).idb(PHOTO_QUEUE, "open")?;
+            let queued_photos: std::collections::HashSet<String> =
+                get_all_in_store(&photo_queue, PHOTO_QUEUE, None)
+                    .await?
+                    .into_iter()
+                    .map(|(key, _)| key_text(&key))
+                    .collect();
             let mut queued: Vec<(u64, Entity, String, LocalState)> = Vec::new();
             for (entity, name) in [(Entity::Venue, VENUES), (Entity::Inspection, INSPECTIONS)] {
                 let store = tx.object_store(name).idb(name, "open")?;
@@ -194,7 +212,14 @@ impl LocalStore for Store {
                 }
             }
             queued.sort_by_key(|(order, ..)| *order);
-            for (_, entity, id, local) in queued.into_iter().take(limit) {
+            // A record goes only after every photo it names is on the server: one that names a photo
+            // still queued waits (Queued) for a later run, after the photo's upload.
+            let ready = queued.into_iter().filter(|(_, entity, _, local)| {
+                *entity != Entity::Inspection
+                    || queued_photos.is_empty()
+                    || !names_queued_photo(local, &queued_photos)
+            });
+            for (_, entity, id, local) in ready.take(limit) {
                 let Some(name) = store_of(entity) else {
                     continue;
                 };
@@ -330,7 +355,14 @@ async fn collect_unsynced(tx: &Transaction<'_>) -> Result<Value, StoreError> {
     let forms = raw_values(get_all_in_store(&forms, FORMS, None).await?);
     let outbox = tx.object_store(OUTBOX).idb(OUTBOX, "open")?;
     let leftovers = raw_values(get_all_in_store(&outbox, OUTBOX, None).await?);
-    Ok(json!({"records": records, "forms": forms, "unreadable_queue": leftovers}))
+    // The names of photos not yet uploaded: the export does not carry their bytes yet, but a photo
+    // taken after the export changes the fingerprint, so it is never discarded unseen.
+    let photo_queue = tx.object_store(PHOTO_QUEUE).idb(PHOTO_QUEUE, "open")?;
+    let photos_queued = raw_values(get_all_in_store(&photo_queue, PHOTO_QUEUE, None).await?);
+    Ok(
+        json!({"records": records, "forms": forms, "unreadable_queue": leftovers,
+              "photos_not_uploaded": photos_queued}),
+    )
 }
 
 /// Counts, inside an open transaction over the record stores and `forms`, what the server lacks.
@@ -358,7 +390,30 @@ async fn count_unsynced(tx: &Transaction<'_>) -> Result<Unsynced, StoreError> {
         .idb(OUTBOX, "count")?
         .await
         .idb(OUTBOX, "count")?;
+    let photo_queue = tx.object_store(PHOTO_QUEUE).idb(PHOTO_QUEUE, "open")?;
+    unsynced.photos = photo_queue
+        .count()
+        .primitive()
+        .idb(PHOTO_QUEUE, "count")?
+        .await
+        .idb(PHOTO_QUEUE, "count")?;
     Ok(unsynced)
+}
+
+/// Whether the edit a record would send names a photo that is not uploaded yet.
+fn names_queued_photo(
+    local: &LocalState,
+    queued_photos: &std::collections::HashSet<String>,
+) -> bool {
+    local
+        .shown()
+        .and_then(|body| serde_json::from_value::<fieldcheck_core::Inspection>(body.clone()).ok())
+        .is_some_and(|record| {
+            record
+                .photo_names()
+                .iter()
+                .any(|name| queued_photos.contains(*name))
+        })
 }
 
 /// Meets one pulled change with the local record through the core's rules; whether anything changed.

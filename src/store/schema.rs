@@ -5,7 +5,7 @@ use indexed_db_futures::database::{Database, VersionChangeEvent};
 use indexed_db_futures::prelude::*;
 
 /// The schema version this build of the app expects.
-pub const DB_VERSION: u32 = 2;
+pub const DB_VERSION: u32 = 3;
 
 pub const VENUES: &str = "venues";
 pub const INSPECTIONS: &str = "inspections";
@@ -16,6 +16,8 @@ pub const OUTBOX: &str = "outbox";
 pub const META: &str = "meta";
 /// The inspection form as typed (autosave), by record id.
 pub const FORMS: &str = "forms";
+/// The photos (by name) still to be uploaded; see `photos.rs`.
+pub const PHOTO_QUEUE: &str = "photo_queue";
 
 /// Index on `outbox` by `[entity, id]`: the queued changes of one record (version 1).
 pub const OUTBOX_BY_RECORD: &str = "record";
@@ -47,6 +49,9 @@ pub fn upgrade(
     }
     if old_version < 2.0 && target >= 2 {
         step_2(db)?;
+    }
+    if old_version < 3.0 && target >= 3 {
+        step_3(db)?;
     }
     Ok(())
 }
@@ -125,5 +130,14 @@ fn step_2(db: &Database) -> indexed_db_futures::Result<()> {
             .create_index(BY_STATE, KeyPath::from("local.state"))
             .build()?;
     }
+    Ok(())
+}
+
+/// Version 3: the upload queue of photos and signatures (`photos` itself exists since version 1 and
+/// held nothing before this version).
+fn step_3(db: &Database) -> indexed_db_futures::Result<()> {
+    db.create_object_store(PHOTO_QUEUE)
+        .with_key_path(KeyPath::from("sha256"))
+        .build()?;
     Ok(())
 }

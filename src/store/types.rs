@@ -160,11 +160,13 @@ pub struct Unsynced {
     pub forms: u32,
     /// Queued changes of layout 1 that could not be read when the phone was updated.
     pub leftovers: u32,
+    /// Photos and signatures not uploaded yet.
+    pub photos: u32,
 }
 
 impl Unsynced {
     pub fn total(&self) -> u32 {
-        self.queued + self.awaiting + self.forms + self.leftovers
+        self.queued + self.awaiting + self.forms + self.leftovers + self.photos
     }
 }
 

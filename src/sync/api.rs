@@ -1,8 +1,10 @@
-//! The HTTP calls to the sync server (same origin): login, logout, push, pull. Nothing else talks HTTP.
+//! The HTTP calls to the sync server (same origin): login, logout, push, pull, photos, officers.
+//! Nothing else talks HTTP.
 
 use fieldcheck_core::engine::Remote;
 use fieldcheck_core::sync::{
     ErrorResponse, LoginRequest, LoginResponse, PullResponse, PushRequest, PushResponse,
+    UsersResponse,
 };
 use gloo_net::http::{Request, RequestBuilder, Response};
 use gloo_timers::callback::Timeout;
@@ -84,6 +86,33 @@ pub async fn pull(token: &str, since: Option<&str>, limit: u32) -> Result<PullRe
     let request = builder
         .build()
         .map_err(|error| SyncError::Bug(format!("cannot build the pull request: {error}")))?;
+    let response = send(request, timeout).await?;
+    answer(&response).await
+}
+
+/// `PUT /api/photos/{sha256}` with the photo's bytes. 200 and 201 both mean the server has them.
+pub async fn put_photo(token: &str, name: &str, blob: &web_sys::Blob) -> Result<(), SyncError> {
+    let (builder, timeout) = with_timeout(
+        authorized(Request::put(&format!("/api/photos/{name}")), token)
+            .header("Content-Type", &blob.type_()),
+    )?;
+    let request = builder
+        .body(blob.clone())
+        .map_err(|error| SyncError::Bug(format!("cannot build the photo upload: {error}")))?;
+    let response = send(request, timeout).await?;
+    match response.status() {
+        200..=299 => Ok(()),
+        401 => Err(SyncError::Unauthorized),
+        _ => Err(server_error(&response).await),
+    }
+}
+
+/// `GET /api/users`: the officers of the caller's unit, for picking a partner offline.
+pub async fn users(token: &str) -> Result<UsersResponse, SyncError> {
+    let (builder, timeout) = with_timeout(authorized(Request::get("/api/users"), token))?;
+    let request = builder
+        .build()
+        .map_err(|error| SyncError::Bug(format!("cannot build the users request: {error}")))?;
     let response = send(request, timeout).await?;
     answer(&response).await
 }

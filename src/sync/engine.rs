@@ -116,6 +116,8 @@ impl Engine {
         // Bound to the session's user: if someone else takes the phone over mid-run, its next
         // transaction fails instead of writing this user's pages into their store.
         let store = self.store.bound_to(session.user.id.clone());
+        self.upload_photos(&session.token).await?;
+        self.refresh_officers(&session.token).await;
         let (report, result) = sync_once(&store, &remote, &device_id).await;
         if report.changed_anything() {
             self.data_version.update(|version| *version += 1);
@@ -128,6 +130,44 @@ impl Engine {
         let now = crate::i18n::now_china();
         self.store.meta_set(meta_keys::LAST_SYNCED_AT, &now).await?;
         Ok(now)
+    }
+
+    /// Uploads the queued photos and signatures, one at a time (a phone's link is narrow). A photo the
+    /// server refuses for good leaves the queue with the reason (the record naming it is then sent
+    /// and its refusal shown); anything else stops the run, so that no record goes before its photos.
+    async fn upload_photos(&self, token: &str) -> Result<(), SyncError> {
+        for name in self.store.queued_photo_names().await? {
+            let Some(photo) = self.store.photo(&name).await? else {
+                continue;
+            };
+            match api::put_photo(token, &name, &photo.blob).await {
+                Ok(()) => self.store.photo_uploaded(&name).await?,
+                Err(SyncError::Server {
+                    status: status @ (400 | 413 | 415 | 422),
+                    code,
+                    message,
+                }) => {
+                    leptos::logging::error!("photo {name} refused ({status} {code}): {message}");
+                    self.store.photo_refused(&name, &code).await?;
+                }
+                Err(other) => return Err(other),
+            }
+            self.refresh_counts().await;
+        }
+        Ok(())
+    }
+
+    /// Keeps the unit's officers on the phone, for picking a partner with no signal. A failure only
+    /// leaves the list that is there.
+    async fn refresh_officers(&self, token: &str) {
+        match api::users(token).await {
+            Ok(answer) => {
+                if let Err(error) = self.store.set_officers(&answer.users).await {
+                    leptos::logging::error!("cannot keep the officers: {error}");
+                }
+            }
+            Err(error) => leptos::logging::warn!("officers not refreshed: {error}"),
+        }
     }
 
     /// Revokes a token left from a logout made offline; kept for the next run until the server says
@@ -229,6 +269,7 @@ impl Engine {
         match self.store.unsynced().await {
             Ok(unsynced) => self.status.update(|status| {
                 status.pending = unsynced.queued;
+                status.photos = unsynced.photos;
                 status.waiting = unsynced.awaiting;
             }),
             Err(error) => leptos::logging::error!("cannot count unsynced records: {error}"),

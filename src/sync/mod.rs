@@ -79,6 +79,8 @@ pub struct SyncStatus {
     pub pending: u32,
     /// Records in conflict, refused or unreadable: the inspector must look at them.
     pub waiting: u32,
+    /// Photos and signatures not uploaded yet.
+    pub photos: u32,
     pub last_synced: Option<DateTime<FixedOffset>>,
 }
 
@@ -88,7 +90,7 @@ impl SyncStatus {
         match self.phase {
             Phase::Offline => "offline",
             Phase::Unauthorized | Phase::Error(_) => "error",
-            _ if self.pending > 0 => "pending",
+            _ if self.pending > 0 || self.photos > 0 => "pending",
             _ if self.waiting > 0 => "attention",
             _ if self.last_synced.is_some() => "synced",
             Phase::Synced => "synced",
@@ -178,6 +180,7 @@ pub fn provide_sync(
         },
         pending: 0,
         waiting: 0,
+        photos: 0,
         last_synced,
     });
     let session = RwSignal::new(session);

@@ -1,6 +1,7 @@
 // The walking skeleton end to end: log in, go offline, inspect, reload with no server, sync once back online.
 import { test, expect } from '@playwright/test';
 import { Server, DEMO_PASSWORD } from './server';
+import { completeRecord } from './phone';
 
 // The chosen answer gains a check mark, so that the choice never shows by colour alone.
 const PASS = /^(✓ )?合格$/;
@@ -54,6 +55,7 @@ test('an inspection recorded offline survives a reload without network and syncs
     await items.nth(idx).getByRole('button', { name: PASS }).click();
   }
   await expect(items.first().getByRole('button', { name: PASS })).toHaveAttribute('aria-pressed', 'true');
+  await completeRecord(page);
   await page.getByTestId('submit-inspection').click();
 
   await expect(page).toHaveURL(/\/records(\?|$)/);

@@ -16,7 +16,33 @@ export async function logIn(page: Page, baseUrl: string, username: string): Prom
   await expect(page.getByTestId('sync-badge')).toHaveAttribute('data-state', 'synced');
 }
 
-/** Records an inspection at the venue in row `venueRow`, every item 合格, and submits it; returns the record id. */
+/** Draws a short stroke on the signature pad `testid` with the pointer and confirms it. */
+export async function sign(page: Page, testid: string): Promise<void> {
+  const pad = page.getByTestId(testid);
+  const canvas = pad.locator('canvas');
+  await canvas.scrollIntoViewIfNeeded();
+  const box = await canvas.boundingBox();
+  if (!box) throw new Error(`signature pad ${testid} has no box`);
+  await page.mouse.move(box.x + 20, box.y + 40);
+  await page.mouse.down();
+  await page.mouse.move(box.x + 90, box.y + 90, { steps: 6 });
+  await page.mouse.move(box.x + 160, box.y + 30, { steps: 6 });
+  await page.mouse.up();
+  await pad.getByTestId('signature-confirm').click();
+  await expect(pad.locator('img.thumb')).toBeVisible();
+}
+
+/** Fills what a submission needs besides the answers: the partner, both officers' signatures, the party and their signature. */
+export async function completeRecord(page: Page, partner = '陈静', party = '刘建军'): Promise<void> {
+  const option = page.locator('#inspection-partner option', { hasText: partner });
+  await page.locator('#inspection-partner').selectOption((await option.getAttribute('value')) ?? '');
+  await sign(page, 'signature-lead');
+  await sign(page, 'signature-partner');
+  await page.locator('#party-name').fill(party);
+  await sign(page, 'signature-party');
+}
+
+/** Records an inspection at the venue in row `venueRow`, every item 合格, with a partner and signatures, and submits it; returns the record id. */
 export async function submitInspection(page: Page, venueRow = 0, notes = ''): Promise<string> {
   await page.getByTestId('venue-row').nth(venueRow).click();
   const items = page.locator('[data-item]');
@@ -26,6 +52,7 @@ export async function submitInspection(page: Page, venueRow = 0, notes = ''): Pr
     await items.nth(idx).getByRole('button', { name: PASS }).click();
   }
   if (notes) await page.locator('#inspection-notes').fill(notes);
+  await completeRecord(page);
   await page.getByTestId('submit-inspection').click();
   await expect(page).toHaveURL(/\/records(\?|$)/);
   const row = page.getByTestId('record-row').first();

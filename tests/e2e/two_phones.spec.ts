@@ -41,9 +41,9 @@ test('an edit made offline on one phone meets a newer edit from another: shown s
   await a.getByTestId('submit-inspection').click();
   await expect(a.getByTestId('record-row').first()).toHaveAttribute('data-sync', 'pending');
 
-  // Meanwhile phone B, online, marks the first item 不适用.
+  // Meanwhile phone B, online, marks the second item 不适用.
   await editRecord(b, id);
-  await b.locator('[data-item]').first().getByRole('button', { name: NA }).click();
+  await b.locator('[data-item]').nth(1).getByRole('button', { name: NA }).click();
   await b.getByTestId('submit-inspection').click();
   await expect(b.getByTestId('record-row').first()).toHaveAttribute('data-sync', 'synced');
 
@@ -68,7 +68,7 @@ test('an edit made offline on one phone meets a newer edit from another: shown s
   const record = await recordOnServer(officer.token, id);
   expect(record.rev).toBe(3);
   expect(record.body.notes).toBe('A：离线补充，现场已责令整改');
-  expect(record.body.answers[0].result).toBe('na');
+  expect(record.body.answers[1].result).toBe('na');
   // And phone B hears of it.
   await syncNow(b);
   await openRecord(b, id);

@@ -192,10 +192,48 @@ pub struct Hazard {
     #[serde(default)]
     pub item: Option<String>,
     pub description: String,
-    pub rectify: Rectify,
+    /// How it is to be fixed; `None` until the officer chooses (a draft may leave it open, a
+    /// submission may not).
+    #[serde(default)]
+    pub rectify: Option<Rectify>,
     #[serde(default)]
     pub deadline: Option<NaiveDate>,
     pub status: HazardStatus,
+    /// SHA-256 hex names of photos of the hazard.
+    #[serde(default)]
+    pub photos: Vec<String>,
+}
+
+/// On a re-inspection (复查): what became of one open hazard of the record it follows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HazardCheck {
+    /// The hazard of the followed record.
+    pub hazard: HazardId,
+    /// Whether it is rectified now; `false` keeps it open.
+    pub rectified: bool,
+    #[serde(default)]
+    pub note: String,
+}
+
+/// A complaint (投诉) that a complaint follow-up (投诉核查) checks.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Complaint {
+    /// What the complaint says.
+    #[serde(default)]
+    pub text: String,
+    /// Where it came from, e.g. 12345 热线.
+    #[serde(default)]
+    pub source: String,
+    #[serde(default)]
+    pub received_on: Option<NaiveDate>,
+}
+
+/// An officer's signature on the record.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OfficerSignature {
+    pub officer: UserId,
+    /// SHA-256 hex of the signature PNG.
+    pub signature: String,
 }
 
 /// The party (当事人) present, and their signature or refusal.
@@ -203,13 +241,22 @@ pub struct Hazard {
 pub struct Party {
     #[serde(default)]
     pub name: String,
+    /// Their position at the venue, e.g. 负责人.
     #[serde(default)]
     pub title: String,
+    /// Their ID card number or phone number.
+    #[serde(default)]
+    pub id_or_phone: String,
     /// SHA-256 hex of the signature PNG.
     #[serde(default)]
     pub signature: Option<String>,
+    /// The party refused to sign (拒绝签名): the reason and a witness take the signature's place.
     #[serde(default)]
     pub refused: bool,
+    #[serde(default)]
+    pub refusal_reason: String,
+    #[serde(default)]
+    pub witness: String,
 }
 
 /// One review of a record by a supervisor: kept by the server, in order, on the record itself.
@@ -251,10 +298,26 @@ pub struct Inspection {
     pub answers: Vec<Answer>,
     #[serde(default)]
     pub hazards: Vec<Hazard>,
+    /// 警告: a warning was issued on the spot.
     #[serde(default)]
     pub warning_issued: bool,
+    /// 立案: a case was opened.
+    #[serde(default)]
+    pub case_opened: bool,
+    /// Photos of the visit as a whole (not of one item or hazard).
+    #[serde(default)]
+    pub photos: Vec<String>,
+    /// On a re-inspection: what became of each open hazard of the followed record.
+    #[serde(default)]
+    pub hazard_checks: Vec<HazardCheck>,
+    /// On a complaint follow-up: the complaint.
+    #[serde(default)]
+    pub complaint: Option<Complaint>,
     #[serde(default)]
     pub party: Option<Party>,
+    /// The officers' own signatures.
+    #[serde(default)]
+    pub officer_signatures: Vec<OfficerSignature>,
     #[serde(default)]
     pub notes: String,
     pub status: Status,
@@ -296,6 +359,33 @@ impl Inspection {
                 photos: Vec::new(),
             }),
         }
+    }
+
+    /// Every photo and signature the record names (SHA-256 hex), each once, in record order.
+    pub fn photo_names(&self) -> Vec<&str> {
+        let mut names: Vec<&str> = Vec::new();
+        let all = self
+            .answers
+            .iter()
+            .flat_map(|answer| &answer.photos)
+            .chain(self.hazards.iter().flat_map(|hazard| &hazard.photos))
+            .chain(&self.photos)
+            .chain(
+                self.party
+                    .iter()
+                    .filter_map(|party| party.signature.as_ref()),
+            )
+            .chain(
+                self.officer_signatures
+                    .iter()
+                    .map(|signed| &signed.signature),
+            );
+        for name in all {
+            if !names.contains(&name.as_str()) {
+                names.push(name);
+            }
+        }
+        names
     }
 
     /// Counts of answered items by result: (pass, fail, n.a.).

@@ -12,6 +12,8 @@ pub mod kinds;
 pub mod local;
 pub mod memory;
 pub mod merge;
+pub mod photo;
+pub mod printout;
 pub mod rules;
 pub mod sync;
 pub mod template;
@@ -21,10 +23,11 @@ pub mod venue;
 
 pub use ids::{CampaignId, DeviceId, HazardId, InspectionId, OpId, UnitId, UserId, VenueId};
 pub use inspection::{
-    Answer, Hazard, HazardStatus, Inspection, InspectionKind, ItemResult, Location, Party, Rectify,
-    Review, ReviewDecision, Status, TransitionError,
+    Answer, Complaint, Hazard, HazardCheck, HazardStatus, Inspection, InspectionKind, ItemResult,
+    Location, OfficerSignature, Party, Rectify, Review, ReviewDecision, Status, TransitionError,
 };
 pub use kinds::VenueKind;
+pub use photo::{is_photo_name, photo_name};
 pub use template::{Template, TemplateItem};
 pub use user::{Role, User};
 pub use validate::{Problem, Problems};

@@ -451,9 +451,12 @@ impl LocalState {
             }
             LocalState::Queued { base, newer, .. }
             | LocalState::InFlight { base, newer, .. }
-            | LocalState::Rejected { base, newer, .. } => {
-                *newer = newer_of(base.as_ref(), newer.take(), pulled);
-            }
+            | LocalState::Rejected { base, newer, .. } => match base {
+                // The server's own copy of the rev the edit is based on: after an applied answer
+                // `base` is the phone's body, without what the server sets (author, unit, receipt).
+                Some(known) if known.rev == pulled.rev => *known = pulled,
+                _ => *newer = newer_of(base.as_ref(), newer.take(), pulled),
+            },
             LocalState::Quarantined { server, .. } => {
                 if server.as_ref().is_none_or(|known| known.rev <= pulled.rev) {
                     *server = Some(pulled);

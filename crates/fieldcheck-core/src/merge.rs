@@ -129,14 +129,16 @@ fn merge_keyed(
     Some(Value::Array(merged))
 }
 
-/// A list whose elements are all objects with a string `item` or `id`, as (key, element) pairs.
+/// A list whose elements are all objects with a string `item`, `id`, `hazard` or `officer`, as (key, element) pairs.
 fn keyed(value: Option<&Value>) -> Option<Vec<(String, &Value)>> {
     let list = value?.as_array()?;
-    let key_field = ["item", "id"].into_iter().find(|key_field| {
-        list.first()
-            .and_then(|first| first.get(key_field))
-            .is_some_and(Value::is_string)
-    });
+    let key_field = ["item", "id", "hazard", "officer"]
+        .into_iter()
+        .find(|key_field| {
+            list.first()
+                .and_then(|first| first.get(key_field))
+                .is_some_and(Value::is_string)
+        });
     if list.is_empty() {
         return Some(Vec::new());
     }

@@ -1,8 +1,10 @@
 //! Validation of records with messages a person understands, run on the phone and again on the server.
 
-use crate::inspection::{Inspection, InspectionKind, Rectify};
+use crate::inspection::{Inspection, InspectionKind, ItemResult, Rectify, Status};
+use crate::photo::is_photo_name;
 use crate::template::Template;
 use crate::venue::{Campaign, Venue};
+use chrono::NaiveDate;
 use std::collections::HashSet;
 use std::fmt;
 
@@ -143,7 +145,7 @@ impl Inspection {
                     "请填写隐患描述".into(),
                 );
             }
-            if hazard.rectify == Rectify::Deadline && hazard.deadline.is_none() {
+            if hazard.rectify == Some(Rectify::Deadline) && hazard.deadline.is_none() {
                 problems.add(
                     format!("hazards[{hazard_idx}].deadline"),
                     "deadline_missing",
@@ -188,7 +190,156 @@ impl Inspection {
                 "定位坐标超出有效范围".into(),
             );
         }
+        for name in self.photo_names() {
+            if !is_photo_name(name) {
+                problems.add(
+                    "photos",
+                    "bad_photo_name",
+                    format!("\"{name}\" is not a photo name (64 lowercase hex digits of SHA-256)"),
+                    "照片或签名的编号格式不正确".into(),
+                );
+            }
+        }
         problems.into_result()
+    }
+
+    /// Checks what a submitted record must have beyond [`Inspection::validate`]: it stands as the
+    /// on-site record (现场检查笔录), so every item is answered, two officers are named and have
+    /// signed, the certificates were shown, the party signed or refused with a reason, every failed
+    /// item has a hazard with its rectification chosen, and every deadline is after `today` (the day
+    /// of the visit). A draft may be partial; this runs only on submission, on the phone and again
+    /// on the server.
+    ///
+    /// Fields name the place to fix: `items[<code>]` for a checklist item, `hazards[i].<field>`,
+    /// `inspectors`, `party.<field>`, `officer_signatures`, `complaint.text`.
+    pub fn check_complete(&self, today: NaiveDate) -> Result<(), Problems> {
+        let mut problems = Problems::default();
+        if let Some(template) = Template::by_id(&self.template) {
+            for (number, item) in template.items.iter().enumerate() {
+                let number = number + 1;
+                let field = format!("items[{}]", item.code);
+                match self.answer(item.code).map(|answer| answer.result) {
+                    None => problems.add(
+                        field,
+                        "unanswered",
+                        format!("item {number} ({}) is not answered", item.en),
+                        format!("第{number}项“{}”未作答", item.zh),
+                    ),
+                    Some(ItemResult::Fail)
+                        if !self
+                            .hazards
+                            .iter()
+                            .any(|hazard| hazard.item.as_deref() == Some(item.code)) =>
+                    {
+                        problems.add(
+                            field,
+                            "hazard_missing",
+                            format!("item {number} ({}) failed: describe the hazard", item.en),
+                            format!("第{number}项“{}”不合格，须填写隐患", item.zh),
+                        );
+                    }
+                    Some(result) if item.code == CREDENTIALS_ITEM && result != ItemResult::Pass => {
+                        problems.add(
+                            field,
+                            "credentials_not_shown",
+                            "officers must show their certificates (item 1 passed)".into(),
+                            "执法人员须出示执法证件（第1项须为合格）".into(),
+                        );
+                    }
+                    Some(_) => {}
+                }
+            }
+        }
+        for (hazard_idx, hazard) in self.hazards.iter().enumerate() {
+            match (hazard.rectify, hazard.deadline) {
+                (None, _) => problems.add(
+                    format!("hazards[{hazard_idx}].rectify"),
+                    "rectify_missing",
+                    "choose how the hazard is to be rectified".into(),
+                    "请选择整改方式".into(),
+                ),
+                (Some(Rectify::Deadline), Some(deadline)) if deadline <= today => problems.add(
+                    format!("hazards[{hazard_idx}].deadline"),
+                    "deadline_not_after_today",
+                    format!("the deadline {deadline} must be after the day of the visit ({today})"),
+                    format!("整改期限{deadline}须晚于检查当日（{today}）"),
+                ),
+                _ => {}
+            }
+        }
+        if self.inspectors.len() < 2 {
+            problems.add(
+                "inspectors",
+                "second_officer_missing",
+                "an on-site inspection needs two officers: pick your partner".into(),
+                "现场检查须两名执法人员：请选择同行执法人员".into(),
+            );
+        }
+        for inspector in &self.inspectors {
+            if !self
+                .officer_signatures
+                .iter()
+                .any(|signed| &signed.officer == inspector)
+            {
+                problems.add(
+                    "officer_signatures",
+                    "officer_signature_missing",
+                    format!("officer {inspector} has not signed"),
+                    "执法人员未全部签名".into(),
+                );
+            }
+        }
+        let party = self.party.clone().unwrap_or_default();
+        if party.name.trim().is_empty() {
+            problems.add(
+                "party.name",
+                "party_name_missing",
+                "name the party (当事人) present".into(),
+                "请填写当事人姓名".into(),
+            );
+        }
+        if party.refused {
+            if party.refusal_reason.trim().is_empty() {
+                problems.add(
+                    "party.refusal_reason",
+                    "refusal_reason_missing",
+                    "the party refused to sign: record why".into(),
+                    "当事人拒绝签名，须注明原因".into(),
+                );
+            }
+        } else if party.signature.is_none() {
+            problems.add(
+                "party.signature",
+                "party_signature_missing",
+                "the party signs, or their refusal is recorded".into(),
+                "须由当事人签名，或记录其拒绝签名".into(),
+            );
+        }
+        if self.kind == InspectionKind::Complaint
+            && self
+                .complaint
+                .as_ref()
+                .is_none_or(|complaint| complaint.text.trim().is_empty())
+        {
+            problems.add(
+                "complaint.text",
+                "complaint_missing",
+                "a complaint follow-up states the complaint".into(),
+                "投诉核查须填写投诉内容".into(),
+            );
+        }
+        problems.into_result()
+    }
+
+    /// Whether this record, as it stands, must pass [`Inspection::check_complete`].
+    pub fn must_be_complete(&self) -> bool {
+        self.status == Status::Submitted
+    }
+
+    /// The day of the visit, the `today` of [`Inspection::check_complete`] for a stored record: the
+    /// date it finished (or started) in the inspector's own time zone.
+    pub fn visit_day(&self) -> NaiveDate {
+        self.finished_at.unwrap_or(self.started_at).date_naive()
     }
 
     /// Checks that the record fits its venue: the checklist is the venue kind's.
@@ -295,6 +446,9 @@ impl Campaign {
         problems.into_result()
     }
 }
+
+/// The common item that records the officers showing their certificates (行政处罚法 Art. 55).
+pub const CREDENTIALS_ITEM: &str = "common.credentials_shown";
 
 fn location_in_range(lat: f64, lon: f64) -> bool {
     (-90.0..=90.0).contains(&lat) && (-180.0..=180.0).contains(&lon)

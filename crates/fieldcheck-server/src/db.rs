@@ -680,3 +680,134 @@ pub async fn revoke_token(
         .await?;
     Ok(())
 }
+
+// ---------------------------------------------------------------------------------------------
+// Photos
+
+/// What the database knows about a stored photo; the bytes are in the object store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PhotoRow {
+    pub sha256: String,
+    pub size: u64,
+    pub content_type: String,
+    pub uploaded_by: UserId,
+    pub uploaded_at: DateTime<Utc>,
+}
+
+/// The photo with this name, if its upload finished.
+pub async fn photo(
+    executor: impl SqliteExecutor<'_>,
+    sha256: &str,
+) -> Result<Option<PhotoRow>, DbError> {
+    let row: Option<(String, i64, String, String, String)> = sqlx::query_as(
+        "SELECT sha256, size, content_type, uploaded_by, uploaded_at FROM photos WHERE sha256 = ?1",
+    )
+    .bind(sha256)
+    .fetch_optional(executor)
+    .await?;
+    row.map(|(sha256, size, content_type, uploaded_by, uploaded_at)| {
+        Ok(PhotoRow {
+            sha256,
+            size: to_u64(size)?,
+            content_type,
+            uploaded_by: UserId(uploaded_by),
+            uploaded_at: parse_timestamp(&uploaded_at)?,
+        })
+    })
+    .transpose()
+}
+
+/// Records a photo whose object is stored; `false` when a row for it was already there (a replay, or
+/// the same picture sent twice), which is left as it was: the first upload stays the one on record.
+pub async fn insert_photo(
+    executor: impl SqliteExecutor<'_>,
+    photo: &PhotoRow,
+) -> Result<bool, DbError> {
+    let inserted = sqlx::query(
+        "INSERT INTO photos (sha256, size, content_type, uploaded_by, uploaded_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (sha256) DO NOTHING",
+    )
+    .bind(&photo.sha256)
+    .bind(to_i64(photo.size)?)
+    .bind(&photo.content_type)
+    .bind(photo.uploaded_by.as_str())
+    .bind(timestamp(photo.uploaded_at))
+    .execute(executor)
+    .await?
+    .rows_affected();
+    Ok(inserted == 1)
+}
+
+/// Those of `names` that are not stored photos, in the order given.
+pub async fn missing_photos(
+    conn: &mut SqliteConnection,
+    names: &[&str],
+) -> Result<Vec<String>, DbError> {
+    let mut missing = Vec::new();
+    for name in names {
+        let found: Option<i64> = sqlx::query_scalar("SELECT 1 FROM photos WHERE sha256 = ?1")
+            .bind(name)
+            .fetch_optional(&mut *conn)
+            .await?;
+        if found.is_none() {
+            missing.push((*name).to_owned());
+        }
+    }
+    Ok(missing)
+}
+
+/// Adds `names` to the photos inspection `inspection_id` names: run in the transaction that stores the
+/// record's new rev, after checking every name is a stored photo. References are never removed: a
+/// photo any rev of a record named is evidence (the change log and audit keep that rev), so it is
+/// never collected and stays readable to the record's unit after a later edit drops it.
+pub async fn add_photo_refs(
+    conn: &mut SqliteConnection,
+    inspection_id: &str,
+    names: &[&str],
+) -> Result<(), DbError> {
+    for name in names {
+        sqlx::query(
+            "INSERT INTO photo_refs (sha256, inspection_id) VALUES (?1, ?2) \
+             ON CONFLICT (sha256, inspection_id) DO NOTHING",
+        )
+        .bind(name)
+        .bind(inspection_id)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(())
+}
+
+/// Whether an inspection naming the photo belongs to `unit` (to any unit when `unit` is `None`).
+pub async fn photo_named_in_unit(
+    executor: impl SqliteExecutor<'_>,
+    sha256: &str,
+    unit: Option<&UnitId>,
+) -> Result<bool, DbError> {
+    let found: Option<i64> = sqlx::query_scalar(
+        "SELECT 1 FROM photo_refs r JOIN records c ON c.entity = 'inspection' AND c.id = r.inspection_id \
+         WHERE r.sha256 = ?1 AND (?2 IS NULL OR c.unit_id = ?2) LIMIT 1",
+    )
+    .bind(sha256)
+    .bind(unit.map(UnitId::as_str))
+    .fetch_optional(executor)
+    .await?;
+    Ok(found.is_some())
+}
+
+/// Removes the rows of photos no record names that were uploaded at or before `uploaded_by_then`, in
+/// one statement (so a push naming one of them either commits first and keeps it, or comes after and
+/// is refused `photo_missing`); returns their names, whose objects the caller removes next.
+pub async fn delete_unreferenced_photos(
+    executor: impl SqliteExecutor<'_>,
+    uploaded_by_then: DateTime<Utc>,
+) -> Result<Vec<String>, DbError> {
+    Ok(sqlx::query_scalar(
+        "DELETE FROM photos WHERE uploaded_at <= ?1 \
+         AND NOT EXISTS (SELECT 1 FROM photo_refs r WHERE r.sha256 = photos.sha256) \
+         RETURNING sha256",
+    )
+    .bind(timestamp(uploaded_by_then))
+    .fetch_all(executor)
+    .await?)
+}

@@ -85,6 +85,13 @@ const DEMO_USERS: &[DemoUser] = &[
         unit: MAIN_UNIT,
     },
     DemoUser {
+        username: "chenjing",
+        role: Role::Inspector,
+        name: "陈静",
+        cert_no: Some("豫C-0101088"),
+        unit: MAIN_UNIT,
+    },
+    DemoUser {
         username: "wangfang",
         role: Role::Supervisor,
         name: "王芳",

@@ -13,6 +13,9 @@ pub enum ApiError {
     /// The request body or query could not be read (bad JSON, wrong shape).
     #[error("malformed request: {0}")]
     Malformed(String),
+    /// The request is malformed in a way with its own code (e.g. `bad_photo_name`).
+    #[error("{code}: {message}")]
+    BadRequestCode { code: &'static str, message: String },
     /// The pull cursor is not one this server hands out.
     #[error("bad cursor: {0}")]
     BadCursor(String),
@@ -53,6 +56,9 @@ pub enum ApiError {
     /// Well-formed but breaks a rule.
     #[error("invalid: {0}")]
     Invalid(String),
+    /// Well-formed but breaks a rule with its own code (e.g. `hash_mismatch`, `not_an_image`).
+    #[error("{code}: {message}")]
+    InvalidCode { code: &'static str, message: String },
     #[error("database error: {0}")]
     Database(#[from] DbError),
     /// A bug or an environment failure (a stored body that no longer parses, a panicked hasher).
@@ -65,6 +71,7 @@ impl ApiError {
     pub fn status_and_code(&self) -> (StatusCode, &'static str) {
         match self {
             ApiError::Malformed(_) => (StatusCode::BAD_REQUEST, "malformed"),
+            ApiError::BadRequestCode { code, .. } => (StatusCode::BAD_REQUEST, code),
             ApiError::BadCursor(_) => (StatusCode::BAD_REQUEST, "bad_cursor"),
             ApiError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
             ApiError::BadCredentials => (StatusCode::UNAUTHORIZED, "bad_credentials"),
@@ -81,6 +88,7 @@ impl ApiError {
             ApiError::Conflict { code, .. } => (StatusCode::CONFLICT, code),
             ApiError::TooLarge { code, .. } => (StatusCode::PAYLOAD_TOO_LARGE, code),
             ApiError::Invalid(_) => (StatusCode::UNPROCESSABLE_ENTITY, "invalid"),
+            ApiError::InvalidCode { code, .. } => (StatusCode::UNPROCESSABLE_ENTITY, code),
             ApiError::Database(_) | ApiError::Internal(_) => {
                 (StatusCode::INTERNAL_SERVER_ERROR, "internal")
             }
@@ -97,6 +105,8 @@ impl ApiError {
             | ApiError::Invalid(message) => message.clone(),
             ApiError::Conflict { message, .. }
             | ApiError::TooLarge { message, .. }
+            | ApiError::BadRequestCode { message, .. }
+            | ApiError::InvalidCode { message, .. }
             | ApiError::ForbiddenCode { message, .. } => message.clone(),
             ApiError::AccountDisabled => {
                 "this account is disabled; ask your administrator".to_owned()

@@ -12,6 +12,7 @@ pub mod error;
 pub mod health;
 pub mod inspections;
 pub mod json;
+pub mod photos;
 pub mod security;
 pub mod static_files;
 pub mod sync;
@@ -21,7 +22,7 @@ pub mod users;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, post, put};
 use chrono::TimeDelta;
 use sqlx::SqlitePool;
 use std::any::Any;
@@ -35,6 +36,7 @@ use tower_http::trace::TraceLayer;
 pub use error::ApiError;
 
 /// The largest request body accepted: a full push of 500 inspections with long notes fits easily.
+/// A photo upload has its own limit, [`Settings::photo_limit_bytes`].
 pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
 
 /// How the server runs; everything a test may want to change without touching the code.
@@ -47,6 +49,8 @@ pub struct Settings {
     /// How long a login waits for one of the [`auth::MAX_CONCURRENT_HASHES`] password checks before
     /// it answers 503 `busy`.
     pub hash_wait: std::time::Duration,
+    /// The largest photo `PUT /api/photos/{sha256}` accepts, in bytes (413 `too_large` above it).
+    pub photo_limit_bytes: usize,
 }
 
 impl Default for Settings {
@@ -55,22 +59,27 @@ impl Default for Settings {
             token_ttl: TimeDelta::days(30),
             static_dir: None,
             hash_wait: std::time::Duration::from_secs(5),
+            photo_limit_bytes: photos::DEFAULT_LIMIT_BYTES,
         }
     }
 }
 
-/// What every handler shares: one pool for the whole process, the settings and the login throttle.
+/// What every handler shares: one pool for the whole process, the photo store, the settings and the
+/// login throttle.
 #[derive(Clone)]
 pub struct AppState {
     pub pool: SqlitePool,
+    /// Where photos and signatures are kept ([`photos::local_store`] for a folder).
+    pub photos: photos::PhotoStore,
     pub settings: Arc<Settings>,
     pub throttle: Arc<auth::LoginThrottle>,
 }
 
 impl AppState {
-    pub fn new(pool: SqlitePool, settings: Settings) -> AppState {
+    pub fn new(pool: SqlitePool, photos: photos::PhotoStore, settings: Settings) -> AppState {
         AppState {
             pool,
+            photos,
             settings: Arc::new(settings),
             throttle: Arc::new(auth::LoginThrottle::default()),
         }
@@ -79,6 +88,8 @@ impl AppState {
 
 /// The whole HTTP surface: the API under `/api`, the app's static files everywhere else.
 pub fn router(state: AppState) -> Router {
+    // A photo's own limit replaces the JSON one on its route, enforced while the body is read.
+    let photo_limit = DefaultBodyLimit::max(state.settings.photo_limit_bytes);
     let api = Router::new()
         .route("/health", get(health::health))
         .route("/auth/login", post(auth::login))
@@ -88,6 +99,10 @@ pub fn router(state: AppState) -> Router {
         .route("/inspections/{id}/review", post(inspections::review))
         .route("/templates", get(templates::list))
         .route("/users", get(users::list))
+        .route(
+            "/photos/{sha256}",
+            put(photos::put).get(photos::get).layer(photo_limit),
+        )
         .fallback(api_not_found)
         .method_not_allowed_fallback(api_method_not_allowed);
 

@@ -1,11 +1,11 @@
-//! The `fieldcheck-server` command line: `serve`, `user add`, `user disable`, `audit verify`. All logic
-//! lives in the library.
+//! The `fieldcheck-server` command line: `serve`, `user add`, `user disable`, `audit verify`,
+//! `photos gc`. All logic lives in the library.
 
 use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand};
 use fieldcheck_core::Role;
 use fieldcheck_server::users::{self, NewUser};
-use fieldcheck_server::{AppState, Settings, audit, db, demo};
+use fieldcheck_server::{AppState, Settings, audit, db, demo, photos};
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use tokio::net::TcpListener;
@@ -33,6 +33,48 @@ enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Look after the stored photos and signatures.
+    Photos {
+        #[command(subcommand)]
+        command: PhotosCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum PhotosCommand {
+    /// Remove the photos no record names that were uploaded longer ago than the grace period, and
+    /// objects left without their row by an upload that died halfway. `serve` does this every hour.
+    Gc(PhotosGcArgs),
+}
+
+#[derive(Debug, Args)]
+struct PhotosGcArgs {
+    #[command(flatten)]
+    grace: GraceArgs,
+    #[command(flatten)]
+    storage: StorageArgs,
+}
+
+/// How long an uploaded photo no record names is kept; shared by `serve` and `photos gc`.
+#[derive(Debug, Args)]
+struct GraceArgs {
+    /// Hours an unreferenced photo is kept after its upload: a phone uploads photos before the record
+    /// naming them and may be offline in between.
+    #[arg(
+        long = "photo-grace-hours",
+        visible_alias = "grace-hours",
+        env = "FIELDCHECK_PHOTO_GRACE_HOURS",
+        default_value_t = photos::DEFAULT_GRACE.num_hours().unsigned_abs(),
+        value_parser = clap::value_parser!(u64).range(..=100_000)
+    )]
+    hours: u64,
+}
+
+impl GraceArgs {
+    fn grace(&self) -> anyhow::Result<chrono::TimeDelta> {
+        let hours = i64::try_from(self.hours).context("grace hours out of range")?;
+        chrono::TimeDelta::try_hours(hours).context("grace hours out of range")
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -89,6 +131,11 @@ struct ServeArgs {
     /// On a database without users, create demo units, users and venues and print the logins.
     #[arg(long, env = "FIELDCHECK_DEMO")]
     demo: bool,
+    /// The largest photo or signature accepted, in bytes.
+    #[arg(long, env = "FIELDCHECK_PHOTO_LIMIT_BYTES", default_value_t = photos::DEFAULT_LIMIT_BYTES)]
+    photo_limit_bytes: usize,
+    #[command(flatten)]
+    grace: GraceArgs,
 }
 
 #[derive(Debug, Args)]
@@ -137,7 +184,25 @@ async fn main() -> anyhow::Result<()> {
         Command::Audit {
             command: AuditCommand::Verify(args),
         } => verify_audit(args).await,
+        Command::Photos {
+            command: PhotosCommand::Gc(args),
+        } => collect_photos(args).await,
     }
+}
+
+async fn collect_photos(args: PhotosGcArgs) -> anyhow::Result<()> {
+    let grace = args.grace.grace()?;
+    let pool = open_database(&args.storage).await?;
+    let store = photos::local_store(&args.storage.data).context("opening the photo store")?;
+    let collected = photos::collect_garbage(&pool, store.as_ref(), grace, chrono::Utc::now()).await;
+    pool.close().await;
+    let collected = collected.context("collecting photos")?;
+    println!(
+        "removed {} unreferenced photos and {} orphaned objects",
+        collected.photos.len(),
+        collected.orphans.len()
+    );
+    Ok(())
 }
 
 async fn disable_user(args: UserDisableArgs) -> anyhow::Result<()> {
@@ -173,10 +238,14 @@ async fn verify_audit(args: StorageOnlyArgs) -> anyhow::Result<()> {
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let grace = args.grace.grace()?;
     let pool = open_database(&args.storage).await?;
-    let photos_dir = args.storage.data.join("photos");
-    std::fs::create_dir_all(&photos_dir)
-        .with_context(|| format!("creating {}", photos_dir.display()))?;
+    let photo_store = photos::local_store(&args.storage.data).with_context(|| {
+        format!(
+            "opening the photo store in {}",
+            args.storage.data.join("photos").display()
+        )
+    })?;
     if args.demo {
         match demo::seed(&pool).await.context("creating demo data")? {
             Some(demo_data) => print!("{}", demo_data.logins_table()),
@@ -191,6 +260,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     }
     let settings = Settings {
         static_dir: Some(args.static_dir),
+        photo_limit_bytes: args.photo_limit_bytes,
         ..Settings::default()
     };
     let listener = TcpListener::bind(&args.listen)
@@ -200,13 +270,20 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     // Scripts and tests wait for this line and read the port from it: print it once, after binding.
     println!("listening on http://{address}");
     std::io::stdout().flush().context("writing to stdout")?;
-    fieldcheck_server::serve(
+    let collector = tokio::spawn(photos::collect_garbage_every(
+        pool.clone(),
+        photo_store.clone(),
+        grace,
+        photos::GC_INTERVAL,
+    ));
+    let served = fieldcheck_server::serve(
         listener,
-        AppState::new(pool.clone(), settings),
+        AppState::new(pool.clone(), photo_store, settings),
         shutdown_signal(),
     )
-    .await
-    .context("serving")?;
+    .await;
+    collector.abort();
+    served.context("serving")?;
     pool.close().await;
     tracing::info!("stopped");
     Ok(())

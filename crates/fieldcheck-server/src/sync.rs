@@ -177,6 +177,8 @@ struct Accepted {
     unit_id: UnitId,
     rev: u64,
     body: Value,
+    /// For an inspection, every photo and signature its new rev names (all stored on the server).
+    photo_refs: Option<Vec<String>>,
 }
 
 async fn apply_mutation(
@@ -252,6 +254,12 @@ async fn apply_mutation(
                 at: now,
             };
             db::write_record(&mut tx, write).await?;
+            // With the record, in its transaction: a photo is referenced exactly while a current
+            // record names it, so the collector never takes one a record needs.
+            if let Some(photo_refs) = &accepted.photo_refs {
+                let names: Vec<&str> = photo_refs.iter().map(String::as_str).collect();
+                db::add_photo_refs(&mut tx, &mutation.id, &names).await?;
+            }
             audit::append(&mut tx, event(Outcome::Applied, None, Some(accepted.rev))).await?;
             result(mutation, MutationStatus::Applied, Some(accepted.rev))
         }
@@ -312,6 +320,7 @@ async fn accept_venue(
         unit_id: venue.unit_id.clone(),
         rev,
         body: normalised(&venue)?,
+        photo_refs: None,
     })
 }
 
@@ -330,6 +339,7 @@ async fn accept_campaign(
         unit_id: campaign.unit_id.clone(),
         rev,
         body: normalised(&campaign)?,
+        photo_refs: None,
     })
 }
 
@@ -382,6 +392,39 @@ async fn accept_inspection(
         officers.contains(user)
     })
     .map_err(|refusal| reject(refusal.code(), refusal.to_string()))?;
+    // A submitted record stands as the on-site record: it must be whole, judged on the day of the
+    // visit (a record synced days later is not refused for a deadline that was after that day).
+    // Checked after the edit rules, so that someone who may not change the record at all hears that,
+    // not what the record lacks.
+    if inspection.must_be_complete() {
+        inspection
+            .check_complete(inspection.visit_day())
+            .map_err(|problems| {
+                reject(
+                    "incomplete",
+                    format!("{problems} / {}", problems.message_zh()),
+                )
+            })?;
+    }
+    // The phone uploads photos and signatures before the record naming them: a record the server
+    // stores never points at bytes it does not have.
+    let photo_refs: Vec<String> = inspection
+        .photo_names()
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
+    let names: Vec<&str> = photo_refs.iter().map(String::as_str).collect();
+    let missing = db::missing_photos(&mut *conn, &names).await?;
+    if !missing.is_empty() {
+        return Err(reject(
+            "photo_missing",
+            format!(
+                "upload these photos before the record that names them: {} / 请先上传记录中的照片和签名：{}",
+                missing.join(", "),
+                missing.join("、")
+            ),
+        ));
+    }
 
     // Fields only the server sets: the phone's values are ignored, the first receipt is kept.
     inspection.unit_id = Some(venue_record.unit_id.clone());
@@ -403,6 +446,7 @@ async fn accept_inspection(
         unit_id: venue_record.unit_id,
         rev,
         body: normalised(&inspection)?,
+        photo_refs: Some(photo_refs),
     })
 }
 

@@ -634,3 +634,25 @@ fn a_save_from_a_form_opened_on_an_older_copy_waits_as_a_conflict() {
         Ok(LocalState::Queued { .. })
     ));
 }
+
+#[test]
+fn the_servers_copy_of_the_base_rev_replaces_the_phones_own_body() {
+    // The create was applied at rev 1 with the phone's body; the edit behind it was refused.
+    let waiting = in_flight(Some(json!({"v": "submitted, incomplete"})));
+    let (applied, _) = waiting.settle(&answer("op1", MutationStatus::Applied, Some(1)));
+    let refused = match applied.take(Entity::Inspection, "r1", op("op2")) {
+        (taken, Some(_)) => taken.settle(&rejected_answer("op2", "incomplete")).0,
+        other => panic!("the edit goes: {other:?}"),
+    };
+    // The pull brings rev 1 as the server keeps it: with the author and unit it set.
+    let server_rev_1 = json!({"v": "draft", "created_by": "u1", "unit_id": "unit-a"});
+    let refreshed = refused
+        .pulled(&change(1, server_rev_1.clone()))
+        .unwrap_or_else(|| panic!("kept"));
+    assert_eq!(refreshed.server(), Some(&sv(1, server_rev_1.clone())));
+    // Taking the server's copy gives the server's body, not the one the phone once sent.
+    assert_eq!(
+        refreshed.take_theirs().map_err(|e| e.to_string()),
+        Ok(synced(1, server_rev_1))
+    );
+}

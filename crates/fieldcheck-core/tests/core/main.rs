@@ -1,8 +1,10 @@
 //! Tests of the core crate: templates, validation, status and edit rules, serde round trips, the local
 //! record state machine, merging and the sync run.
 
+mod complete;
 mod local_state;
 mod merge;
+mod printout;
 mod rules;
 
 use fieldcheck_core::sync::{Caller, Classification, Entity, ServerCopy, backoff_ms, classify};
@@ -181,14 +183,14 @@ fn validation_table() {
     );
     check(
         |i| {
-            i.hazards[0].rectify = Rectify::Deadline;
+            i.hazards[0].rectify = Some(Rectify::Deadline);
             i.hazards[0].deadline = None;
         },
         &["deadline_missing"],
     );
     check(
         |i| {
-            i.hazards[0].rectify = Rectify::Deadline;
+            i.hazards[0].rectify = Some(Rectify::Deadline);
             i.hazards[0].deadline = chrono::NaiveDate::from_ymd_opt(2026, 12, 10);
         },
         &[],
@@ -234,7 +236,7 @@ fn validation_table() {
 #[test]
 fn validation_messages_name_the_field_and_read_in_both_languages() {
     let mut inspection = sample_inspection();
-    inspection.hazards[0].rectify = Rectify::Deadline;
+    inspection.hazards[0].rectify = Some(Rectify::Deadline);
     let problems = inspection.validate().err().unwrap_or_default();
     assert_eq!(problems.0[0].field, "hazards[0].deadline");
     assert!(problems.to_string().contains("deadline"));
@@ -471,9 +473,10 @@ prop_compose! {
             id: format!("0192f3a4-5b6c-7d8e-9f00-{idx:012}").into(),
             item: None,
             description: text.clone(),
-            rectify: if deadline_days.is_some() { Rectify::Deadline } else { Rectify::OnSite },
+            rectify: Some(if deadline_days.is_some() { Rectify::Deadline } else { Rectify::OnSite }),
             deadline: deadline_days.map(|days| started_at.date_naive() + chrono::Days::new(days.unsigned_abs())),
             status: HazardStatus::Open,
+            photos: vec![],
         }).collect();
         Inspection {
             id: INSPECTION_ID.into(),
@@ -489,7 +492,12 @@ prop_compose! {
             answers,
             hazards,
             warning_issued: warning,
-            party: Some(Party { name: notes.clone(), title: String::new(), signature: None, refused }),
+            case_opened: refused,
+            photos: vec![],
+            hazard_checks: vec![],
+            complaint: None,
+            party: Some(Party { name: notes.clone(), refused, ..Party::default() }),
+            officer_signatures: vec![],
             notes,
             status,
             review_comment: None,

@@ -271,6 +271,7 @@ async fn officers_see_their_units_users_for_picking_a_partner_and_admins_all() -
             ("admin".to_owned(), true),
             ("insp_a".to_owned(), true),
             ("insp_a2".to_owned(), false),
+            ("partner_a".to_owned(), true),
             ("super_a".to_owned(), true)
         ]
     );
@@ -280,7 +281,7 @@ async fn officers_see_their_units_users_for_picking_a_partner_and_admins_all() -
             .is_some_and(|name| name == UNIT_A)
     );
     let admin = app.login("admin").await?;
-    assert_eq!(listed(&app.get("/api/users", &admin).await?.body).len(), 6);
+    assert_eq!(listed(&app.get("/api/users", &admin).await?.body).len(), 8);
     app.call("GET", "/api/users", None, None)
         .await?
         .assert_error(StatusCode::UNAUTHORIZED, "unauthorized");

@@ -12,7 +12,7 @@ async fn accepted_and_refused_attempts_are_chained_and_a_tampered_row_is_named()
         .venue(&author, &app.insp_a, VenueKind::InternetCafe)
         .await?;
     let id = new_id();
-    let body = inspection_body(&id, &venue_id, &app.insp_a);
+    let body = app.inspection_body(&id, &venue_id, &app.insp_a);
     app.push_ok(&author, mutation("inspection", &id, 0, body.clone()))
         .await?;
     // Refused attempts: a stale rev, another user's edit, a review of the wrong rev.

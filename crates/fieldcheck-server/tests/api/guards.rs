@@ -3,7 +3,7 @@
 
 use super::*;
 
-/// A submitted inspection by insp_a (with `also` as second officer) at a fresh venue of unit A.
+/// A submitted inspection by insp_a and partner_a (and `also`) at a fresh venue of unit A.
 async fn submitted_record(
     app: &Fixture,
     token: &str,
@@ -13,13 +13,9 @@ async fn submitted_record(
         .venue(token, &app.insp_a, VenueKind::InternetCafe)
         .await?;
     let id = new_id();
-    let mut inspectors = vec![json!(app.insp_a.id)];
-    inspectors.extend(also.iter().map(|user| json!(user.id)));
-    let body = with(
-        inspection_body(&id, &venue_id, &app.insp_a),
-        "/inspectors",
-        Value::Array(inspectors),
-    );
+    let mut officers = vec![&app.insp_a, &app.partner_a];
+    officers.extend(also);
+    let body = complete_inspection(&id, &venue_id, &officers);
     app.push_ok(token, mutation("inspection", &id, 0, body.clone()))
         .await?;
     Ok((id, venue_id, body))
@@ -104,14 +100,16 @@ async fn a_record_names_only_active_officers_of_its_unit_and_always_its_author()
     let token = app.login("insp_a").await?;
     let venue_id = app.venue(&token, &app.insp_a, VenueKind::Hotel).await?;
     let id = new_id();
+    // A draft: what is checked here holds for every record, complete or not.
     let body = |inspectors: Value| {
+        let draft = with(
+            app.inspection_body(&id, &venue_id, &app.insp_a),
+            "/status",
+            json!("draft"),
+        );
         with(
             with(
-                with(
-                    inspection_body(&id, &venue_id, &app.insp_a),
-                    "/inspectors",
-                    inspectors,
-                ),
+                with(draft, "/inspectors", inspectors),
                 "/template",
                 json!("hotel@1"),
             ),
@@ -291,11 +289,7 @@ async fn a_review_needs_the_rev_seen_and_nobody_reviews_their_own_record() -> Te
         .venue(&supervisor_token, &app.insp_a, VenueKind::InternetCafe)
         .await?;
     let own = new_id();
-    let own_body = with(
-        inspection_body(&own, &venue_id, &super_user),
-        "/inspectors",
-        json!([super_user.id]),
-    );
+    let own_body = complete_inspection(&own, &venue_id, &[&super_user, &app.partner_a]);
     app.push_ok(&supervisor_token, mutation("inspection", &own, 0, own_body))
         .await?;
     app.post(
@@ -430,5 +424,109 @@ async fn a_damaged_server_copy_refuses_its_own_mutation_and_not_the_whole_push()
         "no parser text"
     );
     check(&results[1], MutationStatus::Applied, None);
+    Ok(())
+}
+
+#[tokio::test]
+async fn a_submitted_record_must_be_complete_and_a_draft_may_be_partial() -> TestResult {
+    let app = fixture().await?;
+    let token = app.login("insp_a").await?;
+    let venue_id = app
+        .venue(&token, &app.insp_a, VenueKind::InternetCafe)
+        .await?;
+    let officer_signature = photo_name(OFFICER_SIGNATURE_PNG);
+    /// Takes one thing out of a complete record (the officers' signature name at hand).
+    type MakeGap = fn(&mut Value, &str);
+    // Each a complete record with one thing missing, and what the refusal says about it.
+    let gaps: [(&str, MakeGap, &str); 6] = [
+        (
+            "one officer",
+            |body, signature| {
+                body["inspectors"] = json!([body["inspectors"][0]]);
+                body["officer_signatures"] =
+                    json!([{"officer": body["inspectors"][0], "signature": signature}]);
+            },
+            "two officers",
+        ),
+        (
+            "an officer who has not signed",
+            |body, _| body["officer_signatures"] = json!([body["officer_signatures"][0]]),
+            "has not signed",
+        ),
+        (
+            "an unanswered item",
+            |body, _| {
+                if let Some(answers) = body["answers"].as_array_mut() {
+                    answers.pop();
+                }
+            },
+            "is not answered",
+        ),
+        (
+            "a failed item without its hazard",
+            |body, _| body["hazards"] = json!([]),
+            "describe the hazard",
+        ),
+        (
+            "certificates not shown",
+            |body, _| body["answers"][0]["result"] = json!("na"),
+            "certificates",
+        ),
+        (
+            "the party neither signed nor refused",
+            |body, _| body["party"]["signature"] = Value::Null,
+            "the party signs",
+        ),
+    ];
+    for (gap, make_gap, says) in gaps {
+        let id = new_id();
+        let mut body = app.inspection_body(&id, &venue_id, &app.insp_a);
+        make_gap(&mut body, &officer_signature);
+        let result = &app
+            .push(&token, &[mutation("inspection", &id, 0, body.clone())])
+            .await?[0];
+        check(result, MutationStatus::Rejected, Some("incomplete"));
+        let message = &result.error.as_ref().context("error")?.message;
+        assert!(message.contains(says), "{gap}: {message}");
+
+        // The same record as a draft is kept: the officers finish it later.
+        let draft = with(body, "/status", json!("draft"));
+        assert_eq!(
+            app.push_ok(&token, mutation("inspection", &id, 0, draft.clone()))
+                .await?,
+            1,
+            "{gap}"
+        );
+        // Submitted as it is, it is still refused; completed, it applies.
+        let submitted = with(draft, "/status", json!("submitted"));
+        check(
+            &app.push(&token, &[mutation("inspection", &id, 1, submitted)])
+                .await?[0],
+            MutationStatus::Rejected,
+            Some("incomplete"),
+        );
+        let complete = app.inspection_body(&id, &venue_id, &app.insp_a);
+        assert_eq!(
+            app.push_ok(&token, mutation("inspection", &id, 1, complete))
+                .await?,
+            2,
+            "{gap}"
+        );
+    }
+    // Who may not edit a record hears that, not what their version lacks.
+    let (id, _, body) = submitted_record(&app, &token, &[]).await?;
+    let colleague = app.login("insp_a2").await?;
+    let result = &app
+        .push(
+            &colleague,
+            &[mutation(
+                "inspection",
+                &id,
+                1,
+                with(body, "/hazards", json!([])),
+            )],
+        )
+        .await?[0];
+    check(result, MutationStatus::Rejected, Some("not_yours"));
     Ok(())
 }

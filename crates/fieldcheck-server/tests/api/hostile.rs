@@ -217,8 +217,23 @@ impl Generator {
                     false,
                 )
             }
+            // Photos under names that are no SHA-256 or not the bytes', bytes that are no image.
+            85..=88 => {
+                let bytes = self.payload().into_bytes();
+                let name = match self.rng.gen_range(0..3) {
+                    0 => urlencode(&self.short_payload()),
+                    1 => photo_name(b"\xff\xd8\xff other bytes"),
+                    _ => photo_name(&bytes),
+                };
+                let uri = format!("/api/photos/{name}");
+                if self.rng.gen_bool(0.7) {
+                    ("PUT", uri, bytes, false)
+                } else {
+                    ("GET", uri, Vec::new(), false)
+                }
+            }
             // Deep nesting, invalid UTF-8 and truncated JSON.
-            85..=92 => {
+            89..=94 => {
                 let body = match self.rng.gen_range(0..3) {
                     0 => {
                         let depth = self.rng.gen_range(200..20_000);
@@ -285,6 +300,8 @@ async fn stored_counts(pool: &SqlitePool) -> anyhow::Result<Vec<(String, i64)>> 
         "users",
         "tokens",
         "tombstones",
+        "photos",
+        "photo_refs",
     ] {
         let count: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}"))
             .fetch_one(pool)

@@ -7,6 +7,7 @@ mod guards;
 mod hostile;
 mod matrix;
 mod model;
+mod photos;
 
 use anyhow::{Context, bail, ensure};
 use axum::body::Body;
@@ -15,7 +16,7 @@ use chrono::TimeDelta;
 use fieldcheck_core::sync::{
     Entity, LoginResponse, MutationResult, MutationStatus, PullResponse, PushResponse,
 };
-use fieldcheck_core::{Role, User, VenueKind};
+use fieldcheck_core::{Role, Template, User, VenueKind, photo_name};
 use fieldcheck_server::users::{NewUser, UserError};
 use fieldcheck_server::{AppState, Settings, db, demo, router, users};
 use serde_json::{Value, json};
@@ -42,13 +43,18 @@ struct App {
     state: AppState,
 }
 
-/// An [`App`] whose database holds unit A with inspectors `insp_a`, `insp_a2` and supervisor
-/// `super_a`; unit B with inspector `insp_b` and supervisor `super_b`; and `admin` (in unit A).
+/// An [`App`] whose database holds unit A with inspectors `insp_a`, `insp_a2`, `partner_a` and
+/// supervisor `super_a`; unit B with inspectors `insp_b`, `partner_b` and supervisor `super_b`; and
+/// `admin` (in unit A). The partners are the second officer on the records tests build and are never
+/// logged in, so `insp_a2` stays a colleague who is not named on them. The signatures those records
+/// name are uploaded.
 struct Fixture {
     app: App,
     insp_a: User,
     insp_a2: User,
+    partner_a: User,
     insp_b: User,
+    partner_b: User,
     super_b: User,
 }
 
@@ -82,25 +88,63 @@ async fn add(pool: &SqlitePool, username: &str, role: Role, unit: &str) -> anyho
     .await?)
 }
 
+/// A server state over a fresh database and photo folder in `dir`.
+async fn state_in(dir: &Path, settings: Settings) -> anyhow::Result<AppState> {
+    let pool = open_pool(dir).await?;
+    Ok(AppState::new(
+        pool,
+        fieldcheck_server::photos::local_store(dir)?,
+        settings,
+    ))
+}
+
 async fn fixture_with(settings: Settings) -> anyhow::Result<Fixture> {
     let dir = tempfile::tempdir()?;
-    let pool = open_pool(dir.path()).await?;
-    let insp_a = add(&pool, "insp_a", Role::Inspector, UNIT_A).await?;
-    let insp_a2 = add(&pool, "insp_a2", Role::Inspector, UNIT_A).await?;
-    add(&pool, "super_a", Role::Supervisor, UNIT_A).await?;
-    let insp_b = add(&pool, "insp_b", Role::Inspector, UNIT_B).await?;
-    let super_b = add(&pool, "super_b", Role::Supervisor, UNIT_B).await?;
-    add(&pool, "admin", Role::Admin, UNIT_A).await?;
+    let state = state_in(dir.path(), settings).await?;
+    let pool = &state.pool;
+    let insp_a = add(pool, "insp_a", Role::Inspector, UNIT_A).await?;
+    let insp_a2 = add(pool, "insp_a2", Role::Inspector, UNIT_A).await?;
+    let partner_a = add(pool, "partner_a", Role::Inspector, UNIT_A).await?;
+    add(pool, "super_a", Role::Supervisor, UNIT_A).await?;
+    let insp_b = add(pool, "insp_b", Role::Inspector, UNIT_B).await?;
+    let partner_b = add(pool, "partner_b", Role::Inspector, UNIT_B).await?;
+    let super_b = add(pool, "super_b", Role::Supervisor, UNIT_B).await?;
+    add(pool, "admin", Role::Admin, UNIT_A).await?;
+    // What the phones would have uploaded before pushing the records that name these signatures.
+    for png in [OFFICER_SIGNATURE_PNG, PARTY_SIGNATURE_PNG] {
+        fieldcheck_server::photos::upload(
+            &state,
+            &photo_name(png),
+            axum::body::Bytes::from_static(png),
+            &partner_a.id,
+        )
+        .await?;
+    }
     Ok(Fixture {
-        app: App {
-            _dir: dir,
-            state: AppState::new(pool, settings),
-        },
+        app: App { _dir: dir, state },
         insp_a,
         insp_a2,
+        partner_a,
         insp_b,
+        partner_b,
         super_b,
     })
+}
+
+impl Fixture {
+    /// The second officer on the records `author` makes in tests: the partner of their unit.
+    fn partner_of(&self, author: &User) -> &User {
+        if author.unit_id == self.partner_a.unit_id {
+            &self.partner_a
+        } else {
+            &self.partner_b
+        }
+    }
+
+    /// [`complete_inspection`] by `author` with their unit's partner as the second officer.
+    fn inspection_body(&self, id: &str, venue_id: &str, author: &User) -> Value {
+        complete_inspection(id, venue_id, &[author, self.partner_of(author)])
+    }
 }
 
 async fn fixture() -> anyhow::Result<Fixture> {
@@ -298,19 +342,55 @@ fn venue_body(id: &str, unit_of: &User, kind: VenueKind) -> Value {
     })
 }
 
-/// A valid submitted internet-café inspection by `inspector` at `venue_id`.
-fn inspection_body(id: &str, venue_id: &str, inspector: &User) -> Value {
+/// A 1×1 grey PNG: every officer's signature on the records tests build.
+const OFFICER_SIGNATURE_PNG: &[u8] = &[
+    0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52,
+    0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x00, 0x00, 0x00, 0x00, 0x3a, 0x7e, 0x9b,
+    0x55, 0x00, 0x00, 0x00, 0x0a, 0x49, 0x44, 0x41, 0x54, 0x78, 0xda, 0x63, 0x60, 0x00, 0x00, 0x00,
+    0x02, 0x00, 0x01, 0xe5, 0x27, 0xde, 0xfc, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4e, 0x44, 0xae,
+    0x42, 0x60, 0x82,
+];
+/// Another 1×1 PNG (white): the party's signature.
+const PARTY_SIGNATURE_PNG: &[u8] = &[
+    0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52,
+    0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x00, 0x00, 0x00, 0x00, 0x3a, 0x7e, 0x9b,
+    0x55, 0x00, 0x00, 0x00, 0x0a, 0x49, 0x44, 0x41, 0x54, 0x78, 0xda, 0x63, 0xf8, 0x0f, 0x00, 0x01,
+    0x01, 0x01, 0x00, 0x1c, 0xb0, 0x8c, 0x99, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4e, 0x44, 0xae,
+    0x42, 0x60, 0x82,
+];
+
+/// A complete submitted internet-café inspection at `venue_id` by `officers` (the first is the
+/// author), as the server requires of a submitted record: every checklist item answered (the
+/// certificates shown, the fire exits failed with a hazard rectified on site), every officer's
+/// signature, the party's name and signature. The signatures are the fixture's uploaded PNGs.
+fn complete_inspection(id: &str, venue_id: &str, officers: &[&User]) -> Value {
+    let items = Template::by_id("internet_cafe@1").map_or_else(Vec::new, |template| template.items);
+    let answers: Vec<Value> = items
+        .iter()
+        .map(|item| match item.code {
+            "common.fire_exits" => {
+                json!({"item": item.code, "result": "fail", "note": "后门堆放杂物"})
+            }
+            code => json!({"item": code, "result": "pass"}),
+        })
+        .collect();
+    let officer_signature = photo_name(OFFICER_SIGNATURE_PNG);
+    let signatures: Vec<Value> = officers
+        .iter()
+        .map(|officer| json!({"officer": officer.id, "signature": officer_signature}))
+        .collect();
     json!({
         "id": id, "venue_id": venue_id, "kind": "routine", "template": "internet_cafe@1",
         "started_at": "2026-11-26T10:00:00+08:00", "finished_at": "2026-11-26T10:40:00+08:00",
-        "inspectors": [inspector.id],
-        "answers": [
-            {"item": "internet_cafe.no_minors", "result": "pass"},
-            {"item": "common.fire_exits", "result": "fail", "note": "后门堆放杂物"}
-        ],
+        "inspectors": officers.iter().map(|officer| &officer.id).collect::<Vec<_>>(),
+        "answers": answers,
         "hazards": [{"id": new_id(), "item": "common.fire_exits", "description": "安全出口堵塞",
                      "rectify": "on_site", "deadline": null, "status": "rectified"}],
-        "warning_issued": false, "notes": "", "status": "submitted"
+        "warning_issued": false,
+        "party": {"name": "刘建军", "title": "负责人", "signature": photo_name(PARTY_SIGNATURE_PNG),
+                  "refused": false},
+        "officer_signatures": signatures,
+        "notes": "", "status": "submitted"
     })
 }
 
@@ -641,7 +721,7 @@ async fn bad_mutations_are_rejected_while_the_rest_of_the_batch_applies() -> Tes
     let venue_id = new_id();
     let good_inspection = new_id();
     let good_after_bad = new_id();
-    let inspection = |id: &str| inspection_body(id, &venue_id, &app.insp_a);
+    let inspection = |id: &str| app.inspection_body(id, &venue_id, &app.insp_a);
     let ids: Vec<String> = (0..6).map(|_| new_id()).collect();
     let mutations = [
         mutation(
@@ -769,17 +849,9 @@ async fn the_server_sets_unit_author_and_receipt_time_of_inspections() -> TestRe
         .venue(&token, &app.insp_a, VenueKind::InternetCafe)
         .await?;
     let id = new_id();
-    let both = json!([app.insp_a.id, app.insp_a2.id]);
+    let both = complete_inspection(&id, &venue_id, &[&app.insp_a, &app.insp_a2]);
     let forged = with(
-        with(
-            with(
-                inspection_body(&id, &venue_id, &app.insp_a),
-                "/inspectors",
-                both.clone(),
-            ),
-            "/unit_id",
-            json!(app.insp_b.unit_id),
-        ),
+        with(both.clone(), "/unit_id", json!(app.insp_b.unit_id)),
         "/created_by",
         json!(app.insp_b.id),
     );
@@ -811,15 +883,7 @@ async fn the_server_sets_unit_author_and_receipt_time_of_inspections() -> TestRe
 
     // The second officer's edit keeps the first author and receipt time.
     let colleague = app.login("insp_a2").await?;
-    let edit = with(
-        with(
-            inspection_body(&id, &venue_id, &app.insp_a),
-            "/inspectors",
-            both,
-        ),
-        "/notes",
-        json!("补充说明"),
-    );
+    let edit = with(both, "/notes", json!("补充说明"));
     assert_eq!(
         app.push_ok(&colleague, mutation("inspection", &id, 1, edit))
             .await?,
@@ -1021,7 +1085,7 @@ async fn units_do_not_see_or_touch_each_others_records() -> TestResult {
             "inspection",
             &inspection_a,
             0,
-            inspection_body(&inspection_a, &venue_a, &app.insp_a),
+            app.inspection_body(&inspection_a, &venue_a, &app.insp_a),
         ),
     )
     .await?;
@@ -1054,7 +1118,7 @@ async fn units_do_not_see_or_touch_each_others_records() -> TestResult {
                     "inspection",
                     &b_inspects_a,
                     0,
-                    inspection_body(&b_inspects_a, &venue_a, &app.insp_b),
+                    app.inspection_body(&b_inspects_a, &venue_a, &app.insp_b),
                 ),
                 // Editing A's venue, and A's inspection, even with the right rev.
                 mutation(
@@ -1067,7 +1131,7 @@ async fn units_do_not_see_or_touch_each_others_records() -> TestResult {
                     "inspection",
                     &inspection_a,
                     1,
-                    inspection_body(&inspection_a, &venue_b, &app.insp_b),
+                    app.inspection_body(&inspection_a, &venue_b, &app.insp_b),
                 ),
                 // Registering a venue in unit A.
                 mutation(
@@ -1128,7 +1192,7 @@ async fn review_approves_or_returns_and_approved_records_are_locked() -> TestRes
     let push_inspection = |status: &str| {
         let id = new_id();
         let body = with(
-            inspection_body(&id, &venue_id, &app.insp_a),
+            app.inspection_body(&id, &venue_id, &app.insp_a),
             "/status",
             json!(status),
         );
@@ -1181,7 +1245,7 @@ async fn review_approves_or_returns_and_approved_records_are_locked() -> TestRes
 
     // The approved record is locked: for an edit on the current rev, and for a second review.
     let edit = with(
-        inspection_body(&submitted, &venue_id, &app.insp_a),
+        app.inspection_body(&submitted, &venue_id, &app.insp_a),
         "/notes",
         json!("事后修改"),
     );
@@ -1211,7 +1275,7 @@ async fn review_approves_or_returns_and_approved_records_are_locked() -> TestRes
         .await?;
     assert_eq!(answer.body["status"], "returned", "{}", answer.body);
     let fixed = with(
-        inspection_body(&returned, &venue_id, &app.insp_a),
+        app.inspection_body(&returned, &venue_id, &app.insp_a),
         "/notes",
         json!("已补签名"),
     );
@@ -1475,8 +1539,12 @@ async fn demo_data_covers_every_venue_kind_and_is_pulled_per_unit() -> TestResul
     );
 
     let app = App {
+        state: AppState::new(
+            pool,
+            fieldcheck_server::photos::local_store(dir.path())?,
+            Settings::default(),
+        ),
         _dir: dir,
-        state: AppState::new(pool, Settings::default()),
     };
     let zhangwei = app.login_with("zhangwei", demo::DEMO_PASSWORD).await?;
     let zhaolei = app.login_with("zhaolei", demo::DEMO_PASSWORD).await?;
@@ -1505,11 +1573,11 @@ struct RunningServer {
 
 /// Starts the server the binary runs, on a listener bound before the task starts (so no waiting).
 async fn start_server(data_dir: &Path) -> anyhow::Result<RunningServer> {
-    let pool = open_pool(data_dir).await?;
+    let state = state_in(data_dir, Settings::default()).await?;
+    let pool = state.pool.clone();
     let listener = TcpListener::bind("127.0.0.1:0").await?;
     let base_url = format!("http://{}", listener.local_addr()?);
     let (stop, stopped) = oneshot::channel::<()>();
-    let state = AppState::new(pool.clone(), Settings::default());
     let task = tokio::spawn(fieldcheck_server::serve(listener, state, async {
         let _ = stopped.await;
     }));
@@ -1583,18 +1651,41 @@ async fn a_real_server_keeps_data_across_a_restart_and_answers_a_replay_as_dupli
 {
     let dir = tempfile::tempdir()?;
     let data_dir: PathBuf = dir.path().to_path_buf();
-    let inspector = {
+    let (inspector, partner) = {
         let pool = open_pool(&data_dir).await?;
-        let user = add(&pool, "insp_a", Role::Inspector, UNIT_A).await?;
+        let inspector = add(&pool, "insp_a", Role::Inspector, UNIT_A).await?;
+        let partner = add(&pool, "partner_a", Role::Inspector, UNIT_A).await?;
         pool.close().await;
-        user
+        (inspector, partner)
     };
     let venue_id = new_id();
     let inspection_id = new_id();
     let push_body = json!({"device_id": DEVICE, "mutations": [
         mutation("venue", &venue_id, 0, venue_body(&venue_id, &inspector, VenueKind::InternetCafe)),
-        mutation("inspection", &inspection_id, 0, inspection_body(&inspection_id, &venue_id, &inspector)),
+        mutation("inspection", &inspection_id, 0, complete_inspection(&inspection_id, &venue_id, &[&inspector, &partner])),
     ]});
+    // The phone uploads the signatures before the record naming them: 201 the first time, 200 when
+    // the answer was lost and it sends them again (here after a restart).
+    let upload_signatures = |client: &reqwest::Client, base_url: &str, token: &str| {
+        let requests: Vec<_> = [OFFICER_SIGNATURE_PNG, PARTY_SIGNATURE_PNG]
+            .into_iter()
+            .map(|png| {
+                client
+                    .put(format!("{base_url}/api/photos/{}", photo_name(png)))
+                    .bearer_auth(token)
+                    .header(header::CONTENT_TYPE.as_str(), "image/png")
+                    .body(png)
+                    .send()
+            })
+            .collect();
+        async move {
+            let mut statuses = Vec::new();
+            for request in requests {
+                statuses.push(request.await?.status().as_u16());
+            }
+            anyhow::Ok(statuses)
+        }
+    };
 
     let server = start_server(&data_dir).await?;
     let client = reqwest::Client::new();
@@ -1613,6 +1704,10 @@ async fn a_real_server_keeps_data_across_a_restart_and_answers_a_replay_as_dupli
         .error_for_status()?
         .json()
         .await?;
+    assert_eq!(
+        upload_signatures(&client, &server.base_url, &login.token).await?,
+        [201, 201]
+    );
     let first = http_push(&client, &server.base_url, &login.token, &push_body).await?;
     let statuses: Vec<_> = first
         .results
@@ -1634,6 +1729,27 @@ async fn a_real_server_keeps_data_across_a_restart_and_answers_a_replay_as_dupli
     // A new process over the same file: the token, the records and the applied ops survived.
     let server = start_server(&data_dir).await?;
     let client = reqwest::Client::new();
+    assert_eq!(
+        upload_signatures(&client, &server.base_url, &login.token).await?,
+        [200, 200]
+    );
+    let signature = client
+        .get(format!(
+            "{}/api/photos/{}",
+            server.base_url,
+            photo_name(PARTY_SIGNATURE_PNG)
+        ))
+        .bearer_auth(&login.token)
+        .send()
+        .await?
+        .error_for_status()?
+        .bytes()
+        .await?;
+    assert_eq!(
+        &signature[..],
+        PARTY_SIGNATURE_PNG,
+        "the bytes survived too"
+    );
     let replay = http_push(&client, &server.base_url, &login.token, &push_body).await?;
     let statuses: Vec<_> = replay
         .results

@@ -240,7 +240,7 @@ impl World {
             (&self.insp_b_token, &self.venue_b, &self.fixture.insp_b)
         };
         let id = new_id();
-        let body = inspection_body(&id, venue, author);
+        let body = self.fixture.inspection_body(&id, venue, author);
         self.fixture
             .push_ok(token, mutation("inspection", &id, 0, body.clone()))
             .await?;
@@ -315,7 +315,7 @@ impl World {
                     "inspection",
                     &id,
                     0,
-                    inspection_body(&id, venue, &me),
+                    app.inspection_body(&id, venue, &me),
                 ))
                 .await?
             }

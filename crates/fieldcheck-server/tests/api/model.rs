@@ -19,7 +19,7 @@ use fieldcheck_core::local::{LocalState, unsynced_count};
 use fieldcheck_core::memory::MemoryStore;
 use fieldcheck_core::rules::may_edit;
 use fieldcheck_core::sync::{PushRequest, PushResponse};
-use fieldcheck_core::{DeviceId, Inspection, ItemResult, Status, Template, UserId};
+use fieldcheck_core::{DeviceId, Inspection, ItemResult, OfficerSignature, Status, UserId};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use std::cell::{Cell, RefCell};
@@ -138,8 +138,22 @@ impl Seed {
         }
         let app = App {
             _dir: tempfile::tempdir()?,
-            state: AppState::new(pool.clone(), Settings::default()),
+            state: AppState::new(
+                pool.clone(),
+                fieldcheck_server::photos::local_store(dir.path())?,
+                Settings::default(),
+            ),
         };
+        // The signatures every record names, uploaded as a phone would before its first push.
+        for png in [OFFICER_SIGNATURE_PNG, PARTY_SIGNATURE_PNG] {
+            fieldcheck_server::photos::upload(
+                &app.state,
+                &photo_name(png),
+                axum::body::Bytes::from_static(png),
+                &users[INSPECTORS[0]].id,
+            )
+            .await?;
+        }
         let mut tokens = HashMap::new();
         for username in users.keys() {
             tokens.insert(username.clone(), app.login(username).await?);
@@ -183,10 +197,15 @@ impl Server {
             db::default_database_path(template.dir.path()),
             db::default_database_path(dir.path()),
         )?;
+        copy_folder(
+            &template.dir.path().join("photos"),
+            &dir.path().join("photos"),
+        )?;
         let pool = open_pool(dir.path()).await?;
+        let photos = fieldcheck_server::photos::local_store(dir.path())?;
         Ok(Server {
+            state: RefCell::new(AppState::new(pool, photos, Settings::default())),
             dir,
-            state: RefCell::new(AppState::new(pool, Settings::default())),
             faults: RefCell::new(Vec::new()),
         })
     }
@@ -196,7 +215,8 @@ impl Server {
         let old = self.state.borrow().pool.clone();
         old.close().await;
         let pool = open_pool(self.dir.path()).await?;
-        *self.state.borrow_mut() = AppState::new(pool, Settings::default());
+        let photos = fieldcheck_server::photos::local_store(self.dir.path())?;
+        *self.state.borrow_mut() = AppState::new(pool, photos, Settings::default());
         Ok(())
     }
 
@@ -232,6 +252,21 @@ impl Server {
     fn pool(&self) -> SqlitePool {
         self.state.borrow().pool.clone()
     }
+}
+
+/// Copies a folder and everything in it (the template's photo store into a case's).
+fn copy_folder(from: &Path, to: &Path) -> std::io::Result<()> {
+    std::fs::create_dir_all(to)?;
+    for entry in std::fs::read_dir(from)? {
+        let entry = entry?;
+        let target = to.join(entry.file_name());
+        if entry.file_type()?.is_dir() {
+            copy_folder(&entry.path(), &target)?;
+        } else {
+            std::fs::copy(entry.path(), target)?;
+        }
+    }
+    Ok(())
 }
 
 /// The server as one phone reaches it: its user's token and the fault planned for this run.
@@ -384,18 +419,16 @@ impl Case<'_> {
             } => {
                 self.n_created += 1;
                 let user = self.phones[device].user.clone();
-                let mut inspectors = vec![self.user_id(&user)];
+                let mut officers = vec![&self.template.users[&user]];
                 if with_partner {
-                    inspectors.push(self.user_id(self.partner_of(&user)));
+                    officers.push(&self.template.users[self.partner_of(&user)]);
                 }
                 let id = uuid::Uuid::now_v7().to_string();
                 let venue = &self.template.venues[self.n_created % self.template.venues.len()];
+                // Whole but for what the edits change: submitting it alone is refused `incomplete`
+                // (the partner and their signature missing), as is one whose answers an edit broke.
                 let body = with(
-                    with(
-                        inspection_body(&id, venue, &self.template.users[&user]),
-                        "/inspectors",
-                        json!(inspectors),
-                    ),
+                    complete_inspection(&id, venue, &officers),
                     "/status",
                     json!("draft"),
                 );
@@ -445,10 +478,18 @@ impl Case<'_> {
                         if record.status != Status::Draft || author != me {
                             return Ok(());
                         }
+                        // The partner comes and goes with their signature.
                         if record.inspectors.contains(&partner) {
                             record.inspectors.retain(|inspector| *inspector != partner);
+                            record
+                                .officer_signatures
+                                .retain(|signed| signed.officer != partner);
                         } else {
-                            record.inspectors.push(partner);
+                            record.inspectors.push(partner.clone());
+                            record.officer_signatures.push(OfficerSignature {
+                                officer: partner,
+                                signature: photo_name(OFFICER_SIGNATURE_PNG),
+                            });
                         }
                     }
                 }

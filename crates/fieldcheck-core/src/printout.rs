@@ -1,0 +1,378 @@
+//! The printed on-site inspection record (现场检查笔录) and rectification order (责令改正通知书), composed
+//! from a record: every field the printout must carry (CHECKLISTS.md, last section), as Chinese text.
+//!
+//! Pure, so that what a brigade signs and files is decided and tested here; the phone only lays it out
+//! on A4. Both documents are Chinese whatever the app's language: they are legal documents.
+
+use crate::ids::UserId;
+use crate::inspection::{Inspection, ItemResult, Rectify};
+use crate::template::Template;
+use crate::validate::CREDENTIALS_ITEM;
+use crate::venue::Venue;
+use chrono::{DateTime, FixedOffset, NaiveDate};
+
+/// An officer as printed: name and certificate number.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PrintedOfficer {
+    pub id: UserId,
+    pub name: String,
+    pub cert_no: Option<String>,
+}
+
+/// One checklist line: number, wording, result and basis.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ItemLine {
+    pub number: usize,
+    pub wording: &'static str,
+    /// 合格 / 不合格 / 不适用 / 未检查.
+    pub result: &'static str,
+    pub basis: &'static str,
+}
+
+/// One problem found, in words, with how it is to be fixed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    pub number: usize,
+    /// The checklist item's wording, if the hazard was found under one.
+    pub item: Option<&'static str>,
+    pub description: String,
+    pub basis: Option<&'static str>,
+    /// 当场整改 / 责令限期整改，于…前整改完毕 / 整改方式未定.
+    pub rectify: String,
+    pub deadline: Option<NaiveDate>,
+}
+
+/// A photo or signature in the appendix: its number, what it shows, and its SHA-256.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Appendix {
+    pub number: usize,
+    pub caption: String,
+    pub sha256: String,
+}
+
+/// Whose signature, and its name (or why there is none).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignatureLine {
+    pub label: String,
+    /// The signature's photo name, if signed.
+    pub signature: Option<String>,
+    /// When not signed: what stands in its place (拒绝签字…, 未签名).
+    pub instead: Option<String>,
+}
+
+/// The 现场检查笔录.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Minutes {
+    pub unit: String,
+    /// 检查时间：2026年11月26日10时00分至10时40分.
+    pub time_span: String,
+    pub place: String,
+    pub venue: String,
+    pub licence_no: String,
+    pub kind: &'static str,
+    /// 当事人 line: name, position, ID or phone.
+    pub party: String,
+    pub officers: Vec<String>,
+    pub recorder: String,
+    /// 执法人员已出示执法证件并告知 … (or that it was not recorded).
+    pub credentials: String,
+    pub items: Vec<ItemLine>,
+    pub findings: Vec<Finding>,
+    /// 警告 / 立案 / complaint / re-inspection lines.
+    pub outcome: Vec<String>,
+    pub notes: String,
+    pub party_signature: SignatureLine,
+    pub officer_signatures: Vec<SignatureLine>,
+    pub photos: Vec<Appendix>,
+    pub location: Option<String>,
+}
+
+/// The 责令改正通知书 for the deadline hazards of a record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RectificationOrder {
+    pub unit: String,
+    pub venue: String,
+    pub found_on: String,
+    pub findings: Vec<Finding>,
+    /// The latest deadline, for the closing sentence.
+    pub deadline: NaiveDate,
+}
+
+/// Everything the printout needs besides the record.
+pub struct PrintContext<'a> {
+    pub venue: &'a Venue,
+    /// The officers named on the record, as far as the phone knows them.
+    pub officers: &'a [PrintedOfficer],
+    /// The enforcement unit's name.
+    pub unit: &'a str,
+}
+
+fn minute(at: &DateTime<FixedOffset>) -> String {
+    at.format("%Y年%-m月%-d日%H时%M分").to_string()
+}
+
+fn result_zh(result: Option<ItemResult>) -> &'static str {
+    match result {
+        Some(ItemResult::Pass) => "合格",
+        Some(ItemResult::Fail) => "不合格",
+        Some(ItemResult::Na) => "不适用",
+        None => "未检查",
+    }
+}
+
+impl Inspection {
+    /// The 现场检查笔录 of this record.
+    pub fn minutes(&self, context: &PrintContext<'_>) -> Minutes {
+        let template = Template::by_id(&self.template);
+        let officer = |id: &UserId| -> PrintedOfficer {
+            context
+                .officers
+                .iter()
+                .find(|officer| &officer.id == id)
+                .cloned()
+                .unwrap_or_else(|| PrintedOfficer {
+                    id: id.clone(),
+                    name: id.to_string(),
+                    cert_no: None,
+                })
+        };
+        let officers: Vec<PrintedOfficer> = self.inspectors.iter().map(officer).collect();
+        let time_span = match self.finished_at {
+            Some(finished) if finished.date_naive() == self.started_at.date_naive() => format!(
+                "{}至{}",
+                minute(&self.started_at),
+                finished.format("%H时%M分")
+            ),
+            Some(finished) => format!("{}至{}", minute(&self.started_at), minute(&finished)),
+            None => format!("{}起（未结束）", minute(&self.started_at)),
+        };
+        let party = self.party.clone().unwrap_or_default();
+        let mut party_line = if party.name.is_empty() {
+            "（未填写）".to_owned()
+        } else {
+            party.name.clone()
+        };
+        if !party.title.is_empty() {
+            party_line.push_str(&format!("，职务：{}", party.title));
+        }
+        if !party.id_or_phone.is_empty() {
+            party_line.push_str(&format!("，身份证号/电话：{}", party.id_or_phone));
+        }
+        let credentials = match self.answer(CREDENTIALS_ITEM).map(|answer| answer.result) {
+            Some(ItemResult::Pass) => {
+                "执法人员已向当事人出示执法证件，告知检查事由及当事人的权利和义务。".to_owned()
+            }
+            _ => "未记录执法人员出示执法证件。".to_owned(),
+        };
+        let items: Vec<ItemLine> = template
+            .as_ref()
+            .map(|template| {
+                template
+                    .items
+                    .iter()
+                    .enumerate()
+                    .map(|(idx, item)| ItemLine {
+                        number: idx + 1,
+                        wording: item.zh,
+                        result: result_zh(self.answer(item.code).map(|answer| answer.result)),
+                        basis: item.basis_zh,
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let findings = self.findings(template.as_ref(), |_| true);
+        let mut outcome = Vec::new();
+        if self.warning_issued {
+            outcome.push("当场给予警告。".to_owned());
+        }
+        if self.case_opened {
+            outcome.push("已立案查处。".to_owned());
+        }
+        if let Some(complaint) = &self.complaint {
+            let mut line = format!("投诉核查：{}", complaint.text);
+            if !complaint.source.is_empty() {
+                line.push_str(&format!("（来源：{}", complaint.source));
+                if let Some(received) = complaint.received_on {
+                    line.push_str(&format!(
+                        "，受理日期：{}",
+                        received.format("%Y年%-m月%-d日")
+                    ));
+                }
+                line.push('）');
+            }
+            outcome.push(line);
+        }
+        for check in &self.hazard_checks {
+            outcome.push(format!(
+                "复查原隐患（{}）：{}{}",
+                check.hazard,
+                if check.rectified {
+                    "已整改"
+                } else {
+                    "未整改"
+                },
+                if check.note.is_empty() {
+                    String::new()
+                } else {
+                    format!("，{}", check.note)
+                }
+            ));
+        }
+        if findings.is_empty() && outcome.is_empty() {
+            outcome.push("未发现违法违规问题。".to_owned());
+        }
+        let party_signature = SignatureLine {
+            label: "当事人签名".to_owned(),
+            signature: party.signature.clone().filter(|_| !party.refused),
+            instead: if party.refused {
+                let mut text = format!("当事人拒绝签字，原因：{}", party.refusal_reason);
+                if !party.witness.is_empty() {
+                    text.push_str(&format!("；见证人：{}", party.witness));
+                }
+                Some(text)
+            } else if party.signature.is_none() {
+                Some("未签名".to_owned())
+            } else {
+                None
+            },
+        };
+        let officer_signatures = officers
+            .iter()
+            .map(|printed| {
+                let signature = self
+                    .officer_signatures
+                    .iter()
+                    .find(|signed| signed.officer == printed.id)
+                    .map(|signed| signed.signature.clone());
+                SignatureLine {
+                    label: format!("执法人员签名（{}）", printed.name),
+                    instead: signature.is_none().then(|| "未签名".to_owned()),
+                    signature,
+                }
+            })
+            .collect();
+        Minutes {
+            unit: context.unit.to_owned(),
+            time_span,
+            place: context.venue.address.clone(),
+            venue: context.venue.name.clone(),
+            licence_no: context.venue.licence_no.clone(),
+            kind: self.kind.name_zh(),
+            party: party_line,
+            officers: officers
+                .iter()
+                .map(|printed| match &printed.cert_no {
+                    Some(cert) => format!("{}（执法证号：{cert}）", printed.name),
+                    None => format!("{}（执法证号：未登记）", printed.name),
+                })
+                .collect(),
+            recorder: officers
+                .first()
+                .map(|printed| printed.name.clone())
+                .unwrap_or_default(),
+            credentials,
+            items,
+            findings,
+            outcome,
+            notes: self.notes.clone(),
+            party_signature,
+            officer_signatures,
+            photos: self.appendix(template.as_ref()),
+            location: self.location.map(|at| {
+                let accuracy = at
+                    .accuracy_m
+                    .map(|metres| format!("，精度约{metres:.0}米"))
+                    .unwrap_or_default();
+                format!("北纬{:.5}°，东经{:.5}°{accuracy}", at.lat, at.lon)
+            }),
+        }
+    }
+
+    /// The 责令改正通知书, if the record orders any hazard fixed by a deadline.
+    pub fn rectification_order(&self, context: &PrintContext<'_>) -> Option<RectificationOrder> {
+        let template = Template::by_id(&self.template);
+        let findings = self.findings(template.as_ref(), |rectify| {
+            rectify == Some(Rectify::Deadline)
+        });
+        let deadline = findings
+            .iter()
+            .filter_map(|finding| finding.deadline)
+            .max()?;
+        Some(RectificationOrder {
+            unit: context.unit.to_owned(),
+            venue: context.venue.name.clone(),
+            found_on: self.visit_day().format("%Y年%-m月%-d日").to_string(),
+            findings,
+            deadline,
+        })
+    }
+
+    fn findings(
+        &self,
+        template: Option<&Template>,
+        keep: impl Fn(Option<Rectify>) -> bool,
+    ) -> Vec<Finding> {
+        self.hazards
+            .iter()
+            .filter(|hazard| keep(hazard.rectify))
+            .enumerate()
+            .map(|(idx, hazard)| {
+                let item = hazard
+                    .item
+                    .as_deref()
+                    .and_then(|code| template.and_then(|template| template.item(code)));
+                Finding {
+                    number: idx + 1,
+                    item: item.map(|item| item.zh),
+                    description: hazard.description.clone(),
+                    basis: item.map(|item| item.basis_zh),
+                    rectify: match (hazard.rectify, hazard.deadline) {
+                        (Some(Rectify::OnSite), _) => "当场整改".to_owned(),
+                        (Some(Rectify::Deadline), Some(deadline)) => format!(
+                            "责令限期整改，于{}前整改完毕",
+                            deadline.format("%Y年%-m月%-d日")
+                        ),
+                        (Some(Rectify::Deadline), None) => "责令限期整改（期限未填）".to_owned(),
+                        (None, _) => "整改方式未定".to_owned(),
+                    },
+                    deadline: hazard.deadline,
+                }
+            })
+            .collect()
+    }
+
+    /// Photos as a numbered appendix: items in template order, then hazards, then the visit's own.
+    fn appendix(&self, template: Option<&Template>) -> Vec<Appendix> {
+        let wording = |code: &str| {
+            template
+                .and_then(|template| template.item(code))
+                .map_or_else(|| code.to_owned(), |item| item.zh.to_owned())
+        };
+        let mut captioned: Vec<(String, &String)> = Vec::new();
+        for answer in &self.answers {
+            for photo in &answer.photos {
+                captioned.push((format!("检查项：{}", wording(&answer.item)), photo));
+            }
+        }
+        for hazard in &self.hazards {
+            for photo in &hazard.photos {
+                captioned.push((format!("隐患：{}", hazard.description), photo));
+            }
+        }
+        for photo in &self.photos {
+            captioned.push(("现场照片".to_owned(), photo));
+        }
+        let mut appendix: Vec<Appendix> = Vec::new();
+        for (caption, sha256) in captioned {
+            if appendix.iter().any(|entry| &entry.sha256 == sha256) {
+                continue;
+            }
+            appendix.push(Appendix {
+                number: appendix.len() + 1,
+                caption,
+                sha256: sha256.clone(),
+            });
+        }
+        appendix
+    }
+}

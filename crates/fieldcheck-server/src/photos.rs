@@ -1,0 +1,365 @@
+//! Photos and signatures: `PUT` and `GET /api/photos/{sha256}`, the object store that holds the bytes,
+//! and the collection of photos that no record names.
+//!
+//! A photo is named by the SHA-256 of its bytes, so an upload is idempotent and a replay is safe: the
+//! same name always means the same bytes. The phone uploads a photo before the record that names it
+//! (the push refuses a record naming a photo the server lacks, `photo_missing`); the push keeps
+//! `photo_refs` in step with each record's current rev, and who may read a photo follows from the units
+//! of the records naming it. The handlers see only the [`ObjectStore`] trait: the local folder today, a
+//! bucket later by configuration alone.
+
+use crate::AppState;
+use crate::auth::Authed;
+use crate::db::{self, DbError, PhotoRow};
+use crate::error::ApiError;
+use axum::Json;
+use axum::body::{Body, Bytes};
+use axum::extract::rejection::{BytesRejection, PathRejection};
+use axum::extract::{Path, State};
+use axum::http::header::{CACHE_CONTROL, CONTENT_LENGTH, CONTENT_TYPE, X_CONTENT_TYPE_OPTIONS};
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, TimeDelta, Utc};
+use fieldcheck_core::{UserId, is_photo_name, photo_name};
+use futures_util::StreamExt;
+use object_store::local::LocalFileSystem;
+use object_store::path::Path as ObjectPath;
+use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
+use serde::Serialize;
+use sqlx::SqlitePool;
+use std::sync::Arc;
+
+/// The largest photo accepted unless configured otherwise (`serve --photo-limit-bytes`).
+pub const DEFAULT_LIMIT_BYTES: usize = 20 * 1024 * 1024;
+/// How long an uploaded photo that no record names is kept, unless configured otherwise: long enough
+/// for a phone that uploaded its photos and then lost the network to come back and push the record.
+pub const DEFAULT_GRACE: TimeDelta = TimeDelta::hours(72);
+/// How often `serve` collects unreferenced photos.
+pub const GC_INTERVAL: std::time::Duration = std::time::Duration::from_secs(60 * 60);
+
+/// Where photos are kept; shared by every request.
+pub type PhotoStore = Arc<dyn ObjectStore>;
+
+const JPEG_MAGIC: &[u8] = &[0xFF, 0xD8, 0xFF];
+const PNG_MAGIC: &[u8] = &[0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A];
+
+/// The store in `<data>/photos` (created if missing). Writes are synced to disk before an upload is
+/// answered, as SQLite commits are: "stored" means on disk, and the phone may then let its copy go.
+pub fn local_store(data_dir: &std::path::Path) -> std::io::Result<PhotoStore> {
+    let folder = data_dir.join("photos");
+    std::fs::create_dir_all(&folder)?;
+    let store = LocalFileSystem::new_with_prefix(&folder)?
+        .with_fsync(true)
+        .with_automatic_cleanup(true);
+    Ok(Arc::new(store))
+}
+
+/// The answer to an upload: the photo's name and its size in bytes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Stored {
+    pub sha256: String,
+    pub size: u64,
+}
+
+/// The outcome of [`upload`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Upload {
+    pub stored: Stored,
+    /// `false` when the photo was already on the server (a replay, or the same picture twice).
+    pub created: bool,
+}
+
+/// `PUT /api/photos/{sha256}`: the raw bytes of a JPEG or PNG, at most `Settings::photo_limit_bytes`
+/// (the route's body limit enforces it while the body is read). 201 when stored, 200 when it was
+/// already there, with `{sha256, size}` either way.
+pub async fn put(
+    State(state): State<AppState>,
+    authed: Authed,
+    name: Result<Path<String>, PathRejection>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    let Path(name) = name.map_err(|rejection| ApiError::Malformed(rejection.body_text()))?;
+    check_name(&name)?;
+    let limit = state.settings.photo_limit_bytes;
+    let bytes = body.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            too_large(limit)
+        } else {
+            ApiError::Malformed(rejection.body_text())
+        }
+    })?;
+    let upload = upload(&state, &name, bytes, &authed.caller.user_id).await?;
+    let status = if upload.created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(upload.stored)).into_response())
+}
+
+/// Checks and stores one photo uploaded by `uploaded_by`: what `PUT /api/photos/{sha256}` does once
+/// it has the bytes. The object is written before its row, so a crash in between leaves only an
+/// object no row names, which a retry overwrites with the same bytes (or the collector removes).
+pub async fn upload(
+    state: &AppState,
+    name: &str,
+    bytes: Bytes,
+    uploaded_by: &UserId,
+) -> Result<Upload, ApiError> {
+    check_name(name)?;
+    if bytes.len() > state.settings.photo_limit_bytes {
+        return Err(too_large(state.settings.photo_limit_bytes));
+    }
+    let actual = photo_name(&bytes);
+    if actual != name {
+        return Err(ApiError::InvalidCode {
+            code: "hash_mismatch",
+            message: format!("the bytes' SHA-256 is {actual}, not the name {name}"),
+        });
+    }
+    let content_type = image_type(&bytes).ok_or_else(|| ApiError::InvalidCode {
+        code: "not_an_image",
+        message: "a photo or signature must be a JPEG or PNG image".to_owned(),
+    })?;
+    let size = u64::try_from(bytes.len())
+        .map_err(|_| ApiError::Internal("a photo's size does not fit u64".to_owned()))?;
+    let location = object_path(name);
+    if let Some(existing) = db::photo(&state.pool, name).await? {
+        // Its object was written before its row; should it be gone all the same (restored from an
+        // old backup, removed by hand), these bytes, which hash to the name, put it back.
+        match state.photos.head(&location).await {
+            Ok(_) => {}
+            Err(object_store::Error::NotFound { .. }) => {
+                tracing::warn!(
+                    photo = name,
+                    "a recorded photo had no object; stored it again"
+                );
+                write_object(&state.photos, &location, bytes).await?;
+            }
+            Err(error) => return Err(store_error(name, &error)),
+        }
+        return Ok(Upload {
+            stored: Stored {
+                sha256: existing.sha256,
+                size: existing.size,
+            },
+            created: false,
+        });
+    }
+    write_object(&state.photos, &location, bytes).await?;
+    let created = db::insert_photo(
+        &state.pool,
+        &PhotoRow {
+            sha256: name.to_owned(),
+            size,
+            content_type: content_type.to_owned(),
+            uploaded_by: uploaded_by.clone(),
+            uploaded_at: Utc::now(),
+        },
+    )
+    .await?;
+    Ok(Upload {
+        stored: Stored {
+            sha256: name.to_owned(),
+            size,
+        },
+        created,
+    })
+}
+
+/// `GET /api/photos/{sha256}`: the bytes, to the officer who uploaded them and to whoever sees the
+/// unit of a record naming them (admins: every unit). Anyone else gets the 404 of a photo that does
+/// not exist, so other units learn nothing.
+pub async fn get(
+    State(state): State<AppState>,
+    authed: Authed,
+    name: Result<Path<String>, PathRejection>,
+) -> Result<Response, ApiError> {
+    let Path(name) = name.map_err(|rejection| ApiError::Malformed(rejection.body_text()))?;
+    check_name(&name)?;
+    let not_found = || ApiError::NotFound(format!("no photo {name}"));
+    let photo = db::photo(&state.pool, &name).await?.ok_or_else(not_found)?;
+    let caller = &authed.caller;
+    let unit = (!caller.sees_all_units()).then_some(&caller.unit_id);
+    let allowed = photo.uploaded_by == caller.user_id
+        || db::photo_named_in_unit(&state.pool, &name, unit).await?;
+    if !allowed {
+        return Err(not_found());
+    }
+    let object = match state.photos.get(&object_path(&name)).await {
+        Ok(object) => object,
+        Err(object_store::Error::NotFound { .. }) => {
+            tracing::error!(photo = %name, "a recorded photo has no object in the store");
+            return Err(not_found());
+        }
+        Err(error) => return Err(store_error(&name, &error)),
+    };
+    let content_type = HeaderValue::from_str(&photo.content_type)
+        .map_err(|_| ApiError::Internal(format!("photo {name} has a bad content type")))?;
+    let size = object.meta.size;
+    let stream = object.into_stream().map(|chunk| {
+        chunk.inspect_err(|error| tracing::error!(%error, "reading a photo failed midway"))
+    });
+    let mut response = Body::from_stream(stream).into_response();
+    let headers = response.headers_mut();
+    headers.insert(CONTENT_TYPE, content_type);
+    headers.insert(CONTENT_LENGTH, HeaderValue::from(size));
+    // The name is the content's hash: the bytes behind it never change, and only this user may have
+    // them, so the phone keeps them for good and no shared cache keeps them at all.
+    headers.insert(
+        CACHE_CONTROL,
+        HeaderValue::from_static("private, max-age=31536000, immutable"),
+    );
+    headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    Ok(response)
+}
+
+/// What one collection removed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Collected {
+    /// Photos no record named, uploaded longer ago than the grace period: row and object removed.
+    pub photos: Vec<String>,
+    /// Objects with no row (an upload that died between the two writes) older than the grace period.
+    pub orphans: Vec<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CollectError {
+    #[error(transparent)]
+    Database(#[from] DbError),
+    #[error("photo store: {0}")]
+    Store(#[from] object_store::Error),
+}
+
+/// Removes every photo that no record names and that was uploaded at least `grace` before `now`: the
+/// row first (in one statement that also checks no record names it, so a push naming it either
+/// committed before and keeps it, or comes after and is refused `photo_missing`), then the object.
+/// Then removes objects that have no row and are older than `grace`, so an upload that died between
+/// writing the object and its row leaves nothing behind for good.
+///
+/// `fieldcheck-server photos gc` runs it once, `serve` every [`GC_INTERVAL`]. A grace of zero is for
+/// tests and for an operator who knows no upload is under way.
+pub async fn collect_garbage(
+    pool: &SqlitePool,
+    store: &dyn ObjectStore,
+    grace: TimeDelta,
+    now: DateTime<Utc>,
+) -> Result<Collected, CollectError> {
+    let cutoff = now - grace;
+    let photos = db::delete_unreferenced_photos(pool, cutoff).await?;
+    for name in &photos {
+        delete_object(store, &object_path(name)).await?;
+    }
+    // Listed in full before anything is removed, so the walk never meets a folder it emptied.
+    let mut old_objects = Vec::new();
+    let mut listing = store.list(None);
+    while let Some(meta) = listing.next().await {
+        let meta = meta?;
+        let Some(name) = meta.location.filename().map(str::to_owned) else {
+            continue;
+        };
+        // Only what this module wrote: anything else an operator keeps beside the photos is left.
+        if is_photo_name(&name)
+            && meta.location == object_path(&name)
+            && meta.last_modified <= cutoff
+        {
+            old_objects.push(name);
+        }
+    }
+    drop(listing);
+    let mut orphans = Vec::new();
+    for name in old_objects {
+        if db::photo(pool, &name).await?.is_none() {
+            delete_object(store, &object_path(&name)).await?;
+            orphans.push(name);
+        }
+    }
+    Ok(Collected { photos, orphans })
+}
+
+/// Runs [`collect_garbage`] now and then every `interval`, for ever; failures are logged and the
+/// next round tries again. `serve` spawns it.
+pub async fn collect_garbage_every(
+    pool: SqlitePool,
+    store: PhotoStore,
+    grace: TimeDelta,
+    interval: std::time::Duration,
+) {
+    let mut ticks = tokio::time::interval(interval);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        match collect_garbage(&pool, store.as_ref(), grace, Utc::now()).await {
+            Ok(collected) if collected.photos.is_empty() && collected.orphans.is_empty() => {}
+            Ok(collected) => tracing::info!(
+                photos = collected.photos.len(),
+                orphans = collected.orphans.len(),
+                "removed photos no record names"
+            ),
+            Err(error) => tracing::error!(%error, "collecting unreferenced photos failed"),
+        }
+    }
+}
+
+/// `image/jpeg` or `image/png` from the bytes' signature; `None` for anything else.
+pub fn image_type(bytes: &[u8]) -> Option<&'static str> {
+    if bytes.starts_with(JPEG_MAGIC) {
+        Some("image/jpeg")
+    } else if bytes.starts_with(PNG_MAGIC) {
+        Some("image/png")
+    } else {
+        None
+    }
+}
+
+/// A photo's place in the store: `ab/abcd…`, so no folder holds more than a 256th of them.
+fn object_path(name: &str) -> ObjectPath {
+    let folder = name.get(..2).unwrap_or("00");
+    ObjectPath::from_iter([folder, name])
+}
+
+fn check_name(name: &str) -> Result<(), ApiError> {
+    if is_photo_name(name) {
+        Ok(())
+    } else {
+        Err(ApiError::BadRequestCode {
+            code: "bad_photo_name",
+            message: "a photo's name is the SHA-256 of its bytes: 64 lowercase hex digits"
+                .to_owned(),
+        })
+    }
+}
+
+fn too_large(limit: usize) -> ApiError {
+    ApiError::TooLarge {
+        code: "too_large",
+        message: format!("a photo may be at most {limit} bytes"),
+    }
+}
+
+async fn write_object(
+    store: &PhotoStore,
+    location: &ObjectPath,
+    bytes: Bytes,
+) -> Result<(), ApiError> {
+    store
+        .put(location, PutPayload::from_bytes(bytes))
+        .await
+        .map(|_| ())
+        .map_err(|error| store_error(location.as_ref(), &error))
+}
+
+/// Removing an object that is already gone is no failure: a collection that died halfway runs again.
+async fn delete_object(
+    store: &dyn ObjectStore,
+    location: &ObjectPath,
+) -> Result<(), object_store::Error> {
+    match store.delete(location).await {
+        Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+        Err(error) => Err(error),
+    }
+}
+
+fn store_error(name: &str, error: &object_store::Error) -> ApiError {
+    ApiError::Internal(format!("photo store, {name}: {error}"))
+}

@@ -1,0 +1,260 @@
+//! /records/:id/print: the 现场检查笔录 and, for deadline hazards, the 责令改正通知书, laid out for A4 and
+//! the browser's print to PDF. Works offline: everything comes from the phone's store.
+//!
+//! The documents themselves are Chinese whatever the app's language (they are legal documents, composed
+//! in core `printout`); only the toolbar around them follows the app's language.
+
+use fieldcheck_core::InspectionId;
+use fieldcheck_core::printout::{
+    Appendix, Finding, Minutes, PrintContext, PrintedOfficer, RectificationOrder, SignatureLine,
+};
+use leptos::prelude::*;
+use leptos_router::hooks::use_params_map;
+
+use crate::components::Thumb;
+use crate::i18n::use_i18n;
+use crate::store::{StoreError, use_store};
+use crate::sync::use_sync;
+
+/// The printable record.
+#[component]
+pub fn PrintPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let sync = use_sync();
+    let store = use_store();
+    let params = use_params_map();
+    let data = LocalResource::new(move || {
+        let store = store.clone();
+        let id = params.with(|params| params.get("id").unwrap_or_default());
+        let session = sync.session_untracked();
+        async move {
+            let Some(local) = store.inspection(&InspectionId(id)).await? else {
+                return Ok::<_, StoreError>(None);
+            };
+            let Some(venue) = store.venue(&local.record.venue_id).await? else {
+                return Ok(None);
+            };
+            let mut officers: Vec<PrintedOfficer> = store
+                .officers()
+                .await?
+                .into_iter()
+                .map(|officer| PrintedOfficer {
+                    id: officer.user.id,
+                    name: officer.user.name,
+                    cert_no: officer.user.cert_no,
+                })
+                .collect();
+            let unit = session
+                .as_ref()
+                .map(|session| session.user.unit_name.clone())
+                .unwrap_or_default();
+            if let Some(me) = session.map(|session| session.user)
+                && !officers.iter().any(|officer| officer.id == me.id)
+            {
+                officers.push(PrintedOfficer {
+                    id: me.id,
+                    name: me.name,
+                    cert_no: me.cert_no,
+                });
+            }
+            let context = PrintContext {
+                venue: &venue,
+                officers: &officers,
+                unit: &unit,
+            };
+            let minutes = local.record.minutes(&context);
+            let order = local.record.rectification_order(&context);
+            Ok(Some((local.record.id, minutes, order)))
+        }
+    });
+    move || {
+        match data.get() {
+        None => view! { <p class="empty" role="status">{i18n.t().loading}</p> }.into_any(),
+        Some(Err(error)) => view! {
+            <p class="banner banner-error" role="alert">{i18n.t().err_store} ": " {error.to_string()}</p>
+        }
+        .into_any(),
+        Some(Ok(None)) => {
+            view! { <p class="empty" role="alert">{i18n.t().record_missing}</p> }.into_any()
+        }
+        Some(Ok(Some((id, minutes, order)))) => view! {
+            <section class="page print-page">
+                <div class="print-toolbar no-print">
+                    <a class="button button-secondary button-small" href=format!("/records/{id}")>
+                        {move || i18n.t().back}
+                    </a>
+                    <button
+                        type="button"
+                        class="button button-primary button-small"
+                        data-testid="print-now"
+                        on:click=|_| {
+                            if let Some(window) = web_sys::window() {
+                                let _ = window.print();
+                            }
+                        }
+                    >
+                        {move || i18n.t().print}
+                    </button>
+                </div>
+                <MinutesSheet minutes />
+                {order.map(|order| view! { <OrderSheet order /> })}
+            </section>
+        }
+        .into_any(),
+    }
+    }
+}
+
+#[component]
+fn MinutesSheet(minutes: Minutes) -> impl IntoView {
+    let Minutes {
+        unit,
+        time_span,
+        place,
+        venue,
+        licence_no,
+        kind,
+        party,
+        officers,
+        recorder,
+        credentials,
+        items,
+        findings,
+        outcome,
+        notes,
+        party_signature,
+        officer_signatures,
+        photos,
+        location,
+    } = minutes;
+    view! {
+        <article class="sheet" data-testid="print-minutes" lang="zh-CN">
+            <p class="sheet-unit">{unit}</p>
+            <h1 class="sheet-title">"现场检查笔录"</h1>
+            <dl class="sheet-fields">
+                <dt>"检查时间"</dt><dd>{time_span}</dd>
+                <dt>"检查地点"</dt><dd>{place}{location.map(|at| format!("（{at}）"))}</dd>
+                <dt>"被检查单位"</dt><dd>{venue}</dd>
+                <dt>"许可证号"</dt><dd>{if licence_no.is_empty() { "（无）".to_owned() } else { licence_no }}</dd>
+                <dt>"检查类别"</dt><dd>{kind}</dd>
+                <dt>"当事人"</dt><dd>{party}</dd>
+                <dt>"执法人员"</dt><dd data-testid="print-officers">{officers.join("；")}</dd>
+                <dt>"记录人"</dt><dd>{recorder}</dd>
+            </dl>
+            <p class="sheet-para">{credentials}</p>
+            <h2 class="sheet-heading">"检查情况"</h2>
+            <table class="sheet-table">
+                <thead><tr><th>"序号"</th><th>"检查内容"</th><th>"结果"</th><th>"依据"</th></tr></thead>
+                <tbody>
+                    {items
+                        .into_iter()
+                        .map(|line| view! {
+                            <tr class:sheet-fail=line.result == "不合格">
+                                <td>{line.number}</td>
+                                <td>{line.wording}</td>
+                                <td>{line.result}</td>
+                                <td>{line.basis}</td>
+                            </tr>
+                        })
+                        .collect_view()}
+                </tbody>
+            </table>
+            <h2 class="sheet-heading">"发现的问题及处理"</h2>
+            <FindingList findings />
+            {outcome.into_iter().map(|line| view! { <p class="sheet-para">{line}</p> }).collect_view()}
+            {(!notes.is_empty()).then(|| view! { <p class="sheet-para">"备注：" {notes}</p> })}
+            <h2 class="sheet-heading">"签名"</h2>
+            <div class="sheet-signatures">
+                <SignatureBox line=party_signature />
+                {officer_signatures
+                    .into_iter()
+                    .map(|line| view! { <SignatureBox line /> })
+                    .collect_view()}
+            </div>
+            {(!photos.is_empty()).then(|| view! { <PhotoAppendix photos /> })}
+        </article>
+    }
+}
+
+#[component]
+fn FindingList(findings: Vec<Finding>) -> impl IntoView {
+    if findings.is_empty() {
+        return view! { <p class="sheet-para">"未发现问题。"</p> }.into_any();
+    }
+    view! {
+        <ol class="sheet-findings" data-testid="print-findings">
+            {findings
+                .into_iter()
+                .map(|finding| view! {
+                    <li>
+                        {finding.item.map(|item| format!("【{item}】"))}
+                        {finding.description}
+                        {finding.basis.map(|basis| format!("（依据：{basis}）"))}
+                        "。处理：" {finding.rectify} "。"
+                    </li>
+                })
+                .collect_view()}
+        </ol>
+    }
+    .into_any()
+}
+
+#[component]
+fn SignatureBox(line: SignatureLine) -> impl IntoView {
+    view! {
+        <div class="sheet-signature">
+            <span class="sheet-signature-label">{line.label}</span>
+            {match (line.signature, line.instead) {
+                (Some(name), _) => view! { <span class="sheet-signature-image"><Thumb name /></span> }.into_any(),
+                (None, instead) => view! { <span class="sheet-signature-instead">{instead.unwrap_or_default()}</span> }.into_any(),
+            }}
+        </div>
+    }
+}
+
+#[component]
+fn PhotoAppendix(photos: Vec<Appendix>) -> impl IntoView {
+    view! {
+        <section class="sheet-appendix" data-testid="print-photos">
+            <h2 class="sheet-heading">"附件：现场照片"</h2>
+            {photos
+                .into_iter()
+                .map(|photo| view! {
+                    <figure class="sheet-photo">
+                        <Thumb name=photo.sha256.clone() />
+                        <figcaption>
+                            {format!("照片{}　{}", photo.number, photo.caption)}
+                            <br />
+                            <span class="sheet-hash">"SHA-256：" {photo.sha256}</span>
+                        </figcaption>
+                    </figure>
+                })
+                .collect_view()}
+        </section>
+    }
+}
+
+#[component]
+fn OrderSheet(order: RectificationOrder) -> impl IntoView {
+    let RectificationOrder {
+        unit,
+        venue,
+        found_on,
+        findings,
+        deadline,
+    } = order;
+    view! {
+        <article class="sheet sheet-order" data-testid="print-order" lang="zh-CN">
+            <p class="sheet-unit">{unit.clone()}</p>
+            <h1 class="sheet-title">"责令改正通知书"</h1>
+            <p class="sheet-para">{venue} "："</p>
+            <p class="sheet-para">"经" {found_on} "现场检查，你单位存在下列问题："</p>
+            <FindingList findings />
+            <p class="sheet-para">
+                "现责令你单位于" {deadline.format("%Y年%-m月%-d日").to_string()}
+                "前改正上述问题。逾期不改正的，将依法予以处理。"
+            </p>
+            <p class="sheet-para sheet-right">{unit}</p>
+        </article>
+    }
+}

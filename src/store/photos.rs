@@ -1,0 +1,255 @@
+//! Photos and signatures on the phone: Blobs named by the SHA-256 of their bytes, with their metadata,
+//! and the queue of those still to be uploaded.
+//!
+//! A photo is written with its queue entry in one strict transaction, so a photo the inspector saw
+//! kept is always either on the server or queued. The queue is its own store (`photo_queue`, key =
+//! name): the sync engine uploads what it holds before any record that names it is taken for a push
+//! (see `take_batch`), and removes an entry only after the server confirmed the bytes.
+
+use chrono::{DateTime, FixedOffset};
+use fieldcheck_core::{Inspection, InspectionId};
+use indexed_db_futures::prelude::*;
+use serde::{Deserialize, Serialize};
+use wasm_bindgen::{JsCast, JsValue};
+
+use crate::store::codec::{from_js, to_js};
+use crate::store::error::IdbContext;
+use crate::store::records::{get_all_in_store, read_record};
+use crate::store::schema::{FORMS, INSPECTIONS, PHOTO_QUEUE, PHOTOS};
+use crate::store::{Form, Store, StoreError};
+
+/// What a stored photo or signature is, beside its bytes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PhotoMeta {
+    /// SHA-256 of the bytes, lowercase hex: the key, and the name records use.
+    pub sha256: String,
+    /// `image/jpeg` for photos, `image/png` for signatures.
+    pub content_type: String,
+    pub size: u64,
+    pub width: u32,
+    pub height: u32,
+    /// Device time it was taken or signed.
+    pub taken_at: DateTime<FixedOffset>,
+    /// Set when the server refused the bytes for good (too large, not an image): why.
+    #[serde(default)]
+    pub refused: Option<String>,
+}
+
+/// A photo as read back: its metadata and its bytes as a Blob.
+#[derive(Debug, Clone)]
+pub struct StoredPhoto {
+    pub meta: PhotoMeta,
+    pub blob: web_sys::Blob,
+}
+
+/// The value in the `photo_queue` store.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct QueueEntry {
+    sha256: String,
+}
+
+impl Store {
+    /// Keeps a photo and queues it for upload, in one strict transaction. Keeping the same bytes
+    /// twice is one photo: an existing one (and whether it is uploaded) stays as it is.
+    pub async fn put_photo(
+        &self,
+        meta: &PhotoMeta,
+        blob: &web_sys::Blob,
+    ) -> Result<(), StoreError> {
+        let tx = self.write_strict(&[PHOTOS, PHOTO_QUEUE])?;
+        {
+            let photos = tx.object_store(PHOTOS).idb(PHOTOS, "open")?;
+            let existing: Option<JsValue> = photos
+                .get(JsValue::from_str(&meta.sha256))
+                .primitive()
+                .idb(PHOTOS, "get")?
+                .await
+                .idb(PHOTOS, "get")?;
+            if existing.is_none() {
+                let value = to_js(meta, PHOTOS)?;
+                js_sys::Reflect::set(&value, &JsValue::from_str("blob"), blob).map_err(|_| {
+                    StoreError::Encode {
+                        store: PHOTOS,
+                        reason: "cannot attach the photo's bytes".to_owned(),
+                    }
+                })?;
+                photos
+                    .put(value)
+                    .primitive()
+                    .idb(PHOTOS, "put")?
+                    .await
+                    .idb(PHOTOS, "put")?;
+                let queue = tx.object_store(PHOTO_QUEUE).idb(PHOTO_QUEUE, "open")?;
+                queue
+                    .put(to_js(
+                        &QueueEntry {
+                            sha256: meta.sha256.clone(),
+                        },
+                        PHOTO_QUEUE,
+                    )?)
+                    .primitive()
+                    .idb(PHOTO_QUEUE, "put")?
+                    .await
+                    .idb(PHOTO_QUEUE, "put")?;
+            }
+        }
+        tx.commit().await.idb(PHOTOS, "commit")
+    }
+
+    /// A stored photo by name.
+    pub async fn photo(&self, name: &str) -> Result<Option<StoredPhoto>, StoreError> {
+        let tx = self.read(&[PHOTOS])?;
+        let photos = tx.object_store(PHOTOS).idb(PHOTOS, "open")?;
+        let key = JsValue::from_str(name);
+        let value: Option<JsValue> = photos
+            .get(key.clone())
+            .primitive()
+            .idb(PHOTOS, "get")?
+            .await
+            .idb(PHOTOS, "get")?;
+        value.map(|value| decode_photo(&value, &key)).transpose()
+    }
+
+    /// The names still to be uploaded, oldest first is not promised: the queue is keyed by name.
+    pub async fn queued_photo_names(&self) -> Result<Vec<String>, StoreError> {
+        let tx = self.read(&[PHOTO_QUEUE])?;
+        let queue = tx.object_store(PHOTO_QUEUE).idb(PHOTO_QUEUE, "open")?;
+        let keys = queue
+            .get_all_keys::<JsValue>()
+            .primitive()
+            .idb(PHOTO_QUEUE, "get all keys")?
+            .await
+            .idb(PHOTO_QUEUE, "get all keys")?
+            .collect::<Result<Vec<JsValue>, _>>()
+            .idb(PHOTO_QUEUE, "get all keys")?;
+        Ok(keys.into_iter().filter_map(|key| key.as_string()).collect())
+    }
+
+    /// The server has the bytes: the photo leaves the queue.
+    pub async fn photo_uploaded(&self, name: &str) -> Result<(), StoreError> {
+        self.unqueue_photo(name, None).await
+    }
+
+    /// The server refused the bytes for good: the photo leaves the queue with the reason, so the
+    /// record naming it is sent and its refusal shown to the inspector instead of waiting forever.
+    pub async fn photo_refused(&self, name: &str, reason: &str) -> Result<(), StoreError> {
+        self.unqueue_photo(name, Some(reason)).await
+    }
+
+    async fn unqueue_photo(&self, name: &str, refused: Option<&str>) -> Result<(), StoreError> {
+        let tx = self.write(&[PHOTOS, PHOTO_QUEUE])?;
+        {
+            let queue = tx.object_store(PHOTO_QUEUE).idb(PHOTO_QUEUE, "open")?;
+            queue
+                .delete(JsValue::from_str(name))
+                .primitive()
+                .idb(PHOTO_QUEUE, "delete")?
+                .await
+                .idb(PHOTO_QUEUE, "delete")?;
+            if let Some(reason) = refused {
+                let photos = tx.object_store(PHOTOS).idb(PHOTOS, "open")?;
+                let key = JsValue::from_str(name);
+                let value: Option<JsValue> = photos
+                    .get(key.clone())
+                    .primitive()
+                    .idb(PHOTOS, "get")?
+                    .await
+                    .idb(PHOTOS, "get")?;
+                if let Some(value) = value {
+                    js_sys::Reflect::set(
+                        &value,
+                        &JsValue::from_str("refused"),
+                        &JsValue::from_str(reason),
+                    )
+                    .map_err(|_| StoreError::Encode {
+                        store: PHOTOS,
+                        reason: "cannot mark the photo refused".to_owned(),
+                    })?;
+                    photos
+                        .put(value)
+                        .primitive()
+                        .idb(PHOTOS, "put")?
+                        .await
+                        .idb(PHOTOS, "put")?;
+                }
+            }
+        }
+        tx.commit().await.idb(PHOTO_QUEUE, "commit")
+    }
+
+    /// Drops a photo the inspector removed from the form, unless something kept still names it (the
+    /// saved record or the autosaved form) or it already reached the server.
+    pub async fn forget_photo(&self, name: &str, record: &InspectionId) -> Result<(), StoreError> {
+        let tx = self.write(&[PHOTOS, PHOTO_QUEUE, INSPECTIONS, FORMS])?;
+        {
+            let queue = tx.object_store(PHOTO_QUEUE).idb(PHOTO_QUEUE, "open")?;
+            let key = JsValue::from_str(name);
+            let queued: Option<JsValue> = queue
+                .get(key.clone())
+                .primitive()
+                .idb(PHOTO_QUEUE, "get")?
+                .await
+                .idb(PHOTO_QUEUE, "get")?;
+            if queued.is_none() {
+                return Ok(());
+            }
+            let inspections = tx.object_store(INSPECTIONS).idb(INSPECTIONS, "open")?;
+            let saved = read_record(&inspections, INSPECTIONS, record.as_str())
+                .await
+                .ok()
+                .flatten();
+            let named_by_saved = saved.is_some_and(|stored| {
+                serde_json::from_value::<Inspection>(stored.record)
+                    .is_ok_and(|record| record.photo_names().contains(&name))
+            });
+            let forms = tx.object_store(FORMS).idb(FORMS, "open")?;
+            let form: Option<Form> = crate::store::records::get_in(&forms, FORMS, record.as_str())
+                .await
+                .ok()
+                .flatten();
+            let named_by_form = form.is_some_and(|form| form.record.photo_names().contains(&name));
+            if named_by_saved || named_by_form {
+                return Ok(());
+            }
+            queue
+                .delete(key.clone())
+                .primitive()
+                .idb(PHOTO_QUEUE, "delete")?
+                .await
+                .idb(PHOTO_QUEUE, "delete")?;
+            tx.object_store(PHOTOS)
+                .idb(PHOTOS, "open")?
+                .delete(key)
+                .primitive()
+                .idb(PHOTOS, "delete")?
+                .await
+                .idb(PHOTOS, "delete")?;
+        }
+        tx.commit().await.idb(PHOTOS, "commit")
+    }
+
+    /// Every stored photo's metadata (no bytes), for counts and tests.
+    pub async fn photo_metas(&self) -> Result<Vec<PhotoMeta>, StoreError> {
+        let tx = self.read(&[PHOTOS])?;
+        let photos = tx.object_store(PHOTOS).idb(PHOTOS, "open")?;
+        get_all_in_store(&photos, PHOTOS, None)
+            .await?
+            .iter()
+            .map(|(key, value)| from_js(value, PHOTOS, key))
+            .collect()
+    }
+}
+
+/// Reads a stored photo value: metadata through JSON, the Blob as it is.
+fn decode_photo(value: &JsValue, key: &JsValue) -> Result<StoredPhoto, StoreError> {
+    let meta: PhotoMeta = from_js(value, PHOTOS, key)?;
+    let blob = js_sys::Reflect::get(value, &JsValue::from_str("blob"))
+        .ok()
+        .and_then(|blob| blob.dyn_into::<web_sys::Blob>().ok())
+        .ok_or_else(|| StoreError::Corrupt {
+            store: PHOTOS,
+            key: meta.sha256.clone(),
+            reason: "the photo's bytes are missing".to_owned(),
+        })?;
+    Ok(StoredPhoto { meta, blob })
+}

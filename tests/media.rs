@@ -1,0 +1,309 @@
+//! Photos on a real canvas and real IndexedDB in headless Chromium: a picture from a phone camera
+//! (landscape pixels with an EXIF rotation) comes out upright, downscaled, watermarked, named by its
+//! SHA-256, kept and read back byte for byte; a record waits for its photos before it is pushed.
+#![cfg(target_arch = "wasm32")]
+
+use fieldcheck::media::{LONG_SIDE, blob_bytes, fit_within, process_photo};
+use fieldcheck::store::{PhotoMeta, Store};
+use fieldcheck_core::engine::LocalStore;
+use fieldcheck_core::{Inspection, is_photo_name, photo_name};
+use serde_json::json;
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+async fn fresh_store() -> Store {
+    let name = format!("fieldcheck-media-{}", uuid::Uuid::now_v7());
+    Store::open(&name).await.expect("open a fresh database")
+}
+
+fn canvas(width: u32, height: u32) -> web_sys::HtmlCanvasElement {
+    let canvas: web_sys::HtmlCanvasElement = web_sys::window()
+        .and_then(|window| window.document())
+        .and_then(|document| document.create_element("canvas").ok())
+        .and_then(|element| element.dyn_into().ok())
+        .expect("a canvas");
+    canvas.set_width(width);
+    canvas.set_height(height);
+    canvas
+}
+
+fn context(canvas: &web_sys::HtmlCanvasElement) -> web_sys::CanvasRenderingContext2d {
+    canvas
+        .get_context("2d")
+        .ok()
+        .flatten()
+        .and_then(|context| context.dyn_into().ok())
+        .expect("a 2d context")
+}
+
+async fn to_blob(canvas: &web_sys::HtmlCanvasElement, mime: &str) -> web_sys::Blob {
+    let canvas = canvas.clone();
+    let mime = mime.to_owned();
+    let promise = js_sys::Promise::new(&mut |resolve: js_sys::Function, _reject| {
+        let callback = wasm_bindgen::closure::Closure::once_into_js(move |blob: JsValue| {
+            let _ = resolve.call1(&JsValue::NULL, &blob);
+        });
+        canvas
+            .to_blob_with_type(callback.unchecked_ref(), &mime)
+            .expect("toBlob");
+    });
+    JsFuture::from(promise)
+        .await
+        .expect("a blob")
+        .dyn_into()
+        .expect("a Blob")
+}
+
+/// An EXIF APP1 segment saying "rotate 90° clockwise to show" (orientation 6), as phone cameras write.
+const EXIF_ROTATE_90: [u8; 36] = [
+    0xFF, 0xE1, 0x00, 0x22, b'E', b'x', b'i', b'f', 0, 0, // APP1, length 34, "Exif\0\0"
+    b'M', b'M', 0x00, 0x2A, 0x00, 0x00, 0x00, 0x08, // big-endian TIFF, IFD0 at 8
+    0x00, 0x01, // one entry
+    0x01, 0x12, 0x00, 0x03, 0x00, 0x00, 0x00, 0x01, 0x00, 0x06, 0x00, 0x00, // Orientation = 6
+    0x00, 0x00, 0x00, 0x00, // no next IFD
+];
+
+/// A 3200 × 1600 camera picture, red on the left half and blue on the right, tagged to be shown
+/// rotated: upright it is 1600 × 3200 with red on top.
+async fn camera_picture() -> web_sys::Blob {
+    let picture = canvas(3200, 1600);
+    let pen = context(&picture);
+    pen.set_fill_style_str("#ff0000");
+    pen.fill_rect(0.0, 0.0, 1600.0, 1600.0);
+    pen.set_fill_style_str("#0000ff");
+    pen.fill_rect(1600.0, 0.0, 1600.0, 1600.0);
+    let jpeg = blob_bytes(&to_blob(&picture, "image/jpeg").await)
+        .await
+        .expect("bytes");
+    assert_eq!(&jpeg[..2], &[0xFF, 0xD8], "a JPEG starts with SOI");
+    let mut tagged = jpeg[..2].to_vec();
+    tagged.extend_from_slice(&EXIF_ROTATE_90);
+    tagged.extend_from_slice(&jpeg[2..]);
+    let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(tagged.as_slice()));
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type("image/jpeg");
+    web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &options).expect("a blob")
+}
+
+/// The RGB of one pixel of a JPEG.
+async fn pixel(jpeg: &web_sys::Blob, x: u32, y: u32, width: u32, height: u32) -> [u8; 3] {
+    let bitmap: web_sys::ImageBitmap = JsFuture::from(
+        web_sys::window()
+            .expect("window")
+            .create_image_bitmap_with_blob(jpeg)
+            .expect("decode"),
+    )
+    .await
+    .expect("decoded")
+    .dyn_into()
+    .expect("a bitmap");
+    let board = canvas(width, height);
+    let pen = context(&board);
+    pen.draw_image_with_image_bitmap(&bitmap, 0.0, 0.0)
+        .expect("draw");
+    let data = pen
+        .get_image_data(f64::from(x), f64::from(y), 1.0, 1.0)
+        .expect("read")
+        .data();
+    [data[0], data[1], data[2]]
+}
+
+#[wasm_bindgen_test]
+fn fitting_keeps_the_aspect_and_never_enlarges() {
+    assert_eq!(fit_within(4000, 3000, 1600), (1600, 1200));
+    assert_eq!(fit_within(3000, 4000, 1600), (1200, 1600));
+    assert_eq!(fit_within(800, 600, 1600), (800, 600));
+    assert_eq!(fit_within(0, 0, 1600), (1, 1));
+}
+
+#[wasm_bindgen_test]
+async fn a_camera_picture_comes_out_upright_downscaled_watermarked_hashed_and_kept_byte_for_byte() {
+    let picture = camera_picture().await;
+    let stamp = vec![
+        "2026-11-26 10:05:03".to_owned(),
+        "星际网咖".to_owned(),
+        "张伟、陈静".to_owned(),
+        "34.62000, 112.45000".to_owned(),
+    ];
+    let photo = process_photo(&picture, &stamp).await.expect("processed");
+
+    // Upright (the EXIF rotation applied) and brought down to the long side.
+    assert_eq!((photo.width, photo.height), (LONG_SIDE / 2, LONG_SIDE));
+    assert_eq!(photo.content_type, "image/jpeg");
+    let top = pixel(&photo.blob, 400, 200, photo.width, photo.height).await;
+    let middle = pixel(&photo.blob, 400, 1200, photo.width, photo.height).await;
+    assert!(
+        top[0] > 200 && top[2] < 60,
+        "red on top after rotation: {top:?}"
+    );
+    assert!(middle[2] > 200 && middle[0] < 60, "blue below: {middle:?}");
+    // The watermark band darkens the bottom edge (left margin, where no text is).
+    let band = pixel(&photo.blob, 3, photo.height - 3, photo.width, photo.height).await;
+    assert!(band[2] < 160, "the bottom band is darkened: {band:?}");
+
+    // Named by the SHA-256 of exactly the bytes kept.
+    assert!(is_photo_name(&photo.name));
+    assert_eq!(photo.name, photo_name(&photo.bytes));
+    assert_eq!(
+        blob_bytes(&photo.blob).await.expect("bytes"),
+        photo.bytes,
+        "the Blob is the hashed bytes"
+    );
+
+    let store = fresh_store().await;
+    let meta = PhotoMeta {
+        sha256: photo.name.clone(),
+        content_type: photo.content_type.to_owned(),
+        size: photo.bytes.len() as u64,
+        width: photo.width,
+        height: photo.height,
+        taken_at: chrono::DateTime::parse_from_rfc3339("2026-11-26T10:05:03+08:00")
+            .expect("a time"),
+        refused: None,
+    };
+    store.put_photo(&meta, &photo.blob).await.expect("kept");
+    // Kept twice is one photo, still queued once.
+    store
+        .put_photo(&meta, &photo.blob)
+        .await
+        .expect("kept again");
+    assert_eq!(
+        store.queued_photo_names().await.expect("queue"),
+        vec![photo.name.clone()]
+    );
+
+    // A reopened database gives the same bytes back.
+    let name = store.name();
+    store.close();
+    let store = Store::open(&name).await.expect("reopen");
+    let stored = store
+        .photo(&photo.name)
+        .await
+        .expect("read")
+        .expect("there");
+    assert_eq!(stored.meta, meta);
+    assert_eq!(blob_bytes(&stored.blob).await.expect("bytes"), photo.bytes);
+    assert_eq!(store.unsynced().await.expect("count").photos, 1);
+
+    store.photo_uploaded(&photo.name).await.expect("uploaded");
+    assert!(store.queued_photo_names().await.expect("queue").is_empty());
+    assert!(
+        store.photo(&photo.name).await.expect("read").is_some(),
+        "kept after upload"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn a_file_that_is_not_a_picture_is_refused_with_a_reason() {
+    let parts = js_sys::Array::of1(&JsValue::from_str("not a picture"));
+    let text = web_sys::Blob::new_with_str_sequence(&parts).expect("a blob");
+    let error = process_photo(&text, &[]).await.expect_err("refused");
+    assert!(error.to_string().contains("not a picture"), "{error}");
+}
+
+/// A draft record naming `photos`, saved on the phone.
+async fn saved_record_naming(store: &Store, photos: Vec<String>) -> Inspection {
+    let mut record: Inspection = serde_json::from_value(json!({
+        "id": uuid::Uuid::now_v7().to_string(), "venue_id": uuid::Uuid::now_v7().to_string(),
+        "kind": "routine", "template": "internet_cafe@1",
+        "started_at": "2026-11-26T10:00:00+08:00", "inspectors": ["u1"],
+        "status": "draft"
+    }))
+    .expect("a record");
+    record.photos = photos;
+    store.save_inspection(&record).await.expect("saved");
+    record
+}
+
+#[wasm_bindgen_test]
+async fn a_record_is_not_pushed_before_the_photos_it_names_are_uploaded() {
+    let store = fresh_store().await;
+    let bytes = b"\xFF\xD8\xFF a photo".to_vec();
+    let name = photo_name(&bytes);
+    let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(bytes.as_slice()));
+    let blob = web_sys::Blob::new_with_u8_array_sequence(&parts).expect("a blob");
+    let meta = PhotoMeta {
+        sha256: name.clone(),
+        content_type: "image/jpeg".to_owned(),
+        size: bytes.len() as u64,
+        width: 1,
+        height: 1,
+        taken_at: chrono::DateTime::parse_from_rfc3339("2026-11-26T10:05:03+08:00")
+            .expect("a time"),
+        refused: None,
+    };
+    store.put_photo(&meta, &blob).await.expect("kept");
+    let with_photo = saved_record_naming(&store, vec![name.clone()]).await;
+    let without = saved_record_naming(&store, Vec::new()).await;
+
+    let batch = store.take_batch(50).await.expect("batch");
+    let ids: Vec<&str> = batch.iter().map(|mutation| mutation.id.as_str()).collect();
+    assert_eq!(
+        ids,
+        vec![without.id.as_str()],
+        "only the record without a queued photo goes"
+    );
+
+    store.photo_uploaded(&name).await.expect("uploaded");
+    let batch = store.take_batch(50).await.expect("batch");
+    let ids: Vec<&str> = batch.iter().map(|mutation| mutation.id.as_str()).collect();
+    // It takes its place in the queue (it was saved first); the other, still in flight with no
+    // answer yet, goes again beside it.
+    assert_eq!(
+        ids,
+        vec![with_photo.id.as_str(), without.id.as_str()],
+        "then the record goes"
+    );
+}
+
+#[wasm_bindgen_test]
+async fn a_removed_photo_is_dropped_only_when_nothing_kept_names_it() {
+    let store = fresh_store().await;
+    let keep = |label: &'static [u8]| {
+        let store = store.clone();
+        async move {
+            let name = photo_name(label);
+            let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(label));
+            let blob = web_sys::Blob::new_with_u8_array_sequence(&parts).expect("a blob");
+            let meta = PhotoMeta {
+                sha256: name.clone(),
+                content_type: "image/jpeg".to_owned(),
+                size: label.len() as u64,
+                width: 1,
+                height: 1,
+                taken_at: chrono::DateTime::parse_from_rfc3339("2026-11-26T10:05:03+08:00")
+                    .expect("a time"),
+                refused: None,
+            };
+            store.put_photo(&meta, &blob).await.expect("kept");
+            name
+        }
+    };
+    let named = keep(b"named by the saved record").await;
+    let loose = keep(b"taken, then removed").await;
+    let record = saved_record_naming(&store, vec![named.clone()]).await;
+
+    store
+        .forget_photo(&named, &record.id)
+        .await
+        .expect("forget");
+    store
+        .forget_photo(&loose, &record.id)
+        .await
+        .expect("forget");
+    assert!(
+        store.photo(&named).await.expect("read").is_some(),
+        "the saved record still names it"
+    );
+    assert!(
+        store.photo(&loose).await.expect("read").is_none(),
+        "nothing names it"
+    );
+    assert_eq!(
+        store.queued_photo_names().await.expect("queue"),
+        vec![named]
+    );
+}

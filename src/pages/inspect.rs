@@ -1385,9 +1385,11 @@ fn scroll_to(element_id: &str) {
 fn locate(location: RwSignal<Option<Location>>, locating: RwSignal<bool>, failed: RwSignal<bool>) {
     locating.set(true);
     failed.set(false);
-    let Some(geolocation) = web_sys::window()
-        .and_then(|window| js_sys::Reflect::get(&window.navigator(), &"geolocation".into()).ok())
-        .and_then(|value| value.dyn_into::<web_sys::Geolocation>().ok())
+    // `navigator.geolocation()`, not a cast: web-sys declares `Geolocation` with a type check that
+    // always fails (`is_type_of = |_| false`), so `dyn_into` never finds it and the phone never
+    // asked for a fix.
+    let Some(geolocation) =
+        web_sys::window().and_then(|window| window.navigator().geolocation().ok())
     else {
         locating.set(false);
         return;

@@ -1,7 +1,7 @@
 // Leaving the inspection screen — another tab, a killed browser — loses nothing typed.
 import { test, expect } from '@playwright/test';
 import { Server } from './server';
-import { NA, PASS, logIn, tab } from './phone';
+import { NA, PASS, logIn, sign, tab } from './phone';
 
 let server: Server;
 
@@ -22,12 +22,51 @@ test('the form is kept as it is typed and comes back after leaving the screen an
   await items.nth(0).getByRole('button', { name: PASS }).click();
   await items.nth(1).getByRole('button', { name: NA }).click();
   await page.locator('#inspection-notes').fill('现场负责人不在，稍后补充');
-  await expect(page.getByTestId('autosaved')).toContainText('已自动保存');
+  // A scene photo and the party's signature are part of the form too.
+  const scene = await page.evaluate(() => {
+    const canvas = document.createElement('canvas');
+    canvas.width = 640;
+    canvas.height = 480;
+    const pen = canvas.getContext('2d')!;
+    pen.fillStyle = '#3a6ea5';
+    pen.fillRect(0, 0, 640, 480);
+    return canvas.toDataURL('image/jpeg', 0.9).split(',')[1];
+  });
+  await page
+    .getByTestId('record-photos')
+    .getByTestId('photo-file')
+    .setInputFiles({ name: 'scene.jpg', mimeType: 'image/jpeg', buffer: Buffer.from(scene, 'base64') });
+  await expect(page.getByTestId('record-photos').locator('.photo-thumb img.thumb')).toHaveCount(1);
+  await page.locator('#party-name').fill('刘建军');
+  await sign(page, 'signature-party');
+  // Kept once the form on the phone names the signature (autosave runs shortly after a change).
+  await expect
+    .poll(() =>
+      page.evaluate(
+        () =>
+          new Promise<string>((resolve, reject) => {
+            const open = indexedDB.open('fieldcheck');
+            open.onerror = () => reject(open.error);
+            open.onsuccess = () => {
+              const all = open.result.transaction('forms').objectStore('forms').getAll();
+              all.onsuccess = () => {
+                open.result.close();
+                resolve(all.result[0]?.record?.party?.signature ?? '');
+              };
+              all.onerror = () => reject(all.error);
+            };
+          }),
+      ),
+    )
+    .toMatch(/^[0-9a-f]{64}$/);
 
   // The browser is killed and opened again on the same screen: everything typed is back.
   await page.reload();
   await expect(page.getByTestId('form-resumed')).toBeVisible();
   await expect(page.locator('#inspection-notes')).toHaveValue('现场负责人不在，稍后补充');
+  await expect(page.getByTestId('record-photos').locator('.photo-thumb img.thumb')).toHaveCount(1);
+  await expect(page.getByTestId('signature-party').locator('img.thumb')).toBeVisible();
+  await expect(page.locator('#party-name')).toHaveValue('刘建军');
   await expect(items.nth(0).getByRole('button', { name: PASS })).toHaveAttribute('aria-pressed', 'true');
   await expect(items.nth(1).getByRole('button', { name: NA })).toHaveAttribute('aria-pressed', 'true');
 

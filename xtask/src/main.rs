@@ -31,6 +31,7 @@ tasks:
   run [-- SERVER FLAGS]  build the app in release and serve it with demo data on http://127.0.0.1:8080
   test                   run every test: core, server, IndexedDB in Chromium, end-to-end (Playwright)
   size                   print the gzip size of the built app shell (dist/)
+  bench                  print the phone-side benchmark figures (photos: processing, size, sync)
 ";
 
 fn main() -> Result<()> {
@@ -49,6 +50,7 @@ fn main() -> Result<()> {
             ));
         }
         "size" => project.report_bundle_size()?,
+        "bench" => project.bench()?,
         _ => {
             eprint!("{USAGE}");
             if !task.is_empty() && task != "help" && task != "--help" {
@@ -150,6 +152,27 @@ impl Project {
             )
             .env("FIELDCHECK_DIST", self.root.join("dist"));
         e2e.run()
+    }
+
+    /// `cargo xtask bench`: the phone-side benchmarks (Playwright, `tests/e2e/*.bench.ts`) on the
+    /// release app and the real server. They print figures (lines starting `FIGURE`) and never fail
+    /// on a timing; BENCHMARKS.md keeps the figures with the machine they came from.
+    fn bench(&self) -> Result<()> {
+        self.install_build_tools()?;
+        self.install_debian_packages(BROWSER_PACKAGES)?;
+        self.build_app_release()?;
+        self.cargo_cmd(&["build", "--locked", "-p", "fieldcheck-server"])
+            .run()?;
+        let mut bench = self.command("npx");
+        bench
+            .args(["playwright", "test", "--config", "bench.config.ts"])
+            .current_dir(self.e2e_dir())
+            .env(
+                "FIELDCHECK_SERVER_BIN",
+                self.root.join("target/debug/fieldcheck-server"),
+            )
+            .env("FIELDCHECK_DIST", self.root.join("dist"));
+        bench.run()
     }
 
     /// Prints the gzip size of the wasm, js and css the phone downloads on first load.

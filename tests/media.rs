@@ -307,3 +307,81 @@ async fn a_removed_photo_is_dropped_only_when_nothing_kept_names_it() {
         vec![named]
     );
 }
+
+/// Keeps `label`'s bytes as a photo and returns its name.
+async fn keep_bytes(store: &Store, label: &[u8]) -> String {
+    let name = photo_name(label);
+    let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(label));
+    let blob = web_sys::Blob::new_with_u8_array_sequence(&parts).expect("a blob");
+    let meta = PhotoMeta {
+        sha256: name.clone(),
+        content_type: "image/jpeg".to_owned(),
+        size: label.len() as u64,
+        width: 1,
+        height: 1,
+        taken_at: chrono::DateTime::parse_from_rfc3339("2026-11-26T10:05:03+08:00")
+            .expect("a time"),
+        refused: None,
+    };
+    store.put_photo(&meta, &blob).await.expect("kept");
+    name
+}
+
+#[wasm_bindgen_test]
+async fn only_photos_a_saved_record_names_are_uploaded_and_refused_ones_are_not_queued_again() {
+    let store = fresh_store().await;
+    let in_form = keep_bytes(&store, b"taken in a form not saved yet").await;
+    let in_record = keep_bytes(&store, b"named by a saved record").await;
+    let mut form_record = saved_record_naming(&store, Vec::new()).await;
+    form_record.photos = vec![in_form.clone()];
+    store.save_form(&form_record, 0).await.expect("form kept");
+    saved_record_naming(&store, vec![in_record.clone()]).await;
+    assert_eq!(
+        store.photos_to_upload().await.expect("list"),
+        vec![in_record.clone()]
+    );
+
+    // Refused for good: out of the queue, and a request to queue it again skips it.
+    store
+        .photo_refused(&in_record, "too_large")
+        .await
+        .expect("refused");
+    assert!(store.photos_to_upload().await.expect("list").is_empty());
+    assert_eq!(
+        store
+            .queue_photos_again(&[in_record.as_str()])
+            .await
+            .expect("queue"),
+        0
+    );
+    // Uploaded, then lost by the server: queued again.
+    store.photo_uploaded(&in_form).await.expect("uploaded");
+    assert_eq!(
+        store
+            .queue_photos_again(&[in_form.as_str()])
+            .await
+            .expect("queue"),
+        1
+    );
+}
+
+#[wasm_bindgen_test]
+async fn the_export_carries_the_bytes_of_photos_not_on_the_server() {
+    let store = fresh_store().await;
+    let bytes: Vec<u8> = (0u8..=255).chain(0u8..7).collect();
+    let name = keep_bytes(&store, &bytes).await;
+    let export = store.export_unsynced().await.expect("export");
+    let document: serde_json::Value = serde_json::from_str(&export.text).expect("json");
+    let photo = &document["photos"][0];
+    assert_eq!(photo["sha256"], json!(name));
+    let decoded = js_sys::global()
+        .dyn_into::<web_sys::Window>()
+        .expect("window")
+        .atob(photo["base64"].as_str().expect("text"))
+        .expect("base64");
+    let round_trip: Vec<u8> = decoded
+        .chars()
+        .map(|ch| u8::try_from(u32::from(ch)).expect("a byte"))
+        .collect();
+    assert_eq!(round_trip, bytes);
+}

@@ -78,6 +78,8 @@ fn venue(name: &str) -> Venue {
         contact_phone: String::new(),
         unit_id: UnitId(new_id()),
         active: true,
+        field_registered: false,
+        initials: String::new(),
     }
 }
 

@@ -10,8 +10,6 @@ use fieldcheck_core::{
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
-use wasm_bindgen::JsCast;
-use wasm_bindgen::prelude::Closure;
 
 use crate::components::{ChecklistItem, ItemState, PhotoStrip, ProblemList, SignaturePad};
 use crate::i18n::{Lang, use_i18n};
@@ -300,7 +298,7 @@ fn InspectForm(data: FormData) -> impl IntoView {
         }
     });
     if location.get_untracked().is_none() {
-        locate(location, locating, location_failed);
+        crate::geo::locate(location, locating, location_failed);
     } else {
         locating.set(false);
     }
@@ -477,6 +475,11 @@ fn InspectForm(data: FormData) -> impl IntoView {
     });
 
     let venue_for_check = venue.clone();
+    // The server's copy as the phone knows it: what a resubmission is judged against.
+    let server_copy: Option<Inspection> = existing
+        .as_ref()
+        .and_then(|local| local.local.server())
+        .and_then(|server| serde_json::from_value(server.body.clone()).ok());
     let save = move |status: Status| {
         if saving.get_untracked() || locked {
             return;
@@ -495,7 +498,7 @@ fn InspectForm(data: FormData) -> impl IntoView {
         }
         // A draft may be partial; what is submitted stands as the on-site record.
         if record.must_be_complete()
-            && let Err(missing) = record.check_complete(record.visit_day())
+            && let Err(missing) = record.check_submission(server_copy.as_ref())
         {
             found.extend(missing.0);
         }
@@ -965,7 +968,7 @@ fn InspectForm(data: FormData) -> impl IntoView {
                         type="button"
                         class="link-button"
                         disabled=move || locating.get()
-                        on:click=move |_| locate(location, locating, location_failed)
+                        on:click=move |_| crate::geo::locate(location, locating, location_failed)
                     >
                         {move || i18n.t().relocate}
                     </button>
@@ -1378,56 +1381,5 @@ fn location_text(location: Option<Location>, locating: bool, failed: bool, lang:
 fn scroll_to(element_id: &str) {
     if let Some(element) = document().get_element_by_id(element_id) {
         element.scroll_into_view();
-    }
-}
-
-/// Asks for one GPS fix without waiting for it: saving never depends on it.
-fn locate(location: RwSignal<Option<Location>>, locating: RwSignal<bool>, failed: RwSignal<bool>) {
-    locating.set(true);
-    failed.set(false);
-    // `navigator.geolocation()`, not a cast: web-sys declares `Geolocation` with a type check that
-    // always fails (`is_type_of = |_| false`), so `dyn_into` never finds it and the phone never
-    // asked for a fix.
-    let Some(geolocation) =
-        web_sys::window().and_then(|window| window.navigator().geolocation().ok())
-    else {
-        locating.set(false);
-        return;
-    };
-    let on_fix = Closure::once_into_js(move |position: wasm_bindgen::JsValue| {
-        let number = |object: &wasm_bindgen::JsValue, name: &str| {
-            js_sys::Reflect::get(object, &name.into())
-                .ok()
-                .and_then(|value| value.as_f64())
-        };
-        let coords = js_sys::Reflect::get(&position, &"coords".into()).unwrap_or_default();
-        if let (Some(lat), Some(lon)) = (number(&coords, "latitude"), number(&coords, "longitude"))
-        {
-            // The form may be gone by the time the fix arrives; then there is nothing to update.
-            let _ = location.try_set(Some(Location {
-                lat,
-                lon,
-                accuracy_m: number(&coords, "accuracy"),
-            }));
-        }
-        let _ = locating.try_set(false);
-    });
-    let on_error = Closure::once_into_js(move |_error: wasm_bindgen::JsValue| {
-        let _ = locating.try_set(false);
-        let _ = failed.try_set(true);
-    });
-    let options = web_sys::PositionOptions::new();
-    options.set_enable_high_accuracy(true);
-    options.set_timeout(15_000);
-    options.set_maximum_age(120_000);
-    if geolocation
-        .get_current_position_with_error_callback_and_options(
-            on_fix.unchecked_ref(),
-            Some(on_error.unchecked_ref()),
-            &options,
-        )
-        .is_err()
-    {
-        locating.set(false);
     }
 }

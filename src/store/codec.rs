@@ -65,3 +65,22 @@ pub(crate) fn js_text(error: &JsValue) -> String {
         .and_then(|message| message.as_string())
         .unwrap_or_else(|| format!("{error:?}"))
 }
+
+/// Standard base64 (RFC 4648, with padding): photo bytes in an export file.
+pub(crate) fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut text = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let [a, b, c] = [0, 1, 2].map(|idx| chunk.get(idx).copied().unwrap_or(0));
+        let triple = (u32::from(a) << 16) | (u32::from(b) << 8) | u32::from(c);
+        for (position, shift) in [18, 12, 6, 0].into_iter().enumerate() {
+            if position <= chunk.len() {
+                let index = usize::try_from((triple >> shift) & 0x3f).unwrap_or(0);
+                text.push(char::from(ALPHABET[index]));
+            } else {
+                text.push('=');
+            }
+        }
+    }
+    text
+}

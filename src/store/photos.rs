@@ -14,8 +14,8 @@ use wasm_bindgen::{JsCast, JsValue};
 
 use crate::store::codec::{from_js, to_js};
 use crate::store::error::IdbContext;
-use crate::store::records::{get_all_in_store, read_record};
-use crate::store::schema::{FORMS, INSPECTIONS, PHOTO_QUEUE, PHOTOS};
+use crate::store::records::{get_all_in_index, get_all_in_store, read_record};
+use crate::store::schema::{BY_QUEUE, FORMS, INSPECTIONS, PHOTO_QUEUE, PHOTOS};
 use crate::store::{Form, Store, StoreError};
 
 /// What a stored photo or signature is, beside its bytes.
@@ -123,6 +123,80 @@ impl Store {
             .collect::<Result<Vec<JsValue>, _>>()
             .idb(PHOTO_QUEUE, "get all keys")?;
         Ok(keys.into_iter().filter_map(|key| key.as_string()).collect())
+    }
+
+    /// The queued photos a record with work to send names: what the sync engine uploads now.
+    /// Photos only an unsaved form names wait until the record is saved (a photo taken and removed
+    /// again never leaves the phone), and go just before the record, so the server's collection of
+    /// unnamed photos never catches them in between.
+    pub async fn photos_to_upload(&self) -> Result<Vec<String>, StoreError> {
+        let tx = self.read(&[PHOTO_QUEUE, INSPECTIONS])?;
+        let queue = tx.object_store(PHOTO_QUEUE).idb(PHOTO_QUEUE, "open")?;
+        let queued: Vec<String> = get_all_in_store(&queue, PHOTO_QUEUE, None)
+            .await?
+            .into_iter()
+            .filter_map(|(key, _)| key.as_string())
+            .collect();
+        if queued.is_empty() {
+            return Ok(queued);
+        }
+        let inspections = tx.object_store(INSPECTIONS).idb(INSPECTIONS, "open")?;
+        let index = inspections
+            .index(BY_QUEUE)
+            .idb(INSPECTIONS, "open index queue")?;
+        let mut named = std::collections::HashSet::new();
+        for (key, value) in get_all_in_index(&index, INSPECTIONS, None).await? {
+            let Ok(stored) = from_js::<crate::store::StoredRecord>(&value, INSPECTIONS, &key)
+            else {
+                continue;
+            };
+            if let Ok(record) = serde_json::from_value::<Inspection>(stored.record) {
+                named.extend(record.photo_names().into_iter().map(str::to_owned));
+            }
+        }
+        Ok(queued
+            .into_iter()
+            .filter(|name| named.contains(name))
+            .collect())
+    }
+
+    /// Puts photos the phone holds back in the upload queue (the server lost or never kept them);
+    /// returns how many it queued. Names it does not hold, and photos the server refused for good
+    /// (they would only be refused again), are skipped.
+    pub async fn queue_photos_again(&self, names: &[&str]) -> Result<usize, StoreError> {
+        let tx = self.write(&[PHOTOS, PHOTO_QUEUE])?;
+        let mut queued = 0;
+        {
+            let photos = tx.object_store(PHOTOS).idb(PHOTOS, "open")?;
+            let queue = tx.object_store(PHOTO_QUEUE).idb(PHOTO_QUEUE, "open")?;
+            for name in names {
+                let key = JsValue::from_str(name);
+                let value: Option<JsValue> = photos
+                    .get(key.clone())
+                    .primitive()
+                    .idb(PHOTOS, "get")?
+                    .await
+                    .idb(PHOTOS, "get")?;
+                let Some(value) = value else { continue };
+                if decode_photo(&value, &key)?.meta.refused.is_some() {
+                    continue;
+                }
+                queue
+                    .put(to_js(
+                        &QueueEntry {
+                            sha256: (*name).to_owned(),
+                        },
+                        PHOTO_QUEUE,
+                    )?)
+                    .primitive()
+                    .idb(PHOTO_QUEUE, "put")?
+                    .await
+                    .idb(PHOTO_QUEUE, "put")?;
+                queued += 1;
+            }
+        }
+        tx.commit().await.idb(PHOTO_QUEUE, "commit")?;
+        Ok(queued)
     }
 
     /// The server has the bytes: the photo leaves the queue.

@@ -16,7 +16,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 use wasm_bindgen::JsValue;
 
-use crate::store::codec::{from_js, js_text, key_text, to_js};
+use crate::store::codec::{base64, from_js, js_text, key_text, to_js};
 use crate::store::error::IdbContext;
 use crate::store::meta::{campaign_range, delete_meta, meta_keys, put_meta};
 use crate::store::schema::{
@@ -66,23 +66,33 @@ impl Store {
                 let only = KeyRange::Only(JsValue::from_str(state));
                 for (key, value) in get_all_in_index(&index, name, Some(only)).await? {
                     let id = key_text(&key);
-                    let (mark, reason, server_copy) =
+                    let (mark, reason, code, server_copy) =
                         match from_js::<StoredRecord>(&value, name, &key) {
                             Ok(stored) => (
                                 SyncMark::of(&stored.local),
                                 reason_of(&stored.local),
+                                match &stored.local {
+                                    LocalState::Rejected { reason, .. } => reason.code.clone(),
+                                    _ => String::new(),
+                                },
                                 stored
                                     .local
                                     .server()
                                     .is_some_and(|server| !server.body.is_null()),
                             ),
-                            Err(error) => (SyncMark::Quarantined, error.to_string(), false),
+                            Err(error) => (
+                                SyncMark::Quarantined,
+                                error.to_string(),
+                                String::new(),
+                                false,
+                            ),
                         };
                     awaiting.push(Awaiting {
                         entity,
                         id,
                         mark,
                         reason,
+                        code,
                         server_copy,
                     });
                 }
@@ -109,6 +119,23 @@ impl Store {
         });
         if let (Some(document), Value::Object(parts)) = (document.as_object_mut(), unsynced) {
             document.extend(parts);
+        }
+        // The bytes of every photo and signature not on the server yet: without them the records
+        // would name pictures that exist nowhere once the phone is handed over.
+        let mut photos = Vec::new();
+        for name in self.queued_photo_names().await? {
+            if let Some(photo) = self.photo(&name).await? {
+                let bytes = blob_bytes(&photo.blob).await?;
+                photos.push(json!({
+                    "sha256": name,
+                    "content_type": photo.meta.content_type,
+                    "taken_at": photo.meta.taken_at,
+                    "base64": base64(&bytes),
+                }));
+            }
+        }
+        if let Some(document) = document.as_object_mut() {
+            document.insert("photos".to_owned(), Value::Array(photos));
         }
         let text = serde_json::to_string_pretty(&document).map_err(|error| StoreError::Encode {
             store: META,
@@ -509,6 +536,18 @@ fn reason_of(local: &LocalState) -> String {
         LocalState::Quarantined { reason, .. } => reason.clone(),
         _ => String::new(),
     }
+}
+
+/// The bytes of a stored Blob.
+async fn blob_bytes(blob: &web_sys::Blob) -> Result<Vec<u8>, StoreError> {
+    let buffer = wasm_bindgen_futures::JsFuture::from(blob.array_buffer())
+        .await
+        .map_err(|error| StoreError::Corrupt {
+            store: PHOTOS,
+            key: String::new(),
+            reason: js_text(&error),
+        })?;
+    Ok(js_sys::Uint8Array::new(&buffer).to_vec())
 }
 
 /// A stored JS value as JSON, as it is (for export); text if it is not JSON.

@@ -139,6 +139,8 @@ pub struct Awaiting {
     pub mark: SyncMark,
     /// The server's reason (rejected) or the phone's (quarantined); empty for a conflict.
     pub reason: String,
+    /// The server's refusal code (`photo_missing`, `not_yours`, …); empty unless rejected.
+    pub code: String,
     /// Whether the server's copy is known, so that "take the server's" can repair it.
     pub server_copy: bool,
 }

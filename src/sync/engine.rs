@@ -11,8 +11,17 @@ use gloo_timers::callback::Timeout;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use crate::store::{Session, Store, meta_keys};
+use crate::store::{Resolution, Session, Store, meta_keys};
 use crate::sync::{Phase, SyncError, SyncStatus, api};
+use fieldcheck_core::sync::Entity;
+
+/// The server's codes for photo bytes it will never take: anything else may go next time.
+const PHOTO_REFUSALS: [&str; 4] = [
+    "too_large",
+    "hash_mismatch",
+    "not_an_image",
+    "bad_photo_name",
+];
 
 /// When healthy, look for other people's changes this often.
 const PERIODIC_MS: u32 = 5 * 60 * 1000;
@@ -116,9 +125,21 @@ impl Engine {
         // Bound to the session's user: if someone else takes the phone over mid-run, its next
         // transaction fails instead of writing this user's pages into their store.
         let store = self.store.bound_to(session.user.id.clone());
-        self.upload_photos(&session.token).await?;
-        self.refresh_officers(&session.token).await;
+        // Photos and the officers list belong to the phone's owner: a session left in another tab
+        // after someone else took the phone over must not upload or overwrite them.
+        let owner_is_session = self
+            .store
+            .owner()
+            .await?
+            .is_some_and(|owner| owner.id == session.user.id);
+        if owner_is_session {
+            self.upload_photos(&session.token).await?;
+            self.refresh_officers(&session.token).await;
+        }
         let (report, result) = sync_once(&store, &remote, &device_id).await;
+        if owner_is_session && self.send_again_with_photos().await? {
+            self.run.borrow_mut().again = true;
+        }
         if report.changed_anything() {
             self.data_version.update(|version| *version += 1);
         }
@@ -132,29 +153,66 @@ impl Engine {
         Ok(now)
     }
 
-    /// Uploads the queued photos and signatures, one at a time (a phone's link is narrow). A photo the
-    /// server refuses for good leaves the queue with the reason (the record naming it is then sent
-    /// and its refusal shown); anything else stops the run, so that no record goes before its photos.
+    /// Uploads the queued photos and signatures that saved records name, one at a time (a phone's
+    /// link is narrow). A photo the server refuses for good (too large, not an image, not its hash)
+    /// leaves the queue with the reason, so the record naming it is sent and its refusal shown.
+    /// Offline or a lost session stops the run; any other failure of one photo (a server error, an
+    /// unreadable Blob) is logged and that photo waits for the next run, while everything else goes
+    /// on: `take_batch` holds back only the records that name a photo still queued.
     async fn upload_photos(&self, token: &str) -> Result<(), SyncError> {
-        for name in self.store.queued_photo_names().await? {
-            let Some(photo) = self.store.photo(&name).await? else {
-                continue;
+        for name in self.store.photos_to_upload().await? {
+            let photo = match self.store.photo(&name).await {
+                Ok(Some(photo)) => photo,
+                Ok(None) => continue,
+                Err(error) => {
+                    leptos::logging::error!("photo {name} cannot be read: {error}");
+                    continue;
+                }
             };
             match api::put_photo(token, &name, &photo.blob).await {
                 Ok(()) => self.store.photo_uploaded(&name).await?,
-                Err(SyncError::Server {
-                    status: status @ (400 | 413 | 415 | 422),
-                    code,
-                    message,
-                }) => {
-                    leptos::logging::error!("photo {name} refused ({status} {code}): {message}");
+                Err(SyncError::Server { code, message, .. })
+                    if PHOTO_REFUSALS.contains(&code.as_str()) =>
+                {
+                    leptos::logging::error!("photo {name} refused ({code}): {message}");
                     self.store.photo_refused(&name, &code).await?;
                 }
-                Err(other) => return Err(other),
+                Err(error @ (SyncError::Offline(_) | SyncError::Unauthorized)) => {
+                    return Err(error);
+                }
+                Err(other) => leptos::logging::warn!("photo {name} not uploaded yet: {other}"),
             }
             self.refresh_counts().await;
         }
         Ok(())
+    }
+
+    /// Records the server refused because it does not have (or no longer has) a photo they name:
+    /// the phone queues the photos it holds again and sends the record again. Returns whether it
+    /// did, so that the run goes once more.
+    async fn send_again_with_photos(&self) -> Result<bool, SyncError> {
+        let mut again = false;
+        for awaiting in self.store.awaiting_person().await? {
+            if awaiting.entity != Entity::Inspection || awaiting.code != "photo_missing" {
+                continue;
+            }
+            let Some(local) = self
+                .store
+                .inspection(&fieldcheck_core::InspectionId(awaiting.id.clone()))
+                .await?
+            else {
+                continue;
+            };
+            let names = local.record.photo_names();
+            // Only when the phone holds every photo again: otherwise a person must look.
+            if self.store.queue_photos_again(&names).await? == names.len() {
+                self.store
+                    .resolve(Entity::Inspection, &awaiting.id, Resolution::SendAgain)
+                    .await?;
+                again = true;
+            }
+        }
+        Ok(again)
     }
 
     /// Keeps the unit's officers on the phone, for picking a partner with no signal. A failure only

@@ -331,9 +331,38 @@ impl Inspection {
         problems.into_result()
     }
 
-    /// Whether this record, as it stands, must pass [`Inspection::check_complete`].
+    /// Whether this record, as it stands, must pass [`Inspection::check_submission`].
     pub fn must_be_complete(&self) -> bool {
         self.status == Status::Submitted
+    }
+
+    /// What a submission must hold, given the copy it replaces (`before`, the server's). A first
+    /// submission (new, or from a draft) must be complete. A record already submitted or returned
+    /// may keep what it lacked before (a record submitted before these rules, whose officers can no
+    /// longer change), but an edit may not take away anything it had.
+    pub fn check_submission(&self, before: Option<&Inspection>) -> Result<(), Problems> {
+        let found = match self.check_complete(self.visit_day()) {
+            Ok(()) => return Ok(()),
+            Err(found) => found,
+        };
+        let already = match before {
+            Some(before) if matches!(before.status, Status::Submitted | Status::Returned) => before
+                .check_complete(before.visit_day())
+                .err()
+                .unwrap_or_default(),
+            _ => Problems::default(),
+        };
+        let new: Vec<Problem> = found
+            .0
+            .into_iter()
+            .filter(|problem| {
+                !already
+                    .0
+                    .iter()
+                    .any(|old| old.code == problem.code && old.field == problem.field)
+            })
+            .collect();
+        Problems(new).into_result()
     }
 
     /// The day of the visit, the `today` of [`Inspection::check_complete`] for a stored record: the

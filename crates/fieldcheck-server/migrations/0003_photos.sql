@@ -25,3 +25,13 @@ CREATE TABLE photo_refs (
     PRIMARY KEY (sha256, inspection_id)
 );
 CREATE INDEX photo_refs_inspection ON photo_refs (inspection_id);
+
+-- Everyone who uploaded the bytes (the first, and anyone who sent the same bytes later): an uploader
+-- may read the photo and name it in a record before any record names it. Knowing a name is not
+-- enough: it is printed on every record handed to the party.
+CREATE TABLE photo_uploads (
+    sha256      TEXT NOT NULL,
+    user_id     TEXT NOT NULL REFERENCES users (id),
+    uploaded_at TEXT NOT NULL,
+    PRIMARY KEY (sha256, user_id)
+);

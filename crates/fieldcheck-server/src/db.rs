@@ -738,17 +738,65 @@ pub async fn insert_photo(
     Ok(inserted == 1)
 }
 
-/// Those of `names` that are not stored photos, in the order given.
+/// Records that `user` uploaded (or sent again) the bytes of a stored photo.
+pub async fn add_uploader(
+    executor: impl SqliteExecutor<'_>,
+    sha256: &str,
+    user: &UserId,
+    at: DateTime<Utc>,
+) -> Result<(), DbError> {
+    sqlx::query(
+        "INSERT INTO photo_uploads (sha256, user_id, uploaded_at) VALUES (?1, ?2, ?3) \
+         ON CONFLICT (sha256, user_id) DO NOTHING",
+    )
+    .bind(sha256)
+    .bind(user.as_str())
+    .bind(timestamp(at))
+    .execute(executor)
+    .await?;
+    Ok(())
+}
+
+/// Whether `user` uploaded the photo's bytes.
+pub async fn uploaded_by(
+    executor: impl SqliteExecutor<'_>,
+    sha256: &str,
+    user: &UserId,
+) -> Result<bool, DbError> {
+    let found: Option<i64> =
+        sqlx::query_scalar("SELECT 1 FROM photo_uploads WHERE sha256 = ?1 AND user_id = ?2")
+            .bind(sha256)
+            .bind(user.as_str())
+            .fetch_optional(executor)
+            .await?;
+    Ok(found.is_some())
+}
+
+/// Those of `names` that are not stored photos the caller may read, in the order given: a name
+/// counts only if `user` uploaded the photo or a record in a unit the caller sees (`unit`; `None`:
+/// every unit) already names it. So knowing a photo's name (printed on every record) never lets a
+/// record of another unit name it and gain read access; such a name answers as missing.
 pub async fn missing_photos(
     conn: &mut SqliteConnection,
     names: &[&str],
+    user: &UserId,
+    unit: Option<&UnitId>,
 ) -> Result<Vec<String>, DbError> {
     let mut missing = Vec::new();
     for name in names {
-        let found: Option<i64> = sqlx::query_scalar("SELECT 1 FROM photos WHERE sha256 = ?1")
-            .bind(name)
-            .fetch_optional(&mut *conn)
-            .await?;
+        let found: Option<i64> = sqlx::query_scalar(
+            "SELECT 1 FROM photos p WHERE p.sha256 = ?1 AND (EXISTS ( \
+               SELECT 1 FROM photo_uploads u WHERE u.sha256 = p.sha256 AND u.user_id = ?2) \
+             OR EXISTS ( \
+               SELECT 1 FROM photo_refs r JOIN records c \
+                 ON c.entity = 'inspection' AND c.id = r.inspection_id \
+               WHERE r.sha256 = p.sha256 AND (?3 IS NULL OR c.unit_id = ?3)))",
+        )
+        .bind(name)
+        .bind(user.as_str())
+        .bind(unit.map(UnitId::as_str))
+        .fetch_optional(&mut *conn)
+        .await?;
         if found.is_none() {
             missing.push((*name).to_owned());
         }
@@ -810,4 +858,19 @@ pub async fn delete_unreferenced_photos(
     .bind(timestamp(uploaded_by_then))
     .fetch_all(executor)
     .await?)
+}
+
+/// Forgets the uploaders of a photo whose row is gone (collected); kept if it was uploaded again.
+pub async fn forget_uploaders(
+    executor: impl SqliteExecutor<'_>,
+    sha256: &str,
+) -> Result<(), DbError> {
+    sqlx::query(
+        "DELETE FROM photo_uploads WHERE sha256 = ?1 \
+         AND NOT EXISTS (SELECT 1 FROM photos WHERE sha256 = ?1)",
+    )
+    .bind(sha256)
+    .execute(executor)
+    .await?;
+    Ok(())
 }

@@ -214,6 +214,8 @@ pub async fn seed(pool: &SqlitePool) -> Result<Option<DemoData>, DemoError> {
             contact_phone: contact_phone.to_owned(),
             unit_id,
             active: true,
+            field_registered: false,
+            initials: crate::initials::pinyin_initials(name),
         };
         venue
             .validate()

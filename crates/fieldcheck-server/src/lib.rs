@@ -10,6 +10,7 @@ pub mod db;
 pub mod demo;
 pub mod error;
 pub mod health;
+pub mod initials;
 pub mod inspections;
 pub mod json;
 pub mod photos;

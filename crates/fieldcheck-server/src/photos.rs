@@ -138,6 +138,7 @@ pub async fn upload(
             }
             Err(error) => return Err(store_error(name, &error)),
         }
+        db::add_uploader(&state.pool, name, uploaded_by, Utc::now()).await?;
         return Ok(Upload {
             stored: Stored {
                 sha256: existing.sha256,
@@ -146,6 +147,7 @@ pub async fn upload(
             created: false,
         });
     }
+    let bytes_again = bytes.clone();
     write_object(&state.photos, &location, bytes).await?;
     let created = db::insert_photo(
         &state.pool,
@@ -158,6 +160,19 @@ pub async fn upload(
         },
     )
     .await?;
+    db::add_uploader(&state.pool, name, uploaded_by, Utc::now()).await?;
+    // The collector may have removed the object between the write and the row (it saw no row): put
+    // it back, so that a row never stands without its bytes.
+    if matches!(
+        state.photos.head(&location).await,
+        Err(object_store::Error::NotFound { .. })
+    ) {
+        tracing::warn!(
+            photo = name,
+            "the collector raced this upload; stored it again"
+        );
+        write_object(&state.photos, &location, bytes_again).await?;
+    }
     Ok(Upload {
         stored: Stored {
             sha256: name.to_owned(),
@@ -181,7 +196,7 @@ pub async fn get(
     let photo = db::photo(&state.pool, &name).await?.ok_or_else(not_found)?;
     let caller = &authed.caller;
     let unit = (!caller.sees_all_units()).then_some(&caller.unit_id);
-    let allowed = photo.uploaded_by == caller.user_id
+    let allowed = db::uploaded_by(&state.pool, &name, &caller.user_id).await?
         || db::photo_named_in_unit(&state.pool, &name, unit).await?;
     if !allowed {
         return Err(not_found());
@@ -248,7 +263,11 @@ pub async fn collect_garbage(
     let cutoff = now - grace;
     let photos = db::delete_unreferenced_photos(pool, cutoff).await?;
     for name in &photos {
-        delete_object(store, &object_path(name)).await?;
+        db::forget_uploaders(pool, name).await?;
+        // Uploaded again since the row went: the new upload owns the object now.
+        if db::photo(pool, name).await?.is_none() {
+            delete_object(store, &object_path(name)).await?;
+        }
     }
     // Listed in full before anything is removed, so the walk never meets a folder it emptied.
     let mut old_objects = Vec::new();

@@ -310,8 +310,10 @@ async fn accept_venue(
     caller: &Caller,
     mutation: &Mutation,
 ) -> Result<Accepted, Stop> {
-    let venue: Venue = parse_body(mutation)?;
+    let mut venue: Venue = parse_body(mutation)?;
     same_id(venue.id.as_str(), mutation)?;
+    // Server-owned: whatever the phone sent, the initials follow the name.
+    venue.initials = crate::initials::pinyin_initials(&venue.name);
     venue.validate().map_err(|problems| invalid(&problems))?;
     check_owner_unit(conn, caller, &venue.unit_id).await?;
     let existing = db::get_record(&mut *conn, Entity::Venue, &mutation.id).await?;
@@ -398,7 +400,7 @@ async fn accept_inspection(
     // not what the record lacks.
     if inspection.must_be_complete() {
         inspection
-            .check_complete(inspection.visit_day())
+            .check_submission(server_copy.as_ref())
             .map_err(|problems| {
                 reject(
                     "incomplete",
@@ -414,7 +416,8 @@ async fn accept_inspection(
         .map(str::to_owned)
         .collect();
     let names: Vec<&str> = photo_refs.iter().map(String::as_str).collect();
-    let missing = db::missing_photos(&mut *conn, &names).await?;
+    let unit = (!caller.sees_all_units()).then_some(&caller.unit_id);
+    let missing = db::missing_photos(&mut *conn, &names, &caller.user_id, unit).await?;
     if !missing.is_empty() {
         return Err(reject(
             "photo_missing",

@@ -262,3 +262,31 @@ fn photo_names_are_sha256_in_lowercase_hex() {
     ));
     assert!(!fieldcheck_core::is_photo_name("ba78"));
 }
+
+#[test]
+fn a_resubmission_may_keep_what_it_lacked_but_not_lose_what_it_had() {
+    // Submitted before these rules: one officer, no signatures. It was returned for a fix.
+    let mut legacy = complete();
+    legacy.inspectors.truncate(1);
+    legacy.officer_signatures.clear();
+    legacy.status = fieldcheck_core::Status::Returned;
+    let mut fixed = legacy.clone();
+    fixed.status = fieldcheck_core::Status::Submitted;
+    fixed.notes = "已补充说明".into();
+    assert_eq!(fixed.check_submission(Some(&legacy)), Ok(()));
+    // Taking the party's signature away is new: refused.
+    if let Some(party) = &mut fixed.party {
+        party.signature = None;
+    }
+    let problems = fixed
+        .check_submission(Some(&legacy))
+        .expect_err("a lost signature");
+    assert_eq!(problems.codes(), vec!["party_signature_missing"]);
+    // A first submission (from a draft, or new) must be whole.
+    let mut draft = legacy.clone();
+    draft.status = fieldcheck_core::Status::Draft;
+    let mut first = legacy.clone();
+    first.status = fieldcheck_core::Status::Submitted;
+    assert!(first.check_submission(Some(&draft)).is_err());
+    assert!(first.check_submission(None).is_err());
+}

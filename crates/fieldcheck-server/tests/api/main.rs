@@ -110,15 +110,24 @@ async fn fixture_with(settings: Settings) -> anyhow::Result<Fixture> {
     let partner_b = add(pool, "partner_b", Role::Inspector, UNIT_B).await?;
     let super_b = add(pool, "super_b", Role::Supervisor, UNIT_B).await?;
     add(pool, "admin", Role::Admin, UNIT_A).await?;
-    // What the phones would have uploaded before pushing the records that name these signatures.
-    for png in [OFFICER_SIGNATURE_PNG, PARTY_SIGNATURE_PNG] {
-        fieldcheck_server::photos::upload(
-            &state,
-            &photo_name(png),
-            axum::body::Bytes::from_static(png),
-            &partner_a.id,
-        )
-        .await?;
+    // What each officer's phone would have uploaded before pushing the records that name these
+    // signatures (an officer may name only photos they uploaded or their unit's records name).
+    let uploaders: Vec<fieldcheck_core::UserId> = sqlx::query_scalar("SELECT id FROM users")
+        .fetch_all(pool)
+        .await?
+        .into_iter()
+        .map(fieldcheck_core::UserId)
+        .collect();
+    for uploader in &uploaders {
+        for png in [OFFICER_SIGNATURE_PNG, PARTY_SIGNATURE_PNG] {
+            fieldcheck_server::photos::upload(
+                &state,
+                &photo_name(png),
+                axum::body::Bytes::from_static(png),
+                uploader,
+            )
+            .await?;
+        }
     }
     Ok(Fixture {
         app: App { _dir: dir, state },

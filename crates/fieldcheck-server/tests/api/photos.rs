@@ -134,15 +134,17 @@ async fn a_photo_is_stored_once_read_back_byte_for_byte_and_a_replay_answers_200
     assert_eq!(header(header::X_CONTENT_TYPE_OPTIONS), "nosniff");
     assert_eq!(header(header::CONTENT_LENGTH), bytes.len().to_string());
 
-    // The same bytes from someone else: already there (the fixture's partner_a uploaded them), and
-    // the first upload stays the one on record, so only partner_a reads them while no record names
-    // them. A PNG keeps its own type.
+    // The same bytes from someone else: already there (the fixture's officers uploaded them), and
+    // whoever sends them may read them: they hold the bytes anyway. A PNG keeps its own type.
     let png = photo_name(PARTY_SIGNATURE_PNG);
     let answer = app
         .put_photo(Some(&token), &png, PARTY_SIGNATURE_PNG)
         .await?;
     assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
-    app.get_photo(Some(&token), &png).await?.assert_not_found();
+    assert_eq!(
+        app.get_photo(Some(&token), &png).await?.status,
+        StatusCode::OK
+    );
     let partner = app.login("partner_a").await?;
     let download = app.get_photo(Some(&partner), &png).await?;
     assert_eq!(&download.bytes[..], PARTY_SIGNATURE_PNG);
@@ -494,5 +496,42 @@ async fn photos_no_record_names_are_collected_after_the_grace_period_and_named_o
     assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.body);
     app.push_ok(&token, mutation("inspection", &again, 0, body))
         .await?;
+    Ok(())
+}
+
+#[tokio::test]
+async fn knowing_a_photos_name_does_not_let_another_unit_name_it_or_read_it() -> TestResult {
+    let app = fixture().await?;
+    let inspector_a = app.login("insp_a").await?;
+    let inspector_b = app.login("insp_b").await?;
+    let bytes = jpeg("A单位的现场照片");
+    let name = app.upload(&inspector_a, &bytes).await?;
+    // Unit A's record names it (its hash is printed on the record given to the party).
+    let venue_a = app
+        .venue(&inspector_a, &app.insp_a, VenueKind::InternetCafe)
+        .await?;
+    let record_a = new_id();
+    let mut body = app.inspection_body(&record_a, &venue_a, &app.insp_a);
+    body["photos"] = json!([name]);
+    app.push_ok(&inspector_a, mutation("inspection", &record_a, 0, body))
+        .await?;
+
+    // Unit B names the same hash in a draft of its own: answered as if the photo were not there.
+    let venue_b = app
+        .venue(&inspector_b, &app.insp_b, VenueKind::InternetCafe)
+        .await?;
+    let record_b = new_id();
+    let draft = json!({
+        "id": record_b, "venue_id": venue_b, "kind": "routine", "template": "internet_cafe@1",
+        "started_at": "2026-11-26T10:00:00+08:00", "inspectors": [app.insp_b.id],
+        "photos": [name], "status": "draft"
+    });
+    let results = app
+        .push(&inspector_b, &[mutation("inspection", &record_b, 0, draft)])
+        .await?;
+    check(&results[0], MutationStatus::Rejected, Some("photo_missing"));
+    app.get_photo(Some(&inspector_b), &name)
+        .await?
+        .assert_not_found();
     Ok(())
 }

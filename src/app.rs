@@ -10,7 +10,8 @@ use leptos_router::path;
 use crate::components::{TabBar, TopBar};
 use crate::i18n::{Lang, Strings, provide_i18n, use_i18n};
 use crate::pages::{
-    InspectPage, LoginPage, MePage, NotFoundPage, PrintPage, RecordPage, RecordsPage, VenuesPage,
+    InspectPage, LoginPage, MePage, NotFoundPage, PrintPage, RecordPage, RecordsPage, VenueNewPage,
+    VenuesPage,
 };
 use crate::store::{Session, Store, StoreError, meta_keys, provide_store};
 use crate::sync::{provide_sync, use_sync};
@@ -197,6 +198,7 @@ fn Layout() -> impl IntoView {
         <main id="main" class="content">
             <Routes fallback=|| view! { <NotFoundPage /> }>
                 <Route path=path!("/") view=VenuesPage />
+                <Route path=path!("/venues/new") view=VenueNewPage />
                 <Route path=path!("/login") view=LoginPage />
                 <Route path=path!("/inspect/:venue_id") view=InspectPage />
                 <Route path=path!("/records") view=RecordsPage />

@@ -7,6 +7,7 @@ pub mod not_found;
 pub mod print;
 pub mod record;
 pub mod records;
+pub mod venue_new;
 pub mod venues;
 
 pub use inspect::InspectPage;
@@ -16,4 +17,5 @@ pub use not_found::NotFoundPage;
 pub use print::PrintPage;
 pub use record::RecordPage;
 pub use records::RecordsPage;
+pub use venue_new::VenueNewPage;
 pub use venues::VenuesPage;

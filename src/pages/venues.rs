@@ -1,10 +1,13 @@
-//! / (检查): pick the venue to inspect — search by name, every kind, name + kind + address per row.
+//! / (检查): pick the venue to inspect — search by name, address, licence number or pinyin initials,
+//! filter by kind, nearest first when the phone knows where it is; or register a venue found in the
+//! field.
 
-use fieldcheck_core::Venue;
+use fieldcheck_core::{Venue, VenueKind};
 use leptos::prelude::*;
 
 use crate::components::{Icon, IconName};
-use crate::i18n::use_i18n;
+use crate::geo::Position;
+use crate::i18n::{Lang, use_i18n};
 use crate::store::{Listed, use_store};
 use crate::sync::use_sync;
 
@@ -18,6 +21,10 @@ pub fn VenuesPage() -> impl IntoView {
     let sync = use_sync();
     let store = use_store();
     let search = RwSignal::new(String::new());
+    let kind_filter = RwSignal::new(None::<VenueKind>);
+    // Nearest first once the phone knows where it is; asked once when the list opens.
+    let position = Position::new(None);
+    position.locate();
     // All venues once per sync change; the search filters in memory so typing stays instant.
     let venues = LocalResource::new(move || {
         let _ = sync.data_version();
@@ -28,15 +35,28 @@ pub fn VenuesPage() -> impl IntoView {
         let listed: Result<Listed<Venue>, _> = venues.get()?;
         Some(match listed {
             Ok(listed) => {
-                let needle = search.get().trim().to_lowercase();
+                let query = search.get();
+                let kind = kind_filter.get();
+                let here = position.location.get();
                 let total = listed.items.len();
-                let matching: Vec<Venue> = listed
+                let mut matching: Vec<Venue> = listed
                     .items
                     .into_iter()
                     .filter(|venue| {
-                        needle.is_empty() || venue.name.to_lowercase().contains(&needle)
+                        venue.matches(&query) && kind.is_none_or(|kind| venue.kind == kind)
                     })
                     .collect();
+                if let Some(here) = here {
+                    // Venues without a position keep their name order after the located ones.
+                    matching.sort_by(|a, b| {
+                        let distance = |venue: &Venue| {
+                            venue
+                                .location
+                                .map_or(f64::INFINITY, |at| here.distance_m(&at))
+                        };
+                        distance(a).total_cmp(&distance(b))
+                    });
+                }
                 Ok((matching, total, listed.corrupt.len()))
             }
             Err(error) => Err(error.to_string()),
@@ -93,6 +113,30 @@ pub fn VenuesPage() -> impl IntoView {
         <section class="page">
             {unsaved_banner}
             <div class="search">
+                <div class="search-row">
+                    <select
+                        aria-label=move || i18n.t().filter_kind
+                        data-testid="kind-filter"
+                        on:change=move |ev| {
+                            kind_filter.set(VenueKind::from_code(&event_target_value(&ev)));
+                        }
+                    >
+                        <option value="">{move || i18n.t().all_kinds}</option>
+                        {VenueKind::ALL
+                            .into_iter()
+                            .map(|kind| {
+                                view! {
+                                    <option value=kind.code()>
+                                        {move || i18n.lang().venue_kind(kind)}
+                                    </option>
+                                }
+                            })
+                            .collect_view()}
+                    </select>
+                    <a class="button button-secondary button-small" href="/venues/new" data-testid="register-venue">
+                        {move || i18n.t().register_venue}
+                    </a>
+                </div>
                 <input
                     type="search"
                     name="q"
@@ -138,6 +182,14 @@ pub fn VenuesPage() -> impl IntoView {
                             {matching
                                 .into_iter()
                                 .map(|venue| {
+                                    let distance = position
+                                        .location
+                                        .get_untracked()
+                                        .zip(venue.location)
+                                        .map(|(here, at)| distance_text(here.distance_m(&at), lang));
+                                    let licence = (!venue.licence_no.is_empty())
+                                        .then(|| format!("{} {}", t.licence_no, venue.licence_no));
+                                    let field_registered = venue.field_registered;
                                     view! {
                                         <li>
                                             <a
@@ -149,10 +201,13 @@ pub fn VenuesPage() -> impl IntoView {
                                                     <span class="cell-title">{venue.name.clone()}</span>
                                                     <span class="cell-sub">
                                                         <span class="tag">{lang.venue_kind(venue.kind)}</span>
+                                                        {field_registered.then(|| view! { <span class="tag tag-warn">{t.field_registered}</span> })}
                                                         " "
                                                         {venue.address.clone()}
                                                     </span>
+                                                    {licence.map(|licence| view! { <span class="cell-sub" data-testid="venue-licence">{licence}</span> })}
                                                 </span>
+                                                {distance.map(|distance| view! { <span class="cell-extra" data-testid="venue-distance">{distance}</span> })}
                                                 <Icon name=IconName::Chevron />
                                             </a>
                                         </li>
@@ -165,5 +220,15 @@ pub fn VenuesPage() -> impl IntoView {
                 }
             }}
         </section>
+    }
+}
+
+/// A distance as people say it: metres up to a kilometre, then kilometres.
+fn distance_text(metres: f64, lang: Lang) -> String {
+    match (metres < 1000.0, lang) {
+        (true, Lang::Zh) => format!("{metres:.0} 米"),
+        (true, Lang::En) => format!("{metres:.0} m"),
+        (false, Lang::Zh) => format!("{:.1} 公里", metres / 1000.0),
+        (false, Lang::En) => format!("{:.1} km", metres / 1000.0),
     }
 }

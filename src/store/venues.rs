@@ -52,17 +52,17 @@ impl Store {
         tx.commit().await.idb(VENUES, "commit")
     }
 
-    /// Venues of every kind whose name contains `search` (case-insensitive), ordered by name.
+    /// Venues of every kind that match `search` ([`Venue::matches`]: name, address, licence number,
+    /// contact or pinyin initials), ordered by name.
     ///
     /// Reads the store, not the `name` index, so that a damaged value without a name is reported.
     pub async fn list_venues(&self, search: &str) -> Result<Listed<Venue>, StoreError> {
         let tx = self.read(&[VENUES])?;
         let store = tx.object_store(VENUES).idb(VENUES, "open")?;
         let raw = get_all_in_store(&store, VENUES, None).await?;
-        let needle = search.trim().to_lowercase();
         let mut listed = decode_listed(raw, VENUES, |stored: StoredRecord| {
             let venue: Venue = serde_json::from_value(stored.local.shown()?.clone()).ok()?;
-            (needle.is_empty() || venue.name.to_lowercase().contains(&needle)).then_some(venue)
+            venue.matches(search).then_some(venue)
         });
         listed
             .items

@@ -73,7 +73,7 @@ test('a complete on-site record with two officers, a photo and signatures is mad
   const jpeg = await cameraJpeg(page);
   await context.setOffline(true);
 
-  await page.getByTestId('venue-row').first().click();
+  await page.getByTestId('venue-row').filter({ hasText: '星际网咖' }).click();
   const items = page.locator('[data-item]');
   await expect(items.first()).toBeVisible();
   // The position is asked for when the inspection starts, with its accuracy.

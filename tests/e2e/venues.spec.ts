@@ -1,0 +1,70 @@
+// The venue register offline: search by licence number and pinyin initials, filter by kind, nearest
+// first, and a venue found in the field registered, inspected and synced.
+import { test, expect } from '@playwright/test';
+import { Server, DEMO_PASSWORD } from './server';
+import { logIn, syncNow, tab } from './phone';
+
+let server: Server;
+
+// Standing at the door of 欢乐谷电玩城 (洛龙区开元大道).
+test.use({
+  permissions: ['geolocation'],
+  geolocation: { latitude: 34.6197, longitude: 112.4536, accuracy: 20 },
+});
+
+test.beforeEach(async () => {
+  server = await Server.start();
+});
+
+test.afterEach(async () => {
+  await server.stop();
+});
+
+test('venues are found by licence number and pinyin initials, nearest first, and one found in the field is registered and synced', async ({ page, context }) => {
+  await logIn(page, server.baseUrl, 'zhangwei');
+  const rows = page.getByTestId('venue-row');
+  await expect(rows.first()).toContainText('欢乐谷电玩城');
+  await expect(rows.first().getByTestId('venue-distance')).toHaveText('0 米');
+  await expect(rows.nth(1)).toContainText('超神电竞酒店');
+  await expect(rows.first().getByTestId('venue-licence')).toContainText('410311130005');
+
+  await context.setOffline(true);
+  const search = page.locator('input[name="q"]');
+  await search.fill('xjwk');
+  await expect(rows).toHaveCount(1);
+  await expect(rows.first()).toContainText('星际网咖');
+  await search.fill('41030210057');
+  await expect(rows).toHaveCount(1);
+  await expect(rows.first()).toContainText('极速网络会所');
+  await search.fill('');
+  await page.getByTestId('kind-filter').selectOption('song_dance');
+  await expect(rows).toHaveCount(2);
+  await expect(rows.first()).toContainText('KTV');
+  await page.getByTestId('kind-filter').selectOption('');
+
+  // An unlicensed internet café found on patrol: registered and inspected with no signal.
+  await page.getByTestId('register-venue').click();
+  await page.locator('#venue-name').fill('无名网吧');
+  await page.locator('#venue-kind').selectOption('internet_cafe');
+  await page.locator('#venue-address').fill('洛阳市洛龙区开元大道260号地下一层');
+  await page.getByTestId('save-venue').click();
+  await expect(page).toHaveURL(/\/inspect\//);
+  await expect(page.locator('.venue-name')).toHaveText('无名网吧');
+  await page.getByTestId('save-draft').click();
+  await expect(page).toHaveURL(/\/records(\?|$)/);
+
+  await context.setOffline(false);
+  await syncNow(page);
+  await tab(page, '/');
+  await search.fill('wmwb');
+  await expect(rows).toHaveCount(1);
+  await expect(rows.first()).toContainText('现场登记');
+
+  const officer = await server.login('zhangwei', DEMO_PASSWORD);
+  const changes = await server.pullAll(officer.token);
+  const venue = changes.find((change) => change.entity === 'venue' && change.body.name === '无名网吧');
+  expect([venue?.body.field_registered, venue?.body.initials]).toEqual([true, 'wmwb']);
+  expect(venue?.body.location.lat).toBeCloseTo(34.6197, 4);
+  const draft = changes.find((change) => change.entity === 'inspection' && change.body.venue_id === venue?.id);
+  expect(draft?.body.status).toBe('draft');
+});

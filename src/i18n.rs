@@ -436,6 +436,7 @@ pub struct Strings {
     pub venue_contact: &'static str,
     pub venue_phone: &'static str,
     pub save_and_inspect: &'static str,
+    pub hazard_closed_by_reinspection: &'static str,
 }
 
 /// Simplified Chinese: the wording inspectors use.
@@ -658,6 +659,7 @@ pub static ZH: Strings = Strings {
     venue_contact: "联系人",
     venue_phone: "联系电话",
     save_and_inspect: "保存并开始检查",
+    hazard_closed_by_reinspection: "复查已整改",
 };
 
 /// English: a full alternative.
@@ -880,6 +882,7 @@ pub static EN: Strings = Strings {
     venue_contact: "Contact",
     venue_phone: "Phone",
     save_and_inspect: "Save and start the inspection",
+    hazard_closed_by_reinspection: "Rectified (re-inspection)",
 };
 
 /// The language context: the current language and how to change it.

@@ -660,15 +660,16 @@ fn InspectForm(data: FormData) -> impl IntoView {
             let Some(followed) = follows.get() else {
                 return Vec::new();
             };
+            // Open on the followed record and not closed by another re-inspection since.
+            let others: Vec<&Inspection> = earlier.iter().map(|local| &local.record).collect();
             earlier
                 .iter()
                 .find(|local| local.record.id == followed)
                 .map(|local| {
                     local
                         .record
-                        .hazards
-                        .iter()
-                        .filter(|hazard| hazard.status == HazardStatus::Open)
+                        .open_hazards(others.iter().copied())
+                        .into_iter()
                         .cloned()
                         .collect()
                 })

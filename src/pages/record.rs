@@ -10,7 +10,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::hooks::use_params_map;
 
-use crate::components::{ConflictTable, StatusChip, SyncChip};
+use crate::components::{ConflictTable, StatusChip, SyncChip, Thumb};
 use crate::i18n::use_i18n;
 use crate::store::{LocalInspection, Resolution, StoreError, use_store};
 use crate::sync::use_sync;
@@ -33,13 +33,27 @@ pub fn RecordPage() -> impl IntoView {
             };
             let venue = store.venue(&local.record.venue_id).await?;
             let queued = store.queued_photo_names().await?;
+            // The venue's other records: a re-inspection among them may have closed a hazard.
+            let others: Vec<fieldcheck_core::Inspection> = store
+                .inspections_for_venue(&local.record.venue_id)
+                .await?
+                .items
+                .into_iter()
+                .filter(|other| other.record.id != local.record.id)
+                .map(|other| other.record)
+                .collect();
             let photos_waiting = local
                 .record
                 .photo_names()
                 .iter()
                 .filter(|name| queued.iter().any(|queued| queued == *name))
                 .count();
-            Ok(Some((local, venue.map(|venue| venue.name), photos_waiting)))
+            Ok(Some((
+                local,
+                venue.map(|venue| venue.name),
+                photos_waiting,
+                others,
+            )))
         }
     });
     let resolve_store = use_store();
@@ -74,9 +88,10 @@ pub fn RecordPage() -> impl IntoView {
         Some(Ok(None)) => {
             view! { <p class="empty" role="alert">{i18n.t().record_missing}</p> }.into_any()
         }
-        Some(Ok(Some((local, venue_name, photos_waiting)))) => {
-            view! { <RecordView local venue_name photos_waiting resolve action_error /> }.into_any()
+        Some(Ok(Some((local, venue_name, photos_waiting, others)))) => view! {
+            <RecordView local venue_name photos_waiting others resolve action_error />
         }
+        .into_any(),
     }
 }
 
@@ -86,6 +101,8 @@ fn RecordView(
     venue_name: Option<String>,
     /// Photos and signatures of the record not on the server yet: the record waits for them.
     photos_waiting: usize,
+    /// The venue's other records on the phone (re-inspections close hazards).
+    others: Vec<fieldcheck_core::Inspection>,
     resolve: Callback<(InspectionId, Resolution)>,
     action_error: RwSignal<Option<String>>,
 ) -> impl IntoView {
@@ -148,14 +165,26 @@ fn RecordView(
                 ),
             };
             let state = match hazard.status {
+                HazardStatus::Open if record.closed_by(hazard, &others).is_some() => {
+                    t.hazard_closed_by_reinspection
+                }
                 HazardStatus::Open => t.hazard_open,
                 HazardStatus::Rectified => t.hazard_rectified,
             };
+            let photos = hazard.photos.clone();
             view! {
-                <li class="cell">
+                <li class="cell" data-testid="record-hazard">
                     <span class="cell-main">
                         <span class="cell-title">{hazard.description.clone()}</span>
                         <span class="cell-sub">{how}</span>
+                        {(!photos.is_empty()).then(|| view! {
+                            <span class="photo-strip">
+                                {photos
+                                    .into_iter()
+                                    .map(|name| view! { <span class="photo-thumb"><Thumb name /></span> })
+                                    .collect_view()}
+                            </span>
+                        })}
                     </span>
                     <span class="cell-value">{state}</span>
                 </li>

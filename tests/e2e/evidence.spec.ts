@@ -80,6 +80,12 @@ test('a complete on-site record with two officers, a photo and signatures is mad
   await expect(page.getByTestId('location')).toContainText('34.61970, 112.45400');
   await expect(page.getByTestId('location')).toContainText('±12');
 
+  // A special inspection with no campaign running says so and offers a routine one.
+  await page.locator('#inspection-kind').selectOption('special');
+  await expect(page.getByTestId('no-campaign')).toContainText('当前没有进行中');
+  await page.getByTestId('no-campaign').getByRole('button').click();
+  await expect(page.locator('#inspection-kind')).toHaveValue('routine');
+
   const count = await items.count();
   for (let idx = 0; idx < count; idx++) {
     await items.nth(idx).getByRole('button', { name: PASS }).click();

@@ -388,6 +388,39 @@ impl Inspection {
         names
     }
 
+    /// The hazards of this record still open once the re-inspections in `others` are counted: a
+    /// submitted (or reviewed) re-inspection that follows this record and marks a hazard rectified
+    /// closes it. Drafts close nothing.
+    pub fn open_hazards<'a>(
+        &'a self,
+        others: impl IntoIterator<Item = &'a Inspection> + Clone,
+    ) -> Vec<&'a Hazard> {
+        self.hazards
+            .iter()
+            .filter(|hazard| {
+                hazard.status == HazardStatus::Open
+                    && self.closed_by(hazard, others.clone()).is_none()
+            })
+            .collect()
+    }
+
+    /// The re-inspection among `others` that found `hazard` of this record rectified, if any.
+    pub fn closed_by<'a>(
+        &self,
+        hazard: &Hazard,
+        others: impl IntoIterator<Item = &'a Inspection>,
+    ) -> Option<&'a Inspection> {
+        others.into_iter().find(|other| {
+            other.kind == InspectionKind::Reinspection
+                && other.follows.as_ref() == Some(&self.id)
+                && other.status != Status::Draft
+                && other
+                    .hazard_checks
+                    .iter()
+                    .any(|check| check.hazard == hazard.id && check.rectified)
+        })
+    }
+
     /// Counts of answered items by result: (pass, fail, n.a.).
     pub fn tally(&self) -> (usize, usize, usize) {
         let count = |wanted: ItemResult| {

@@ -290,3 +290,34 @@ fn a_resubmission_may_keep_what_it_lacked_but_not_lose_what_it_had() {
     assert!(first.check_submission(Some(&draft)).is_err());
     assert!(first.check_submission(None).is_err());
 }
+
+#[test]
+fn a_submitted_reinspection_closes_the_hazards_it_found_rectified() {
+    use fieldcheck_core::{HazardCheck, InspectionKind, Status};
+    let earlier = complete();
+    let hazard = earlier.hazards[0].clone();
+    assert_eq!(earlier.open_hazards([]).len(), 1);
+    let mut follow_up = complete();
+    follow_up.id = "0192f3a4-5b6c-7d8e-9f00-0000000000ff".into();
+    follow_up.kind = InspectionKind::Reinspection;
+    follow_up.follows = Some(earlier.id.clone());
+    follow_up.hazard_checks = vec![HazardCheck {
+        hazard: hazard.id.clone(),
+        rectified: true,
+        note: String::new(),
+    }];
+    follow_up.status = Status::Draft;
+    assert_eq!(
+        earlier.open_hazards([&follow_up]).len(),
+        1,
+        "a draft closes nothing"
+    );
+    follow_up.status = Status::Submitted;
+    assert!(earlier.open_hazards([&follow_up]).is_empty());
+    assert_eq!(
+        earlier.closed_by(&hazard, [&follow_up]).map(|r| &r.id),
+        Some(&follow_up.id)
+    );
+    follow_up.hazard_checks[0].rectified = false;
+    assert_eq!(earlier.open_hazards([&follow_up]).len(), 1, "still open");
+}

@@ -221,21 +221,7 @@ async fn saved_record_naming(store: &Store, photos: Vec<String>) -> Inspection {
 #[wasm_bindgen_test]
 async fn a_record_is_not_pushed_before_the_photos_it_names_are_uploaded() {
     let store = fresh_store().await;
-    let bytes = b"\xFF\xD8\xFF a photo".to_vec();
-    let name = photo_name(&bytes);
-    let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(bytes.as_slice()));
-    let blob = web_sys::Blob::new_with_u8_array_sequence(&parts).expect("a blob");
-    let meta = PhotoMeta {
-        sha256: name.clone(),
-        content_type: "image/jpeg".to_owned(),
-        size: bytes.len() as u64,
-        width: 1,
-        height: 1,
-        taken_at: chrono::DateTime::parse_from_rfc3339("2026-11-26T10:05:03+08:00")
-            .expect("a time"),
-        refused: None,
-    };
-    store.put_photo(&meta, &blob).await.expect("kept");
+    let name = keep_bytes(&store, b"\xFF\xD8\xFF a photo").await;
     let with_photo = saved_record_naming(&store, vec![name.clone()]).await;
     let without = saved_record_naming(&store, Vec::new()).await;
 
@@ -262,28 +248,8 @@ async fn a_record_is_not_pushed_before_the_photos_it_names_are_uploaded() {
 #[wasm_bindgen_test]
 async fn a_removed_photo_is_dropped_only_when_nothing_kept_names_it() {
     let store = fresh_store().await;
-    let keep = |label: &'static [u8]| {
-        let store = store.clone();
-        async move {
-            let name = photo_name(label);
-            let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(label));
-            let blob = web_sys::Blob::new_with_u8_array_sequence(&parts).expect("a blob");
-            let meta = PhotoMeta {
-                sha256: name.clone(),
-                content_type: "image/jpeg".to_owned(),
-                size: label.len() as u64,
-                width: 1,
-                height: 1,
-                taken_at: chrono::DateTime::parse_from_rfc3339("2026-11-26T10:05:03+08:00")
-                    .expect("a time"),
-                refused: None,
-            };
-            store.put_photo(&meta, &blob).await.expect("kept");
-            name
-        }
-    };
-    let named = keep(b"named by the saved record").await;
-    let loose = keep(b"taken, then removed").await;
+    let named = keep_bytes(&store, b"named by the saved record").await;
+    let loose = keep_bytes(&store, b"taken, then removed").await;
     let record = saved_record_naming(&store, vec![named.clone()]).await;
 
     store

@@ -8,6 +8,7 @@
 
 use chrono::{DateTime, FixedOffset};
 use fieldcheck_core::{Inspection, InspectionId};
+use indexed_db_futures::object_store::ObjectStore;
 use indexed_db_futures::prelude::*;
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::{JsCast, JsValue};
@@ -59,12 +60,8 @@ impl Store {
         let tx = self.write_strict(&[PHOTOS, PHOTO_QUEUE])?;
         {
             let photos = tx.object_store(PHOTOS).idb(PHOTOS, "open")?;
-            let existing: Option<JsValue> = photos
-                .get(JsValue::from_str(&meta.sha256))
-                .primitive()
-                .idb(PHOTOS, "get")?
-                .await
-                .idb(PHOTOS, "get")?;
+            let existing: Option<JsValue> =
+                get_value(&photos, PHOTOS, &JsValue::from_str(&meta.sha256)).await?;
             if existing.is_none() {
                 let value = to_js(meta, PHOTOS)?;
                 js_sys::Reflect::set(&value, &JsValue::from_str("blob"), blob).map_err(|_| {
@@ -73,24 +70,9 @@ impl Store {
                         reason: "cannot attach the photo's bytes".to_owned(),
                     }
                 })?;
-                photos
-                    .put(value)
-                    .primitive()
-                    .idb(PHOTOS, "put")?
-                    .await
-                    .idb(PHOTOS, "put")?;
+                put_js(&photos, PHOTOS, value).await?;
                 let queue = tx.object_store(PHOTO_QUEUE).idb(PHOTO_QUEUE, "open")?;
-                queue
-                    .put(to_js(
-                        &QueueEntry {
-                            sha256: meta.sha256.clone(),
-                        },
-                        PHOTO_QUEUE,
-                    )?)
-                    .primitive()
-                    .idb(PHOTO_QUEUE, "put")?
-                    .await
-                    .idb(PHOTO_QUEUE, "put")?;
+                enqueue(&queue, meta.sha256.clone()).await?;
             }
         }
         tx.commit().await.idb(PHOTOS, "commit")
@@ -101,28 +83,19 @@ impl Store {
         let tx = self.read(&[PHOTOS])?;
         let photos = tx.object_store(PHOTOS).idb(PHOTOS, "open")?;
         let key = JsValue::from_str(name);
-        let value: Option<JsValue> = photos
-            .get(key.clone())
-            .primitive()
-            .idb(PHOTOS, "get")?
-            .await
-            .idb(PHOTOS, "get")?;
+        let value: Option<JsValue> = get_value(&photos, PHOTOS, &key).await?;
         value.map(|value| decode_photo(&value, &key)).transpose()
     }
 
-    /// The names still to be uploaded, oldest first is not promised: the queue is keyed by name.
+    /// The names still to be uploaded (in name order: the queue is keyed by name).
     pub async fn queued_photo_names(&self) -> Result<Vec<String>, StoreError> {
         let tx = self.read(&[PHOTO_QUEUE])?;
         let queue = tx.object_store(PHOTO_QUEUE).idb(PHOTO_QUEUE, "open")?;
-        let keys = queue
-            .get_all_keys::<JsValue>()
-            .primitive()
-            .idb(PHOTO_QUEUE, "get all keys")?
-            .await
-            .idb(PHOTO_QUEUE, "get all keys")?
-            .collect::<Result<Vec<JsValue>, _>>()
-            .idb(PHOTO_QUEUE, "get all keys")?;
-        Ok(keys.into_iter().filter_map(|key| key.as_string()).collect())
+        Ok(get_all_in_store(&queue, PHOTO_QUEUE, None)
+            .await?
+            .into_iter()
+            .filter_map(|(key, _)| key.as_string())
+            .collect())
     }
 
     /// The queued photos a record with work to send names: what the sync engine uploads now.
@@ -171,27 +144,12 @@ impl Store {
             let queue = tx.object_store(PHOTO_QUEUE).idb(PHOTO_QUEUE, "open")?;
             for name in names {
                 let key = JsValue::from_str(name);
-                let value: Option<JsValue> = photos
-                    .get(key.clone())
-                    .primitive()
-                    .idb(PHOTOS, "get")?
-                    .await
-                    .idb(PHOTOS, "get")?;
+                let value: Option<JsValue> = get_value(&photos, PHOTOS, &key).await?;
                 let Some(value) = value else { continue };
                 if decode_photo(&value, &key)?.meta.refused.is_some() {
                     continue;
                 }
-                queue
-                    .put(to_js(
-                        &QueueEntry {
-                            sha256: (*name).to_owned(),
-                        },
-                        PHOTO_QUEUE,
-                    )?)
-                    .primitive()
-                    .idb(PHOTO_QUEUE, "put")?
-                    .await
-                    .idb(PHOTO_QUEUE, "put")?;
+                enqueue(&queue, (*name).to_owned()).await?;
                 queued += 1;
             }
         }
@@ -214,21 +172,11 @@ impl Store {
         let tx = self.write(&[PHOTOS, PHOTO_QUEUE])?;
         {
             let queue = tx.object_store(PHOTO_QUEUE).idb(PHOTO_QUEUE, "open")?;
-            queue
-                .delete(JsValue::from_str(name))
-                .primitive()
-                .idb(PHOTO_QUEUE, "delete")?
-                .await
-                .idb(PHOTO_QUEUE, "delete")?;
+            delete_key(&queue, PHOTO_QUEUE, JsValue::from_str(name)).await?;
             if let Some(reason) = refused {
                 let photos = tx.object_store(PHOTOS).idb(PHOTOS, "open")?;
                 let key = JsValue::from_str(name);
-                let value: Option<JsValue> = photos
-                    .get(key.clone())
-                    .primitive()
-                    .idb(PHOTOS, "get")?
-                    .await
-                    .idb(PHOTOS, "get")?;
+                let value: Option<JsValue> = get_value(&photos, PHOTOS, &key).await?;
                 if let Some(value) = value {
                     js_sys::Reflect::set(
                         &value,
@@ -239,12 +187,7 @@ impl Store {
                         store: PHOTOS,
                         reason: "cannot mark the photo refused".to_owned(),
                     })?;
-                    photos
-                        .put(value)
-                        .primitive()
-                        .idb(PHOTOS, "put")?
-                        .await
-                        .idb(PHOTOS, "put")?;
+                    put_js(&photos, PHOTOS, value).await?;
                 }
             }
         }
@@ -258,12 +201,7 @@ impl Store {
         {
             let queue = tx.object_store(PHOTO_QUEUE).idb(PHOTO_QUEUE, "open")?;
             let key = JsValue::from_str(name);
-            let queued: Option<JsValue> = queue
-                .get(key.clone())
-                .primitive()
-                .idb(PHOTO_QUEUE, "get")?
-                .await
-                .idb(PHOTO_QUEUE, "get")?;
+            let queued: Option<JsValue> = get_value(&queue, PHOTO_QUEUE, &key).await?;
             if queued.is_none() {
                 return Ok(());
             }
@@ -285,19 +223,9 @@ impl Store {
             if named_by_saved || named_by_form {
                 return Ok(());
             }
-            queue
-                .delete(key.clone())
-                .primitive()
-                .idb(PHOTO_QUEUE, "delete")?
-                .await
-                .idb(PHOTO_QUEUE, "delete")?;
-            tx.object_store(PHOTOS)
-                .idb(PHOTOS, "open")?
-                .delete(key)
-                .primitive()
-                .idb(PHOTOS, "delete")?
-                .await
-                .idb(PHOTOS, "delete")?;
+            delete_key(&queue, PHOTO_QUEUE, key.clone()).await?;
+            let photos = tx.object_store(PHOTOS).idb(PHOTOS, "open")?;
+            delete_key(&photos, PHOTOS, key).await?;
         }
         tx.commit().await.idb(PHOTOS, "commit")
     }
@@ -326,4 +254,56 @@ fn decode_photo(value: &JsValue, key: &JsValue) -> Result<StoredPhoto, StoreErro
             reason: "the photo's bytes are missing".to_owned(),
         })?;
     Ok(StoredPhoto { meta, blob })
+}
+
+/// One value by key, as it is stored.
+async fn get_value(
+    store: &ObjectStore<'_>,
+    store_name: &'static str,
+    key: &JsValue,
+) -> Result<Option<JsValue>, StoreError> {
+    store
+        .get(key.clone())
+        .primitive()
+        .idb(store_name, "get")?
+        .await
+        .idb(store_name, "get")
+}
+
+/// Puts a value with an in-line key.
+async fn put_js(
+    store: &ObjectStore<'_>,
+    store_name: &'static str,
+    value: JsValue,
+) -> Result<(), StoreError> {
+    store
+        .put(value)
+        .primitive()
+        .idb(store_name, "put")?
+        .await
+        .idb(store_name, "put")
+}
+
+/// Deletes one key.
+async fn delete_key(
+    store: &ObjectStore<'_>,
+    store_name: &'static str,
+    key: JsValue,
+) -> Result<(), StoreError> {
+    store
+        .delete(key)
+        .primitive()
+        .idb(store_name, "delete")?
+        .await
+        .idb(store_name, "delete")
+}
+
+/// Puts a photo in the upload queue.
+async fn enqueue(queue: &ObjectStore<'_>, name: String) -> Result<(), StoreError> {
+    put_js(
+        queue,
+        PHOTO_QUEUE,
+        to_js(&QueueEntry { sha256: name }, PHOTO_QUEUE)?,
+    )
+    .await
 }

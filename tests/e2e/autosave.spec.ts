@@ -1,7 +1,7 @@
 // Leaving the inspection screen — another tab, a killed browser — loses nothing typed.
 import { test, expect } from '@playwright/test';
 import { Server } from './server';
-import { NA, PASS, logIn, sign, tab } from './phone';
+import { NA, PASS, logIn, pageJpeg, sign, tab } from './phone';
 
 let server: Server;
 
@@ -23,19 +23,11 @@ test('the form is kept as it is typed and comes back after leaving the screen an
   await items.nth(1).getByRole('button', { name: NA }).click();
   await page.locator('#inspection-notes').fill('现场负责人不在，稍后补充');
   // A scene photo and the party's signature are part of the form too.
-  const scene = await page.evaluate(() => {
-    const canvas = document.createElement('canvas');
-    canvas.width = 640;
-    canvas.height = 480;
-    const pen = canvas.getContext('2d')!;
-    pen.fillStyle = '#3a6ea5';
-    pen.fillRect(0, 0, 640, 480);
-    return canvas.toDataURL('image/jpeg', 0.9).split(',')[1];
-  });
+  const scene = await pageJpeg(page, 640, 480);
   await page
     .getByTestId('record-photos')
     .getByTestId('photo-file')
-    .setInputFiles({ name: 'scene.jpg', mimeType: 'image/jpeg', buffer: Buffer.from(scene, 'base64') });
+    .setInputFiles({ name: 'scene.jpg', mimeType: 'image/jpeg', buffer: scene });
   await expect(page.getByTestId('record-photos').locator('.photo-thumb img.thumb')).toHaveCount(1);
   await page.locator('#party-name').fill('刘建军');
   await sign(page, 'signature-party');

@@ -3,7 +3,7 @@
 import { test, expect, type Page } from '@playwright/test';
 import { createHash } from 'node:crypto';
 import { Server, DEMO_PASSWORD } from './server';
-import { PASS, completeRecord, logIn, openRecord, syncNow, tab } from './phone';
+import { PASS, completeRecord, logIn, openRecord, pageJpeg, syncNow, tab } from './phone';
 
 const FAIL = /^(✓ )?不合格$/;
 
@@ -21,22 +21,6 @@ test.beforeEach(async () => {
 test.afterEach(async () => {
   await server.stop();
 });
-
-/** A 1200 × 900 JPEG as a phone camera would hand it over, drawn in the page. */
-async function cameraJpeg(page: Page): Promise<Buffer> {
-  const base64 = await page.evaluate(() => {
-    const canvas = document.createElement('canvas');
-    canvas.width = 1200;
-    canvas.height = 900;
-    const pen = canvas.getContext('2d')!;
-    pen.fillStyle = '#6b4f2a';
-    pen.fillRect(0, 0, 1200, 900);
-    pen.fillStyle = '#2e7d32';
-    pen.fillRect(450, 150, 300, 600);
-    return canvas.toDataURL('image/jpeg', 0.9).split(',')[1];
-  });
-  return Buffer.from(base64, 'base64');
-}
 
 /** The bytes the phone keeps for a photo, read from its IndexedDB. */
 async function phoneBytes(page: Page, name: string): Promise<Buffer> {
@@ -70,7 +54,7 @@ function daysAhead(days: number): string {
 
 test('a complete on-site record with two officers, a photo and signatures is made offline, synced whole, seen by the partner and printed', async ({ page, context, browser }) => {
   await logIn(page, server.baseUrl, 'zhangwei');
-  const jpeg = await cameraJpeg(page);
+  const jpeg = await pageJpeg(page);
   await context.setOffline(true);
 
   await page.getByTestId('venue-row').filter({ hasText: '星际网咖' }).click();

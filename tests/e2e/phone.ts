@@ -105,3 +105,22 @@ export async function sessionToken(page: Page): Promise<string> {
       }),
   );
 }
+
+/** A JPEG drawn in the page (a ground and a door-sized block), standing in for a phone camera's picture. */
+export async function pageJpeg(page: Page, width = 1200, height = 900): Promise<Buffer> {
+  const base64 = await page.evaluate(
+    ({ width, height }) => {
+      const canvas = document.createElement('canvas');
+      canvas.width = width;
+      canvas.height = height;
+      const pen = canvas.getContext('2d')!;
+      pen.fillStyle = '#6b4f2a';
+      pen.fillRect(0, 0, width, height);
+      pen.fillStyle = '#2e7d32';
+      pen.fillRect(width * 0.375, height / 6, width / 4, (height * 2) / 3);
+      return canvas.toDataURL('image/jpeg', 0.9).split(',')[1];
+    },
+    { width, height },
+  );
+  return Buffer.from(base64, 'base64');
+}

@@ -147,7 +147,9 @@ fn title_for(path: &str, t: &'static Strings) -> &'static str {
         "/records" => t.title_records,
         "/me" => t.title_me,
         "/login" => t.title_login,
+        "/venues/new" => t.register_venue,
         other if other.starts_with("/inspect/") => t.title_inspect,
+        other if other.starts_with("/records/") && other.ends_with("/print") => t.print_record,
         other if other.starts_with("/records/") => t.title_record,
         _ => t.title_not_found,
     }

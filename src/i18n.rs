@@ -437,6 +437,7 @@ pub struct Strings {
     pub venue_phone: &'static str,
     pub save_and_inspect: &'static str,
     pub hazard_closed_by_reinspection: &'static str,
+    pub photo_remove_confirm: &'static str,
 }
 
 /// Simplified Chinese: the wording inspectors use.
@@ -608,7 +609,7 @@ pub static ZH: Strings = Strings {
     photo_processing: "正在处理照片…",
     photo_failed: "照片未能保存",
     photo_remove: "删除照片",
-    photo_elsewhere: "在服务器",
+    photo_elsewhere: "联网后可查看",
     photos: "照片",
     record_photos: "现场照片",
     sign_clear: "清除",
@@ -660,6 +661,7 @@ pub static ZH: Strings = Strings {
     venue_phone: "联系电话",
     save_and_inspect: "保存并开始检查",
     hazard_closed_by_reinspection: "复查已整改",
+    photo_remove_confirm: "确认删除",
 };
 
 /// English: a full alternative.
@@ -831,7 +833,7 @@ pub static EN: Strings = Strings {
     photo_processing: "Processing the photo…",
     photo_failed: "The photo was not kept",
     photo_remove: "Remove photo",
-    photo_elsewhere: "On server",
+    photo_elsewhere: "Shown when online",
     photos: "Photos",
     record_photos: "Scene photos",
     sign_clear: "Clear",
@@ -883,6 +885,7 @@ pub static EN: Strings = Strings {
     venue_phone: "Phone",
     save_and_inspect: "Save and start the inspection",
     hazard_closed_by_reinspection: "Rectified (re-inspection)",
+    photo_remove_confirm: "Remove?",
 };
 
 /// The language context: the current language and how to change it.

@@ -159,14 +159,13 @@ pub fn ChecklistItem(
                 <div class="hazard-fields">
                     <label class="field" for=field_id("hazard")>
                         <span class="field-label">{move || i18n.t().hazard_description}</span>
-                        <input
+                        <textarea
                             id=field_id("hazard")
-                            type="text"
-                            autocomplete="off"
+                            rows="2"
                             prop:value=move || state.hazard.get()
                             disabled=move || locked.get()
                             on:input=move |ev| state.hazard.set(event_target_value(&ev))
-                        />
+                        ></textarea>
                     </label>
                     {messages_for("description")}
                     <label class="field" for=field_id("note")>

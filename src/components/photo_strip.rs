@@ -9,6 +9,10 @@ use wasm_bindgen::JsCast;
 use crate::i18n::use_i18n;
 use crate::media::process_photo;
 use crate::store::{PhotoMeta, use_store};
+use crate::sync::use_sync;
+
+/// How long a removed photo stays before it is dropped from the phone: past the form's autosave.
+const FORGET_AFTER_MS: u32 = 2_000;
 
 /// A row of photos bound to `names` (SHA-256 names, in order).
 #[component]
@@ -92,17 +96,29 @@ pub fn PhotoStrip(
     };
     let on_camera = on_files.clone();
 
+    // Removing evidence takes two taps: the first arms the button, the second removes.
+    let confirming = RwSignal::new(None::<String>);
     let remove = {
         let store = store.clone();
         move |name: String| {
+            if confirming.get_untracked().as_deref() != Some(name.as_str()) {
+                confirming.set(Some(name));
+                return;
+            }
+            confirming.set(None);
             names.update(|names| names.retain(|kept| *kept != name));
             let store = store.clone();
             let record_id = record_id.clone();
-            spawn_local(async move {
-                if let Err(error) = store.forget_photo(&name, &record_id).await {
-                    leptos::logging::error!("cannot drop photo {name}: {error}");
-                }
-            });
+            // After the form's autosave has kept the form without it: dropped only if nothing kept
+            // still names it.
+            gloo_timers::callback::Timeout::new(FORGET_AFTER_MS, move || {
+                spawn_local(async move {
+                    if let Err(error) = store.forget_photo(&name, &record_id).await {
+                        leptos::logging::error!("cannot drop photo {name}: {error}");
+                    }
+                });
+            })
+            .forget();
         }
     };
 
@@ -123,10 +139,26 @@ pub fn PhotoStrip(
                                         <button
                                             type="button"
                                             class="photo-remove"
+                                            class:photo-remove-armed={
+                                                let name = name.clone();
+                                                move || confirming.get().as_deref() == Some(name.as_str())
+                                            }
                                             aria-label=move || i18n.t().photo_remove
-                                            on:click=move |_| remove(name.clone())
+                                            on:click={
+                                                let name = name.clone();
+                                                move |_| remove(name.clone())
+                                            }
                                         >
-                                            "×"
+                                            {
+                                                let name = name.clone();
+                                                move || {
+                                                    if confirming.get().as_deref() == Some(name.as_str()) {
+                                                        i18n.t().photo_remove_confirm
+                                                    } else {
+                                                        "×"
+                                                    }
+                                                }
+                                            }
                                         </button>
                                     }
                                 }
@@ -179,19 +211,18 @@ pub fn PhotoStrip(
     }
 }
 
-/// One thumbnail from the phone's store (an object URL, revoked when it goes); a photo only the
-/// server holds shows a placeholder.
+/// One thumbnail: the phone's copy, or the server's fetched and kept (an object URL, revoked when it
+/// goes); a placeholder when neither can be had (offline, and taken on another phone).
 #[component]
 pub fn Thumb(name: String) -> impl IntoView {
     let i18n = use_i18n();
-    let store = use_store();
+    let sync = use_sync();
     let short = name.chars().take(8).collect::<String>();
     let url = LocalResource::new(move || {
-        let store = store.clone();
         let name = name.clone();
         async move {
-            let photo = store.photo(&name).await.ok().flatten()?;
-            web_sys::Url::create_object_url_with_blob(&photo.blob).ok()
+            let blob = sync.photo(&name).await?;
+            web_sys::Url::create_object_url_with_blob(&blob).ok()
         }
     });
     let made = StoredValue::new_local(None::<String>);

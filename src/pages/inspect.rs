@@ -392,6 +392,8 @@ fn InspectForm(data: FormData) -> impl IntoView {
     // Autosave: every change of the form is kept on the phone shortly after it is made, and at once
     // when the page is hidden (another app, a call) or left.
     let autosaved = RwSignal::new(None::<chrono::DateTime<chrono::FixedOffset>>);
+    // Counts the inspector's changes, for what follows them (autosave, the problem list).
+    let edits = RwSignal::new(0_u32);
     let pending_autosave = StoredValue::new_local(None::<gloo_timers::callback::Timeout>);
     let autosave_store = store.clone();
     let write_form = {
@@ -451,6 +453,7 @@ fn InspectForm(data: FormData) -> impl IntoView {
         hazard_checks.track();
         // A GPS fix arriving is not the inspector's change: it goes with the next one they make.
         if first_run.is_some() {
+            edits.update(|count| *count = count.wrapping_add(1));
             let write = schedule_autosave.clone();
             pending_autosave.set_value(Some(gloo_timers::callback::Timeout::new(
                 AUTOSAVE_DELAY_MS,
@@ -480,15 +483,9 @@ fn InspectForm(data: FormData) -> impl IntoView {
         .as_ref()
         .and_then(|local| local.local.server())
         .and_then(|server| serde_json::from_value(server.body.clone()).ok());
-    let save = move |status: Status| {
-        if saving.get_untracked() || locked {
-            return;
-        }
-        let Some(record) = current(status) else {
-            return;
-        };
-        // No autosave may run after the save: it would bring back the form the save removes.
-        pending_autosave.set_value(None);
+    // Everything wrong with the record as it would be saved, shown at the item it belongs to or in
+    // the list above the save bar; returns the first item with a problem.
+    let show_problems = move |record: &Inspection| -> Result<(), Option<String>> {
         let mut found = Vec::new();
         if let Err(record_problems) = record.validate() {
             found.extend(record_problems.0);
@@ -502,16 +499,44 @@ fn InspectForm(data: FormData) -> impl IntoView {
         {
             found.extend(missing.0);
         }
-        if !found.is_empty() {
-            let hazard_items: Vec<Option<String>> = record
-                .hazards
-                .iter()
-                .map(|hazard| hazard.item.clone())
-                .collect();
-            let (by_item, general) = problems_by_item(&found, &hazard_items, &record.answers);
-            let first_item = by_item.first().map(|(item, _, _)| item.clone());
-            item_problems.set(by_item);
-            problems.set(general);
+        let hazard_items: Vec<Option<String>> = record
+            .hazards
+            .iter()
+            .map(|hazard| hazard.item.clone())
+            .collect();
+        let (by_item, general) = problems_by_item(&found, &hazard_items, &record.answers);
+        let first_item = by_item.first().map(|(item, _, _)| item.clone());
+        item_problems.set(by_item);
+        problems.set(general);
+        if found.is_empty() {
+            Ok(())
+        } else {
+            Err(first_item)
+        }
+    };
+    // Once a submission was refused, the list follows every change: a fixed problem goes at once.
+    let tried = RwSignal::new(None::<Status>);
+    let recheck = show_problems.clone();
+    let current_for_recheck = current.clone();
+    Effect::new(move |_| {
+        edits.track();
+        if let Some(status) = tried.get_untracked()
+            && let Some(record) = current_for_recheck(status)
+        {
+            let _ = recheck(&record);
+        }
+    });
+    let save = move |status: Status| {
+        if saving.get_untracked() || locked {
+            return;
+        }
+        let Some(record) = current(status) else {
+            return;
+        };
+        // No autosave may run after the save: it would bring back the form the save removes.
+        pending_autosave.set_value(None);
+        if let Err(first_item) = show_problems(&record) {
+            tried.set(Some(status));
             match first_item {
                 Some(item) => scroll_to(&format!("item-{item}")),
                 None => scroll_to("form-problems"),
@@ -640,7 +665,12 @@ fn InspectForm(data: FormData) -> impl IntoView {
     // Partners to pick: the unit's active officers other than the lead.
     let partner_choices: Vec<Officer> = officers
         .iter()
-        .filter(|officer| officer.active && Some(&officer.user.id) != lead.as_ref())
+        .filter(|officer| {
+            // Administrators run the system; they are not enforcement officers on a visit.
+            officer.active
+                && officer.user.role != fieldcheck_core::Role::Admin
+                && Some(&officer.user.id) != lead.as_ref()
+        })
         .cloned()
         .collect();
     let no_partners = partner_choices.is_empty();

@@ -78,6 +78,44 @@ impl Store {
         tx.commit().await.idb(PHOTOS, "commit")
     }
 
+    /// Keeps a photo fetched from the server (it is there already: not queued), so that it shows
+    /// offline next time. An existing copy stays as it is.
+    pub async fn keep_downloaded_photo(
+        &self,
+        name: &str,
+        content_type: &str,
+        blob: &web_sys::Blob,
+    ) -> Result<(), StoreError> {
+        // A Blob's size is a whole number of bytes, far below 2^53.
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        let size = blob.size() as u64;
+        let meta = PhotoMeta {
+            sha256: name.to_owned(),
+            content_type: content_type.to_owned(),
+            size,
+            width: 0,
+            height: 0,
+            taken_at: crate::i18n::now_china(),
+            refused: None,
+        };
+        let tx = self.write(&[PHOTOS])?;
+        {
+            let photos = tx.object_store(PHOTOS).idb(PHOTOS, "open")?;
+            let key = JsValue::from_str(name);
+            if get_value(&photos, PHOTOS, &key).await?.is_none() {
+                let value = to_js(&meta, PHOTOS)?;
+                js_sys::Reflect::set(&value, &JsValue::from_str("blob"), blob).map_err(|_| {
+                    StoreError::Encode {
+                        store: PHOTOS,
+                        reason: "cannot attach the photo's bytes".to_owned(),
+                    }
+                })?;
+                put_js(&photos, PHOTOS, value).await?;
+            }
+        }
+        tx.commit().await.idb(PHOTOS, "commit")
+    }
+
     /// A stored photo by name.
     pub async fn photo(&self, name: &str) -> Result<Option<StoredPhoto>, StoreError> {
         let tx = self.read(&[PHOTOS])?;

@@ -107,6 +107,43 @@ pub async fn put_photo(token: &str, name: &str, blob: &web_sys::Blob) -> Result<
     }
 }
 
+/// `GET /api/photos/{sha256}`: the bytes as a Blob, with their content type. Bytes that do not hash
+/// to the name are refused here too: a photo is evidence.
+pub async fn get_photo(token: &str, name: &str) -> Result<(web_sys::Blob, String), SyncError> {
+    let (builder, timeout) = with_timeout(authorized(
+        Request::get(&format!("/api/photos/{name}")),
+        token,
+    ))?;
+    let request = builder
+        .build()
+        .map_err(|error| SyncError::Bug(format!("cannot build the photo request: {error}")))?;
+    let response = send(request, timeout).await?;
+    match response.status() {
+        200 => {}
+        401 => return Err(SyncError::Unauthorized),
+        _ => return Err(server_error(&response).await),
+    }
+    let content_type = response
+        .headers()
+        .get("content-type")
+        .unwrap_or_else(|| "image/jpeg".to_owned());
+    let bytes = response
+        .binary()
+        .await
+        .map_err(|error| SyncError::Offline(error.to_string()))?;
+    if fieldcheck_core::photo_name(&bytes) != name {
+        return Err(SyncError::Protocol(format!(
+            "the server's bytes for photo {name} do not hash to its name"
+        )));
+    }
+    let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(bytes.as_slice()));
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type(&content_type);
+    let blob = web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &options)
+        .map_err(|error| SyncError::Bug(format!("cannot make a Blob: {error:?}")))?;
+    Ok((blob, content_type))
+}
+
 /// `GET /api/users`: the officers of the caller's unit, for picking a partner offline.
 pub async fn users(token: &str) -> Result<UsersResponse, SyncError> {
     let (builder, timeout) = with_timeout(authorized(Request::get("/api/users"), token))?;

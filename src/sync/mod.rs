@@ -124,6 +124,40 @@ impl SyncContext {
         self.session.get_untracked()
     }
 
+    /// A photo or signature to show: the phone's own copy, or else the server's (fetched with the
+    /// session and kept on the phone, so that it shows offline next time). `None` when neither is
+    /// reachable (offline, or the server does not let this user see it).
+    pub async fn photo(&self, name: &str) -> Option<web_sys::Blob> {
+        let store = self.engine.with_value(|engine| engine.store().clone());
+        if let Ok(Some(photo)) = store.photo(name).await {
+            return Some(photo.blob);
+        }
+        let session = self
+            .session
+            .get_untracked()
+            .filter(|session| !session.expired)?;
+        // Only for the phone's owner: another user's session must not fill this user's store.
+        let owner = store.owner().await.ok().flatten()?;
+        if owner.id != session.user.id {
+            return None;
+        }
+        match api::get_photo(&session.token, name).await {
+            Ok((blob, content_type)) => {
+                if let Err(error) = store
+                    .keep_downloaded_photo(name, &content_type, &blob)
+                    .await
+                {
+                    leptos::logging::warn!("photo {name} shown but not kept: {error}");
+                }
+                Some(blob)
+            }
+            Err(error) => {
+                leptos::logging::warn!("photo {name} not fetched: {error}");
+                None
+            }
+        }
+    }
+
     /// A counter that moves whenever sync changed local data; lists read it to refetch.
     pub fn data_version(&self) -> u64 {
         self.data_version.get()

@@ -77,7 +77,7 @@ test('a complete on-site record with two officers, a photo and signatures is mad
   // The fire exit is blocked: a hazard, its photo, and an order to fix it by a deadline.
   const exit = page.locator('[data-item="common.fire_exits"]');
   await exit.getByRole('button', { name: FAIL }).click();
-  await exit.locator('input[id$="-hazard"]').fill('后门安全出口堆放杂物');
+  await exit.locator('textarea[id$="-hazard"]').fill('后门安全出口堆放杂物');
   const onSite = exit.getByRole('button', { name: '当场整改' });
   const deadline = exit.getByRole('button', { name: '限期整改' });
   await expect(onSite).toHaveAttribute('aria-pressed', 'false');
@@ -100,6 +100,9 @@ test('a complete on-site record with two officers, a photo and signatures is mad
   await expect(page).toHaveURL(/\/inspect\//);
 
   await completeRecord(page, '陈静', '刘建军');
+  // The list follows the fixes: nothing is left once everything is there.
+  await expect(problems).not.toContainText('现场检查须两名执法人员');
+  await expect(problems).not.toContainText('须由当事人签名');
   await page.getByTestId('submit-inspection').click();
   await expect(page).toHaveURL(/\/records(\?|$)/);
   const row = page.getByTestId('record-row').first();
@@ -146,6 +149,11 @@ test('a complete on-site record with two officers, a photo and signatures is mad
   await logIn(partner, server.baseUrl, 'chenjing');
   await tab(partner, '/records');
   await expect(partner.locator(`[data-testid="record-row"][href="/records/${id}"]`)).toBeVisible();
+  // Their printout shows the photo and the signatures, fetched from the server and kept.
+  await partner.locator(`[data-testid="record-row"][href="/records/${id}"]`).click();
+  await partner.getByTestId('print-record').click();
+  await expect(partner.getByTestId('print-photos').locator('img.thumb')).toHaveCount(1);
+  await expect(partner.locator('.sheet-signature-image img.thumb')).toHaveCount(3);
   await partnerContext.close();
 
   // The printout: the hazard, both certificate numbers, the photo appendix with hashes, the order.

@@ -275,17 +275,25 @@ impl Inspection {
                 "现场检查须两名执法人员：请选择同行执法人员".into(),
             );
         }
-        for inspector in &self.inspectors {
+        for (number, inspector) in self.inspectors.iter().enumerate() {
             if !self
                 .officer_signatures
                 .iter()
                 .any(|signed| &signed.officer == inspector)
             {
+                let (en, zh) = match number {
+                    0 => ("the lead officer has not signed", "主办执法人员尚未签名"),
+                    1 => ("the partner officer has not signed", "同行执法人员尚未签名"),
+                    _ => (
+                        "an officer named on the record has not signed",
+                        "有执法人员尚未签名",
+                    ),
+                };
                 problems.add(
-                    "officer_signatures",
+                    format!("officer_signatures[{number}]"),
                     "officer_signature_missing",
-                    format!("officer {inspector} has not signed"),
-                    "执法人员未全部签名".into(),
+                    en.into(),
+                    zh.into(),
                 );
             }
         }
@@ -294,7 +302,7 @@ impl Inspection {
             problems.add(
                 "party.name",
                 "party_name_missing",
-                "name the party (当事人) present".into(),
+                "name the party present (the person in charge at the venue)".into(),
                 "请填写当事人姓名".into(),
             );
         }

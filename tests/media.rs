@@ -351,3 +351,39 @@ async fn the_export_carries_the_bytes_of_photos_not_on_the_server() {
         .collect();
     assert_eq!(round_trip, bytes);
 }
+
+#[wasm_bindgen_test]
+async fn the_autosaved_form_keeps_its_photos_and_signatures_across_a_reopen() {
+    let store = fresh_store().await;
+    let scene = keep_bytes(&store, b"scene photo").await;
+    let party = keep_bytes(&store, b"party signature png").await;
+    let officer = keep_bytes(&store, b"officer signature png").await;
+    let mut record = saved_record_naming(&store, vec![scene.clone()]).await;
+    record.party = Some(fieldcheck_core::Party {
+        name: "刘建军".to_owned(),
+        signature: Some(party.clone()),
+        ..fieldcheck_core::Party::default()
+    });
+    record.officer_signatures = vec![fieldcheck_core::OfficerSignature {
+        officer: record.inspectors[0].clone(),
+        signature: officer.clone(),
+    }];
+    store.save_form(&record, 0).await.expect("autosaved");
+
+    let name = store.name();
+    store.close();
+    let store = Store::open(&name).await.expect("reopen");
+    let form = store.form(&record.id).await.expect("read").expect("kept");
+    assert_eq!(form.record.photos, vec![scene.clone()]);
+    assert_eq!(
+        form.record.party.and_then(|party| party.signature),
+        Some(party.clone())
+    );
+    assert_eq!(form.record.officer_signatures[0].signature, officer);
+    for name in [&scene, &party, &officer] {
+        assert!(
+            store.photo(name).await.expect("read").is_some(),
+            "{name} is on the phone"
+        );
+    }
+}

@@ -1,5 +1,6 @@
 //! The printed on-site inspection record (现场检查笔录) and rectification order (责令改正通知书), composed
-//! from a record: every field the printout must carry (CHECKLISTS.md, last section), as Chinese text.
+//! from a record: every field a brigade files with it (time, place, venue, party, officers with their
+//! certificate numbers, findings, rectification, signatures or refusal, photos), as Chinese text.
 //!
 //! Pure, so that what a brigade signs and files is decided and tested here; the phone only lays it out
 //! on A4. Both documents are Chinese whatever the app's language: they are legal documents.

@@ -57,25 +57,7 @@ impl Store {
         meta: &PhotoMeta,
         blob: &web_sys::Blob,
     ) -> Result<(), StoreError> {
-        let tx = self.write_strict(&[PHOTOS, PHOTO_QUEUE])?;
-        {
-            let photos = tx.object_store(PHOTOS).idb(PHOTOS, "open")?;
-            let existing: Option<JsValue> =
-                get_value(&photos, PHOTOS, &JsValue::from_str(&meta.sha256)).await?;
-            if existing.is_none() {
-                let value = to_js(meta, PHOTOS)?;
-                js_sys::Reflect::set(&value, &JsValue::from_str("blob"), blob).map_err(|_| {
-                    StoreError::Encode {
-                        store: PHOTOS,
-                        reason: "cannot attach the photo's bytes".to_owned(),
-                    }
-                })?;
-                put_js(&photos, PHOTOS, value).await?;
-                let queue = tx.object_store(PHOTO_QUEUE).idb(PHOTO_QUEUE, "open")?;
-                enqueue(&queue, meta.sha256.clone()).await?;
-            }
-        }
-        tx.commit().await.idb(PHOTOS, "commit")
+        self.keep_photo(meta, blob, true).await
     }
 
     /// Keeps a photo fetched from the server (it is there already: not queued), so that it shows
@@ -98,12 +80,22 @@ impl Store {
             taken_at: crate::i18n::now_china(),
             refused: None,
         };
-        let tx = self.write(&[PHOTOS])?;
+        self.keep_photo(&meta, blob, false).await
+    }
+
+    /// Stores a photo unless one of that name is there, queued for upload when `queued`.
+    async fn keep_photo(
+        &self,
+        meta: &PhotoMeta,
+        blob: &web_sys::Blob,
+        queued: bool,
+    ) -> Result<(), StoreError> {
+        let tx = self.write_strict(&[PHOTOS, PHOTO_QUEUE])?;
         {
             let photos = tx.object_store(PHOTOS).idb(PHOTOS, "open")?;
-            let key = JsValue::from_str(name);
+            let key = JsValue::from_str(&meta.sha256);
             if get_value(&photos, PHOTOS, &key).await?.is_none() {
-                let value = to_js(&meta, PHOTOS)?;
+                let value = to_js(meta, PHOTOS)?;
                 js_sys::Reflect::set(&value, &JsValue::from_str("blob"), blob).map_err(|_| {
                     StoreError::Encode {
                         store: PHOTOS,
@@ -111,6 +103,10 @@ impl Store {
                     }
                 })?;
                 put_js(&photos, PHOTOS, value).await?;
+                if queued {
+                    let queue = tx.object_store(PHOTO_QUEUE).idb(PHOTO_QUEUE, "open")?;
+                    enqueue(&queue, meta.sha256.clone()).await?;
+                }
             }
         }
         tx.commit().await.idb(PHOTOS, "commit")

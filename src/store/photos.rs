@@ -15,7 +15,7 @@ use wasm_bindgen::{JsCast, JsValue};
 
 use crate::store::codec::{from_js, to_js};
 use crate::store::error::IdbContext;
-use crate::store::records::{get_all_in_index, get_all_in_store, read_record};
+use crate::store::records::{get_all_in_index, get_all_in_store, put_js, put_value, read_record};
 use crate::store::schema::{BY_QUEUE, FORMS, INSPECTIONS, PHOTO_QUEUE, PHOTOS};
 use crate::store::{Form, Store, StoreError};
 
@@ -304,20 +304,6 @@ async fn get_value(
         .idb(store_name, "get")
 }
 
-/// Puts a value with an in-line key.
-async fn put_js(
-    store: &ObjectStore<'_>,
-    store_name: &'static str,
-    value: JsValue,
-) -> Result<(), StoreError> {
-    store
-        .put(value)
-        .primitive()
-        .idb(store_name, "put")?
-        .await
-        .idb(store_name, "put")
-}
-
 /// Deletes one key.
 async fn delete_key(
     store: &ObjectStore<'_>,
@@ -334,10 +320,5 @@ async fn delete_key(
 
 /// Puts a photo in the upload queue.
 async fn enqueue(queue: &ObjectStore<'_>, name: String) -> Result<(), StoreError> {
-    put_js(
-        queue,
-        PHOTO_QUEUE,
-        to_js(&QueueEntry { sha256: name }, PHOTO_QUEUE)?,
-    )
-    .await
+    put_value(queue, PHOTO_QUEUE, &QueueEntry { sha256: name }).await
 }

@@ -602,8 +602,17 @@ pub(crate) async fn put_value<T: Serialize>(
     store_name: &'static str,
     value: &T,
 ) -> Result<(), StoreError> {
+    put_js(store, store_name, to_js(value, store_name)?).await
+}
+
+/// Puts a JS value as it is into a store with an in-line key (a value holding a Blob, say).
+pub(crate) async fn put_js(
+    store: &ObjectStore<'_>,
+    store_name: &'static str,
+    value: JsValue,
+) -> Result<(), StoreError> {
     store
-        .put(to_js(value, store_name)?)
+        .put(value)
         .primitive()
         .idb(store_name, "put")?
         .await

@@ -57,6 +57,7 @@ fn inspection(notes: &str) -> Inspection {
         notes: notes.to_owned(),
         status: Status::Draft,
         review_comment: None,
+        amends: None,
         unit_id: None,
         created_by: None,
         received_at: None,

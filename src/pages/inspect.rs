@@ -1350,6 +1350,7 @@ fn build_record(
         notes: String::new(),
         status: fields.status,
         review_comment: None,
+        amends: None,
         unit_id: None,
         created_by: None,
         received_at: None,

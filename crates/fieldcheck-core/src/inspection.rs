@@ -286,6 +286,10 @@ pub struct Inspection {
     pub campaign_id: Option<CampaignId>,
     #[serde(default)]
     pub follows: Option<InspectionId>,
+    /// An amendment (补充记录): later facts about this approved record, which stays locked. Only
+    /// present on amendments, so other records keep the shape they always had.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amends: Option<InspectionId>,
     /// The template id the record was made with, e.g. `internet_cafe@1`.
     pub template: String,
     pub started_at: DateTime<FixedOffset>,

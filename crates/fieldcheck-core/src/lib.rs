@@ -15,6 +15,7 @@ pub mod merge;
 pub mod photo;
 pub mod printout;
 pub mod rules;
+pub mod stats;
 pub mod sync;
 pub mod template;
 pub mod user;

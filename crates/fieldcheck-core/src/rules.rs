@@ -107,6 +107,7 @@ fn check_fixed_fields(existing: &Inspection, incoming: &Inspection) -> Result<()
     let fixed = [
         ("venue_id", existing.venue_id == incoming.venue_id),
         ("template", existing.template == incoming.template),
+        ("amends", existing.amends == incoming.amends),
         ("started_at", existing.started_at == incoming.started_at),
         (
             "finished_at",

@@ -172,6 +172,14 @@ impl Inspection {
                 "专项检查须选择专项行动".into(),
             );
         }
+        if self.amends.is_some() && self.notes.trim().is_empty() {
+            problems.add(
+                "notes",
+                "amendment_empty",
+                "an amendment must state the later facts in its notes".into(),
+                "补充记录须填写补充说明".into(),
+            );
+        }
         if self.kind == InspectionKind::Reinspection && self.follows.is_none() {
             problems.add(
                 "follows",
@@ -213,6 +221,11 @@ impl Inspection {
     /// Fields name the place to fix: `items[<code>]` for a checklist item, `hazards[i].<field>`,
     /// `inspectors`, `party.<field>`, `officer_signatures`, `complaint.text`.
     pub fn check_complete(&self, today: NaiveDate) -> Result<(), Problems> {
+        // An amendment adds facts to a complete record: its notes are what it must hold, and
+        // `validate` asks for them.
+        if self.amends.is_some() {
+            return Ok(());
+        }
         let mut problems = Problems::default();
         if let Some(template) = Template::by_id(&self.template) {
             for (number, item) in template.items.iter().enumerate() {

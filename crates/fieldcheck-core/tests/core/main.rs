@@ -6,6 +6,7 @@ mod local_state;
 mod merge;
 mod printout;
 mod rules;
+mod stats;
 
 use fieldcheck_core::sync::{Caller, Classification, Entity, ServerCopy, backoff_ms, classify};
 use fieldcheck_core::{
@@ -501,6 +502,7 @@ prop_compose! {
             notes,
             status,
             review_comment: None,
+            amends: None,
             unit_id: None,
             created_by: None,
             received_at: None,

@@ -132,6 +132,14 @@ impl Store {
         self.meta_get(meta_keys::PULL_CURSOR).await
     }
 
+    /// The campaigns pulled from the server, with the rev each was pulled at (what an edit is based on).
+    pub async fn campaigns_at_rev(&self) -> Result<Listed<LocalCampaign>, StoreError> {
+        let tx = self.read(&[META])?;
+        let meta = tx.object_store(META).idb(META, "open")?;
+        let raw = get_all_in_store(&meta, META, Some(campaign_range())).await?;
+        Ok(decode_listed(raw, META, Some))
+    }
+
     /// The campaigns pulled from the server.
     pub async fn campaigns(&self) -> Result<Listed<Campaign>, StoreError> {
         let tx = self.read(&[META])?;

@@ -209,3 +209,71 @@ async fn server_error(response: &Response) -> SyncError {
         message,
     }
 }
+
+/// A JSON request of a supervisor's or administrator's screen (`method` and `path` under `/api`),
+/// answered with JSON; `None` body for a GET.
+pub async fn call_json<B: serde::Serialize, T: DeserializeOwned>(
+    token: &str,
+    method: &str,
+    path: &str,
+    body: Option<&B>,
+) -> Result<T, SyncError> {
+    let builder = match method {
+        "POST" => Request::post(path),
+        "PATCH" => Request::patch(path),
+        _ => Request::get(path),
+    };
+    let (builder, timeout) = with_timeout(authorized(builder, token))?;
+    let request = match body {
+        Some(body) => builder.json(body),
+        None => builder.build(),
+    }
+    .map_err(|error| SyncError::Bug(format!("cannot build the request to {path}: {error}")))?;
+    let response = send(request, timeout).await?;
+    match response.status() {
+        // 204: nothing to read; `T` is `()` for those calls.
+        204 => serde_json::from_value(serde_json::Value::Null)
+            .map_err(|error| SyncError::Protocol(format!("no answer from {path}: {error}"))),
+        _ => answer(&response).await,
+    }
+}
+
+/// A file from the server (an export), as a Blob.
+pub async fn get_file(token: &str, path: &str) -> Result<web_sys::Blob, SyncError> {
+    let (builder, timeout) = with_timeout(authorized(Request::get(path), token))?;
+    let request = builder
+        .build()
+        .map_err(|error| SyncError::Bug(format!("cannot build the request to {path}: {error}")))?;
+    let response = send(request, timeout).await?;
+    match response.status() {
+        200..=299 => {
+            let bytes = response
+                .binary()
+                .await
+                .map_err(|error| SyncError::Offline(error.to_string()))?;
+            let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(bytes.as_slice()));
+            web_sys::Blob::new_with_u8_array_sequence(&parts)
+                .map_err(|error| SyncError::Bug(format!("Blob: {error:?}")))
+        }
+        401 => Err(SyncError::Unauthorized),
+        _ => Err(server_error(&response).await),
+    }
+}
+
+/// A file to the server (a venue register), answered with JSON.
+pub async fn post_file<T: DeserializeOwned>(
+    token: &str,
+    path: &str,
+    content_type: &str,
+    bytes: &[u8],
+) -> Result<T, SyncError> {
+    let (builder, timeout) = with_timeout(
+        authorized(Request::post(path), token).header("Content-Type", content_type),
+    )?;
+    let body = js_sys::Uint8Array::from(bytes);
+    let request = builder
+        .body(body)
+        .map_err(|error| SyncError::Bug(format!("cannot build the upload to {path}: {error}")))?;
+    let response = send(request, timeout).await?;
+    answer(&response).await
+}

@@ -5,6 +5,7 @@
 
 mod api;
 mod engine;
+mod office;
 
 use std::rc::Rc;
 
@@ -14,6 +15,7 @@ use leptos::prelude::*;
 use crate::store::{Session, Store, StoreError, TakeOver, meta_keys};
 
 pub use engine::Engine;
+pub use office::ExportFormat;
 
 /// Why talking to the server did not work. Screens tell these apart; none is swallowed.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -112,6 +114,11 @@ impl SyncContext {
     /// The sync state (reactive).
     pub fn status(&self) -> SyncStatus {
         self.status.get()
+    }
+
+    /// The phone's store the engine syncs.
+    fn store(&self) -> Store {
+        self.engine.with_value(|engine| engine.store().clone())
     }
 
     /// The session (reactive): `None` before the first login.

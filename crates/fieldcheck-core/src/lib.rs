@@ -7,6 +7,7 @@
 
 pub mod engine;
 pub mod ids;
+pub mod import;
 pub mod inspection;
 pub mod kinds;
 pub mod local;

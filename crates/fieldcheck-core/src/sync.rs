@@ -320,3 +320,56 @@ pub fn backoff_ms(failures: u32, jitter: f64) -> u64 {
     let extra = (capped as f64 * 0.5 * jitter) as u64;
     capped + extra
 }
+
+/// `POST /api/users` body: a new user. Supervisors add inspectors to their own unit; admins anyone
+/// anywhere (`unit_id` absent: the admin's unit).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewUserRequest {
+    pub username: String,
+    pub name: String,
+    pub role: Role,
+    #[serde(default)]
+    pub cert_no: Option<String>,
+    pub password: String,
+    #[serde(default)]
+    pub unit_id: Option<UnitId>,
+}
+
+/// `PATCH /api/users/{id}` body: what changes; absent fields stay. Disabling revokes every token.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct UserPatch {
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub role: Option<Role>,
+    /// `Some("")` clears it.
+    #[serde(default)]
+    pub cert_no: Option<String>,
+    #[serde(default)]
+    pub active: Option<bool>,
+}
+
+/// `POST /api/users/{id}/password` body: the new password; every token of the user is revoked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PasswordReset {
+    pub password: String,
+}
+
+/// A unit (大队, 科室) as `GET /api/units` lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Unit {
+    pub id: UnitId,
+    pub name: String,
+}
+
+/// `GET /api/units` answer (admins: every unit; others: their own).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnitsResponse {
+    pub units: Vec<Unit>,
+}
+
+/// `POST /api/units` body (admins).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NewUnit {
+    pub name: String,
+}

@@ -7,7 +7,6 @@
 
 use crate::db::{DbError, timestamp};
 use chrono::{DateTime, Utc};
-use fieldcheck_core::sync::Entity;
 use fieldcheck_core::{DeviceId, OpId, UserId};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
@@ -23,6 +22,8 @@ pub enum Action {
     Push,
     /// A supervisor's review.
     Review,
+    /// An administrator's or supervisor's change to users, units or the venue register.
+    Admin,
 }
 
 impl Action {
@@ -30,6 +31,7 @@ impl Action {
         match self {
             Action::Push => "push",
             Action::Review => "review",
+            Action::Admin => "admin",
         }
     }
 }
@@ -62,7 +64,8 @@ pub struct Event<'a> {
     pub outcome: Outcome,
     /// The refusal code (`not_yours`, `stale`, …); `None` when applied.
     pub code: Option<&'a str>,
-    pub entity: Entity,
+    /// What was changed: an entity's code (`inspection`, `venue`, …), `user` or `unit`.
+    pub entity: &'a str,
     pub id: &'a str,
     pub op_id: Option<&'a OpId>,
     /// The rev produced (applied) or the rev the attempt was based on.
@@ -139,7 +142,7 @@ pub async fn append(conn: &mut SqliteConnection, event: Event<'_>) -> Result<(),
         action: event.action.code().to_owned(),
         outcome: event.outcome.code().to_owned(),
         code: event.code.map(str::to_owned),
-        entity: event.entity.code().to_owned(),
+        entity: event.entity.to_owned(),
         id: event.id.to_owned(),
         op_id: event.op_id.map(|op| op.as_str().to_owned()),
         rev,

@@ -149,6 +149,23 @@ pub async fn get_record(
     row.map(record_from_row).transpose()
 }
 
+/// The current copies of every record of `entity` in `unit` (all units when `None`), in change order.
+pub async fn records_of(
+    executor: impl SqliteExecutor<'_>,
+    entity: Entity,
+    unit: Option<&UnitId>,
+) -> Result<Vec<StoredRecord>, DbError> {
+    let rows: Vec<RecordRow> = sqlx::query_as(
+        "SELECT entity, id, unit_id, rev, body, seq FROM records \
+         WHERE entity = ?1 AND (?2 IS NULL OR unit_id = ?2) ORDER BY seq",
+    )
+    .bind(entity.code())
+    .bind(unit.map(UnitId::as_str))
+    .fetch_all(executor)
+    .await?;
+    rows.into_iter().map(record_from_row).collect()
+}
+
 /// An op the server applied before: which mutation it was and the rev it produced.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AppliedOp {
@@ -552,6 +569,109 @@ pub async fn users_of(
             },
         )
         .collect()
+}
+
+/// Every unit (or only `only`), by name.
+pub async fn units(
+    executor: impl SqliteExecutor<'_>,
+    only: Option<&UnitId>,
+) -> Result<Vec<(UnitId, String)>, DbError> {
+    let rows: Vec<(String, String)> =
+        sqlx::query_as("SELECT id, name FROM units WHERE ?1 IS NULL OR id = ?1 ORDER BY name")
+            .bind(only.map(UnitId::as_str))
+            .fetch_all(executor)
+            .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, name)| (UnitId(id), name))
+        .collect())
+}
+
+/// A user by id, with whether the account is active.
+pub async fn user_by_id(
+    executor: impl SqliteExecutor<'_>,
+    id: &UserId,
+) -> Result<Option<(User, bool)>, DbError> {
+    type Row = (
+        String,
+        String,
+        String,
+        String,
+        String,
+        Option<String>,
+        String,
+        Option<String>,
+    );
+    let row: Option<Row> = sqlx::query_as(&format!(
+        "SELECT {USER_COLUMNS}, u.disabled_at FROM users u JOIN units n ON n.id = u.unit_id WHERE u.id = ?1"
+    ))
+    .bind(id.as_str())
+    .fetch_optional(executor)
+    .await?;
+    row.map(
+        |(id, username, name, role, unit_id, cert_no, unit_name, disabled_at)| {
+            user_from_row((id, username, name, role, unit_id, cert_no, unit_name))
+                .map(|user| (user, disabled_at.is_none()))
+        },
+    )
+    .transpose()
+}
+
+/// Writes a user's name, role and certificate number.
+pub async fn update_user(executor: impl SqliteExecutor<'_>, user: &User) -> Result<(), DbError> {
+    sqlx::query("UPDATE users SET name = ?1, role = ?2, cert_no = ?3 WHERE id = ?4")
+        .bind(&user.name)
+        .bind(user.role.code())
+        .bind(user.cert_no.as_deref())
+        .bind(user.id.as_str())
+        .execute(executor)
+        .await?;
+    Ok(())
+}
+
+/// Enables or disables a user; disabling keeps the first time it happened.
+pub async fn set_user_active(
+    executor: impl SqliteExecutor<'_>,
+    id: &UserId,
+    active: bool,
+) -> Result<(), DbError> {
+    sqlx::query(
+        "UPDATE users SET disabled_at = CASE WHEN ?1 THEN NULL ELSE COALESCE(disabled_at, ?2) END \
+         WHERE id = ?3",
+    )
+    .bind(active)
+    .bind(timestamp(Utc::now()))
+    .bind(id.as_str())
+    .execute(executor)
+    .await?;
+    Ok(())
+}
+
+/// Sets a user's password hash.
+pub async fn set_password_hash(
+    executor: impl SqliteExecutor<'_>,
+    id: &UserId,
+    password_hash: &str,
+) -> Result<(), DbError> {
+    sqlx::query("UPDATE users SET password_hash = ?1 WHERE id = ?2")
+        .bind(password_hash)
+        .bind(id.as_str())
+        .execute(executor)
+        .await?;
+    Ok(())
+}
+
+/// Revokes every token a user holds: they are logged out on every phone.
+pub async fn revoke_tokens_of(
+    executor: impl SqliteExecutor<'_>,
+    id: &UserId,
+) -> Result<(), DbError> {
+    sqlx::query("UPDATE tokens SET revoked_at = ?1 WHERE user_id = ?2 AND revoked_at IS NULL")
+        .bind(timestamp(Utc::now()))
+        .bind(id.as_str())
+        .execute(executor)
+        .await?;
+    Ok(())
 }
 
 /// The ids of the active (not disabled) users of a unit: who may be named on its records.

@@ -67,7 +67,7 @@ pub async fn review(
         action: Action::Review,
         outcome,
         code,
-        entity: Entity::Inspection,
+        entity: Entity::Inspection.code(),
         id: &id,
         op_id: None,
         rev: Some(rev),

@@ -4,6 +4,7 @@
 //! the tests use the same function). The rules themselves (validation, status transitions, conflict
 //! classification, visibility) live in `fieldcheck-core`; this crate executes them against SQLite.
 
+pub mod admin;
 pub mod audit;
 pub mod auth;
 pub mod db;
@@ -14,6 +15,7 @@ pub mod initials;
 pub mod inspections;
 pub mod json;
 pub mod photos;
+pub mod reports;
 pub mod security;
 pub mod static_files;
 pub mod sync;
@@ -23,7 +25,7 @@ pub mod users;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
+use axum::routing::{get, patch, post, put};
 use chrono::TimeDelta;
 use sqlx::SqlitePool;
 use std::any::Any;
@@ -99,7 +101,14 @@ pub fn router(state: AppState) -> Router {
         .route("/sync/pull", get(sync::pull))
         .route("/inspections/{id}/review", post(inspections::review))
         .route("/templates", get(templates::list))
-        .route("/users", get(users::list))
+        .route("/stats", get(reports::stats))
+        .route("/export.xlsx", get(reports::export_xlsx))
+        .route("/export.csv", get(reports::export_csv))
+        .route("/users", get(users::list).post(admin::add_user))
+        .route("/users/{id}", patch(admin::patch_user))
+        .route("/users/{id}/password", post(admin::reset_password))
+        .route("/units", get(admin::list_units).post(admin::add_unit))
+        .route("/venues/import", post(admin::import_venues))
         .route(
             "/photos/{sha256}",
             put(photos::put).get(photos::get).layer(photo_limit),

@@ -230,7 +230,7 @@ async fn apply_mutation(
         action: Action::Push,
         outcome,
         code,
-        entity: mutation.entity,
+        entity: mutation.entity.code(),
         id: &mutation.id,
         op_id: Some(&mutation.op_id),
         rev,
@@ -394,6 +394,40 @@ async fn accept_inspection(
         officers.contains(user)
     })
     .map_err(|refusal| reject(refusal.code(), refusal.to_string()))?;
+    // An amendment adds later facts to an approved (locked) record of the same venue; it is made once
+    // and cannot be moved to another record (`check_inspection_edit` keeps `amends` fixed).
+    if server_copy.is_none()
+        && let Some(amended) = &inspection.amends
+    {
+        let target = db::get_record(&mut *conn, Entity::Inspection, amended.as_str())
+            .await?
+            .filter(|record| record.unit_id == venue_record.unit_id);
+        let target: Option<Inspection> = match &target {
+            Some(record) => Some(
+                serde_json::from_value(record.body.clone())
+                    .map_err(|error| corrupt(record, &error))?,
+            ),
+            None => None,
+        };
+        match target {
+            Some(target)
+                if target.status == Status::Approved && target.venue_id == inspection.venue_id => {}
+            Some(_) => {
+                return Err(reject(
+                    "amends_not_approved",
+                    "only an approved record of the same venue takes an amendment; edit the record itself / 只有已通过审核的同一场所记录可以补充，请直接修改原记录",
+                ));
+            }
+            None => {
+                return Err(reject(
+                    "amends_unknown",
+                    format!(
+                        "the amended record {amended} is not in your unit / 被补充的记录不存在"
+                    ),
+                ));
+            }
+        }
+    }
     // A submitted record stands as the on-site record: it must be whole, judged on the day of the
     // visit (a record synced days later is not refused for a deadline that was after that day).
     // Checked after the edit rules, so that someone who may not change the record at all hears that,

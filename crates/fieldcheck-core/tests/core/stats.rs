@@ -51,11 +51,31 @@ fn hazard(id: &str, rectify: Rectify, status: HazardStatus) -> Hazard {
 fn a_visit_counts_on_its_own_day_in_its_own_time_zone() {
     let records = vec![
         // 23:30 in Luoyang on the last day is inside, though it is the same day in UTC too.
-        visit(1, VenueKind::Hotel, InspectionKind::Routine, "2023-06-30T23:30:00+08:00"),
+        visit(
+            1,
+            VenueKind::Hotel,
+            InspectionKind::Routine,
+            "2023-06-30T23:30:00+08:00",
+        ),
         // 00:10 on 1 July in Luoyang is outside, though it is still 30 June in UTC.
-        visit(2, VenueKind::Hotel, InspectionKind::Routine, "2023-07-01T00:10:00+08:00"),
-        visit(3, VenueKind::Hotel, InspectionKind::Routine, "2022-12-31T18:00:00+08:00"),
-        visit(4, VenueKind::Hotel, InspectionKind::Routine, "2023-01-01T08:00:00+08:00"),
+        visit(
+            2,
+            VenueKind::Hotel,
+            InspectionKind::Routine,
+            "2023-07-01T00:10:00+08:00",
+        ),
+        visit(
+            3,
+            VenueKind::Hotel,
+            InspectionKind::Routine,
+            "2022-12-31T18:00:00+08:00",
+        ),
+        visit(
+            4,
+            VenueKind::Hotel,
+            InspectionKind::Routine,
+            "2023-01-01T08:00:00+08:00",
+        ),
     ];
     let stats = compute(&records, &[], period("2023-01-01", "2023-06-30"));
     assert_eq!(stats.visits, 2);
@@ -95,7 +115,12 @@ fn drafts_and_amendments_are_not_visits_returned_and_approved_are() {
 
 #[test]
 fn hazards_close_on_the_spot_or_by_a_reinspection_within_the_period() {
-    let mut first = visit(1, VenueKind::SongDance, InspectionKind::Routine, "2023-03-01T10:00:00+08:00");
+    let mut first = visit(
+        1,
+        VenueKind::SongDance,
+        InspectionKind::Routine,
+        "2023-03-01T10:00:00+08:00",
+    );
     first.hazards = vec![
         hazard("h-on-site", Rectify::OnSite, HazardStatus::Rectified),
         hazard("h-fixed", Rectify::Deadline, HazardStatus::Open),
@@ -108,26 +133,47 @@ fn hazards_close_on_the_spot_or_by_a_reinspection_within_the_period() {
         rectified,
         note: String::new(),
     };
-    let mut follow_up = visit(2, VenueKind::SongDance, InspectionKind::Reinspection, "2023-03-11T10:00:00+08:00");
+    let mut follow_up = visit(
+        2,
+        VenueKind::SongDance,
+        InspectionKind::Reinspection,
+        "2023-03-11T10:00:00+08:00",
+    );
     follow_up.follows = Some(first.id.clone());
     follow_up.hazard_checks = vec![check("h-fixed", true), check("h-open", false)];
     // Fixed only after the period ends: still open in this period's report.
-    let mut late = visit(3, VenueKind::SongDance, InspectionKind::Reinspection, "2023-07-02T10:00:00+08:00");
+    let mut late = visit(
+        3,
+        VenueKind::SongDance,
+        InspectionKind::Reinspection,
+        "2023-07-02T10:00:00+08:00",
+    );
     late.follows = Some(first.id.clone());
     late.hazard_checks = vec![check("h-late", true)];
     // A draft re-inspection closes nothing.
-    let mut draft = visit(4, VenueKind::SongDance, InspectionKind::Reinspection, "2023-03-12T10:00:00+08:00");
+    let mut draft = visit(
+        4,
+        VenueKind::SongDance,
+        InspectionKind::Reinspection,
+        "2023-03-12T10:00:00+08:00",
+    );
     draft.follows = Some(first.id.clone());
     draft.status = Status::Draft;
     draft.hazard_checks = vec![check("h-open", true)];
-    let stats = compute(&[first, follow_up, late, draft], &[], period("2023-01-01", "2023-06-30"));
+    let stats = compute(
+        &[first, follow_up, late, draft],
+        &[],
+        period("2023-01-01", "2023-06-30"),
+    );
     assert_eq!(stats.hazards_found, 4);
     assert_eq!(stats.rectified_on_site, 1);
     assert_eq!(stats.rectified_by_deadline, 1);
     assert_eq!(stats.hazards_rectified, 2);
     assert_eq!(stats.warnings_issued, 1);
     assert!(
-        stats.summary_zh.contains("开展复查1家次，出动检查人员2人次。"),
+        stats
+            .summary_zh
+            .contains("开展复查1家次，出动检查人员2人次。"),
         "{}",
         stats.summary_zh
     );
@@ -171,5 +217,8 @@ fn an_empty_period_says_so() {
     let stats = compute(&[], &[], period("2023-07-01", "2023-12-31"));
     assert_eq!(stats.visits, 0);
     assert!(stats.rows.is_empty());
-    assert_eq!(stats.summary_zh, "2023年7月1日至2023年12月31日，无检查记录。");
+    assert_eq!(
+        stats.summary_zh,
+        "2023年7月1日至2023年12月31日，无检查记录。"
+    );
 }

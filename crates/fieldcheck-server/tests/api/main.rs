@@ -8,6 +8,7 @@ mod hostile;
 mod matrix;
 mod model;
 mod photos;
+mod supervisor;
 
 use anyhow::{Context, bail, ensure};
 use axum::body::Body;

@@ -36,6 +36,11 @@ enum Endpoint {
     CreateInspection,
     Review,
     Logout,
+    Stats,
+    Export,
+    AddUser,
+    PatchUser,
+    ImportVenues,
 }
 
 /// What the cell must answer: an HTTP error status and code, or for a 200 push the mutation's outcome
@@ -43,7 +48,7 @@ enum Endpoint {
 type Expected = &'static str;
 
 /// One row per endpoint: for each caller in [`CALLERS`] order, (own unit, other unit).
-const TABLE: [(Endpoint, [(Expected, Expected); 7]); 8] = {
+const TABLE: [(Endpoint, [(Expected, Expected); 7]); 13] = {
     const DENIED: (Expected, Expected) = ("401 unauthorized", "401 unauthorized");
     [
         (Endpoint::Health, [("200", "200"); 7]),
@@ -132,6 +137,69 @@ const TABLE: [(Endpoint, [(Expected, Expected); 7]); 8] = {
                 ("204", "204"),
                 ("204", "204"),
                 ("204", "204"),
+            ],
+        ),
+        // The unit's figures; "other" asks for unit B's with `unit=`, which only admins may.
+        (
+            Endpoint::Stats,
+            [
+                DENIED,
+                DENIED,
+                DENIED,
+                DENIED,
+                ("403 forbidden", "403 forbidden"),
+                ("200", "403 forbidden"),
+                ("200", "200"),
+            ],
+        ),
+        (
+            Endpoint::Export,
+            [
+                DENIED,
+                DENIED,
+                DENIED,
+                DENIED,
+                ("403 forbidden", "403 forbidden"),
+                ("200", "403 forbidden"),
+                ("200", "200"),
+            ],
+        ),
+        // A new inspector in the unit.
+        (
+            Endpoint::AddUser,
+            [
+                DENIED,
+                DENIED,
+                DENIED,
+                DENIED,
+                ("403 forbidden", "403 forbidden"),
+                ("201", "403 forbidden"),
+                ("201", "201"),
+            ],
+        ),
+        // Renaming an inspector of the unit; another unit's users are not even found.
+        (
+            Endpoint::PatchUser,
+            [
+                DENIED,
+                DENIED,
+                DENIED,
+                DENIED,
+                ("403 forbidden", "404 not_found"),
+                ("200", "404 not_found"),
+                ("200", "200"),
+            ],
+        ),
+        (
+            Endpoint::ImportVenues,
+            [
+                DENIED,
+                DENIED,
+                DENIED,
+                DENIED,
+                ("403 forbidden", "403 forbidden"),
+                ("200", "403 forbidden"),
+                ("200", "200"),
             ],
         ),
     ]
@@ -270,7 +338,54 @@ impl World {
             )
             .await
         };
+        let unit_query = if own_unit {
+            String::new()
+        } else {
+            format!("&unit={}", app.insp_b.unit_id)
+        };
         let answer = match endpoint {
+            Endpoint::Stats => {
+                let path = format!("/api/stats?from=2026-01-01&to=2026-12-31{unit_query}");
+                app.call("GET", &path, token, None).await?
+            }
+            Endpoint::Export => {
+                let path = format!("/api/export.csv?from=2026-01-01&to=2026-12-31{unit_query}");
+                app.call("GET", &path, token, None).await?
+            }
+            Endpoint::AddUser => {
+                app.post(
+                    "/api/users",
+                    token,
+                    &json!({"username": format!("new_{}", new_id()), "name": "新队员",
+                            "role": "inspector", "password": "a long password",
+                            "unit_id": unit_user.unit_id}),
+                )
+                .await?
+            }
+            Endpoint::PatchUser => {
+                let target = if own_unit { &app.partner_a } else { &app.partner_b };
+                app.call(
+                    "PATCH",
+                    &format!("/api/users/{}", target.id),
+                    token,
+                    Some(json!({"name": "改名"}).to_string()),
+                )
+                .await?
+            }
+            Endpoint::ImportVenues => {
+                let query = if own_unit {
+                    String::new()
+                } else {
+                    format!("?unit={}", app.insp_b.unit_id)
+                };
+                let csv = "场所名称,场所类型\r\n导入网吧,网吧\r\n".as_bytes().to_vec();
+                match token {
+                    Some(token) => {
+                        super::supervisor::import(app, token, &query, "text/csv", csv).await?
+                    }
+                    None => app.call("POST", "/api/venues/import", None, None).await?,
+                }
+            }
             Endpoint::Health => app.call("GET", "/api/health", token, None).await?,
             Endpoint::Logout => app.call("POST", "/api/auth/logout", token, None).await?,
             Endpoint::Pull => {
@@ -387,6 +502,6 @@ async fn every_endpoint_checks_role_and_unit_for_every_kind_of_caller() -> TestR
         wrong.len(),
         wrong.join("\n")
     );
-    assert_eq!(n_cells, 112);
+    assert_eq!(n_cells, 182);
     Ok(())
 }

@@ -6,6 +6,7 @@ pub mod me;
 pub mod not_found;
 pub mod print;
 pub mod record;
+mod record_actions;
 pub mod records;
 pub mod venue_new;
 pub mod venues;

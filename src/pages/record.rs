@@ -11,6 +11,7 @@ use leptos::task::spawn_local;
 use leptos_router::hooks::use_params_map;
 
 use crate::components::{ConflictTable, StatusChip, SyncChip, Thumb};
+use crate::pages::record_actions::{AmendmentForm, Amendments, PeopleOnRecord, ReviewPanel};
 use crate::i18n::use_i18n;
 use crate::store::{LocalInspection, Resolution, StoreError, use_store};
 use crate::sync::use_sync;
@@ -42,6 +43,7 @@ pub fn RecordPage() -> impl IntoView {
                 .filter(|other| other.record.id != local.record.id)
                 .map(|other| other.record)
                 .collect();
+            let officers = store.officers().await?;
             let photos_waiting = local
                 .record
                 .photo_names()
@@ -53,6 +55,7 @@ pub fn RecordPage() -> impl IntoView {
                 venue.map(|venue| venue.name),
                 photos_waiting,
                 others,
+                officers,
             )))
         }
     });
@@ -88,8 +91,8 @@ pub fn RecordPage() -> impl IntoView {
         Some(Ok(None)) => {
             view! { <p class="empty" role="alert">{i18n.t().record_missing}</p> }.into_any()
         }
-        Some(Ok(Some((local, venue_name, photos_waiting, others)))) => view! {
-            <RecordView local venue_name photos_waiting others resolve action_error />
+        Some(Ok(Some((local, venue_name, photos_waiting, others, officers)))) => view! {
+            <RecordView local venue_name photos_waiting others officers resolve action_error />
         }
         .into_any(),
     }
@@ -103,6 +106,8 @@ fn RecordView(
     photos_waiting: usize,
     /// The venue's other records on the phone (re-inspections close hazards).
     others: Vec<fieldcheck_core::Inspection>,
+    /// The unit's officers known on the phone (names and certificate numbers).
+    officers: Vec<fieldcheck_core::sync::Officer>,
     resolve: Callback<(InspectionId, Resolution)>,
     action_error: RwSignal<Option<String>>,
 ) -> impl IntoView {
@@ -113,9 +118,39 @@ fn RecordView(
     let record = local.record.clone();
     let template = Template::by_id(&record.template);
     let venue_id: VenueId = record.venue_id.clone();
-    let editable = sync
-        .session()
+    let session = sync.session();
+    let editable = session
+        .as_ref()
         .is_some_and(|session| may_edit(&session.user.id, &record));
+    // A supervisor reviews the server's copy as it stands on the phone (nothing of theirs waiting),
+    // and never a record they are named on.
+    let review_rev = session.as_ref().and_then(|session| {
+        let named = record.inspectors.contains(&session.user.id)
+            || record.created_by.as_ref() == Some(&session.user.id);
+        match &local.local {
+            LocalState::Synced { server }
+                if session.user.role.reviews()
+                    && !named
+                    && record.status == Status::Submitted =>
+            {
+                Some(server.rev)
+            }
+            _ => None,
+        }
+    });
+    let amendable = record.status == Status::Approved
+        && record.amends.is_none()
+        && session.as_ref().is_some_and(|session| {
+            record.inspectors.contains(&session.user.id)
+                || record.created_by.as_ref() == Some(&session.user.id)
+        });
+    let mut amendments: Vec<fieldcheck_core::Inspection> = others
+        .iter()
+        .filter(|other| other.amends.as_ref() == Some(&record.id))
+        .cloned()
+        .collect();
+    amendments.sort_by_key(|amendment| amendment.started_at);
+    let amended = record.amends.clone();
     let answers = template
         .map(|template| {
             template
@@ -326,6 +361,12 @@ fn RecordView(
                     </div>
                 })}
             </div>
+            {amended.map(|amended| view! {
+                <a class="banner banner-warn" data-testid="amends-link" href=format!("/records/{amended}")>
+                    {lang.pick("这是一条补充记录，查看原记录 ›", "This is an amendment: open the record it adds to ›")}
+                </a>
+            })}
+            <PeopleOnRecord record=record.clone() officers />
             <h2 class="section-title">{t.checklist}</h2>
             <ul class="group list">{answers}</ul>
             <h2 class="section-title">{t.hazards}</h2>
@@ -339,6 +380,9 @@ fn RecordView(
                 <h2 class="section-title">{t.field_review}</h2>
                 <ul class="group list">{reviews}</ul>
             })}
+            <Amendments amendments />
+            {review_rev.map(|rev| view! { <ReviewPanel id=record.id.clone() rev /> })}
+            {amendable.then(|| view! { <AmendmentForm record=record.clone() /> })}
             <div class="actions">
                 <a class="button button-secondary" data-testid="print-record"
                     href=format!("/records/{}/print", record.id)>{t.print_record}</a>

@@ -1,0 +1,284 @@
+//! What a record's page offers beyond reading it: the supervisor's review (approve, or return with a
+//! comment), amendments to an approved record, and the people on it with their signatures.
+
+use fieldcheck_core::sync::Officer;
+use fieldcheck_core::{Inspection, InspectionId, ReviewDecision, Status};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use crate::components::Thumb;
+use crate::i18n::{now_china, use_i18n};
+use crate::store::use_store;
+use crate::sync::{SyncError, use_sync};
+
+/// Why a server call from a screen did not work, in the officer's words.
+pub fn online_error(lang: crate::i18n::Lang, error: &SyncError) -> String {
+    match error {
+        SyncError::Offline(_) => lang
+            .pick(
+                "需要网络连接：请连上网络后再试。",
+                "This needs a connection: try again once online.",
+            )
+            .to_owned(),
+        SyncError::Unauthorized | SyncError::NoSession => lang
+            .pick("登录已过期，请重新登录。", "The login has expired: log in again.")
+            .to_owned(),
+        SyncError::Server { message, .. } if !message.is_empty() => message.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// Approve or return a submitted record; `rev` is the server copy the supervisor is reading.
+#[component]
+pub fn ReviewPanel(id: InspectionId, rev: u64) -> impl IntoView {
+    let i18n = use_i18n();
+    let sync = use_sync();
+    let comment = RwSignal::new(String::new());
+    let busy = RwSignal::new(false);
+    let outcome = RwSignal::new(None::<Result<Status, String>>);
+    let id = StoredValue::new(id);
+    let decide = move |decision: ReviewDecision| {
+        let lang = i18n.lang();
+        let text = comment.get_untracked().trim().to_owned();
+        if decision == ReviewDecision::Return && text.is_empty() {
+            outcome.set(Some(Err(lang
+                .pick(
+                    "退回时请写明需要修改的地方。",
+                    "Say what needs fixing when returning a record.",
+                )
+                .to_owned())));
+            return;
+        }
+        let id = id.get_value();
+        busy.set(true);
+        spawn_local(async move {
+            let result = sync
+                .review(
+                    id.as_str(),
+                    rev,
+                    decision,
+                    (!text.is_empty()).then_some(text),
+                )
+                .await;
+            busy.set(false);
+            outcome.set(Some(
+                result
+                    .map(|reviewed| reviewed.status)
+                    .map_err(|error| online_error(lang, &error)),
+            ));
+        });
+    };
+    view! {
+        <div class="group review-panel" data-testid="review-panel">
+            <h2 class="section-title">{move || i18n.lang().pick("审核", "Review")}</h2>
+            <label class="field">
+                <span class="field-label">{move || i18n.t().review_comment}</span>
+                <textarea
+                    class="input"
+                    rows="3"
+                    data-testid="review-comment-input"
+                    prop:value=move || comment.get()
+                    on:input=move |event| comment.set(event_target_value(&event))
+                    placeholder=move || i18n.lang().pick("退回时必填：写明需要修改的地方", "Required when returning: what needs fixing")
+                ></textarea>
+            </label>
+            {move || outcome.get().map(|outcome| match outcome {
+                Ok(status) => view! {
+                    <p class="banner banner-ok" role="status" data-testid="review-done">
+                        {i18n.lang().status(status)}
+                    </p>
+                }.into_any(),
+                Err(message) => view! {
+                    <p class="banner banner-error" role="alert">{message}</p>
+                }.into_any(),
+            })}
+            <div class="actions">
+                <button type="button" class="button button-secondary" data-testid="review-return"
+                    disabled=move || busy.get()
+                    on:click=move |_| decide(ReviewDecision::Return)>
+                    {move || i18n.lang().pick("退回修改", "Return")}
+                </button>
+                <button type="button" class="button button-primary" data-testid="review-approve"
+                    disabled=move || busy.get()
+                    on:click=move |_| decide(ReviewDecision::Approve)>
+                    {move || i18n.lang().pick("审核通过", "Approve")}
+                </button>
+            </div>
+        </div>
+    }
+}
+
+/// Adds later facts to an approved record as an amendment (补充记录): a new record that refers to
+/// it, saved on the phone and synced like any other.
+#[component]
+pub fn AmendmentForm(record: Inspection) -> impl IntoView {
+    let i18n = use_i18n();
+    let sync = use_sync();
+    let store = use_store();
+    let open = RwSignal::new(false);
+    let notes = RwSignal::new(String::new());
+    let error = RwSignal::new(None::<String>);
+    let save = move |_| {
+        let lang = i18n.lang();
+        let Some(session) = sync.session_untracked() else {
+            return;
+        };
+        let now = now_china();
+        let amendment = Inspection {
+            id: InspectionId(uuid::Uuid::now_v7().to_string()),
+            amends: Some(record.id.clone()),
+            started_at: now,
+            finished_at: Some(now),
+            inspectors: vec![session.user.id.clone()],
+            notes: notes.get_untracked().trim().to_owned(),
+            status: Status::Submitted,
+            location: None,
+            answers: Vec::new(),
+            hazards: Vec::new(),
+            warning_issued: false,
+            case_opened: false,
+            photos: Vec::new(),
+            hazard_checks: Vec::new(),
+            complaint: None,
+            party: None,
+            officer_signatures: Vec::new(),
+            review_comment: None,
+            unit_id: None,
+            created_by: None,
+            received_at: None,
+            reviews: Vec::new(),
+            ..record.clone()
+        };
+        if let Err(problems) = amendment.validate() {
+            error.set(Some(
+                problems
+                    .0
+                    .iter()
+                    .map(|problem| lang.pick(&problem.zh, &problem.en).to_owned())
+                    .collect::<Vec<_>>()
+                    .join("；"),
+            ));
+            return;
+        }
+        let store = store.clone();
+        spawn_local(async move {
+            match store.save_inspection(&amendment).await {
+                Ok(_) => {
+                    error.set(None);
+                    notes.set(String::new());
+                    open.set(false);
+                    sync.saved_locally();
+                }
+                Err(store_error) => error.set(Some(store_error.to_string())),
+            }
+        });
+    };
+    view! {
+        <Show
+            when=move || open.get()
+            fallback=move || view! {
+                <button type="button" class="button button-secondary" data-testid="amend"
+                    on:click=move |_| open.set(true)>
+                    {move || i18n.lang().pick("补充说明", "Add an amendment")}
+                </button>
+            }
+        >
+            <div class="group" data-testid="amend-form">
+                <p class="small">{move || i18n.lang().pick(
+                    "已审核通过的记录不能修改；后来的情况作为补充记录附在原记录上。",
+                    "An approved record cannot change; later facts are attached to it as an amendment.",
+                )}</p>
+                <textarea class="input" rows="4" data-testid="amend-notes"
+                    prop:value=move || notes.get()
+                    on:input=move |event| notes.set(event_target_value(&event))></textarea>
+                {move || error.get().map(|message| view! { <p class="banner banner-error" role="alert">{message}</p> })}
+                <div class="actions">
+                    <button type="button" class="button button-secondary" on:click=move |_| open.set(false)>
+                        {move || i18n.t().cancel}
+                    </button>
+                    <button type="button" class="button button-primary" data-testid="amend-save" on:click=save.clone()>
+                        {move || i18n.lang().pick("保存补充记录", "Save amendment")}
+                    </button>
+                </div>
+            </div>
+        </Show>
+    }
+}
+
+/// The amendments made to a record, oldest first.
+#[component]
+pub fn Amendments(amendments: Vec<Inspection>) -> impl IntoView {
+    let i18n = use_i18n();
+    (!amendments.is_empty()).then(|| {
+        let lang = i18n.lang();
+        view! {
+            <h2 class="section-title">{lang.pick("补充记录", "Amendments")}</h2>
+            <ul class="group list" data-testid="amendments">
+                {amendments.into_iter().map(|amendment| view! {
+                    <li class="cell">
+                        <span class="cell-main">
+                            <span class="cell-title">{amendment.notes.clone()}</span>
+                            <span class="cell-sub">{lang.datetime(&amendment.started_at)}</span>
+                        </span>
+                    </li>
+                }).collect_view()}
+            </ul>
+        }
+    })
+}
+
+/// The people on the record: the officers with their certificate numbers and signatures, the party
+/// and theirs (or their refusal).
+#[component]
+pub fn PeopleOnRecord(record: Inspection, officers: Vec<Officer>) -> impl IntoView {
+    let i18n = use_i18n();
+    let lang = i18n.lang();
+    let officer_rows = record
+        .inspectors
+        .iter()
+        .map(|id| {
+            let officer = officers.iter().find(|officer| &officer.user.id == id);
+            let name = officer.map_or_else(|| id.to_string(), |officer| officer.user.name.clone());
+            let cert = officer
+                .and_then(|officer| officer.user.cert_no.clone())
+                .unwrap_or_default();
+            let signature = record
+                .officer_signatures
+                .iter()
+                .find(|signature| &signature.officer == id)
+                .map(|signature| signature.signature.clone());
+            view! {
+                <li class="cell" data-testid="record-officer">
+                    <span class="cell-main">
+                        <span class="cell-title">{name}</span>
+                        <span class="cell-sub">{cert}</span>
+                    </span>
+                    {signature.map(|name| view! { <span class="signature-thumb"><Thumb name /></span> })}
+                </li>
+            }
+        })
+        .collect_view();
+    let party = record.party.clone().map(|party| {
+        let signed = party.signature.clone();
+        let refused = party.refused.then(|| {
+            format!(
+                "{}{}",
+                lang.pick("拒绝签字：", "Refused to sign: "),
+                party.refusal_reason
+            )
+        });
+        view! {
+            <li class="cell" data-testid="record-party">
+                <span class="cell-main">
+                    <span class="cell-title">{party.name.clone()} " " {party.title.clone()}</span>
+                    {refused.map(|text| view! { <span class="cell-sub">{text}</span> })}
+                </span>
+                {signed.map(|name| view! { <span class="signature-thumb"><Thumb name /></span> })}
+            </li>
+        }
+    });
+    view! {
+        <h2 class="section-title">{lang.pick("执法人员与当事人", "Officers and party")}</h2>
+        <ul class="group list">{officer_rows}{party}</ul>
+    }
+}

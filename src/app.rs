@@ -10,8 +10,8 @@ use leptos_router::path;
 use crate::components::{TabBar, TopBar};
 use crate::i18n::{Lang, Strings, provide_i18n, use_i18n};
 use crate::pages::{
-    InspectPage, LoginPage, MePage, NotFoundPage, PrintPage, RecordPage, RecordsPage, VenueNewPage,
-    VenuesPage,
+    AdminPage, CampaignsPage, HazardsPage, InspectPage, LoginPage, MePage, NotFoundPage, PrintPage,
+    RecordPage, RecordsPage, StatsPage, VenueNewPage, VenuesPage,
 };
 use crate::store::{Session, Store, StoreError, meta_keys, provide_store};
 use crate::sync::{provide_sync, use_sync};
@@ -207,6 +207,10 @@ fn Layout() -> impl IntoView {
                 <Route path=path!("/records/:id") view=RecordPage />
                 <Route path=path!("/records/:id/print") view=PrintPage />
                 <Route path=path!("/me") view=MePage />
+                <Route path=path!("/hazards") view=HazardsPage />
+                <Route path=path!("/stats") view=StatsPage />
+                <Route path=path!("/campaigns") view=CampaignsPage />
+                <Route path=path!("/admin") view=AdminPage />
             </Routes>
         </main>
         <Show when=move || !on_login()>

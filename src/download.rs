@@ -1,19 +1,24 @@
-//! Handing a file to the person: a text made on the phone, saved through the browser's download.
+//! Handing a file or text to the person: a download saved by the browser, or the clipboard.
 
 use wasm_bindgen::{JsCast, JsValue};
 
 /// Offers `text` as a download named `filename` (JSON, UTF-8). Nothing leaves the phone: the browser
 /// saves it locally, from where it can be shared or copied.
 pub fn download_json(filename: &str, text: &str) -> Result<(), String> {
-    let js_error = |error: JsValue| format!("{error:?}");
-    let window = web_sys::window().ok_or("no window")?;
-    let document = window.document().ok_or("no document")?;
     let parts = js_sys::Array::of1(&JsValue::from_str(text));
     let options = web_sys::BlobPropertyBag::new();
     options.set_type("application/json;charset=utf-8");
-    let blob =
-        web_sys::Blob::new_with_str_sequence_and_options(&parts, &options).map_err(js_error)?;
-    let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(js_error)?;
+    let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options)
+        .map_err(|error| format!("{error:?}"))?;
+    download_blob(filename, &blob)
+}
+
+/// Offers a file (an export the server made) as a download named `filename`.
+pub fn download_blob(filename: &str, blob: &web_sys::Blob) -> Result<(), String> {
+    let js_error = |error: JsValue| format!("{error:?}");
+    let window = web_sys::window().ok_or("no window")?;
+    let document = window.document().ok_or("no document")?;
+    let url = web_sys::Url::create_object_url_with_blob(blob).map_err(js_error)?;
     let anchor: web_sys::HtmlAnchorElement = document
         .create_element("a")
         .map_err(js_error)?
@@ -28,6 +33,16 @@ pub fn download_json(filename: &str, text: &str) -> Result<(), String> {
     })
     .forget();
     Ok(())
+}
+
+/// Puts `text` on the clipboard (for pasting the report paragraph into a document).
+pub async fn copy_text(text: &str) -> Result<(), String> {
+    let window = web_sys::window().ok_or("no window")?;
+    let promise = window.navigator().clipboard().write_text(text);
+    wasm_bindgen_futures::JsFuture::from(promise)
+        .await
+        .map(|_| ())
+        .map_err(|error| format!("{error:?}"))
 }
 
 /// A file name that sorts by time and says what it holds: `fieldcheck-unsynced-20261201-1905.json`.

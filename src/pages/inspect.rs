@@ -227,6 +227,13 @@ fn InspectForm(data: FormData) -> impl IntoView {
     let complaint_source = RwSignal::new(String::new());
     let complaint_received = RwSignal::new(String::new());
     let hazard_checks = RwSignal::new(Vec::<HazardCheck>::new());
+    // `?follows=<id>` (from the hazard board): a re-inspection of that record's hazards.
+    if base.is_none()
+        && let Some(followed) = use_query_map().with_untracked(|query| query.get("follows"))
+    {
+        kind.set(InspectionKind::Reinspection);
+        follows.set(Some(InspectionId(followed)));
+    }
     if let Some(record) = &base {
         kind.set(record.kind);
         campaign.set(record.campaign_id.clone());

@@ -5,7 +5,7 @@ use leptos::task::spawn_local;
 use leptos_router::NavigateOptions;
 use leptos_router::hooks::use_navigate;
 
-use crate::components::SyncChip;
+use crate::components::{Icon, IconName, SyncChip};
 use crate::i18n::{Lang, use_i18n};
 use crate::store::{
     Resolution, StorageEstimate, is_persisted, meta_keys, storage_estimate, use_store,
@@ -249,6 +249,7 @@ pub fn MePage() -> impl IntoView {
                                     </div>
                                 })}
                             </div>
+                            <WorkLinks role=user.role />
                         }
                     })
             }}
@@ -317,5 +318,56 @@ fn unit_label(user: &fieldcheck_core::User) -> String {
         user.unit_id.to_string()
     } else {
         user.unit_name.clone()
+    }
+}
+
+/// The supervisor's and administrator's screens (officers see the hazards and campaigns too).
+#[component]
+fn WorkLinks(role: fieldcheck_core::Role) -> impl IntoView {
+    let i18n = use_i18n();
+    let lang = i18n.lang();
+    let mut links = vec![
+        (
+            "/hazards",
+            lang.pick("隐患跟踪", "Hazard board"),
+            "link-hazards",
+        ),
+        (
+            "/campaigns",
+            lang.pick("专项行动", "Campaigns"),
+            "link-campaigns",
+        ),
+    ];
+    if role.reviews() {
+        links.insert(
+            0,
+            (
+                "/records?status=submitted",
+                lang.pick("待审核记录", "Records to review"),
+                "link-review",
+            ),
+        );
+        links.push((
+            "/stats",
+            lang.pick("统计与导出", "Statistics and export"),
+            "link-stats",
+        ));
+        links.push((
+            "/admin",
+            lang.pick("人员与场所管理", "Officers and venues"),
+            "link-admin",
+        ));
+    }
+    view! {
+        <ul class="group list work-links">
+            {links.into_iter().map(|(href, label, testid)| view! {
+                <li>
+                    <a class="cell cell-link" href=href data-testid=testid>
+                        <span class="cell-main"><span class="cell-title">{label}</span></span>
+                        <Icon name=IconName::Chevron />
+                    </a>
+                </li>
+            }).collect_view()}
+        </ul>
     }
 }

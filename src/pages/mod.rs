@@ -1,5 +1,8 @@
 //! The routed screens, one per file.
 
+pub mod admin;
+pub mod campaigns;
+pub mod hazards;
 pub mod inspect;
 pub mod login;
 pub mod me;
@@ -8,9 +11,13 @@ pub mod print;
 pub mod record;
 mod record_actions;
 pub mod records;
+pub mod stats;
 pub mod venue_new;
 pub mod venues;
 
+pub use admin::AdminPage;
+pub use campaigns::CampaignsPage;
+pub use hazards::HazardsPage;
 pub use inspect::InspectPage;
 pub use login::LoginPage;
 pub use me::MePage;
@@ -18,5 +25,6 @@ pub use not_found::NotFoundPage;
 pub use print::PrintPage;
 pub use record::RecordPage;
 pub use records::RecordsPage;
+pub use stats::StatsPage;
 pub use venue_new::VenueNewPage;
 pub use venues::VenuesPage;

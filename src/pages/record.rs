@@ -11,8 +11,8 @@ use leptos::task::spawn_local;
 use leptos_router::hooks::use_params_map;
 
 use crate::components::{ConflictTable, StatusChip, SyncChip, Thumb};
-use crate::pages::record_actions::{AmendmentForm, Amendments, PeopleOnRecord, ReviewPanel};
 use crate::i18n::use_i18n;
+use crate::pages::record_actions::{AmendmentForm, Amendments, PeopleOnRecord, ReviewPanel};
 use crate::store::{LocalInspection, Resolution, StoreError, use_store};
 use crate::sync::use_sync;
 
@@ -129,9 +129,7 @@ fn RecordView(
             || record.created_by.as_ref() == Some(&session.user.id);
         match &local.local {
             LocalState::Synced { server }
-                if session.user.role.reviews()
-                    && !named
-                    && record.status == Status::Submitted =>
+                if session.user.role.reviews() && !named && record.status == Status::Submitted =>
             {
                 Some(server.rev)
             }

@@ -21,7 +21,10 @@ pub fn online_error(lang: crate::i18n::Lang, error: &SyncError) -> String {
             )
             .to_owned(),
         SyncError::Unauthorized | SyncError::NoSession => lang
-            .pick("登录已过期，请重新登录。", "The login has expired: log in again.")
+            .pick(
+                "登录已过期，请重新登录。",
+                "The login has expired: log in again.",
+            )
             .to_owned(),
         SyncError::Server { message, .. } if !message.is_empty() => message.clone(),
         other => other.to_string(),

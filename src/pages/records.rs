@@ -1,7 +1,11 @@
-//! /records (记录): my inspections newest first, with venue, date, review status and sync state.
+//! /records (记录): newest first — an officer's own and their partners' records, a supervisor's whole
+//! unit — with returned records flagged on top, the review queue, filters and paging.
 
 use std::collections::HashMap;
 
+use fieldcheck_core::query::RecordQuery;
+use fieldcheck_core::sync::Officer;
+use fieldcheck_core::{InspectionKind, Status, UserId, Venue, VenueKind};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
@@ -10,10 +14,14 @@ use crate::i18n::use_i18n;
 use crate::store::{Listed, LocalInspection, StoreError, use_store};
 use crate::sync::use_sync;
 
+/// Rows shown at first and added by each "more": a list of 10 000 stays instant to draw.
+const PAGE: usize = 50;
+
 #[derive(Debug, Clone)]
 struct RecordsData {
     records: Listed<LocalInspection>,
-    venue_names: HashMap<String, String>,
+    venues: HashMap<String, Venue>,
+    officers: Vec<Officer>,
     n_corrupt_venues: usize,
 }
 
@@ -25,35 +33,36 @@ pub fn RecordsPage() -> impl IntoView {
     let store = use_store();
     let query = use_query_map();
     let just_saved = move || query.with(|query| query.get("saved").is_some());
+    let filter = RwSignal::new(RecordQuery::default());
+    // `?status=submitted` opens the review queue.
+    if let Some(status) = query.with_untracked(|query| query.get("status")) {
+        filter.update(|filter| filter.status = status_from_code(&status));
+    }
+    let shown = RwSignal::new(PAGE);
     let data = LocalResource::new(move || {
         // Refetch whenever a save or a sync run changed local data.
         let _ = sync.data_version();
         let store = store.clone();
-        let user_id = sync.session().map(|session| session.user.id);
         async move {
-            let mut records = store.list_inspections().await?;
-            // 记录 is "my inspections": pulled records of colleagues stay for re-inspections only.
-            if let Some(user_id) = user_id {
-                records.items.retain(|local| {
-                    local.record.inspectors.contains(&user_id)
-                        || local.record.created_by.as_ref() == Some(&user_id)
-                });
-            }
+            let records = store.list_inspections().await?;
             let venues = store.list_venues("").await?;
-            let venue_names = venues
-                .items
-                .into_iter()
-                .map(|venue| (venue.id.to_string(), venue.name))
-                .collect();
+            let officers = store.officers().await?;
             Ok::<_, StoreError>(RecordsData {
                 records,
-                venue_names,
                 n_corrupt_venues: venues.corrupt.len(),
+                venues: venues
+                    .items
+                    .into_iter()
+                    .map(|venue| (venue.id.to_string(), venue))
+                    .collect(),
+                officers,
             })
         }
     });
+    let session = move || sync.session();
+    let reviews = move || session().is_some_and(|session| session.user.role.reviews());
     view! {
-        <section class="page">
+        <section class="page records-page">
             <Show when=just_saved>
                 <p class="banner banner-ok" role="status">
                     <Icon name=IconName::Check />
@@ -78,79 +87,244 @@ pub fn RecordsPage() -> impl IntoView {
                         .into_any()
                 }
                 Some(Ok(data)) => {
-                    let lang = i18n.lang();
-                    let t = lang.t();
-                    let n_corrupt = data.records.corrupt.len() + data.n_corrupt_venues;
-                    let details: Vec<String> = data
-                        .records
-                        .corrupt
-                        .iter()
-                        .map(|error| error.to_string())
-                        .collect();
-                    view! {
-                        {(n_corrupt > 0)
-                            .then(|| {
-                                view! {
-                                    <div class="banner banner-warn" role="alert">
-                                        <p>{lang.n_unreadable(n_corrupt)}</p>
-                                        <ul class="small">
-                                            {details
-                                                .into_iter()
-                                                .map(|detail| view! { <li>{detail}</li> })
-                                                .collect_view()}
-                                        </ul>
-                                    </div>
-                                }
-                            })}
-                        {data
-                            .records
-                            .items
-                            .is_empty()
-                            .then(|| view! { <p class="empty">{t.no_records}</p> })}
-                        <ul class="group list">
-                            {data
-                                .records
-                                .items
-                                .into_iter()
-                                .map(|local| {
-                                    let mark = local.mark();
-                                    let record = local.record;
-                                    let venue_name = data
-                                        .venue_names
-                                        .get(record.venue_id.as_str())
-                                        .cloned()
-                                        .unwrap_or_else(|| t.unknown_venue.to_owned());
-                                    view! {
-                                        <li>
-                                            <a
-                                                class="cell cell-link record-row"
-                                                data-testid="record-row"
-                                                data-sync=mark.code()
-                                                data-status=record.status.code()
-                                                href=format!("/records/{}", record.id)
-                                            >
-                                                <span class="cell-main">
-                                                    <span class="cell-title">{venue_name}</span>
-                                                    <span class="cell-sub">
-                                                        {lang.datetime(&record.started_at)} " · "
-                                                        {lang.inspection_kind(record.kind)}
-                                                    </span>
-                                                    <span class="chips">
-                                                        <StatusChip status=record.status />
-                                                        <SyncChip mark />
-                                                    </span>
-                                                </span>
-                                                <Icon name=IconName::Chevron />
-                                            </a>
-                                        </li>
-                                    }
-                                })
-                                .collect_view()}
-                        </ul>
-                    }
-                        .into_any()
+                    let me = session().map(|session| session.user.id);
+                    let whole_unit = reviews();
+                    view! { <RecordsList data me whole_unit filter shown /> }.into_any()
                 }
             }}
         </section>
+    }
+}
+
+fn status_from_code(code: &str) -> Option<Status> {
+    [
+        Status::Draft,
+        Status::Submitted,
+        Status::Returned,
+        Status::Approved,
+    ]
+    .into_iter()
+    .find(|status| status.code() == code)
+}
+
+#[component]
+fn RecordsList(
+    data: RecordsData,
+    me: Option<UserId>,
+    /// Supervisors and admins see the unit's records, officers their own and their partners'.
+    whole_unit: bool,
+    filter: RwSignal<RecordQuery>,
+    shown: RwSignal<usize>,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let lang = i18n.lang();
+    let t = lang.t();
+    let RecordsData {
+        records,
+        venues,
+        officers,
+        n_corrupt_venues,
+    } = data;
+    let n_corrupt = records.corrupt.len() + n_corrupt_venues;
+    let details: Vec<String> = records.corrupt.iter().map(ToString::to_string).collect();
+    let scope = RecordQuery {
+        mine: (!whole_unit).then(|| me.clone()).flatten(),
+        ..RecordQuery::default()
+    };
+    let in_scope: Vec<LocalInspection> = records
+        .items
+        .into_iter()
+        .filter(|local| scope.matches(&local.record, venues.get(local.record.venue_id.as_str())))
+        .collect();
+    // Returned to me: fix and resubmit, with the supervisor's comment right there.
+    let returned: Vec<LocalInspection> = in_scope
+        .iter()
+        .filter(|local| {
+            local.record.status == Status::Returned
+                && me.as_ref().is_some_and(|me| {
+                    local.record.inspectors.contains(me)
+                        || local.record.created_by.as_ref() == Some(me)
+                })
+        })
+        .cloned()
+        .collect();
+    let n_to_review = in_scope
+        .iter()
+        .filter(|local| {
+            local.record.status == Status::Submitted
+                && me
+                    .as_ref()
+                    .is_some_and(|me| !local.record.inspectors.contains(me))
+        })
+        .count();
+    let venues = StoredValue::new(venues);
+    let in_scope = StoredValue::new(in_scope);
+    let venue_name =
+        move |id: &str| venues.with_value(|venues| venues.get(id).map(|venue| venue.name.clone()));
+    let filtered = Memo::new(move |_| {
+        let query = filter.get();
+        in_scope.with_value(|records| {
+            venues.with_value(|venues| {
+                records
+                    .iter()
+                    .filter(|local| {
+                        query.matches(&local.record, venues.get(local.record.venue_id.as_str()))
+                    })
+                    .cloned()
+                    .collect::<Vec<_>>()
+            })
+        })
+    });
+    let set = move |change: fn(&mut RecordQuery, String)| {
+        move |event: leptos::ev::Event| {
+            let value = event_target_value(&event);
+            filter.update(|filter| change(filter, value));
+            shown.set(PAGE);
+        }
+    };
+    let row = move |local: LocalInspection| {
+        let mark = local.mark();
+        let record = local.record;
+        let name =
+            venue_name(record.venue_id.as_str()).unwrap_or_else(|| t.unknown_venue.to_owned());
+        view! {
+            <li>
+                <a
+                    class="cell cell-link record-row"
+                    data-testid="record-row"
+                    data-sync=mark.code()
+                    data-status=record.status.code()
+                    href=format!("/records/{}", record.id)
+                >
+                    <span class="cell-main">
+                        <span class="cell-title">{name}</span>
+                        <span class="cell-sub">
+                            {lang.datetime(&record.started_at)} " · "
+                            {lang.inspection_kind(record.kind)}
+                        </span>
+                        {record.review_comment.clone().filter(|_| record.status == Status::Returned).map(|comment| view! {
+                            <span class="cell-sub review-note" data-testid="returned-comment">{comment}</span>
+                        })}
+                        <span class="chips">
+                            <StatusChip status=record.status />
+                            <SyncChip mark />
+                        </span>
+                    </span>
+                    <Icon name=IconName::Chevron />
+                </a>
+            </li>
+        }
+    };
+    view! {
+        {(n_corrupt > 0).then(|| view! {
+            <div class="banner banner-warn" role="alert">
+                <p>{lang.n_unreadable(n_corrupt)}</p>
+                <ul class="small">
+                    {details.into_iter().map(|detail| view! { <li>{detail}</li> }).collect_view()}
+                </ul>
+            </div>
+        })}
+        {(!returned.is_empty()).then(|| view! {
+            <div class="banner banner-warn" role="alert" data-testid="returned-records">
+                <p class="banner-title">{lang.pick("退回待修改", "Returned to you: fix and resubmit")}</p>
+                <ul class="group list">{returned.into_iter().map(row).collect_view()}</ul>
+            </div>
+        })}
+        {(whole_unit && n_to_review > 0).then(|| view! {
+            <button type="button" class="button button-primary button-block" data-testid="review-queue"
+                on:click=move |_| filter.update(|filter| {
+                    *filter = RecordQuery { status: Some(Status::Submitted), ..RecordQuery::default() };
+                })>
+                {match lang {
+                    crate::i18n::Lang::Zh => format!("待审核 {n_to_review} 条"),
+                    crate::i18n::Lang::En => format!("{n_to_review} to review"),
+                }}
+            </button>
+        })}
+        <details class="group filters" open=move || filter.with(|filter| *filter != RecordQuery::default())>
+            <summary class="cell">{lang.pick("筛选", "Filter")}</summary>
+            <div class="filters-grid">
+                <input class="input" type="search" data-testid="records-search"
+                    placeholder=lang.pick("场所名称/拼音首字母", "Venue name or initials")
+                    prop:value=move || filter.with(|filter| filter.search.clone())
+                    on:input=set(|filter, value| filter.search = value) />
+                <select class="input" data-testid="filter-status"
+                    on:change=set(|filter, value| filter.status = status_from_code(&value))>
+                    <option value="" selected=move || filter.with(|filter| filter.status.is_none())>{lang.pick("全部状态", "Any status")}</option>
+                    {[Status::Draft, Status::Submitted, Status::Returned, Status::Approved].into_iter().map(|status| view! {
+                        <option value=status.code() selected=move || filter.with(|filter| filter.status == Some(status))>{lang.status(status)}</option>
+                    }).collect_view()}
+                </select>
+                <select class="input" data-testid="filter-kind"
+                    on:change=set(|filter, value| filter.kind = InspectionKind::ALL.into_iter().find(|kind| kind_code(*kind) == value))>
+                    <option value="">{lang.pick("全部检查类型", "Any inspection kind")}</option>
+                    {InspectionKind::ALL.into_iter().map(|kind| view! {
+                        <option value=kind_code(kind)>{lang.inspection_kind(kind)}</option>
+                    }).collect_view()}
+                </select>
+                <select class="input" data-testid="filter-venue-kind"
+                    on:change=set(|filter, value| filter.venue_kind = VenueKind::from_code(&value))>
+                    <option value="">{lang.pick("全部场所类型", "Any venue kind")}</option>
+                    {VenueKind::ALL.into_iter().map(|kind| view! {
+                        <option value=kind.code()>{lang.venue_kind(kind)}</option>
+                    }).collect_view()}
+                </select>
+                {whole_unit.then(|| view! {
+                    <select class="input" data-testid="filter-officer"
+                        on:change=set(|filter, value| filter.officer = (!value.is_empty()).then_some(UserId(value)))>
+                        <option value="">{lang.pick("全部执法人员", "Any officer")}</option>
+                        {officers.iter().map(|officer| view! {
+                            <option value=officer.user.id.to_string()>{officer.user.name.clone()}</option>
+                        }).collect_view()}
+                    </select>
+                })}
+                <label class="field">
+                    <span class="field-label">{lang.pick("起", "From")}</span>
+                    <input class="input" type="date" data-testid="filter-from"
+                        on:change=set(|filter, value| filter.from = value.parse().ok()) />
+                </label>
+                <label class="field">
+                    <span class="field-label">{lang.pick("止", "To")}</span>
+                    <input class="input" type="date" data-testid="filter-to"
+                        on:change=set(|filter, value| filter.to = value.parse().ok()) />
+                </label>
+            </div>
+        </details>
+        <p class="small records-count" data-testid="records-count">
+            {move || {
+                let n = filtered.with(Vec::len);
+                match lang {
+                    crate::i18n::Lang::Zh => format!("共 {n} 条"),
+                    crate::i18n::Lang::En => format!("{n} records"),
+                }
+            }}
+        </p>
+        {move || filtered.with(Vec::is_empty).then(|| view! { <p class="empty">{t.no_records}</p> })}
+        <ul class="group list">
+            {move || filtered.with(|records| {
+                records.iter().take(shown.get()).cloned().map(row).collect_view()
+            })}
+        </ul>
+        {move || {
+            let left = filtered.with(Vec::len).saturating_sub(shown.get());
+            (left > 0).then(|| view! {
+                <button type="button" class="button button-secondary button-block" data-testid="records-more"
+                    on:click=move |_| shown.update(|shown| *shown += PAGE)>
+                    {match lang {
+                        crate::i18n::Lang::Zh => format!("加载更多（还有 {left} 条）"),
+                        crate::i18n::Lang::En => format!("Show more ({left} left)"),
+                    }}
+                </button>
+            })
+        }}
+    }
+}
+
+fn kind_code(kind: InspectionKind) -> &'static str {
+    match kind {
+        InspectionKind::Routine => "routine",
+        InspectionKind::Special => "special",
+        InspectionKind::Reinspection => "reinspection",
+        InspectionKind::Complaint => "complaint",
     }
 }

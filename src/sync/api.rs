@@ -267,9 +267,8 @@ pub async fn post_file<T: DeserializeOwned>(
     content_type: &str,
     bytes: &[u8],
 ) -> Result<T, SyncError> {
-    let (builder, timeout) = with_timeout(
-        authorized(Request::post(path), token).header("Content-Type", content_type),
-    )?;
+    let (builder, timeout) =
+        with_timeout(authorized(Request::post(path), token).header("Content-Type", content_type))?;
     let body = js_sys::Uint8Array::from(bytes);
     let request = builder
         .body(body)

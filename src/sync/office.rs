@@ -55,8 +55,13 @@ impl SyncContext {
     /// The figures of a period (`YYYY-MM-DD`, both included).
     pub async fn stats(&self, from: &str, to: &str) -> Result<Stats, SyncError> {
         let token = self.live_token()?;
-        api::call_json::<(), _>(&token, "GET", &format!("/api/stats?from={from}&to={to}"), None)
-            .await
+        api::call_json::<(), _>(
+            &token,
+            "GET",
+            &format!("/api/stats?from={from}&to={to}"),
+            None,
+        )
+        .await
     }
 
     /// The period's export as a file, with its name.
@@ -130,7 +135,8 @@ impl SyncContext {
     /// The officers the caller manages (their unit; admins: every unit), active or not.
     pub async fn officers_online(&self) -> Result<Vec<Officer>, SyncError> {
         let token = self.live_token()?;
-        let users: UsersResponse = api::call_json::<(), _>(&token, "GET", "/api/users", None).await?;
+        let users: UsersResponse =
+            api::call_json::<(), _>(&token, "GET", "/api/users", None).await?;
         Ok(users.users)
     }
 

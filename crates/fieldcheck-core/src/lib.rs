@@ -15,6 +15,7 @@ pub mod memory;
 pub mod merge;
 pub mod photo;
 pub mod printout;
+pub mod query;
 pub mod rules;
 pub mod stats;
 pub mod sync;

@@ -222,3 +222,128 @@ fn an_empty_period_says_so() {
         "2023年7月1日至2023年12月31日，无检查记录。"
     );
 }
+
+#[test]
+fn the_records_list_filters_by_whose_status_kind_officer_period_and_venue() {
+    use fieldcheck_core::query::RecordQuery;
+    let venue: fieldcheck_core::Venue = serde_json::from_value(json!({
+        "id": "0192f3a4-5b6c-7d8e-9f00-aabbccddeeff", "kind": "hotel", "name": "牡丹大酒店",
+        "unit_id": "unit-a", "initials": "mddjd"
+    }))
+    .expect("a venue");
+    let mut record = visit(
+        1,
+        VenueKind::Hotel,
+        InspectionKind::Routine,
+        "2023-03-01T10:00:00+08:00",
+    );
+    let any = RecordQuery::default();
+    assert!(any.matches(&record, Some(&venue)));
+    let cases: Vec<(RecordQuery, bool)> = vec![
+        (
+            RecordQuery {
+                mine: Some("u1".into()),
+                ..RecordQuery::default()
+            },
+            true,
+        ),
+        (
+            RecordQuery {
+                mine: Some("u9".into()),
+                ..RecordQuery::default()
+            },
+            false,
+        ),
+        (
+            RecordQuery {
+                status: Some(Status::Submitted),
+                ..RecordQuery::default()
+            },
+            true,
+        ),
+        (
+            RecordQuery {
+                status: Some(Status::Returned),
+                ..RecordQuery::default()
+            },
+            false,
+        ),
+        (
+            RecordQuery {
+                kind: Some(InspectionKind::Special),
+                ..RecordQuery::default()
+            },
+            false,
+        ),
+        (
+            RecordQuery {
+                venue_kind: Some(VenueKind::Hotel),
+                ..RecordQuery::default()
+            },
+            true,
+        ),
+        (
+            RecordQuery {
+                venue_kind: Some(VenueKind::Arcade),
+                ..RecordQuery::default()
+            },
+            false,
+        ),
+        (
+            RecordQuery {
+                officer: Some("u2".into()),
+                ..RecordQuery::default()
+            },
+            true,
+        ),
+        (
+            RecordQuery {
+                from: Some(day("2023-03-01")),
+                to: Some(day("2023-03-01")),
+                ..RecordQuery::default()
+            },
+            true,
+        ),
+        (
+            RecordQuery {
+                from: Some(day("2023-03-02")),
+                ..RecordQuery::default()
+            },
+            false,
+        ),
+        (
+            RecordQuery {
+                search: "mddj".into(),
+                ..RecordQuery::default()
+            },
+            true,
+        ),
+        (
+            RecordQuery {
+                search: "牡丹".into(),
+                ..RecordQuery::default()
+            },
+            true,
+        ),
+        (
+            RecordQuery {
+                search: "星际".into(),
+                ..RecordQuery::default()
+            },
+            false,
+        ),
+    ];
+    for (query, expected) in cases {
+        assert_eq!(query.matches(&record, Some(&venue)), expected, "{query:?}");
+    }
+    // A search needs the venue; amendments never list.
+    assert!(
+        !RecordQuery {
+            search: "牡丹".into(),
+            ..RecordQuery::default()
+        }
+        .matches(&record, None)
+    );
+    record.amends = Some("0192f3a4-5b6c-7d8e-9f00-000000000009".into());
+    assert!(!any.matches(&record, Some(&venue)));
+}

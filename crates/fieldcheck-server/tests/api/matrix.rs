@@ -363,7 +363,11 @@ impl World {
                 .await?
             }
             Endpoint::PatchUser => {
-                let target = if own_unit { &app.partner_a } else { &app.partner_b };
+                let target = if own_unit {
+                    &app.partner_a
+                } else {
+                    &app.partner_b
+                };
                 app.call(
                     "PATCH",
                     &format!("/api/users/{}", target.id),

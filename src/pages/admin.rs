@@ -1,0 +1,384 @@
+//! /admin (人员与场所管理): officers (add, edit name, role and 执法证号, reset password, disable) and the
+//! venue register imported from a spreadsheet with a preview that names each bad row. Supervisors
+//! manage their own unit's inspectors; admins every unit. Needs the server: every change is audited
+//! there.
+
+use fieldcheck_core::import::{ImportReport, RowAction};
+use fieldcheck_core::sync::{NewUserRequest, Officer, UserPatch};
+use fieldcheck_core::{Role, UnitId};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use wasm_bindgen::JsCast;
+
+use crate::i18n::{Lang, use_i18n};
+use crate::media::blob_bytes;
+use crate::pages::record_actions::online_error;
+use crate::sync::use_sync;
+
+type Outcome = RwSignal<Option<Result<String, String>>>;
+
+/// The administration screen.
+#[component]
+pub fn AdminPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let message: Outcome = RwSignal::new(None);
+    view! {
+        <section class="page admin-page">
+            {move || message.get().map(|message| match message {
+                Ok(text) => view! { <p class="banner banner-ok" role="status" data-testid="admin-ok">{text}</p> }.into_any(),
+                Err(text) => view! { <p class="banner banner-error" role="alert">{text}</p> }.into_any(),
+            })}
+            <h2 class="section-title">{move || i18n.lang().pick("执法人员", "Officers")}</h2>
+            <Officers message />
+            <h2 class="section-title">{move || i18n.lang().pick("导入场所台账", "Import the venue register")}</h2>
+            <VenueImport message />
+        </section>
+    }
+}
+
+#[component]
+fn Officers(message: Outcome) -> impl IntoView {
+    let i18n = use_i18n();
+    let sync = use_sync();
+    let version = RwSignal::new(0u32);
+    let officers = LocalResource::new(move || {
+        let _ = version.get();
+        async move { sync.officers_online().await }
+    });
+    let is_admin = move || {
+        sync.session()
+            .is_some_and(|session| session.user.role == Role::Admin)
+    };
+    let done = Callback::new(move |result: Result<String, String>| {
+        if result.is_ok() {
+            version.update(|version| *version += 1);
+        }
+        message.set(Some(result));
+    });
+    view! {
+        <NewOfficer done is_admin=Signal::derive(is_admin) />
+        {move || match officers.get() {
+            None => view! { <p class="empty" role="status">{i18n.t().loading}</p> }.into_any(),
+            Some(Err(error)) => view! {
+                <p class="banner banner-error" role="alert">{online_error(i18n.lang(), &error)}</p>
+            }.into_any(),
+            Some(Ok(officers)) => view! {
+                <ul class="group list" data-testid="officers">
+                    {officers.into_iter().map(|officer| view! {
+                        <OfficerRow officer done is_admin=Signal::derive(is_admin) />
+                    }).collect_view()}
+                </ul>
+            }.into_any(),
+        }}
+    }
+}
+
+fn role_options(lang: Lang, is_admin: bool) -> Vec<(Role, &'static str)> {
+    let all = [Role::Inspector, Role::Supervisor, Role::Admin];
+    all.into_iter()
+        .filter(|role| is_admin || *role == Role::Inspector)
+        .map(|role| (role, lang.role(role)))
+        .collect()
+}
+
+#[component]
+fn OfficerRow(
+    officer: Officer,
+    done: Callback<Result<String, String>>,
+    is_admin: Signal<bool>,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let sync = use_sync();
+    let editing = RwSignal::new(false);
+    let name = RwSignal::new(officer.user.name.clone());
+    let cert = RwSignal::new(officer.user.cert_no.clone().unwrap_or_default());
+    let role = RwSignal::new(officer.user.role);
+    let password = RwSignal::new(String::new());
+    let id = StoredValue::new(officer.user.id.to_string());
+    let active = officer.active;
+    let patch = move |patch: UserPatch, said: (&'static str, &'static str)| {
+        let lang = i18n.lang();
+        spawn_local(async move {
+            let result = sync.patch_user(&id.get_value(), &patch).await;
+            done.run(
+                result
+                    .map(|_| lang.pick(said.0, said.1).to_owned())
+                    .map_err(|error| online_error(lang, &error)),
+            );
+        });
+    };
+    let save = move |_| {
+        patch(
+            UserPatch {
+                name: Some(name.get_untracked()),
+                cert_no: Some(cert.get_untracked()),
+                role: Some(role.get_untracked()),
+                active: None,
+            },
+            ("已保存。", "Saved."),
+        );
+        editing.set(false);
+    };
+    let reset = move |_| {
+        let lang = i18n.lang();
+        let new_password = password.get_untracked();
+        spawn_local(async move {
+            let result = sync.reset_password(&id.get_value(), new_password).await;
+            done.run(
+                result
+                    .map(|()| {
+                        lang.pick(
+                            "密码已重置，该人员需用新密码重新登录。",
+                            "Password reset: they log in again with the new one.",
+                        )
+                        .to_owned()
+                    })
+                    .map_err(|error| online_error(lang, &error)),
+            );
+        });
+        password.set(String::new());
+    };
+    let username = officer.user.username.clone();
+    let username_attr = username.clone();
+    let role_now = officer.user.role;
+    view! {
+        <li class="cell officer-row" data-testid="officer" data-username=username_attr data-active=active.to_string()>
+            <span class="cell-main">
+                <span class="cell-title">{officer.user.name.clone()} {(!active).then(|| view! { <span class="chip">{move || i18n.lang().pick("已停用", "Disabled")}</span> })}</span>
+                <span class="cell-sub">{username} " · " {move || i18n.lang().role(role_now)} " · " {officer.user.cert_no.clone().unwrap_or_default()}</span>
+                <Show when=move || editing.get()>
+                    <div class="form">
+                        <input class="input" prop:value=move || name.get() on:input=move |e| name.set(event_target_value(&e))
+                            aria-label=move || i18n.lang().pick("姓名", "Name") />
+                        <input class="input" prop:value=move || cert.get() on:input=move |e| cert.set(event_target_value(&e))
+                            placeholder=move || i18n.lang().pick("执法证号", "Certificate no.") />
+                        <select class="input" on:change=move |e| {
+                            if let Some(picked) = Role::from_code(&event_target_value(&e)) { role.set(picked); }
+                        }>
+                            {move || role_options(i18n.lang(), is_admin.get()).into_iter().map(|(option, label)| view! {
+                                <option value=option.code() selected=move || role.get() == option>{label}</option>
+                            }).collect_view()}
+                        </select>
+                        <div class="actions">
+                            <button type="button" class="button button-primary" on:click=save>{move || i18n.lang().pick("保存", "Save")}</button>
+                        </div>
+                        <input class="input" type="password" autocomplete="new-password" prop:value=move || password.get()
+                            on:input=move |e| password.set(event_target_value(&e))
+                            placeholder=move || i18n.lang().pick("新密码（至少8位）", "New password (8+ characters)") />
+                        <div class="actions actions-wrap">
+                            <button type="button" class="button button-secondary" data-testid="reset-password" on:click=reset>
+                                {move || i18n.lang().pick("重置密码", "Reset password")}
+                            </button>
+                            <button type="button" class="button button-secondary" data-testid="toggle-active"
+                                on:click=move |_| patch(
+                                    UserPatch { active: Some(!active), ..UserPatch::default() },
+                                    if active { ("已停用，其登录已全部失效。", "Disabled: every login of theirs is revoked.") } else { ("已启用。", "Enabled.") },
+                                )>
+                                {move || if active { i18n.lang().pick("停用", "Disable") } else { i18n.lang().pick("启用", "Enable") }}
+                            </button>
+                        </div>
+                    </div>
+                </Show>
+            </span>
+            <button type="button" class="button button-secondary button-small" data-testid="edit-officer"
+                on:click=move |_| editing.update(|editing| *editing = !*editing)>
+                {move || i18n.t().edit}
+            </button>
+        </li>
+    }
+}
+
+#[component]
+fn NewOfficer(done: Callback<Result<String, String>>, is_admin: Signal<bool>) -> impl IntoView {
+    let i18n = use_i18n();
+    let sync = use_sync();
+    let open = RwSignal::new(false);
+    let username = RwSignal::new(String::new());
+    let name = RwSignal::new(String::new());
+    let cert = RwSignal::new(String::new());
+    let role = RwSignal::new(Role::Inspector);
+    let password = RwSignal::new(String::new());
+    let unit = RwSignal::new(String::new());
+    let units = LocalResource::new(move || async move { sync.units().await });
+    let add = move |_| {
+        let lang = i18n.lang();
+        let request = NewUserRequest {
+            username: username.get_untracked().trim().to_owned(),
+            name: name.get_untracked().trim().to_owned(),
+            role: role.get_untracked(),
+            cert_no: Some(cert.get_untracked()).filter(|cert| !cert.trim().is_empty()),
+            password: password.get_untracked(),
+            unit_id: Some(unit.get_untracked())
+                .filter(|unit| !unit.is_empty())
+                .map(UnitId),
+        };
+        spawn_local(async move {
+            match sync.add_user(&request).await {
+                Ok(officer) => {
+                    open.set(false);
+                    username.set(String::new());
+                    name.set(String::new());
+                    cert.set(String::new());
+                    password.set(String::new());
+                    done.run(Ok(format!(
+                        "{}{}",
+                        lang.pick("已添加：", "Added: "),
+                        officer.user.name
+                    )));
+                }
+                Err(error) => done.run(Err(online_error(lang, &error))),
+            }
+        });
+    };
+    view! {
+        <Show when=move || open.get() fallback=move || view! {
+            <button type="button" class="button button-primary button-block" data-testid="add-officer"
+                on:click=move |_| open.set(true)>
+                {move || i18n.lang().pick("添加人员", "Add an officer")}
+            </button>
+        }>
+            <div class="group form" data-testid="officer-form">
+                <input class="input" data-testid="new-username" autocomplete="off" prop:value=move || username.get()
+                    on:input=move |e| username.set(event_target_value(&e)) placeholder=move || i18n.lang().pick("登录名", "Username") />
+                <input class="input" data-testid="new-name" prop:value=move || name.get()
+                    on:input=move |e| name.set(event_target_value(&e)) placeholder=move || i18n.lang().pick("姓名", "Name") />
+                <input class="input" data-testid="new-cert" prop:value=move || cert.get()
+                    on:input=move |e| cert.set(event_target_value(&e)) placeholder=move || i18n.lang().pick("执法证号", "Certificate no.") />
+                <select class="input" on:change=move |e| {
+                    if let Some(picked) = Role::from_code(&event_target_value(&e)) { role.set(picked); }
+                }>
+                    {move || role_options(i18n.lang(), is_admin.get()).into_iter().map(|(option, label)| view! {
+                        <option value=option.code() selected=move || role.get() == option>{label}</option>
+                    }).collect_view()}
+                </select>
+                {move || (is_admin.get()).then(|| view! {
+                    <select class="input" on:change=move |e| unit.set(event_target_value(&e))>
+                        {move || units.get().and_then(Result::ok).map(|units| units.units.into_iter().map(|option| view! {
+                            <option value=option.id.to_string()>{option.name}</option>
+                        }).collect_view())}
+                    </select>
+                })}
+                <input class="input" type="password" data-testid="new-password" autocomplete="new-password" prop:value=move || password.get()
+                    on:input=move |e| password.set(event_target_value(&e)) placeholder=move || i18n.lang().pick("初始密码（至少8位）", "First password (8+ characters)") />
+                <div class="actions">
+                    <button type="button" class="button button-secondary" on:click=move |_| open.set(false)>{move || i18n.t().cancel}</button>
+                    <button type="button" class="button button-primary" data-testid="save-officer" on:click=add>{move || i18n.lang().pick("添加", "Add")}</button>
+                </div>
+            </div>
+        </Show>
+    }
+}
+
+#[component]
+fn VenueImport(message: Outcome) -> impl IntoView {
+    let i18n = use_i18n();
+    let sync = use_sync();
+    let file = RwSignal::new(None::<(String, Vec<u8>)>);
+    let report = RwSignal::new(None::<ImportReport>);
+    let busy = RwSignal::new(false);
+    let send = move |commit: bool| {
+        let Some((content_type, bytes)) = file.get_untracked() else {
+            return;
+        };
+        let lang = i18n.lang();
+        busy.set(true);
+        spawn_local(async move {
+            let result = sync.import_venues(&content_type, &bytes, commit).await;
+            busy.set(false);
+            match result {
+                Ok(answer) => {
+                    if answer.committed {
+                        message.set(Some(Ok(match lang {
+                            Lang::Zh => format!(
+                                "已导入：新增{}家，更新{}家。",
+                                answer.created, answer.updated
+                            ),
+                            Lang::En => format!(
+                                "Imported: {} new, {} updated.",
+                                answer.created, answer.updated
+                            ),
+                        })));
+                    }
+                    report.set(Some(answer));
+                }
+                Err(error) => message.set(Some(Err(online_error(lang, &error)))),
+            }
+        });
+    };
+    let picked = move |event: leptos::ev::Event| {
+        let Some(input) = event
+            .target()
+            .and_then(|target| target.dyn_into::<web_sys::HtmlInputElement>().ok())
+        else {
+            return;
+        };
+        let Some(picked) = input.files().and_then(|files| files.get(0)) else {
+            return;
+        };
+        let content_type = if picked.name().to_lowercase().ends_with(".csv") {
+            "text/csv".to_owned()
+        } else {
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_owned()
+        };
+        spawn_local(async move {
+            match blob_bytes(&picked).await {
+                Ok(bytes) => {
+                    file.set(Some((content_type, bytes)));
+                    send(false);
+                }
+                Err(error) => message.set(Some(Err(error.to_string()))),
+            }
+        });
+    };
+    view! {
+        <div class="group">
+            <p class="small">{move || i18n.lang().pick(
+                "Excel（.xlsx）或 CSV，第1行为表头：场所名称、场所类型、许可证号、地址、联系人、联系电话、纬度、经度、状态。许可证号已存在的场所会被更新。",
+                "Excel (.xlsx) or CSV; row 1 names the columns: 场所名称, 场所类型, 许可证号, 地址, 联系人, 联系电话, 纬度, 经度, 状态. A licence number already in the register updates that venue.",
+            )}</p>
+            <input type="file" class="input" data-testid="import-file"
+                accept=".xlsx,.csv,text/csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+                on:change=picked />
+        </div>
+        {move || busy.get().then(|| view! { <p class="empty" role="status">{i18n.t().loading}</p> })}
+        {move || report.get().map(|report| {
+            let lang = i18n.lang();
+            let committed = report.committed;
+            let n_good = report.created + report.updated;
+            view! {
+                <p class="small" data-testid="import-summary">{match lang {
+                    Lang::Zh => format!("新增{}家，更新{}家，有问题{}行。", report.created, report.updated, report.bad),
+                    Lang::En => format!("{} new, {} updated, {} bad rows.", report.created, report.updated, report.bad),
+                }}</p>
+                <ul class="group list" data-testid="import-rows">
+                    {report.rows.into_iter().map(|row| {
+                        let bad = !row.problems.is_empty();
+                        let action = match row.action {
+                            RowAction::Create => lang.pick("新增", "New"),
+                            RowAction::Update => lang.pick("更新", "Update"),
+                            RowAction::Skip => lang.pick("跳过", "Skipped"),
+                        };
+                        view! {
+                            <li class=if bad { "cell import-row bad" } else { "cell import-row" } data-testid="import-row" data-bad=bad.to_string()>
+                                <span class="cell-main">
+                                    <span class="cell-title">{match lang { Lang::Zh => format!("第{}行 {}", row.row, row.name), Lang::En => format!("Row {} {}", row.row, row.name) }}</span>
+                                    {row.problems.into_iter().map(|problem| view! { <span class="cell-sub problem">{problem}</span> }).collect_view()}
+                                </span>
+                                <span class="chip">{action}</span>
+                            </li>
+                        }
+                    }).collect_view()}
+                </ul>
+                {(!committed && n_good > 0).then(|| view! {
+                    <button type="button" class="button button-primary button-block" data-testid="import-commit"
+                        on:click=move |_| send(true)>
+                        {match lang {
+                            Lang::Zh => format!("导入{n_good}家（跳过有问题的行）"),
+                            Lang::En => format!("Import {n_good} venues (skipping bad rows)"),
+                        }}
+                    </button>
+                })}
+            }
+        })}
+    }
+}

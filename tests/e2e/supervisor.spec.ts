@@ -1,0 +1,150 @@
+// The supervisor's week: return a record with a comment that reaches the officer's phone, approve the
+// fix (then it is locked and takes amendments), follow an overdue hazard to its 复查, read and copy the
+// period's paragraph and export it.
+import { test, expect, type Page } from '@playwright/test';
+import { readFileSync } from 'node:fs';
+import { Server, DEMO_PASSWORD } from './server';
+import { PASS, completeRecord, logIn, openRecord, submitInspection, syncNow, tab } from './phone';
+
+const FAIL = /^(✓ )?不合格$/;
+const DAY_MS = 86_400_000;
+
+let server: Server;
+
+test.beforeAll(async () => {
+  server = await Server.start();
+});
+
+test.afterAll(async () => {
+  await server.stop();
+});
+
+/** A day as the inspectors' calendar shows it (Luoyang time), `YYYY-MM-DD`. */
+function chinaDay(ms: number): string {
+  return new Date(ms).toLocaleDateString('sv-SE', { timeZone: 'Asia/Shanghai' });
+}
+
+/** Records, on a phone whose clock says `at`, a visit with a fire-exit hazard to be fixed within three days. */
+async function hazardVisit(page: Page, at: number): Promise<void> {
+  await page.getByTestId('venue-row').nth(2).click();
+  const items = page.locator('[data-item]');
+  await expect(items.first()).toBeVisible();
+  const count = await items.count();
+  for (let idx = 0; idx < count; idx++) {
+    await items.nth(idx).getByRole('button', { name: PASS }).click();
+  }
+  const exit = page.locator('[data-item="common.fire_exits"]');
+  await exit.getByRole('button', { name: FAIL }).click();
+  await exit.locator('textarea[id$="-hazard"]').fill('消防通道堆放杂物');
+  await exit.getByRole('button', { name: '限期整改' }).click();
+  await exit.locator('input[type="date"]').fill(chinaDay(at + 3 * DAY_MS));
+  await completeRecord(page);
+  await page.getByTestId('submit-inspection').click();
+  await expect(page).toHaveURL(/\/records(\?|$)/);
+  await expect(page.getByTestId('record-row').first()).toHaveAttribute('data-sync', 'synced');
+}
+
+test('a supervisor returns, approves, follows an overdue hazard and copies the period paragraph', async ({ browser }) => {
+  // Ten days ago liqiang found a blocked fire exit and ordered it cleared within three days.
+  const tenDaysAgo = Date.now() - 10 * DAY_MS;
+  const past = await (await browser.newContext()).newPage();
+  await past.clock.setSystemTime(tenDaysAgo);
+  await logIn(past, server.baseUrl, 'liqiang');
+  await hazardVisit(past, tenDaysAgo);
+
+  // Today zhangwei submits a record.
+  const officer = await (await browser.newContext()).newPage();
+  await logIn(officer, server.baseUrl, 'zhangwei');
+  const id = await submitInspection(officer, 0, '原始记录');
+  await expect(officer.getByTestId('record-row').first()).toHaveAttribute('data-sync', 'synced');
+
+  // The supervisor, at a desk: 我的 shows the bureau's word for the role and the way to the queue.
+  const desk = await browser.newContext({ viewport: { width: 1280, height: 800 }, isMobile: false, hasTouch: false });
+  await desk.grantPermissions(['clipboard-read', 'clipboard-write']);
+  const supervisor = await desk.newPage();
+  await logIn(supervisor, server.baseUrl, 'wangfang');
+  await tab(supervisor, '/me');
+  await expect(supervisor.locator('.cell', { hasText: '角色' })).toContainText('队长');
+  await supervisor.getByTestId('link-review').click();
+  const queued = supervisor.locator(`[data-testid="record-row"][href="/records/${id}"]`);
+  await expect(queued).toHaveAttribute('data-status', 'submitted');
+  await queued.click();
+  await expect(supervisor.getByTestId('record-officer')).toHaveCount(2);
+  // Returning needs a comment.
+  await supervisor.getByTestId('review-return').click();
+  await expect(supervisor.getByTestId('review-panel').getByRole('alert')).toContainText('写明');
+  await supervisor.getByTestId('review-comment-input').fill('请补充现场照片');
+  await supervisor.getByTestId('review-return').click();
+  await expect(supervisor.getByTestId('review-done')).toContainText('已退回');
+
+  // The officer's phone shows it on top of 记录 with the comment; fixed and resubmitted.
+  await syncNow(officer);
+  await tab(officer, '/records');
+  const returned = officer.getByTestId('returned-records');
+  await expect(returned).toContainText('请补充现场照片');
+  await returned.getByTestId('record-row').click();
+  await officer.getByTestId('edit-record').click();
+  await officer.locator('#inspection-notes').fill('已补充现场照片');
+  await officer.getByTestId('submit-inspection').click();
+  await expect(officer.getByTestId('record-row').first()).toHaveAttribute('data-sync', 'synced');
+  await expect(officer.getByTestId('returned-records')).toHaveCount(0);
+
+  // The supervisor sees the resubmission and approves it.
+  await syncNow(supervisor);
+  await openRecord(supervisor, id);
+  await expect(supervisor.getByTestId('review-panel')).toBeVisible();
+  await supervisor.getByTestId('review-approve').click();
+  await expect(supervisor.getByTestId('review-done')).toContainText('已通过');
+
+  // Approved: the officer can no longer edit it; later facts go in as an amendment shown on it.
+  await syncNow(officer);
+  await openRecord(officer, id);
+  await expect(officer.locator('.chip-approved')).toContainText('已通过');
+  await expect(officer.getByTestId('edit-record')).toHaveCount(0);
+  await officer.getByTestId('amend').click();
+  await officer.getByTestId('amend-notes').fill('经营者次日补交了消防检查合格证明');
+  await officer.getByTestId('amend-save').click();
+  await expect(officer.getByTestId('amendments')).toContainText('补交了消防检查合格证明');
+  await syncNow(officer);
+  const token = (await server.login('wangfang', DEMO_PASSWORD)).token;
+  const onServer = await server.pullAll(token);
+  const approved = onServer.find((change) => change.id === id);
+  expect(approved?.body.reviews.map((review: { decision: string }) => review.decision)).toEqual(['return', 'approve']);
+  expect(onServer.some((change) => change.body?.amends === id)).toBe(true);
+
+  // The hazard board: the overdue hazard stands out; one tap starts its 复查.
+  await syncNow(supervisor);
+  await tab(supervisor, '/me');
+  await supervisor.getByTestId('link-hazards').click();
+  const overdue = supervisor.locator('[data-testid="open-hazard"][data-overdue="true"]');
+  await expect(overdue).toHaveCount(1);
+  await expect(overdue).toContainText('消防通道堆放杂物');
+  await expect(overdue).toContainText('逾期 7 天');
+  await overdue.getByTestId('start-reinspection').click();
+  await expect(supervisor).toHaveURL(/\/inspect\/.+\?follows=/);
+  await expect(supervisor.locator('#inspection-kind')).toHaveValue('reinspection');
+
+  // The figures of this half year, in the report's words, copied in one tap, and the export.
+  await tab(supervisor, '/me');
+  await supervisor.getByTestId('link-stats').click();
+  const summary = supervisor.getByTestId('stats-summary');
+  await expect(summary).toContainText('共检查各类场所2家次，出动检查人员4人次。');
+  await expect(summary).toContainText('日常检查');
+  await expect(summary).toContainText('共发现隐患1处，已整改0处');
+  await supervisor.getByTestId('copy-summary').click();
+  await expect(supervisor.getByTestId('copy-summary')).toHaveText('已复制');
+  const copied = await supervisor.evaluate(() => navigator.clipboard.readText());
+  expect(copied).toBe(await summary.textContent());
+  const downloading = supervisor.waitForEvent('download');
+  await supervisor.getByTestId('export-xlsx').click();
+  const download = await downloading;
+  expect(download.suggestedFilename()).toMatch(/^fieldcheck-\d{4}-\d{2}-\d{2}-\d{4}-\d{2}-\d{2}\.xlsx$/);
+  // An XLSX is a zip: it starts with "PK".
+  expect(readFileSync(await download.path()).subarray(0, 2).toString()).toBe('PK');
+
+  // An officer has no statistics or administration to reach.
+  await tab(officer, '/me');
+  await expect(officer.getByTestId('link-hazards')).toBeVisible();
+  await expect(officer.getByTestId('link-stats')).toHaveCount(0);
+  await expect(officer.getByTestId('link-admin')).toHaveCount(0);
+});

@@ -11,7 +11,7 @@ use crate::components::{TabBar, TopBar};
 use crate::i18n::{Lang, Strings, provide_i18n, use_i18n};
 use crate::pages::{
     AdminPage, CampaignsPage, HazardsPage, InspectPage, LoginPage, MePage, NotFoundPage, PrintPage,
-    RecordPage, RecordsPage, StatsPage, VenueNewPage, VenuesPage,
+    RecordPage, RecordsPage, StatsPage, VenueEditPage, VenueNewPage, VenuesPage,
 };
 use crate::store::{Session, Store, StoreError, meta_keys, provide_store};
 use crate::sync::{provide_sync, use_sync};
@@ -201,6 +201,7 @@ fn Layout() -> impl IntoView {
             <Routes fallback=|| view! { <NotFoundPage /> }>
                 <Route path=path!("/") view=VenuesPage />
                 <Route path=path!("/venues/new") view=VenueNewPage />
+                <Route path=path!("/venues/:id/edit") view=VenueEditPage />
                 <Route path=path!("/login") view=LoginPage />
                 <Route path=path!("/inspect/:venue_id") view=InspectPage />
                 <Route path=path!("/records") view=RecordsPage />

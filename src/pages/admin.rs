@@ -13,6 +13,7 @@ use wasm_bindgen::JsCast;
 use crate::i18n::{Lang, use_i18n};
 use crate::media::blob_bytes;
 use crate::pages::record_actions::online_error;
+use crate::store::use_store;
 use crate::sync::use_sync;
 
 type Outcome = RwSignal<Option<Result<String, String>>>;
@@ -30,6 +31,8 @@ pub fn AdminPage() -> impl IntoView {
             })}
             <h2 class="section-title">{move || i18n.lang().pick("执法人员", "Officers")}</h2>
             <Officers message />
+            <h2 class="section-title">{move || i18n.lang().pick("场所台账", "Venue register")}</h2>
+            <VenueRegister />
             <h2 class="section-title">{move || i18n.lang().pick("导入场所台账", "Import the venue register")}</h2>
             <VenueImport message />
         </section>
@@ -269,6 +272,60 @@ fn NewOfficer(done: Callback<Result<String, String>>, is_admin: Signal<bool>) ->
     }
 }
 
+/// The unit's venues on the phone: field registrations to confirm first, closed ones marked, each
+/// with its edit form.
+#[component]
+fn VenueRegister() -> impl IntoView {
+    let i18n = use_i18n();
+    let sync = use_sync();
+    let store = use_store();
+    let search = RwSignal::new(String::new());
+    let venues = LocalResource::new(move || {
+        let _ = sync.data_version();
+        let store = store.clone();
+        async move { store.list_venues("").await }
+    });
+    view! {
+        <div class="group form">
+            <input class="input" type="search" data-testid="register-search" prop:value=move || search.get()
+                on:input=move |e| search.set(event_target_value(&e))
+                placeholder=move || i18n.lang().pick("场所名称/拼音首字母/许可证号", "Name, initials or licence no.") />
+        </div>
+        {move || venues.get().map(|listed| match listed {
+            Err(error) => view! { <p class="banner banner-error" role="alert">{error.to_string()}</p> }.into_any(),
+            Ok(listed) => {
+                let lang = i18n.lang();
+                let query = search.get();
+                let mut matching: Vec<_> = listed.items.into_iter().filter(|venue| venue.matches(&query)).collect();
+                matching.sort_by_key(|venue| !venue.field_registered);
+                let total = matching.len();
+                view! {
+                    <ul class="group list" data-testid="register">
+                        {matching.into_iter().take(50).map(|venue| view! {
+                            <li>
+                                <a class="cell cell-link" data-testid="register-venue" href=format!("/venues/{}/edit", venue.id)>
+                                    <span class="cell-main">
+                                        <span class="cell-title">{venue.name.clone()}</span>
+                                        <span class="cell-sub">{lang.venue_kind(venue.kind)} " · " {venue.licence_no.clone()}</span>
+                                        <span class="chips">
+                                            {venue.field_registered.then(|| view! { <span class="chip chip-returned">{lang.pick("现场登记待核实", "Registered in the field: check")}</span> })}
+                                            {(!venue.active).then(|| view! { <span class="chip">{lang.pick("停业", "Closed")}</span> })}
+                                        </span>
+                                    </span>
+                                </a>
+                            </li>
+                        }).collect_view()}
+                    </ul>
+                    {(total > 50).then(|| view! { <p class="small records-count">{match lang {
+                        Lang::Zh => format!("共 {total} 家，请搜索查找其余场所"),
+                        Lang::En => format!("{total} venues: search to find the rest"),
+                    }}</p> })}
+                }.into_any()
+            }
+        })}
+    }
+}
+
 #[component]
 fn VenueImport(message: Outcome) -> impl IntoView {
     let i18n = use_i18n();
@@ -280,6 +337,9 @@ fn VenueImport(message: Outcome) -> impl IntoView {
         let Some((content_type, bytes)) = file.get_untracked() else {
             return;
         };
+        if busy.get_untracked() {
+            return;
+        }
         let lang = i18n.lang();
         busy.set(true);
         spawn_local(async move {
@@ -347,8 +407,8 @@ fn VenueImport(message: Outcome) -> impl IntoView {
             let n_good = report.created + report.updated;
             view! {
                 <p class="small" data-testid="import-summary">{match lang {
-                    Lang::Zh => format!("新增{}家，更新{}家，有问题{}行。", report.created, report.updated, report.bad),
-                    Lang::En => format!("{} new, {} updated, {} bad rows.", report.created, report.updated, report.bad),
+                    Lang::Zh => format!("新增{}家，更新{}家，无变化{}家，有问题{}行。", report.created, report.updated, report.unchanged, report.bad),
+                    Lang::En => format!("{} new, {} updated, {} unchanged, {} bad rows.", report.created, report.updated, report.unchanged, report.bad),
                 }}</p>
                 <ul class="group list" data-testid="import-rows">
                     {report.rows.into_iter().map(|row| {
@@ -356,6 +416,7 @@ fn VenueImport(message: Outcome) -> impl IntoView {
                         let action = match row.action {
                             RowAction::Create => lang.pick("新增", "New"),
                             RowAction::Update => lang.pick("更新", "Update"),
+                            RowAction::Unchanged => lang.pick("无变化", "Unchanged"),
                             RowAction::Skip => lang.pick("跳过", "Skipped"),
                         };
                         view! {
@@ -371,7 +432,7 @@ fn VenueImport(message: Outcome) -> impl IntoView {
                 </ul>
                 {(!committed && n_good > 0).then(|| view! {
                     <button type="button" class="button button-primary button-block" data-testid="import-commit"
-                        on:click=move |_| send(true)>
+                        disabled=move || busy.get() on:click=move |_| send(true)>
                         {match lang {
                             Lang::Zh => format!("导入{n_good}家（跳过有问题的行）"),
                             Lang::En => format!("Import {n_good} venues (skipping bad rows)"),

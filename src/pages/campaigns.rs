@@ -1,7 +1,7 @@
 //! /campaigns (专项行动): the unit's campaigns, active ones first; supervisors start one (name, venue
 //! kinds, dates) and close it (it ends today). Officers pick the active ones for a special inspection.
 
-use fieldcheck_core::{Campaign, CampaignId, VenueKind};
+use fieldcheck_core::{Campaign, CampaignId, OpId, VenueKind};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
@@ -36,7 +36,8 @@ pub fn CampaignsPage() -> impl IntoView {
         let mut record = campaign.record;
         record.ends_on = today.max(record.starts_on);
         spawn_local(async move {
-            let result = sync.save_campaign(&record, campaign.rev).await;
+            let op_id = OpId(uuid::Uuid::now_v7().to_string());
+            let result = sync.save_campaign(&record, campaign.rev, op_id).await;
             message.set(Some(
                 result
                     .map(|()| {
@@ -111,7 +112,20 @@ fn NewCampaign(message: RwSignal<Option<Result<String, String>>>) -> impl IntoVi
     let kinds = RwSignal::new(Vec::<VenueKind>::new());
     let starts = RwSignal::new(today.to_string());
     let ends = RwSignal::new((today + chrono::Days::new(30)).to_string());
+    // The new campaign's id and the push's op id are fixed while the form is open: a second tap or a
+    // retry after a lost answer sends the same mutation again (`duplicate`), never a second campaign.
+    let fresh = || {
+        (
+            CampaignId(uuid::Uuid::now_v7().to_string()),
+            OpId(uuid::Uuid::now_v7().to_string()),
+        )
+    };
+    let ids = StoredValue::new(fresh());
+    let sending = RwSignal::new(false);
     let save = move |_| {
+        if sending.get_untracked() {
+            return;
+        }
         let lang = i18n.lang();
         let Some(session) = sync.session_untracked() else {
             return;
@@ -124,8 +138,9 @@ fn NewCampaign(message: RwSignal<Option<Result<String, String>>>) -> impl IntoVi
                 .to_owned())));
             return;
         };
+        let (id, op_id) = ids.get_value();
         let campaign = Campaign {
-            id: CampaignId(uuid::Uuid::now_v7().to_string()),
+            id,
             name: name.get_untracked().trim().to_owned(),
             venue_kinds: kinds.get_untracked(),
             starts_on,
@@ -141,9 +156,13 @@ fn NewCampaign(message: RwSignal<Option<Result<String, String>>>) -> impl IntoVi
                 .join("；"))));
             return;
         }
+        sending.set(true);
         spawn_local(async move {
-            match sync.save_campaign(&campaign, 0).await {
+            let result = sync.save_campaign(&campaign, 0, op_id).await;
+            sending.set(false);
+            match result {
                 Ok(()) => {
+                    ids.set_value(fresh());
                     message.set(Some(Ok(lang
                         .pick("专项行动已创建。", "Campaign started.")
                         .to_owned())));
@@ -203,7 +222,8 @@ fn NewCampaign(message: RwSignal<Option<Result<String, String>>>) -> impl IntoVi
                     <button type="button" class="button button-secondary" on:click=move |_| open.set(false)>
                         {move || i18n.t().cancel}
                     </button>
-                    <button type="button" class="button button-primary" data-testid="save-campaign" on:click=save>
+                    <button type="button" class="button button-primary" data-testid="save-campaign"
+                        disabled=move || sending.get() on:click=save>
                         {move || i18n.lang().pick("创建", "Create")}
                     </button>
                 </div>

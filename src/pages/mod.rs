@@ -26,5 +26,5 @@ pub use print::PrintPage;
 pub use record::RecordPage;
 pub use records::RecordsPage;
 pub use stats::StatsPage;
-pub use venue_new::VenueNewPage;
+pub use venue_new::{VenueEditPage, VenueNewPage};
 pub use venues::VenuesPage;

@@ -121,11 +121,15 @@ pub fn AmendmentForm(record: Inspection) -> impl IntoView {
     let open = RwSignal::new(false);
     let notes = RwSignal::new(String::new());
     let error = RwSignal::new(None::<String>);
+    let saving = RwSignal::new(false);
     let save = move |_| {
         let lang = i18n.lang();
         let Some(session) = sync.session_untracked() else {
             return;
         };
+        if saving.get_untracked() {
+            return;
+        }
         let now = now_china();
         let amendment = Inspection {
             id: InspectionId(uuid::Uuid::now_v7().to_string()),
@@ -164,8 +168,11 @@ pub fn AmendmentForm(record: Inspection) -> impl IntoView {
             return;
         }
         let store = store.clone();
+        saving.set(true);
         spawn_local(async move {
-            match store.save_inspection(&amendment).await {
+            let saved = store.save_inspection(&amendment).await;
+            saving.set(false);
+            match saved {
                 Ok(_) => {
                     error.set(None);
                     notes.set(String::new());
@@ -199,7 +206,8 @@ pub fn AmendmentForm(record: Inspection) -> impl IntoView {
                     <button type="button" class="button button-secondary" on:click=move |_| open.set(false)>
                         {move || i18n.t().cancel}
                     </button>
-                    <button type="button" class="button button-primary" data-testid="amend-save" on:click=save.clone()>
+                    <button type="button" class="button button-primary" data-testid="amend-save"
+                        disabled=move || saving.get() on:click=save.clone()>
                         {move || i18n.lang().pick("保存补充记录", "Save amendment")}
                     </button>
                 </div>

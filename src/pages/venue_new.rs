@@ -1,10 +1,12 @@
 //! /venues/new: an officer registers a venue found in the field (an unlicensed internet café), then
 //! inspects it at once. Synced like a record, flagged `field_registered` for the supervisor.
+//! /venues/:id/edit: a supervisor corrects a venue of the register, closes it (停业) or confirms a
+//! field registration.
 
 use fieldcheck_core::{Problem, Venue, VenueId, VenueKind};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::hooks::use_navigate;
+use leptos_router::hooks::{use_navigate, use_params_map};
 
 use crate::components::ProblemList;
 use crate::geo::Position;
@@ -15,18 +17,53 @@ use crate::sync::use_sync;
 /// The registration form.
 #[component]
 pub fn VenueNewPage() -> impl IntoView {
+    view! { <VenueForm existing=None /> }
+}
+
+/// A venue of the register, to correct or close.
+#[component]
+pub fn VenueEditPage() -> impl IntoView {
+    let i18n = use_i18n();
+    let store = use_store();
+    let params = use_params_map();
+    let venue = LocalResource::new(move || {
+        let store = store.clone();
+        let id = params.with(|params| params.get("id").unwrap_or_default());
+        async move { store.venue(&VenueId(id)).await }
+    });
+    move || match venue.get() {
+        None => view! { <p class="empty" role="status">{i18n.t().loading}</p> }.into_any(),
+        Some(Ok(Some(venue))) => view! { <VenueForm existing=Some(venue) /> }.into_any(),
+        Some(Ok(None)) => view! { <p class="empty" role="alert">{i18n.t().venue_missing}</p> }.into_any(),
+        Some(Err(error)) => view! {
+            <p class="banner banner-error" role="alert">{i18n.t().err_store} ": " {error.to_string()}</p>
+        }
+        .into_any(),
+    }
+}
+
+#[component]
+fn VenueForm(existing: Option<Venue>) -> impl IntoView {
     let i18n = use_i18n();
     let sync = use_sync();
     let store = use_store();
     let navigate = use_navigate();
-    let name = RwSignal::new(String::new());
-    let kind = RwSignal::new(VenueKind::InternetCafe);
-    let address = RwSignal::new(String::new());
-    let licence = RwSignal::new(String::new());
-    let contact = RwSignal::new(String::new());
-    let phone = RwSignal::new(String::new());
-    let position = Position::new(None);
-    position.locate();
+    let editing = existing.is_some();
+    let field = |pick: fn(&Venue) -> &String| {
+        RwSignal::new(existing.as_ref().map(pick).cloned().unwrap_or_default())
+    };
+    let name = field(|venue| &venue.name);
+    let kind = RwSignal::new(existing.as_ref().map_or(VenueKind::InternetCafe, |venue| venue.kind));
+    let address = field(|venue| &venue.address);
+    let licence = field(|venue| &venue.licence_no);
+    let contact = field(|venue| &venue.contact_name);
+    let phone = field(|venue| &venue.contact_phone);
+    let active = RwSignal::new(existing.as_ref().is_none_or(|venue| venue.active));
+    let position = Position::new(existing.as_ref().and_then(|venue| venue.location));
+    if !editing {
+        position.locate();
+    }
+    let existing = StoredValue::new(existing);
     let problems = RwSignal::new(Vec::<Problem>::new());
     let save_error = RwSignal::new(None::<String>);
     let saving = RwSignal::new(false);
@@ -35,8 +72,11 @@ pub fn VenueNewPage() -> impl IntoView {
         let Some(session) = sync.session_untracked() else {
             return;
         };
+        let before = existing.get_value();
         let venue = Venue {
-            id: VenueId(uuid::Uuid::now_v7().to_string()),
+            id: before
+                .as_ref()
+                .map_or_else(|| VenueId(uuid::Uuid::now_v7().to_string()), |venue| venue.id.clone()),
             kind: kind.get_untracked(),
             name: name.get_untracked().trim().to_owned(),
             licence_no: licence.get_untracked().trim().to_owned(),
@@ -44,10 +84,13 @@ pub fn VenueNewPage() -> impl IntoView {
             location: position.location.get_untracked(),
             contact_name: contact.get_untracked().trim().to_owned(),
             contact_phone: phone.get_untracked().trim().to_owned(),
-            unit_id: session.user.unit_id.clone(),
-            active: true,
-            field_registered: true,
-            initials: String::new(),
+            unit_id: before
+                .as_ref()
+                .map_or_else(|| session.user.unit_id.clone(), |venue| venue.unit_id.clone()),
+            active: active.get_untracked(),
+            // A supervisor's save confirms a field registration; an officer's new venue awaits it.
+            field_registered: before.is_none(),
+            initials: before.map(|venue| venue.initials).unwrap_or_default(),
         };
         if let Err(found) = venue.validate() {
             problems.set(found.0);
@@ -61,7 +104,12 @@ pub fn VenueNewPage() -> impl IntoView {
             match store.save_venue(&venue).await {
                 Ok(()) => {
                     sync.saved_locally();
-                    navigate(&format!("/inspect/{}", venue.id), Default::default());
+                    let next = if editing {
+                        "/admin".to_owned()
+                    } else {
+                        format!("/inspect/{}", venue.id)
+                    };
+                    navigate(&next, Default::default());
                 }
                 Err(error) => {
                     saving.set(false);
@@ -92,14 +140,19 @@ pub fn VenueNewPage() -> impl IntoView {
 
     view! {
         <section class="page">
-            <h2 class="section-title">{move || i18n.t().venue_new_title}</h2>
-            <p class="hint page-hint">{move || i18n.t().venue_new_hint}</p>
+            {(!editing).then(|| view! {
+                <h2 class="section-title">{move || i18n.t().venue_new_title}</h2>
+                <p class="hint page-hint">{move || i18n.t().venue_new_hint}</p>
+            })}
             <div class="group">
                 {text_field("venue-name", |t| t.venue_name, name, "text")}
                 <label class="cell field" for="venue-kind">
                     <span class="field-label">{move || i18n.t().venue_kind}</span>
+                    // A venue's kind is fixed once it is in the register: its records' checklists are
+                    // that kind's.
                     <select
                         id="venue-kind"
+                        disabled=editing
                         on:change=move |ev| {
                             if let Some(chosen) = VenueKind::from_code(&event_target_value(&ev)) {
                                 kind.set(chosen);
@@ -122,6 +175,15 @@ pub fn VenueNewPage() -> impl IntoView {
                 {text_field("venue-licence", |t| t.licence_no, licence, "text")}
                 {text_field("venue-contact", |t| t.venue_contact, contact, "text")}
                 {text_field("venue-phone", |t| t.venue_phone, phone, "tel")}
+                {editing.then(|| view! {
+                    <label class="cell field" for="venue-active">
+                        <span class="field-label">{move || i18n.lang().pick("在营", "Open")}</span>
+                        <input id="venue-active" type="checkbox" data-testid="venue-active"
+                            prop:checked=move || active.get()
+                            on:change=move |_| active.update(|active| *active = !*active) />
+                        <span class="small">{move || i18n.lang().pick("取消勾选即停业：不再出现在检查列表中", "Untick to close it: it leaves the list to inspect")}</span>
+                    </label>
+                })}
                 <div class="cell">
                     <span class="field-label">{move || i18n.t().location}</span>
                     <span class="cell-value">
@@ -161,7 +223,7 @@ pub fn VenueNewPage() -> impl IntoView {
                     disabled=move || saving.get()
                     on:click=save
                 >
-                    {move || i18n.t().save_and_inspect}
+                    {move || if editing { i18n.lang().pick("保存", "Save") } else { i18n.t().save_and_inspect }}
                 </button>
             </div>
         </section>

@@ -42,8 +42,11 @@ pub fn VenuesPage() -> impl IntoView {
                 let mut matching: Vec<Venue> = listed
                     .items
                     .into_iter()
+                    // A closed venue (停业) is no longer inspected; it stays in the register.
                     .filter(|venue| {
-                        venue.matches(&query) && kind.is_none_or(|kind| venue.kind == kind)
+                        venue.active
+                            && venue.matches(&query)
+                            && kind.is_none_or(|kind| venue.kind == kind)
                     })
                     .collect();
                 if let Some(here) = here {

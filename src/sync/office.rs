@@ -86,8 +86,15 @@ impl SyncContext {
     }
 
     /// Creates or changes a campaign (supervisors): pushed now as one mutation on the rev the phone
-    /// pulled (0 for a new one), then pulled back so every screen shows it.
-    pub async fn save_campaign(&self, campaign: &Campaign, base_rev: u64) -> Result<(), SyncError> {
+    /// pulled (0 for a new one), then pulled back so every screen shows it. The screen keeps `op_id`
+    /// for as long as it retries the same change, so a retry after a lost answer is a `duplicate`,
+    /// never a second campaign.
+    pub async fn save_campaign(
+        &self,
+        campaign: &Campaign,
+        base_rev: u64,
+        op_id: OpId,
+    ) -> Result<(), SyncError> {
         let token = self.live_token()?;
         let device_id = self.store().device_id().await?;
         let body = serde_json::to_value(campaign)
@@ -95,7 +102,7 @@ impl SyncContext {
         let request = PushRequest {
             device_id,
             mutations: vec![Mutation {
-                op_id: OpId(uuid::Uuid::now_v7().to_string()),
+                op_id,
                 entity: Entity::Campaign,
                 id: campaign.id.to_string(),
                 base_rev,

@@ -69,7 +69,8 @@ export async function tab(page: Page, href: '/' | '/records' | '/me'): Promise<v
 /** Opens a record from 记录 (client-side). */
 export async function openRecord(page: Page, id: string): Promise<void> {
   await tab(page, '/records');
-  await page.locator(`[data-testid="record-row"][href="/records/${id}"]`).click();
+  // A returned record shows twice: on top with its comment, and in the list.
+  await page.locator(`[data-testid="record-row"][href="/records/${id}"]`).first().click();
   await expect(page.getByTestId('record-sync')).toBeVisible();
 }
 

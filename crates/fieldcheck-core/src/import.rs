@@ -31,8 +31,11 @@ pub const COLUMNS: [(&str, &[&str]); 9] = [
 pub enum RowAction {
     /// A venue not in the register yet.
     Create,
-    /// The venue with this licence number in the unit, updated.
+    /// The venue with this licence number (or, without one, this name and address) in the unit,
+    /// updated with the row's non-empty cells.
     Update,
+    /// The venue is in the register already exactly as the row has it (an import run twice).
+    Unchanged,
     /// Nothing: the row is bad (see its problems) or repeats an earlier row.
     Skip,
 }
@@ -57,6 +60,9 @@ pub struct ImportReport {
     pub rows: Vec<ImportRow>,
     pub created: usize,
     pub updated: usize,
+    /// Rows the register already holds as they are.
+    #[serde(default)]
+    pub unchanged: usize,
     pub bad: usize,
     /// `false` for a preview.
     pub committed: bool,
@@ -77,8 +83,11 @@ pub fn kind_from_cell(cell: &str) -> Option<VenueKind> {
 }
 
 /// Reads the sheet's rows (the first is the header) into verdicts. `existing` is the unit's register:
-/// a row whose licence number is already there updates that venue (keeping its id), others create
-/// venues with ids from `new_id`. A row repeating an earlier licence number is skipped.
+/// a row whose licence number is already there (or, for a row without one, whose name and address
+/// are) updates that venue — keeping its id and kind, and every field the row leaves empty — and
+/// others create venues with ids from `new_id`. So an import run twice changes nothing the second
+/// time. A row repeating an earlier licence number, or naming another kind than the stored venue
+/// (its records' checklists are that kind's), is skipped with the reason.
 pub fn read_venues(
     sheet: &[Vec<String>],
     unit_id: &UnitId,
@@ -112,7 +121,7 @@ pub fn read_venues(
             .map(|value| value.trim().to_owned())
             .unwrap_or_default()
     };
-    let mut seen_licences: Vec<String> = Vec::new();
+    let mut seen_keys: Vec<String> = Vec::new();
     let mut verdicts = Vec::new();
     for (idx, row) in rows.iter().enumerate() {
         if row.iter().all(|value| value.trim().is_empty()) {
@@ -169,14 +178,22 @@ pub fn read_venues(
             }
         };
         let licence_no = cell(row, "licence_no");
-        if !licence_no.is_empty() {
-            if seen_licences.contains(&licence_no) {
-                problems.push(format!(
+        // What identifies the venue: its licence number, or without one its name and address.
+        let key = if licence_no.is_empty() {
+            format!("{name}\u{1f}{}", cell(row, "address"))
+        } else {
+            licence_no.clone()
+        };
+        if seen_keys.contains(&key) {
+            problems.push(if licence_no.is_empty() {
+                "名称和地址与前面的行重复 / the name and address repeat an earlier row".to_owned()
+            } else {
+                format!(
                     "许可证号“{licence_no}”与前面的行重复 / the licence number \"{licence_no}\" repeats an earlier row"
-                ));
-            }
-            seen_licences.push(licence_no.clone());
+                )
+            });
         }
+        seen_keys.push(key);
         let (Some(kind), true) = (kind, problems.is_empty()) else {
             verdicts.push(ImportRow {
                 row: number,
@@ -187,36 +204,100 @@ pub fn read_venues(
             });
             continue;
         };
-        let known = existing
-            .iter()
-            .find(|venue| !licence_no.is_empty() && venue.licence_no == licence_no);
-        let venue = Venue {
-            id: known.map_or_else(&mut new_id, |venue| venue.id.clone()),
-            kind,
-            name: name.clone(),
-            licence_no,
-            address: cell(row, "address"),
-            location,
-            contact_name: cell(row, "contact_name"),
-            contact_phone: cell(row, "contact_phone"),
-            unit_id: unit_id.clone(),
-            active,
-            field_registered: false,
-            initials: known
-                .map(|venue| venue.initials.clone())
-                .unwrap_or_default(),
-        };
-        verdicts.push(ImportRow {
-            row: number,
-            name,
-            action: if known.is_some() {
-                RowAction::Update
+        let address = cell(row, "address");
+        let known = existing.iter().find(|venue| {
+            if licence_no.is_empty() {
+                venue.licence_no.is_empty() && venue.name == name && venue.address == address
             } else {
-                RowAction::Create
-            },
-            problems,
-            venue: Some(venue),
+                venue.licence_no == licence_no
+            }
         });
+        let Some(known) = known else {
+            let venue = Venue {
+                id: new_id(),
+                kind,
+                name: name.clone(),
+                licence_no,
+                address,
+                location,
+                contact_name: cell(row, "contact_name"),
+                contact_phone: cell(row, "contact_phone"),
+                unit_id: unit_id.clone(),
+                active,
+                field_registered: false,
+                initials: String::new(),
+            };
+            let problems = venue
+                .validate()
+                .err()
+                .map(|found| {
+                    found
+                        .0
+                        .into_iter()
+                        .map(|problem| format!("{} / {}", problem.zh, problem.en))
+                        .collect()
+                })
+                .unwrap_or_default();
+            verdicts.push(verdict(number, name, problems, venue, RowAction::Create));
+            continue;
+        };
+        if known.kind != kind {
+            verdicts.push(ImportRow {
+                row: number,
+                name,
+                action: RowAction::Skip,
+                problems: vec![format!(
+                    "台账中该场所为“{}”，与表格的“{kind_text}”不一致；场所类型建档后不能通过导入修改 / the register has this venue as {}, not \"{kind_text}\"; an import does not change a venue's kind",
+                    known.kind.name_zh(),
+                    known.kind.name_en()
+                )],
+                venue: None,
+            });
+            continue;
+        }
+        // Only what the row states changes; an empty cell or a missing column keeps the register's.
+        let mut venue = known.clone();
+        let keep_or = |value: String, kept: &mut String| {
+            if !value.is_empty() {
+                *kept = value;
+            }
+        };
+        keep_or(name.clone(), &mut venue.name);
+        keep_or(address, &mut venue.address);
+        keep_or(cell(row, "contact_name"), &mut venue.contact_name);
+        keep_or(cell(row, "contact_phone"), &mut venue.contact_phone);
+        if location.is_some() {
+            venue.location = location;
+        }
+        if !cell(row, "active").is_empty() {
+            venue.active = active;
+        }
+        let action = if venue == *known {
+            RowAction::Unchanged
+        } else {
+            RowAction::Update
+        };
+        verdicts.push(verdict(number, name, Vec::new(), venue, action));
     }
     Ok(verdicts)
+}
+
+fn verdict(row: usize, name: String, problems: Vec<String>, venue: Venue, action: RowAction) -> ImportRow {
+    if problems.is_empty() {
+        ImportRow {
+            row,
+            name,
+            action,
+            problems,
+            venue: Some(venue),
+        }
+    } else {
+        ImportRow {
+            row,
+            name,
+            action: RowAction::Skip,
+            problems,
+            venue: None,
+        }
+    }
 }

@@ -416,6 +416,7 @@ impl Inspection {
     ) -> Option<&'a Inspection> {
         others.into_iter().find(|other| {
             other.kind == InspectionKind::Reinspection
+                && other.amends.is_none()
                 && other.follows.as_ref() == Some(&self.id)
                 && other.status != Status::Draft
                 && other

@@ -194,9 +194,11 @@ pub fn check_review(
 }
 
 /// Whether the phone should offer `user` to edit `record`: the same rule the server enforces (named on
-/// it, or its author; not approved), so that nobody types an edit the server will refuse.
+/// it, or its author; not approved, not an amendment), so that nobody types an edit the server will
+/// refuse.
 pub fn may_edit(user: &UserId, record: &Inspection) -> bool {
     record.status != Status::Approved
+        && record.amends.is_none()
         && (record.inspectors.contains(user)
             || record
                 .created_by

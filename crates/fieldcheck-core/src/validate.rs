@@ -180,6 +180,25 @@ impl Inspection {
                 "补充记录须填写补充说明".into(),
             );
         }
+        // An amendment states later facts and nothing else: it carries no visit of its own, so it
+        // can neither close a hazard nor stand in for a signed record.
+        if self.amends.is_some()
+            && (!self.answers.is_empty()
+                || !self.hazards.is_empty()
+                || !self.hazard_checks.is_empty()
+                || self.party.is_some()
+                || !self.officer_signatures.is_empty()
+                || self.complaint.is_some()
+                || self.warning_issued
+                || self.case_opened)
+        {
+            problems.add(
+                "amends",
+                "amendment_not_notes",
+                "an amendment holds only its notes and photos, not answers, hazards, signatures or outcomes".into(),
+                "补充记录只能填写补充说明和照片".into(),
+            );
+        }
         if self.kind == InspectionKind::Reinspection && self.follows.is_none() {
             problems.add(
                 "follows",

@@ -153,8 +153,8 @@ async fn managed_user(
 }
 
 /// `PATCH /api/users/{id}`: changes name, role, certificate number or whether the account works.
-/// Disabling revokes every token at once. Nobody disables or demotes themselves (the last admin
-/// would lock everyone out).
+/// Disabling revokes every token at once. Nobody disables or demotes themselves, so an active admin
+/// always remains: only an admin changes an admin, and never their own account.
 pub async fn patch_user(
     State(state): State<AppState>,
     authed: Authed,
@@ -351,9 +351,18 @@ pub async fn import_venues(
             message: format!("the register has more than {MAX_IMPORT_ROWS} rows"),
         });
     }
-    let mut tx = db::begin_write(&state.pool).await?;
-    let existing: Vec<(Venue, u64)> = db::records_of(&mut *tx, Entity::Venue, Some(&unit_id))
-        .await?
+    // A preview only reads; a commit reads the register again inside its write transaction, so the
+    // revs it writes follow exactly what it read.
+    let mut tx = if commit {
+        Some(db::begin_write(&state.pool).await?)
+    } else {
+        None
+    };
+    let stored = match tx.as_mut() {
+        Some(tx) => db::records_of(&mut **tx, Entity::Venue, Some(&unit_id)).await?,
+        None => db::records_of(&state.pool, Entity::Venue, Some(&unit_id)).await?,
+    };
+    let existing: Vec<(Venue, u64)> = stored
         .into_iter()
         .filter_map(|record| {
             serde_json::from_value::<Venue>(record.body)
@@ -370,14 +379,17 @@ pub async fn import_venues(
     let mut report = ImportReport {
         created: count(RowAction::Create),
         updated: count(RowAction::Update),
+        unchanged: count(RowAction::Unchanged),
         bad: rows.iter().filter(|row| !row.problems.is_empty()).count(),
         committed: commit,
         rows: Vec::new(),
     };
-    if commit {
+    if let Some(mut tx) = tx {
         let now = Utc::now();
         for row in &mut rows {
-            let Some(venue) = row.venue.as_mut() else {
+            let Some(venue) = row.venue.as_mut().filter(|_| {
+                matches!(row.action, RowAction::Create | RowAction::Update)
+            }) else {
                 continue;
             };
             venue.initials = crate::initials::pinyin_initials(&venue.name);

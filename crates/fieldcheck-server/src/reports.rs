@@ -482,7 +482,7 @@ fn xlsx(sheets: &[Sheet]) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
             for (col, cell) in (0u16..).zip(cells) {
                 match cell {
                     // Written as strings, never formulas: user text such as "=HYPERLINK(..)" stays text.
-                    Cell::Text(text) => worksheet.write_string(row, col, text)?,
+                    Cell::Text(text) => worksheet.write_string(row, col, fit_in_cell(text).as_ref())?,
                     Cell::Number(number) => worksheet.write_number(row, col, *number)?,
                 };
             }
@@ -492,6 +492,16 @@ fn xlsx(sheets: &[Sheet]) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
         worksheet.autofit();
     }
     workbook.save_to_buffer()
+}
+
+/// Excel holds at most 32 767 characters in a cell: a longer text (a very long note) is cut with a
+/// marker rather than failing the whole workbook. The CSV keeps it whole.
+fn fit_in_cell(text: &str) -> std::borrow::Cow<'_, str> {
+    const MAX_CHARS: usize = 32_000;
+    match text.char_indices().nth(MAX_CHARS) {
+        None => std::borrow::Cow::Borrowed(text),
+        Some((cut, _)) => std::borrow::Cow::Owned(format!("{}……（过长，已截断，全文见CSV）", &text[..cut])),
+    }
 }
 
 /// RFC 4180 CSV with a byte-order mark. A text cell that a spreadsheet would run as a formula gets a

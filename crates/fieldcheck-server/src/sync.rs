@@ -384,9 +384,11 @@ async fn accept_inspection(
         ),
         None => None,
     };
+    // An approved record is locked, and so is an amendment once on the server: later facts about it
+    // go in as another amendment.
     let locked = server_copy
         .as_ref()
-        .is_some_and(|copy| copy.status == Status::Approved);
+        .is_some_and(|copy| copy.status == Status::Approved || copy.amends.is_some());
     let rev = next_rev(caller, existing.as_ref(), locked, mutation.base_rev)?;
     // The unit's active officers are the only people a record may name.
     let officers = db::active_user_ids(&mut *conn, &venue_record.unit_id).await?;
@@ -410,6 +412,15 @@ async fn accept_inspection(
             None => None,
         };
         match target {
+            Some(target)
+                if !target.inspectors.contains(&caller.user_id)
+                    && target.created_by.as_ref() != Some(&caller.user_id) =>
+            {
+                return Err(reject(
+                    "not_yours",
+                    "only the officers on a record amend it / 只有记录中的执法人员可以补充该记录",
+                ));
+            }
             Some(target)
                 if target.status == Status::Approved && target.venue_id == inspection.venue_id => {}
             Some(_) => {

@@ -130,12 +130,42 @@ async fn returned_resubmitted_approved_locked_then_amended() -> TestResult {
                 "inspection",
                 &amendment_id,
                 1,
-                with(amendment, "/amends", json!(open_id)),
+                with(amendment.clone(), "/amends", json!(open_id)),
             )],
         )
         .await?[0],
         MutationStatus::Rejected,
-        Some("immutable_field"),
+        Some("locked"),
+    );
+    // Once on the server an amendment is final, and it never carries a visit of its own (a 复查's
+    // hazard checks, signatures): it cannot close a hazard or stand in for a record.
+    check(
+        &app.push(
+            &inspector,
+            &[mutation(
+                "inspection",
+                &amendment_id,
+                1,
+                with(amendment.clone(), "/notes", json!("改写补充说明")),
+            )],
+        )
+        .await?[0],
+        MutationStatus::Rejected,
+        Some("locked"),
+    );
+    let third = new_id();
+    let mut sneaky = with(amendment, "/id", json!(third));
+    sneaky["hazard_checks"] = json!([{"hazard": new_id(), "rectified": true, "note": ""}]);
+    let answer = &app
+        .push(&inspector, &[mutation("inspection", &third, 0, sneaky)])
+        .await?[0];
+    check(answer, MutationStatus::Rejected, Some("invalid"));
+    assert!(
+        answer
+            .error
+            .as_ref()
+            .is_some_and(|error| error.message.contains("only its notes")),
+        "{answer:?}"
     );
     Ok(())
 }
@@ -494,6 +524,15 @@ async fn the_venue_register_imports_from_csv_and_xlsx_naming_bad_rows() -> TestR
         (&json!("internet_cafe"), &json!("xjwk"))
     );
 
+    // The same file again (a retry after a lost answer): nothing new, nothing rewritten.
+    let again = import(&app, &supervisor, "?commit=true", "text/csv", csv.as_bytes().to_vec()).await?;
+    assert_eq!(
+        (&again.body["created"], &again.body["updated"], &again.body["unchanged"]),
+        (&json!(0), &json!(0), &json!(2)),
+        "{}",
+        again.body
+    );
+
     // The same register again as a workbook: the licence number finds the venue and updates it.
     let mut workbook = rust_xlsxwriter::Workbook::new();
     let sheet = workbook.add_worksheet();
@@ -527,6 +566,16 @@ async fn the_venue_register_imports_from_csv_and_xlsx_naming_bad_rows() -> TestR
         answer.body
     );
     assert_eq!(answer.body["rows"][0]["venue"]["id"], star["id"]);
+    // Only the cells the row has change: the address, absent from the workbook, stays.
+    assert_eq!(
+        answer.body["rows"][0]["venue"]["address"],
+        "洛阳市老城区中州东路1号"
+    );
+    // A venue's kind is not changed by an import: its records' checklists are that kind's.
+    let other_kind = "场所名称,场所类型,许可证号\r\n星际网咖,电竞酒店,41030210001\r\n";
+    let answer = import(&app, &supervisor, "?commit=true", "text/csv", other_kind.as_bytes().to_vec()).await?;
+    assert_eq!(answer.body["bad"], 1, "{}", answer.body);
+    assert!(answer.body["rows"][0]["problems"][0].as_str().unwrap_or_default().contains("场所类型"));
 
     // Not a workbook, not a register, not allowed.
     import(

@@ -1,0 +1,121 @@
+// A supervisor's phone with 10 000 of the unit's records, measured: the first pull of them all, 记录
+// drawn, a search narrowing it, the hazard board, and the server's figures for the year. Prints
+// figures only.
+import { test, expect } from '@playwright/test';
+import { createHash, randomUUID } from 'node:crypto';
+import { Server, DEMO_PASSWORD } from './server';
+import { logIn } from './phone';
+
+const N_RECORDS = 10_000;
+const BATCH = 500;
+
+/** A 1×1 grey PNG: every signature on the generated records. */
+const SIGNATURE = Buffer.from(
+  '89504e470d0a1a0a0000000d4948445200000001000000010800000000' +
+    '3a7e9b550000000a4944415478da6360000000020001e527defc0000000049454e44ae426082',
+  'hex',
+);
+
+async function api(server: Server, token: string, method: string, path: string, body?: unknown): Promise<any> {
+  const response = await fetch(`${server.baseUrl}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (!response.ok) throw new Error(`${method} ${path} answered ${response.status}: ${await response.text()}`);
+  return response.status === 204 ? null : response.json();
+}
+
+/** Pushes `N_RECORDS` complete records of zhangwei and chenjing over the unit's venues, one in ten with a deadline hazard. */
+async function seed(server: Server): Promise<void> {
+  const author = await server.login('zhangwei', DEMO_PASSWORD);
+  const partner = (await api(server, author.token, 'GET', '/api/users')).users.find(
+    (user: { username: string }) => user.username === 'chenjing',
+  );
+  const signature = createHash('sha256').update(SIGNATURE).digest('hex');
+  const upload = await fetch(`${server.baseUrl}/api/photos/${signature}`, {
+    method: 'PUT',
+    headers: { authorization: `Bearer ${author.token}`, 'content-type': 'image/png' },
+    body: SIGNATURE,
+  });
+  if (!upload.ok) throw new Error(`signature upload answered ${upload.status}`);
+  const templates = new Map<string, string[]>(
+    (await api(server, author.token, 'GET', '/api/templates')).templates.map(
+      (template: { kind: string; items: Array<{ code: string }> }) => [template.kind, template.items.map((item) => item.code)],
+    ),
+  );
+  const venues = (await server.pullAll(author.token)).filter((change) => change.entity === 'venue').map((change) => change.body);
+  const start = Date.parse('2026-01-05T09:00:00+08:00');
+  let mutations: unknown[] = [];
+  for (let idx = 0; idx < N_RECORDS; idx++) {
+    const venue = venues[idx % venues.length];
+    const day = new Date(start + (idx % 330) * 86_400_000);
+    const at = `${day.toISOString().slice(0, 10)}T10:00:00+08:00`;
+    const withHazard = idx % 10 === 0;
+    const answers = (templates.get(venue.kind) ?? []).map((code) => ({
+      item: code,
+      result: withHazard && code === 'common.fire_exits' ? 'fail' : 'pass',
+    }));
+    const deadline = new Date(day.getTime() + 5 * 86_400_000).toISOString().slice(0, 10);
+    const id = randomUUID();
+    const body = {
+      id, venue_id: venue.id, kind: 'routine', template: `${venue.kind}@1`, started_at: at, finished_at: at,
+      inspectors: [author.user.id, partner.id], answers,
+      hazards: withHazard
+        ? [{ id: randomUUID(), item: 'common.fire_exits', description: '安全出口堵塞', rectify: 'deadline', deadline, status: 'open' }]
+        : [],
+      party: { name: '刘建军', title: '负责人', signature, refused: false },
+      officer_signatures: [
+        { officer: author.user.id, signature },
+        { officer: partner.id, signature },
+      ],
+      notes: '', status: 'submitted',
+    };
+    mutations.push({ op_id: randomUUID(), entity: 'inspection', id, base_rev: 0, body });
+    if (mutations.length === BATCH || idx === N_RECORDS - 1) {
+      const answer = await api(server, author.token, 'POST', '/api/sync/push', { device_id: randomUUID(), mutations });
+      const refused = answer.results.filter((result: { status: string }) => result.status !== 'applied');
+      if (refused.length) throw new Error(`seed refused: ${JSON.stringify(refused[0])}`);
+      mutations = [];
+    }
+  }
+}
+
+test('records: a supervisor phone with 10 000 of the unit\'s records', async ({ page }) => {
+  const server = await Server.start();
+  try {
+    await seed(server);
+    const figure = (name: string, ms: number) => console.log(`FIGURE ${name}: ${Math.round(ms)} ms`);
+
+    let started = performance.now();
+    await logIn(page, server.baseUrl, 'wangfang');
+    figure(`login and first pull of ${N_RECORDS} records`, performance.now() - started);
+
+    started = performance.now();
+    await page.locator('nav.tabbar a[href="/records"]').click();
+    await expect(page.getByTestId('records-count')).toHaveText(`共 ${N_RECORDS} 条`);
+    await expect(page.getByTestId('record-row')).toHaveCount(50);
+    figure(`记录 drawn (${N_RECORDS} records, first 50 rows)`, performance.now() - started);
+
+    await page.locator('details.filters > summary').click();
+    started = performance.now();
+    await page.getByTestId('records-search').fill('星际');
+    await expect(page.getByTestId('records-count')).not.toHaveText(`共 ${N_RECORDS} 条`);
+    figure('search narrowing 记录', performance.now() - started);
+
+    started = performance.now();
+    await page.goto(`${server.baseUrl}/hazards`);
+    await expect(page.getByTestId('open-hazard').first()).toBeVisible();
+    figure(`hazard board (${N_RECORDS / 10} open hazards)`, performance.now() - started);
+
+    started = performance.now();
+    await page.goto(`${server.baseUrl}/stats`);
+    await page.getByTestId('stats-from').fill('2026-01-01');
+    await page.getByTestId('stats-to').fill('2026-12-31');
+    await page.getByTestId('stats-to').dispatchEvent('change');
+    await expect(page.getByTestId('stats-summary')).toContainText(`共检查各类场所${N_RECORDS}家次`);
+    figure('figures of the year from the server', performance.now() - started);
+  } finally {
+    await server.stop();
+  }
+});

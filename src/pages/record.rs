@@ -300,10 +300,14 @@ fn RecordView(
                 fieldcheck_core::ReviewDecision::Approve => lang.status(Status::Approved),
                 fieldcheck_core::ReviewDecision::Return => lang.status(Status::Returned),
             };
+            let reviewer = officers
+                .iter()
+                .find(|officer| officer.user.id == review.by)
+                .map_or_else(|| review.by.to_string(), |officer| officer.user.name.clone());
             view! {
-                <li class="cell">
+                <li class="cell" data-testid="record-review">
                     <span class="cell-main">
-                        <span class="cell-title">{decision}</span>
+                        <span class="cell-title">{decision} " · " {reviewer}</span>
                         {review.comment.clone().map(|comment| view! { <span class="cell-sub">{comment}</span> })}
                     </span>
                     <span class="cell-value">{lang.datetime(&review.at)}</span>
@@ -364,7 +368,7 @@ fn RecordView(
                     {lang.pick("这是一条补充记录，查看原记录 ›", "This is an amendment: open the record it adds to ›")}
                 </a>
             })}
-            <PeopleOnRecord record=record.clone() officers />
+            <PeopleOnRecord record=record.clone() officers=officers.clone() />
             <h2 class="section-title">{t.checklist}</h2>
             <ul class="group list">{answers}</ul>
             <h2 class="section-title">{t.hazards}</h2>

@@ -2,6 +2,7 @@
 //! record state machine, merging and the sync run.
 
 mod complete;
+mod import;
 mod local_state;
 mod merge;
 mod printout;

@@ -764,6 +764,56 @@ async fn a_corrupt_value_is_named_and_the_other_records_are_still_listed() {
 }
 
 #[wasm_bindgen_test]
+async fn list_rows_show_each_record_as_shown_with_its_mark_and_name_the_damaged_ones() {
+    let (store, _) = fresh_store().await;
+    let older = inspection("older");
+    let mut newer = inspection("newer");
+    newer.started_at = older.started_at + chrono::Duration::hours(1);
+    store.save_inspection(&older).await.expect("save");
+    synced_at(&store, &older, 1).await;
+    store.save_inspection(&newer).await.expect("save");
+    // Edited after the sync: the list shows the edit, waiting to be sent.
+    let mut edited = older.clone();
+    edited.notes = "edited".to_owned();
+    store.save_inspection(&edited).await.expect("save");
+    for (id, json) in [
+        (
+            "quarantined-1",
+            r#"{"record": {"id": "quarantined-1"}, "local": {"state": "quarantined", "raw": "{", "reason": "x"}}"#,
+        ),
+        ("stateless-1", r#"{"record": {"id": "stateless-1"}}"#),
+        (
+            "broken-2",
+            r#"{"record": {"id": "broken-2", "status": 7}, "local": {"state": "synced"}}"#,
+        ),
+    ] {
+        store.put_raw(INSPECTIONS, None, raw(json)).await.expect(id);
+    }
+
+    let rows = store.list_inspection_rows().await.expect("rows");
+
+    let shown: Vec<(&str, SyncMark)> = rows
+        .items
+        .iter()
+        .map(|row| (row.record.notes.as_str(), row.mark))
+        .collect();
+    assert_eq!(
+        shown,
+        [("newer", SyncMark::Pending), ("edited", SyncMark::Pending)]
+    );
+    let mut damaged: Vec<String> = rows
+        .corrupt
+        .iter()
+        .map(|error| match error {
+            StoreError::Corrupt { key, .. } => key.clone(),
+            other => other.to_string(),
+        })
+        .collect();
+    damaged.sort();
+    assert_eq!(damaged, ["broken-2", "quarantined-1", "stateless-1"]);
+}
+
+#[wasm_bindgen_test]
 async fn an_approved_record_cannot_be_saved_over() {
     let (store, _) = fresh_store().await;
     let mut record = inspection("approved");

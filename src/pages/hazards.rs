@@ -31,7 +31,7 @@ pub fn HazardsPage() -> impl IntoView {
         let store = store.clone();
         async move {
             let records: Vec<Inspection> = store
-                .list_inspections()
+                .list_inspection_rows()
                 .await?
                 .items
                 .into_iter()

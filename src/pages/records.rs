@@ -11,7 +11,7 @@ use leptos_router::hooks::use_query_map;
 
 use crate::components::{Icon, IconName, StatusChip, SyncChip};
 use crate::i18n::use_i18n;
-use crate::store::{Listed, LocalInspection, StoreError, use_store};
+use crate::store::{InspectionRow, Listed, StoreError, use_store};
 use crate::sync::use_sync;
 
 /// Rows shown at first and added by each "more": a list of 10 000 stays instant to draw.
@@ -19,7 +19,7 @@ const PAGE: usize = 50;
 
 #[derive(Debug, Clone)]
 struct RecordsData {
-    records: Listed<LocalInspection>,
+    records: Listed<InspectionRow>,
     venues: HashMap<String, Venue>,
     officers: Vec<Officer>,
     n_corrupt_venues: usize,
@@ -44,7 +44,7 @@ pub fn RecordsPage() -> impl IntoView {
         let _ = sync.data_version();
         let store = store.clone();
         async move {
-            let records = store.list_inspections().await?;
+            let records = store.list_inspection_rows().await?;
             let venues = store.list_venues("").await?;
             let officers = store.officers().await?;
             Ok::<_, StoreError>(RecordsData {
@@ -131,13 +131,13 @@ fn RecordsList(
         mine: (!whole_unit).then(|| me.clone()).flatten(),
         ..RecordQuery::default()
     };
-    let in_scope: Vec<LocalInspection> = records
+    let in_scope: Vec<InspectionRow> = records
         .items
         .into_iter()
         .filter(|local| scope.matches(&local.record, venues.get(local.record.venue_id.as_str())))
         .collect();
     // Returned to me: fix and resubmit, with the supervisor's comment right there.
-    let returned: Vec<LocalInspection> = in_scope
+    let returned: Vec<InspectionRow> = in_scope
         .iter()
         .filter(|local| {
             local.record.status == Status::Returned
@@ -182,8 +182,8 @@ fn RecordsList(
             shown.set(PAGE);
         }
     };
-    let row = move |local: LocalInspection| {
-        let mark = local.mark();
+    let row = move |local: InspectionRow| {
+        let mark = local.mark;
         let record = local.record;
         let name =
             venue_name(record.venue_id.as_str()).unwrap_or_else(|| t.unknown_venue.to_owned());

@@ -31,7 +31,8 @@ pub fn VenueEditPage() -> impl IntoView {
         let id = params.with(|params| params.get("id").unwrap_or_default());
         async move { store.venue(&VenueId(id)).await }
     });
-    move || match venue.get() {
+    move || {
+        match venue.get() {
         None => view! { <p class="empty" role="status">{i18n.t().loading}</p> }.into_any(),
         Some(Ok(Some(venue))) => view! { <VenueForm existing=Some(venue) /> }.into_any(),
         Some(Ok(None)) => view! { <p class="empty" role="alert">{i18n.t().venue_missing}</p> }.into_any(),
@@ -39,6 +40,7 @@ pub fn VenueEditPage() -> impl IntoView {
             <p class="banner banner-error" role="alert">{i18n.t().err_store} ": " {error.to_string()}</p>
         }
         .into_any(),
+    }
     }
 }
 
@@ -53,7 +55,11 @@ fn VenueForm(existing: Option<Venue>) -> impl IntoView {
         RwSignal::new(existing.as_ref().map(pick).cloned().unwrap_or_default())
     };
     let name = field(|venue| &venue.name);
-    let kind = RwSignal::new(existing.as_ref().map_or(VenueKind::InternetCafe, |venue| venue.kind));
+    let kind = RwSignal::new(
+        existing
+            .as_ref()
+            .map_or(VenueKind::InternetCafe, |venue| venue.kind),
+    );
     let address = field(|venue| &venue.address);
     let licence = field(|venue| &venue.licence_no);
     let contact = field(|venue| &venue.contact_name);
@@ -74,9 +80,10 @@ fn VenueForm(existing: Option<Venue>) -> impl IntoView {
         };
         let before = existing.get_value();
         let venue = Venue {
-            id: before
-                .as_ref()
-                .map_or_else(|| VenueId(uuid::Uuid::now_v7().to_string()), |venue| venue.id.clone()),
+            id: before.as_ref().map_or_else(
+                || VenueId(uuid::Uuid::now_v7().to_string()),
+                |venue| venue.id.clone(),
+            ),
             kind: kind.get_untracked(),
             name: name.get_untracked().trim().to_owned(),
             licence_no: licence.get_untracked().trim().to_owned(),
@@ -84,9 +91,10 @@ fn VenueForm(existing: Option<Venue>) -> impl IntoView {
             location: position.location.get_untracked(),
             contact_name: contact.get_untracked().trim().to_owned(),
             contact_phone: phone.get_untracked().trim().to_owned(),
-            unit_id: before
-                .as_ref()
-                .map_or_else(|| session.user.unit_id.clone(), |venue| venue.unit_id.clone()),
+            unit_id: before.as_ref().map_or_else(
+                || session.user.unit_id.clone(),
+                |venue| venue.unit_id.clone(),
+            ),
             active: active.get_untracked(),
             // A supervisor's save confirms a field registration; an officer's new venue awaits it.
             field_registered: before.is_none(),

@@ -11,7 +11,9 @@ use crate::store::error::IdbContext;
 use crate::store::meta::next_order;
 use crate::store::records::{get_all_in_index, get_all_in_store, put_record, read_record};
 use crate::store::schema::{FORMS, INSPECTIONS, INSPECTIONS_BY_VENUE, META};
-use crate::store::{Listed, LocalInspection, Store, StoreError, StoredRecord};
+use crate::store::{
+    InspectionRow, Listed, LocalInspection, Store, StoreError, StoredRecord, SyncMark,
+};
 
 impl Store {
     /// Saves a record as the inspector made it: its state moves by the core's `save` (a new record is
@@ -99,6 +101,26 @@ impl Store {
         Ok(newest_first(raw))
     }
 
+    /// What lists of records show — each record as shown and its sync mark — newest first. Decoded
+    /// straight from the stored shown body into the record type (one parse per record, not the whole
+    /// state with its server copies), so that a supervisor's 10 000 records list quickly.
+    pub async fn list_inspection_rows(&self) -> Result<Listed<InspectionRow>, StoreError> {
+        let tx = self.read(&[INSPECTIONS])?;
+        let store = tx.object_store(INSPECTIONS).idb(INSPECTIONS, "open")?;
+        let raw = get_all_in_store(&store, INSPECTIONS, None).await?;
+        let mut listed = Listed::default();
+        for (key, value) in raw {
+            match row(&value, &key) {
+                Ok(row) => listed.items.push(row),
+                Err(error) => listed.corrupt.push(error),
+            }
+        }
+        listed
+            .items
+            .sort_by_key(|row| std::cmp::Reverse(row.record.started_at));
+        Ok(listed)
+    }
+
     /// The inspections of one venue (through the `venue_id` index), newest first.
     pub async fn inspections_for_venue(
         &self,
@@ -155,4 +177,31 @@ fn newest_first(raw: Vec<(JsValue, JsValue)>) -> Listed<LocalInspection> {
         .items
         .sort_by_key(|local| std::cmp::Reverse(local.record.started_at));
     listed
+}
+
+/// One stored record as lists show it: its `record` (the shown body the store keeps beside the state)
+/// and the mark of its state's tag.
+fn row(value: &JsValue, key: &JsValue) -> Result<InspectionRow, StoreError> {
+    let corrupt = |reason: &str| StoreError::Corrupt {
+        store: INSPECTIONS,
+        key: key_text(key),
+        reason: reason.to_owned(),
+    };
+    let field = |of: &JsValue, name: &str| js_sys::Reflect::get(of, &JsValue::from_str(name)).ok();
+    let state = field(value, "local")
+        .and_then(|local| field(&local, "state"))
+        .and_then(|state| state.as_string());
+    let mark = match state.as_deref() {
+        Some("synced") => SyncMark::Synced,
+        Some("queued" | "in_flight") => SyncMark::Pending,
+        Some("conflict") => SyncMark::Conflict,
+        Some("rejected") => SyncMark::Rejected,
+        Some("quarantined") => return Err(corrupt("set aside: the phone cannot read it")),
+        _ => return Err(corrupt("no record state")),
+    };
+    let body = field(value, "record").ok_or_else(|| corrupt("no record"))?;
+    Ok(InspectionRow {
+        record: from_js(&body, INSPECTIONS, key)?,
+        mark,
+    })
 }

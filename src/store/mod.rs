@@ -44,8 +44,8 @@ pub use photos::{PhotoMeta, StoredPhoto};
 pub use records::{Resolution, TakeOver};
 pub use schema::{DB_VERSION, FORMS, INSPECTIONS, META, OUTBOX, PHOTO_QUEUE, PHOTOS, VENUES};
 pub use types::{
-    Awaiting, Export, Form, Listed, LocalCampaign, LocalInspection, LocalVenue, Session,
-    StoredRecord, SyncMark, Unsynced,
+    Awaiting, Export, Form, InspectionRow, Listed, LocalCampaign, LocalInspection, LocalVenue,
+    Session, StoredRecord, SyncMark, Unsynced,
 };
 
 use error::IdbContext;

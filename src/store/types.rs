@@ -91,6 +91,13 @@ impl LocalInspection {
     }
 }
 
+/// A record as lists show it: the record and where it stands with the server.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InspectionRow {
+    pub record: Inspection,
+    pub mark: SyncMark,
+}
+
 /// A venue as screens read it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct LocalVenue {

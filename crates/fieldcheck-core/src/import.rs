@@ -282,7 +282,13 @@ pub fn read_venues(
     Ok(verdicts)
 }
 
-fn verdict(row: usize, name: String, problems: Vec<String>, venue: Venue, action: RowAction) -> ImportRow {
+fn verdict(
+    row: usize,
+    name: String,
+    problems: Vec<String>,
+    venue: Venue,
+    action: RowAction,
+) -> ImportRow {
     if problems.is_empty() {
         ImportRow {
             row,

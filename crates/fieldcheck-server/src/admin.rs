@@ -387,9 +387,11 @@ pub async fn import_venues(
     if let Some(mut tx) = tx {
         let now = Utc::now();
         for row in &mut rows {
-            let Some(venue) = row.venue.as_mut().filter(|_| {
-                matches!(row.action, RowAction::Create | RowAction::Update)
-            }) else {
+            let Some(venue) = row
+                .venue
+                .as_mut()
+                .filter(|_| matches!(row.action, RowAction::Create | RowAction::Update))
+            else {
                 continue;
             };
             venue.initials = crate::initials::pinyin_initials(&venue.name);

@@ -482,7 +482,9 @@ fn xlsx(sheets: &[Sheet]) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
             for (col, cell) in (0u16..).zip(cells) {
                 match cell {
                     // Written as strings, never formulas: user text such as "=HYPERLINK(..)" stays text.
-                    Cell::Text(text) => worksheet.write_string(row, col, fit_in_cell(text).as_ref())?,
+                    Cell::Text(text) => {
+                        worksheet.write_string(row, col, fit_in_cell(text).as_ref())?
+                    }
                     Cell::Number(number) => worksheet.write_number(row, col, *number)?,
                 };
             }
@@ -500,7 +502,9 @@ fn fit_in_cell(text: &str) -> std::borrow::Cow<'_, str> {
     const MAX_CHARS: usize = 32_000;
     match text.char_indices().nth(MAX_CHARS) {
         None => std::borrow::Cow::Borrowed(text),
-        Some((cut, _)) => std::borrow::Cow::Owned(format!("{}……（过长，已截断，全文见CSV）", &text[..cut])),
+        Some((cut, _)) => {
+            std::borrow::Cow::Owned(format!("{}……（过长，已截断，全文见CSV）", &text[..cut]))
+        }
     }
 }
 

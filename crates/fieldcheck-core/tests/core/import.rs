@@ -21,11 +21,17 @@ fn ids() -> impl FnMut() -> VenueId {
 #[test]
 fn kinds_are_read_by_code_short_and_full_names() {
     assert_eq!(kind_from_cell("网吧"), Some(VenueKind::InternetCafe));
-    assert_eq!(kind_from_cell("互联网上网服务营业场所"), Some(VenueKind::InternetCafe));
+    assert_eq!(
+        kind_from_cell("互联网上网服务营业场所"),
+        Some(VenueKind::InternetCafe)
+    );
     assert_eq!(kind_from_cell(" 星级酒店 "), Some(VenueKind::Hotel));
     assert_eq!(kind_from_cell("ktv"), Some(VenueKind::SongDance));
     assert_eq!(kind_from_cell("剧本杀"), Some(VenueKind::ScriptGame));
-    assert_eq!(kind_from_cell("heritage_site"), Some(VenueKind::HeritageSite));
+    assert_eq!(
+        kind_from_cell("heritage_site"),
+        Some(VenueKind::HeritageSite)
+    );
     assert_eq!(kind_from_cell("舞厅"), None);
 }
 
@@ -33,7 +39,14 @@ fn kinds_are_read_by_code_short_and_full_names() {
 fn rows_are_created_updated_kept_or_skipped_with_their_reason() {
     let unit = UnitId("unit-a".into());
     let rows = sheet(&[
-        &["联系电话", "场所类型", "场所名称", "许可证号", "地址", "状态"],
+        &[
+            "联系电话",
+            "场所类型",
+            "场所名称",
+            "许可证号",
+            "地址",
+            "状态",
+        ],
         &["13800000001", "网吧", "星际网咖", "L-1", "中州东路1号", ""],
         &["", "网吧", "老城网吧", "", "西大街2号", "停业"],
         &["", "网吧", "老城网吧", "", "西大街2号", ""],
@@ -82,16 +95,24 @@ fn rows_are_created_updated_kept_or_skipped_with_their_reason() {
         (updated.address.as_str(), updated.contact_phone.as_str()),
         ("中州东路1号", "13800000009")
     );
-    let other_kind = sheet(&[&["场所名称", "场所类型", "许可证号"], &["星际网咖", "电竞酒店", "L-1"]]);
+    let other_kind = sheet(&[
+        &["场所名称", "场所类型", "许可证号"],
+        &["星际网咖", "电竞酒店", "L-1"],
+    ]);
     let fourth = read_venues(&other_kind, &unit, &stored, ids()).expect("a register");
     assert_eq!(fourth[0].action, RowAction::Skip);
-    assert!(fourth[0].problems[0].contains("场所类型"), "{:?}", fourth[0].problems);
+    assert!(
+        fourth[0].problems[0].contains("场所类型"),
+        "{:?}",
+        fourth[0].problems
+    );
 }
 
 #[test]
 fn a_sheet_without_the_needed_headers_is_refused_whole() {
     let unit = UnitId("unit-a".into());
-    let error = read_venues(&sheet(&[&["地址"], &["x"]]), &unit, &[], ids()).expect_err("no name column");
+    let error =
+        read_venues(&sheet(&[&["地址"], &["x"]]), &unit, &[], ids()).expect_err("no name column");
     assert!(error.contains("场所名称"));
     assert!(read_venues(&[], &unit, &[], ids()).is_err());
 }

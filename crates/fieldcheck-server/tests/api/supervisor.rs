@@ -525,9 +525,20 @@ async fn the_venue_register_imports_from_csv_and_xlsx_naming_bad_rows() -> TestR
     );
 
     // The same file again (a retry after a lost answer): nothing new, nothing rewritten.
-    let again = import(&app, &supervisor, "?commit=true", "text/csv", csv.as_bytes().to_vec()).await?;
+    let again = import(
+        &app,
+        &supervisor,
+        "?commit=true",
+        "text/csv",
+        csv.as_bytes().to_vec(),
+    )
+    .await?;
     assert_eq!(
-        (&again.body["created"], &again.body["updated"], &again.body["unchanged"]),
+        (
+            &again.body["created"],
+            &again.body["updated"],
+            &again.body["unchanged"]
+        ),
         (&json!(0), &json!(0), &json!(2)),
         "{}",
         again.body
@@ -573,9 +584,21 @@ async fn the_venue_register_imports_from_csv_and_xlsx_naming_bad_rows() -> TestR
     );
     // A venue's kind is not changed by an import: its records' checklists are that kind's.
     let other_kind = "场所名称,场所类型,许可证号\r\n星际网咖,电竞酒店,41030210001\r\n";
-    let answer = import(&app, &supervisor, "?commit=true", "text/csv", other_kind.as_bytes().to_vec()).await?;
+    let answer = import(
+        &app,
+        &supervisor,
+        "?commit=true",
+        "text/csv",
+        other_kind.as_bytes().to_vec(),
+    )
+    .await?;
     assert_eq!(answer.body["bad"], 1, "{}", answer.body);
-    assert!(answer.body["rows"][0]["problems"][0].as_str().unwrap_or_default().contains("场所类型"));
+    assert!(
+        answer.body["rows"][0]["problems"][0]
+            .as_str()
+            .unwrap_or_default()
+            .contains("场所类型")
+    );
 
     // Not a workbook, not a register, not allowed.
     import(

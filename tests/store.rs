@@ -814,6 +814,41 @@ async fn list_rows_show_each_record_as_shown_with_its_mark_and_name_the_damaged_
 }
 
 #[wasm_bindgen_test]
+async fn the_newest_rows_come_first_through_the_start_time_index() {
+    let (store, _) = fresh_store().await;
+    let first = inspection("first");
+    let mut records = vec![first.clone()];
+    for (idx, notes) in ["second", "third", "fourth"].into_iter().enumerate() {
+        let mut record = inspection(notes);
+        record.started_at =
+            first.started_at + chrono::Duration::hours(i64::try_from(idx).unwrap_or(0) + 1);
+        records.push(record);
+    }
+    // Saved out of time order: the index, not the saving order, decides.
+    for record in [&records[2], &records[0], &records[3], &records[1]] {
+        store.save_inspection(record).await.expect("save");
+    }
+
+    let newest = store.recent_inspection_rows(2).await.expect("rows");
+    let notes: Vec<&str> = newest
+        .items
+        .iter()
+        .map(|row| row.record.notes.as_str())
+        .collect();
+    assert_eq!(notes, ["fourth", "third"]);
+    let all = store.recent_inspection_rows(50).await.expect("rows");
+    assert_eq!(all.items.len(), 4);
+    assert!(
+        store
+            .recent_inspection_rows(0)
+            .await
+            .expect("rows")
+            .items
+            .is_empty()
+    );
+}
+
+#[wasm_bindgen_test]
 async fn an_approved_record_cannot_be_saved_over() {
     let (store, _) = fresh_store().await;
     let mut record = inspection("approved");

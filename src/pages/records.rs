@@ -10,7 +10,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 use crate::components::{Icon, IconName, StatusChip, SyncChip};
-use crate::i18n::use_i18n;
+use crate::i18n::{Lang, use_i18n};
 use crate::store::{InspectionRow, Listed, StoreError, use_store};
 use crate::sync::use_sync;
 
@@ -59,6 +59,23 @@ pub fn RecordsPage() -> impl IntoView {
             })
         }
     });
+    // The newest rows and the venues, read in a moment: drawn while the whole set is read.
+    let quick_store = use_store();
+    let quick = LocalResource::new(move || {
+        let _ = sync.data_version();
+        let store = quick_store.clone();
+        async move {
+            let rows = store.recent_inspection_rows(PAGE).await?;
+            let venues: HashMap<String, Venue> = store
+                .list_venues("")
+                .await?
+                .items
+                .into_iter()
+                .map(|venue| (venue.id.to_string(), venue))
+                .collect();
+            Ok::<_, StoreError>((rows.items, venues))
+        }
+    });
     let session = move || sync.session();
     let reviews = move || session().is_some_and(|session| session.user.role.reviews());
     view! {
@@ -77,7 +94,13 @@ pub fn RecordsPage() -> impl IntoView {
                 </p>
             </Show>
             {move || match data.get() {
-                None => view! { <p class="empty" role="status">{i18n.t().loading}</p> }.into_any(),
+                None => match quick.get() {
+                    Some(Ok((rows, venues))) => {
+                        let me = session().map(|session| session.user.id);
+                        view! { <QuickList rows venues me whole_unit=reviews() /> }.into_any()
+                    }
+                    _ => view! { <p class="empty" role="status">{i18n.t().loading}</p> }.into_any(),
+                },
                 Some(Err(error)) => {
                     view! {
                         <p class="banner banner-error" role="alert">
@@ -161,17 +184,19 @@ fn RecordsList(
     let in_scope = StoredValue::new(in_scope);
     let venue_name =
         move |id: &str| venues.with_value(|venues| venues.get(id).map(|venue| venue.name.clone()));
+    // Positions in `in_scope`, not copies: only the rows drawn are cloned.
     let filtered = Memo::new(move |_| {
         let query = filter.get();
         in_scope.with_value(|records| {
             venues.with_value(|venues| {
                 records
                     .iter()
-                    .filter(|local| {
+                    .enumerate()
+                    .filter(|(_, local)| {
                         query.matches(&local.record, venues.get(local.record.venue_id.as_str()))
                     })
-                    .cloned()
-                    .collect::<Vec<_>>()
+                    .map(|(idx, _)| idx)
+                    .collect::<Vec<usize>>()
             })
         })
     });
@@ -183,37 +208,9 @@ fn RecordsList(
         }
     };
     let row = move |local: InspectionRow| {
-        let mark = local.mark;
-        let record = local.record;
-        let name =
-            venue_name(record.venue_id.as_str()).unwrap_or_else(|| t.unknown_venue.to_owned());
-        view! {
-            <li>
-                <a
-                    class="cell cell-link record-row"
-                    data-testid="record-row"
-                    data-sync=mark.code()
-                    data-status=record.status.code()
-                    href=format!("/records/{}", record.id)
-                >
-                    <span class="cell-main">
-                        <span class="cell-title">{name}</span>
-                        <span class="cell-sub">
-                            {lang.datetime(&record.started_at)} " · "
-                            {lang.inspection_kind(record.kind)}
-                        </span>
-                        {record.review_comment.clone().filter(|_| record.status == Status::Returned).map(|comment| view! {
-                            <span class="cell-sub review-note" data-testid="returned-comment">{comment}</span>
-                        })}
-                        <span class="chips">
-                            <StatusChip status=record.status />
-                            <SyncChip mark />
-                        </span>
-                    </span>
-                    <Icon name=IconName::Chevron />
-                </a>
-            </li>
-        }
+        let name = venue_name(local.record.venue_id.as_str())
+            .unwrap_or_else(|| t.unknown_venue.to_owned());
+        record_row(lang, local, name)
     };
     view! {
         {(n_corrupt > 0).then(|| view! {
@@ -301,8 +298,15 @@ fn RecordsList(
         </p>
         {move || filtered.with(Vec::is_empty).then(|| view! { <p class="empty">{t.no_records}</p> })}
         <ul class="group list">
-            {move || filtered.with(|records| {
-                records.iter().take(shown.get()).cloned().map(row).collect_view()
+            {move || filtered.with(|positions| {
+                in_scope.with_value(|records| {
+                    positions
+                        .iter()
+                        .take(shown.get())
+                        .filter_map(|idx| records.get(*idx).cloned())
+                        .map(row)
+                        .collect_view()
+                })
             })}
         </ul>
         {move || {
@@ -326,5 +330,75 @@ fn kind_code(kind: InspectionKind) -> &'static str {
         InspectionKind::Special => "special",
         InspectionKind::Reinspection => "reinspection",
         InspectionKind::Complaint => "complaint",
+    }
+}
+
+/// One record in a list: venue, time and kind, the return comment, status and sync state.
+fn record_row(lang: Lang, local: InspectionRow, venue_name: String) -> impl IntoView {
+    let mark = local.mark;
+    let record = local.record;
+    let comment = record
+        .review_comment
+        .clone()
+        .filter(|_| record.status == Status::Returned);
+    view! {
+        <li>
+            <a
+                class="cell cell-link record-row"
+                data-testid="record-row"
+                data-sync=mark.code()
+                data-status=record.status.code()
+                href=format!("/records/{}", record.id)
+            >
+                <span class="cell-main">
+                    <span class="cell-title">{venue_name}</span>
+                    <span class="cell-sub">
+                        {lang.datetime(&record.started_at)} " · "
+                        {lang.inspection_kind(record.kind)}
+                    </span>
+                    {comment.map(|comment| view! {
+                        <span class="cell-sub review-note" data-testid="returned-comment">{comment}</span>
+                    })}
+                    <span class="chips">
+                        <StatusChip status=record.status />
+                        <SyncChip mark />
+                    </span>
+                </span>
+                <Icon name=IconName::Chevron />
+            </a>
+        </li>
+    }
+}
+
+/// The newest records, drawn at once while the whole set is read for filters and counts.
+#[component]
+fn QuickList(
+    rows: Vec<InspectionRow>,
+    venues: HashMap<String, Venue>,
+    me: Option<UserId>,
+    whole_unit: bool,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    let lang = i18n.lang();
+    let scope = RecordQuery {
+        mine: (!whole_unit).then_some(me).flatten(),
+        ..RecordQuery::default()
+    };
+    view! {
+        <p class="small records-count" role="status" data-testid="records-reading">
+            {lang.pick("正在读取全部记录……", "Reading all records…")}
+        </p>
+        <ul class="group list">
+            {rows
+                .into_iter()
+                .filter(|row| scope.matches(&row.record, None))
+                .map(|row| {
+                    let name = venues
+                        .get(row.record.venue_id.as_str())
+                        .map_or_else(|| lang.t().unknown_venue.to_owned(), |venue| venue.name.clone());
+                    record_row(lang, row, name)
+                })
+                .collect_view()}
+        </ul>
     }
 }

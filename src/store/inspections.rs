@@ -3,6 +3,7 @@
 use fieldcheck_core::local::LocalState;
 use fieldcheck_core::{Inspection, InspectionId, Status, VenueId};
 use indexed_db_futures::KeyRange;
+use indexed_db_futures::cursor::CursorDirection;
 use indexed_db_futures::prelude::*;
 use wasm_bindgen::JsValue;
 
@@ -10,7 +11,9 @@ use crate::store::codec::{from_js, key_text};
 use crate::store::error::IdbContext;
 use crate::store::meta::next_order;
 use crate::store::records::{get_all_in_index, get_all_in_store, put_record, read_record};
-use crate::store::schema::{FORMS, INSPECTIONS, INSPECTIONS_BY_VENUE, META};
+use crate::store::schema::{
+    FORMS, INSPECTIONS, INSPECTIONS_BY_STARTED, INSPECTIONS_BY_VENUE, META,
+};
 use crate::store::{
     InspectionRow, Listed, LocalInspection, Store, StoreError, StoredRecord, SyncMark,
 };
@@ -110,6 +113,49 @@ impl Store {
         let raw = get_all_in_store(&store, INSPECTIONS, None).await?;
         let mut listed = Listed::default();
         for (key, value) in raw {
+            match row(&value, &key) {
+                Ok(row) => listed.items.push(row),
+                Err(error) => listed.corrupt.push(error),
+            }
+        }
+        listed
+            .items
+            .sort_by_key(|row| std::cmp::Reverse(row.record.started_at));
+        Ok(listed)
+    }
+
+    /// The newest `limit` records as lists show them, read through the `started_at` index from its
+    /// end: what a list draws at once, before the whole set is read for its filters and counts.
+    pub async fn recent_inspection_rows(
+        &self,
+        limit: usize,
+    ) -> Result<Listed<InspectionRow>, StoreError> {
+        let tx = self.read(&[INSPECTIONS])?;
+        let store = tx.object_store(INSPECTIONS).idb(INSPECTIONS, "open")?;
+        let index = store
+            .index(INSPECTIONS_BY_STARTED)
+            .idb(INSPECTIONS, "open index started_at")?;
+        let mut listed = Listed::default();
+        let Some(mut cursor) = index
+            .open_cursor()
+            .with_direction(CursorDirection::Prev)
+            .await
+            .idb(INSPECTIONS, "open cursor")?
+        else {
+            return Ok(listed);
+        };
+        while listed.items.len() + listed.corrupt.len() < limit {
+            let Some(value) = cursor
+                .next_record::<JsValue>()
+                .await
+                .idb(INSPECTIONS, "next record")?
+            else {
+                break;
+            };
+            let key = cursor
+                .primary_key::<JsValue>()
+                .idb(INSPECTIONS, "record key")?
+                .unwrap_or(JsValue::NULL);
             match row(&value, &key) {
                 Ok(row) => listed.items.push(row),
                 Err(error) => listed.corrupt.push(error),

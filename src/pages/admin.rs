@@ -22,6 +22,7 @@ type Outcome = RwSignal<Option<Result<String, String>>>;
 #[component]
 pub fn AdminPage() -> impl IntoView {
     let i18n = use_i18n();
+    let sync = use_sync();
     let message: Outcome = RwSignal::new(None);
     view! {
         <section class="page admin-page">
@@ -31,11 +32,59 @@ pub fn AdminPage() -> impl IntoView {
             })}
             <h2 class="section-title">{move || i18n.lang().pick("执法人员", "Officers")}</h2>
             <Officers message />
+            <Show when=move || sync.session().is_some_and(|session| session.user.role == Role::Admin)>
+                <h2 class="section-title">{move || i18n.lang().pick("单位", "Units")}</h2>
+                <NewUnit message />
+            </Show>
             <h2 class="section-title">{move || i18n.lang().pick("场所台账", "Venue register")}</h2>
             <VenueRegister />
             <h2 class="section-title">{move || i18n.lang().pick("导入场所台账", "Import the venue register")}</h2>
             <VenueImport message />
         </section>
+    }
+}
+
+/// Adds a unit (admins): a brigade or section whose officers see each other's records.
+#[component]
+fn NewUnit(message: Outcome) -> impl IntoView {
+    let i18n = use_i18n();
+    let sync = use_sync();
+    let name = RwSignal::new(String::new());
+    let sending = RwSignal::new(false);
+    let add = move |_| {
+        let lang = i18n.lang();
+        let unit_name = name.get_untracked().trim().to_owned();
+        if unit_name.is_empty() || sending.get_untracked() {
+            return;
+        }
+        sending.set(true);
+        spawn_local(async move {
+            let result = sync.add_unit(&unit_name).await;
+            sending.set(false);
+            message.set(Some(match result {
+                Ok(unit) => {
+                    name.set(String::new());
+                    Ok(format!(
+                        "{}{}",
+                        lang.pick("已添加单位：", "Unit added: "),
+                        unit.name
+                    ))
+                }
+                Err(error) => Err(online_error(lang, &error)),
+            }));
+        });
+    };
+    view! {
+        <div class="group form">
+            <input class="input" data-testid="new-unit" prop:value=move || name.get()
+                on:input=move |e| name.set(event_target_value(&e))
+                placeholder=move || i18n.lang().pick("单位名称，如 洛阳市涧西区文化市场综合执法大队", "Unit name") />
+            <div class="actions">
+                <button type="button" class="button button-secondary" disabled=move || sending.get() on:click=add>
+                    {move || i18n.lang().pick("添加单位", "Add unit")}
+                </button>
+            </div>
+        </div>
     }
 }
 

@@ -39,26 +39,6 @@ pub fn RecordsPage() -> impl IntoView {
         filter.update(|filter| filter.status = status_from_code(&status));
     }
     let shown = RwSignal::new(PAGE);
-    let data = LocalResource::new(move || {
-        // Refetch whenever a save or a sync run changed local data.
-        let _ = sync.data_version();
-        let store = store.clone();
-        async move {
-            let records = store.list_inspection_rows().await?;
-            let venues = store.list_venues("").await?;
-            let officers = store.officers().await?;
-            Ok::<_, StoreError>(RecordsData {
-                records,
-                n_corrupt_venues: venues.corrupt.len(),
-                venues: venues
-                    .items
-                    .into_iter()
-                    .map(|venue| (venue.id.to_string(), venue))
-                    .collect(),
-                officers,
-            })
-        }
-    });
     // The newest rows and the venues, read in a moment: drawn while the whole set is read.
     let quick_store = use_store();
     let quick = LocalResource::new(move || {
@@ -74,6 +54,31 @@ pub fn RecordsPage() -> impl IntoView {
                 .map(|venue| (venue.id.to_string(), venue))
                 .collect();
             Ok::<_, StoreError>((rows.items, venues))
+        }
+    });
+    let data = LocalResource::new(move || {
+        // Refetch whenever a save or a sync run changed local data.
+        let _ = sync.data_version();
+        // The whole set is read once the newest rows are drawn, so that they come first.
+        let quick_drawn = quick.with(Option::is_some);
+        let store = store.clone();
+        async move {
+            if !quick_drawn {
+                return Ok(None);
+            }
+            let records = store.list_inspection_rows().await?;
+            let venues = store.list_venues("").await?;
+            let officers = store.officers().await?;
+            Ok::<_, StoreError>(Some(RecordsData {
+                records,
+                n_corrupt_venues: venues.corrupt.len(),
+                venues: venues
+                    .items
+                    .into_iter()
+                    .map(|venue| (venue.id.to_string(), venue))
+                    .collect(),
+                officers,
+            }))
         }
     });
     let session = move || sync.session();
@@ -94,7 +99,7 @@ pub fn RecordsPage() -> impl IntoView {
                 </p>
             </Show>
             {move || match data.get() {
-                None => match quick.get() {
+                None | Some(Ok(None)) => match quick.get() {
                     Some(Ok((rows, venues))) => {
                         let me = session().map(|session| session.user.id);
                         view! { <QuickList rows venues me whole_unit=reviews() /> }.into_any()
@@ -109,7 +114,7 @@ pub fn RecordsPage() -> impl IntoView {
                     }
                         .into_any()
                 }
-                Some(Ok(data)) => {
+                Some(Ok(Some(data))) => {
                     let me = session().map(|session| session.user.id);
                     let whole_unit = reviews();
                     view! { <RecordsList data me whole_unit filter shown /> }.into_any()

@@ -18,6 +18,9 @@ use crate::store::{
     InspectionRow, Listed, LocalInspection, Store, StoreError, StoredRecord, SyncMark,
 };
 
+/// Records decoded between two yields to the browser when a whole list is read.
+const DECODE_CHUNK: usize = 500;
+
 impl Store {
     /// Saves a record as the inspector made it: its state moves by the core's `save` (a new record is
     /// queued; a queued one is rewritten in place; one in flight queues the edit behind it), and the
@@ -111,8 +114,14 @@ impl Store {
         let tx = self.read(&[INSPECTIONS])?;
         let store = tx.object_store(INSPECTIONS).idb(INSPECTIONS, "open")?;
         let raw = get_all_in_store(&store, INSPECTIONS, None).await?;
+        drop(tx);
         let mut listed = Listed::default();
-        for (key, value) in raw {
+        for (idx, (key, value)) in raw.into_iter().enumerate() {
+            // Decoding thousands of records takes a while: the screen stays responsive between
+            // chunks.
+            if idx > 0 && idx % DECODE_CHUNK == 0 {
+                gloo_timers::future::TimeoutFuture::new(0).await;
+            }
             match row(&value, &key) {
                 Ok(row) => listed.items.push(row),
                 Err(error) => listed.corrupt.push(error),

@@ -5,8 +5,8 @@
 use fieldcheck_core::import::ImportReport;
 use fieldcheck_core::stats::Stats;
 use fieldcheck_core::sync::{
-    Entity, Mutation, MutationStatus, NewUserRequest, Officer, PasswordReset, PushRequest,
-    ReviewRequest, UnitsResponse, UserPatch, UsersResponse,
+    Entity, Mutation, MutationStatus, NewUnit, NewUserRequest, Officer, PasswordReset, PushRequest,
+    ReviewRequest, Unit, UnitsResponse, UserPatch, UsersResponse,
 };
 use fieldcheck_core::{Campaign, Inspection, OpId, ReviewDecision};
 
@@ -151,6 +151,15 @@ impl SyncContext {
     pub async fn units(&self) -> Result<UnitsResponse, SyncError> {
         let token = self.live_token()?;
         api::call_json::<(), _>(&token, "GET", "/api/units", None).await
+    }
+
+    /// Adds a unit (admins).
+    pub async fn add_unit(&self, name: &str) -> Result<Unit, SyncError> {
+        let token = self.live_token()?;
+        let request = NewUnit {
+            name: name.to_owned(),
+        };
+        api::call_json(&token, "POST", "/api/units", Some(&request)).await
     }
 
     pub async fn add_user(&self, request: &NewUserRequest) -> Result<Officer, SyncError> {

@@ -22,7 +22,7 @@ pub fn CampaignsPage() -> impl IntoView {
         let store = store.clone();
         async move {
             let mut campaigns = store.campaigns_at_rev().await?.items;
-            campaigns.sort_by(|a, b| b.record.starts_on.cmp(&a.record.starts_on));
+            campaigns.sort_by_key(|campaign| std::cmp::Reverse(campaign.record.starts_on));
             Ok::<_, StoreError>(campaigns)
         }
     });

@@ -223,9 +223,9 @@ async fn h1_records(app: &Fixture) -> TestResult {
         json!({
             "id": format!("0192f3a4-5b6c-7d8e-9f00-{n:012}"), "venue_id": new_id(),
             "kind": inspection_kind,
-            "campaign_id": (inspection_kind == "special").then(|| if n % 2 == 0 { "c-gas" } else { "c-low-price" }),
+            "campaign_id": (inspection_kind == "special").then_some(if n.is_multiple_of(2) { "c-gas" } else { "c-low-price" }),
             "template": format!("{}@1", kind.code()), "started_at": at, "finished_at": at,
-            "inspectors": officers, "status": if n % 3 == 0 { "approved" } else { "submitted" },
+            "inspectors": officers, "status": if n.is_multiple_of(3) { "approved" } else { "submitted" },
             "warning_issued": false
         })
     };
@@ -411,7 +411,7 @@ async fn the_export_holds_the_periods_records_hazards_and_figures() -> TestResul
     let figures = workbook.worksheet_range("统计")?;
     let summary = figures
         .rows()
-        .find(|row| row[0].to_string() == "情况说明")
+        .find(|row| row[0] == "情况说明")
         .context("the paragraph")?;
     assert!(summary[1].to_string().contains("共出动检查人员912人次"));
 

@@ -96,8 +96,9 @@ fn VenueForm(existing: Option<Venue>) -> impl IntoView {
                 |venue| venue.unit_id.clone(),
             ),
             active: active.get_untracked(),
-            // A supervisor's save confirms a field registration; an officer's new venue awaits it.
-            field_registered: before.is_none(),
+            // An officer's new venue awaits the supervisor's check; a supervisor's save (a new venue
+            // or a correction) is that check.
+            field_registered: before.is_none() && !session.user.role.reviews(),
             initials: before.map(|venue| venue.initials).unwrap_or_default(),
         };
         if let Err(found) = venue.validate() {

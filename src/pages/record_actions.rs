@@ -131,31 +131,12 @@ pub fn AmendmentForm(record: Inspection) -> impl IntoView {
             return;
         }
         let now = now_china();
-        let amendment = Inspection {
-            id: InspectionId(uuid::Uuid::now_v7().to_string()),
-            amends: Some(record.id.clone()),
-            started_at: now,
-            finished_at: Some(now),
-            inspectors: vec![session.user.id.clone()],
-            notes: notes.get_untracked().trim().to_owned(),
-            status: Status::Submitted,
-            location: None,
-            answers: Vec::new(),
-            hazards: Vec::new(),
-            warning_issued: false,
-            case_opened: false,
-            photos: Vec::new(),
-            hazard_checks: Vec::new(),
-            complaint: None,
-            party: None,
-            officer_signatures: Vec::new(),
-            review_comment: None,
-            unit_id: None,
-            created_by: None,
-            received_at: None,
-            reviews: Vec::new(),
-            ..record.clone()
-        };
+        let amendment = record.amendment(
+            InspectionId(uuid::Uuid::now_v7().to_string()),
+            now,
+            session.user.id.clone(),
+            notes.get_untracked().trim().to_owned(),
+        );
         if let Err(problems) = amendment.validate() {
             error.set(Some(
                 problems

@@ -122,10 +122,7 @@ impl Store {
             if idx > 0 && idx % DECODE_CHUNK == 0 {
                 gloo_timers::future::TimeoutFuture::new(0).await;
             }
-            match row(&value, &key) {
-                Ok(row) => listed.items.push(row),
-                Err(error) => listed.corrupt.push(error),
-            }
+            push_row(&mut listed, &value, &key);
         }
         listed
             .items
@@ -165,10 +162,7 @@ impl Store {
                 .primary_key::<JsValue>()
                 .idb(INSPECTIONS, "record key")?
                 .unwrap_or(JsValue::NULL);
-            match row(&value, &key) {
-                Ok(row) => listed.items.push(row),
-                Err(error) => listed.corrupt.push(error),
-            }
+            push_row(&mut listed, &value, &key);
         }
         listed
             .items
@@ -232,6 +226,14 @@ fn newest_first(raw: Vec<(JsValue, JsValue)>) -> Listed<LocalInspection> {
         .items
         .sort_by_key(|local| std::cmp::Reverse(local.record.started_at));
     listed
+}
+
+/// Adds one stored record to a list: its row, or the error naming it.
+fn push_row(listed: &mut Listed<InspectionRow>, value: &JsValue, key: &JsValue) {
+    match row(value, key) {
+        Ok(row) => listed.items.push(row),
+        Err(error) => listed.corrupt.push(error),
+    }
 }
 
 /// One stored record as lists show it: its `record` (the shown body the store keeps beside the state)

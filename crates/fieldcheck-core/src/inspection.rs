@@ -426,6 +426,47 @@ impl Inspection {
         })
     }
 
+    /// An amendment (补充记录) to this record by `officer` at `at`: `notes` state the later facts.
+    /// It keeps the record's venue, checklist and kind, carries nothing of a visit, and is submitted
+    /// as made (it is final once the server has it).
+    pub fn amendment(
+        &self,
+        id: InspectionId,
+        at: DateTime<FixedOffset>,
+        officer: UserId,
+        notes: String,
+    ) -> Inspection {
+        Inspection {
+            id,
+            venue_id: self.venue_id.clone(),
+            kind: self.kind,
+            campaign_id: self.campaign_id.clone(),
+            follows: self.follows.clone(),
+            amends: Some(self.id.clone()),
+            template: self.template.clone(),
+            started_at: at,
+            finished_at: Some(at),
+            inspectors: vec![officer],
+            location: None,
+            answers: Vec::new(),
+            hazards: Vec::new(),
+            warning_issued: false,
+            case_opened: false,
+            photos: Vec::new(),
+            hazard_checks: Vec::new(),
+            complaint: None,
+            party: None,
+            officer_signatures: Vec::new(),
+            notes,
+            status: Status::Submitted,
+            review_comment: None,
+            unit_id: None,
+            created_by: None,
+            received_at: None,
+            reviews: Vec::new(),
+        }
+    }
+
     /// Counts of answered items by result: (pass, fail, n.a.).
     pub fn tally(&self) -> (usize, usize, usize) {
         let count = |wanted: ItemResult| {

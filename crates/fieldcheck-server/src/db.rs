@@ -543,32 +543,34 @@ pub async fn users_of(
     executor: impl SqliteExecutor<'_>,
     unit: Option<&UnitId>,
 ) -> Result<Vec<(User, bool)>, DbError> {
-    type Row = (
-        String,
-        String,
-        String,
-        String,
-        String,
-        Option<String>,
-        String,
-        Option<String>,
-    );
     let query = format!(
         "SELECT {USER_COLUMNS}, u.disabled_at FROM users u JOIN units n ON n.id = u.unit_id \
          WHERE ?1 IS NULL OR u.unit_id = ?1 ORDER BY u.name, u.username"
     );
-    let rows: Vec<Row> = sqlx::query_as(&query)
+    let rows: Vec<UserActiveRow> = sqlx::query_as(&query)
         .bind(unit.map(UnitId::as_str))
         .fetch_all(executor)
         .await?;
-    rows.into_iter()
-        .map(
-            |(id, username, name, role, unit_id, cert_no, unit_name, disabled_at)| {
-                user_from_row((id, username, name, role, unit_id, cert_no, unit_name))
-                    .map(|user| (user, disabled_at.is_none()))
-            },
-        )
-        .collect()
+    rows.into_iter().map(user_active_from_row).collect()
+}
+
+/// A user row with `disabled_at` after the user columns.
+type UserActiveRow = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    String,
+    Option<String>,
+);
+
+fn user_active_from_row(
+    (id, username, name, role, unit_id, cert_no, unit_name, disabled_at): UserActiveRow,
+) -> Result<(User, bool), DbError> {
+    user_from_row((id, username, name, role, unit_id, cert_no, unit_name))
+        .map(|user| (user, disabled_at.is_none()))
 }
 
 /// Every unit (or only `only`), by name.
@@ -592,29 +594,13 @@ pub async fn user_by_id(
     executor: impl SqliteExecutor<'_>,
     id: &UserId,
 ) -> Result<Option<(User, bool)>, DbError> {
-    type Row = (
-        String,
-        String,
-        String,
-        String,
-        String,
-        Option<String>,
-        String,
-        Option<String>,
-    );
-    let row: Option<Row> = sqlx::query_as(&format!(
+    let row: Option<UserActiveRow> = sqlx::query_as(&format!(
         "SELECT {USER_COLUMNS}, u.disabled_at FROM users u JOIN units n ON n.id = u.unit_id WHERE u.id = ?1"
     ))
     .bind(id.as_str())
     .fetch_optional(executor)
     .await?;
-    row.map(
-        |(id, username, name, role, unit_id, cert_no, unit_name, disabled_at)| {
-            user_from_row((id, username, name, role, unit_id, cert_no, unit_name))
-                .map(|user| (user, disabled_at.is_none()))
-        },
-    )
-    .transpose()
+    row.map(user_active_from_row).transpose()
 }
 
 /// Writes a user's name, role and certificate number.
@@ -701,13 +687,10 @@ pub async fn disable_user(pool: &SqlitePool, username: &str) -> Result<Option<Us
     let Some(id) = id else {
         return Ok(None);
     };
-    sqlx::query("UPDATE tokens SET revoked_at = ?1 WHERE user_id = ?2 AND revoked_at IS NULL")
-        .bind(&now)
-        .bind(&id)
-        .execute(&mut *tx)
-        .await?;
+    let id = UserId(id);
+    revoke_tokens_of(&mut *tx, &id).await?;
     tx.commit().await?;
-    Ok(Some(UserId(id)))
+    Ok(Some(id))
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -347,3 +347,50 @@ fn the_records_list_filters_by_whose_status_kind_officer_period_and_venue() {
     record.amends = Some("0192f3a4-5b6c-7d8e-9f00-000000000009".into());
     assert!(!any.matches(&record, Some(&venue)));
 }
+
+#[test]
+fn an_amendment_states_later_facts_only_and_needs_them() {
+    let at: chrono::DateTime<chrono::FixedOffset> =
+        "2023-03-05T09:00:00+08:00".parse().expect("a time");
+    let mut approved = visit(
+        1,
+        VenueKind::Hotel,
+        InspectionKind::Reinspection,
+        "2023-03-01T10:00:00+08:00",
+    );
+    approved.follows = Some("0192f3a4-5b6c-7d8e-9f00-000000000099".into());
+    approved.status = Status::Approved;
+    let amendment = approved.amendment(
+        "0192f3a4-5b6c-7d8e-9f00-000000000002".into(),
+        at,
+        "u1".into(),
+        "经营者补交了整改报告".into(),
+    );
+    assert_eq!(amendment.amends.as_ref(), Some(&approved.id));
+    assert_eq!(
+        (amendment.venue_id.clone(), amendment.template.clone()),
+        (approved.venue_id.clone(), approved.template.clone())
+    );
+    assert_eq!(amendment.validate(), Ok(()));
+    assert_eq!(amendment.check_complete(at.date_naive()), Ok(()));
+    let mut empty = amendment.clone();
+    empty.notes = "  ".into();
+    assert!(empty.validate().is_err_and(|problems| {
+        problems
+            .0
+            .iter()
+            .any(|problem| problem.code == "amendment_empty")
+    }));
+    let mut closing = amendment;
+    closing.hazard_checks = vec![HazardCheck {
+        hazard: "h".into(),
+        rectified: true,
+        note: String::new(),
+    }];
+    assert!(closing.validate().is_err_and(|problems| {
+        problems
+            .0
+            .iter()
+            .any(|problem| problem.code == "amendment_not_notes")
+    }));
+}

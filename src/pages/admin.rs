@@ -10,6 +10,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use wasm_bindgen::JsCast;
 
+use crate::components::{Icon, IconName};
 use crate::i18n::{Lang, use_i18n};
 use crate::media::blob_bytes;
 use crate::pages::record_actions::online_error;
@@ -192,12 +193,23 @@ fn OfficerRow(
     };
     let username = officer.user.username.clone();
     let username_attr = username.clone();
+    let cert_no = officer.user.cert_no.clone().filter(|cert| !cert.is_empty());
+    let unit_name = officer.user.unit_name.clone();
     let role_now = officer.user.role;
     view! {
         <li class="cell officer-row" data-testid="officer" data-username=username_attr data-active=active.to_string()>
             <span class="cell-main">
                 <span class="cell-title">{officer.user.name.clone()} {(!active).then(|| view! { <span class="chip">{move || i18n.lang().pick("已停用", "Disabled")}</span> })}</span>
-                <span class="cell-sub">{username} " · " {move || i18n.lang().role(role_now)} " · " {officer.user.cert_no.clone().unwrap_or_default()}</span>
+                <span class="cell-sub">{move || {
+                    let lang = i18n.lang();
+                    let mut parts = vec![username.clone(), lang.role(role_now).to_owned()];
+                    parts.extend(cert_no.clone());
+                    // An admin sees every unit's officers: say whose they are.
+                    if is_admin.get() {
+                        parts.push(unit_name.clone());
+                    }
+                    parts.join(" · ")
+                }}</span>
                 <Show when=move || editing.get()>
                     <div class="form">
                         <input class="input" prop:value=move || name.get() on:input=move |e| name.set(event_target_value(&e))
@@ -234,7 +246,7 @@ fn OfficerRow(
             </span>
             <button type="button" class="button button-secondary button-small" data-testid="edit-officer"
                 on:click=move |_| editing.update(|editing| *editing = !*editing)>
-                {move || i18n.t().edit}
+                {move || i18n.lang().pick("编辑", "Edit")}
             </button>
         </li>
     }
@@ -355,12 +367,19 @@ fn VenueRegister() -> impl IntoView {
                                 <a class="cell cell-link" data-testid="register-venue" href=format!("/venues/{}/edit", venue.id)>
                                     <span class="cell-main">
                                         <span class="cell-title">{venue.name.clone()}</span>
-                                        <span class="cell-sub">{lang.venue_kind(venue.kind)} " · " {venue.licence_no.clone()}</span>
+                                        <span class="cell-sub">{
+                                            [lang.venue_kind(venue.kind).to_owned(), venue.licence_no.clone(), venue.address.clone()]
+                                                .into_iter()
+                                                .filter(|part| !part.is_empty())
+                                                .collect::<Vec<_>>()
+                                                .join(" · ")
+                                        }</span>
                                         <span class="chips">
                                             {venue.field_registered.then(|| view! { <span class="chip chip-returned">{lang.pick("现场登记待核实", "Registered in the field: check")}</span> })}
                                             {(!venue.active).then(|| view! { <span class="chip">{lang.pick("停业", "Closed")}</span> })}
                                         </span>
                                     </span>
+                                    <Icon name=IconName::Chevron />
                                 </a>
                             </li>
                         }).collect_view()}

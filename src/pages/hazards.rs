@@ -58,7 +58,7 @@ pub fn HazardsPage() -> impl IntoView {
                     let lang = i18n.lang();
                     let n_overdue = hazards.iter().filter(|open| open.days_left.is_some_and(|days| days < 0)).count();
                     view! {
-                        <p class="small" data-testid="hazard-summary">{match lang {
+                        <p class="small records-count" data-testid="hazard-summary">{match lang {
                             Lang::Zh => format!("未整改隐患 {} 处，其中逾期 {} 处", hazards.len(), n_overdue),
                             Lang::En => format!("{} open hazards, {} overdue", hazards.len(), n_overdue),
                         }}</p>

@@ -212,9 +212,28 @@ fn RecordsList(
             shown.set(PAGE);
         }
     };
+    // A supervisor reading the unit's records sees who made each.
+    let officer_names: HashMap<UserId, String> = officers
+        .iter()
+        .map(|officer| (officer.user.id.clone(), officer.user.name.clone()))
+        .collect();
+    let officer_names = StoredValue::new(officer_names);
     let row = move |local: InspectionRow| {
-        let name = venue_name(local.record.venue_id.as_str())
+        let mut name = venue_name(local.record.venue_id.as_str())
             .unwrap_or_else(|| t.unknown_venue.to_owned());
+        if whole_unit {
+            let who: Vec<String> = officer_names.with_value(|names| {
+                local
+                    .record
+                    .inspectors
+                    .iter()
+                    .filter_map(|id| names.get(id).cloned())
+                    .collect()
+            });
+            if !who.is_empty() {
+                name = format!("{name} · {}", who.join("、"));
+            }
+        }
         record_row(lang, local, name)
     };
     view! {
@@ -243,8 +262,25 @@ fn RecordsList(
                 }}
             </button>
         })}
-        <details class="group filters" open=move || filter.with(|filter| *filter != RecordQuery::default())>
-            <summary class="cell">{lang.pick("筛选", "Filter")}</summary>
+        // Folded by default, so that the list (the review queue too) comes first on a phone.
+        <details class="group filters">
+            <summary class="cell">
+                {lang.pick("筛选", "Filter")}
+                {move || {
+                    let n = filter.with(|filter| {
+                        usize::from(!filter.search.trim().is_empty())
+                            + usize::from(filter.status.is_some())
+                            + usize::from(filter.kind.is_some())
+                            + usize::from(filter.venue_kind.is_some())
+                            + usize::from(filter.officer.is_some())
+                            + usize::from(filter.from.is_some() || filter.to.is_some())
+                    });
+                    (n > 0).then(|| match lang {
+                        Lang::Zh => format!("（已选 {n} 项）"),
+                        Lang::En => format!(" ({n} set)"),
+                    })
+                }}
+            </summary>
             <div class="filters-grid">
                 <input class="input" type="search" data-testid="records-search"
                     placeholder=lang.pick("场所名称/拼音首字母", "Venue name or initials")
@@ -297,6 +333,7 @@ fn RecordsList(
                 let n = filtered.with(Vec::len);
                 match lang {
                     crate::i18n::Lang::Zh => format!("共 {n} 条"),
+                    crate::i18n::Lang::En if n == 1 => "1 record".to_owned(),
                     crate::i18n::Lang::En => format!("{n} records"),
                 }
             }}

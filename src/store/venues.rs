@@ -53,7 +53,7 @@ impl Store {
     }
 
     /// Venues of every kind that match `search` ([`Venue::matches`]: name, address, licence number,
-    /// contact or pinyin initials), ordered by name.
+    /// contact or pinyin initials), in pinyin order.
     ///
     /// Reads the store, not the `name` index, so that a damaged value without a name is reported.
     pub async fn list_venues(&self, search: &str) -> Result<Listed<Venue>, StoreError> {
@@ -64,9 +64,10 @@ impl Store {
             let venue: Venue = serde_json::from_value(stored.local.shown()?.clone()).ok()?;
             venue.matches(search).then_some(venue)
         });
+        // In pinyin order (by the initials the server sets), as a Chinese list is read; then by name.
         listed
             .items
-            .sort_by(|a, b| a.name.cmp(&b.name).then_with(|| a.id.cmp(&b.id)));
+            .sort_by(|a, b| (&a.initials, &a.name, &a.id).cmp(&(&b.initials, &b.name, &b.id)));
         Ok(listed)
     }
 

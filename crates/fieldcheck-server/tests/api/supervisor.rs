@@ -197,7 +197,7 @@ async fn store(
     Ok(())
 }
 
-/// The first half of 2023 as the bureau reported it (`BRIEF.md`): routine checks of five kinds with
+/// The first half of 2023 as a district bureau reported it in its half-year work report: routine checks of five kinds with
 /// two officers each (912 人次), 156 special checks with 158 人次 and 4 warnings, 417 checks of
 /// art-training institutions of which 124 complaint follow-ups. The report counts fewer than two
 /// officers per special check (its raids were joint operations with other departments' staff, who are

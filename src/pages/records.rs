@@ -46,37 +46,36 @@ pub fn RecordsPage() -> impl IntoView {
         let store = quick_store.clone();
         async move {
             let rows = store.recent_inspection_rows(PAGE).await?;
-            let venues: HashMap<String, Venue> = store
-                .list_venues("")
-                .await?
+            let listed = store.list_venues("").await?;
+            let n_corrupt_venues = listed.corrupt.len();
+            let venues: HashMap<String, Venue> = listed
                 .items
                 .into_iter()
                 .map(|venue| (venue.id.to_string(), venue))
                 .collect();
-            Ok::<_, StoreError>((rows.items, venues))
+            Ok::<_, StoreError>((rows.items, venues, n_corrupt_venues))
         }
     });
     let data = LocalResource::new(move || {
         // Refetch whenever a save or a sync run changed local data.
         let _ = sync.data_version();
-        // The whole set is read once the newest rows are drawn, so that they come first.
-        let quick_drawn = quick.with(Option::is_some);
+        // The whole set is read once the newest rows are drawn, so that they come first; the
+        // venues read for those rows serve the whole list too.
+        let drawn = quick.with(|quick| match quick {
+            Some(Ok((_, venues, n_corrupt_venues))) => Some((venues.clone(), *n_corrupt_venues)),
+            _ => None,
+        });
         let store = store.clone();
         async move {
-            if !quick_drawn {
+            let Some((venues, n_corrupt_venues)) = drawn else {
                 return Ok(None);
-            }
+            };
             let records = store.list_inspection_rows().await?;
-            let venues = store.list_venues("").await?;
             let officers = store.officers().await?;
             Ok::<_, StoreError>(Some(RecordsData {
                 records,
-                n_corrupt_venues: venues.corrupt.len(),
-                venues: venues
-                    .items
-                    .into_iter()
-                    .map(|venue| (venue.id.to_string(), venue))
-                    .collect(),
+                n_corrupt_venues,
+                venues,
                 officers,
             }))
         }
@@ -100,11 +99,18 @@ pub fn RecordsPage() -> impl IntoView {
             </Show>
             {move || match data.get() {
                 None | Some(Ok(None)) => match quick.get() {
-                    Some(Ok((rows, venues))) => {
+                    Some(Ok((rows, venues, _))) => {
                         let me = session().map(|session| session.user.id);
                         view! { <QuickList rows venues me whole_unit=reviews() /> }.into_any()
                     }
-                    _ => view! { <p class="empty" role="status">{i18n.t().loading}</p> }.into_any(),
+                    // The newest rows could not be read: say why (the whole list waits on them).
+                    Some(Err(error)) => view! {
+                        <p class="banner banner-error" role="alert">
+                            {i18n.t().err_store} ": " {error.to_string()}
+                        </p>
+                    }
+                    .into_any(),
+                    None => view! { <p class="empty" role="status">{i18n.t().loading}</p> }.into_any(),
                 },
                 Some(Err(error)) => {
                     view! {

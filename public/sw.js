@@ -1,34 +1,40 @@
 // FieldCheck service worker: keeps the app shell so that the app opens with no signal.
 //
-// Install reads index.html and caches every asset it names (Trunk gives them hashed names), so one
-// online visit is enough. Page loads go to the network first and fall back to the cached shell; hashed
-// assets come from the cache first. The API is never cached: the app's data lives in IndexedDB.
-const SHELL_CACHE = 'fieldcheck-shell-v1';
+// The build writes the shell's file list and a version made from their contents into the two lines
+// below (`cargo xtask precache`, run by Trunk after every build): install caches every one of those
+// files, so one online visit is enough, and a new build means a new cache. Page loads go to the
+// network first and fall back to the cached shell; hashed assets come from the cache first. The API
+// is never cached: the app's data lives in IndexedDB.
+//
+// A new version installs beside the running one and waits: the app shows "新版本可用 — 重新载入", keeps
+// the open form, and only then tells the waiting worker to take over.
+const SHELL_VERSION = 'dev';
+const SHELL_FILES = ['/index.html'];
+
+const SHELL_CACHE = `fieldcheck-shell-${SHELL_VERSION}`;
 const SHELL_PAGE = '/index.html';
 
 self.addEventListener('install', (event) => {
   event.waitUntil(
     (async () => {
       const cache = await caches.open(SHELL_CACHE);
-      const response = await fetch(SHELL_PAGE, { cache: 'no-store' });
-      if (!response.ok) throw new Error(`index.html answered ${response.status}`);
-      const html = await response.clone().text();
-      const assets = new Set();
-      for (const match of html.matchAll(/["'](\/[^"'?#]+\.(?:js|wasm|css|webmanifest|png|svg|ico))["']/g)) {
-        assets.add(match[1]);
-      }
-      await cache.put(SHELL_PAGE, response);
-      await cache.addAll([...assets]);
-      await self.skipWaiting();
+      // `no-cache` skips the browser's HTTP cache, so an old copy never lands in the new version.
+      await cache.addAll(SHELL_FILES.map((file) => new Request(file, { cache: 'no-cache' })));
     })(),
   );
+});
+
+self.addEventListener('message', (event) => {
+  if (event.data === 'skip-waiting') self.skipWaiting();
 });
 
 self.addEventListener('activate', (event) => {
   event.waitUntil(
     (async () => {
       const names = await caches.keys();
-      await Promise.all(names.filter((name) => name !== SHELL_CACHE).map((name) => caches.delete(name)));
+      await Promise.all(
+        names.filter((name) => name.startsWith('fieldcheck-shell-') && name !== SHELL_CACHE).map((name) => caches.delete(name)),
+      );
       await self.clients.claim();
     })(),
   );
@@ -47,17 +53,14 @@ self.addEventListener('fetch', (event) => {
   }
 });
 
+// A page load: the network's index.html when it answers, else the cached one. The cached copy is not
+// replaced here: it belongs to this version's files, and a newer index.html would name assets this
+// version does not hold.
 async function networkFirstShell(request) {
-  const cache = await caches.open(SHELL_CACHE);
   try {
-    const response = await fetch(request);
-    const type = response.headers.get('content-type') || '';
-    if (response.ok && type.startsWith('text/html')) {
-      await cache.put(SHELL_PAGE, response.clone());
-    }
-    return response;
+    return await fetch(request);
   } catch (offline) {
-    const cached = await cache.match(SHELL_PAGE);
+    const cached = await caches.match(SHELL_PAGE, { cacheName: SHELL_CACHE });
     if (cached) return cached;
     throw offline;
   }
@@ -67,7 +70,5 @@ async function cacheFirst(request) {
   const cache = await caches.open(SHELL_CACHE);
   const cached = await cache.match(request, { ignoreSearch: true });
   if (cached) return cached;
-  const response = await fetch(request);
-  if (response.ok) await cache.put(request, response.clone());
-  return response;
+  return fetch(request);
 }

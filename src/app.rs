@@ -7,7 +7,7 @@ use leptos_router::components::{Route, Router, Routes};
 use leptos_router::hooks::{use_location, use_navigate};
 use leptos_router::path;
 
-use crate::components::{TabBar, TopBar};
+use crate::components::{TabBar, TopBar, UpdateBanner, provide_draft_keeper};
 use crate::i18n::{Lang, Strings, provide_i18n, use_i18n};
 use crate::pages::{
     AdminPage, CampaignsPage, HazardsPage, InspectPage, LoginPage, MePage, NotFoundPage, PrintPage,
@@ -115,7 +115,9 @@ fn Shell(booted: Booted, outdated: RwSignal<bool>) -> impl IntoView {
     provide_store(booted.store.clone());
     let i18n = provide_i18n(booted.lang);
     provide_sync(booted.store, booted.session, booted.last_synced);
+    provide_draft_keeper();
     view! {
+        <UpdateBanner />
         <Show when=move || outdated.get()>
             <div class="banner banner-warn banner-top" role="alert" data-testid="db-outdated">
                 <span>{move || i18n.t().db_outdated}</span>

@@ -126,6 +126,37 @@ impl Lang {
     }
 
     /// Storage used on the phone.
+    /// What an import of a backup file put on the phone.
+    pub fn imported(self, imported: &crate::store::Imported) -> String {
+        let crate::store::Imported {
+            records,
+            already_here,
+            forms,
+            photos,
+        } = *imported;
+        match self {
+            Lang::Zh => {
+                let mut text =
+                    format!("已导入 {records} 条记录、{forms} 份未保存表单、{photos} 张照片");
+                if already_here > 0 {
+                    text.push_str(&format!("；{already_here} 条本机已有，保留本机的版本"));
+                }
+                text
+            }
+            Lang::En => {
+                let mut text = format!(
+                    "Imported {records} records, {forms} unsaved forms and {photos} photos"
+                );
+                if already_here > 0 {
+                    text.push_str(&format!(
+                        "; {already_here} were on this phone already and keep the phone's copy"
+                    ));
+                }
+                text
+            }
+        }
+    }
+
     pub fn storage_used(self, used_mb: f64, quota_mb: f64) -> String {
         match self {
             Lang::Zh => format!("已用 {used_mb:.1} MB / 可用 {quota_mb:.0} MB"),
@@ -344,6 +375,7 @@ pub struct Strings {
     pub export_first_hint: &'static str,
     pub db_blocked: &'static str,
     pub db_outdated: &'static str,
+    pub update_ready: &'static str,
     pub reload: &'static str,
     pub conflict_title: &'static str,
     pub col_field: &'static str,
@@ -361,6 +393,14 @@ pub struct Strings {
     pub awaiting_none: &'static str,
     pub export_unsynced: &'static str,
     pub export_hint: &'static str,
+    pub import_unsynced: &'static str,
+    pub import_hint: &'static str,
+    pub import_unreadable: &'static str,
+    pub app_install: &'static str,
+    pub install_app: &'static str,
+    pub installed_app: &'static str,
+    pub install_hint_ios: &'static str,
+    pub install_hint_other: &'static str,
     pub autosaved: &'static str,
     pub resumed: &'static str,
     pub unsaved_forms: &'static str,
@@ -573,6 +613,7 @@ pub static ZH: Strings = Strings {
     export_first_hint: "导出的文件请交给该用户或管理员，以便补录到系统。",
     db_blocked: "应用的旧版本在另一个标签页中打开着。请关闭其他标签页，然后重新载入。",
     db_outdated: "应用已在另一个标签页中更新。请重新载入以继续，本机记录不会丢失。",
+    update_ready: "新版本可用 — 重新载入后使用，正在填写的记录会保留。",
     reload: "重新载入",
     conflict_title: "与服务器上的版本冲突",
     col_field: "内容",
@@ -590,6 +631,14 @@ pub static ZH: Strings = Strings {
     awaiting_none: "没有需要处理的记录",
     export_unsynced: "导出未同步记录",
     export_hint: "无法连接服务器时，可将未同步的记录导出为文件，作为最后的备份。",
+    import_unsynced: "导入备份文件",
+    import_unreadable: "无法读取所选文件",
+    import_hint: "换了手机或清除了数据时，导入之前导出的文件，其中的记录和照片会重新等待同步。",
+    app_install: "安装",
+    install_app: "安装到手机桌面",
+    installed_app: "已安装，可从手机桌面打开",
+    install_hint_ios: "在 Safari 中点“分享”→“添加到主屏幕”。未添加到主屏幕的网站 7 天不用，Safari 会删除它在本机的数据。",
+    install_hint_other: "在浏览器菜单中选择“添加到主屏幕”或“安装应用”，数据更不易被清理。",
     autosaved: "已自动保存",
     resumed: "已恢复上次未保存的内容",
     unsaved_forms: "未保存的检查",
@@ -802,6 +851,7 @@ pub static EN: Strings = Strings {
     export_first_hint: "Give the exported file to that user or an administrator so the records can be entered.",
     db_blocked: "An older version of the app is open in another tab. Close the other tabs, then reload.",
     db_outdated: "The app was updated in another tab. Reload to continue; nothing on this phone is lost.",
+    update_ready: "A new version is ready. Reload to use it; the form you are filling in is kept.",
     reload: "Reload",
     conflict_title: "In conflict with the server's version",
     col_field: "Field",
@@ -819,6 +869,14 @@ pub static EN: Strings = Strings {
     awaiting_none: "Nothing is waiting for you",
     export_unsynced: "Export unsynced records",
     export_hint: "When the server cannot be reached, export the unsynced records to a file as a last resort.",
+    import_unsynced: "Import a backup file",
+    import_unreadable: "The chosen file cannot be read",
+    import_hint: "On a new or wiped phone, import a file exported before: its records and photos wait to sync again.",
+    app_install: "Install",
+    install_app: "Install on the home screen",
+    installed_app: "Installed: open it from the home screen",
+    install_hint_ios: "In Safari tap Share → Add to Home Screen. Safari deletes the data of sites not on the home screen after 7 days without use.",
+    install_hint_other: "Choose “Add to Home screen” or “Install app” in the browser menu: the data is then less likely to be cleared.",
     autosaved: "Saved as you type",
     resumed: "Restored what you typed last time",
     unsaved_forms: "Unsaved inspections",

@@ -387,3 +387,163 @@ async fn the_autosaved_form_keeps_its_photos_and_signatures_across_a_reopen() {
         );
     }
 }
+
+/// The phone's owner, as the session and an export name them.
+fn officer() -> fieldcheck_core::User {
+    serde_json::from_value(json!({
+        "id": uuid::Uuid::now_v7().to_string(), "username": "zhangwei", "name": "张伟",
+        "role": "inspector", "unit_id": "u-laocheng"
+    }))
+    .expect("a user")
+}
+
+#[wasm_bindgen_test]
+async fn an_export_imported_on_a_wiped_phone_gives_back_every_record_and_photo_byte_for_byte() {
+    use fieldcheck::store::{Imported, StoreError, TakeOver};
+    let owner = officer();
+    let old_phone = fresh_store().await;
+    old_phone
+        .take_over(&owner, TakeOver::OnlyIfSynced)
+        .await
+        .expect("owner");
+    // Bytes of every value 0..=255, and a length that needs base64 padding.
+    let bytes: Vec<u8> = (0..=255_u8).cycle().take(70_001).collect();
+    let photo = keep_bytes(&old_phone, &bytes).await;
+    let signature = keep_bytes(&old_phone, b"\x89PNG a signature").await;
+    let with_photos = saved_record_naming(&old_phone, vec![photo.clone(), signature.clone()]).await;
+    let plain = saved_record_naming(&old_phone, Vec::new()).await;
+    // One of them was in flight when the phone died: the same op goes out again from the new one.
+    old_phone.take_batch(1).await.expect("one in flight");
+    let export = old_phone.export_unsynced().await.expect("export");
+
+    let new_phone = fresh_store().await;
+    let refused = new_phone
+        .import_unsynced(&export.text)
+        .await
+        .expect_err("nobody owns the new phone yet");
+    assert!(
+        matches!(refused, StoreError::ImportOtherOwner { ref name } if name == "张伟"),
+        "{refused:?}"
+    );
+    new_phone
+        .take_over(&owner, TakeOver::OnlyIfSynced)
+        .await
+        .expect("the officer logs in on the new phone");
+    let imported = new_phone
+        .import_unsynced(&export.text)
+        .await
+        .expect("import");
+    assert_eq!(
+        imported,
+        Imported {
+            records: 2,
+            already_here: 0,
+            forms: 0,
+            photos: 2
+        }
+    );
+
+    for record in [&with_photos, &plain] {
+        let before = old_phone
+            .inspection(&record.id)
+            .await
+            .expect("read")
+            .expect("there");
+        let after = new_phone
+            .inspection(&record.id)
+            .await
+            .expect("read")
+            .expect("imported");
+        assert_eq!(after.record, before.record, "the record as it was");
+        assert_eq!(after.mark(), before.mark(), "still waiting for the server");
+    }
+    for name in [&photo, &signature] {
+        let kept = new_phone
+            .photo(name)
+            .await
+            .expect("read")
+            .expect("imported");
+        let original = old_phone.photo(name).await.expect("read").expect("there");
+        assert_eq!(
+            blob_bytes(&kept.blob).await.expect("bytes"),
+            blob_bytes(&original.blob).await.expect("bytes"),
+            "photo {name} byte for byte"
+        );
+    }
+    assert_eq!(
+        blob_bytes(
+            &new_phone
+                .photo(&photo)
+                .await
+                .expect("read")
+                .expect("there")
+                .blob
+        )
+        .await
+        .expect("bytes"),
+        bytes
+    );
+    let mut queued = new_phone.queued_photo_names().await.expect("queue");
+    queued.sort();
+    let mut expected = vec![photo.clone(), signature.clone()];
+    expected.sort();
+    assert_eq!(
+        queued, expected,
+        "the photos wait for upload on the new phone"
+    );
+    // The new phone sends both records, the one in flight under its old op id.
+    new_phone.photo_uploaded(&photo).await.expect("uploaded");
+    new_phone
+        .photo_uploaded(&signature)
+        .await
+        .expect("uploaded");
+    let batch = new_phone.take_batch(50).await.expect("batch");
+    assert_eq!(batch.len(), 2, "{batch:?}");
+
+    // Importing the same file again adds nothing and keeps the phone's copies.
+    let again = new_phone
+        .import_unsynced(&export.text)
+        .await
+        .expect("again");
+    assert_eq!(
+        again,
+        Imported {
+            records: 0,
+            already_here: 2,
+            forms: 0,
+            photos: 0
+        }
+    );
+
+    // A damaged file is refused as a whole, naming what is wrong, and changes nothing.
+    let mut damaged: serde_json::Value = serde_json::from_str(&export.text).expect("JSON");
+    damaged["photos"][0]["base64"] = json!("AAAA");
+    let wiped = fresh_store().await;
+    wiped
+        .take_over(&owner, TakeOver::OnlyIfSynced)
+        .await
+        .expect("owner");
+    let error = wiped
+        .import_unsynced(&damaged.to_string())
+        .await
+        .expect_err("damaged");
+    assert!(
+        error
+            .to_string()
+            .contains("does not hold the bytes it names"),
+        "{error}"
+    );
+    assert!(
+        wiped
+            .list_inspections()
+            .await
+            .expect("list")
+            .items
+            .is_empty()
+    );
+    let error = wiped
+        .import_unsynced("{\"app\": \"other\"}")
+        .await
+        .expect_err("not ours");
+    assert!(matches!(error, StoreError::BadImport(_)), "{error:?}");
+}

@@ -3,6 +3,7 @@
 pub mod checklist_item;
 pub mod conflict_table;
 pub mod icon;
+pub mod install_card;
 pub mod photo_strip;
 pub mod problem_list;
 pub mod signature_pad;
@@ -11,10 +12,12 @@ pub mod sync_badge;
 pub mod sync_chip;
 pub mod tab_bar;
 pub mod top_bar;
+pub mod update_banner;
 
 pub use checklist_item::{ChecklistItem, ItemState};
 pub use conflict_table::ConflictTable;
 pub use icon::{Icon, IconName};
+pub use install_card::InstallCell;
 pub use photo_strip::{PhotoStrip, Thumb};
 pub use problem_list::ProblemList;
 pub use signature_pad::SignaturePad;
@@ -23,3 +26,4 @@ pub use sync_badge::SyncBadge;
 pub use sync_chip::SyncChip;
 pub use tab_bar::TabBar;
 pub use top_bar::TopBar;
+pub use update_banner::{DraftKeeper, UpdateBanner, provide_draft_keeper, use_draft_keeper};

@@ -11,7 +11,9 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 
-use crate::components::{ChecklistItem, ItemState, PhotoStrip, ProblemList, SignaturePad};
+use crate::components::{
+    ChecklistItem, ItemState, PhotoStrip, ProblemList, SignaturePad, use_draft_keeper,
+};
 use crate::i18n::{Lang, use_i18n};
 use crate::store::{Form, LocalInspection, Store, StoreError, use_store};
 use crate::sync::use_sync;
@@ -403,27 +405,37 @@ fn InspectForm(data: FormData) -> impl IntoView {
     let edits = RwSignal::new(0_u32);
     let pending_autosave = StoredValue::new_local(None::<gloo_timers::callback::Timeout>);
     let autosave_store = store.clone();
-    let write_form = {
+    // The form as it stands, kept on the phone; the future ends once it is.
+    let save_form_now = {
         let current = current.clone();
         move || {
             pending_autosave.set_value(None);
-            if saving.get_untracked() || locked {
-                return;
-            }
-            let Some(record) = current(Status::Draft) else {
-                return;
+            let record = if saving.get_untracked() || locked {
+                None
+            } else {
+                current(Status::Draft)
             };
             let store = autosave_store.clone();
-            spawn_local(async move {
+            async move {
+                let Some(record) = record else {
+                    return;
+                };
                 match store.save_form(&record, edited_rev).await {
                     Ok(()) => {
                         let _ = autosaved.try_set(Some(crate::i18n::now_china()));
                     }
                     Err(error) => leptos::logging::error!("autosave failed: {error}"),
                 }
-            });
+            }
         }
     };
+    let write_form = {
+        let save_form_now = save_form_now.clone();
+        move || spawn_local(save_form_now())
+    };
+    // A new version of the app reloads the page only after this form is kept.
+    let keeper = use_draft_keeper();
+    let kept_as = keeper.keep(move || Box::pin(save_form_now()));
     let items_for_autosave = items.clone();
     let schedule_autosave = write_form.clone();
     Effect::new(move |first_run: Option<()>| {
@@ -479,6 +491,7 @@ fn InspectForm(data: FormData) -> impl IntoView {
     let flush_on_leave = send_wrapper::SendWrapper::new(write_form);
     on_cleanup(move || {
         visibility.remove();
+        keeper.release(kept_as);
         if pending_autosave.with_value(Option::is_some) {
             (flush_on_leave.take())();
         }

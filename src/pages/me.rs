@@ -5,7 +5,7 @@ use leptos::task::spawn_local;
 use leptos_router::NavigateOptions;
 use leptos_router::hooks::use_navigate;
 
-use crate::components::{Icon, IconName, SyncChip};
+use crate::components::{Icon, IconName, InstallCell, SyncChip};
 use crate::i18n::{Lang, use_i18n};
 use crate::store::{
     Resolution, StorageEstimate, is_persisted, meta_keys, storage_estimate, use_store,
@@ -74,6 +74,36 @@ pub fn MePage() -> impl IntoView {
             };
             if let Err(message) = exported {
                 error.set(Some(message));
+            }
+        });
+    };
+    // The last resort's other half: a backup file brought back onto this phone, then synced.
+    let import_store = store.clone();
+    let imported = RwSignal::new(None::<String>);
+    let import = move |event: leptos::ev::Event| {
+        let input: web_sys::HtmlInputElement = event_target(&event);
+        let Some(file) = input.files().and_then(|files| files.get(0)) else {
+            return;
+        };
+        // The same file picked again must fire `change` again.
+        input.set_value("");
+        let store = import_store.clone();
+        spawn_local(async move {
+            let text = wasm_bindgen_futures::JsFuture::from(file.text()).await;
+            let Some(text) = text.ok().and_then(|text| text.as_string()) else {
+                error.set(Some(i18n.t().import_unreadable.to_owned()));
+                return;
+            };
+            match store.import_unsynced(&text).await {
+                Ok(done) => {
+                    error.set(None);
+                    imported.set(Some(i18n.lang().imported(&done)));
+                    sync.resolved();
+                }
+                Err(store_error) => {
+                    imported.set(None);
+                    error.set(Some(store_error.to_string()));
+                }
             }
         });
     };
@@ -273,6 +303,7 @@ pub fn MePage() -> impl IntoView {
                     <span class="field-label">{move || i18n.t().storage}</span>
                     {storage_text}
                 </div>
+                <InstallCell />
                 <div class="cell">
                     <span class="field-label">{move || i18n.t().sync_state}</span>
                     <button type="button" class="button button-small" data-testid="sync-now" on:click=move |_| sync.kick()>
@@ -291,7 +322,19 @@ pub fn MePage() -> impl IntoView {
                         {move || i18n.t().export_unsynced}
                     </button>
                 </div>
+                <div class="cell">
+                    <span class="cell-main">
+                        <span class="cell-sub">{move || i18n.t().import_hint}</span>
+                    </span>
+                    <label class="button button-small" data-testid="import-unsynced">
+                        {move || i18n.t().import_unsynced}
+                        <input type="file" accept=".json,application/json" class="visually-hidden" on:change=import />
+                    </label>
+                </div>
             </div>
+            {move || imported.get().map(|message| view! {
+                <p class="banner banner-ok" role="status" data-testid="import-done">{message}</p>
+            })}
             {move || error.get().map(|message| view! {
                 <p class="banner banner-error" role="alert">{i18n.t().err_store} ": " {message}</p>
             })}

@@ -84,3 +84,36 @@ pub(crate) fn base64(bytes: &[u8]) -> String {
     }
     text
 }
+
+/// Reads standard base64 (with or without padding; line breaks and spaces ignored). `None` names a
+/// character that is not base64 or a length no encoder writes.
+pub(crate) fn base64_decode(text: &str) -> Option<Vec<u8>> {
+    fn value(c: u8) -> Option<u32> {
+        Some(u32::from(match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            _ => return None,
+        }))
+    }
+    let digits: Vec<u8> = text.bytes().filter(|c| !c.is_ascii_whitespace()).collect();
+    let digits = digits
+        .strip_suffix(b"==")
+        .or_else(|| digits.strip_suffix(b"="))
+        .unwrap_or(&digits);
+    if digits.len() % 4 == 1 {
+        return None;
+    }
+    let mut bytes = Vec::with_capacity(digits.len() / 4 * 3 + 2);
+    for chunk in digits.chunks(4) {
+        let mut triple = 0_u32;
+        for (position, &c) in chunk.iter().enumerate() {
+            triple |= value(c)? << (18 - 6 * position);
+        }
+        let [_, a, b, c] = triple.to_be_bytes();
+        bytes.extend_from_slice(&[a, b, c][..chunk.len() - 1]);
+    }
+    Some(bytes)
+}

@@ -41,6 +41,12 @@ pub enum StoreError {
     /// The unsynced work changed after it was exported: export again before discarding.
     #[error("the unsynced records changed since they were exported; export them again")]
     ExportOutdated,
+    /// A file given to import is not a readable export of unsynced work; nothing was imported.
+    #[error("cannot import this file: {0}")]
+    BadImport(String),
+    /// The export belongs to another officer: their records go onto a phone they log in to.
+    #[error("this export holds the work of {name}; log in as them to import it")]
+    ImportOtherOwner { name: String },
     /// Another user took the phone over while this sync run was going: the run stops.
     #[error("another user took this phone over; the sync run for the previous user stops")]
     OwnerChanged,

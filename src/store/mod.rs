@@ -22,6 +22,7 @@ mod migrate;
 mod persistence;
 mod photos;
 mod records;
+mod restore;
 mod schema;
 mod types;
 mod venues;
@@ -42,6 +43,7 @@ pub use meta::meta_keys;
 pub use persistence::{StorageEstimate, is_persisted, request_persistence, storage_estimate};
 pub use photos::{PhotoMeta, StoredPhoto};
 pub use records::{Resolution, TakeOver};
+pub use restore::Imported;
 pub use schema::{DB_VERSION, FORMS, INSPECTIONS, META, OUTBOX, PHOTO_QUEUE, PHOTOS, VENUES};
 pub use types::{
     Awaiting, Export, Form, InspectionRow, Listed, LocalCampaign, LocalInspection, LocalVenue,

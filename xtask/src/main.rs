@@ -11,6 +11,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
+mod shell;
+
 /// Trunk 0.22 needs a newer rustc than the machines have; 0.21.14 is verified offline-safe.
 const TRUNK_VERSION: &str = "0.21.14";
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
@@ -30,7 +32,8 @@ usage: cargo xtask <task>
 tasks:
   run [-- SERVER FLAGS]  build the app in release and serve it with demo data on http://127.0.0.1:8080
   test                   run every test: core, server, IndexedDB in Chromium, end-to-end (Playwright)
-  size                   print the gzip size of the built app shell (dist/)
+  size                   print the size of the built app shell (dist/); fail above its budget
+  precache [DIR]         write the service worker's file list into a built app (Trunk runs it)
   bench                  print the phone-side benchmark figures (photos: processing, size, sync)
 ";
 
@@ -49,8 +52,16 @@ fn main() -> Result<()> {
                 started.elapsed().as_secs_f64()
             ));
         }
-        "size" => project.report_bundle_size()?,
+        "size" => project.check_bundle_size()?,
         "bench" => project.bench()?,
+        "precache" => {
+            // Trunk runs this after each build, on its staging folder (`Trunk.toml`).
+            let dir = env::var_os("TRUNK_STAGING_DIR")
+                .map(PathBuf::from)
+                .or_else(|| rest.first().map(PathBuf::from))
+                .unwrap_or_else(|| project.root.join("dist"));
+            shell::write_precache(&dir)?;
+        }
         _ => {
             eprint!("{USAGE}");
             if !task.is_empty() && task != "help" && task != "--help" {
@@ -136,7 +147,7 @@ impl Project {
         .run()?;
 
         self.build_app_release()?;
-        self.report_bundle_size()?;
+        self.check_bundle_size()?;
 
         say("end-to-end tests: Playwright on a phone profile against the real server");
         // The debug server shares its build with the native tests above; the app is the release build,
@@ -175,60 +186,38 @@ impl Project {
         bench.run()
     }
 
-    /// Prints the gzip size of the wasm, js and css the phone downloads on first load.
-    fn report_bundle_size(&self) -> Result<()> {
-        let dist = self.root.join("dist");
-        let mut total_gzip = 0;
-        let mut entries: Vec<PathBuf> = std::fs::read_dir(&dist)
-            .with_context(|| format!("reading {} (build the app first)", dist.display()))?
-            .filter_map(|entry| entry.ok().map(|entry| entry.path()))
-            .filter(|path| {
-                matches!(
-                    path.extension().and_then(|ext| ext.to_str()),
-                    Some("wasm" | "js" | "css")
-                )
-            })
-            .collect();
-        entries.sort();
-        for path in entries {
-            let raw = std::fs::metadata(&path)?.len();
-            let output = Command::new("gzip")
-                .args(["-9", "-c"])
-                .arg(&path)
-                .output()
-                .context("running gzip")?;
-            let gzip = output.stdout.len() as u64;
-            total_gzip += gzip;
-            let name = path.file_name().unwrap_or_default().to_string_lossy();
+    /// Prints what each file of the shell weighs, and fails when the whole is above the budget.
+    fn check_bundle_size(&self) -> Result<()> {
+        let files = shell::measure(&self.root.join("dist"))?;
+        for file in &files {
             say(&format!(
-                "bundle: {name}: {:.1} KiB raw, {:.1} KiB gzip",
-                kib(raw),
-                kib(gzip)
+                "shell: {}: {:.1} KiB raw, {:.1} KiB gzip, {}",
+                file.name,
+                kib(file.raw),
+                kib(file.gzip),
+                file.brotli
+                    .map_or("no brotli copy".to_owned(), |br| format!(
+                        "{:.1} KiB brotli",
+                        kib(br)
+                    ))
             ));
         }
+        let gzip: u64 = files.iter().map(|file| file.gzip).sum();
+        let brotli: u64 = files.iter().filter_map(|file| file.brotli).sum();
         say(&format!(
-            "bundle: app shell total {:.1} KiB gzip",
-            kib(total_gzip)
+            "shell: {:.1} KiB gzip ({:.1} KiB brotli on the wire); budget {:.0} KiB, goal {:.0} KiB",
+            kib(gzip),
+            kib(brotli),
+            kib(shell::SHELL_BUDGET_BYTES),
+            kib(shell::SHELL_GOAL_BYTES)
         ));
-        let mut total_brotli = 0;
-        for name in ["wasm", "js", "css"] {
-            for entry in std::fs::read_dir(&dist)? {
-                let path = entry?.path();
-                let file_name = path
-                    .file_name()
-                    .unwrap_or_default()
-                    .to_string_lossy()
-                    .into_owned();
-                if file_name.ends_with(&format!(".{name}.br")) && !file_name.starts_with("sw") {
-                    total_brotli += std::fs::metadata(&path)?.len();
-                }
-            }
-        }
-        if total_brotli > 0 {
-            say(&format!(
-                "bundle: app shell on the wire {:.1} KiB brotli (what phones that accept it download)",
-                kib(total_brotli)
-            ));
+        if gzip > shell::SHELL_BUDGET_BYTES {
+            bail!(
+                "the app shell weighs {:.1} KiB gzip, over its budget of {:.0} KiB: find what grew with \
+                 `twiggy top target/wasm32-unknown-unknown/release/fieldcheck.wasm`",
+                kib(gzip),
+                kib(shell::SHELL_BUDGET_BYTES)
+            );
         }
         Ok(())
     }

@@ -203,6 +203,38 @@ impl LocalState {
         }
     }
 
+    /// The same state on another phone (an export imported there): work to send takes the queue
+    /// position `order` of that phone; its op id is kept, so an op the server already applied is
+    /// answered as a replay instead of applied twice. Other states do not queue and stay as they are.
+    pub fn requeued(self, order: u64) -> LocalState {
+        match self {
+            LocalState::Queued {
+                base, mine, newer, ..
+            } => LocalState::Queued {
+                order,
+                base,
+                mine,
+                newer,
+            },
+            LocalState::InFlight {
+                base,
+                mine,
+                op_id,
+                next,
+                newer,
+                ..
+            } => LocalState::InFlight {
+                order,
+                base,
+                mine,
+                op_id,
+                next,
+                newer,
+            },
+            other => other,
+        }
+    }
+
     /// A stable code for the state, for screens, indexes and tests.
     pub fn code(&self) -> &'static str {
         match self {

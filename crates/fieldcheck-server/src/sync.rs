@@ -19,6 +19,7 @@ use fieldcheck_core::{Campaign, DeviceId, Inspection, Problems, Status, UnitId, 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use sqlx::{Acquire, Sqlite, Transaction};
 
 /// The most mutations one push may carry; the phone sends its outbox in batches below this.
 pub const MAX_MUTATIONS: usize = 500;
@@ -30,10 +31,11 @@ pub const MAX_PULL_LIMIT: u32 = 1000;
 
 /// Applies each mutation on its own and answers one result per mutation, in order.
 ///
-/// Every mutation runs in its own transaction, so a rejected one leaves no trace and does not stop
-/// the rest. A database failure, by contrast, fails the whole request with 500: the phone keeps its
-/// outbox and retries, and the mutations that did commit answer `duplicate` on the retry. Answering
-/// `rejected` for a server fault would make the phone drop a change it should have kept.
+/// The whole batch is one transaction (one commit, one sync to disk, instead of one per mutation), and
+/// every mutation runs inside its own savepoint in it: a rejected one rolls back alone, leaves only
+/// its audit row, and does not stop the rest. A database failure, by contrast, fails the whole
+/// request with 500 and commits nothing: the phone keeps its outbox and sends the batch again.
+/// Answering `rejected` for a server fault would make the phone drop a change it should have kept.
 pub async fn push(
     State(state): State<AppState>,
     authed: Authed,
@@ -54,9 +56,11 @@ pub async fn push(
         });
     }
     let mut results = Vec::with_capacity(request.mutations.len());
+    let mut tx = db::begin_write(&state.pool).await?;
     for mutation in &request.mutations {
-        results.push(apply_mutation(&state, &authed.caller, &request.device_id, mutation).await?);
+        results.push(apply_mutation(&mut tx, &authed.caller, &request.device_id, mutation).await?);
     }
+    tx.commit().await.map_err(DbError::from)?;
     Ok(Json(PushResponse { results }))
 }
 
@@ -181,14 +185,15 @@ struct Accepted {
     photo_refs: Option<Vec<String>>,
 }
 
+/// Decides and applies one mutation of a batch inside `batch`, under its own savepoint.
 async fn apply_mutation(
-    state: &AppState,
+    batch: &mut Transaction<'static, Sqlite>,
     caller: &Caller,
     device_id: &DeviceId,
     mutation: &Mutation,
 ) -> Result<MutationResult, ApiError> {
     let content_hash = audit::content_hash(mutation.base_rev, &mutation.body);
-    let mut tx = db::begin_write(&state.pool).await?;
+    let mut tx = batch.begin().await.map_err(DbError::from)?;
     // A replay of an applied op (the phone never heard the answer) changes nothing and gets the same
     // rev, whatever happened to the record since. The op id is bound to the mutation it first came
     // with: the same op id with another record or other content is refused, never "duplicate".
@@ -261,12 +266,14 @@ async fn apply_mutation(
                 db::add_photo_refs(&mut tx, &mutation.id, &names).await?;
             }
             audit::append(&mut tx, event(Outcome::Applied, None, Some(accepted.rev))).await?;
+            tx.commit().await.map_err(DbError::from)?;
             result(mutation, MutationStatus::Applied, Some(accepted.rev))
         }
         Err(Stop::Rejected(error)) => {
             let code = error.code.clone();
+            tx.rollback().await.map_err(DbError::from)?;
             audit::append(
-                &mut tx,
+                batch,
                 event(Outcome::Rejected, Some(&code), Some(mutation.base_rev)),
             )
             .await?;
@@ -276,8 +283,9 @@ async fn apply_mutation(
             }
         }
         Err(Stop::Conflict { rev, body }) => {
+            tx.rollback().await.map_err(DbError::from)?;
             audit::append(
-                &mut tx,
+                batch,
                 event(Outcome::Conflict, Some("conflict"), Some(mutation.base_rev)),
             )
             .await?;
@@ -286,12 +294,9 @@ async fn apply_mutation(
                 ..result(mutation, MutationStatus::Conflict, None)
             }
         }
-        Err(Stop::Failed(error)) => {
-            tx.rollback().await.map_err(DbError::from)?;
-            return Err(error);
-        }
+        // The batch's transaction is dropped by the caller: nothing of the request is kept.
+        Err(Stop::Failed(error)) => return Err(error),
     };
-    tx.commit().await.map_err(DbError::from)?;
     Ok(answer)
 }
 

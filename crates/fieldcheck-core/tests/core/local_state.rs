@@ -656,3 +656,26 @@ fn the_servers_copy_of_the_base_rev_replaces_the_phones_own_body() {
         Ok(synced(1, server_rev_1))
     );
 }
+
+#[test]
+fn an_imported_record_takes_the_new_phones_queue_place_and_keeps_its_op() {
+    // In flight on the old phone: the same op id goes out again, so the server can answer a replay.
+    let moved = in_flight(Some(json!({"v": "next"}))).requeued(42);
+    assert_eq!(moved.order(), Some(42));
+    let LocalState::InFlight {
+        op_id, mine, next, ..
+    } = &moved
+    else {
+        panic!("an imported op in flight stays in flight, got {moved:?}");
+    };
+    assert_eq!(op_id, &op("op1"));
+    assert_eq!(mine, &json!({"v": "mine"}));
+    assert_eq!(next, &Some(json!({"v": "next"})));
+
+    let queued = LocalState::created(json!({"v": 1}), 3).requeued(9);
+    assert_eq!(queued, LocalState::created(json!({"v": 1}), 9));
+
+    // States that wait for a person have no queue place and are kept as they are.
+    assert_eq!(conflict().requeued(5), conflict());
+    assert_eq!(conflict().requeued(5).order(), None);
+}

@@ -212,6 +212,62 @@ async fn an_op_id_belongs_to_one_mutation_of_one_user() -> TestResult {
 }
 
 #[tokio::test]
+async fn one_batch_applies_each_op_once_and_a_refusal_in_it_rolls_back_alone() -> TestResult {
+    let app = fixture().await?;
+    let token = app.login("insp_a").await?;
+    let (kept, refused) = (new_id(), new_id());
+    let create = mutation(
+        "venue",
+        &kept,
+        0,
+        venue_body(&kept, &app.insp_a, VenueKind::Arcade),
+    );
+    // Refused by the rules after the first mutation was applied in the same transaction.
+    let mut nameless = venue_body(&refused, &app.insp_a, VenueKind::Arcade);
+    nameless["name"] = json!("");
+    let results = app
+        .push(
+            &token,
+            &[
+                create.clone(),
+                mutation("venue", &refused, 0, nameless),
+                create.clone(),
+            ],
+        )
+        .await?;
+    check(&results[0], MutationStatus::Applied, None);
+    check(&results[1], MutationStatus::Rejected, Some("invalid"));
+    // The same op again later in the batch sees the first one applied.
+    assert_eq!(
+        (results[2].status, results[2].rev),
+        (MutationStatus::Duplicate, Some(1))
+    );
+    let stored: Vec<String> =
+        sqlx::query_scalar("SELECT id FROM records WHERE entity = 'venue' AND id IN (?1, ?2)")
+            .bind(&kept)
+            .bind(&refused)
+            .fetch_all(&app.state.pool)
+            .await?;
+    assert_eq!(
+        stored,
+        vec![kept.clone()],
+        "only the applied venue is stored"
+    );
+    let audited: Vec<String> =
+        sqlx::query_scalar("SELECT outcome FROM audit WHERE id IN (?1, ?2) ORDER BY seq")
+            .bind(&kept)
+            .bind(&refused)
+            .fetch_all(&app.state.pool)
+            .await?;
+    assert_eq!(
+        audited,
+        vec!["applied", "rejected"],
+        "each attempt leaves its audit row"
+    );
+    Ok(())
+}
+
+#[tokio::test]
 async fn a_push_names_its_device_with_a_uuid() -> TestResult {
     let app = fixture().await?;
     let token = app.login("insp_a").await?;

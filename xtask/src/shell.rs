@@ -1,0 +1,150 @@
+//! The built app shell: the service worker's precache list, and the size budget of what a phone downloads.
+
+use anyhow::{Context, Result, bail};
+use std::hash::{DefaultHasher, Hasher};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The service worker's lines that the build fills in (see `public/sw.js`).
+const VERSION_LINE: &str = "const SHELL_VERSION = 'dev';";
+const FILES_LINE: &str = "const SHELL_FILES = ['/index.html'];";
+
+/// Writes the list of every file of the built shell, and a version made from their contents, into
+/// the built `sw.js`: the worker caches exactly what this build made, and any change to any file is a
+/// new version that replaces the old cache. Run by Trunk after each build (`Trunk.toml`), on its
+/// staging folder, so no list is ever kept by hand.
+pub fn write_precache(dir: &Path) -> Result<()> {
+    let worker = dir.join("sw.js");
+    let source = std::fs::read_to_string(&worker).with_context(|| {
+        format!(
+            "reading {} (the build copies public/sw.js)",
+            worker.display()
+        )
+    })?;
+    if !source.contains(VERSION_LINE) || !source.contains(FILES_LINE) {
+        bail!(
+            "{} lacks the lines the build fills in: `{VERSION_LINE}` and `{FILES_LINE}`",
+            worker.display()
+        );
+    }
+    let mut files = shell_files(dir)?;
+    files.sort();
+    let mut hasher = DefaultHasher::new();
+    let mut urls = Vec::with_capacity(files.len());
+    for file in &files {
+        let relative = file
+            .strip_prefix(dir)
+            .context("a shell file outside its folder")?
+            .to_string_lossy()
+            .replace('\\', "/");
+        hasher.write(relative.as_bytes());
+        hasher.write(&std::fs::read(file).with_context(|| format!("reading {}", file.display()))?);
+        urls.push(format!("'/{relative}'"));
+    }
+    let version = format!("{:016x}", hasher.finish());
+    let filled = source
+        .replace(VERSION_LINE, &format!("const SHELL_VERSION = '{version}';"))
+        .replace(
+            FILES_LINE,
+            &format!("const SHELL_FILES = [{}];", urls.join(", ")),
+        );
+    std::fs::write(&worker, filled).with_context(|| format!("writing {}", worker.display()))?;
+    println!(
+        "xtask: service worker: version {version}, {} files precached",
+        files.len()
+    );
+    Ok(())
+}
+
+/// Every file the app needs to open offline: all that the build wrote, except the worker itself,
+/// the precompressed copies (the server picks them; the browser caches the decoded file) and what
+/// only crawlers read.
+fn shell_files(dir: &Path) -> Result<Vec<PathBuf>> {
+    let mut found = Vec::new();
+    let mut folders = vec![dir.to_path_buf()];
+    while let Some(folder) = folders.pop() {
+        for entry in
+            std::fs::read_dir(&folder).with_context(|| format!("reading {}", folder.display()))?
+        {
+            let path = entry?.path();
+            if path.is_dir() {
+                folders.push(path);
+                continue;
+            }
+            let name = path.file_name().unwrap_or_default().to_string_lossy();
+            let skipped = name == "sw.js"
+                || name == "robots.txt"
+                || name.ends_with(".br")
+                || name.ends_with(".gz");
+            if !skipped {
+                found.push(path);
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// The most the shell (wasm + js + css, gzip -9) may weigh. The goal is 200 KiB; until the app is split
+/// so that a phone downloads only the screens it opens, this ceiling holds the size where it is, so
+/// that nothing makes it grow unnoticed. Lower it with every saving, never raise it.
+pub const SHELL_BUDGET_BYTES: u64 = 900 * 1024;
+/// Where the shell must get to.
+pub const SHELL_GOAL_BYTES: u64 = 200 * 1024;
+
+/// One built file of the shell and what it weighs.
+pub struct ShellFile {
+    pub name: String,
+    pub raw: u64,
+    pub gzip: u64,
+    pub brotli: Option<u64>,
+}
+
+/// The wasm, js and css of the built app in `dist`, each measured raw, with gzip -9, and as the
+/// brotli copy the build left beside it.
+pub fn measure(dist: &Path) -> Result<Vec<ShellFile>> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dist)
+        .with_context(|| format!("reading {} (build the app first)", dist.display()))?
+    {
+        let path = entry?.path();
+        let is_shell = matches!(
+            path.extension().and_then(|ext| ext.to_str()),
+            Some("wasm" | "js" | "css")
+        );
+        let name = path
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
+        // The service worker is fetched by the browser on its own, after the app has opened.
+        if !is_shell || name == "sw.js" {
+            continue;
+        }
+        let raw = std::fs::metadata(&path)?.len();
+        let output = Command::new("gzip")
+            .args(["-9", "-c"])
+            .arg(&path)
+            .output()
+            .context("running gzip")?;
+        if !output.status.success() {
+            bail!("gzip failed on {}", path.display());
+        }
+        let brotli = std::fs::metadata(dist.join(format!("{name}.br")))
+            .ok()
+            .map(|meta| meta.len());
+        files.push(ShellFile {
+            name,
+            raw,
+            gzip: output.stdout.len() as u64,
+            brotli,
+        });
+    }
+    files.sort_by(|a, b| a.name.cmp(&b.name));
+    if files.is_empty() {
+        bail!(
+            "{} holds no wasm, js or css: build the app first",
+            dist.display()
+        );
+    }
+    Ok(files)
+}

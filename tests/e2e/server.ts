@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 const serverBin = process.env.FIELDCHECK_SERVER_BIN ?? path.resolve(__dirname, '../../target/debug/fieldcheck-server');
-const distDir = process.env.FIELDCHECK_DIST ?? path.resolve(__dirname, '../../dist');
+export const distDir = process.env.FIELDCHECK_DIST ?? path.resolve(__dirname, '../../dist');
 
 /** A running server process and the address it bound. */
 export class Server {
@@ -13,11 +13,16 @@ export class Server {
     private process: ChildProcess,
     readonly baseUrl: string,
     readonly dataDir: string,
+    readonly staticDir: string,
   ) {}
 
-  /** Starts a server with demo data; `listen` 127.0.0.1:0 picks a free port. */
-  static async start(dataDir = mkdtempSync(path.join(tmpdir(), 'fieldcheck-e2e-')), listen = '127.0.0.1:0'): Promise<Server> {
-    const child = spawn(serverBin, ['serve', '--demo', '--listen', listen, '--data', dataDir, '--static', distDir], {
+  /** Starts a server with demo data; `listen` 127.0.0.1:0 picks a free port; `staticDir` holds the built app. */
+  static async start(
+    dataDir = mkdtempSync(path.join(tmpdir(), 'fieldcheck-e2e-')),
+    listen = '127.0.0.1:0',
+    staticDir = distDir,
+  ): Promise<Server> {
+    const child = spawn(serverBin, ['serve', '--demo', '--listen', listen, '--data', dataDir, '--static', staticDir], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     const baseUrl = await new Promise<string>((resolve, reject) => {
@@ -32,7 +37,7 @@ export class Server {
     });
     // Keep draining stdout so the server never blocks on a full pipe.
     child.stdout!.on('data', () => {});
-    return new Server(child, baseUrl, dataDir);
+    return new Server(child, baseUrl, dataDir, staticDir);
   }
 
   /** Stops the process and waits until it is gone, so that its port refuses connections. */
@@ -46,7 +51,7 @@ export class Server {
   /** Starts a new server process on the same address and data folder. */
   async restart(): Promise<Server> {
     await this.stop();
-    return Server.start(this.dataDir, new URL(this.baseUrl).host);
+    return Server.start(this.dataDir, new URL(this.baseUrl).host, this.staticDir);
   }
 
   /** Logs in through the API and returns a bearer token. */

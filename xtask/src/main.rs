@@ -31,6 +31,7 @@ usage: cargo xtask <task>
 
 tasks:
   run [-- SERVER FLAGS]  build the app in release and serve it with demo data on http://127.0.0.1:8080
+  run --lan              the same over HTTPS on the LAN (port 8443), for real phones: prints a QR code
   test                   run every test: core, server, IndexedDB in Chromium, end-to-end (Playwright)
   size                   print the size of the built app shell (dist/); fail above its budget
   precache [DIR]         write the service worker's file list into a built app (Trunk runs it)
@@ -60,7 +61,16 @@ fn main() -> Result<()> {
                 .map(PathBuf::from)
                 .or_else(|| rest.first().map(PathBuf::from))
                 .unwrap_or_else(|| project.root.join("dist"));
+            // Minified before the list is made, so the version stands for the bytes served.
+            let terser = project.e2e_dir().join("node_modules/.bin/terser");
+            let release = env::var("TRUNK_PROFILE").as_deref() == Ok("release");
+            if release {
+                shell::minify_js(&dir, &terser, false)?;
+            }
             shell::write_precache(&dir)?;
+            if release {
+                shell::minify_js(&dir, &terser, true)?;
+            }
         }
         _ => {
             eprint!("{USAGE}");
@@ -108,10 +118,19 @@ impl Project {
         say("starting the server with demo data (Ctrl-C stops it)");
         let mut serve = self.command(&server);
         serve.args(["serve", "--demo"]);
+        // `--lan`: HTTPS on every interface, for real phones on the office network (the server makes
+        // its certificate and prints the address with a QR code).
+        let lan = server_flags.iter().any(|flag| flag == "--lan");
+        let (listen, tls) = if lan {
+            ("0.0.0.0:8443", "true")
+        } else {
+            ("127.0.0.1:8080", "false")
+        };
         // Defaults go in as the server's environment variables, so that flags given after `--`
         // (say `--listen 0.0.0.0:8080`) override them instead of clashing with them.
         for (variable, default) in [
-            ("FIELDCHECK_LISTEN", "127.0.0.1:8080"),
+            ("FIELDCHECK_LISTEN", listen),
+            ("FIELDCHECK_TLS", tls),
             ("FIELDCHECK_DATA", "data"),
             ("FIELDCHECK_STATIC", "dist"),
         ] {
@@ -119,7 +138,7 @@ impl Project {
                 serve.env(variable, default);
             }
         }
-        serve.args(server_flags);
+        serve.args(server_flags.iter().filter(|flag| *flag != "--lan"));
         serve.run()
     }
 

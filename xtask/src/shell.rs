@@ -56,6 +56,55 @@ pub fn write_precache(dir: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Minifies JavaScript of a release build in `dir` with terser (an npm package of the project): the
+/// wasm-bindgen glue, or (`worker`) the service worker. Trunk minifies the CSS and HTML itself.
+pub fn minify_js(dir: &Path, terser: &Path, worker: bool) -> Result<()> {
+    for entry in std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
+        let path = entry?.path();
+        let is_worker = path.file_name().is_some_and(|name| name == "sw.js");
+        if path.extension().and_then(|ext| ext.to_str()) != Some("js") || is_worker != worker {
+            continue;
+        }
+        let mut minify = Command::new(terser);
+        minify
+            .arg(&path)
+            .args(["--compress", "--mangle", "--output"])
+            .arg(&path);
+        // The glue is an ES module; the service worker is a classic script.
+        if !is_worker {
+            minify.arg("--module");
+        }
+        let before = integrity(&path)?;
+        let status = minify
+            .status()
+            .with_context(|| format!("running {}", terser.display()))?;
+        if !status.success() {
+            bail!("terser failed on {} ({status})", path.display());
+        }
+        // Trunk named the glue's digest in index.html (subresource integrity): name the new bytes.
+        let after = integrity(&path)?;
+        let index = dir.join("index.html");
+        let html = std::fs::read_to_string(&index)
+            .with_context(|| format!("reading {}", index.display()))?;
+        if html.contains(&before) {
+            std::fs::write(&index, html.replace(&before, &after))
+                .with_context(|| format!("writing {}", index.display()))?;
+        }
+    }
+    Ok(())
+}
+
+/// The subresource-integrity value of a file, as Trunk writes it (`sha384-` and base64).
+fn integrity(path: &Path) -> Result<String> {
+    use base64::Engine;
+    use sha2::Digest;
+    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    Ok(format!(
+        "sha384-{}",
+        base64::engine::general_purpose::STANDARD.encode(sha2::Sha384::digest(bytes))
+    ))
+}
+
 /// Every file the app needs to open offline: all that the build wrote, except the worker itself,
 /// the precompressed copies (the server picks them; the browser caches the decoded file) and what
 /// only crawlers read.
@@ -87,7 +136,7 @@ fn shell_files(dir: &Path) -> Result<Vec<PathBuf>> {
 /// The most the shell (wasm + js + css, gzip -9) may weigh. The goal is 200 KiB; until the app is split
 /// so that a phone downloads only the screens it opens, this ceiling holds the size where it is, so
 /// that nothing makes it grow unnoticed. Lower it with every saving, never raise it.
-pub const SHELL_BUDGET_BYTES: u64 = 900 * 1024;
+pub const SHELL_BUDGET_BYTES: u64 = 750 * 1024;
 /// Where the shell must get to.
 pub const SHELL_GOAL_BYTES: u64 = 200 * 1024;
 

@@ -20,6 +20,7 @@ pub mod security;
 pub mod static_files;
 pub mod sync;
 pub mod templates;
+pub mod tls;
 pub mod users;
 
 use axum::Router;
@@ -144,6 +145,30 @@ pub async fn serve(
     let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
     axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// Like [`serve`], over HTTPS with `certificate` (phones on the LAN need a secure context).
+pub async fn serve_tls(
+    listener: std::net::TcpListener,
+    state: AppState,
+    certificate: tls::Certificate,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let config =
+        axum_server::tls_rustls::RustlsConfig::from_pem(certificate.cert_pem, certificate.key_pem)
+            .await?;
+    let handle = axum_server::Handle::new();
+    let stopping = handle.clone();
+    tokio::spawn(async move {
+        shutdown.await;
+        // Requests under way get a few seconds to finish; new connections are refused at once.
+        stopping.graceful_shutdown(Some(std::time::Duration::from_secs(10)));
+    });
+    let app = router(state).into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum_server::from_tcp_rustls(listener, config)?
+        .handle(handle)
+        .serve(app)
         .await
 }
 

@@ -5,7 +5,7 @@ use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand};
 use fieldcheck_core::Role;
 use fieldcheck_server::users::{self, NewUser};
-use fieldcheck_server::{AppState, Settings, audit, db, demo, photos};
+use fieldcheck_server::{AppState, Settings, audit, db, demo, photos, tls};
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use tokio::net::TcpListener;
@@ -136,6 +136,16 @@ struct ServeArgs {
     photo_limit_bytes: usize,
     #[command(flatten)]
     grace: GraceArgs,
+    /// Serve HTTPS. Without --tls-cert, a self-signed certificate for this machine's LAN address is
+    /// made on first start and kept in <data>/tls (install it on the phones once; see README.md).
+    #[arg(long, env = "FIELDCHECK_TLS")]
+    tls: bool,
+    /// A real certificate (PEM) for HTTPS; implies --tls.
+    #[arg(long, env = "FIELDCHECK_TLS_CERT", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The private key (PEM) of --tls-cert.
+    #[arg(long, env = "FIELDCHECK_TLS_KEY", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -263,12 +273,36 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         photo_limit_bytes: args.photo_limit_bytes,
         ..Settings::default()
     };
+    let certificate = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => Some(tls::load(cert, key)?),
+        _ if args.tls => {
+            let hosts = tls::local_hosts(tls::lan_address());
+            Some(tls::self_signed(&args.storage.data.join("tls"), &hosts)?)
+        }
+        _ => None,
+    };
     let listener = TcpListener::bind(&args.listen)
         .await
         .with_context(|| format!("listening on {}", args.listen))?;
     let address = listener.local_addr().context("reading the bound address")?;
+    let scheme = if certificate.is_some() {
+        "https"
+    } else {
+        "http"
+    };
     // Scripts and tests wait for this line and read the port from it: print it once, after binding.
-    println!("listening on http://{address}");
+    println!("listening on {scheme}://{address}");
+    if let Some(certificate) = &certificate {
+        let url = tls::phone_url(address, tls::lan_address());
+        println!("phones open {url}");
+        if let Some(code) = tls::qr_code(&url) {
+            println!("{code}");
+        }
+        println!(
+            "certificate to install on the phones: {}",
+            certificate.cert_path.display()
+        );
+    }
     std::io::stdout().flush().context("writing to stdout")?;
     let collector = tokio::spawn(photos::collect_garbage_every(
         pool.clone(),
@@ -276,12 +310,14 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         grace,
         photos::GC_INTERVAL,
     ));
-    let served = fieldcheck_server::serve(
-        listener,
-        AppState::new(pool.clone(), photo_store, settings),
-        shutdown_signal(),
-    )
-    .await;
+    let state = AppState::new(pool.clone(), photo_store, settings);
+    let served = match certificate {
+        Some(certificate) => {
+            let listener = listener.into_std().context("handing the socket to TLS")?;
+            fieldcheck_server::serve_tls(listener, state, certificate, shutdown_signal()).await
+        }
+        None => fieldcheck_server::serve(listener, state, shutdown_signal()).await,
+    };
     collector.abort();
     served.context("serving")?;
     pool.close().await;

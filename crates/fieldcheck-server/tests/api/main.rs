@@ -9,6 +9,7 @@ mod matrix;
 mod model;
 mod photos;
 mod supervisor;
+mod tls;
 
 use anyhow::{Context, bail, ensure};
 use axum::body::Body;

@@ -1,0 +1,137 @@
+// The app shell over the wire and from the service worker: compressed and cached as built, opening
+// with the server gone, and a new build taken up only after the prompt, keeping the open form.
+import { test, expect, type Page } from '@playwright/test';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Server, distDir } from './server';
+import { logIn, tab } from './phone';
+
+let server: Server;
+
+test.afterEach(async () => {
+  await server.stop();
+});
+
+/** The shell version and file list the build wrote into a service worker. */
+function precached(worker: string): { version: string; files: string[] } {
+  // Terser rewrites the two lines in a release build: match either spelling.
+  const version = worker.match(/SHELL_VERSION\s*=\s*["']([0-9a-f]{16})["']/);
+  const files = worker.match(/SHELL_FILES\s*=\s*\[([^\]]*)\]/);
+  expect(version, 'the build wrote a version into sw.js').not.toBeNull();
+  expect(files, 'the build wrote the file list into sw.js').not.toBeNull();
+  return {
+    version: version![1],
+    files: [...files![1].matchAll(/["']([^"']+)["']/g)].map((match) => match[1]),
+  };
+}
+
+async function workerControls(page: Page): Promise<void> {
+  await page.evaluate(() => navigator.serviceWorker.ready);
+  await expect.poll(() => page.evaluate(() => navigator.serviceWorker.controller !== null)).toBe(true);
+}
+
+test('the shell arrives compressed with the right cache rules, and robots.txt is a real one', async ({ page }) => {
+  server = await Server.start();
+  const { files } = precached(readFileSync(path.join(distDir, 'sw.js'), 'utf8'));
+  const wasm = files.find((file) => file.endsWith('.wasm'));
+  expect(wasm, 'the wasm is precached').toBeDefined();
+  for (const file of ['/index.html', wasm!, files.find((file) => file.endsWith('.css'))!, '/manifest.webmanifest']) {
+    expect(files).toContain(file);
+  }
+
+  // What the phone's browser gets for the wasm it loads: brotli, kept for a year under its hashed name.
+  const seen = new Map<string, { encoding?: string; cache?: string }>();
+  page.on('response', async (response) => {
+    const url = new URL(response.url());
+    const headers = await response.allHeaders();
+    seen.set(url.pathname, { encoding: headers['content-encoding'], cache: headers['cache-control'] });
+  });
+  await page.goto(`${server.baseUrl}/login`);
+  await expect(page.locator('input[name="username"]')).toBeVisible();
+  expect(seen.get(wasm!)?.encoding).toBe('br');
+  expect(seen.get(wasm!)?.cache).toContain('immutable');
+
+  const index = await fetch(`${server.baseUrl}/`, { headers: { 'accept-encoding': 'gzip' } });
+  expect(index.headers.get('cache-control')).toBe('no-cache');
+  expect(index.headers.get('content-encoding')).toBe('gzip');
+  const worker = await fetch(`${server.baseUrl}/sw.js`);
+  expect(worker.headers.get('cache-control')).toBe('no-cache');
+  const robots = await fetch(`${server.baseUrl}/robots.txt`);
+  expect(robots.headers.get('content-type')).toContain('text/plain');
+  expect(await robots.text()).toMatch(/^User-agent: \*/);
+  const manifest = await (await fetch(`${server.baseUrl}/manifest.webmanifest`)).json();
+  expect(manifest.name).toBe('文旅执法巡查 · FieldCheck');
+  expect(manifest.lang).toBe('zh-CN');
+  expect(manifest.display).toBe('standalone');
+  const maskable = manifest.icons.filter((icon: { purpose?: string }) => icon.purpose === 'maskable');
+  expect(maskable.map((icon: { sizes: string }) => icon.sizes).sort()).toEqual(['192x192', '512x512']);
+});
+
+test('after one visit the app opens in a new page with the server gone, with the record saved on the phone', async ({ page, context }) => {
+  server = await Server.start();
+  await logIn(page, server.baseUrl, 'zhangwei');
+  await workerControls(page);
+  // Every file of the build is in the cache once the worker is active, not only those this page used.
+  const { version, files } = precached(readFileSync(path.join(distDir, 'sw.js'), 'utf8'));
+  const cached = await page.evaluate(async (name) => {
+    const cache = await caches.open(name);
+    return (await cache.keys()).map((request) => new URL(request.url).pathname);
+  }, `fieldcheck-shell-${version}`);
+  expect(cached.sort()).toEqual([...files].sort());
+
+  // A draft saved with no signal.
+  await context.setOffline(true);
+  await page.getByTestId('venue-row').first().click();
+  await page.locator('#inspection-notes').fill('无网络时填写');
+  await page.getByTestId('save-draft').click();
+  await expect(page).toHaveURL(/\/records(\?|$)/);
+  await expect(page.getByTestId('record-row')).toHaveCount(1);
+
+  // The server is gone (a worker's own fetches are not cut off by setOffline): only the cache can answer.
+  await server.stop();
+  const fresh = await context.newPage();
+  await fresh.goto(`${server.baseUrl}/records`);
+  await expect(fresh.getByTestId('record-row')).toHaveCount(1);
+  await expect(fresh.getByTestId('record-row').first()).toHaveAttribute('data-sync', 'pending');
+  await tab(fresh, '/');
+  await expect(fresh.getByTestId('venue-row').first()).toBeVisible();
+});
+
+test('a new build is taken up only after the prompt, and the form being filled in is kept', async ({ page }) => {
+  // A copy of the built app that this test can deploy a new version into.
+  const deployed = mkdtempSync(path.join(tmpdir(), 'fieldcheck-dist-'));
+  cpSync(distDir, deployed, { recursive: true });
+  server = await Server.start(undefined, undefined, deployed);
+  try {
+    await logIn(page, server.baseUrl, 'zhangwei');
+    await workerControls(page);
+    const before = precached(readFileSync(path.join(deployed, 'sw.js'), 'utf8')).version;
+    await page.getByTestId('venue-row').first().click();
+    await expect(page.locator('#inspection-notes')).toBeVisible();
+
+    // The new build: another version of the shell (its precompressed copies go with the old one).
+    const next = before.replace(/./, (digit) => (digit === 'a' ? 'b' : 'a'));
+    const workerPath = path.join(deployed, 'sw.js');
+    writeFileSync(workerPath, readFileSync(workerPath, 'utf8').replace(before, next));
+    rmSync(`${workerPath}.br`, { force: true });
+    rmSync(`${workerPath}.gz`, { force: true });
+    await page.evaluate(() => navigator.serviceWorker.getRegistration().then((registration) => registration!.update()));
+
+    const banner = page.getByTestId('update-ready');
+    await expect(banner).toBeVisible();
+    await expect(banner).toContainText('新版本可用');
+    // Nothing is taken over before the officer says so.
+    expect(await page.evaluate(() => caches.keys())).toContain(`fieldcheck-shell-${before}`);
+
+    // Typed just before the tap: not autosaved yet, kept by the reload itself.
+    await page.locator('#inspection-notes').fill('更新前刚输入的内容');
+    await page.getByTestId('update-reload').click();
+    await expect(page.getByTestId('form-resumed')).toBeVisible();
+    await expect(page.locator('#inspection-notes')).toHaveValue('更新前刚输入的内容');
+    await expect(page.getByTestId('update-ready')).toHaveCount(0);
+    await expect.poll(() => page.evaluate(() => caches.keys())).toEqual([`fieldcheck-shell-${next}`]);
+  } finally {
+    rmSync(deployed, { recursive: true, force: true });
+  }
+});

@@ -1,0 +1,130 @@
+// Opening the app on a cheap phone over a weak signal, measured: the first load throttled (CPU and
+// network, through the DevTools protocol), a warm open from the service worker, and Lighthouse's
+// mobile audit. Prints figures only; nothing here passes or fails on a time.
+import { test, expect, type BrowserContext, type Page } from '@playwright/test';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { Server } from './server';
+import { chromiumArgs } from './playwright.config';
+import { logIn } from './phone';
+
+const RUNS = 3;
+
+function figure(what: string, value: string): void {
+  console.log(`FIGURE ${what}: ${value}`);
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(2)} s`;
+}
+
+/** Network as a phone gets it: `kbps` down, a third of it up, `latency` ms added per request. */
+async function throttle(page: Page, context: BrowserContext, kbps: number, latency: number, cpu: number): Promise<void> {
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('Network.enable');
+  await cdp.send('Network.emulateNetworkConditions', {
+    offline: false,
+    latency,
+    downloadThroughput: (kbps * 1000) / 8,
+    uploadThroughput: (kbps * 1000) / 8 / 3,
+  });
+  await cdp.send('Emulation.setCPUThrottlingRate', { rate: cpu });
+}
+
+/** Milliseconds from asking for /login on a fresh phone to a login form that takes typing. */
+async function firstLoad(browser: import('@playwright/test').Browser, server: Server, kbps: number, latency: number, cpu: number): Promise<number> {
+  const context = await browser.newContext({ viewport: { width: 360, height: 740 }, serviceWorkers: 'block' });
+  const page = await context.newPage();
+  await throttle(page, context, kbps, latency, cpu);
+  const started = Date.now();
+  await page.goto(`${server.baseUrl}/login`, { waitUntil: 'commit', timeout: 120_000 });
+  await expect(page.locator('input[name="username"]')).toBeEditable({ timeout: 120_000 });
+  const elapsed = Date.now() - started;
+  await context.close();
+  return elapsed;
+}
+
+test('first load over a weak signal, and a warm open from the service worker', async ({ browser }) => {
+  const server = await Server.start();
+  try {
+    const weak: number[] = [];
+    for (let run = 0; run < RUNS; run++) weak.push(await firstLoad(browser, server, 1600, 150, 4));
+    figure('first load to a usable login form, 1.6 Mbps / 150 ms, 4× CPU slowdown (median of 3)', `${seconds(median(weak))} (${weak.map(seconds).join(', ')})`);
+    // DevTools' "Slow 3G": 400 kbps at 80 % and 400 ms round trips times five.
+    const slow = await firstLoad(browser, server, 400, 2000, 4);
+    figure('first load to a usable login form, slow 3G, 4× CPU slowdown', seconds(slow));
+
+    // A logged-in officer opens the app again: everything comes from the service worker's cache.
+    const context = await browser.newContext({ viewport: { width: 360, height: 740 } });
+    const first = await context.newPage();
+    await logIn(first, server.baseUrl, 'zhangwei');
+    await first.evaluate(() => navigator.serviceWorker.ready);
+    await first.close();
+    const warm: number[] = [];
+    for (let run = 0; run < RUNS; run++) {
+      const page = await context.newPage();
+      await throttle(page, context, 1600, 150, 4);
+      const started = Date.now();
+      await page.goto(`${server.baseUrl}/`, { waitUntil: 'commit' });
+      await expect(page.getByTestId('venue-row').first()).toBeVisible();
+      warm.push(Date.now() - started);
+      await page.close();
+    }
+    figure('warm open from the service worker to the venue list, 4× CPU slowdown (median of 3)', `${seconds(median(warm))} (${warm.map(seconds).join(', ')})`);
+    await context.close();
+  } finally {
+    await server.stop();
+  }
+});
+
+test('Lighthouse 12.8 mobile audit of the login page', async () => {
+  const server = await Server.start();
+  const run = promisify(execFile);
+  const lighthouse = path.join(__dirname, 'node_modules/.bin/lighthouse');
+  const scores: Array<{ performance: number; accessibility: number; practices: number; interactive: number; lcp: number }> = [];
+  try {
+    for (let idx = 0; idx < RUNS; idx++) {
+      const out = mkdtempSync(path.join(tmpdir(), 'fieldcheck-lighthouse-'));
+      const report = path.join(out, 'report.json');
+      await run(
+        lighthouse,
+        [
+          `${server.baseUrl}/login`,
+          '--quiet',
+          '--output=json',
+          `--output-path=${report}`,
+          '--only-categories=performance,accessibility,best-practices',
+          // A value with spaces is quoted, as lighthouse's flag parser reads it.
+          `--chrome-flags=${chromiumArgs.map((arg) => arg.replace(/=(.* .*)$/, "='$1'")).join(' ')}`,
+        ],
+        { env: { ...process.env, CHROME_PATH: process.env.CHROMIUM ?? '/usr/bin/chromium' }, timeout: 180_000 },
+      );
+      const result = JSON.parse(readFileSync(report, 'utf8'));
+      rmSync(out, { recursive: true, force: true });
+      scores.push({
+        performance: Math.round(result.categories.performance.score * 100),
+        accessibility: Math.round(result.categories.accessibility.score * 100),
+        practices: Math.round(result.categories['best-practices'].score * 100),
+        interactive: result.audits.interactive.numericValue,
+        lcp: result.audits['largest-contentful-paint'].numericValue,
+      });
+    }
+  } finally {
+    await server.stop();
+  }
+  const pick = (key: keyof (typeof scores)[number]) => median(scores.map((score) => score[key]));
+  figure(
+    'Lighthouse 12.8 mobile, login page (median of 3): performance / accessibility / best practices',
+    `${pick('performance')} / ${pick('accessibility')} / ${pick('practices')}`,
+  );
+  figure('Lighthouse time to interactive (median of 3)', seconds(pick('interactive')));
+  figure('Lighthouse largest contentful paint (median of 3)', seconds(pick('lcp')));
+});

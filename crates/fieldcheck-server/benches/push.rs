@@ -36,7 +36,9 @@ async fn main() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let bare = bare_sqlite(&dir.path().join("bare")).await?;
     figure(
-        &format!("bare SQLite on this disk, {BARE_TRANSACTIONS} single-row transactions (WAL, synchronous FULL)"),
+        &format!(
+            "bare SQLite on this disk, {BARE_TRANSACTIONS} single-row transactions (WAL, synchronous FULL)"
+        ),
         format!("{bare:.0} transactions/s"),
     );
 
@@ -110,7 +112,10 @@ async fn main() -> anyhow::Result<()> {
         tasks.push(tokio::spawn(async move {
             let started = Instant::now();
             let answer = push_to(&client, &base, &token, &device_id(device + 1), &batch).await;
-            (started.elapsed(), answer.is_ok_and(|answer| answer.results.len() == DEVICE_BATCH))
+            (
+                started.elapsed(),
+                answer.is_ok_and(|answer| answer.results.len() == DEVICE_BATCH),
+            )
         }));
     }
     let mut latencies = Vec::new();
@@ -139,7 +144,9 @@ fn percentile(sorted: &[Duration], percent: usize) -> Duration {
     if sorted.is_empty() {
         return Duration::ZERO;
     }
-    let rank = (sorted.len() * percent).div_ceil(100).clamp(1, sorted.len());
+    let rank = (sorted.len() * percent)
+        .div_ceil(100)
+        .clamp(1, sorted.len());
     sorted[rank - 1]
 }
 
@@ -206,7 +213,11 @@ async fn push_to(
         .send()
         .await?;
     if !response.status().is_success() {
-        bail!("push answered {}: {}", response.status(), response.text().await?);
+        bail!(
+            "push answered {}: {}",
+            response.status(),
+            response.text().await?
+        );
     }
     Ok(response.json().await?)
 }
@@ -219,15 +230,25 @@ struct Running {
 impl Running {
     async fn start(data: &std::path::Path) -> anyhow::Result<Running> {
         let pool = db::open(db::connect_options(data, None)?).await?;
-        demo::seed(&pool).await?.context("a fresh database gets demo data")?;
+        demo::seed(&pool)
+            .await?
+            .context("a fresh database gets demo data")?;
         let state = AppState::new(pool, photos::local_store(data)?, Settings::default());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let base = format!("http://{}", listener.local_addr()?);
-        tokio::spawn(fieldcheck_server::serve(listener, state, std::future::pending()));
+        tokio::spawn(fieldcheck_server::serve(
+            listener,
+            state,
+            std::future::pending(),
+        ));
         Ok(Running { base })
     }
 
-    async fn login(&self, client: &reqwest::Client, username: &str) -> anyhow::Result<LoginResponse> {
+    async fn login(
+        &self,
+        client: &reqwest::Client,
+        username: &str,
+    ) -> anyhow::Result<LoginResponse> {
         let response = client
             .post(format!("{}/api/auth/login", self.base))
             .json(&json!({"username": username, "password": demo::DEMO_PASSWORD}))
@@ -239,6 +260,7 @@ impl Running {
         Ok(response.json().await?)
     }
 
+    /// The internet cafés of the caller's unit.
     async fn venues(&self, client: &reqwest::Client, token: &str) -> anyhow::Result<Vec<String>> {
         let page: PullResponse = client
             .get(format!("{}/api/sync/pull?limit=1000", self.base))
@@ -250,12 +272,21 @@ impl Running {
         Ok(page
             .changes
             .into_iter()
-            .filter(|change| change.entity == fieldcheck_core::sync::Entity::Venue)
+            // The records are internet-café checks: only those venues fit their checklist.
+            .filter(|change| {
+                change.entity == fieldcheck_core::sync::Entity::Venue
+                    && change.body["kind"] == "internet_cafe"
+            })
             .map(|change| change.id)
             .collect())
     }
 
-    async fn upload(&self, client: &reqwest::Client, token: &str, png: &[u8]) -> anyhow::Result<()> {
+    async fn upload(
+        &self,
+        client: &reqwest::Client,
+        token: &str,
+        png: &[u8],
+    ) -> anyhow::Result<()> {
         let response = client
             .put(format!("{}/api/photos/{}", self.base, photo_name(png)))
             .bearer_auth(token)

@@ -126,10 +126,24 @@ impl Row {
 /// Appends one event, linked to the last row. Run inside a write transaction ([`crate::db::begin_write`])
 /// so that the read of the last hash and the append are one step.
 pub async fn append(conn: &mut SqliteConnection, event: Event<'_>) -> Result<(), DbError> {
-    let prev_hash: Option<String> =
-        sqlx::query_scalar("SELECT hash FROM audit ORDER BY seq DESC LIMIT 1")
-            .fetch_optional(&mut *conn)
-            .await?;
+    append_after(conn, event, &mut None).await
+}
+
+/// Like [`append`], for many events in one write transaction: `head` is the chain's last hash as the
+/// previous append in this transaction left it (`None`: read it), and is moved on to the new row.
+pub async fn append_after(
+    conn: &mut SqliteConnection,
+    event: Event<'_>,
+    head: &mut Option<String>,
+) -> Result<(), DbError> {
+    let prev_hash: Option<String> = match head.take() {
+        Some(hash) => Some(hash),
+        None => {
+            sqlx::query_scalar("SELECT hash FROM audit ORDER BY seq DESC LIMIT 1")
+                .fetch_optional(&mut *conn)
+                .await?
+        }
+    };
     let rev = event
         .rev
         .map(|rev| i64::try_from(rev).map_err(|_| DbError::OutOfRange(rev.to_string())))
@@ -170,6 +184,7 @@ pub async fn append(conn: &mut SqliteConnection, event: Event<'_>) -> Result<(),
     .bind(&row.hash)
     .execute(&mut *conn)
     .await?;
+    *head = Some(row.hash);
     Ok(())
 }
 

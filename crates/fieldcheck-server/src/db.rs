@@ -275,25 +275,34 @@ pub async fn write_record(
     .await?;
     // A record that left a unit leaves a tombstone there, at this change's seq; one that comes back
     // takes its tombstone away (its record row is newer for that unit's phones).
-    if let Some(previous_unit) = previous_unit.filter(|unit| unit != write.unit_id.as_str()) {
+    if let Some(previous_unit) = previous_unit
+        .as_deref()
+        .filter(|unit| *unit != write.unit_id.as_str())
+    {
         sqlx::query(
             "INSERT INTO tombstones (entity, id, unit_id, rev, seq) VALUES (?1, ?2, ?3, ?4, ?5) \
              ON CONFLICT (entity, id, unit_id) DO UPDATE SET rev = excluded.rev, seq = excluded.seq",
         )
         .bind(write.entity.code())
         .bind(write.id)
-        .bind(&previous_unit)
+        .bind(previous_unit)
         .bind(rev)
         .bind(seq)
         .execute(&mut *conn)
         .await?;
     }
-    sqlx::query("DELETE FROM tombstones WHERE entity = ?1 AND id = ?2 AND unit_id = ?3")
-        .bind(write.entity.code())
-        .bind(write.id)
-        .bind(write.unit_id.as_str())
-        .execute(&mut *conn)
-        .await?;
+    // Only a record that moved can have left a tombstone in the unit it is now in.
+    if previous_unit
+        .as_deref()
+        .is_some_and(|unit| unit != write.unit_id.as_str())
+    {
+        sqlx::query("DELETE FROM tombstones WHERE entity = ?1 AND id = ?2 AND unit_id = ?3")
+            .bind(write.entity.code())
+            .bind(write.id)
+            .bind(write.unit_id.as_str())
+            .execute(&mut *conn)
+            .await?;
+    }
     if let (Some(origin), Some(user_id)) = (write.origin, write.user_id) {
         sqlx::query(
             "INSERT INTO ops (user_id, op_id, entity, id, rev, content_hash, device_id, at) \
@@ -885,26 +894,30 @@ pub async fn missing_photos(
     user: &UserId,
     unit: Option<&UnitId>,
 ) -> Result<Vec<String>, DbError> {
-    let mut missing = Vec::new();
-    for name in names {
-        let found: Option<i64> = sqlx::query_scalar(
-            "SELECT 1 FROM photos p WHERE p.sha256 = ?1 AND (EXISTS ( \
-               SELECT 1 FROM photo_uploads u WHERE u.sha256 = p.sha256 AND u.user_id = ?2) \
-             OR EXISTS ( \
-               SELECT 1 FROM photo_refs r JOIN records c \
-                 ON c.entity = 'inspection' AND c.id = r.inspection_id \
-               WHERE r.sha256 = p.sha256 AND (?3 IS NULL OR c.unit_id = ?3)))",
-        )
-        .bind(name)
-        .bind(user.as_str())
-        .bind(unit.map(UnitId::as_str))
-        .fetch_optional(&mut *conn)
-        .await?;
-        if found.is_none() {
-            missing.push((*name).to_owned());
-        }
+    if names.is_empty() {
+        return Ok(Vec::new());
     }
-    Ok(missing)
+    // One query for all the names (a JSON array), not one round trip per photo.
+    Ok(sqlx::query_scalar(
+        "SELECT j.value FROM json_each(?1) j WHERE NOT EXISTS ( \
+           SELECT 1 FROM photos p WHERE p.sha256 = j.value AND (EXISTS ( \
+             SELECT 1 FROM photo_uploads u WHERE u.sha256 = p.sha256 AND u.user_id = ?2) \
+           OR EXISTS ( \
+             SELECT 1 FROM photo_refs r JOIN records c \
+               ON c.entity = 'inspection' AND c.id = r.inspection_id \
+             WHERE r.sha256 = p.sha256 AND (?3 IS NULL OR c.unit_id = ?3)))) \
+         ORDER BY j.key",
+    )
+    .bind(json_list(names))
+    .bind(user.as_str())
+    .bind(unit.map(UnitId::as_str))
+    .fetch_all(&mut *conn)
+    .await?)
+}
+
+/// Names as a JSON array, for `json_each` to read in one query.
+fn json_list(names: &[&str]) -> String {
+    serde_json::Value::from(names.to_vec()).to_string()
 }
 
 /// Adds `names` to the photos inspection `inspection_id` names: run in the transaction that stores the
@@ -916,16 +929,18 @@ pub async fn add_photo_refs(
     inspection_id: &str,
     names: &[&str],
 ) -> Result<(), DbError> {
-    for name in names {
-        sqlx::query(
-            "INSERT INTO photo_refs (sha256, inspection_id) VALUES (?1, ?2) \
-             ON CONFLICT (sha256, inspection_id) DO NOTHING",
-        )
-        .bind(name)
-        .bind(inspection_id)
-        .execute(&mut *conn)
-        .await?;
+    if names.is_empty() {
+        return Ok(());
     }
+    // `WHERE true` tells SQLite's parser the ON CONFLICT belongs to the INSERT, not to a join.
+    sqlx::query(
+        "INSERT INTO photo_refs (sha256, inspection_id) SELECT value, ?2 FROM json_each(?1) WHERE true \
+         ON CONFLICT (sha256, inspection_id) DO NOTHING",
+    )
+    .bind(json_list(names))
+    .bind(inspection_id)
+    .execute(&mut *conn)
+    .await?;
     Ok(())
 }
 

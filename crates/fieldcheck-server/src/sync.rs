@@ -15,11 +15,12 @@ use fieldcheck_core::sync::{
     Caller, Change, Classification, Entity, ErrorBody, Mutation, MutationResult, MutationStatus,
     PullResponse, PushRequest, PushResponse, ServerCopy, classify,
 };
-use fieldcheck_core::{Campaign, DeviceId, Inspection, Problems, Status, UnitId, Venue};
+use fieldcheck_core::{Campaign, DeviceId, Inspection, Problems, Status, UnitId, UserId, Venue};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sqlx::{Acquire, Sqlite, Transaction};
+use std::collections::{HashMap, HashSet};
 
 /// The most mutations one push may carry; the phone sends its outbox in batches below this.
 pub const MAX_MUTATIONS: usize = 500;
@@ -57,8 +58,18 @@ pub async fn push(
     }
     let mut results = Vec::with_capacity(request.mutations.len());
     let mut tx = db::begin_write(&state.pool).await?;
+    let mut batch = Batch::default();
     for mutation in &request.mutations {
-        results.push(apply_mutation(&mut tx, &authed.caller, &request.device_id, mutation).await?);
+        results.push(
+            apply_mutation(
+                &mut tx,
+                &mut batch,
+                &authed.caller,
+                &request.device_id,
+                mutation,
+            )
+            .await?,
+        );
     }
     tx.commit().await.map_err(DbError::from)?;
     Ok(Json(PushResponse { results }))
@@ -135,6 +146,15 @@ fn parse_limit(limit: Option<&str>) -> Result<u32, ApiError> {
     }
 }
 
+/// What the mutations of one push share inside its transaction, so that each does not ask again:
+/// the audit chain's head and the units' active officers (a push changes neither users nor anybody
+/// else's appends, since the transaction holds the write lock).
+#[derive(Default)]
+struct Batch {
+    audit_head: Option<String>,
+    officers: HashMap<UnitId, HashSet<UserId>>,
+}
+
 /// Why a mutation stops short of being stored.
 enum Stop {
     Rejected(ErrorBody),
@@ -187,13 +207,14 @@ struct Accepted {
 
 /// Decides and applies one mutation of a batch inside `batch`, under its own savepoint.
 async fn apply_mutation(
-    batch: &mut Transaction<'static, Sqlite>,
+    outer: &mut Transaction<'static, Sqlite>,
+    batch: &mut Batch,
     caller: &Caller,
     device_id: &DeviceId,
     mutation: &Mutation,
 ) -> Result<MutationResult, ApiError> {
     let content_hash = audit::content_hash(mutation.base_rev, &mutation.body);
-    let mut tx = batch.begin().await.map_err(DbError::from)?;
+    let mut tx = outer.begin().await.map_err(DbError::from)?;
     // A replay of an applied op (the phone never heard the answer) changes nothing and gets the same
     // rev, whatever happened to the record since. The op id is bound to the mutation it first came
     // with: the same op id with another record or other content is refused, never "duplicate".
@@ -224,7 +245,9 @@ async fn apply_mutation(
         None => match mutation.entity {
             Entity::Venue => accept_venue(&mut tx, caller, mutation).await,
             Entity::Campaign => accept_campaign(&mut tx, caller, mutation).await,
-            Entity::Inspection => accept_inspection(&mut tx, caller, mutation).await,
+            Entity::Inspection => {
+                accept_inspection(&mut tx, &mut batch.officers, caller, mutation).await
+            }
         },
     };
     let now = Utc::now();
@@ -265,16 +288,22 @@ async fn apply_mutation(
                 let names: Vec<&str> = photo_refs.iter().map(String::as_str).collect();
                 db::add_photo_refs(&mut tx, &mutation.id, &names).await?;
             }
-            audit::append(&mut tx, event(Outcome::Applied, None, Some(accepted.rev))).await?;
+            audit::append_after(
+                &mut tx,
+                event(Outcome::Applied, None, Some(accepted.rev)),
+                &mut batch.audit_head,
+            )
+            .await?;
             tx.commit().await.map_err(DbError::from)?;
             result(mutation, MutationStatus::Applied, Some(accepted.rev))
         }
         Err(Stop::Rejected(error)) => {
             let code = error.code.clone();
             tx.rollback().await.map_err(DbError::from)?;
-            audit::append(
-                batch,
+            audit::append_after(
+                outer,
                 event(Outcome::Rejected, Some(&code), Some(mutation.base_rev)),
+                &mut batch.audit_head,
             )
             .await?;
             MutationResult {
@@ -284,9 +313,10 @@ async fn apply_mutation(
         }
         Err(Stop::Conflict { rev, body }) => {
             tx.rollback().await.map_err(DbError::from)?;
-            audit::append(
-                batch,
+            audit::append_after(
+                outer,
                 event(Outcome::Conflict, Some("conflict"), Some(mutation.base_rev)),
+                &mut batch.audit_head,
             )
             .await?;
             MutationResult {
@@ -352,6 +382,7 @@ async fn accept_campaign(
 
 async fn accept_inspection(
     conn: &mut sqlx::SqliteConnection,
+    officers_of: &mut HashMap<UnitId, HashSet<UserId>>,
     caller: &Caller,
     mutation: &Mutation,
 ) -> Result<Accepted, Stop> {
@@ -396,7 +427,14 @@ async fn accept_inspection(
         .is_some_and(|copy| copy.status == Status::Approved || copy.amends.is_some());
     let rev = next_rev(caller, existing.as_ref(), locked, mutation.base_rev)?;
     // The unit's active officers are the only people a record may name.
-    let officers = db::active_user_ids(&mut *conn, &venue_record.unit_id).await?;
+    if !officers_of.contains_key(&venue_record.unit_id) {
+        let active = db::active_user_ids(&mut *conn, &venue_record.unit_id).await?;
+        officers_of.insert(venue_record.unit_id.clone(), active);
+    }
+    let no_officers = HashSet::new();
+    let officers = officers_of
+        .get(&venue_record.unit_id)
+        .unwrap_or(&no_officers);
     check_inspection_edit(&caller.user_id, server_copy.as_ref(), &inspection, |user| {
         officers.contains(user)
     })

@@ -35,7 +35,8 @@ tasks:
   test                   run every test: core, server, IndexedDB in Chromium, end-to-end (Playwright)
   size                   print the size of the built app shell (dist/); fail above its budget
   precache [DIR]         write the service worker's file list into a built app (Trunk runs it)
-  bench                  print the phone-side benchmark figures (photos: processing, size, sync)
+  bench                  print every benchmark figure: shell size, first load, Lighthouse, photos,
+                         10 000 records, server throughput (BENCHMARKS.md keeps them)
 ";
 
 fn main() -> Result<()> {
@@ -184,13 +185,25 @@ impl Project {
         e2e.run()
     }
 
-    /// `cargo xtask bench`: the phone-side benchmarks (Playwright, `tests/e2e/*.bench.ts`) on the
-    /// release app and the real server. They print figures (lines starting `FIGURE`) and never fail
+    /// `cargo xtask bench`: the shell's size, the server's push throughput (`benches/push.rs`) and
+    /// the phone-side benchmarks (Playwright, `tests/e2e/*.bench.ts`) on the release app and the real
+    /// server. They print figures (lines starting `FIGURE`) and never fail
     /// on a timing; BENCHMARKS.md keeps the figures with the machine they came from.
     fn bench(&self) -> Result<()> {
         self.install_build_tools()?;
         self.install_debian_packages(BROWSER_PACKAGES)?;
         self.build_app_release()?;
+        self.check_bundle_size()?;
+        say("server throughput: pushes against bare SQLite, and 200 phones at once");
+        self.cargo_cmd(&[
+            "bench",
+            "--locked",
+            "-p",
+            "fieldcheck-server",
+            "--bench",
+            "push",
+        ])
+        .run()?;
         self.cargo_cmd(&["build", "--locked", "-p", "fieldcheck-server"])
             .run()?;
         let mut bench = self.command("npx");

@@ -157,6 +157,29 @@ impl Lang {
         }
     }
 
+    /// Why a backup file was not imported (nothing of it was).
+    pub fn import_refused(self, error: &crate::store::StoreError) -> String {
+        use crate::store::StoreError;
+        match (self, error) {
+            (Lang::Zh, StoreError::ImportOtherOwner { name }) => {
+                format!("此备份文件是{name}的记录，请用其账号登录后再导入。")
+            }
+            (Lang::En, StoreError::ImportOtherOwner { name }) => {
+                format!("This backup holds the records of {name}: log in as them to import it.")
+            }
+            (Lang::Zh, StoreError::BadImport(reason)) => {
+                format!("无法导入：这不是可用的备份文件（{reason}）。本机数据未改动。")
+            }
+            (Lang::En, StoreError::BadImport(reason)) => {
+                format!(
+                    "Not imported: this is not a usable backup file ({reason}). Nothing on this phone changed."
+                )
+            }
+            (Lang::Zh, other) => format!("导入失败：{other}"),
+            (Lang::En, other) => format!("Import failed: {other}"),
+        }
+    }
+
     pub fn storage_used(self, used_mb: f64, quota_mb: f64) -> String {
         match self {
             Lang::Zh => format!("已用 {used_mb:.1} MB / 可用 {quota_mb:.0} MB"),

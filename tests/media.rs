@@ -429,6 +429,24 @@ async fn an_export_imported_on_a_wiped_phone_gives_back_every_record_and_photo_b
         .take_over(&owner, TakeOver::OnlyIfSynced)
         .await
         .expect("the officer logs in on the new phone");
+    // Logging in pulled the server's copy of one of them (another officer's edit at rev 3): the
+    // file's work still comes in, beside that copy, instead of being taken for "already here".
+    let mut theirs = plain.clone();
+    theirs.notes = "edited on the server".to_owned();
+    new_phone
+        .apply_page(&fieldcheck_core::sync::PullResponse {
+            changes: vec![fieldcheck_core::sync::Change {
+                entity: fieldcheck_core::sync::Entity::Inspection,
+                id: plain.id.to_string(),
+                rev: 3,
+                body: serde_json::to_value(&theirs).expect("JSON"),
+                deleted: false,
+            }],
+            cursor: "1".to_owned(),
+            has_more: false,
+        })
+        .await
+        .expect("pulled");
     let imported = new_phone
         .import_unsynced(&export.text)
         .await
@@ -457,6 +475,16 @@ async fn an_export_imported_on_a_wiped_phone_gives_back_every_record_and_photo_b
         assert_eq!(after.record, before.record, "the record as it was");
         assert_eq!(after.mark(), before.mark(), "still waiting for the server");
     }
+    let beside = new_phone
+        .inspection(&plain.id)
+        .await
+        .expect("read")
+        .expect("there");
+    assert_eq!(
+        beside.local.server().map(|server| server.rev),
+        Some(3),
+        "the pulled copy is kept beside the imported work"
+    );
     for name in [&photo, &signature] {
         let kept = new_phone
             .photo(name)

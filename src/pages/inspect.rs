@@ -433,9 +433,27 @@ fn InspectForm(data: FormData) -> impl IntoView {
         let save_form_now = save_form_now.clone();
         move || spawn_local(save_form_now())
     };
-    // A new version of the app reloads the page only after this form is kept.
+    // A new version of the app reloads the page only after this form is kept: a save under way (保存,
+    // 提交) is waited for, since a reload could cut its transaction; then what was typed since the last
+    // autosave is written. A form nobody changed is not written at all.
     let keeper = use_draft_keeper();
-    let kept_as = keeper.keep(move || Box::pin(save_form_now()));
+    let kept_as = keeper.keep(move || {
+        let save_form_now = save_form_now.clone();
+        Box::pin(async move {
+            for _ in 0..200 {
+                if !saving.try_get_untracked().unwrap_or(false) {
+                    break;
+                }
+                gloo_timers::future::TimeoutFuture::new(50).await;
+            }
+            if pending_autosave
+                .try_with_value(Option::is_some)
+                .unwrap_or(false)
+            {
+                save_form_now().await;
+            }
+        })
+    });
     let items_for_autosave = items.clone();
     let schedule_autosave = write_form.clone();
     Effect::new(move |first_run: Option<()>| {

@@ -80,6 +80,7 @@ pub fn MePage() -> impl IntoView {
     // The last resort's other half: a backup file brought back onto this phone, then synced.
     let import_store = store.clone();
     let imported = RwSignal::new(None::<String>);
+    let import_error = RwSignal::new(None::<String>);
     let import = move |event: leptos::ev::Event| {
         let input: web_sys::HtmlInputElement = event_target(&event);
         let Some(file) = input.files().and_then(|files| files.get(0)) else {
@@ -91,18 +92,18 @@ pub fn MePage() -> impl IntoView {
         spawn_local(async move {
             let text = wasm_bindgen_futures::JsFuture::from(file.text()).await;
             let Some(text) = text.ok().and_then(|text| text.as_string()) else {
-                error.set(Some(i18n.t().import_unreadable.to_owned()));
+                import_error.set(Some(i18n.t().import_unreadable.to_owned()));
                 return;
             };
             match store.import_unsynced(&text).await {
                 Ok(done) => {
-                    error.set(None);
+                    import_error.set(None);
                     imported.set(Some(i18n.lang().imported(&done)));
                     sync.resolved();
                 }
                 Err(store_error) => {
                     imported.set(None);
-                    error.set(Some(store_error.to_string()));
+                    import_error.set(Some(i18n.lang().import_refused(&store_error)));
                 }
             }
         });
@@ -334,6 +335,9 @@ pub fn MePage() -> impl IntoView {
             </div>
             {move || imported.get().map(|message| view! {
                 <p class="banner banner-ok" role="status" data-testid="import-done">{message}</p>
+            })}
+            {move || import_error.get().map(|message| view! {
+                <p class="banner banner-error" role="alert" data-testid="import-refused">{message}</p>
             })}
             {move || error.get().map(|message| view! {
                 <p class="banner banner-error" role="alert">{i18n.t().err_store} ": " {message}</p>

@@ -1,11 +1,11 @@
 //! Records with their sync state in `inspections` and `venues`: reading and writing them, the sync
 //! engine's port (take a batch, settle the answers, apply a pulled page), and what the server lacks.
 
-use fieldcheck_core::OpId;
 use fieldcheck_core::User;
 use fieldcheck_core::engine::{LocalStore, PageApplied};
 use fieldcheck_core::local::{LocalState, ServerVersion, Settled};
 use fieldcheck_core::sync::{Change, Entity, Mutation, MutationResult, PullResponse};
+use fieldcheck_core::{Inspection, OpId};
 use indexed_db_futures::KeyRange;
 use indexed_db_futures::index::Index;
 use indexed_db_futures::object_store::ObjectStore;
@@ -23,7 +23,8 @@ use crate::store::schema::{
     BY_QUEUE, BY_STATE, FORMS, INSPECTIONS, META, OUTBOX, PHOTO_QUEUE, PHOTOS, VENUES,
 };
 use crate::store::{
-    Awaiting, Export, Listed, LocalCampaign, Store, StoreError, StoredRecord, SyncMark, Unsynced,
+    Awaiting, Export, Form, Listed, LocalCampaign, Store, StoreError, StoredRecord, SyncMark,
+    Unsynced,
 };
 
 /// The store that keeps records of an entity (campaigns live in `meta`).
@@ -120,10 +121,15 @@ impl Store {
         if let (Some(document), Value::Object(parts)) = (document.as_object_mut(), unsynced) {
             document.extend(parts);
         }
-        // The bytes of every photo and signature not on the server yet: without them the records
-        // would name pictures that exist nowhere once the phone is handed over.
+        // The bytes of every photo and signature not on the server yet, and of every one an unsynced
+        // record or form names (an uploaded photo whose record never got through is collected by the
+        // server after its grace period): without them the records would name pictures that exist
+        // nowhere once the phone is handed over.
+        let mut names: std::collections::BTreeSet<String> =
+            self.queued_photo_names().await?.into_iter().collect();
+        names.extend(photos_named_in(&document));
         let mut photos = Vec::new();
-        for name in self.queued_photo_names().await? {
+        for name in names {
             if let Some(photo) = self.photo(&name).await? {
                 let bytes = blob_bytes(&photo.blob).await?;
                 photos.push(json!({
@@ -390,6 +396,36 @@ async fn collect_unsynced(tx: &Transaction<'_>) -> Result<Value, StoreError> {
         json!({"records": records, "forms": forms, "unreadable_queue": leftovers,
               "photos_not_uploaded": photos_queued}),
     )
+}
+
+/// The photos the unsynced inspections and forms of an export name (what the phone shows of each).
+fn photos_named_in(export: &Value) -> Vec<String> {
+    let listed = |key: &str| {
+        export
+            .get(key)
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default()
+    };
+    let records = listed("records").into_iter().filter_map(|record| {
+        let stored: StoredRecord = serde_json::from_value(record.get("stored")?.clone()).ok()?;
+        serde_json::from_value::<Inspection>(stored.local.shown()?.clone()).ok()
+    });
+    let forms = listed("forms").into_iter().filter_map(|form| {
+        serde_json::from_value::<Form>(form)
+            .ok()
+            .map(|form| form.record)
+    });
+    records
+        .chain(forms)
+        .flat_map(|record| {
+            record
+                .photo_names()
+                .into_iter()
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        })
+        .collect()
 }
 
 /// Counts, inside an open transaction over the record stores and `forms`, what the server lacks.

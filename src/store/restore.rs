@@ -2,8 +2,9 @@
 //!
 //! The file is the one `export_unsynced` writes. Importing it on a wiped phone, a reinstalled app or
 //! a colleague's phone (logged in as the same officer) puts every record, form and photo it holds back
-//! where the sync engine sends it. Nothing on the phone is overwritten: a record the phone already
-//! holds keeps the phone's copy (the file still has the other one).
+//! where the sync engine sends it. The phone's own work is never overwritten (the file still has the
+//! other copy); a copy the phone only pulled gives way to the file's work, and is kept beside it so
+//! that the server's answer shows both (`LocalState::imported_over`).
 
 use fieldcheck_core::User;
 use fieldcheck_core::photo::{is_photo_name, photo_name};
@@ -13,11 +14,11 @@ use serde_json::Value;
 
 use crate::store::codec::base64_decode;
 use crate::store::error::IdbContext;
-use crate::store::meta::next_order;
+use crate::store::meta::{meta_keys, next_order};
 use crate::store::photos::PhotoMeta;
 use crate::store::records::{get_in, put_record, put_value};
 use crate::store::schema::{FORMS, INSPECTIONS, META, VENUES};
-use crate::store::{Form, Store, StoreError, StoredRecord};
+use crate::store::{Form, LocalState, Store, StoreError, StoredRecord};
 
 /// What an import put on the phone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -97,10 +98,21 @@ impl Store {
                     return Err(bad(format!("record {} is a campaign", record.id)));
                 }
             };
-            let stored: StoredRecord = serde_json::from_value(record.stored)
-                .map_err(|error| bad(format!("record {} cannot be read: {error}", record.id)))?;
-            records.push((name, record.id, stored));
+            // A record the old phone could not read itself travels as it was: it comes in
+            // quarantined, byte for byte, instead of keeping the rest of the file out.
+            let local = match serde_json::from_value::<StoredRecord>(record.stored.clone()) {
+                Ok(stored) => stored.local,
+                Err(error) => LocalState::Quarantined {
+                    raw: record.stored.to_string(),
+                    reason: format!("imported unreadable: {error}"),
+                    server: None,
+                },
+            };
+            records.push((name, record.id, local));
         }
+        // Work goes out in the order it was made on the old phone: a venue registered in the field
+        // before the inspection that names it.
+        records.sort_by_key(|(_, _, local)| local.order().unwrap_or(u64::MAX));
         let mut forms = Vec::with_capacity(file.forms.len());
         for form in file.forms {
             let form: Form = serde_json::from_value(form)
@@ -151,17 +163,28 @@ impl Store {
         let tx = self.write_strict(&[INSPECTIONS, VENUES, FORMS, META])?;
         {
             let meta = tx.object_store(META).idb(META, "open")?;
-            for (name, id, stored) in records {
+            // The phone may have changed hands (another tab) while the photos went in.
+            let now_owner: Option<User> = get_in(&meta, META, meta_keys::OWNER).await?;
+            if now_owner.map(|owner| owner.id) != owner.map(|owner| owner.id) {
+                return Err(StoreError::OwnerChanged);
+            }
+            for (name, id, local) in records {
                 let store = tx.object_store(name).idb(name, "open")?;
-                // A damaged copy on the phone counts as one: it is kept for its own export.
-                let held = get_in::<StoredRecord>(&store, name, &id).await;
-                if !matches!(held, Ok(None)) {
-                    imported.already_here += 1;
-                    continue;
-                }
                 let order = next_order(&meta).await?;
-                put_record(&store, name, &id, stored.local.requeued(order)).await?;
-                imported.records += 1;
+                let placed = match get_in::<StoredRecord>(&store, name, &id).await {
+                    Ok(None) => Some(local.requeued(order)),
+                    // A copy the phone only pulled (after logging in) gives way to the file's work.
+                    Ok(Some(held)) => local.imported_over(&held.local, order),
+                    // A damaged copy on the phone is kept for its own export.
+                    Err(_) => None,
+                };
+                match placed {
+                    Some(placed) => {
+                        put_record(&store, name, &id, placed).await?;
+                        imported.records += 1;
+                    }
+                    None => imported.already_here += 1,
+                }
             }
             let store = tx.object_store(FORMS).idb(FORMS, "open")?;
             for form in forms {

@@ -139,6 +139,11 @@ impl Project {
                 serve.env(variable, default);
             }
         }
+        if lan {
+            say(
+                "--lan: anyone on this network can reach the server, and the demo logins are printed below",
+            );
+        }
         serve.args(server_flags.iter().filter(|flag| *flag != "--lan"));
         serve.run()
     }

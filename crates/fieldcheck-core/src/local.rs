@@ -235,6 +235,70 @@ impl LocalState {
         }
     }
 
+    /// An exported state (`self`) brought onto a phone that already holds `held` for the same record:
+    /// what the phone keeps, or `None` to keep `held`. The phone's own work always stays. A copy it
+    /// only pulled (synced) gives way to the file's work, which goes out at queue position `order` on
+    /// the base it was made on; a newer server copy the phone pulled is remembered beside it, so the
+    /// server's answer (a conflict) shows both and nothing is overwritten unseen.
+    pub fn imported_over(self, held: &LocalState, order: u64) -> Option<LocalState> {
+        let LocalState::Synced { server: pulled } = held else {
+            return None;
+        };
+        if !self.is_unsynced() {
+            return None;
+        }
+        let known = self.server().map_or(0, |server| server.rev);
+        let moved = self.requeued(order);
+        if pulled.rev <= known {
+            return Some(moved);
+        }
+        let newer = Some(pulled.clone());
+        Some(match moved {
+            LocalState::Queued {
+                order, base, mine, ..
+            } => LocalState::Queued {
+                order,
+                base,
+                mine,
+                newer,
+            },
+            LocalState::InFlight {
+                order,
+                base,
+                mine,
+                op_id,
+                next,
+                ..
+            } => LocalState::InFlight {
+                order,
+                base,
+                mine,
+                op_id,
+                next,
+                newer,
+            },
+            LocalState::Rejected {
+                base, mine, reason, ..
+            } => LocalState::Rejected {
+                base,
+                mine,
+                reason,
+                newer,
+            },
+            LocalState::Conflict { base, mine, .. } => LocalState::Conflict {
+                base,
+                mine,
+                server: pulled.clone(),
+            },
+            LocalState::Quarantined { raw, reason, .. } => LocalState::Quarantined {
+                raw,
+                reason,
+                server: newer,
+            },
+            synced @ LocalState::Synced { .. } => synced,
+        })
+    }
+
     /// A stable code for the state, for screens, indexes and tests.
     pub fn code(&self) -> &'static str {
         match self {

@@ -234,6 +234,15 @@ async fn apply_mutation(
             "op_id_reused",
             "this op_id was already used for another change; make a new op_id for each change",
         )),
+        // No rev the server hands out is this large; refused here, so that the audit row and the
+        // rest of the batch are unaffected.
+        None if i64::try_from(mutation.base_rev).is_err() => Err(reject(
+            "invalid",
+            format!(
+                "base_rev {} is not a rev this server handed out",
+                mutation.base_rev
+            ),
+        )),
         None if !caller.may_push(mutation.entity) => Err(reject(
             "forbidden",
             format!(
@@ -302,7 +311,11 @@ async fn apply_mutation(
             tx.rollback().await.map_err(DbError::from)?;
             audit::append_after(
                 outer,
-                event(Outcome::Rejected, Some(&code), Some(mutation.base_rev)),
+                event(
+                    Outcome::Rejected,
+                    Some(&code),
+                    audited_rev(mutation.base_rev),
+                ),
                 &mut batch.audit_head,
             )
             .await?;
@@ -315,7 +328,11 @@ async fn apply_mutation(
             tx.rollback().await.map_err(DbError::from)?;
             audit::append_after(
                 outer,
-                event(Outcome::Conflict, Some("conflict"), Some(mutation.base_rev)),
+                event(
+                    Outcome::Conflict,
+                    Some("conflict"),
+                    audited_rev(mutation.base_rev),
+                ),
                 &mut batch.audit_head,
             )
             .await?;
@@ -328,6 +345,11 @@ async fn apply_mutation(
         Err(Stop::Failed(error)) => return Err(error),
     };
     Ok(answer)
+}
+
+/// The rev a refused mutation named, as the audit row keeps it (none when out of range).
+fn audited_rev(base_rev: u64) -> Option<u64> {
+    i64::try_from(base_rev).is_ok().then_some(base_rev)
 }
 
 fn result(mutation: &Mutation, status: MutationStatus, rev: Option<u64>) -> MutationResult {

@@ -71,7 +71,12 @@ pub fn self_signed(dir: &Path, hosts: &[String]) -> Result<Certificate, TlsError
             source,
         })
     };
-    std::fs::create_dir_all(dir).map_err(|source| TlsError::Write {
+    // The folder and the key are the owner's alone from the moment they exist.
+    let mut folder = std::fs::DirBuilder::new();
+    folder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut folder, 0o700);
+    folder.create(dir).map_err(|source| TlsError::Write {
         path: dir.to_owned(),
         source,
     })?;
@@ -80,20 +85,31 @@ pub fn self_signed(dir: &Path, hosts: &[String]) -> Result<Certificate, TlsError
         key_pem: made.signing_key.serialize_pem().into_bytes(),
         cert_path,
     };
-    write(&key_path, &certificate.key_pem)?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&key_path, std::fs::Permissions::from_mode(0o600)).map_err(
-            |source| TlsError::Write {
-                path: key_path.clone(),
-                source,
-            },
-        )?;
-    }
+    write_private(&key_path, &certificate.key_pem)?;
     write(&certificate.cert_path, &certificate.cert_pem)?;
     write(&hosts_path, wanted.as_bytes())?;
     Ok(certificate)
+}
+
+/// Writes a private key readable by its owner only, with no moment when others could read it.
+fn write_private(path: &Path, bytes: &[u8]) -> Result<(), TlsError> {
+    use std::io::Write;
+    let failed = |source| TlsError::Write {
+        path: path.to_owned(),
+        source,
+    };
+    // A key left from an earlier start is replaced, never opened with its old permissions.
+    match std::fs::remove_file(path) {
+        Ok(()) => {}
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+        Err(error) => return Err(failed(error)),
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(path).map_err(failed)?;
+    file.write_all(bytes).map_err(failed)
 }
 
 /// The names a certificate for this machine covers: its LAN address (when it has one), then

@@ -679,3 +679,49 @@ fn an_imported_record_takes_the_new_phones_queue_place_and_keeps_its_op() {
     assert_eq!(conflict().requeued(5), conflict());
     assert_eq!(conflict().requeued(5).order(), None);
 }
+
+#[test]
+fn an_import_replaces_only_a_pulled_copy_and_keeps_the_newer_server_copy_beside_its_work() {
+    // The phone pulled rev 3 after logging in; the file holds an edit made on rev 1.
+    let pulled = synced(3, json!({"v": "server 3"}));
+    let exported = LocalState::Queued {
+        order: 4,
+        base: Some(sv(1, json!({"v": "base"}))),
+        mine: json!({"v": "mine"}),
+        newer: None,
+    };
+    let kept = exported
+        .clone()
+        .imported_over(&pulled, 20)
+        .expect("the file's work replaces a copy the phone only pulled");
+    assert_eq!(
+        kept,
+        LocalState::Queued {
+            order: 20,
+            base: Some(sv(1, json!({"v": "base"}))),
+            mine: json!({"v": "mine"}),
+            newer: Some(sv(3, json!({"v": "server 3"}))),
+        }
+    );
+    // Sent on the base it was made on: the server answers a conflict, and both copies are shown.
+    assert_eq!(kept.base_rev(), 1);
+
+    // An op in flight keeps its op id; a conflict takes the newest server copy.
+    let flying = in_flight(None)
+        .imported_over(&pulled, 21)
+        .expect("in flight");
+    assert!(
+        matches!(&flying, LocalState::InFlight { op_id, order: 21, newer: Some(newer), .. } if *op_id == op("op1") && newer.rev == 3)
+    );
+    let LocalState::Conflict { server, .. } =
+        conflict().imported_over(&pulled, 22).expect("conflict")
+    else {
+        panic!("a conflict stays a conflict");
+    };
+    assert_eq!(server.rev, 3);
+
+    // The phone's own work is never replaced, and a synced copy in the file changes nothing.
+    assert_eq!(exported.clone().imported_over(&conflict(), 23), None);
+    assert_eq!(exported.imported_over(&in_flight(None), 24), None);
+    assert_eq!(synced(1, json!({})).imported_over(&pulled, 25), None);
+}

@@ -264,6 +264,29 @@ async fn one_batch_applies_each_op_once_and_a_refusal_in_it_rolls_back_alone() -
         vec!["applied", "rejected"],
         "each attempt leaves its audit row"
     );
+    // A base_rev no server ever handed out is refused on its own; the batch still applies.
+    let (huge, after) = (new_id(), new_id());
+    let results = app
+        .push(
+            &token,
+            &[
+                mutation(
+                    "venue",
+                    &huge,
+                    u64::MAX,
+                    venue_body(&huge, &app.insp_a, VenueKind::Arcade),
+                ),
+                mutation(
+                    "venue",
+                    &after,
+                    0,
+                    venue_body(&after, &app.insp_a, VenueKind::Arcade),
+                ),
+            ],
+        )
+        .await?;
+    check(&results[0], MutationStatus::Rejected, Some("invalid"));
+    check(&results[1], MutationStatus::Applied, None);
     Ok(())
 }
 

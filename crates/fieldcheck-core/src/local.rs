@@ -76,6 +76,24 @@ pub enum LocalState {
     },
 }
 
+/// Whether a server copy holds an edit: every field the edit set has that value on the server.
+/// Fields the edit left empty (null, `""`, `[]`) are the server's to fill (unit, author, receipt
+/// time, reviews, pinyin initials) and are not compared.
+fn holds_edit(server: &Value, mine: &Value) -> bool {
+    let (Some(server), Some(mine)) = (server.as_object(), mine.as_object()) else {
+        return server == mine;
+    };
+    mine.iter().all(|(field, value)| {
+        let empty = match value {
+            Value::Null => true,
+            Value::String(text) => text.is_empty(),
+            Value::Array(items) => items.is_empty(),
+            _ => false,
+        };
+        empty || server.get(field) == Some(value)
+    })
+}
+
 /// A record as the phone keeps it: which record, and its state.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LocalRecord {
@@ -245,6 +263,15 @@ impl LocalState {
             return None;
         };
         if !self.is_unsynced() {
+            return None;
+        }
+        // The edit reached the server already (sent from another phone the file was imported on,
+        // or from this one before): what the phone pulled holds it, and sending it again would only
+        // meet a conflict.
+        if self
+            .shown()
+            .is_some_and(|mine| holds_edit(&pulled.body, mine))
+        {
             return None;
         }
         let known = self.server().map_or(0, |server| server.rev);

@@ -725,3 +725,19 @@ fn an_import_replaces_only_a_pulled_copy_and_keeps_the_newer_server_copy_beside_
     assert_eq!(exported.imported_over(&in_flight(None), 24), None);
     assert_eq!(synced(1, json!({})).imported_over(&pulled, 25), None);
 }
+
+#[test]
+fn an_import_of_work_the_server_already_holds_keeps_the_pulled_copy() {
+    // The same backup imported twice: the first import's edit went out and came back in a pull,
+    // with the fields the server fills (unit, author) set.
+    let mine = json!({"id": "r1", "notes": "手机损坏前的检查记录", "unit_id": null, "reviews": []});
+    let exported = LocalState::created(mine, 4);
+    let pulled = synced(
+        1,
+        json!({"id": "r1", "notes": "手机损坏前的检查记录", "unit_id": "u1", "created_by": "zhangwei", "reviews": []}),
+    );
+    assert_eq!(exported.clone().imported_over(&pulled, 9), None);
+    // A server copy that differs in a field the edit set does not hold it: the edit goes out.
+    let edited = synced(1, json!({"id": "r1", "notes": "别人改过", "unit_id": "u1"}));
+    assert!(exported.imported_over(&edited, 9).is_some());
+}

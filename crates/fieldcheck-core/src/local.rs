@@ -76,22 +76,24 @@ pub enum LocalState {
     },
 }
 
-/// Whether a server copy holds an edit: every field the edit set has that value on the server.
-/// Fields the edit left empty (null, `""`, `[]`) are the server's to fill (unit, author, receipt
-/// time, reviews, pinyin initials) and are not compared.
+/// The fields the server fills in on the records it stores: an edit from a phone never sets them.
+const SERVER_FILLED: [&str; 5] = [
+    "unit_id",
+    "created_by",
+    "received_at",
+    "reviews",
+    "initials",
+];
+
+/// Whether a server copy holds an edit: every field of the edit, except those the server fills in,
+/// has the same value on the server.
 fn holds_edit(server: &Value, mine: &Value) -> bool {
     let (Some(server), Some(mine)) = (server.as_object(), mine.as_object()) else {
         return server == mine;
     };
-    mine.iter().all(|(field, value)| {
-        let empty = match value {
-            Value::Null => true,
-            Value::String(text) => text.is_empty(),
-            Value::Array(items) => items.is_empty(),
-            _ => false,
-        };
-        empty || server.get(field) == Some(value)
-    })
+    mine.iter()
+        .filter(|(field, _)| !SERVER_FILLED.contains(&field.as_str()))
+        .all(|(field, value)| server.get(field).unwrap_or(&Value::Null) == value)
 }
 
 /// A record as the phone keeps it: which record, and its state.
@@ -267,7 +269,7 @@ impl LocalState {
         }
         // The edit reached the server already (sent from another phone the file was imported on,
         // or from this one before): what the phone pulled holds it, and sending it again would only
-        // meet a conflict.
+        // meet a conflict. An edit that differs in any field it sets (emptied ones too) goes out.
         if self
             .shown()
             .is_some_and(|mine| holds_edit(&pulled.body, mine))

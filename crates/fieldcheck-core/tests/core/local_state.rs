@@ -737,7 +737,10 @@ fn an_import_of_work_the_server_already_holds_keeps_the_pulled_copy() {
         json!({"id": "r1", "notes": "手机损坏前的检查记录", "unit_id": "u1", "created_by": "zhangwei", "reviews": []}),
     );
     assert_eq!(exported.clone().imported_over(&pulled, 9), None);
-    // A server copy that differs in a field the edit set does not hold it: the edit goes out.
+    // A server copy that differs in a field the edit set does not hold it: the edit goes out, an
+    // edit that emptied a field too.
     let edited = synced(1, json!({"id": "r1", "notes": "别人改过", "unit_id": "u1"}));
     assert!(exported.imported_over(&edited, 9).is_some());
+    let emptied = LocalState::created(json!({"id": "r1", "notes": ""}), 5);
+    assert!(emptied.imported_over(&edited, 9).is_some());
 }

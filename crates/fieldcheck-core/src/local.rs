@@ -226,33 +226,13 @@ impl LocalState {
     /// The same state on another phone (an export imported there): work to send takes the queue
     /// position `order` of that phone; its op id is kept, so an op the server already applied is
     /// answered as a replay instead of applied twice. Other states do not queue and stay as they are.
-    pub fn requeued(self, order: u64) -> LocalState {
-        match self {
-            LocalState::Queued {
-                base, mine, newer, ..
-            } => LocalState::Queued {
-                order,
-                base,
-                mine,
-                newer,
-            },
-            LocalState::InFlight {
-                base,
-                mine,
-                op_id,
-                next,
-                newer,
-                ..
-            } => LocalState::InFlight {
-                order,
-                base,
-                mine,
-                op_id,
-                next,
-                newer,
-            },
-            other => other,
+    pub fn requeued(mut self, order: u64) -> LocalState {
+        if let LocalState::Queued { order: place, .. } | LocalState::InFlight { order: place, .. } =
+            &mut self
+        {
+            *place = order;
         }
+        self
     }
 
     /// An exported state (`self`) brought onto a phone that already holds `held` for the same record:
@@ -277,55 +257,18 @@ impl LocalState {
             return None;
         }
         let known = self.server().map_or(0, |server| server.rev);
-        let moved = self.requeued(order);
-        if pulled.rev <= known {
-            return Some(moved);
+        let mut moved = self.requeued(order);
+        if pulled.rev > known {
+            match &mut moved {
+                LocalState::Queued { newer, .. }
+                | LocalState::InFlight { newer, .. }
+                | LocalState::Rejected { newer, .. }
+                | LocalState::Quarantined { server: newer, .. } => *newer = Some(pulled.clone()),
+                LocalState::Conflict { server, .. } => *server = pulled.clone(),
+                LocalState::Synced { .. } => {}
+            }
         }
-        let newer = Some(pulled.clone());
-        Some(match moved {
-            LocalState::Queued {
-                order, base, mine, ..
-            } => LocalState::Queued {
-                order,
-                base,
-                mine,
-                newer,
-            },
-            LocalState::InFlight {
-                order,
-                base,
-                mine,
-                op_id,
-                next,
-                ..
-            } => LocalState::InFlight {
-                order,
-                base,
-                mine,
-                op_id,
-                next,
-                newer,
-            },
-            LocalState::Rejected {
-                base, mine, reason, ..
-            } => LocalState::Rejected {
-                base,
-                mine,
-                reason,
-                newer,
-            },
-            LocalState::Conflict { base, mine, .. } => LocalState::Conflict {
-                base,
-                mine,
-                server: pulled.clone(),
-            },
-            LocalState::Quarantined { raw, reason, .. } => LocalState::Quarantined {
-                raw,
-                reason,
-                server: newer,
-            },
-            synced @ LocalState::Synced { .. } => synced,
-        })
+        Some(moved)
     }
 
     /// A stable code for the state, for screens, indexes and tests.

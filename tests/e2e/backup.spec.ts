@@ -1,11 +1,19 @@
 // The last resort, end to end: a phone that never reaches the server exports its unsynced work; the
 // officer imports the file on another phone, which sends it. Nothing is lost and nothing is doubled.
-import { test, expect } from '@playwright/test';
+import { test, expect, type Page } from '@playwright/test';
 import { readFileSync } from 'node:fs';
 import { Server } from './server';
 import { logIn, pageJpeg, sessionToken, tab } from './phone';
 
 let server: Server;
+
+/** Picks `file` in 我的 → 导入备份文件. */
+async function importBackup(page: Page, file: Buffer): Promise<void> {
+  await page
+    .getByTestId('import-unsynced')
+    .locator('input[type="file"]')
+    .setInputFiles({ name: 'backup.json', mimeType: 'application/json', buffer: file });
+}
 
 test.beforeEach(async () => {
   server = await Server.start();
@@ -46,10 +54,7 @@ test('a draft with a photo, exported from a phone with no signal, is imported on
   const second = await spare.newPage();
   await logIn(second, server.baseUrl, 'zhangwei');
   await tab(second, '/me');
-  await second
-    .getByTestId('import-unsynced')
-    .locator('input[type="file"]')
-    .setInputFiles({ name: 'backup.json', mimeType: 'application/json', buffer: exported });
+  await importBackup(second, exported);
   await expect(second.getByTestId('import-done')).toContainText('已导入 1 条记录、0 份未保存表单、1 张照片');
   await expect(second.getByTestId('sync-badge')).toHaveAttribute('data-state', 'synced');
 
@@ -64,10 +69,7 @@ test('a draft with a photo, exported from a phone with no signal, is imported on
   expect(served.status).toBe(200);
 
   // The same file again adds nothing: the phone keeps its copy, and the server still has one record.
-  await second
-    .getByTestId('import-unsynced')
-    .locator('input[type="file"]')
-    .setInputFiles({ name: 'backup.json', mimeType: 'application/json', buffer: exported });
+  await importBackup(second, exported);
   await expect(second.getByTestId('import-done')).toContainText('1 条本机已有');
   await expect(second.getByTestId('sync-badge')).toHaveAttribute('data-state', 'synced');
   expect((await server.pullAll(token)).filter((change) => change.id === id)).toHaveLength(1);
@@ -77,10 +79,7 @@ test('a draft with a photo, exported from a phone with no signal, is imported on
   const third = await colleague.newPage();
   await logIn(third, server.baseUrl, 'liqiang');
   await tab(third, '/me');
-  await third
-    .getByTestId('import-unsynced')
-    .locator('input[type="file"]')
-    .setInputFiles({ name: 'backup.json', mimeType: 'application/json', buffer: exported });
+  await importBackup(third, exported);
   await expect(third.getByTestId('import-refused')).toContainText('此备份文件是张伟的记录');
   await spare.close();
   await colleague.close();

@@ -437,13 +437,12 @@ fn InspectForm(data: FormData) -> impl IntoView {
     // 提交) is waited for, since a reload could cut its transaction; then what was typed since the last
     // autosave is written. A form nobody changed is not written at all.
     let keeper = use_draft_keeper();
+    let keep_form_after_error = save_form_now.clone();
     let kept_as = keeper.keep(move || {
         let save_form_now = save_form_now.clone();
         Box::pin(async move {
-            for _ in 0..200 {
-                if !saving.try_get_untracked().unwrap_or(false) {
-                    break;
-                }
+            // A save always ends: the page leaves (the signal is gone) or `saving` is set back.
+            while saving.try_get_untracked().unwrap_or(false) {
                 gloo_timers::future::TimeoutFuture::new(50).await;
             }
             if pending_autosave
@@ -571,9 +570,8 @@ fn InspectForm(data: FormData) -> impl IntoView {
         let Some(record) = current(status) else {
             return;
         };
-        // No autosave may run after the save: it would bring back the form the save removes.
-        pending_autosave.set_value(None);
         if let Err(first_item) = show_problems(&record) {
+            // Refused: the pending autosave still keeps what was typed.
             tried.set(Some(status));
             match first_item {
                 Some(item) => scroll_to(&format!("item-{item}")),
@@ -581,12 +579,15 @@ fn InspectForm(data: FormData) -> impl IntoView {
             }
             return;
         }
+        // No autosave may run after the save: it would bring back the form the save removes.
+        pending_autosave.set_value(None);
         problems.set(Vec::new());
         item_problems.set(Vec::new());
         save_error.set(None);
         saving.set(true);
         let store = store.clone();
         let navigate = navigate.clone();
+        let keep_form_after_error = keep_form_after_error.clone();
         spawn_local(async move {
             match store.save_inspection_from(&record, Some(edited_rev)).await {
                 Ok(_) => {
@@ -596,6 +597,8 @@ fn InspectForm(data: FormData) -> impl IntoView {
                 Err(error) => {
                     saving.set(false);
                     save_error.set(Some(error.to_string()));
+                    // The record was not saved: the form as typed is kept instead.
+                    keep_form_after_error().await;
                 }
             }
         });

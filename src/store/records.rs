@@ -23,8 +23,7 @@ use crate::store::schema::{
     BY_QUEUE, BY_STATE, FORMS, INSPECTIONS, META, OUTBOX, PHOTO_QUEUE, PHOTOS, VENUES,
 };
 use crate::store::{
-    Awaiting, Export, Form, Listed, LocalCampaign, Store, StoreError, StoredRecord, SyncMark,
-    Unsynced,
+    Awaiting, Export, Listed, LocalCampaign, Store, StoreError, StoredRecord, SyncMark, Unsynced,
 };
 
 /// The store that keeps records of an entity (campaigns live in `meta`).
@@ -125,12 +124,20 @@ impl Store {
         // record or form names (an uploaded photo whose record never got through is collected by the
         // server after its grace period): without them the records would name pictures that exist
         // nowhere once the phone is handed over.
-        let mut names: std::collections::BTreeSet<String> =
+        let queued: std::collections::BTreeSet<String> =
             self.queued_photo_names().await?.into_iter().collect();
+        let mut names = queued.clone();
         names.extend(photos_named_in(&document));
         let mut photos = Vec::new();
         for name in names {
-            if let Some(photo) = self.photo(&name).await? {
+            // A photo only named (the server had it once) is added when readable; one still
+            // waiting for upload must be in the file, or the export fails and says why.
+            let photo = match self.photo(&name).await {
+                Ok(photo) => photo,
+                Err(error) if queued.contains(&name) => return Err(error),
+                Err(_) => None,
+            };
+            if let Some(photo) = photo {
                 let bytes = blob_bytes(&photo.blob).await?;
                 photos.push(json!({
                     "sha256": name,
@@ -407,25 +414,40 @@ fn photos_named_in(export: &Value) -> Vec<String> {
             .cloned()
             .unwrap_or_default()
     };
-    let records = listed("records").into_iter().filter_map(|record| {
-        let stored: StoredRecord = serde_json::from_value(record.get("stored")?.clone()).ok()?;
-        serde_json::from_value::<Inspection>(stored.local.shown()?.clone()).ok()
+    let names_of = |body: &Value| -> Vec<String> {
+        serde_json::from_value::<Inspection>(body.clone())
+            .map(|record| {
+                record
+                    .photo_names()
+                    .into_iter()
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    // A record's photos less those its server copy names: the server keeps those.
+    let records = listed("records").into_iter().flat_map(|record| {
+        let Some(stored) = record
+            .get("stored")
+            .and_then(|stored| serde_json::from_value::<StoredRecord>(stored.clone()).ok())
+        else {
+            return Vec::new();
+        };
+        let on_server = stored
+            .local
+            .server()
+            .map(|server| names_of(&server.body))
+            .unwrap_or_default();
+        let shown = stored.local.shown().map(names_of).unwrap_or_default();
+        shown
+            .into_iter()
+            .filter(|name| !on_server.contains(name))
+            .collect()
     });
-    let forms = listed("forms").into_iter().filter_map(|form| {
-        serde_json::from_value::<Form>(form)
-            .ok()
-            .map(|form| form.record)
-    });
-    records
-        .chain(forms)
-        .flat_map(|record| {
-            record
-                .photo_names()
-                .into_iter()
-                .map(str::to_owned)
-                .collect::<Vec<_>>()
-        })
-        .collect()
+    let forms = listed("forms")
+        .into_iter()
+        .flat_map(|form| form.get("record").map(names_of).unwrap_or_default());
+    records.chain(forms).collect()
 }
 
 /// Counts, inside an open transaction over the record stores and `forms`, what the server lacks.

@@ -77,11 +77,12 @@ pub enum LocalState {
 }
 
 /// The fields the server fills in on the records it stores: an edit from a phone never sets them.
-const SERVER_FILLED: [&str; 5] = [
+const SERVER_FILLED: [&str; 6] = [
     "unit_id",
     "created_by",
     "received_at",
     "reviews",
+    "review_comment",
     "initials",
 ];
 
@@ -250,9 +251,11 @@ impl LocalState {
         // The edit reached the server already (sent from another phone the file was imported on,
         // or from this one before): what the phone pulled holds it, and sending it again would only
         // meet a conflict. An edit that differs in any field it sets (emptied ones too) goes out.
-        if self
-            .shown()
-            .is_some_and(|mine| holds_edit(&pulled.body, mine))
+        // (An edit made on `base` can be on the server only at a later rev.)
+        if pulled.rev > self.base_rev()
+            && self
+                .shown()
+                .is_some_and(|mine| holds_edit(&pulled.body, mine))
         {
             return None;
         }

@@ -66,10 +66,13 @@ pub fn self_signed(dir: &Path, hosts: &[String]) -> Result<Certificate, TlsError
             reason: error.to_string(),
         })?;
     let write = |path: &Path, bytes: &[u8]| {
-        std::fs::write(path, bytes).map_err(|source| TlsError::Write {
+        let failed = |source| TlsError::Write {
             path: path.to_owned(),
             source,
-        })
+        };
+        let mut file = std::fs::File::create(path).map_err(failed)?;
+        std::io::Write::write_all(&mut file, bytes).map_err(failed)?;
+        file.sync_all().map_err(failed)
     };
     // The folder and the key are the owner's alone from the moment they exist.
     let mut folder = std::fs::DirBuilder::new();
@@ -85,6 +88,18 @@ pub fn self_signed(dir: &Path, hosts: &[String]) -> Result<Certificate, TlsError
         key_pem: made.signing_key.serialize_pem().into_bytes(),
         cert_path,
     };
+    // `hosts.txt` says the pair is whole: it goes first and comes back last, so a start cut short
+    // halfway makes a new pair next time instead of loading a broken one.
+    match std::fs::remove_file(&hosts_path) {
+        Ok(()) => {}
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+        Err(source) => {
+            return Err(TlsError::Write {
+                path: hosts_path,
+                source,
+            });
+        }
+    }
     write_private(&key_path, &certificate.key_pem)?;
     write(&certificate.cert_path, &certificate.cert_pem)?;
     write(&hosts_path, wanted.as_bytes())?;
@@ -109,7 +124,8 @@ fn write_private(path: &Path, bytes: &[u8]) -> Result<(), TlsError> {
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
     let mut file = options.open(path).map_err(failed)?;
-    file.write_all(bytes).map_err(failed)
+    file.write_all(bytes).map_err(failed)?;
+    file.sync_all().map_err(failed)
 }
 
 /// The names a certificate for this machine covers: its LAN address (when it has one), then

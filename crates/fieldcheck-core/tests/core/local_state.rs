@@ -743,4 +743,14 @@ fn an_import_of_work_the_server_already_holds_keeps_the_pulled_copy() {
     assert!(exported.imported_over(&edited, 9).is_some());
     let emptied = LocalState::created(json!({"id": "r1", "notes": ""}), 5);
     assert!(emptied.imported_over(&edited, 9).is_some());
+    // The server went from "a" (rev 1) to "b" (rev 2); an edit made on rev 2 set it back to "a". A
+    // phone that pulled only rev 1 does not hold that edit, though every field matches.
+    let back_to_a = LocalState::Queued {
+        order: 6,
+        base: Some(sv(2, json!({"id": "r1", "notes": "b"}))),
+        mine: json!({"id": "r1", "notes": "a"}),
+        newer: None,
+    };
+    let only_rev_1 = synced(1, json!({"id": "r1", "notes": "a"}));
+    assert!(back_to_a.imported_over(&only_rev_1, 9).is_some());
 }

@@ -157,7 +157,7 @@ fn device_id(n: usize) -> String {
 /// Single-row write transactions per second on a file with the server's settings.
 async fn bare_sqlite(dir: &std::path::Path) -> anyhow::Result<f64> {
     std::fs::create_dir_all(dir)?;
-    let pool = sqlx::SqlitePool::connect_with(db::connect_options(dir, None)?).await?;
+    let pool = db::open(db::connect_options(dir, None)?).await?;
     sqlx::query("CREATE TABLE bare (id TEXT PRIMARY KEY, body TEXT NOT NULL)")
         .execute(&pool)
         .await?;
@@ -165,7 +165,7 @@ async fn bare_sqlite(dir: &std::path::Path) -> anyhow::Result<f64> {
     let started = Instant::now();
     for n in 0..BARE_TRANSACTIONS {
         let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-        sqlx::query("INSERT INTO bare (id, body) VALUES (?1, ?2)")
+        sqlx::query("INSERT INTO bare (id, body) VALUES ($1, $2)")
             .bind(n.to_string())
             .bind(&body)
             .execute(&mut *tx)

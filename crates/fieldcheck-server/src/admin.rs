@@ -54,7 +54,7 @@ fn check_password(password: &str) -> Result<(), ApiError> {
 
 /// Appends an administrative change to the audit chain: `what` describes it (never a password).
 async fn audit_change(
-    tx: &mut sqlx::SqliteConnection,
+    tx: &mut sqlx::AnyConnection,
     authed: &Authed,
     entity: &str,
     id: &str,
@@ -96,6 +96,8 @@ pub async fn add_user(
     if request.name.trim().is_empty() {
         return Err(ApiError::Invalid("the user needs a name".to_owned()));
     }
+    plain_text("name", &request.name)?;
+    plain_text("cert_no", request.cert_no.as_deref().unwrap_or_default())?;
     let unit_name = db::units(&state.pool, Some(&unit_id))
         .await?
         .into_iter()
@@ -116,7 +118,7 @@ pub async fn add_user(
     .await
     .map_err(|error| match error {
         UserError::Hash(error) => ApiError::Internal(error.to_string()),
-        UserError::Database(error) => ApiError::Database(error),
+        UserError::Database(error) => ApiError::from(error),
         UserError::DuplicateUsername(name) => ApiError::Conflict {
             code: "username_taken",
             message: format!("a user named \"{name}\" already exists"),
@@ -140,7 +142,7 @@ pub async fn add_user(
 /// The user `id` if the caller may manage them (others answer 404, like a missing user, so that ids of
 /// other units cannot be probed).
 async fn managed_user(
-    conn: &mut sqlx::SqliteConnection,
+    conn: &mut sqlx::AnyConnection,
     authed: &Authed,
     id: &str,
 ) -> Result<(User, bool), ApiError> {
@@ -180,9 +182,11 @@ pub async fn patch_user(
         if name.is_empty() {
             return Err(ApiError::Invalid("the user needs a name".to_owned()));
         }
+        plain_text("name", name)?;
         name.clone_into(&mut user.name);
     }
     if let Some(cert_no) = &patch.cert_no {
+        plain_text("cert_no", cert_no)?;
         user.cert_no = Some(cert_no.trim().to_owned()).filter(|cert_no| !cert_no.is_empty());
     }
     db::update_user(&mut *tx, &user).await?;
@@ -266,6 +270,7 @@ pub async fn add_unit(
             "the unit needs a name of at most 100 characters".to_owned(),
         ));
     }
+    plain_text("name", name)?;
     let mut tx = db::begin_write(&state.pool).await?;
     if db::unit_by_name(&mut *tx, name).await?.is_some() {
         return Err(ApiError::Conflict {
@@ -539,4 +544,15 @@ mod tests {
             ]
         );
     }
+}
+
+/// Refuses a name with control characters: nobody types them, and a database may not hold them
+/// (PostgreSQL text cannot hold NUL), so both engines answer the same 422.
+fn plain_text(field: &str, value: &str) -> Result<(), ApiError> {
+    if value.chars().any(char::is_control) {
+        return Err(ApiError::Invalid(format!(
+            "{field} must not contain control characters"
+        )));
+    }
+    Ok(())
 }

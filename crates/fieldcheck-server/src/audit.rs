@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use fieldcheck_core::{DeviceId, OpId, UserId};
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
-use sqlx::{SqliteConnection, SqliteExecutor};
+use sqlx::{AnyConnection, AnyExecutor};
 
 /// The `prev_hash` of the first row.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -125,14 +125,14 @@ impl Row {
 
 /// Appends one event, linked to the last row. Run inside a write transaction ([`crate::db::begin_write`])
 /// so that the read of the last hash and the append are one step.
-pub async fn append(conn: &mut SqliteConnection, event: Event<'_>) -> Result<(), DbError> {
+pub async fn append(conn: &mut AnyConnection, event: Event<'_>) -> Result<(), DbError> {
     append_after(conn, event, &mut None).await
 }
 
 /// Like [`append`], for many events in one write transaction: `head` is the chain's last hash as the
 /// previous append in this transaction left it (`None`: read it), and is moved on to the new row.
 pub async fn append_after(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     event: Event<'_>,
     head: &mut Option<String>,
 ) -> Result<(), DbError> {
@@ -167,7 +167,7 @@ pub async fn append_after(
     row.hash = row.expected_hash();
     sqlx::query(
         "INSERT INTO audit (at, user_id, device_id, action, outcome, code, entity, id, op_id, rev, \
-         content_hash, prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+         content_hash, prev_hash, hash) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
     )
     .bind(&row.at)
     .bind(&row.user_id)
@@ -198,7 +198,7 @@ pub enum Verdict {
 }
 
 /// Walks the whole chain in seq order and names the first row that breaks it.
-pub async fn verify(executor: impl SqliteExecutor<'_>) -> Result<Verdict, DbError> {
+pub async fn verify(executor: impl AnyExecutor<'_>) -> Result<Verdict, DbError> {
     let rows: Vec<Row> = sqlx::query_as(
         "SELECT seq, at, user_id, device_id, action, outcome, code, entity, id, op_id, rev, \
          content_hash, prev_hash, hash FROM audit ORDER BY seq",

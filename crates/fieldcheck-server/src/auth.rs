@@ -52,7 +52,13 @@ pub async fn login(
         .throttle
         .reserve(&username, client.0, Instant::now())
         .ok_or(ApiError::TooManyAttempts)?;
-    let found = db::account_by_username(&state.pool, &username).await?;
+    // No account's name holds a control character (PostgreSQL text cannot even hold NUL): such a
+    // name is an unknown user, answered like one, without asking the database.
+    let found = if username.chars().any(char::is_control) {
+        None
+    } else {
+        db::account_by_username(&state.pool, &username).await?
+    };
     // An unknown user is checked against a dummy hash, so the answer takes as long as for a wrong
     // password and response times do not reveal which usernames exist.
     let (account, password_hash) = match found {

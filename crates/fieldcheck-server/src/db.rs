@@ -1,19 +1,21 @@
-//! The database: opening the pool, migrations, and every query the server runs.
+//! The database: opening the pool on SQLite or PostgreSQL, migrations, and every query the server runs.
 //!
-//! Only SQLite is served so far. The queries are runtime-checked (`sqlx::query`) and written in SQL
-//! that PostgreSQL shares, so a second backend can come in behind a small trait later. The audit chain
-//! has its own module, [`crate::audit`].
+//! One SQL dialect serves both engines: the queries are runtime-checked (`sqlx::query`) through sqlx's
+//! `Any` driver, written in the subset SQLite and PostgreSQL share (`$N` placeholders, TEXT ids and
+//! times, BIGINT numbers, `ON CONFLICT`, `RETURNING`). What differs per engine — opening, the write
+//! lock, expanding a JSON array, the migrations — is [`Engine`]'s. The audit chain has its own module,
+//! [`crate::audit`].
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use fieldcheck_core::sync::Entity;
 use fieldcheck_core::{DeviceId, OpId, Role, UnitId, User, UserId};
 use serde_json::Value;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Sqlite, SqliteConnection, SqliteExecutor, SqlitePool, Transaction};
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::sqlite::SqliteConnectOptions;
+use sqlx::{Any, AnyConnection, AnyExecutor, AnyPool, ConnectOptions, Executor, Transaction};
 use std::collections::HashSet;
 use std::path::Path;
 use std::str::FromStr;
-use std::time::Duration;
 
 /// What can go wrong below the handlers.
 #[derive(Debug, thiserror::Error)]
@@ -25,10 +27,61 @@ pub enum DbError {
     /// A stored value the code cannot read back: a bug or a hand-edited database.
     #[error("corrupt data in the database: {0}")]
     Corrupt(String),
-    #[error("unsupported database URL \"{0}\": only sqlite:// is served so far")]
+    #[error("unsupported database URL \"{0}\": use sqlite://FILE or postgres://USER@HOST/DB")]
     Unsupported(String),
     #[error("a number does not fit the database: {0}")]
     OutOfRange(String),
+}
+
+impl DbError {
+    /// The request carried text the database cannot hold (NUL, which PostgreSQL refuses with
+    /// SQLSTATE 22021): the client's fault, answered 400 like other malformed input.
+    pub fn is_unstorable_text(&self) -> bool {
+        matches!(self, DbError::Sqlx(sqlx::Error::Database(error)) if error.code().as_deref() == Some("22021"))
+    }
+}
+
+/// The database engines the server runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    /// One file beside the photos: a district's server.
+    Sqlite,
+    /// One database for many server instances: a province's.
+    Postgres,
+}
+
+impl Engine {
+    /// The engine a connection talks to.
+    pub fn of(conn: &AnyConnection) -> Engine {
+        if conn.backend_name() == "PostgreSQL" {
+            Engine::Postgres
+        } else {
+            Engine::Sqlite
+        }
+    }
+
+    /// The engine a pool's connections talk to.
+    pub fn of_pool(pool: &AnyPool) -> Engine {
+        match pool.connect_options().database_url.scheme() {
+            "postgres" | "postgresql" => Engine::Postgres,
+            _ => Engine::Sqlite,
+        }
+    }
+
+    /// A table `j(value, key)` of the strings in the JSON array bound as `$1`, `key` their position.
+    fn json_strings(self) -> &'static str {
+        match self {
+            Engine::Sqlite => "json_each($1) j",
+            Engine::Postgres => "json_array_elements_text($1::json) WITH ORDINALITY AS j(value, key)",
+        }
+    }
+}
+
+/// Where the database is: the engine and how to connect.
+#[derive(Debug, Clone)]
+pub struct DbConfig {
+    pub engine: Engine,
+    options: AnyConnectOptions,
 }
 
 /// The file `serve` and `user add` use unless `--database-url` says otherwise.
@@ -36,47 +89,86 @@ pub fn default_database_path(data_dir: &Path) -> std::path::PathBuf {
     data_dir.join("fieldcheck.db")
 }
 
-/// Connection options for `--database-url`, or for `<data>/fieldcheck.db` when none is given.
-/// The file is created if it is missing.
-pub fn connect_options(
-    data_dir: &Path,
-    database_url: Option<&str>,
-) -> Result<SqliteConnectOptions, DbError> {
-    let options = match database_url {
+/// Connection options for `--database-url` (`sqlite:…` or `postgres://…`), or for
+/// `<data>/fieldcheck.db` when none is given. A SQLite file is created if it is missing.
+pub fn connect_options(data_dir: &Path, database_url: Option<&str>) -> Result<DbConfig, DbError> {
+    sqlx::any::install_default_drivers();
+    let sqlite = match database_url {
+        Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+            return Ok(DbConfig {
+                engine: Engine::Postgres,
+                options: AnyConnectOptions::from_str(url)?,
+            });
+        }
         Some(url) if url.starts_with("sqlite:") => SqliteConnectOptions::from_str(url)?,
         Some(url) => return Err(DbError::Unsupported(url.to_owned())),
         // A path, not a URL, so that folders with spaces or Chinese names need no escaping.
         None => SqliteConnectOptions::new().filename(default_database_path(data_dir)),
     };
-    Ok(options
-        .create_if_missing(true)
-        // WAL lets pulls read while a push writes. FULL: a commit the server answered `applied` is on
-        // disk, even across a power loss — with NORMAL the phone would mark a lost commit synced, and
-        // the change sequence could hand out again numbers that phones' cursors have passed.
-        .journal_mode(SqliteJournalMode::Wal)
-        .synchronous(SqliteSynchronous::Full)
-        .foreign_keys(true)
-        .busy_timeout(Duration::from_secs(10)))
+    // The Any driver opens SQLite from a URL; this one carries the file name percent-encoded.
+    let url = sqlite.create_if_missing(true).to_url_lossy();
+    Ok(DbConfig {
+        engine: Engine::Sqlite,
+        options: AnyConnectOptions::from_url(&url)?,
+    })
 }
 
+/// Every SQLite connection's settings. WAL lets pulls read while a push writes. FULL: a commit the
+/// server answered `applied` is on disk, even across a power loss — with NORMAL the phone would mark a
+/// lost commit synced, and the change sequence could hand out again numbers that phones' cursors have
+/// passed.
+const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+                              PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;";
+
+/// The key of the advisory lock every PostgreSQL write transaction takes (see [`begin_write`]).
+const POSTGRES_WRITE_LOCK: i64 = 0x4643_5752; // "FCWR"
+
 /// Opens the pool (one for the whole process) and brings the schema up to date.
-pub async fn open(options: SqliteConnectOptions) -> Result<SqlitePool, DbError> {
-    let pool = SqlitePoolOptions::new()
-        .max_connections(8)
-        .connect_with(options)
-        .await?;
-    sqlx::migrate!("./migrations").run(&pool).await?;
+pub async fn open(config: DbConfig) -> Result<AnyPool, DbError> {
+    let options = AnyPoolOptions::new().max_connections(match config.engine {
+        Engine::Sqlite => 8,
+        Engine::Postgres => 16,
+    });
+    let pool = match config.engine {
+        Engine::Sqlite => options.after_connect(|conn, _| {
+            Box::pin(async move {
+                conn.execute(SQLITE_PRAGMAS).await?;
+                Ok(())
+            })
+        }),
+        Engine::Postgres => options,
+    }
+    .connect_with(config.options)
+    .await?;
+    match config.engine {
+        Engine::Sqlite => sqlx::migrate!("./migrations/sqlite").run(&pool).await?,
+        Engine::Postgres => sqlx::migrate!("./migrations/postgres").run(&pool).await?,
+    }
     Ok(pool)
 }
 
-/// Begins a transaction that takes SQLite's write lock at once.
+/// Begins a transaction that holds the database's one write lock from its start.
 ///
-/// A plain (deferred) transaction that reads and then writes can fail with SQLITE_BUSY when another
-/// writer committed in between, and busy_timeout does not retry that case. Taking the lock up front
-/// makes concurrent writers queue instead, and makes "read the current rev, then write rev + 1"
-/// atomic: two pushes of the same record can never both win.
-pub async fn begin_write(pool: &SqlitePool) -> Result<Transaction<'static, Sqlite>, DbError> {
-    Ok(pool.begin_with("BEGIN IMMEDIATE").await?)
+/// Writers queue instead of interleaving, which makes "read the current rev, then write rev + 1"
+/// atomic (two pushes of the same record can never both win) and keeps the audit chain linear.
+/// On SQLite, `BEGIN IMMEDIATE` takes the write lock up front (a deferred transaction that reads and
+/// then writes can fail with SQLITE_BUSY, which busy_timeout does not retry). On PostgreSQL, a
+/// transaction-scoped advisory lock does the same, and it is what keeps pull from skipping a change:
+/// a change's seq is drawn under the lock and the lock is released only after the commit is visible,
+/// so changes become visible in seq order and a cursor never passes a seq that commits later.
+pub async fn begin_write(pool: &AnyPool) -> Result<Transaction<'static, Any>, DbError> {
+    match Engine::of_pool(pool) {
+        Engine::Sqlite => Ok(pool.begin_with("BEGIN IMMEDIATE").await?),
+        Engine::Postgres => {
+            let mut tx = pool.begin().await?;
+            // Selected through a constant: the lock function returns `void`, a type rows cannot carry.
+            sqlx::query("SELECT 1 FROM pg_advisory_xact_lock($1)")
+                .bind(POSTGRES_WRITE_LOCK)
+                .execute(&mut *tx)
+                .await?;
+            Ok(tx)
+        }
+    }
 }
 
 /// The server's time as stored: RFC 3339 in UTC with milliseconds, so text order is time order.
@@ -135,12 +227,12 @@ fn record_from_row(
 
 /// The current copy of a record, if the server has it.
 pub async fn get_record(
-    executor: impl SqliteExecutor<'_>,
+    executor: impl AnyExecutor<'_>,
     entity: Entity,
     id: &str,
 ) -> Result<Option<StoredRecord>, DbError> {
     let row: Option<RecordRow> = sqlx::query_as(
-        "SELECT entity, id, unit_id, rev, body, seq FROM records WHERE entity = ?1 AND id = ?2",
+        "SELECT entity, id, unit_id, rev, body, seq FROM records WHERE entity = $1 AND id = $2",
     )
     .bind(entity.code())
     .bind(id)
@@ -151,13 +243,13 @@ pub async fn get_record(
 
 /// The current copies of every record of `entity` in `unit` (all units when `None`), in change order.
 pub async fn records_of(
-    executor: impl SqliteExecutor<'_>,
+    executor: impl AnyExecutor<'_>,
     entity: Entity,
     unit: Option<&UnitId>,
 ) -> Result<Vec<StoredRecord>, DbError> {
     let rows: Vec<RecordRow> = sqlx::query_as(
         "SELECT entity, id, unit_id, rev, body, seq FROM records \
-         WHERE entity = ?1 AND (?2 IS NULL OR unit_id = ?2) ORDER BY seq",
+         WHERE entity = $1 AND ($2 IS NULL OR unit_id = $2) ORDER BY seq",
     )
     .bind(entity.code())
     .bind(unit.map(UnitId::as_str))
@@ -179,12 +271,12 @@ pub struct AppliedOp {
 /// The op `op_id` of `user_id`, if that user's phone had it applied before. Op ids are scoped per
 /// user, so another user's op id is never even looked at.
 pub async fn applied_op(
-    executor: impl SqliteExecutor<'_>,
+    executor: impl AnyExecutor<'_>,
     user_id: &UserId,
     op_id: &OpId,
 ) -> Result<Option<AppliedOp>, DbError> {
     let row: Option<(String, String, i64, Option<String>)> = sqlx::query_as(
-        "SELECT entity, id, rev, content_hash FROM ops WHERE user_id = ?1 AND op_id = ?2",
+        "SELECT entity, id, rev, content_hash FROM ops WHERE user_id = $1 AND op_id = $2",
     )
     .bind(user_id.as_str())
     .bind(op_id.as_str())
@@ -231,21 +323,21 @@ pub struct RecordWrite<'a> {
 ///
 /// Run inside a transaction from [`begin_write`]; the caller decided `rev` in the same transaction.
 pub async fn write_record(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     write: RecordWrite<'_>,
 ) -> Result<i64, DbError> {
     let at = timestamp(write.at);
     let rev = to_i64(write.rev)?;
     let body = write.body.to_string();
     let previous_unit: Option<String> =
-        sqlx::query_scalar("SELECT unit_id FROM records WHERE entity = ?1 AND id = ?2")
+        sqlx::query_scalar("SELECT unit_id FROM records WHERE entity = $1 AND id = $2")
             .bind(write.entity.code())
             .bind(write.id)
             .fetch_optional(&mut *conn)
             .await?;
     let seq: i64 = sqlx::query_scalar(
         "INSERT INTO changes (entity, id, rev, unit_id, user_id, device_id, op_id, at, body) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) RETURNING seq",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING seq",
     )
     .bind(write.entity.code())
     .bind(write.id)
@@ -260,7 +352,7 @@ pub async fn write_record(
     .await?;
     sqlx::query(
         "INSERT INTO records (entity, id, unit_id, rev, body, seq, created_at, updated_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $7) \
          ON CONFLICT (entity, id) DO UPDATE SET unit_id = excluded.unit_id, rev = excluded.rev, \
          body = excluded.body, seq = excluded.seq, updated_at = excluded.updated_at",
     )
@@ -280,7 +372,7 @@ pub async fn write_record(
         .filter(|unit| *unit != write.unit_id.as_str())
     {
         sqlx::query(
-            "INSERT INTO tombstones (entity, id, unit_id, rev, seq) VALUES (?1, ?2, ?3, ?4, ?5) \
+            "INSERT INTO tombstones (entity, id, unit_id, rev, seq) VALUES ($1, $2, $3, $4, $5) \
              ON CONFLICT (entity, id, unit_id) DO UPDATE SET rev = excluded.rev, seq = excluded.seq",
         )
         .bind(write.entity.code())
@@ -296,7 +388,7 @@ pub async fn write_record(
         .as_deref()
         .is_some_and(|unit| unit != write.unit_id.as_str())
     {
-        sqlx::query("DELETE FROM tombstones WHERE entity = ?1 AND id = ?2 AND unit_id = ?3")
+        sqlx::query("DELETE FROM tombstones WHERE entity = $1 AND id = $2 AND unit_id = $3")
             .bind(write.entity.code())
             .bind(write.id)
             .bind(write.unit_id.as_str())
@@ -306,7 +398,7 @@ pub async fn write_record(
     if let (Some(origin), Some(user_id)) = (write.origin, write.user_id) {
         sqlx::query(
             "INSERT INTO ops (user_id, op_id, entity, id, rev, content_hash, device_id, at) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(user_id.as_str())
         .bind(origin.op_id.as_str())
@@ -362,7 +454,7 @@ fn pulled_from_row((entity, id, rev, body, seq): PulledDbRow) -> Result<PulledRo
 /// n+1 while n is still uncommitted, and a cursor can never skip a change. (PostgreSQL sequences do
 /// not give that guarantee; a PostgreSQL backend must serialise writers or page by commit order.)
 pub async fn changes_since(
-    executor: impl SqliteExecutor<'_>,
+    executor: impl AnyExecutor<'_>,
     since: i64,
     unit: Option<&UnitId>,
     limit: u32,
@@ -370,10 +462,10 @@ pub async fn changes_since(
     let rows: Vec<PulledDbRow> = match unit {
         Some(unit) => {
             sqlx::query_as(
-                "SELECT entity, id, rev, body, seq FROM records WHERE seq > ?1 AND unit_id = ?2 \
+                "SELECT entity, id, rev, body, seq FROM records WHERE seq > $1 AND unit_id = $2 \
                  UNION ALL \
-                 SELECT entity, id, rev, NULL, seq FROM tombstones WHERE seq > ?1 AND unit_id = ?2 \
-                 ORDER BY seq LIMIT ?3",
+                 SELECT entity, id, rev, NULL, seq FROM tombstones WHERE seq > $1 AND unit_id = $2 \
+                 ORDER BY seq LIMIT $3",
             )
             .bind(since)
             .bind(unit.as_str())
@@ -382,7 +474,7 @@ pub async fn changes_since(
             .await?
         }
         None => sqlx::query_as(
-            "SELECT entity, id, rev, body, seq FROM records WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+            "SELECT entity, id, rev, body, seq FROM records WHERE seq > $1 ORDER BY seq LIMIT $2",
         )
         .bind(since)
         .bind(i64::from(limit))
@@ -397,10 +489,10 @@ pub async fn changes_since(
 
 /// Whether a unit with this id exists.
 pub async fn unit_exists(
-    executor: impl SqliteExecutor<'_>,
+    executor: impl AnyExecutor<'_>,
     unit_id: &UnitId,
 ) -> Result<bool, DbError> {
-    let found: Option<i64> = sqlx::query_scalar("SELECT 1 FROM units WHERE id = ?1")
+    let found: Option<i64> = sqlx::query_scalar("SELECT 1 FROM units WHERE id = $1")
         .bind(unit_id.as_str())
         .fetch_optional(executor)
         .await?;
@@ -409,10 +501,10 @@ pub async fn unit_exists(
 
 /// The id of the unit with this name, if any.
 pub async fn unit_by_name(
-    executor: impl SqliteExecutor<'_>,
+    executor: impl AnyExecutor<'_>,
     name: &str,
 ) -> Result<Option<UnitId>, DbError> {
-    let id: Option<String> = sqlx::query_scalar("SELECT id FROM units WHERE name = ?1")
+    let id: Option<String> = sqlx::query_scalar("SELECT id FROM units WHERE name = $1")
         .bind(name)
         .fetch_optional(executor)
         .await?;
@@ -420,11 +512,11 @@ pub async fn unit_by_name(
 }
 
 pub async fn insert_unit(
-    executor: impl SqliteExecutor<'_>,
+    executor: impl AnyExecutor<'_>,
     unit_id: &UnitId,
     name: &str,
 ) -> Result<(), DbError> {
-    sqlx::query("INSERT INTO units (id, name, created_at) VALUES (?1, ?2, ?3)")
+    sqlx::query("INSERT INTO units (id, name, created_at) VALUES ($1, $2, $3)")
         .bind(unit_id.as_str())
         .bind(name)
         .bind(timestamp(Utc::now()))
@@ -433,7 +525,7 @@ pub async fn insert_unit(
     Ok(())
 }
 
-pub async fn count_users(executor: impl SqliteExecutor<'_>) -> Result<u64, DbError> {
+pub async fn count_users(executor: impl AnyExecutor<'_>) -> Result<u64, DbError> {
     let count: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM users")
         .fetch_one(executor)
         .await?;
@@ -441,10 +533,10 @@ pub async fn count_users(executor: impl SqliteExecutor<'_>) -> Result<u64, DbErr
 }
 
 pub async fn username_taken(
-    executor: impl SqliteExecutor<'_>,
+    executor: impl AnyExecutor<'_>,
     username: &str,
 ) -> Result<bool, DbError> {
-    let found: Option<i64> = sqlx::query_scalar("SELECT 1 FROM users WHERE username = ?1")
+    let found: Option<i64> = sqlx::query_scalar("SELECT 1 FROM users WHERE username = $1")
         .bind(username)
         .fetch_optional(executor)
         .await?;
@@ -452,13 +544,13 @@ pub async fn username_taken(
 }
 
 pub async fn insert_user(
-    executor: impl SqliteExecutor<'_>,
+    executor: impl AnyExecutor<'_>,
     user: &User,
     password_hash: &str,
 ) -> Result<(), DbError> {
     sqlx::query(
         "INSERT INTO users (id, username, name, role, unit_id, cert_no, password_hash, created_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(user.id.as_str())
     .bind(&user.username)
@@ -512,7 +604,7 @@ pub struct Account {
 
 /// A user's account, by username.
 pub async fn account_by_username(
-    executor: impl SqliteExecutor<'_>,
+    executor: impl AnyExecutor<'_>,
     username: &str,
 ) -> Result<Option<Account>, DbError> {
     type Row = (
@@ -527,7 +619,7 @@ pub async fn account_by_username(
         Option<String>,
     );
     let row: Option<Row> = sqlx::query_as(&format!(
-        "SELECT {USER_COLUMNS}, u.password_hash, u.disabled_at FROM users u JOIN units n ON n.id = u.unit_id WHERE u.username = ?1"
+        "SELECT {USER_COLUMNS}, u.password_hash, u.disabled_at FROM users u JOIN units n ON n.id = u.unit_id WHERE u.username = $1"
     ))
     .bind(username)
     .fetch_optional(executor)
@@ -549,12 +641,12 @@ pub async fn account_by_username(
 /// Every user of a unit (all units when `unit` is `None`), with whether the account is active, by
 /// name.
 pub async fn users_of(
-    executor: impl SqliteExecutor<'_>,
+    executor: impl AnyExecutor<'_>,
     unit: Option<&UnitId>,
 ) -> Result<Vec<(User, bool)>, DbError> {
     let query = format!(
         "SELECT {USER_COLUMNS}, u.disabled_at FROM users u JOIN units n ON n.id = u.unit_id \
-         WHERE ?1 IS NULL OR u.unit_id = ?1 ORDER BY u.name, u.username"
+         WHERE $1 IS NULL OR u.unit_id = $1 ORDER BY u.name, u.username"
     );
     let rows: Vec<UserActiveRow> = sqlx::query_as(&query)
         .bind(unit.map(UnitId::as_str))
@@ -584,11 +676,11 @@ fn user_active_from_row(
 
 /// Every unit (or only `only`), by name.
 pub async fn units(
-    executor: impl SqliteExecutor<'_>,
+    executor: impl AnyExecutor<'_>,
     only: Option<&UnitId>,
 ) -> Result<Vec<(UnitId, String)>, DbError> {
     let rows: Vec<(String, String)> =
-        sqlx::query_as("SELECT id, name FROM units WHERE ?1 IS NULL OR id = ?1 ORDER BY name")
+        sqlx::query_as("SELECT id, name FROM units WHERE $1 IS NULL OR id = $1 ORDER BY name")
             .bind(only.map(UnitId::as_str))
             .fetch_all(executor)
             .await?;
@@ -600,11 +692,11 @@ pub async fn units(
 
 /// A user by id, with whether the account is active.
 pub async fn user_by_id(
-    executor: impl SqliteExecutor<'_>,
+    executor: impl AnyExecutor<'_>,
     id: &UserId,
 ) -> Result<Option<(User, bool)>, DbError> {
     let row: Option<UserActiveRow> = sqlx::query_as(&format!(
-        "SELECT {USER_COLUMNS}, u.disabled_at FROM users u JOIN units n ON n.id = u.unit_id WHERE u.id = ?1"
+        "SELECT {USER_COLUMNS}, u.disabled_at FROM users u JOIN units n ON n.id = u.unit_id WHERE u.id = $1"
     ))
     .bind(id.as_str())
     .fetch_optional(executor)
@@ -613,8 +705,8 @@ pub async fn user_by_id(
 }
 
 /// Writes a user's name, role and certificate number.
-pub async fn update_user(executor: impl SqliteExecutor<'_>, user: &User) -> Result<(), DbError> {
-    sqlx::query("UPDATE users SET name = ?1, role = ?2, cert_no = ?3 WHERE id = ?4")
+pub async fn update_user(executor: impl AnyExecutor<'_>, user: &User) -> Result<(), DbError> {
+    sqlx::query("UPDATE users SET name = $1, role = $2, cert_no = $3 WHERE id = $4")
         .bind(&user.name)
         .bind(user.role.code())
         .bind(user.cert_no.as_deref())
@@ -626,13 +718,13 @@ pub async fn update_user(executor: impl SqliteExecutor<'_>, user: &User) -> Resu
 
 /// Enables or disables a user; disabling keeps the first time it happened.
 pub async fn set_user_active(
-    executor: impl SqliteExecutor<'_>,
+    executor: impl AnyExecutor<'_>,
     id: &UserId,
     active: bool,
 ) -> Result<(), DbError> {
     sqlx::query(
-        "UPDATE users SET disabled_at = CASE WHEN ?1 THEN NULL ELSE COALESCE(disabled_at, ?2) END \
-         WHERE id = ?3",
+        "UPDATE users SET disabled_at = CASE WHEN $1 THEN NULL ELSE COALESCE(disabled_at, $2) END \
+         WHERE id = $3",
     )
     .bind(active)
     .bind(timestamp(Utc::now()))
@@ -644,11 +736,11 @@ pub async fn set_user_active(
 
 /// Sets a user's password hash.
 pub async fn set_password_hash(
-    executor: impl SqliteExecutor<'_>,
+    executor: impl AnyExecutor<'_>,
     id: &UserId,
     password_hash: &str,
 ) -> Result<(), DbError> {
-    sqlx::query("UPDATE users SET password_hash = ?1 WHERE id = ?2")
+    sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
         .bind(password_hash)
         .bind(id.as_str())
         .execute(executor)
@@ -658,10 +750,10 @@ pub async fn set_password_hash(
 
 /// Revokes every token a user holds: they are logged out on every phone.
 pub async fn revoke_tokens_of(
-    executor: impl SqliteExecutor<'_>,
+    executor: impl AnyExecutor<'_>,
     id: &UserId,
 ) -> Result<(), DbError> {
-    sqlx::query("UPDATE tokens SET revoked_at = ?1 WHERE user_id = ?2 AND revoked_at IS NULL")
+    sqlx::query("UPDATE tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
         .bind(timestamp(Utc::now()))
         .bind(id.as_str())
         .execute(executor)
@@ -671,11 +763,11 @@ pub async fn revoke_tokens_of(
 
 /// The ids of the active (not disabled) users of a unit: who may be named on its records.
 pub async fn active_user_ids(
-    executor: impl SqliteExecutor<'_>,
+    executor: impl AnyExecutor<'_>,
     unit_id: &UnitId,
 ) -> Result<HashSet<UserId>, DbError> {
     let ids: Vec<String> =
-        sqlx::query_scalar("SELECT id FROM users WHERE unit_id = ?1 AND disabled_at IS NULL")
+        sqlx::query_scalar("SELECT id FROM users WHERE unit_id = $1 AND disabled_at IS NULL")
             .bind(unit_id.as_str())
             .fetch_all(executor)
             .await?;
@@ -683,11 +775,11 @@ pub async fn active_user_ids(
 }
 
 /// Disables a user and revokes every token they hold, in one transaction; `None` if no such user.
-pub async fn disable_user(pool: &SqlitePool, username: &str) -> Result<Option<UserId>, DbError> {
+pub async fn disable_user(pool: &AnyPool, username: &str) -> Result<Option<UserId>, DbError> {
     let mut tx = begin_write(pool).await?;
     let now = timestamp(Utc::now());
     let id: Option<String> = sqlx::query_scalar(
-        "UPDATE users SET disabled_at = COALESCE(disabled_at, ?1) WHERE username = ?2 RETURNING id",
+        "UPDATE users SET disabled_at = COALESCE(disabled_at, $1) WHERE username = $2 RETURNING id",
     )
     .bind(&now)
     .bind(username)
@@ -716,13 +808,13 @@ pub struct TokenRecord {
 }
 
 pub async fn insert_token(
-    executor: impl SqliteExecutor<'_>,
+    executor: impl AnyExecutor<'_>,
     token_hash: &str,
     user_id: &UserId,
     expires_at: DateTime<Utc>,
 ) -> Result<(), DbError> {
     sqlx::query(
-        "INSERT INTO tokens (token_hash, user_id, created_at, expires_at) VALUES (?1, ?2, ?3, ?4)",
+        "INSERT INTO tokens (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)",
     )
     .bind(token_hash)
     .bind(user_id.as_str())
@@ -735,7 +827,7 @@ pub async fn insert_token(
 
 /// The token with this hash and its user, whatever its state; the caller decides what counts.
 pub async fn token_by_hash(
-    executor: impl SqliteExecutor<'_>,
+    executor: impl AnyExecutor<'_>,
     token_hash: &str,
 ) -> Result<Option<TokenRecord>, DbError> {
     type Row = (
@@ -752,7 +844,7 @@ pub async fn token_by_hash(
     );
     let row: Option<Row> = sqlx::query_as(&format!(
         "SELECT {USER_COLUMNS}, t.expires_at, t.revoked_at, u.disabled_at \
-         FROM tokens t JOIN users u ON u.id = t.user_id JOIN units n ON n.id = u.unit_id WHERE t.token_hash = ?1"
+         FROM tokens t JOIN users u ON u.id = t.user_id JOIN units n ON n.id = u.unit_id WHERE t.token_hash = $1"
     ))
     .bind(token_hash)
     .fetch_optional(executor)
@@ -782,10 +874,10 @@ pub async fn token_by_hash(
 
 /// Marks a token revoked; the row stays, so the audit of who was logged in when is kept.
 pub async fn revoke_token(
-    executor: impl SqliteExecutor<'_>,
+    executor: impl AnyExecutor<'_>,
     token_hash: &str,
 ) -> Result<(), DbError> {
-    sqlx::query("UPDATE tokens SET revoked_at = ?1 WHERE token_hash = ?2 AND revoked_at IS NULL")
+    sqlx::query("UPDATE tokens SET revoked_at = $1 WHERE token_hash = $2 AND revoked_at IS NULL")
         .bind(timestamp(Utc::now()))
         .bind(token_hash)
         .execute(executor)
@@ -808,11 +900,11 @@ pub struct PhotoRow {
 
 /// The photo with this name, if its upload finished.
 pub async fn photo(
-    executor: impl SqliteExecutor<'_>,
+    executor: impl AnyExecutor<'_>,
     sha256: &str,
 ) -> Result<Option<PhotoRow>, DbError> {
     let row: Option<(String, i64, String, String, String)> = sqlx::query_as(
-        "SELECT sha256, size, content_type, uploaded_by, uploaded_at FROM photos WHERE sha256 = ?1",
+        "SELECT sha256, size, content_type, uploaded_by, uploaded_at FROM photos WHERE sha256 = $1",
     )
     .bind(sha256)
     .fetch_optional(executor)
@@ -832,12 +924,12 @@ pub async fn photo(
 /// Records a photo whose object is stored; `false` when a row for it was already there (a replay, or
 /// the same picture sent twice), which is left as it was: the first upload stays the one on record.
 pub async fn insert_photo(
-    executor: impl SqliteExecutor<'_>,
+    executor: impl AnyExecutor<'_>,
     photo: &PhotoRow,
 ) -> Result<bool, DbError> {
     let inserted = sqlx::query(
         "INSERT INTO photos (sha256, size, content_type, uploaded_by, uploaded_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT (sha256) DO NOTHING",
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (sha256) DO NOTHING",
     )
     .bind(&photo.sha256)
     .bind(to_i64(photo.size)?)
@@ -852,13 +944,13 @@ pub async fn insert_photo(
 
 /// Records that `user` uploaded (or sent again) the bytes of a stored photo.
 pub async fn add_uploader(
-    executor: impl SqliteExecutor<'_>,
+    executor: impl AnyExecutor<'_>,
     sha256: &str,
     user: &UserId,
     at: DateTime<Utc>,
 ) -> Result<(), DbError> {
     sqlx::query(
-        "INSERT INTO photo_uploads (sha256, user_id, uploaded_at) VALUES (?1, ?2, ?3) \
+        "INSERT INTO photo_uploads (sha256, user_id, uploaded_at) VALUES ($1, $2, $3) \
          ON CONFLICT (sha256, user_id) DO NOTHING",
     )
     .bind(sha256)
@@ -871,12 +963,12 @@ pub async fn add_uploader(
 
 /// Whether `user` uploaded the photo's bytes.
 pub async fn uploaded_by(
-    executor: impl SqliteExecutor<'_>,
+    executor: impl AnyExecutor<'_>,
     sha256: &str,
     user: &UserId,
 ) -> Result<bool, DbError> {
     let found: Option<i64> =
-        sqlx::query_scalar("SELECT 1 FROM photo_uploads WHERE sha256 = ?1 AND user_id = ?2")
+        sqlx::query_scalar("SELECT 1 FROM photo_uploads WHERE sha256 = $1 AND user_id = $2")
             .bind(sha256)
             .bind(user.as_str())
             .fetch_optional(executor)
@@ -889,7 +981,7 @@ pub async fn uploaded_by(
 /// every unit) already names it. So knowing a photo's name (printed on every record) never lets a
 /// record of another unit name it and gain read access; such a name answers as missing.
 pub async fn missing_photos(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     names: &[&str],
     user: &UserId,
     unit: Option<&UnitId>,
@@ -898,16 +990,18 @@ pub async fn missing_photos(
         return Ok(Vec::new());
     }
     // One query for all the names (a JSON array), not one round trip per photo.
-    Ok(sqlx::query_scalar(
-        "SELECT j.value FROM json_each(?1) j WHERE NOT EXISTS ( \
+    let sql = format!(
+        "SELECT j.value FROM {} WHERE NOT EXISTS ( \
            SELECT 1 FROM photos p WHERE p.sha256 = j.value AND (EXISTS ( \
-             SELECT 1 FROM photo_uploads u WHERE u.sha256 = p.sha256 AND u.user_id = ?2) \
+             SELECT 1 FROM photo_uploads u WHERE u.sha256 = p.sha256 AND u.user_id = $2) \
            OR EXISTS ( \
              SELECT 1 FROM photo_refs r JOIN records c \
                ON c.entity = 'inspection' AND c.id = r.inspection_id \
-             WHERE r.sha256 = p.sha256 AND (?3 IS NULL OR c.unit_id = ?3)))) \
+             WHERE r.sha256 = p.sha256 AND ($3 IS NULL OR c.unit_id = $3)))) \
          ORDER BY j.key",
-    )
+        Engine::of(conn).json_strings()
+    );
+    Ok(sqlx::query_scalar(&sql)
     .bind(json_list(names))
     .bind(user.as_str())
     .bind(unit.map(UnitId::as_str))
@@ -915,7 +1009,7 @@ pub async fn missing_photos(
     .await?)
 }
 
-/// Names as a JSON array, for `json_each` to read in one query.
+/// Names as a JSON array, for [`Engine::json_strings`] to read in one query.
 fn json_list(names: &[&str]) -> String {
     serde_json::Value::from(names.to_vec()).to_string()
 }
@@ -925,7 +1019,7 @@ fn json_list(names: &[&str]) -> String {
 /// photo any rev of a record named is evidence (the change log and audit keep that rev), so it is
 /// never collected and stays readable to the record's unit after a later edit drops it.
 pub async fn add_photo_refs(
-    conn: &mut SqliteConnection,
+    conn: &mut AnyConnection,
     inspection_id: &str,
     names: &[&str],
 ) -> Result<(), DbError> {
@@ -933,10 +1027,12 @@ pub async fn add_photo_refs(
         return Ok(());
     }
     // `WHERE true` tells SQLite's parser the ON CONFLICT belongs to the INSERT, not to a join.
-    sqlx::query(
-        "INSERT INTO photo_refs (sha256, inspection_id) SELECT value, ?2 FROM json_each(?1) WHERE true \
+    let sql = format!(
+        "INSERT INTO photo_refs (sha256, inspection_id) SELECT j.value, $2 FROM {} WHERE true \
          ON CONFLICT (sha256, inspection_id) DO NOTHING",
-    )
+        Engine::of(conn).json_strings()
+    );
+    sqlx::query(&sql)
     .bind(json_list(names))
     .bind(inspection_id)
     .execute(&mut *conn)
@@ -946,13 +1042,13 @@ pub async fn add_photo_refs(
 
 /// Whether an inspection naming the photo belongs to `unit` (to any unit when `unit` is `None`).
 pub async fn photo_named_in_unit(
-    executor: impl SqliteExecutor<'_>,
+    executor: impl AnyExecutor<'_>,
     sha256: &str,
     unit: Option<&UnitId>,
 ) -> Result<bool, DbError> {
     let found: Option<i64> = sqlx::query_scalar(
         "SELECT 1 FROM photo_refs r JOIN records c ON c.entity = 'inspection' AND c.id = r.inspection_id \
-         WHERE r.sha256 = ?1 AND (?2 IS NULL OR c.unit_id = ?2) LIMIT 1",
+         WHERE r.sha256 = $1 AND ($2 IS NULL OR c.unit_id = $2) LIMIT 1",
     )
     .bind(sha256)
     .bind(unit.map(UnitId::as_str))
@@ -965,11 +1061,11 @@ pub async fn photo_named_in_unit(
 /// one statement (so a push naming one of them either commits first and keeps it, or comes after and
 /// is refused `photo_missing`); returns their names, whose objects the caller removes next.
 pub async fn delete_unreferenced_photos(
-    executor: impl SqliteExecutor<'_>,
+    executor: impl AnyExecutor<'_>,
     uploaded_by_then: DateTime<Utc>,
 ) -> Result<Vec<String>, DbError> {
     Ok(sqlx::query_scalar(
-        "DELETE FROM photos WHERE uploaded_at <= ?1 \
+        "DELETE FROM photos WHERE uploaded_at <= $1 \
          AND NOT EXISTS (SELECT 1 FROM photo_refs r WHERE r.sha256 = photos.sha256) \
          RETURNING sha256",
     )
@@ -980,12 +1076,12 @@ pub async fn delete_unreferenced_photos(
 
 /// Forgets the uploaders of a photo whose row is gone (collected); kept if it was uploaded again.
 pub async fn forget_uploaders(
-    executor: impl SqliteExecutor<'_>,
+    executor: impl AnyExecutor<'_>,
     sha256: &str,
 ) -> Result<(), DbError> {
     sqlx::query(
-        "DELETE FROM photo_uploads WHERE sha256 = ?1 \
-         AND NOT EXISTS (SELECT 1 FROM photos WHERE sha256 = ?1)",
+        "DELETE FROM photo_uploads WHERE sha256 = $1 \
+         AND NOT EXISTS (SELECT 1 FROM photos WHERE sha256 = $1)",
     )
     .bind(sha256)
     .execute(executor)

@@ -6,7 +6,7 @@ use crate::users::{self, NewUser, UserError};
 use chrono::Utc;
 use fieldcheck_core::sync::Entity;
 use fieldcheck_core::{Location, Role, UnitId, User, Venue, VenueId, VenueKind};
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 use std::fmt::Write as _;
 
 /// Every demo user's password. Demo only: the logins are printed for anyone to use.
@@ -156,7 +156,7 @@ const DEMO_VENUES: &[DemoVenue] = &[
 ///
 /// Venues are stored through [`db::write_record`], exactly like pushed records (rev 1, one change-log
 /// entry each), so phones receive them by pull.
-pub async fn seed(pool: &SqlitePool) -> Result<Option<DemoData>, DemoError> {
+pub async fn seed(pool: &AnyPool) -> Result<Option<DemoData>, DemoError> {
     if db::count_users(pool).await? > 0 {
         return Ok(None);
     }

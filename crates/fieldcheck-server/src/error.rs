@@ -60,7 +60,7 @@ pub enum ApiError {
     #[error("{code}: {message}")]
     InvalidCode { code: &'static str, message: String },
     #[error("database error: {0}")]
-    Database(#[from] DbError),
+    Database(DbError),
     /// A bug or an environment failure (a stored body that no longer parses, a panicked hasher).
     #[error("internal error: {0}")]
     Internal(String),
@@ -139,8 +139,17 @@ impl IntoResponse for ApiError {
     }
 }
 
+impl From<DbError> for ApiError {
+    fn from(error: DbError) -> Self {
+        if error.is_unstorable_text() {
+            return ApiError::Malformed("text must not contain the NUL character".to_owned());
+        }
+        ApiError::Database(error)
+    }
+}
+
 impl From<sqlx::Error> for ApiError {
     fn from(error: sqlx::Error) -> Self {
-        ApiError::Database(DbError::Sqlx(error))
+        ApiError::from(DbError::Sqlx(error))
     }
 }

@@ -28,7 +28,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, patch, post, put};
 use chrono::TimeDelta;
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 use std::any::Any;
 use std::future::Future;
 use std::path::PathBuf;
@@ -72,15 +72,15 @@ impl Default for Settings {
 /// login throttle.
 #[derive(Clone)]
 pub struct AppState {
-    pub pool: SqlitePool,
-    /// Where photos and signatures are kept ([`photos::local_store`] for a folder).
+    pub pool: AnyPool,
+    /// Where photos and signatures are kept ([`photos::open_store`]: a folder or a bucket).
     pub photos: photos::PhotoStore,
     pub settings: Arc<Settings>,
     pub throttle: Arc<auth::LoginThrottle>,
 }
 
 impl AppState {
-    pub fn new(pool: SqlitePool, photos: photos::PhotoStore, settings: Settings) -> AppState {
+    pub fn new(pool: AnyPool, photos: photos::PhotoStore, settings: Settings) -> AppState {
         AppState {
             pool,
             photos,

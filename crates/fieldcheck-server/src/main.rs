@@ -113,9 +113,14 @@ struct StorageArgs {
     /// Folder for the database file and photos (created if missing).
     #[arg(long, env = "FIELDCHECK_DATA", default_value = "./data")]
     data: PathBuf,
-    /// Database URL; default: sqlite://<data>/fieldcheck.db (created if missing).
+    /// Database URL: sqlite://FILE or postgres://USER:PASSWORD@HOST/DB; default:
+    /// sqlite://<data>/fieldcheck.db (created if missing).
     #[arg(long, env = "FIELDCHECK_DATABASE_URL")]
     database_url: Option<String>,
+    /// Photo store: s3://BUCKET[/PREFIX] (endpoint, region and keys from the AWS_* environment);
+    /// default: the folder <data>/photos.
+    #[arg(long, env = "FIELDCHECK_PHOTOS")]
+    photos: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -203,7 +208,7 @@ async fn main() -> anyhow::Result<()> {
 async fn collect_photos(args: PhotosGcArgs) -> anyhow::Result<()> {
     let grace = args.grace.grace()?;
     let pool = open_database(&args.storage).await?;
-    let store = photos::local_store(&args.storage.data).context("opening the photo store")?;
+    let store = open_photo_store(&args.storage)?;
     let collected = photos::collect_garbage(&pool, store.as_ref(), grace, chrono::Utc::now()).await;
     pool.close().await;
     let collected = collected.context("collecting photos")?;
@@ -250,12 +255,7 @@ async fn verify_audit(args: StorageOnlyArgs) -> anyhow::Result<()> {
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let grace = args.grace.grace()?;
     let pool = open_database(&args.storage).await?;
-    let photo_store = photos::local_store(&args.storage.data).with_context(|| {
-        format!(
-            "opening the photo store in {}",
-            args.storage.data.join("photos").display()
-        )
-    })?;
+    let photo_store = open_photo_store(&args.storage)?;
     if args.demo {
         match demo::seed(&pool).await.context("creating demo data")? {
             Some(demo_data) => print!("{}", demo_data.logins_table()),
@@ -365,7 +365,20 @@ fn read_password() -> anyhow::Result<String> {
     Ok(password)
 }
 
-async fn open_database(storage: &StorageArgs) -> anyhow::Result<sqlx::SqlitePool> {
+fn open_photo_store(storage: &StorageArgs) -> anyhow::Result<photos::PhotoStore> {
+    photos::open_store(&storage.data, storage.photos.as_deref()).with_context(|| {
+        format!(
+            "opening the photo store {}",
+            storage.photos.clone().unwrap_or_else(|| storage
+                .data
+                .join("photos")
+                .display()
+                .to_string())
+        )
+    })
+}
+
+async fn open_database(storage: &StorageArgs) -> anyhow::Result<sqlx::AnyPool> {
     create_dir(&storage.data)?;
     let options = db::connect_options(&storage.data, storage.database_url.as_deref())?;
     db::open(options).await.context("opening the database")

@@ -5,8 +5,10 @@
 //! same name always means the same bytes. The phone uploads a photo before the record that names it
 //! (the push refuses a record naming a photo the server lacks, `photo_missing`); the push keeps
 //! `photo_refs` in step with each record's current rev, and who may read a photo follows from the units
-//! of the records naming it. The handlers see only the [`ObjectStore`] trait: the local folder today, a
-//! bucket later by configuration alone.
+//! of the records naming it. The handlers see only the [`ObjectStore`] trait: a local folder for a
+//! district, an S3-protocol bucket at province scale ([`open_store`]). Reads are streamed through the
+//! server, never handed out as presigned URLs: each read is checked against the caller's unit, and a
+//! URL would outlive that check.
 
 use crate::AppState;
 use crate::auth::Authed;
@@ -26,7 +28,7 @@ use object_store::local::LocalFileSystem;
 use object_store::path::Path as ObjectPath;
 use object_store::{ObjectStore, ObjectStoreExt, PutPayload};
 use serde::Serialize;
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 use std::sync::Arc;
 
 /// The largest photo accepted unless configured otherwise (`serve --photo-limit-bytes`).
@@ -52,6 +54,48 @@ pub fn local_store(data_dir: &std::path::Path) -> std::io::Result<PhotoStore> {
         .with_fsync(true)
         .with_automatic_cleanup(true);
     Ok(Arc::new(store))
+}
+
+/// Why `--photos` cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreConfigError {
+    #[error("unsupported photo store \"{0}\": use a folder (the default, <data>/photos) or s3://BUCKET[/PREFIX]")]
+    Unsupported(String),
+    #[error("the photo folder: {0}")]
+    Folder(#[from] std::io::Error),
+    #[error("the S3 bucket: {0}")]
+    Bucket(#[from] object_store::Error),
+}
+
+/// The photo store `--photos` names: `<data>/photos` when `None`, or `s3://BUCKET[/PREFIX]` on any
+/// S3-protocol service (AWS, Alibaba OSS, Huawei OBS, MinIO, …). The bucket's endpoint, region and
+/// keys come from the usual environment: `AWS_ENDPOINT`, `AWS_REGION`, `AWS_ACCESS_KEY_ID`,
+/// `AWS_SECRET_ACCESS_KEY`, plus `AWS_VIRTUAL_HOSTED_STYLE_REQUEST=false` for path-style services and
+/// `AWS_ALLOW_HTTP=true` for a plain-HTTP endpoint on a private network. An S3 PUT is durable when
+/// answered, like the folder's synced write.
+pub fn open_store(
+    data_dir: &std::path::Path,
+    photos: Option<&str>,
+) -> Result<PhotoStore, StoreConfigError> {
+    let Some(url) = photos else {
+        return Ok(local_store(data_dir)?);
+    };
+    let Some(rest) = url.strip_prefix("s3://") else {
+        return Err(StoreConfigError::Unsupported(url.to_owned()));
+    };
+    let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+    if bucket.is_empty() {
+        return Err(StoreConfigError::Unsupported(url.to_owned()));
+    }
+    let bucket = object_store::aws::AmazonS3Builder::from_env()
+        .with_bucket_name(bucket)
+        .build()?;
+    let prefix = prefix.trim_matches('/');
+    Ok(if prefix.is_empty() {
+        Arc::new(bucket)
+    } else {
+        Arc::new(object_store::prefix::PrefixStore::new(bucket, prefix))
+    })
 }
 
 /// The answer to an upload: the photo's name and its size in bytes.
@@ -255,7 +299,7 @@ pub enum CollectError {
 /// `fieldcheck-server photos gc` runs it once, `serve` every [`GC_INTERVAL`]. A grace of zero is for
 /// tests and for an operator who knows no upload is under way.
 pub async fn collect_garbage(
-    pool: &SqlitePool,
+    pool: &AnyPool,
     store: &dyn ObjectStore,
     grace: TimeDelta,
     now: DateTime<Utc>,
@@ -299,7 +343,7 @@ pub async fn collect_garbage(
 /// Runs [`collect_garbage`] now and then every `interval`, for ever; failures are logged and the
 /// next round tries again. `serve` spawns it.
 pub async fn collect_garbage_every(
-    pool: SqlitePool,
+    pool: AnyPool,
     store: PhotoStore,
     grace: TimeDelta,
     interval: std::time::Duration,

@@ -19,7 +19,7 @@ use fieldcheck_core::{Campaign, DeviceId, Inspection, Problems, Status, UnitId, 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use sqlx::{Acquire, Sqlite, Transaction};
+use sqlx::{Acquire, Any, Transaction};
 use std::collections::{HashMap, HashSet};
 
 /// The most mutations one push may carry; the phone sends its outbox in batches below this.
@@ -168,7 +168,7 @@ enum Stop {
 
 impl From<DbError> for Stop {
     fn from(error: DbError) -> Self {
-        Stop::Failed(ApiError::Database(error))
+        Stop::Failed(ApiError::from(error))
     }
 }
 
@@ -207,7 +207,7 @@ struct Accepted {
 
 /// Decides and applies one mutation of a batch inside `batch`, under its own savepoint.
 async fn apply_mutation(
-    outer: &mut Transaction<'static, Sqlite>,
+    outer: &mut Transaction<'static, Any>,
     batch: &mut Batch,
     caller: &Caller,
     device_id: &DeviceId,
@@ -363,7 +363,7 @@ fn result(mutation: &Mutation, status: MutationStatus, rev: Option<u64>) -> Muta
 }
 
 async fn accept_venue(
-    conn: &mut sqlx::SqliteConnection,
+    conn: &mut sqlx::AnyConnection,
     caller: &Caller,
     mutation: &Mutation,
 ) -> Result<Accepted, Stop> {
@@ -384,7 +384,7 @@ async fn accept_venue(
 }
 
 async fn accept_campaign(
-    conn: &mut sqlx::SqliteConnection,
+    conn: &mut sqlx::AnyConnection,
     caller: &Caller,
     mutation: &Mutation,
 ) -> Result<Accepted, Stop> {
@@ -403,7 +403,7 @@ async fn accept_campaign(
 }
 
 async fn accept_inspection(
-    conn: &mut sqlx::SqliteConnection,
+    conn: &mut sqlx::AnyConnection,
     officers_of: &mut HashMap<UnitId, HashSet<UserId>>,
     caller: &Caller,
     mutation: &Mutation,
@@ -596,7 +596,7 @@ fn invalid(problems: &Problems) -> Stop {
 
 /// Venues and campaigns are registered in the caller's own unit; only admins file them elsewhere.
 async fn check_owner_unit(
-    conn: &mut sqlx::SqliteConnection,
+    conn: &mut sqlx::AnyConnection,
     caller: &Caller,
     unit_id: &UnitId,
 ) -> Result<(), Stop> {

@@ -9,7 +9,7 @@ use axum::Json;
 use axum::extract::State;
 use fieldcheck_core::sync::{Officer, UsersResponse};
 use fieldcheck_core::{Role, UnitId, User, UserId};
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 
 /// `GET /api/users`: the officers of the caller's unit, active or not (admins: every unit), so that
 /// the phone can offer a partner from its own unit while offline and show old records' officers.
@@ -43,11 +43,11 @@ pub struct NewUser {
 
 #[derive(Debug, thiserror::Error)]
 pub enum UserError {
-    #[error("the username must not be empty or contain spaces")]
+    #[error("the username must not be empty or contain spaces or control characters")]
     BadUsername,
     #[error("the password must not be empty")]
     EmptyPassword,
-    #[error("the unit name must not be empty")]
+    #[error("the unit name must not be empty or contain control characters")]
     EmptyUnit,
     #[error("a user named \"{0}\" already exists")]
     DuplicateUsername(String),
@@ -58,16 +58,16 @@ pub enum UserError {
 }
 
 /// Adds a user with an Argon2id-hashed password, creating the unit if it does not exist yet.
-pub async fn add_user(pool: &SqlitePool, new_user: NewUser) -> Result<User, UserError> {
+pub async fn add_user(pool: &AnyPool, new_user: NewUser) -> Result<User, UserError> {
     let username = new_user.username.trim().to_owned();
-    if username.is_empty() || username.contains(char::is_whitespace) {
+    if username.is_empty() || username.contains(|c: char| c.is_whitespace() || c.is_control()) {
         return Err(UserError::BadUsername);
     }
     if new_user.password.is_empty() {
         return Err(UserError::EmptyPassword);
     }
     let unit_name = new_user.unit_name.trim().to_owned();
-    if unit_name.is_empty() {
+    if unit_name.is_empty() || unit_name.contains(char::is_control) {
         return Err(UserError::EmptyUnit);
     }
     // Hash before taking the write lock: it is the slow part and needs no database.

@@ -77,7 +77,7 @@ async fn accepted_and_refused_attempts_are_chained_and_a_tampered_row_is_named()
     );
 
     // The database refuses to rewrite the trail, even for the server.
-    let refused = sqlx::query("UPDATE audit SET outcome = 'applied' WHERE seq = ?1")
+    let refused = sqlx::query("UPDATE audit SET outcome = 'applied' WHERE seq = $1")
         .bind(rows[2].0)
         .execute(&app.state.pool)
         .await;
@@ -101,10 +101,8 @@ async fn accepted_and_refused_attempts_are_chained_and_a_tampered_row_is_named()
         .find(|row| row.4 == id && row.3.as_deref() == Some("not_yours"))
         .context("row")?
         .0;
-    sqlx::query("DROP TRIGGER audit_append_only_update")
-        .execute(&app.state.pool)
-        .await?;
-    sqlx::query("UPDATE audit SET outcome = 'applied', code = NULL WHERE seq = ?1")
+    super::backend::drop_trigger(&app.state.pool, "audit_append_only_update", "audit").await?;
+    sqlx::query("UPDATE audit SET outcome = 'applied', code = NULL WHERE seq = $1")
         .bind(tampered)
         .execute(&app.state.pool)
         .await?;
@@ -116,11 +114,9 @@ async fn accepted_and_refused_attempts_are_chained_and_a_tampered_row_is_named()
         intact => panic!("tampering not found: {intact:?}"),
     }
     // A removed row breaks the link of the row after it.
-    sqlx::query("DROP TRIGGER audit_append_only_delete")
-        .execute(&app.state.pool)
-        .await?;
+    super::backend::drop_trigger(&app.state.pool, "audit_append_only_delete", "audit").await?;
     let first = rows[0].0;
-    sqlx::query("DELETE FROM audit WHERE seq = ?1")
+    sqlx::query("DELETE FROM audit WHERE seq = $1")
         .bind(first)
         .execute(&app.state.pool)
         .await?;

@@ -243,7 +243,7 @@ async fn one_batch_applies_each_op_once_and_a_refusal_in_it_rolls_back_alone() -
         (MutationStatus::Duplicate, Some(1))
     );
     let stored: Vec<String> =
-        sqlx::query_scalar("SELECT id FROM records WHERE entity = 'venue' AND id IN (?1, ?2)")
+        sqlx::query_scalar("SELECT id FROM records WHERE entity = 'venue' AND id IN ($1, $2)")
             .bind(&kept)
             .bind(&refused)
             .fetch_all(&app.state.pool)
@@ -254,7 +254,7 @@ async fn one_batch_applies_each_op_once_and_a_refusal_in_it_rolls_back_alone() -
         "only the applied venue is stored"
     );
     let audited: Vec<String> =
-        sqlx::query_scalar("SELECT outcome FROM audit WHERE id IN (?1, ?2) ORDER BY seq")
+        sqlx::query_scalar("SELECT outcome FROM audit WHERE id IN ($1, $2) ORDER BY seq")
             .bind(&kept)
             .bind(&refused)
             .fetch_all(&app.state.pool)
@@ -471,7 +471,7 @@ async fn a_damaged_server_copy_refuses_its_own_mutation_and_not_the_whole_push()
     let app = fixture().await?;
     let token = app.login("insp_a").await?;
     let (id, _, body) = submitted_record(&app, &token, &[]).await?;
-    sqlx::query("UPDATE records SET body = '{\"not\": \"an inspection\"}' WHERE id = ?1")
+    sqlx::query("UPDATE records SET body = '{\"not\": \"an inspection\"}' WHERE id = $1")
         .bind(&id)
         .execute(&app.state.pool)
         .await?;

@@ -290,7 +290,7 @@ fn urlencode(text: &str) -> String {
 }
 
 /// Row counts of every table that holds stored data (the audit log grows by design: refusals are evidence).
-async fn stored_counts(pool: &SqlitePool) -> anyhow::Result<Vec<(String, i64)>> {
+async fn stored_counts(pool: &AnyPool) -> anyhow::Result<Vec<(String, i64)>> {
     let mut counts = Vec::new();
     for table in [
         "records",

@@ -3,6 +3,7 @@
 
 mod accounts;
 mod audit;
+mod backend;
 mod guards;
 mod hostile;
 mod matrix;
@@ -22,7 +23,7 @@ use fieldcheck_core::{Role, Template, User, VenueKind, photo_name};
 use fieldcheck_server::users::{NewUser, UserError};
 use fieldcheck_server::{AppState, Settings, db, demo, router, users};
 use serde_json::{Value, json};
-use sqlx::SqlitePool;
+use sqlx::AnyPool;
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use tempfile::TempDir;
@@ -71,11 +72,9 @@ impl std::ops::Deref for Fixture {
 const UNIT_A: &str = "洛阳市老城区文化市场综合执法大队";
 const UNIT_B: &str = "洛阳市西工区文化市场综合执法大队";
 
-async fn open_pool(data_dir: &Path) -> anyhow::Result<SqlitePool> {
-    Ok(db::open(db::connect_options(data_dir, None)?).await?)
-}
+use backend::open_pool;
 
-async fn add(pool: &SqlitePool, username: &str, role: Role, unit: &str) -> anyhow::Result<User> {
+async fn add(pool: &AnyPool, username: &str, role: Role, unit: &str) -> anyhow::Result<User> {
     Ok(users::add_user(
         pool,
         NewUser {
@@ -95,7 +94,7 @@ async fn state_in(dir: &Path, settings: Settings) -> anyhow::Result<AppState> {
     let pool = open_pool(dir).await?;
     Ok(AppState::new(
         pool,
-        fieldcheck_server::photos::local_store(dir)?,
+        backend::photo_store(dir)?,
         settings,
     ))
 }
@@ -1552,7 +1551,7 @@ async fn demo_data_covers_every_venue_kind_and_is_pulled_per_unit() -> TestResul
     let app = App {
         state: AppState::new(
             pool,
-            fieldcheck_server::photos::local_store(dir.path())?,
+            backend::photo_store(dir.path())?,
             Settings::default(),
         ),
         _dir: dir,
@@ -1577,7 +1576,7 @@ async fn demo_data_covers_every_venue_kind_and_is_pulled_per_unit() -> TestResul
 
 struct RunningServer {
     base_url: String,
-    pool: SqlitePool,
+    pool: AnyPool,
     stop: oneshot::Sender<()>,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
 }

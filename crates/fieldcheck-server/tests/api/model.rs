@@ -140,7 +140,7 @@ impl Seed {
             _dir: tempfile::tempdir()?,
             state: AppState::new(
                 pool.clone(),
-                fieldcheck_server::photos::local_store(dir.path())?,
+                backend::photo_store(dir.path())?,
                 Settings::default(),
             ),
         };
@@ -169,9 +169,7 @@ impl Seed {
                 .await?,
             );
         }
-        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-            .execute(&pool)
-            .await?;
+        backend::settle(&pool).await?;
         pool.close().await;
         Ok(Seed {
             dir,
@@ -193,16 +191,10 @@ struct Server {
 impl Server {
     async fn from(template: &Seed) -> anyhow::Result<Server> {
         let dir = tempfile::tempdir()?;
-        std::fs::copy(
-            db::default_database_path(template.dir.path()),
-            db::default_database_path(dir.path()),
-        )?;
-        copy_folder(
-            &template.dir.path().join("photos"),
-            &dir.path().join("photos"),
-        )?;
+        backend::copy_database(template.dir.path(), dir.path()).await?;
+        backend::copy_photos(template.dir.path(), dir.path()).await?;
         let pool = open_pool(dir.path()).await?;
-        let photos = fieldcheck_server::photos::local_store(dir.path())?;
+        let photos = backend::photo_store(dir.path())?;
         Ok(Server {
             state: RefCell::new(AppState::new(pool, photos, Settings::default())),
             dir,
@@ -215,7 +207,7 @@ impl Server {
         let old = self.state.borrow().pool.clone();
         old.close().await;
         let pool = open_pool(self.dir.path()).await?;
-        let photos = fieldcheck_server::photos::local_store(self.dir.path())?;
+        let photos = backend::photo_store(self.dir.path())?;
         *self.state.borrow_mut() = AppState::new(pool, photos, Settings::default());
         Ok(())
     }
@@ -249,26 +241,12 @@ impl Server {
         Ok((status, value))
     }
 
-    fn pool(&self) -> SqlitePool {
+    fn pool(&self) -> AnyPool {
         self.state.borrow().pool.clone()
     }
 }
 
 /// Copies a folder and everything in it (the template's photo store into a case's).
-fn copy_folder(from: &Path, to: &Path) -> std::io::Result<()> {
-    std::fs::create_dir_all(to)?;
-    for entry in std::fs::read_dir(from)? {
-        let entry = entry?;
-        let target = to.join(entry.file_name());
-        if entry.file_type()?.is_dir() {
-            copy_folder(&entry.path(), &target)?;
-        } else {
-            std::fs::copy(entry.path(), target)?;
-        }
-    }
-    Ok(())
-}
-
 /// The server as one phone reaches it: its user's token and the fault planned for this run.
 struct PhoneLink<'a> {
     server: &'a Server,
@@ -509,12 +487,20 @@ impl Case<'_> {
                 approve,
                 stale,
             } => {
-                let submitted: Vec<(String, i64)> = sqlx::query_as(
-                    "SELECT id, rev FROM records WHERE entity = 'inspection' AND json_extract(body, '$.status') = 'submitted' ORDER BY id",
+                let inspections: Vec<(String, i64, String)> = sqlx::query_as(
+                    "SELECT id, rev, body FROM records WHERE entity = 'inspection' ORDER BY id",
                 )
                 .fetch_all(&self.server.pool())
                 .await
                 .map_err(|e| TestCaseError::fail(e.to_string()))?;
+                let submitted: Vec<(String, i64)> = inspections
+                    .into_iter()
+                    .filter(|(_, _, body)| {
+                        serde_json::from_str::<Value>(body)
+                            .is_ok_and(|body| body["status"] == "submitted")
+                    })
+                    .map(|(id, rev, _)| (id, rev))
+                    .collect();
                 if submitted.is_empty() {
                     return Ok(());
                 }
@@ -680,7 +666,7 @@ impl Case<'_> {
                 continue;
             }
             let history: Vec<String> = sqlx::query_scalar(
-                "SELECT body FROM changes WHERE entity = 'inspection' AND id = ?1",
+                "SELECT body FROM changes WHERE entity = 'inspection' AND id = $1",
             )
             .bind(id)
             .fetch_all(&self.server.pool())

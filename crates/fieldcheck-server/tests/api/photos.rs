@@ -109,7 +109,7 @@ async fn a_photo_is_stored_once_read_back_byte_for_byte_and_a_replay_answers_200
     let replay = app.put_photo(Some(&token), &name, &bytes).await?;
     assert_eq!(replay.status, StatusCode::OK, "{}", replay.body);
     assert_eq!(replay.body, first.body);
-    let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM photos WHERE sha256 = ?1")
+    let rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM photos WHERE sha256 = $1")
         .bind(&name)
         .fetch_one(&app.state.pool)
         .await?;
@@ -402,7 +402,7 @@ async fn a_record_naming_a_photo_not_on_the_server_is_refused_photo_missing() ->
     app.push_ok(&token, mutation("inspection", &id, 0, body))
         .await?;
     let mut refs: Vec<String> =
-        sqlx::query_scalar("SELECT sha256 FROM photo_refs WHERE inspection_id = ?1")
+        sqlx::query_scalar("SELECT sha256 FROM photo_refs WHERE inspection_id = $1")
             .bind(&id)
             .fetch_all(&app.state.pool)
             .await?;

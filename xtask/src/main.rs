@@ -11,10 +11,15 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
+mod services;
 mod shell;
+
+use services::{Postgres, S3Server};
 
 /// Trunk 0.22 needs a newer rustc than the machines have; 0.21.14 is verified offline-safe.
 const TRUNK_VERSION: &str = "0.21.14";
+/// The S3-protocol server the suite keeps photos in (0.17 needs a newer rustc than ours).
+const S3S_FS_VERSION: &str = "0.14.1";
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
 /// Debian packages the browser tests need, with a file that shows each is installed.
 const BROWSER_PACKAGES: &[(&str, &str)] = &[
@@ -33,6 +38,7 @@ tasks:
   run [-- SERVER FLAGS]  build the app in release and serve it with demo data on http://127.0.0.1:8080
   run --lan              the same over HTTPS on the LAN (port 8443), for real phones: prints a QR code
   test                   run every test: core, server, IndexedDB in Chromium, end-to-end (Playwright)
+  test-province          only the server suite on a throwaway PostgreSQL and S3 server (part of test)
   size                   print the size of the built app shell (dist/); fail above its budget
   precache [DIR]         write the service worker's file list into a built app (Trunk runs it)
   bench                  print every benchmark figure: shell size, first load, Lighthouse, photos,
@@ -54,6 +60,7 @@ fn main() -> Result<()> {
                 started.elapsed().as_secs_f64()
             ));
         }
+        "test-province" => project.test_server_at_province_scale()?,
         "size" => project.check_bundle_size()?,
         "bench" => project.bench()?,
         "precache" => {
@@ -156,8 +163,9 @@ impl Project {
         say("checking formatting");
         self.cargo_cmd(&["fmt", "--all", "--", "--check"]).run()?;
 
-        say("native tests: core and server");
+        say("native tests: core and server (SQLite, photos in a folder)");
         self.cargo_cmd(&["test", "--locked", "--workspace"]).run()?;
+        self.test_server_at_province_scale()?;
 
         say("browser tests: the IndexedDB store in headless Chromium");
         // ChromeDriver and Chromium's flags come from .cargo/config.toml's [env].
@@ -188,6 +196,42 @@ impl Project {
             )
             .env("FIELDCHECK_DIST", self.root.join("dist"));
         e2e.run()
+    }
+
+    /// The server suite and the model test again on a real PostgreSQL and a real S3-protocol server,
+    /// both throwaway: the same tests prove both engines and both photo stores behave the same.
+    fn test_server_at_province_scale(&self) -> Result<()> {
+        let (postgres, s3) = self.start_province_services(false)?;
+        say("server tests again on PostgreSQL, photos in an S3 bucket");
+        let mut suite = self.cargo_cmd(&[
+            "test",
+            "--locked",
+            "-p",
+            "fieldcheck-server",
+            "--test",
+            "api",
+        ]);
+        suite
+            .env("FIELDCHECK_TEST_POSTGRES", postgres.url())
+            .env(
+                "FIELDCHECK_TEST_S3",
+                format!("s3://{}", services::S3_BUCKET),
+            )
+            .envs(s3.env());
+        suite.run()
+    }
+
+    /// Installs what is missing (Debian's postgresql, s3s-fs from crates.io) and starts both.
+    fn start_province_services(&self, durable: bool) -> Result<(Postgres, S3Server)> {
+        if services::postgres_bin().is_none() {
+            self.install_debian_packages(&[("postgresql", "/usr/lib/postgresql")])?;
+        }
+        let bin = services::postgres_bin().context("PostgreSQL's initdb is not installed")?;
+        self.install_cargo_tool_with("s3s-fs", "s3s-fs", S3S_FS_VERSION, true, &["binary"])?;
+        say("starting a throwaway PostgreSQL cluster and s3s-fs");
+        let postgres = Postgres::start(&bin, durable)?;
+        let s3 = S3Server::start(&self.cargo_home.join("bin/s3s-fs"))?;
+        Ok((postgres, s3))
     }
 
     /// `cargo xtask bench`: the shell's size, the server's push throughput (`benches/push.rs`) and
@@ -294,6 +338,17 @@ impl Project {
         version: &str,
         locked: bool,
     ) -> Result<()> {
+        self.install_cargo_tool_with(binary, crate_name, version, locked, &[])
+    }
+
+    fn install_cargo_tool_with(
+        &self,
+        binary: &str,
+        crate_name: &str,
+        version: &str,
+        locked: bool,
+        features: &[&str],
+    ) -> Result<()> {
         let path = self.cargo_home.join("bin").join(binary);
         if let Ok(output) = Command::new(&path).arg("--version").output() {
             let installed = String::from_utf8_lossy(&output.stdout);
@@ -307,6 +362,9 @@ impl Project {
         let mut install = self.cargo_cmd(&["install", crate_name, "--version", version, "--force"]);
         if locked {
             install.arg("--locked");
+        }
+        if !features.is_empty() {
+            install.args(["--features", &features.join(",")]);
         }
         install.run()
     }

@@ -72,7 +72,9 @@ impl Engine {
     fn json_strings(self) -> &'static str {
         match self {
             Engine::Sqlite => "json_each($1) j",
-            Engine::Postgres => "json_array_elements_text($1::json) WITH ORDINALITY AS j(value, key)",
+            Engine::Postgres => {
+                "json_array_elements_text($1::json) WITH ORDINALITY AS j(value, key)"
+            }
         }
     }
 }
@@ -749,10 +751,7 @@ pub async fn set_password_hash(
 }
 
 /// Revokes every token a user holds: they are logged out on every phone.
-pub async fn revoke_tokens_of(
-    executor: impl AnyExecutor<'_>,
-    id: &UserId,
-) -> Result<(), DbError> {
+pub async fn revoke_tokens_of(executor: impl AnyExecutor<'_>, id: &UserId) -> Result<(), DbError> {
     sqlx::query("UPDATE tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
         .bind(timestamp(Utc::now()))
         .bind(id.as_str())
@@ -873,10 +872,7 @@ pub async fn token_by_hash(
 }
 
 /// Marks a token revoked; the row stays, so the audit of who was logged in when is kept.
-pub async fn revoke_token(
-    executor: impl AnyExecutor<'_>,
-    token_hash: &str,
-) -> Result<(), DbError> {
+pub async fn revoke_token(executor: impl AnyExecutor<'_>, token_hash: &str) -> Result<(), DbError> {
     sqlx::query("UPDATE tokens SET revoked_at = $1 WHERE token_hash = $2 AND revoked_at IS NULL")
         .bind(timestamp(Utc::now()))
         .bind(token_hash)
@@ -1002,11 +998,11 @@ pub async fn missing_photos(
         Engine::of(conn).json_strings()
     );
     Ok(sqlx::query_scalar(&sql)
-    .bind(json_list(names))
-    .bind(user.as_str())
-    .bind(unit.map(UnitId::as_str))
-    .fetch_all(&mut *conn)
-    .await?)
+        .bind(json_list(names))
+        .bind(user.as_str())
+        .bind(unit.map(UnitId::as_str))
+        .fetch_all(&mut *conn)
+        .await?)
 }
 
 /// Names as a JSON array, for [`Engine::json_strings`] to read in one query.
@@ -1033,10 +1029,10 @@ pub async fn add_photo_refs(
         Engine::of(conn).json_strings()
     );
     sqlx::query(&sql)
-    .bind(json_list(names))
-    .bind(inspection_id)
-    .execute(&mut *conn)
-    .await?;
+        .bind(json_list(names))
+        .bind(inspection_id)
+        .execute(&mut *conn)
+        .await?;
     Ok(())
 }
 
@@ -1075,10 +1071,7 @@ pub async fn delete_unreferenced_photos(
 }
 
 /// Forgets the uploaders of a photo whose row is gone (collected); kept if it was uploaded again.
-pub async fn forget_uploaders(
-    executor: impl AnyExecutor<'_>,
-    sha256: &str,
-) -> Result<(), DbError> {
+pub async fn forget_uploaders(executor: impl AnyExecutor<'_>, sha256: &str) -> Result<(), DbError> {
     sqlx::query(
         "DELETE FROM photo_uploads WHERE sha256 = $1 \
          AND NOT EXISTS (SELECT 1 FROM photos WHERE sha256 = $1)",

@@ -59,7 +59,9 @@ pub fn local_store(data_dir: &std::path::Path) -> std::io::Result<PhotoStore> {
 /// Why `--photos` cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreConfigError {
-    #[error("unsupported photo store \"{0}\": use a folder (the default, <data>/photos) or s3://BUCKET[/PREFIX]")]
+    #[error(
+        "unsupported photo store \"{0}\": use a folder (the default, <data>/photos) or s3://BUCKET[/PREFIX]"
+    )]
     Unsupported(String),
     #[error("the photo folder: {0}")]
     Folder(#[from] std::io::Error),

@@ -92,11 +92,7 @@ async fn add(pool: &AnyPool, username: &str, role: Role, unit: &str) -> anyhow::
 /// A server state over a fresh database and photo folder in `dir`.
 async fn state_in(dir: &Path, settings: Settings) -> anyhow::Result<AppState> {
     let pool = open_pool(dir).await?;
-    Ok(AppState::new(
-        pool,
-        backend::photo_store(dir)?,
-        settings,
-    ))
+    Ok(AppState::new(pool, backend::photo_store(dir)?, settings))
 }
 
 async fn fixture_with(settings: Settings) -> anyhow::Result<Fixture> {
@@ -1549,11 +1545,7 @@ async fn demo_data_covers_every_venue_kind_and_is_pulled_per_unit() -> TestResul
     );
 
     let app = App {
-        state: AppState::new(
-            pool,
-            backend::photo_store(dir.path())?,
-            Settings::default(),
-        ),
+        state: AppState::new(pool, backend::photo_store(dir.path())?, Settings::default()),
         _dir: dir,
     };
     let zhangwei = app.login_with("zhangwei", demo::DEMO_PASSWORD).await?;

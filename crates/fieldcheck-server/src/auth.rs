@@ -12,16 +12,15 @@ use axum::extract::{ConnectInfo, FromRequestParts, State};
 use axum::http::StatusCode;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
-use chrono::{SecondsFormat, Utc};
+use chrono::{DateTime, SecondsFormat, TimeDelta, Utc};
 use fieldcheck_core::User;
 use fieldcheck_core::sync::{Caller, LoginRequest, LoginResponse};
 use rand::RngCore;
 use rand::rngs::OsRng;
 use sha2::{Digest, Sha256};
-use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::sync::{Mutex, OnceLock, PoisonError};
-use std::time::{Duration, Instant};
+use std::sync::OnceLock;
+use std::time::Duration;
 use tokio::sync::Semaphore;
 
 /// Failed logins allowed inside [`THROTTLE_WINDOW`] for one username from one client address.
@@ -48,9 +47,8 @@ pub async fn login(
     ApiJson(request): ApiJson<LoginRequest>,
 ) -> Result<Json<LoginResponse>, ApiError> {
     let username = request.username.trim().to_owned();
-    let attempt = state
-        .throttle
-        .reserve(&username, client.0, Instant::now())
+    let attempt = reserve(&state.pool, &username, client.0, Utc::now())
+        .await?
         .ok_or(ApiError::TooManyAttempts)?;
     // No account's name holds a control character (PostgreSQL text cannot even hold NUL): such a
     // name is an unknown user, answered like one, without asking the database.
@@ -79,7 +77,7 @@ pub async fn login(
         // The reserved attempt stays counted as a failure.
         _ => return Err(ApiError::BadCredentials),
     };
-    state.throttle.succeeded(attempt);
+    succeeded(&state.pool, &attempt).await?;
     if account.disabled {
         return Err(ApiError::AccountDisabled);
     }
@@ -169,109 +167,76 @@ impl FromRequestParts<AppState> for Authed {
     }
 }
 
-/// Failed logins per (username, address), per address, per username and overall, in memory, and the
-/// cap on concurrent password checks. A restart forgets the failures, which is acceptable for slowing
-/// down online guessing (Argon2 makes each guess cost the attacker too).
+/// The login throttle: failed logins per (username, address), per address, per username and
+/// overall, kept in the database so that every server instance behind a load balancer counts the
+/// same failures and a restart forgets nothing; and this instance's cap on concurrent password checks
+/// (CPU is per instance).
 #[derive(Debug)]
 pub struct LoginThrottle {
-    failures: Mutex<Failures>,
     hashing: Semaphore,
 }
 
 impl Default for LoginThrottle {
     fn default() -> Self {
         LoginThrottle {
-            failures: Mutex::new(Failures::default()),
             hashing: Semaphore::new(MAX_CONCURRENT_HASHES),
         }
     }
 }
 
-#[derive(Debug, Default)]
-struct Failures {
-    by_pair: HashMap<(String, IpAddr), Vec<Instant>>,
-    by_address: HashMap<IpAddr, Vec<Instant>>,
-    by_username: HashMap<String, Vec<Instant>>,
-    overall: Vec<Instant>,
-}
-
-/// An attempt counted as a failure until [`LoginThrottle::succeeded`] takes it back.
+/// An attempt counted as a failure until [`succeeded`] takes it back.
 #[derive(Debug)]
 pub struct Attempt {
+    id: String,
     username: String,
+    address: String,
+}
+
+/// Counts an attempt before the password is checked, unless a limit is reached: `None` means "refuse
+/// with 429". Check and count happen in one write transaction, so parallel attempts — on any
+/// instance — queue up there and cannot all slip past a limit.
+pub async fn reserve(
+    pool: &sqlx::AnyPool,
+    username: &str,
     address: IpAddr,
-    at: Instant,
+    now: DateTime<Utc>,
+) -> Result<Option<Attempt>, db::DbError> {
+    let window = TimeDelta::from_std(THROTTLE_WINDOW).unwrap_or(TimeDelta::MAX);
+    let attempt = Attempt {
+        id: uuid::Uuid::new_v4().to_string(),
+        username: username.to_owned(),
+        address: address.to_string(),
+    };
+    let mut tx = db::begin_write(pool).await?;
+    db::forget_login_failures(&mut *tx, now - window).await?;
+    let counts = db::count_login_failures(&mut *tx, &attempt.username, &attempt.address).await?;
+    if counts.pair >= MAX_FAILURES_PER_PAIR
+        || counts.address >= MAX_FAILURES_PER_ADDRESS
+        || counts.username >= MAX_FAILURES_PER_USERNAME
+        || counts.overall >= MAX_FAILURES_OVERALL
+    {
+        tx.commit().await?;
+        return Ok(None);
+    }
+    db::insert_login_failure(
+        &mut *tx,
+        &attempt.id,
+        &attempt.username,
+        &attempt.address,
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Some(attempt))
 }
 
-impl LoginThrottle {
-    /// Counts an attempt before the password is checked, unless a limit is reached: `None` means
-    /// "refuse with 429". Check and count happen under one lock, so parallel attempts queue up here.
-    pub fn reserve(&self, username: &str, address: IpAddr, now: Instant) -> Option<Attempt> {
-        let mut failures = self.failures.lock().unwrap_or_else(PoisonError::into_inner);
-        failures.forget_before(now);
-        let pair = (username.to_owned(), address);
-        let count = |times: Option<&Vec<Instant>>| times.map_or(0, Vec::len);
-        if count(failures.by_pair.get(&pair)) >= MAX_FAILURES_PER_PAIR
-            || count(failures.by_address.get(&address)) >= MAX_FAILURES_PER_ADDRESS
-            || count(failures.by_username.get(username)) >= MAX_FAILURES_PER_USERNAME
-            || failures.overall.len() >= MAX_FAILURES_OVERALL
-        {
-            return None;
-        }
-        failures.by_pair.entry(pair).or_default().push(now);
-        failures.by_address.entry(address).or_default().push(now);
-        failures
-            .by_username
-            .entry(username.to_owned())
-            .or_default()
-            .push(now);
-        failures.overall.push(now);
-        Some(Attempt {
-            username: username.to_owned(),
-            address,
-            at: now,
-        })
-    }
-
-    /// A successful login: its attempt is not a failure, and the earlier failures of this username
-    /// from this address are forgiven.
-    pub fn succeeded(&self, attempt: Attempt) {
-        let mut failures = self.failures.lock().unwrap_or_else(PoisonError::into_inner);
-        failures
-            .by_pair
-            .remove(&(attempt.username.clone(), attempt.address));
-        let take_back = |times: Option<&mut Vec<Instant>>| {
-            if let Some(times) = times
-                && let Some(idx) = times.iter().position(|time| *time == attempt.at)
-            {
-                times.swap_remove(idx);
-            }
-        };
-        take_back(failures.by_address.get_mut(&attempt.address));
-        take_back(failures.by_username.get_mut(&attempt.username));
-        take_back(Some(&mut failures.overall));
-    }
-}
-
-impl Failures {
-    /// Drops failures older than the window, and keys left without any, so guessing many usernames or
-    /// from many addresses does not grow memory without bound (the overall cap bounds what is left).
-    fn forget_before(&mut self, now: Instant) {
-        let recent = |time: &Instant| now.saturating_duration_since(*time) < THROTTLE_WINDOW;
-        self.overall.retain(recent);
-        self.by_pair.retain(|_, times| {
-            times.retain(recent);
-            !times.is_empty()
-        });
-        self.by_address.retain(|_, times| {
-            times.retain(recent);
-            !times.is_empty()
-        });
-        self.by_username.retain(|_, times| {
-            times.retain(recent);
-            !times.is_empty()
-        });
-    }
+/// A successful login: its attempt is not a failure, and the earlier failures of this username from
+/// this address are forgiven.
+pub async fn succeeded(pool: &sqlx::AnyPool, attempt: &Attempt) -> Result<(), db::DbError> {
+    let mut tx = db::begin_write(pool).await?;
+    db::forgive_login_failures(&mut *tx, &attempt.id, &attempt.username, &attempt.address).await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// The password hasher failed: a bug or an exhausted machine, never the user's fault.

@@ -1081,3 +1081,89 @@ pub async fn forget_uploaders(executor: impl AnyExecutor<'_>, sha256: &str) -> R
     .await?;
     Ok(())
 }
+
+// ---------------------------------------------------------------------------------------------
+// The login throttle's failures
+
+/// Failed logins inside the window, as the throttle's limits count them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FailureCounts {
+    /// Of this username from this address.
+    pub pair: usize,
+    /// From this address, any username.
+    pub address: usize,
+    /// Of this username, from any address.
+    pub username: usize,
+    pub overall: usize,
+}
+
+/// Forgets failures from before `since`.
+pub async fn forget_login_failures(
+    executor: impl AnyExecutor<'_>,
+    since: DateTime<Utc>,
+) -> Result<(), DbError> {
+    sqlx::query("DELETE FROM login_failures WHERE at < $1")
+        .bind(timestamp(since))
+        .execute(executor)
+        .await?;
+    Ok(())
+}
+
+/// Counts the failures left (the caller forgot the old ones first), in one query.
+pub async fn count_login_failures(
+    executor: impl AnyExecutor<'_>,
+    username: &str,
+    address: &str,
+) -> Result<FailureCounts, DbError> {
+    let (pair, by_address, by_username, overall): (i64, i64, i64, i64) = sqlx::query_as(
+        "SELECT COUNT(CASE WHEN username = $1 AND address = $2 THEN 1 END), \
+                COUNT(CASE WHEN address = $2 THEN 1 END), \
+                COUNT(CASE WHEN username = $1 THEN 1 END), \
+                COUNT(*) \
+         FROM login_failures",
+    )
+    .bind(username)
+    .bind(address)
+    .fetch_one(executor)
+    .await?;
+    let count = |n: i64| usize::try_from(n).map_err(|_| DbError::Corrupt(format!("count {n}")));
+    Ok(FailureCounts {
+        pair: count(pair)?,
+        address: count(by_address)?,
+        username: count(by_username)?,
+        overall: count(overall)?,
+    })
+}
+
+pub async fn insert_login_failure(
+    executor: impl AnyExecutor<'_>,
+    id: &str,
+    username: &str,
+    address: &str,
+    at: DateTime<Utc>,
+) -> Result<(), DbError> {
+    sqlx::query("INSERT INTO login_failures (id, username, address, at) VALUES ($1, $2, $3, $4)")
+        .bind(id)
+        .bind(username)
+        .bind(address)
+        .bind(timestamp(at))
+        .execute(executor)
+        .await?;
+    Ok(())
+}
+
+/// Takes back the attempt `id` and forgives the failures of `username` from `address`.
+pub async fn forgive_login_failures(
+    executor: impl AnyExecutor<'_>,
+    id: &str,
+    username: &str,
+    address: &str,
+) -> Result<(), DbError> {
+    sqlx::query("DELETE FROM login_failures WHERE id = $1 OR (username = $2 AND address = $3)")
+        .bind(id)
+        .bind(username)
+        .bind(address)
+        .execute(executor)
+        .await?;
+    Ok(())
+}

@@ -6,6 +6,7 @@ mod audit;
 mod backend;
 mod guards;
 mod hostile;
+mod instances;
 mod matrix;
 mod model;
 mod photos;

@@ -1,0 +1,10 @@
+-- Version 4: the login throttle's failed attempts, in the database so that every server instance
+-- behind a load balancer counts the same failures, and a restart forgets none. Rows older than the
+-- throttle's window are deleted as attempts come in; the overall limit caps how many there can be.
+CREATE TABLE login_failures (
+    id       TEXT PRIMARY KEY,
+    username TEXT NOT NULL,
+    address  TEXT NOT NULL,
+    at       TEXT NOT NULL
+);
+CREATE INDEX login_failures_at ON login_failures (at);

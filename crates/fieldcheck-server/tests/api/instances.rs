@@ -1,0 +1,119 @@
+//! Two server instances over one database and one photo store, as behind a load balancer: whatever
+//! one instance stored, the other serves, and the login throttle counts failures on both together.
+
+use super::*;
+
+async fn login_status(
+    client: &reqwest::Client,
+    base_url: &str,
+    password: &str,
+) -> anyhow::Result<reqwest::StatusCode> {
+    Ok(client
+        .post(format!("{base_url}/api/auth/login"))
+        .json(&json!({"username": "insp_a", "password": password}))
+        .send()
+        .await?
+        .status())
+}
+
+#[tokio::test]
+async fn two_instances_serve_what_the_other_stored_and_share_the_login_throttle() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let (inspector, partner) = {
+        let pool = open_pool(dir.path()).await?;
+        let inspector = add(&pool, "insp_a", Role::Inspector, UNIT_A).await?;
+        let partner = add(&pool, "partner_a", Role::Inspector, UNIT_A).await?;
+        pool.close().await;
+        (inspector, partner)
+    };
+    let one = start_server(dir.path()).await?;
+    let two = start_server(dir.path()).await?;
+    let client = reqwest::Client::new();
+
+    // A token handed out by one instance works on the other.
+    let login: LoginResponse = client
+        .post(format!("{}/api/auth/login", one.base_url))
+        .json(&json!({"username": "insp_a", "password": PASSWORD}))
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    // Photos uploaded through one, the record naming them pushed through the other.
+    for png in [OFFICER_SIGNATURE_PNG, PARTY_SIGNATURE_PNG] {
+        let uploaded = client
+            .put(format!("{}/api/photos/{}", one.base_url, photo_name(png)))
+            .bearer_auth(&login.token)
+            .header(header::CONTENT_TYPE.as_str(), "image/png")
+            .body(png)
+            .send()
+            .await?;
+        assert_eq!(uploaded.status(), reqwest::StatusCode::CREATED);
+    }
+    let venue_id = new_id();
+    let inspection_id = new_id();
+    let push_body = json!({"device_id": DEVICE, "mutations": [
+        mutation("venue", &venue_id, 0, venue_body(&venue_id, &inspector, VenueKind::InternetCafe)),
+        mutation("inspection", &inspection_id, 0, complete_inspection(&inspection_id, &venue_id, &[&inspector, &partner])),
+    ]});
+    let pushed = http_push(&client, &two.base_url, &login.token, &push_body).await?;
+    assert!(
+        pushed
+            .results
+            .iter()
+            .all(|result| result.status == MutationStatus::Applied),
+        "{pushed:?}"
+    );
+    // The replay reaches the first instance: it knows the ops the second applied.
+    let replayed = http_push(&client, &one.base_url, &login.token, &push_body).await?;
+    assert!(
+        replayed
+            .results
+            .iter()
+            .all(|result| result.status == MutationStatus::Duplicate),
+        "{replayed:?}"
+    );
+    let pulled_one = http_pull_all(&client, &one.base_url, &login.token).await?;
+    let pulled_two = http_pull_all(&client, &two.base_url, &login.token).await?;
+    assert_eq!(pulled_one, pulled_two);
+    assert_eq!(
+        pulled_one,
+        [(venue_id.clone(), 1), (inspection_id.clone(), 1)]
+    );
+    let photo = client
+        .get(format!(
+            "{}/api/photos/{}",
+            two.base_url,
+            photo_name(OFFICER_SIGNATURE_PNG)
+        ))
+        .bearer_auth(&login.token)
+        .send()
+        .await?;
+    assert_eq!(photo.status(), reqwest::StatusCode::OK);
+    assert_eq!(photo.bytes().await?.as_ref(), OFFICER_SIGNATURE_PNG);
+
+    // Failures counted on either instance add up: the sixth guess is refused wherever it lands.
+    for attempt in 0..fieldcheck_server::auth::MAX_FAILURES_PER_PAIR {
+        let server = if attempt % 2 == 0 { &one } else { &two };
+        assert_eq!(
+            login_status(&client, &server.base_url, "wrong password").await?,
+            reqwest::StatusCode::UNAUTHORIZED
+        );
+    }
+    for server in [&one, &two] {
+        assert_eq!(
+            login_status(&client, &server.base_url, PASSWORD).await?,
+            reqwest::StatusCode::TOO_MANY_REQUESTS
+        );
+    }
+    // A restart of both forgets nothing.
+    one.stop().await?;
+    two.stop().await?;
+    let again = start_server(dir.path()).await?;
+    assert_eq!(
+        login_status(&client, &again.base_url, PASSWORD).await?,
+        reqwest::StatusCode::TOO_MANY_REQUESTS
+    );
+    again.stop().await?;
+    Ok(())
+}

@@ -35,7 +35,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
-use tower_http::trace::TraceLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
 
 pub use error::ApiError;
 
@@ -130,7 +131,15 @@ pub fn router(state: AppState) -> Router {
                 std::future::ready(response)
             },
         ))
-        .layer(TraceLayer::new_for_http())
+        // Every request's log lines carry its id: the load balancer's `x-request-id` if it sent one,
+        // else a new UUID; the answer carries it back, so a phone's report can be matched to a line.
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(request_span)
+                .on_response(DefaultOnResponse::new().level(tracing::Level::INFO)),
+        )
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
         .with_state(state)
 }
 
@@ -170,6 +179,21 @@ pub async fn serve_tls(
         .handle(handle)
         .serve(app)
         .await
+}
+
+/// The span a request's log lines are in: method, path (no query) and request id.
+fn request_span(request: &axum::http::Request<axum::body::Body>) -> tracing::Span {
+    let request_id = request
+        .headers()
+        .get("x-request-id")
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or("-");
+    tracing::info_span!(
+        "request",
+        method = %request.method(),
+        path = %request.uri().path(),
+        request_id,
+    )
 }
 
 async fn api_not_found() -> ApiError {

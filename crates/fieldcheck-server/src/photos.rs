@@ -91,6 +91,13 @@ pub fn open_store(
     }
     let bucket = object_store::aws::AmazonS3Builder::from_env()
         .with_bucket_name(bucket)
+        // A few quick retries, not the default three minutes: a phone waits on the answer, and a
+        // health check must say "down" while the load balancer still listens.
+        .with_retry(object_store::RetryConfig {
+            max_retries: 3,
+            retry_timeout: std::time::Duration::from_secs(15),
+            ..object_store::RetryConfig::default()
+        })
         .build()?;
     let prefix = prefix.trim_matches('/');
     Ok(if prefix.is_empty() {

@@ -435,6 +435,80 @@ async fn health_answers_ok_with_the_version() -> TestResult {
 }
 
 #[tokio::test]
+async fn health_fails_when_the_photo_store_or_the_database_is_gone() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let pool = open_pool(dir.path()).await?;
+    // A bucket on a port nothing listens on, asked once.
+    let unreachable = object_store::aws::AmazonS3Builder::new()
+        .with_bucket_name("photos")
+        .with_region("us-east-1")
+        .with_access_key_id("fieldcheck")
+        .with_secret_access_key("secret")
+        .with_endpoint("http://127.0.0.1:1")
+        .with_allow_http(true)
+        .with_retry(object_store::RetryConfig {
+            max_retries: 0,
+            ..object_store::RetryConfig::default()
+        })
+        .build()?;
+    let app = App {
+        state: AppState::new(
+            pool.clone(),
+            std::sync::Arc::new(unreachable),
+            Settings::default(),
+        ),
+        _dir: dir,
+    };
+    let answer = app.call("GET", "/api/health", None, None).await?;
+    assert_eq!(answer.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(answer.body["error"]["code"], "internal");
+
+    let app = App {
+        state: AppState::new(
+            pool.clone(),
+            backend::photo_store(app._dir.path())?,
+            Settings::default(),
+        ),
+        _dir: app._dir,
+    };
+    assert_eq!(
+        app.call("GET", "/api/health", None, None).await?.status,
+        StatusCode::OK
+    );
+    pool.close().await;
+    let answer = app.call("GET", "/api/health", None, None).await?;
+    assert_eq!(answer.status, StatusCode::INTERNAL_SERVER_ERROR);
+    Ok(())
+}
+
+#[tokio::test]
+async fn every_answer_carries_a_request_id_and_keeps_the_load_balancers() -> TestResult {
+    let app = fixture().await?;
+    let ask = |id: Option<&str>| {
+        let mut request = Request::get("/api/health");
+        if let Some(id) = id {
+            request = request.header("x-request-id", id);
+        }
+        let request = request.body(Body::empty());
+        let state = app.state.clone();
+        async move { anyhow::Ok(router(state).oneshot(request?).await?) }
+    };
+    let fresh = ask(None).await?;
+    let made = fresh
+        .headers()
+        .get("x-request-id")
+        .context("no request id")?
+        .to_str()?;
+    assert!(uuid::Uuid::parse_str(made).is_ok(), "{made}");
+    let kept = ask(Some("lb-7f3a")).await?;
+    assert_eq!(
+        kept.headers().get("x-request-id").map(|id| id.as_bytes()),
+        Some(&b"lb-7f3a"[..])
+    );
+    Ok(())
+}
+
+#[tokio::test]
 async fn login_hands_out_a_token_and_refuses_bad_credentials() -> TestResult {
     let app = fixture().await?;
     let answer = app

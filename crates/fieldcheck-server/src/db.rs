@@ -149,6 +149,19 @@ pub async fn open(config: DbConfig) -> Result<AnyPool, DbError> {
     Ok(pool)
 }
 
+/// Opens a SQLite file read-only, as it is (no migrations): for checking a backup.
+pub async fn open_read_only(path: &Path) -> Result<AnyPool, DbError> {
+    sqlx::any::install_default_drivers();
+    let url = SqliteConnectOptions::new()
+        .filename(path)
+        .read_only(true)
+        .to_url_lossy();
+    Ok(AnyPoolOptions::new()
+        .max_connections(1)
+        .connect_with(AnyConnectOptions::from_url(&url)?)
+        .await?)
+}
+
 /// Begins a transaction that holds the database's one write lock from its start.
 ///
 /// Writers queue instead of interleaving, which makes "read the current rev, then write rev + 1"

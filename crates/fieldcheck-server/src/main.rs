@@ -38,6 +38,29 @@ enum Command {
         #[command(subcommand)]
         command: PhotosCommand,
     },
+    /// Copy the SQLite database to a new file while the server runs (PostgreSQL: use pg_dump).
+    Backup(BackupArgs),
+    /// Replace the SQLite database with a backup, after checking it; stop the server first. The
+    /// database that was there is renamed aside, never deleted.
+    Restore(RestoreArgs),
+}
+
+#[derive(Debug, Args)]
+struct BackupArgs {
+    /// The new file to write.
+    #[arg(long)]
+    to: PathBuf,
+    #[command(flatten)]
+    storage: StorageArgs,
+}
+
+#[derive(Debug, Args)]
+struct RestoreArgs {
+    /// The backup to restore.
+    #[arg(long)]
+    from: PathBuf,
+    #[command(flatten)]
+    storage: StorageArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -206,7 +229,38 @@ async fn main() -> anyhow::Result<()> {
         Command::Photos {
             command: PhotosCommand::Gc(args),
         } => collect_photos(args).await,
+        Command::Backup(args) => backup(args).await,
+        Command::Restore(args) => restore(args).await,
     }
+}
+
+async fn backup(args: BackupArgs) -> anyhow::Result<()> {
+    let pool = open_database(&args.storage).await?;
+    let done = fieldcheck_server::backup::backup(&pool, &args.to).await;
+    pool.close().await;
+    done?;
+    println!("backed up to {}", args.to.display());
+    Ok(())
+}
+
+async fn restore(args: RestoreArgs) -> anyhow::Result<()> {
+    if args.storage.database_url.is_some() {
+        bail!(
+            "restore writes the default database file <data>/fieldcheck.db; leave out --database-url"
+        );
+    }
+    create_dir(&args.storage.data)?;
+    let database = db::default_database_path(&args.storage.data);
+    let restored = fieldcheck_server::backup::restore(&args.from, &database).await?;
+    if let Some(aside) = &restored.kept_aside {
+        println!("the database that was there is now {}", aside.display());
+    }
+    println!(
+        "restored {} ({} audit rows checked); start the server",
+        args.from.display(),
+        restored.audit_rows
+    );
+    Ok(())
 }
 
 async fn collect_photos(args: PhotosGcArgs) -> anyhow::Result<()> {

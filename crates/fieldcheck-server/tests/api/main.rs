@@ -4,6 +4,7 @@
 mod accounts;
 mod audit;
 mod backend;
+mod backup;
 mod guards;
 mod hostile;
 mod instances;

@@ -41,6 +41,8 @@ tasks:
   test-province          only the server suite on a throwaway PostgreSQL and S3 server (part of test)
   size                   print the size of the built app shell (dist/); fail above its budget
   precache [DIR]         write the service worker's file list into a built app (Trunk runs it)
+  bench --load           many phones at once (50 and 200) on SQLite, then on PostgreSQL + S3 with
+                         two instances: mutations/s, latencies, errors
   bench                  print every benchmark figure: shell size, first load, Lighthouse, photos,
                          10 000 records, server throughput (BENCHMARKS.md keeps them)
 ";
@@ -62,6 +64,7 @@ fn main() -> Result<()> {
         }
         "test-province" => project.test_server_at_province_scale()?,
         "size" => project.check_bundle_size()?,
+        "bench" if rest.iter().any(|arg| arg == "--load") => project.bench_load()?,
         "bench" => project.bench()?,
         "precache" => {
             // Trunk runs this after each build, on its staging folder (`Trunk.toml`).
@@ -232,6 +235,38 @@ impl Project {
         let postgres = Postgres::start(&bin, durable)?;
         let s3 = S3Server::start(&self.cargo_home.join("bin/s3s-fs"))?;
         Ok((postgres, s3))
+    }
+
+    /// `cargo xtask bench --load`: `benches/load.rs` on SQLite with a photo folder, then on a
+    /// throwaway PostgreSQL (fsync on, as in production) and s3s-fs with two server instances.
+    fn bench_load(&self) -> Result<()> {
+        say("load: SQLite, photos in a folder");
+        self.cargo_cmd(&[
+            "bench",
+            "--locked",
+            "-p",
+            "fieldcheck-server",
+            "--bench",
+            "load",
+        ])
+        .run()?;
+        let (postgres, s3) = self.start_province_services(true)?;
+        say("load: PostgreSQL, photos in an S3 bucket, two instances");
+        let mut load = self.cargo_cmd(&[
+            "bench",
+            "--locked",
+            "-p",
+            "fieldcheck-server",
+            "--bench",
+            "load",
+        ]);
+        load.env("FIELDCHECK_BENCH_POSTGRES", postgres.url())
+            .env(
+                "FIELDCHECK_BENCH_S3",
+                format!("s3://{}", services::S3_BUCKET),
+            )
+            .envs(s3.env());
+        load.run()
     }
 
     /// `cargo xtask bench`: the shell's size, the server's push throughput (`benches/push.rs`) and

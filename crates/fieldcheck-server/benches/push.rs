@@ -3,11 +3,14 @@
 //! run, and many phones pushing at once. Prints `FIGURE` lines (`cargo xtask bench` runs it).
 
 use anyhow::{Context, bail};
+mod common;
+
+use common::{SIGNATURE_PNG, complete_inspection, device_id, figure, percentile, push_to};
+use fieldcheck_core::photo_name;
 use fieldcheck_core::sync::{LoginResponse, PullResponse, PushResponse};
-use fieldcheck_core::{Template, photo_name};
 use fieldcheck_server::{AppState, Settings, db, demo, photos};
 use serde_json::{Value, json};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 /// Inspections in the sequential run, and how many go in one push (what a phone sends).
 const RECORDS: usize = 1_000;
@@ -17,19 +20,6 @@ const BARE_TRANSACTIONS: usize = 2_000;
 /// Phones pushing at the same moment, each one batch of this many inspections.
 const DEVICES: usize = 200;
 const DEVICE_BATCH: usize = 5;
-
-/// A 1×1 PNG: the signatures every complete record carries.
-const SIGNATURE_PNG: &[u8] = &[
-    0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52,
-    0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x00, 0x00, 0x00, 0x00, 0x3a, 0x7e, 0x9b,
-    0x55, 0x00, 0x00, 0x00, 0x0a, 0x49, 0x44, 0x41, 0x54, 0x78, 0xda, 0x63, 0x60, 0x00, 0x00, 0x00,
-    0x02, 0x00, 0x01, 0xe5, 0x27, 0xde, 0xfc, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4e, 0x44, 0xae,
-    0x42, 0x60, 0x82,
-];
-
-fn figure(what: &str, value: String) {
-    println!("FIGURE {what}: {value}");
-}
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -65,6 +55,7 @@ async fn main() -> anyhow::Result<()> {
             complete_inspection(
                 &venues[n % venues.len()],
                 &[&author.user.id.0, &partner.user.id.0],
+                &[],
             )
         })
         .collect();
@@ -104,6 +95,7 @@ async fn main() -> anyhow::Result<()> {
                 complete_inspection(
                     &venues[(device + n) % venues.len()],
                     &[&login.user.id.0, &partner.user.id.0],
+                    &[],
                 )
             })
             .collect();
@@ -140,20 +132,6 @@ async fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
-fn percentile(sorted: &[Duration], percent: usize) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    let rank = (sorted.len() * percent)
-        .div_ceil(100)
-        .clamp(1, sorted.len());
-    sorted[rank - 1]
-}
-
-fn device_id(n: usize) -> String {
-    format!("0192f3a4-5b6c-7d8e-9f00-{n:012}")
-}
-
 /// Single-row write transactions per second on a file with the server's settings.
 async fn bare_sqlite(dir: &std::path::Path) -> anyhow::Result<f64> {
     std::fs::create_dir_all(dir)?;
@@ -176,50 +154,6 @@ async fn bare_sqlite(dir: &std::path::Path) -> anyhow::Result<f64> {
     pool.close().await;
     #[allow(clippy::cast_precision_loss)] // thousands
     Ok(BARE_TRANSACTIONS as f64 / elapsed.as_secs_f64())
-}
-
-/// A complete submitted internet-café inspection, as a phone pushes it.
-fn complete_inspection(venue_id: &str, officers: &[&str]) -> Value {
-    let id = uuid::Uuid::now_v7().to_string();
-    let items = Template::by_id("internet_cafe@1").map_or_else(Vec::new, |template| template.items);
-    let answers: Vec<Value> = items
-        .iter()
-        .map(|item| json!({"item": item.code, "result": "pass"}))
-        .collect();
-    let signature = photo_name(SIGNATURE_PNG);
-    let body = json!({
-        "id": id, "venue_id": venue_id, "kind": "routine", "template": "internet_cafe@1",
-        "started_at": "2026-11-26T10:00:00+08:00", "finished_at": "2026-11-26T10:40:00+08:00",
-        "inspectors": officers,
-        "answers": answers,
-        "party": {"name": "刘建军", "title": "负责人", "signature": signature, "refused": false},
-        "officer_signatures": officers.iter().map(|officer| json!({"officer": officer, "signature": signature})).collect::<Vec<_>>(),
-        "notes": "经营场所证照齐全，未发现未成年人。", "status": "submitted"
-    });
-    json!({"op_id": uuid::Uuid::now_v7().to_string(), "entity": "inspection", "id": id, "base_rev": 0, "body": body})
-}
-
-async fn push_to(
-    client: &reqwest::Client,
-    base: &str,
-    token: &str,
-    device: &str,
-    mutations: &[Value],
-) -> anyhow::Result<PushResponse> {
-    let response = client
-        .post(format!("{base}/api/sync/push"))
-        .bearer_auth(token)
-        .json(&json!({"device_id": device, "mutations": mutations}))
-        .send()
-        .await?;
-    if !response.status().is_success() {
-        bail!(
-            "push answered {}: {}",
-            response.status(),
-            response.text().await?
-        );
-    }
-    Ok(response.json().await?)
 }
 
 /// The server on loopback with the demo data, as `serve --demo` runs it.

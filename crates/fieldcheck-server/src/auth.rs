@@ -66,10 +66,15 @@ pub async fn login(
         }
         None => (None, dummy_hash().await?),
     };
-    let permit = tokio::time::timeout(state.settings.hash_wait, state.throttle.hashing.acquire())
-        .await
-        .map_err(|_| ApiError::Busy)?
-        .map_err(|_| ApiError::Internal("the hashing semaphore is closed".to_owned()))?;
+    let Ok(permit) =
+        tokio::time::timeout(state.settings.hash_wait, state.throttle.hashing.acquire()).await
+    else {
+        // The password was never checked: not a failure, so a busy server locks nobody out.
+        release(&state.pool, &attempt).await?;
+        return Err(ApiError::Busy);
+    };
+    let permit =
+        permit.map_err(|_| ApiError::Internal("the hashing semaphore is closed".to_owned()))?;
     let password_ok = verify_password(request.password, password_hash).await?;
     drop(permit);
     let account = match account {
@@ -84,7 +89,16 @@ pub async fn login(
     let user = account.user;
     let token = new_token();
     let expires_at = Utc::now() + state.settings.token_ttl;
-    db::insert_token(&state.pool, &token_hash(&token), &user.id, expires_at).await?;
+    // Handed out only if the password checked is still the account's and the account still active:
+    // a reset or a disabling that committed during the check revokes every token, and a token
+    // written after it would outlive it.
+    let mut tx = db::begin_write(&state.pool).await?;
+    let still = db::account_by_username(&mut *tx, &user.username).await?;
+    if !still.is_some_and(|now| now.password_hash == account.password_hash && !now.disabled) {
+        return Err(ApiError::BadCredentials);
+    }
+    db::insert_token(&mut *tx, &token_hash(&token), &user.id, expires_at).await?;
+    tx.commit().await?;
     tracing::info!(username = %user.username, "login");
     Ok(Json(LoginResponse {
         token,
@@ -93,20 +107,44 @@ pub async fn login(
     }))
 }
 
-/// The client's address as the connection gives it; the unspecified address when unknown (requests
-/// driven through the router without a connection, as in tests).
+/// The client's address as the connection gives it, or — when the connection comes from a trusted
+/// proxy — the last address in `X-Forwarded-For` that is not a trusted proxy itself (the earlier
+/// entries are the client's to write, so they are never believed); the unspecified address when
+/// unknown (requests driven through the router without a connection, as in tests).
 #[derive(Debug, Clone, Copy)]
 pub struct ClientAddress(pub IpAddr);
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
+impl FromRequestParts<AppState> for ClientAddress {
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        let address = parts
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let peer = parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
             .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |info| info.0.ip());
-        Ok(ClientAddress(address))
+        let trusted = &state.settings.trusted_proxies;
+        if !trusted.contains(&peer) {
+            return Ok(ClientAddress(peer));
+        }
+        let forwarded = parts
+            .headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|value| value.to_str().ok())
+            .flat_map(|value| value.split(','))
+            .map(str::trim)
+            .collect::<Vec<_>>();
+        let client = forwarded
+            .iter()
+            .rev()
+            .map(|entry| entry.parse::<IpAddr>())
+            .take_while(Result::is_ok)
+            .filter_map(Result::ok)
+            .find(|address| !trusted.contains(address));
+        Ok(ClientAddress(client.unwrap_or(peer)))
     }
 }
 
@@ -231,10 +269,19 @@ pub async fn reserve(
 }
 
 /// A successful login: its attempt is not a failure, and the earlier failures of this username from
-/// this address are forgiven.
+/// this address no longer count against the pair (they still count for the username, the address
+/// and overall, so a success does not wipe a guesser's count elsewhere).
 pub async fn succeeded(pool: &sqlx::AnyPool, attempt: &Attempt) -> Result<(), db::DbError> {
     let mut tx = db::begin_write(pool).await?;
-    db::forgive_login_failures(&mut *tx, &attempt.id, &attempt.username, &attempt.address).await?;
+    db::forgive_login_failures(&mut tx, &attempt.id, &attempt.username, &attempt.address).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// An attempt whose password was never checked (the server was busy): taken back entirely.
+pub async fn release(pool: &sqlx::AnyPool, attempt: &Attempt) -> Result<(), db::DbError> {
+    let mut tx = db::begin_write(pool).await?;
+    db::drop_login_failure(&mut *tx, &attempt.id).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -175,7 +175,11 @@ pub async fn begin_write(pool: &AnyPool) -> Result<Transaction<'static, Any>, Db
     match Engine::of_pool(pool) {
         Engine::Sqlite => Ok(pool.begin_with("BEGIN IMMEDIATE").await?),
         Engine::Postgres => {
-            let mut tx = pool.begin().await?;
+            // Said, not assumed: under REPEATABLE READ the snapshot would be taken before the lock
+            // is held, and two writers could read the same audit head.
+            let mut tx = pool
+                .begin_with("BEGIN ISOLATION LEVEL READ COMMITTED")
+                .await?;
             // Selected through a constant: the lock function returns `void`, a type rows cannot carry.
             sqlx::query("SELECT 1 FROM pg_advisory_xact_lock($1)")
                 .bind(POSTGRES_WRITE_LOCK)
@@ -1129,7 +1133,7 @@ pub async fn count_login_failures(
     address: &str,
 ) -> Result<FailureCounts, DbError> {
     let (pair, by_address, by_username, overall): (i64, i64, i64, i64) = sqlx::query_as(
-        "SELECT COUNT(CASE WHEN username = $1 AND address = $2 THEN 1 END), \
+        "SELECT COUNT(CASE WHEN username = $1 AND address = $2 AND forgiven = 0 THEN 1 END), \
                 COUNT(CASE WHEN address = $2 THEN 1 END), \
                 COUNT(CASE WHEN username = $1 THEN 1 END), \
                 COUNT(*) \
@@ -1165,17 +1169,27 @@ pub async fn insert_login_failure(
     Ok(())
 }
 
-/// Takes back the attempt `id` and forgives the failures of `username` from `address`.
+/// Takes back the attempt `id` and forgives the failures of `username` from `address` for the
+/// per-pair limit only.
 pub async fn forgive_login_failures(
-    executor: impl AnyExecutor<'_>,
+    conn: &mut AnyConnection,
     id: &str,
     username: &str,
     address: &str,
 ) -> Result<(), DbError> {
-    sqlx::query("DELETE FROM login_failures WHERE id = $1 OR (username = $2 AND address = $3)")
-        .bind(id)
+    drop_login_failure(&mut *conn, id).await?;
+    sqlx::query("UPDATE login_failures SET forgiven = 1 WHERE username = $1 AND address = $2")
         .bind(username)
         .bind(address)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Takes back one attempt.
+pub async fn drop_login_failure(executor: impl AnyExecutor<'_>, id: &str) -> Result<(), DbError> {
+    sqlx::query("DELETE FROM login_failures WHERE id = $1")
+        .bind(id)
         .execute(executor)
         .await?;
     Ok(())

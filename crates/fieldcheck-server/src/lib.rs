@@ -57,6 +57,9 @@ pub struct Settings {
     pub hash_wait: std::time::Duration,
     /// The largest photo `PUT /api/photos/{sha256}` accepts, in bytes (413 `too_large` above it).
     pub photo_limit_bytes: usize,
+    /// Load balancers or reverse proxies whose `X-Forwarded-For` names the client: without them,
+    /// every phone behind a balancer would share its address in the login throttle.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl Default for Settings {
@@ -66,6 +69,7 @@ impl Default for Settings {
             static_dir: None,
             hash_wait: std::time::Duration::from_secs(5),
             photo_limit_bytes: photos::DEFAULT_LIMIT_BYTES,
+            trusted_proxies: Vec::new(),
         }
     }
 }

@@ -162,6 +162,14 @@ struct ServeArgs {
     /// The largest photo or signature accepted, in bytes.
     #[arg(long, env = "FIELDCHECK_PHOTO_LIMIT_BYTES", default_value_t = photos::DEFAULT_LIMIT_BYTES)]
     photo_limit_bytes: usize,
+    /// Addresses of load balancers or proxies in front of the server (comma-separated): from them,
+    /// the client's address is read from X-Forwarded-For, for the login throttle.
+    #[arg(
+        long = "trusted-proxy",
+        env = "FIELDCHECK_TRUSTED_PROXIES",
+        value_delimiter = ','
+    )]
+    trusted_proxies: Vec<std::net::IpAddr>,
     #[command(flatten)]
     grace: GraceArgs,
     /// Serve HTTPS. Without --tls-cert, a self-signed certificate for this machine's LAN address is
@@ -329,6 +337,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let settings = Settings {
         static_dir: Some(args.static_dir),
         photo_limit_bytes: args.photo_limit_bytes,
+        trusted_proxies: args.trusted_proxies,
         ..Settings::default()
     };
     let certificate = match (&args.tls_cert, &args.tls_key) {

@@ -5,6 +5,9 @@ CREATE TABLE login_failures (
     id       TEXT PRIMARY KEY,
     username TEXT NOT NULL,
     address  TEXT NOT NULL,
-    at       TEXT NOT NULL
+    at       TEXT NOT NULL,
+    -- 1 once a success of the same username from the same address forgave it: it no longer counts
+    -- for that pair, still for the username, the address and overall.
+    forgiven BIGINT NOT NULL DEFAULT 0
 );
 CREATE INDEX login_failures_at ON login_failures (at);

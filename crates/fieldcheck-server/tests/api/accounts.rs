@@ -317,3 +317,55 @@ async fn the_checklist_templates_are_served_as_data() -> TestResult {
         .assert_error(StatusCode::UNAUTHORIZED, "unauthorized");
     Ok(())
 }
+
+/// A login through a proxy at `proxy` that says the client is `forwarded`.
+async fn login_via(
+    app: &App,
+    proxy: &str,
+    forwarded: &str,
+    password: &str,
+) -> anyhow::Result<StatusCode> {
+    let mut request = Request::post("/api/auth/login")
+        .header(header::CONTENT_TYPE, "application/json")
+        .header("x-forwarded-for", forwarded)
+        .body(Body::from(
+            json!({"username": "insp_a", "password": password}).to_string(),
+        ))?;
+    let address: SocketAddr = format!("{proxy}:40000").parse()?;
+    request.extensions_mut().insert(ConnectInfo(address));
+    Ok(router(app.state.clone()).oneshot(request).await?.status())
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_each_phone_is_throttled_by_its_own_address() -> TestResult {
+    let balancer = "10.0.0.2";
+    let app = fixture_with(Settings {
+        trusted_proxies: vec![balancer.parse()?],
+        ..Settings::default()
+    })
+    .await?;
+    // A guesser behind the balancer, who also writes a made-up address first.
+    for _ in 0..MAX_FAILURES_PER_PAIR {
+        let status = login_via(&app, balancer, "1.2.3.4, 203.0.113.9", "wrong").await?;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    }
+    assert_eq!(
+        login_via(&app, balancer, "203.0.113.9", PASSWORD).await?,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    // The officer's phone, another address behind the same balancer, logs in.
+    assert_eq!(
+        login_via(&app, balancer, "198.51.100.7", PASSWORD).await?,
+        StatusCode::OK
+    );
+    // A client that is not a trusted proxy cannot pick its address by the header.
+    for _ in 0..MAX_FAILURES_PER_PAIR {
+        let status = login_via(&app, "192.0.2.50", "198.51.100.99", "wrong").await?;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    }
+    assert_eq!(
+        login_via(&app, "192.0.2.50", "198.51.100.100", PASSWORD).await?,
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    Ok(())
+}

@@ -15,6 +15,8 @@ pub enum BackupError {
     Postgres,
     #[error("{0} already exists; name a new file")]
     Exists(PathBuf),
+    #[error("{0} is in use: stop the server first")]
+    InUse(PathBuf),
     #[error("{path} is not a FieldCheck database: {reason}")]
     NotABackup { path: PathBuf, reason: String },
     #[error("{0}")]
@@ -39,8 +41,23 @@ pub async fn backup(pool: &AnyPool, to: &Path) -> Result<(), BackupError> {
     if Engine::of_pool(pool) == Engine::Postgres {
         return Err(BackupError::Postgres);
     }
-    if to.exists() {
-        return Err(BackupError::Exists(to.to_path_buf()));
+    // Made empty first, only if new and readable by this user alone: the copy holds password hashes
+    // and every record. VACUUM INTO accepts an empty file.
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(to) {
+        Ok(_) => {}
+        Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {
+            return Err(BackupError::Exists(to.to_path_buf()));
+        }
+        Err(source) => {
+            return Err(BackupError::File {
+                path: to.to_path_buf(),
+                source,
+            });
+        }
     }
     sqlx::query("VACUUM INTO $1")
         .bind(to.to_string_lossy().into_owned())
@@ -59,36 +76,108 @@ pub struct Restored {
     pub kept_aside: Option<PathBuf>,
 }
 
-/// Makes the backup `from` the database at `database` (the server must be stopped). The backup is
-/// checked first — SQLite's integrity check and the whole audit chain — and copied beside the target
-/// before it takes the target's name in one rename; a database already there is renamed aside, with
-/// its write-ahead log, not deleted.
+/// Makes the backup `from` the database at `database`; the server must be stopped (a database being
+/// written at that moment is refused; an idle server cannot be told apart, hence the rule).
+///
+/// The backup is copied beside the target and the copy is checked — SQLite's integrity check, the
+/// schema and the whole audit chain — so what is installed is what was checked. Before it takes the
+/// target's name in one rename, two things keep phones right:
+/// - the change sequence is raised past the one the replaced database reached, so new changes get
+///   seqs above every phone's pull cursor instead of hiding below it;
+/// - every token is revoked: tokens revoked, and accounts disabled, after the backup was taken must
+///   not come back into force, so every phone logs in again.
+///
+/// The database that was there is first made whole (its write-ahead log folded in), then renamed
+/// aside, never deleted.
 pub async fn restore(from: &Path, database: &Path) -> Result<Restored, BackupError> {
-    let audit_rows = check_backup(from).await?;
     let staging = database.with_extension("db.restoring");
+    if !from.is_file() {
+        return Err(BackupError::NotABackup {
+            path: from.to_path_buf(),
+            reason: "no such file".to_owned(),
+        });
+    }
     std::fs::copy(from, &staging).map_err(file_error(&staging))?;
-    std::fs::File::open(&staging)
-        .and_then(|file| file.sync_all())
-        .map_err(file_error(&staging))?;
+    let prepared = async {
+        let audit_rows = check_backup(&staging).await?;
+        let reached = if database.exists() {
+            Some(settle_replaced(database).await?)
+        } else {
+            None
+        };
+        prepare_restored(&staging, reached.unwrap_or(0)).await?;
+        Ok::<_, BackupError>(audit_rows)
+    }
+    .await;
+    let audit_rows = match prepared {
+        Ok(rows) => rows,
+        Err(error) => {
+            let _ = std::fs::remove_file(&staging);
+            return Err(error);
+        }
+    };
     let kept_aside = if database.exists() {
         let stamp = Utc::now().format("%Y%m%dT%H%M%SZ");
         let aside = database.with_extension(format!("db.before-restore-{stamp}"));
-        for suffix in ["-wal", "-shm"] {
-            let side = sibling(database, suffix);
-            if side.exists() {
-                std::fs::rename(&side, sibling(&aside, suffix)).map_err(file_error(&side))?;
-            }
-        }
+        // Its log is folded in and empty now: the database file alone is the whole database.
         std::fs::rename(database, &aside).map_err(file_error(database))?;
+        for suffix in ["-wal", "-shm"] {
+            let _ = std::fs::remove_file(sibling(database, suffix));
+        }
         Some(aside)
     } else {
         None
     };
     std::fs::rename(&staging, database).map_err(file_error(database))?;
+    if let Some(folder) = database.parent() {
+        // The renames are durable only once the folder is synced.
+        std::fs::File::open(folder)
+            .and_then(|folder| folder.sync_all())
+            .map_err(file_error(folder))?;
+    }
     Ok(Restored {
         audit_rows,
         kept_aside,
     })
+}
+
+/// Folds the replaced database's write-ahead log into it and returns the highest change seq it
+/// handed out; refuses if something is reading or writing it (the checkpoint cannot finish then).
+async fn settle_replaced(database: &Path) -> Result<i64, BackupError> {
+    let pool = db::open_sqlite_file(database).await?;
+    let settled = async {
+        let (busy, _, _): (i64, i64, i64) = sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)")
+            .fetch_one(&pool)
+            .await
+            .map_err(DbError::from)?;
+        if busy != 0 {
+            return Err(BackupError::InUse(database.to_path_buf()));
+        }
+        Ok(db::highest_change_seq(&pool).await?)
+    }
+    .await;
+    pool.close().await;
+    settled
+}
+
+/// Raises the staged copy's change sequence to at least `reached` and revokes every token in it.
+async fn prepare_restored(staging: &Path, reached: i64) -> Result<(), BackupError> {
+    let pool = db::open_sqlite_file(staging).await?;
+    let prepared = async {
+        let mut tx = pool.begin().await.map_err(DbError::from)?;
+        db::raise_change_seq(&mut tx, reached).await?;
+        db::revoke_all_tokens(&mut *tx).await?;
+        tx.commit().await.map_err(DbError::from)?;
+        // Leave one file behind, no log beside it.
+        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(&pool)
+            .await
+            .map_err(DbError::from)?;
+        Ok(())
+    }
+    .await;
+    pool.close().await;
+    prepared
 }
 
 fn sibling(path: &Path, suffix: &str) -> PathBuf {

@@ -162,6 +162,54 @@ pub async fn open_read_only(path: &Path) -> Result<AnyPool, DbError> {
         .await?)
 }
 
+/// Opens a SQLite file as it is, read-write, without migrations or creating it: for `restore`.
+pub async fn open_sqlite_file(path: &Path) -> Result<AnyPool, DbError> {
+    sqlx::any::install_default_drivers();
+    let url = SqliteConnectOptions::new().filename(path).to_url_lossy();
+    Ok(AnyPoolOptions::new()
+        .max_connections(1)
+        .connect_with(AnyConnectOptions::from_url(&url)?)
+        .await?)
+}
+
+/// The highest change seq a SQLite database handed out (its AUTOINCREMENT counter, which keeps the
+/// value even when rows are gone).
+pub async fn highest_change_seq(executor: impl AnyExecutor<'_>) -> Result<i64, DbError> {
+    let seq: Option<i64> =
+        sqlx::query_scalar("SELECT seq FROM sqlite_sequence WHERE name = 'changes'")
+            .fetch_optional(executor)
+            .await?;
+    Ok(seq.unwrap_or(0))
+}
+
+/// Makes the next change seq of a SQLite database at least `reached + 1`.
+pub async fn raise_change_seq(conn: &mut AnyConnection, reached: i64) -> Result<(), DbError> {
+    let current = highest_change_seq(&mut *conn).await?;
+    if reached <= current {
+        return Ok(());
+    }
+    let updated = sqlx::query("UPDATE sqlite_sequence SET seq = $1 WHERE name = 'changes'")
+        .bind(reached)
+        .execute(&mut *conn)
+        .await?;
+    if updated.rows_affected() == 0 {
+        sqlx::query("INSERT INTO sqlite_sequence (name, seq) VALUES ('changes', $1)")
+            .bind(reached)
+            .execute(&mut *conn)
+            .await?;
+    }
+    Ok(())
+}
+
+/// Revokes every token that is not revoked yet.
+pub async fn revoke_all_tokens(executor: impl AnyExecutor<'_>) -> Result<(), DbError> {
+    sqlx::query("UPDATE tokens SET revoked_at = $1 WHERE revoked_at IS NULL")
+        .bind(timestamp(Utc::now()))
+        .execute(executor)
+        .await?;
+    Ok(())
+}
+
 /// Begins a transaction that holds the database's one write lock from its start.
 ///
 /// Writers queue instead of interleaving, which makes "read the current rev, then write rev + 1"

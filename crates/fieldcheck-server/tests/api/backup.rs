@@ -45,27 +45,44 @@ async fn a_backup_restores_to_the_same_pull_result() -> TestResult {
         before.len()
     );
 
-    // Restored into a new data folder over an old database, which is kept aside.
-    let restored_dir = tempfile::tempdir()?;
-    let target = db::default_database_path(restored_dir.path());
-    std::fs::write(&target, b"the database that was here")?;
+    // Restored over the database it came from, which had gone on (the copy is older): the old one is
+    // kept aside, every token is revoked, and the change sequence goes on above what phones saw.
+    app.venue(&token, &app.insp_a, VenueKind::TravelAgency)
+        .await?;
+    let reached: i64 = sqlx::query_scalar("SELECT MAX(seq) FROM changes")
+        .fetch_one(&app.state.pool)
+        .await?;
+    let data_dir = app._dir.path().to_path_buf();
+    let photos = app.state.photos.clone();
+    app.state.pool.close().await;
+    let target = db::default_database_path(&data_dir);
     let restored = backup::restore(&file, &target).await?;
     let aside = restored.kept_aside.context("the old database is kept")?;
-    assert_eq!(std::fs::read(&aside)?, b"the database that was here");
+    assert!(aside.exists());
     assert!(restored.audit_rows > 0);
-    let state = AppState::new(
-        open_pool(restored_dir.path()).await?,
-        app.state.photos.clone(),
-        Settings::default(),
-    );
     let again = App {
-        state,
-        _dir: restored_dir,
+        state: AppState::new(open_pool(&data_dir).await?, photos, Settings::default()),
+        // The data folder stays the fixture's.
+        _dir: tempfile::tempdir()?,
     };
-    // The same token (tokens are in the database) pulls what was pulled before the copy was taken.
+    let old_token = again.get("/api/sync/pull", &token).await?;
+    assert_eq!(old_token.status, StatusCode::UNAUTHORIZED);
+    let token = again.login("insp_a").await?;
     let after = again.pull_all(&token).await?;
     assert_eq!(after[..], before[..after.len()]);
     assert_eq!(after.len(), snapshot);
+    // A phone whose cursor is at `reached` gets the next change.
+    let venue = again
+        .venue(&token, &app.insp_a, VenueKind::ScenicSpot)
+        .await?;
+    let page = again.pull(&token, &reached.to_string(), 100).await?;
+    assert_eq!(
+        page.changes
+            .iter()
+            .map(|change| &change.id)
+            .collect::<Vec<_>>(),
+        [&venue]
+    );
     Ok(())
 }
 

@@ -213,6 +213,20 @@ async fn apply_mutation(
     device_id: &DeviceId,
     mutation: &Mutation,
 ) -> Result<MutationResult, ApiError> {
+    // Ids with control characters can be neither stored nor audited (PostgreSQL text cannot hold
+    // NUL): refused here, alone, so the rest of the batch goes on.
+    if [mutation.op_id.as_str(), mutation.id.as_str()]
+        .iter()
+        .any(|text| text.contains(char::is_control))
+    {
+        return Ok(MutationResult {
+            error: Some(ErrorBody::new(
+                "invalid",
+                "op_id and id must not contain control characters",
+            )),
+            ..result(mutation, MutationStatus::Rejected, None)
+        });
+    }
     let content_hash = audit::content_hash(mutation.base_rev, &mutation.body);
     let mut tx = outer.begin().await.map_err(DbError::from)?;
     // A replay of an applied op (the phone never heard the answer) changes nothing and gets the same

@@ -609,3 +609,42 @@ async fn a_submitted_record_must_be_complete_and_a_draft_may_be_partial() -> Tes
     check(result, MutationStatus::Rejected, Some("not_yours"));
     Ok(())
 }
+
+#[tokio::test]
+async fn an_id_with_a_control_character_is_refused_alone() -> TestResult {
+    let app = fixture().await?;
+    let token = app.login("insp_a").await?;
+    let good = new_id();
+    let bad_id = format!("{}\u{0}", new_id());
+    let body = |id: &str| venue_body(id, &app.insp_a, VenueKind::Hotel);
+    let mut bad_op = mutation("venue", &good, 0, body(&good));
+    bad_op["op_id"] = json!(format!("op\u{0}{}", new_id()));
+    let results = app
+        .push(
+            &token,
+            &[
+                mutation("venue", &bad_id, 0, body(&bad_id)),
+                bad_op,
+                mutation("venue", &good, 0, body(&good)),
+            ],
+        )
+        .await?;
+    let statuses: Vec<_> = results
+        .iter()
+        .map(|result| {
+            (
+                result.status,
+                result.error.as_ref().map(|error| error.code.clone()),
+            )
+        })
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            (MutationStatus::Rejected, Some("invalid".to_owned())),
+            (MutationStatus::Rejected, Some("invalid".to_owned())),
+            (MutationStatus::Applied, None),
+        ]
+    );
+    Ok(())
+}

@@ -148,15 +148,22 @@ impl Run {
     }
 
     async fn measure(&self, setup: &str) -> anyhow::Result<()> {
-        let client = reqwest::Client::builder()
-            .pool_max_idle_per_host(self.devices)
-            .build()?;
+        // Each phone from an address of its own (all of 127/8 is loopback), as phones on mobile
+        // networks are: the login throttle counts per address.
+        let clients = (0..self.devices)
+            .map(|device| {
+                let [_, _, high, low] = u32::try_from(device + 2)?.to_be_bytes();
+                Ok(reqwest::Client::builder()
+                    .local_address(std::net::IpAddr::from([127, 1, high, low]))
+                    .build()?)
+            })
+            .collect::<anyhow::Result<Vec<_>>>()?;
         // Everyone logs in at once (the morning), as the app does: a 503 "busy" is tried again.
         let started = Instant::now();
         let mut tasks = Vec::new();
         for (device, (username, _)) in self.officers.iter().enumerate() {
             let base = self.bases[device % self.bases.len()].clone();
-            let (client, username) = (client.clone(), username.clone());
+            let (client, username) = (clients[device].clone(), username.clone());
             tasks.push(tokio::spawn(async move {
                 let started = Instant::now();
                 let login = login(&client, &base, &username).await;
@@ -189,7 +196,7 @@ impl Run {
         let mut tasks = Vec::new();
         for device in 0..self.devices {
             let base = self.bases[device % self.bases.len()].clone();
-            let client = client.clone();
+            let client = clients[device].clone();
             let logins = Arc::clone(&logins);
             let unit = self.officers[device].1;
             // The partner: the next officer of the same unit.

@@ -202,8 +202,12 @@ pub async fn upload(
     }
     let bytes_again = bytes.clone();
     write_object(&state.photos, &location, bytes).await?;
+    // Under the write lock, which the collector holds from "no row" to "object deleted": so either
+    // the collector deletes first and the check below finds the object gone, or the row is here
+    // before the collector looks and it keeps the object — on any instance.
+    let mut tx = db::begin_write(&state.pool).await?;
     let created = db::insert_photo(
-        &state.pool,
+        &mut *tx,
         &PhotoRow {
             sha256: name.to_owned(),
             size,
@@ -213,7 +217,8 @@ pub async fn upload(
         },
     )
     .await?;
-    db::add_uploader(&state.pool, name, uploaded_by, Utc::now()).await?;
+    db::add_uploader(&mut *tx, name, uploaded_by, Utc::now()).await?;
+    tx.commit().await.map_err(DbError::from)?;
     // The collector may have removed the object between the write and the row (it saw no row): put
     // it back, so that a row never stands without its bytes.
     if matches!(
@@ -317,10 +322,7 @@ pub async fn collect_garbage(
     let photos = db::delete_unreferenced_photos(pool, cutoff).await?;
     for name in &photos {
         db::forget_uploaders(pool, name).await?;
-        // Uploaded again since the row went: the new upload owns the object now.
-        if db::photo(pool, name).await?.is_none() {
-            delete_object(store, &object_path(name)).await?;
-        }
+        delete_if_no_row(pool, store, name).await?;
     }
     // Listed in full before anything is removed, so the walk never meets a folder it emptied.
     let mut old_objects = Vec::new();
@@ -341,12 +343,28 @@ pub async fn collect_garbage(
     drop(listing);
     let mut orphans = Vec::new();
     for name in old_objects {
-        if db::photo(pool, &name).await?.is_none() {
-            delete_object(store, &object_path(&name)).await?;
+        if delete_if_no_row(pool, store, &name).await? {
             orphans.push(name);
         }
     }
     Ok(Collected { photos, orphans })
+}
+
+/// Deletes a photo's object if no row names it, holding the write lock from the check to the delete
+/// so that an upload on any instance cannot record the photo in between (see [`upload`]).
+async fn delete_if_no_row(
+    pool: &AnyPool,
+    store: &dyn ObjectStore,
+    name: &str,
+) -> Result<bool, CollectError> {
+    let mut tx = db::begin_write(pool).await?;
+    // Uploaded again since the row went: the new upload owns the object now.
+    let gone = db::photo(&mut *tx, name).await?.is_none();
+    if gone {
+        delete_object(store, &object_path(name)).await?;
+    }
+    tx.commit().await.map_err(DbError::from)?;
+    Ok(gone)
 }
 
 /// Runs [`collect_garbage`] now and then every `interval`, for ever; failures are logged and the

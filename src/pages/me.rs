@@ -55,6 +55,34 @@ pub fn MePage() -> impl IntoView {
         }
     });
 
+    // How many months of colleagues' records the phone keeps (older settled ones go after a sync).
+    let keep_months = RwSignal::new(None::<u32>);
+    {
+        let store = store.clone();
+        leptos::task::spawn_local(async move {
+            match store.keep_months().await {
+                Ok(months) => keep_months.set(Some(months)),
+                Err(meta_error) => leptos::logging::error!("{meta_error}"),
+            }
+        });
+    }
+    let keep_store = store.clone();
+    let choose_keep = move |value: String| {
+        let Ok(months) = value.parse::<u32>() else {
+            return;
+        };
+        let store = keep_store.clone();
+        leptos::task::spawn_local(async move {
+            match store.set_keep_months(months).await {
+                Ok(()) => {
+                    keep_months.set(Some(months));
+                    sync.kick();
+                }
+                Err(store_error) => error.set(Some(store_error.to_string())),
+            }
+        });
+    };
+
     let awaiting_store = store.clone();
     let awaiting = LocalResource::new(move || {
         let _ = sync.data_version();
@@ -303,6 +331,25 @@ pub fn MePage() -> impl IntoView {
                 <div class="cell">
                     <span class="field-label">{move || i18n.t().storage}</span>
                     {storage_text}
+                </div>
+                <div class="cell">
+                    <label class="field-label" for="keep-months">
+                        {move || i18n.lang().pick("保留同事的记录", "Keep colleagues' records")}
+                    </label>
+                    <select id="keep-months" class="input input-inline" data-testid="keep-months"
+                        on:change=move |e| choose_keep(event_target_value(&e))>
+                        {move || fieldcheck_core::retention::KEEP_MONTHS_CHOICES.into_iter().map(|months| {
+                            let lang = i18n.lang();
+                            let label = if months == 0 {
+                                lang.pick("全部保留", "All").to_owned()
+                            } else {
+                                format!("{}{months}{}", lang.pick("近", "Last "), lang.pick("个月", " months"))
+                            };
+                            view! {
+                                <option value=months.to_string() selected=move || keep_months.get() == Some(months)>{label}</option>
+                            }
+                        }).collect_view()}
+                    </select>
                 </div>
                 <InstallCell />
                 <div class="cell">

@@ -34,6 +34,8 @@ pub mod meta_keys {
     pub const STORAGE_PERSISTED: &str = "storage_persisted";
     /// The unit's officers as the server last listed them (`GET /api/users`).
     pub const OFFICERS: &str = "officers";
+    /// Months of others' inspections the phone keeps (`retention.rs`).
+    pub const KEEP_MONTHS: &str = "keep_months";
     /// Prefix of campaign entries: `campaign:<id>`.
     pub const CAMPAIGN_PREFIX: &str = "campaign:";
 }

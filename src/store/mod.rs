@@ -23,6 +23,7 @@ mod persistence;
 mod photos;
 mod records;
 mod restore;
+mod retention;
 mod schema;
 mod types;
 mod venues;

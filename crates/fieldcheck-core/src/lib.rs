@@ -16,6 +16,7 @@ pub mod merge;
 pub mod photo;
 pub mod printout;
 pub mod query;
+pub mod retention;
 pub mod rules;
 pub mod stats;
 pub mod sync;

@@ -6,6 +6,7 @@ mod import;
 mod local_state;
 mod merge;
 mod printout;
+mod retention;
 mod rules;
 mod stats;
 

@@ -1365,3 +1365,74 @@ async fn discarding_a_record_known_only_by_its_rev_pulls_everything_again() {
         "the record comes back with the next pull"
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// Keeping the phone light
+
+#[wasm_bindgen_test]
+async fn only_colleagues_old_settled_records_are_dropped_and_nothing_unsent() {
+    let (store, _) = fresh_store().await;
+    let me = UserId(new_id());
+    let old = |notes: &str| {
+        let mut record = inspection(notes);
+        record.started_at =
+            chrono::DateTime::parse_from_rfc3339("2025-03-01T10:00:00+08:00").expect("a time");
+        record
+    };
+    // Pulled from the server, a colleague's, 21 months old: goes.
+    let colleague_old = old("colleague, old");
+    // The same, but a form of it is open on the phone: stays.
+    let with_form = old("colleague, old, form open");
+    // Mine, as old: stays.
+    let mut mine_old = old("mine, old");
+    mine_old.inspectors.push(me.clone());
+    // A colleague's old record with a hazard still open: stays.
+    let mut open_hazard = old("colleague, old, hazard open");
+    open_hazard.hazards.push(fieldcheck_core::Hazard {
+        id: fieldcheck_core::HazardId(new_id()),
+        item: None,
+        description: "消防通道堵塞".to_owned(),
+        rectify: None,
+        deadline: None,
+        status: fieldcheck_core::HazardStatus::Open,
+        photos: Vec::new(),
+    });
+    // A colleague's recent record: stays.
+    let recent = inspection("colleague, recent");
+    let pulled = [&colleague_old, &with_form, &mine_old, &open_hazard, &recent];
+    store
+        .apply_page(&page(
+            pulled.iter().map(|record| change(record, 1)).collect(),
+            "c1",
+        ))
+        .await
+        .expect("pull");
+    store.save_form(&with_form, 1).await.expect("form");
+    // An old record with an edit not yet sent (this phone edits a colleague's draft): stays.
+    let unsent = old("colleague, old, edited here");
+    store.save_inspection(&unsent).await.expect("save");
+
+    let now = chrono::DateTime::parse_from_rfc3339("2026-12-02T09:00:00+08:00").expect("a time");
+    store.set_keep_months(0).await.expect("keep all");
+    assert_eq!(store.drop_old_copies(&me, now).await.expect("drop"), 0);
+    store.set_keep_months(12).await.expect("keep a year");
+    assert_eq!(store.keep_months().await.expect("read"), 12);
+    assert_eq!(store.drop_old_copies(&me, now).await.expect("drop"), 1);
+
+    let left: Vec<String> = store
+        .list_inspections()
+        .await
+        .expect("list")
+        .items
+        .into_iter()
+        .map(|local| local.record.notes)
+        .collect();
+    assert!(!left.contains(&"colleague, old".to_owned()), "{left:?}");
+    for kept in [&with_form, &mine_old, &open_hazard, &recent, &unsent] {
+        assert!(
+            left.contains(&kept.notes),
+            "{} dropped: {left:?}",
+            kept.notes
+        );
+    }
+}

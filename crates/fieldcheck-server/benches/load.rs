@@ -194,9 +194,9 @@ impl Run {
         let logins = Arc::new(logins);
         let started = Instant::now();
         let mut tasks = Vec::new();
-        for device in 0..self.devices {
+        for (device, client) in clients.iter().enumerate() {
             let base = self.bases[device % self.bases.len()].clone();
-            let client = clients[device].clone();
+            let client = client.clone();
             let logins = Arc::clone(&logins);
             let unit = self.officers[device].1;
             // The partner: the next officer of the same unit.
@@ -338,8 +338,10 @@ async fn device_work(
                 stats.errors.push("signature upload failed".to_owned());
             }
         }
-        pending
-            .extend((0..BATCH).map(|_| complete_inspection(&venue_id, &officers, &[name.clone()])));
+        pending.extend(
+            (0..BATCH)
+                .map(|_| complete_inspection(&venue_id, &officers, std::slice::from_ref(&name))),
+        );
         let started = Instant::now();
         let pushed = push_to(client, base, &me.token, &device_id, &pending).await;
         stats.push.push(started.elapsed());

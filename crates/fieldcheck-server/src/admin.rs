@@ -529,6 +529,17 @@ fn read_csv(text: &str) -> Vec<Vec<String>> {
     rows
 }
 
+/// Refuses a name with control characters: nobody types them, and a database may not hold them
+/// (PostgreSQL text cannot hold NUL), so both engines answer the same 422.
+fn plain_text(field: &str, value: &str) -> Result<(), ApiError> {
+    if value.chars().any(char::is_control) {
+        return Err(ApiError::Invalid(format!(
+            "{field} must not contain control characters"
+        )));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::read_csv;
@@ -544,15 +555,4 @@ mod tests {
             ]
         );
     }
-}
-
-/// Refuses a name with control characters: nobody types them, and a database may not hold them
-/// (PostgreSQL text cannot hold NUL), so both engines answer the same 422.
-fn plain_text(field: &str, value: &str) -> Result<(), ApiError> {
-    if value.chars().any(char::is_control) {
-        return Err(ApiError::Invalid(format!(
-            "{field} must not contain control characters"
-        )));
-    }
-    Ok(())
 }

@@ -24,6 +24,8 @@ export class Server {
   ): Promise<Server> {
     const child = spawn(serverBin, ['serve', '--demo', '--listen', listen, '--data', dataDir, '--static', staticDir], {
       stdio: ['ignore', 'pipe', 'inherit'],
+      // The server logs every request at info; the tests' output keeps only warnings and errors.
+      env: { ...process.env, RUST_LOG: process.env.RUST_LOG ?? 'warn' },
     });
     const baseUrl = await new Promise<string>((resolve, reject) => {
       let seen = '';

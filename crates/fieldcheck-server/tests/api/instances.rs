@@ -117,3 +117,89 @@ async fn two_instances_serve_what_the_other_stored_and_share_the_login_throttle(
     again.stop().await?;
     Ok(())
 }
+
+/// Reads from `stream` until `done` says the answer is whole.
+async fn read_until(
+    stream: &mut tokio::net::TcpStream,
+    done: impl Fn(&str) -> bool,
+) -> anyhow::Result<String> {
+    use tokio::io::AsyncReadExt;
+    let mut seen = Vec::new();
+    let mut buffer = [0_u8; 4096];
+    while !done(&String::from_utf8_lossy(&seen)) {
+        let read = stream.read(&mut buffer).await?;
+        if read == 0 {
+            break;
+        }
+        seen.extend_from_slice(&buffer[..read]);
+    }
+    Ok(String::from_utf8_lossy(&seen).into_owned())
+}
+
+#[tokio::test]
+async fn a_push_under_way_when_the_server_stops_is_answered_and_kept() -> TestResult {
+    use tokio::io::AsyncWriteExt;
+    let dir = tempfile::tempdir()?;
+    let inspector = {
+        let pool = open_pool(dir.path()).await?;
+        let inspector = add(&pool, "insp_a", Role::Inspector, UNIT_A).await?;
+        pool.close().await;
+        inspector
+    };
+    let RunningServer {
+        base_url,
+        pool,
+        stop,
+        task,
+    } = start_server(dir.path()).await?;
+    let login: LoginResponse = reqwest::Client::new()
+        .post(format!("{base_url}/api/auth/login"))
+        .json(&json!({"username": "insp_a", "password": PASSWORD}))
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    let venue_id = new_id();
+    let body = json!({"device_id": DEVICE, "mutations": [
+        mutation("venue", &venue_id, 0, venue_body(&venue_id, &inspector, VenueKind::Hotel)),
+    ]})
+    .to_string();
+
+    let mut stream = tokio::net::TcpStream::connect(base_url.trim_start_matches("http://")).await?;
+    // A first answer on this connection shows the server has taken it up.
+    stream
+        .write_all(b"GET /api/health HTTP/1.1\r\nhost: fieldcheck\r\n\r\n")
+        .await?;
+    let health = read_until(&mut stream, |seen| seen.contains("\"status\":\"ok\"")).await?;
+    assert!(health.starts_with("HTTP/1.1 200"), "{health}");
+    // The push's head and half its body (a phone on a slow link), then the stop, then the rest.
+    let (first_half, second_half) = body.split_at(body.len() / 2);
+    stream
+        .write_all(
+            format!(
+                "POST /api/sync/push HTTP/1.1\r\nhost: fieldcheck\r\nauthorization: Bearer {}\r\n\
+                 content-type: application/json\r\ncontent-length: {}\r\n\r\n{first_half}",
+                login.token,
+                body.len()
+            )
+            .as_bytes(),
+        )
+        .await?;
+    // Long enough for the server to read the head: the stop must find the request under way.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let _ = stop.send(());
+    stream.write_all(second_half.as_bytes()).await?;
+    let answer = read_until(&mut stream, |seen| seen.contains("]}")).await?;
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(answer.contains("\"applied\""), "{answer}");
+    task.await??;
+    pool.close().await;
+
+    // What was answered is kept.
+    let pool = open_pool(dir.path()).await?;
+    let stored = db::get_record(&pool, fieldcheck_core::sync::Entity::Venue, &venue_id).await?;
+    assert_eq!(stored.map(|record| record.rev), Some(1));
+    pool.close().await;
+    Ok(())
+}

@@ -1372,9 +1372,15 @@ async fn discarding_a_record_known_only_by_its_rev_pulls_everything_again() {
 #[wasm_bindgen_test]
 async fn only_colleagues_old_settled_records_are_dropped_and_nothing_unsent() {
     let (store, _) = fresh_store().await;
-    let me = UserId(new_id());
+    let officer = user("me");
+    let me = officer.id.clone();
+    store
+        .take_over(&officer, TakeOver::OnlyIfSynced)
+        .await
+        .expect("the phone is mine");
     let old = |notes: &str| {
         let mut record = inspection(notes);
+        record.status = Status::Approved;
         record.started_at =
             chrono::DateTime::parse_from_rfc3339("2025-03-01T10:00:00+08:00").expect("a time");
         record
@@ -1398,8 +1404,23 @@ async fn only_colleagues_old_settled_records_are_dropped_and_nothing_unsent() {
         photos: Vec::new(),
     });
     // A colleague's recent record: stays.
-    let recent = inspection("colleague, recent");
-    let pulled = [&colleague_old, &with_form, &mine_old, &open_hazard, &recent];
+    let mut recent = inspection("colleague, recent");
+    recent.status = Status::Approved;
+    // A colleague's old record still submitted: stays until it is approved.
+    let mut submitted = old("colleague, old, submitted");
+    submitted.status = Status::Submitted;
+    // A colleague's old re-inspection of the record with the open hazard: stays with it.
+    let mut follow_up = old("colleague, old, follows the open hazard");
+    follow_up.follows = Some(open_hazard.id.clone());
+    let pulled = [
+        &colleague_old,
+        &with_form,
+        &mine_old,
+        &open_hazard,
+        &recent,
+        &submitted,
+        &follow_up,
+    ];
     store
         .apply_page(&page(
             pulled.iter().map(|record| change(record, 1)).collect(),
@@ -1409,15 +1430,22 @@ async fn only_colleagues_old_settled_records_are_dropped_and_nothing_unsent() {
         .expect("pull");
     store.save_form(&with_form, 1).await.expect("form");
     // An old record with an edit not yet sent (this phone edits a colleague's draft): stays.
-    let unsent = old("colleague, old, edited here");
+    let mut unsent = old("colleague, old, edited here");
+    unsent.status = Status::Draft;
     store.save_inspection(&unsent).await.expect("save");
 
     let now = chrono::DateTime::parse_from_rfc3339("2026-12-02T09:00:00+08:00").expect("a time");
-    store.set_keep_months(0).await.expect("keep all");
-    assert_eq!(store.drop_old_copies(&me, now).await.expect("drop"), 0);
     store.set_keep_months(12).await.expect("keep a year");
     assert_eq!(store.keep_months().await.expect("read"), 12);
-    assert_eq!(store.drop_old_copies(&me, now).await.expect("drop"), 1);
+    // Only a store bound to the phone's owner drops anything, and only while the phone is theirs.
+    assert_eq!(store.drop_old_copies(now).await.expect("unbound"), 0);
+    let someone_else = store.bound_to(UserId(new_id()));
+    assert!(someone_else.drop_old_copies(now).await.is_err());
+    let bound = store.bound_to(me.clone());
+    store.set_keep_months(0).await.expect("keep all");
+    assert_eq!(bound.drop_old_copies(now).await.expect("drop"), 0);
+    store.set_keep_months(12).await.expect("keep a year");
+    assert_eq!(bound.drop_old_copies(now).await.expect("drop"), 1);
 
     let left: Vec<String> = store
         .list_inspections()
@@ -1428,7 +1456,15 @@ async fn only_colleagues_old_settled_records_are_dropped_and_nothing_unsent() {
         .map(|local| local.record.notes)
         .collect();
     assert!(!left.contains(&"colleague, old".to_owned()), "{left:?}");
-    for kept in [&with_form, &mine_old, &open_hazard, &recent, &unsent] {
+    for kept in [
+        &with_form,
+        &mine_old,
+        &open_hazard,
+        &recent,
+        &unsent,
+        &submitted,
+        &follow_up,
+    ] {
         assert!(
             left.contains(&kept.notes),
             "{} dropped: {left:?}",

@@ -333,8 +333,14 @@ pub fn MePage() -> impl IntoView {
                     {storage_text}
                 </div>
                 <div class="cell">
-                    <label class="field-label" for="keep-months">
-                        {move || i18n.lang().pick("保留同事的记录", "Keep colleagues' records")}
+                    <label class="cell-main" for="keep-months">
+                        <span class="field-label">{move || i18n.lang().pick("保留同事的记录", "Keep colleagues' records")}</span>
+                        <span class="cell-sub">
+                            {move || i18n.lang().pick(
+                                "更早且已审核的同事记录在同步后从本机清理，服务器上仍保留",
+                                "Older approved records of colleagues leave this phone after a sync; the server keeps them",
+                            )}
+                        </span>
                     </label>
                     <select id="keep-months" class="input input-inline" data-testid="keep-months"
                         on:change=move |e| choose_keep(event_target_value(&e))>

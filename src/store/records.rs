@@ -350,7 +350,7 @@ impl LocalStore for Store {
 impl Store {
     /// For a store bound to a user ([`Store::bound_to`]): fails the transaction if the phone's data
     /// now belongs to someone else.
-    async fn check_owner(&self, tx: &Transaction<'_>) -> Result<(), StoreError> {
+    pub(super) async fn check_owner(&self, tx: &Transaction<'_>) -> Result<(), StoreError> {
         let Some(expected) = &self.owner else {
             return Ok(());
         };

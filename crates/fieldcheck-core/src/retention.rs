@@ -2,9 +2,10 @@
 //! of colleagues' inspections would fill a cheap phone. Which copies may go is decided here.
 
 use crate::UserId;
-use crate::inspection::{HazardStatus, Inspection};
+use crate::inspection::{HazardStatus, Inspection, Status};
 use crate::local::LocalState;
 use chrono::{DateTime, FixedOffset, Months};
+use std::collections::HashSet;
 
 /// Months of others' inspections a phone keeps unless the officer chooses otherwise.
 pub const DEFAULT_KEEP_MONTHS: u32 = 12;
@@ -19,26 +20,75 @@ pub fn cutoff(now: DateTime<FixedOffset>, keep_months: u32) -> Option<DateTime<F
     now.checked_sub_months(Months::new(keep_months))
 }
 
-/// Whether the phone may drop its copy of an inspection, which it can pull again from the server
-/// whenever it changes. Only when all of these hold:
-/// - the copy is exactly the server's (`Synced`): no unsent edit, nothing waiting for a person;
-/// - no unsaved form of it is open on the phone (`has_form`);
-/// - `me` is not one of its officers: an officer keeps their own work;
-/// - it started before `cutoff`;
-/// - none of its hazards is still open: a hazard to follow up keeps its record.
-pub fn may_drop(
-    state: &LocalState,
-    record: &Inspection,
-    me: &UserId,
-    cutoff: DateTime<FixedOffset>,
-    has_form: bool,
-) -> bool {
-    matches!(state, LocalState::Synced { .. })
-        && !has_form
+/// One inspection on the phone, as the rule sees it.
+#[derive(Debug, Clone, Copy)]
+pub struct Copy<'a> {
+    pub state: &'a LocalState,
+    /// The record as shown (for a synced copy, the server's).
+    pub record: &'a Inspection,
+    /// An unsaved form of it is open on the phone.
+    pub has_form: bool,
+}
+
+/// Whether one copy, on its own, may go. Only when all of these hold:
+/// - it is exactly the server's (`Synced`): no unsent edit, nothing waiting for a person;
+/// - no unsaved form of it is open;
+/// - `me` is neither one of its officers nor its creator: an officer keeps their own work;
+/// - it is approved: a submitted or returned record is still being worked on;
+/// - none of its hazards is still open: a hazard to follow up keeps its record;
+/// - it is older than `cutoff` by the later of when it started and when the server received it (a
+///   phone with a wrong clock cannot make a new record look old).
+pub fn may_drop(copy: &Copy<'_>, me: &UserId, cutoff: DateTime<FixedOffset>) -> bool {
+    let record = copy.record;
+    let age_from = record.received_at.map_or(record.started_at, |received| {
+        received.max(record.started_at)
+    });
+    matches!(copy.state, LocalState::Synced { .. })
+        && !copy.has_form
         && !record.inspectors.contains(me)
-        && record.started_at < cutoff
+        && record.created_by.as_ref() != Some(me)
+        && record.status == Status::Approved
+        && age_from < cutoff
         && record
             .hazards
             .iter()
             .all(|hazard| hazard.status == HazardStatus::Rectified)
+}
+
+/// The ids of the copies that may go: those [`may_drop`] allows, minus any linked to a record that
+/// stays — the record a kept one follows up or amends, and the re-inspections and amendments of a kept
+/// one (whose hazard board and record page read them together), through whole chains.
+pub fn to_drop(copies: &[Copy<'_>], me: &UserId, cutoff: DateTime<FixedOffset>) -> HashSet<String> {
+    let mut dropping: HashSet<String> = copies
+        .iter()
+        .filter(|copy| may_drop(copy, me, cutoff))
+        .map(|copy| copy.record.id.as_str().to_owned())
+        .collect();
+    let present: HashSet<&str> = copies.iter().map(|copy| copy.record.id.as_str()).collect();
+    // Each pass keeps the neighbours of what stays; a chain of n links settles in n passes. A link
+    // to a record no longer on the phone keeps nothing.
+    loop {
+        let mut linked_to_kept = Vec::new();
+        for copy in copies {
+            let id = copy.record.id.as_str();
+            let links = [&copy.record.follows, &copy.record.amends]
+                .into_iter()
+                .flatten()
+                .map(|other| other.as_str())
+                .filter(|other| present.contains(other));
+            for other in links {
+                match (dropping.contains(id), dropping.contains(other)) {
+                    (true, false) => linked_to_kept.push(id.to_owned()),
+                    (false, true) => linked_to_kept.push(other.to_owned()),
+                    _ => {}
+                }
+            }
+        }
+        if linked_to_kept.is_empty() {
+            return dropping;
+        }
+        for id in linked_to_kept {
+            dropping.remove(&id);
+        }
+    }
 }

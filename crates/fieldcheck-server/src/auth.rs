@@ -125,25 +125,32 @@ impl FromRequestParts<AppState> for ClientAddress {
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
             .map_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED), |info| info.0.ip());
+        // IPv4 behind an IPv6 listener arrives as ::ffff:a.b.c.d: compared in canonical form.
+        let peer = peer.to_canonical();
         let trusted = &state.settings.trusted_proxies;
-        if !trusted.contains(&peer) {
+        if !trusted.iter().any(|proxy| proxy.to_canonical() == peer) {
             return Ok(ClientAddress(peer));
         }
-        let forwarded = parts
+        // Entry by entry from the raw bytes: a client's unreadable entry in the same line must not
+        // hide the address the proxy appended after it.
+        let forwarded: Vec<&[u8]> = parts
             .headers
             .get_all("x-forwarded-for")
             .iter()
-            .filter_map(|value| value.to_str().ok())
-            .flat_map(|value| value.split(','))
-            .map(str::trim)
-            .collect::<Vec<_>>();
+            .flat_map(|value| value.as_bytes().split(|byte| *byte == b','))
+            .collect();
         let client = forwarded
             .iter()
             .rev()
-            .map(|entry| entry.parse::<IpAddr>())
-            .take_while(Result::is_ok)
-            .filter_map(Result::ok)
-            .find(|address| !trusted.contains(address));
+            .map(|entry| {
+                std::str::from_utf8(entry)
+                    .ok()
+                    .and_then(|entry| entry.trim().parse::<IpAddr>().ok())
+                    .map(|address| address.to_canonical())
+            })
+            .take_while(Option::is_some)
+            .flatten()
+            .find(|address| !trusted.iter().any(|proxy| proxy.to_canonical() == *address));
         Ok(ClientAddress(client.unwrap_or(peer)))
     }
 }

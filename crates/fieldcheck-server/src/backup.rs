@@ -87,8 +87,8 @@ pub struct Restored {
 /// - every token is revoked: tokens revoked, and accounts disabled, after the backup was taken must
 ///   not come back into force, so every phone logs in again.
 ///
-/// The database that was there is first made whole (its write-ahead log folded in), then renamed
-/// aside, never deleted.
+/// The database that was there is first made whole (its write-ahead log folded in), then kept under
+/// a second name, never deleted; the restored copy replaces it in one rename.
 pub async fn restore(from: &Path, database: &Path) -> Result<Restored, BackupError> {
     let staging = database.with_extension("db.restoring");
     if !from.is_file() {
@@ -96,6 +96,10 @@ pub async fn restore(from: &Path, database: &Path) -> Result<Restored, BackupErr
             path: from.to_path_buf(),
             reason: "no such file".to_owned(),
         });
+    }
+    // A log left beside the staging name by a restore killed earlier must not be replayed onto it.
+    for suffix in ["-wal", "-shm"] {
+        let _ = std::fs::remove_file(sibling(&staging, suffix));
     }
     std::fs::copy(from, &staging).map_err(file_error(&staging))?;
     let prepared = async {
@@ -119,15 +123,17 @@ pub async fn restore(from: &Path, database: &Path) -> Result<Restored, BackupErr
     let kept_aside = if database.exists() {
         let stamp = Utc::now().format("%Y%m%dT%H%M%SZ");
         let aside = database.with_extension(format!("db.before-restore-{stamp}"));
-        // Its log is folded in and empty now: the database file alone is the whole database.
-        std::fs::rename(database, &aside).map_err(file_error(database))?;
-        for suffix in ["-wal", "-shm"] {
-            let _ = std::fs::remove_file(sibling(database, suffix));
-        }
+        // A second name for the old file, so that the path always names a whole database: killed
+        // at any point, the path holds the old database or the restored one, never nothing.
+        std::fs::hard_link(database, &aside).map_err(file_error(&aside))?;
         Some(aside)
     } else {
         None
     };
+    // Its log is folded in and empty now: the database file alone is the whole database.
+    for suffix in ["-wal", "-shm"] {
+        let _ = std::fs::remove_file(sibling(database, suffix));
+    }
     std::fs::rename(&staging, database).map_err(file_error(database))?;
     if let Some(folder) = database.parent() {
         // The renames are durable only once the folder is synced.

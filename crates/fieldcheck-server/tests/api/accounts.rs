@@ -322,12 +322,15 @@ async fn the_checklist_templates_are_served_as_data() -> TestResult {
 async fn login_via(
     app: &App,
     proxy: &str,
-    forwarded: &str,
+    forwarded: impl AsRef<[u8]>,
     password: &str,
 ) -> anyhow::Result<StatusCode> {
     let mut request = Request::post("/api/auth/login")
         .header(header::CONTENT_TYPE, "application/json")
-        .header("x-forwarded-for", forwarded)
+        .header(
+            "x-forwarded-for",
+            axum::http::HeaderValue::from_bytes(forwarded.as_ref())?,
+        )
         .body(Body::from(
             json!({"username": "insp_a", "password": password}).to_string(),
         ))?;
@@ -357,6 +360,15 @@ async fn behind_a_trusted_proxy_each_phone_is_throttled_by_its_own_address() -> 
     assert_eq!(
         login_via(&app, balancer, "198.51.100.7", PASSWORD).await?,
         StatusCode::OK
+    );
+    // An unreadable entry of the client's own does not hide the address the balancer appended.
+    for _ in 0..MAX_FAILURES_PER_PAIR {
+        let status = login_via(&app, balancer, b"\xff\xfe, 203.0.113.50", "wrong").await?;
+        assert_eq!(status, StatusCode::UNAUTHORIZED);
+    }
+    assert_eq!(
+        login_via(&app, balancer, "203.0.113.50", PASSWORD).await?,
+        StatusCode::TOO_MANY_REQUESTS
     );
     // A client that is not a trusted proxy cannot pick its address by the header.
     for _ in 0..MAX_FAILURES_PER_PAIR {

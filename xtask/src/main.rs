@@ -18,6 +18,24 @@ use services::{Postgres, S3Server};
 
 /// Trunk 0.22 needs a newer rustc than the machines have; 0.21.14 is verified offline-safe.
 const TRUNK_VERSION: &str = "0.21.14";
+/// The server's API suite (model test included), run again on PostgreSQL + S3.
+const SERVER_SUITE: &[&str] = &[
+    "test",
+    "--locked",
+    "-p",
+    "fieldcheck-server",
+    "--test",
+    "api",
+];
+/// Many phones at once (`crates/fieldcheck-server/benches/load.rs`).
+const LOAD_BENCH: &[&str] = &[
+    "bench",
+    "--locked",
+    "-p",
+    "fieldcheck-server",
+    "--bench",
+    "load",
+];
 /// The S3-protocol server the suite keeps photos in (0.17 needs a newer rustc than ours).
 const S3S_FS_VERSION: &str = "0.14.1";
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
@@ -206,21 +224,8 @@ impl Project {
     fn test_server_at_province_scale(&self) -> Result<()> {
         let (postgres, s3) = self.start_province_services(false)?;
         say("server tests again on PostgreSQL, photos in an S3 bucket");
-        let mut suite = self.cargo_cmd(&[
-            "test",
-            "--locked",
-            "-p",
-            "fieldcheck-server",
-            "--test",
-            "api",
-        ]);
-        suite
-            .env("FIELDCHECK_TEST_POSTGRES", postgres.url())
-            .env(
-                "FIELDCHECK_TEST_S3",
-                format!("s3://{}", services::S3_BUCKET),
-            )
-            .envs(s3.env());
+        let mut suite = self.cargo_cmd(SERVER_SUITE);
+        on_province_services(&mut suite, "FIELDCHECK_TEST", &postgres, &s3);
         suite.run()
     }
 
@@ -241,31 +246,11 @@ impl Project {
     /// throwaway PostgreSQL (fsync on, as in production) and s3s-fs with two server instances.
     fn bench_load(&self) -> Result<()> {
         say("load: SQLite, photos in a folder");
-        self.cargo_cmd(&[
-            "bench",
-            "--locked",
-            "-p",
-            "fieldcheck-server",
-            "--bench",
-            "load",
-        ])
-        .run()?;
+        self.cargo_cmd(LOAD_BENCH).run()?;
         let (postgres, s3) = self.start_province_services(true)?;
         say("load: PostgreSQL, photos in an S3 bucket, two instances");
-        let mut load = self.cargo_cmd(&[
-            "bench",
-            "--locked",
-            "-p",
-            "fieldcheck-server",
-            "--bench",
-            "load",
-        ]);
-        load.env("FIELDCHECK_BENCH_POSTGRES", postgres.url())
-            .env(
-                "FIELDCHECK_BENCH_S3",
-                format!("s3://{}", services::S3_BUCKET),
-            )
-            .envs(s3.env());
+        let mut load = self.cargo_cmd(LOAD_BENCH);
+        on_province_services(&mut load, "FIELDCHECK_BENCH", &postgres, &s3);
         load.run()
     }
 
@@ -554,6 +539,18 @@ impl RunExt for Command {
         }
         Ok(())
     }
+}
+
+/// Points a test or bench run at the throwaway services: `<prefix>_POSTGRES` names the server,
+/// `<prefix>_S3` the bucket, and the `AWS_*` variables reach it.
+fn on_province_services(command: &mut Command, prefix: &str, postgres: &Postgres, s3: &S3Server) {
+    command
+        .env(format!("{prefix}_POSTGRES"), postgres.url())
+        .env(
+            format!("{prefix}_S3"),
+            format!("s3://{}", services::S3_BUCKET),
+        )
+        .envs(s3.env());
 }
 
 /// Runs a command to completion without echoing it, failing on a non-zero exit.

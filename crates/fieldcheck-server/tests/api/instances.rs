@@ -31,14 +31,7 @@ async fn two_instances_serve_what_the_other_stored_and_share_the_login_throttle(
     let client = reqwest::Client::new();
 
     // A token handed out by one instance works on the other.
-    let login: LoginResponse = client
-        .post(format!("{}/api/auth/login", one.base_url))
-        .json(&json!({"username": "insp_a", "password": PASSWORD}))
-        .send()
-        .await?
-        .error_for_status()?
-        .json()
-        .await?;
+    let login = http_login(&client, &one.base_url, "insp_a").await?;
     // Photos uploaded through one, the record naming them pushed through the other.
     for png in [OFFICER_SIGNATURE_PNG, PARTY_SIGNATURE_PNG] {
         let uploaded = client
@@ -56,23 +49,14 @@ async fn two_instances_serve_what_the_other_stored_and_share_the_login_throttle(
         mutation("venue", &venue_id, 0, venue_body(&venue_id, &inspector, VenueKind::InternetCafe)),
         mutation("inspection", &inspection_id, 0, complete_inspection(&inspection_id, &venue_id, &[&inspector, &partner])),
     ]});
+    let statuses = |answer: PushResponse| -> Vec<MutationStatus> {
+        answer.results.iter().map(|result| result.status).collect()
+    };
     let pushed = http_push(&client, &two.base_url, &login.token, &push_body).await?;
-    assert!(
-        pushed
-            .results
-            .iter()
-            .all(|result| result.status == MutationStatus::Applied),
-        "{pushed:?}"
-    );
+    assert_eq!(statuses(pushed), [MutationStatus::Applied; 2]);
     // The replay reaches the first instance: it knows the ops the second applied.
     let replayed = http_push(&client, &one.base_url, &login.token, &push_body).await?;
-    assert!(
-        replayed
-            .results
-            .iter()
-            .all(|result| result.status == MutationStatus::Duplicate),
-        "{replayed:?}"
-    );
+    assert_eq!(statuses(replayed), [MutationStatus::Duplicate; 2]);
     let pulled_one = http_pull_all(&client, &one.base_url, &login.token).await?;
     let pulled_two = http_pull_all(&client, &two.base_url, &login.token).await?;
     assert_eq!(pulled_one, pulled_two);
@@ -152,14 +136,7 @@ async fn a_push_under_way_when_the_server_stops_is_answered_and_kept() -> TestRe
         stop,
         task,
     } = start_server(dir.path()).await?;
-    let login: LoginResponse = reqwest::Client::new()
-        .post(format!("{base_url}/api/auth/login"))
-        .json(&json!({"username": "insp_a", "password": PASSWORD}))
-        .send()
-        .await?
-        .error_for_status()?
-        .json()
-        .await?;
+    let login = http_login(&reqwest::Client::new(), &base_url, "insp_a").await?;
     let venue_id = new_id();
     let body = json!({"device_id": DEVICE, "mutations": [
         mutation("venue", &venue_id, 0, venue_body(&venue_id, &inspector, VenueKind::Hotel)),

@@ -1704,6 +1704,21 @@ async fn http_pull_all(
     }
 }
 
+async fn http_login(
+    client: &reqwest::Client,
+    base_url: &str,
+    username: &str,
+) -> anyhow::Result<LoginResponse> {
+    Ok(client
+        .post(format!("{base_url}/api/auth/login"))
+        .json(&json!({"username": username, "password": PASSWORD}))
+        .send()
+        .await?
+        .error_for_status()?
+        .json()
+        .await?)
+}
+
 async fn http_push(
     client: &reqwest::Client,
     base_url: &str,
@@ -1774,14 +1789,7 @@ async fn a_real_server_keeps_data_across_a_restart_and_answers_a_replay_as_dupli
         .json()
         .await?;
     assert_eq!(health["status"], "ok");
-    let login: LoginResponse = client
-        .post(format!("{}/api/auth/login", server.base_url))
-        .json(&json!({"username": "insp_a", "password": PASSWORD}))
-        .send()
-        .await?
-        .error_for_status()?
-        .json()
-        .await?;
+    let login = http_login(&client, &server.base_url, "insp_a").await?;
     assert_eq!(
         upload_signatures(&client, &server.base_url, &login.token).await?,
         [201, 201]

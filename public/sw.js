@@ -2,9 +2,9 @@
 //
 // The build writes the shell's file list and a version made from their contents into the two lines
 // below (`cargo xtask precache`, run by Trunk after every build): install caches every one of those
-// files, so one online visit is enough, and a new build means a new cache. Page loads go to the
-// network first and fall back to the cached shell; hashed assets come from the cache first. The API
-// is never cached: the app's data lives in IndexedDB.
+// files, so one online visit is enough, and a new build means a new cache. Page loads and hashed
+// assets come from this version's cache first, the network only for what it lacks. The API is never
+// cached: the app's data lives in IndexedDB.
 //
 // A new version installs beside the running one and waits: the app shows "新版本可用 — 重新载入", keeps
 // the open form, and only then tells the waiting worker to take over.
@@ -47,23 +47,19 @@ self.addEventListener('fetch', (event) => {
     return;
   }
   if (request.mode === 'navigate') {
-    event.respondWith(networkFirstShell(request));
+    event.respondWith(cachedShell(request));
   } else {
     event.respondWith(cacheFirst(request));
   }
 });
 
-// A page load: the network's index.html when it answers, else the cached one. The cached copy is not
-// replaced here: it belongs to this version's files, and a newer index.html would name assets this
-// version does not hold.
-async function networkFirstShell(request) {
-  try {
-    return await fetch(request);
-  } catch (offline) {
-    const cached = await caches.match(SHELL_PAGE, { cacheName: SHELL_CACHE });
-    if (cached) return cached;
-    throw offline;
-  }
+// A page load: this version's index.html, at once. Not the network first: in a village a weak signal
+// answers in tens of seconds or never, and the officer would stare at a blank screen; and the page
+// must name the files this version holds. A newer build reaches the phone as a new service worker
+// (the browser looks for one on every page load), which waits until the officer taps 重新载入.
+async function cachedShell(request) {
+  const cached = await caches.match(SHELL_PAGE, { cacheName: SHELL_CACHE });
+  return cached ?? fetch(request);
 }
 
 async function cacheFirst(request) {

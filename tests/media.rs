@@ -246,6 +246,26 @@ async fn a_record_is_not_pushed_before_the_photos_it_names_are_uploaded() {
 }
 
 #[wasm_bindgen_test]
+async fn a_batch_reaches_past_a_long_run_of_records_waiting_for_their_photos() {
+    let store = fresh_store().await;
+    let name = keep_bytes(&store, b"\xFF\xD8\xFF a photo not uploaded yet").await;
+    // More records waiting for the photo than one batch: the outbox is read a window at a time,
+    // and the window must widen past them to the records that may go.
+    for _ in 0..7 {
+        saved_record_naming(&store, vec![name.clone()]).await;
+    }
+    let mut ready = Vec::new();
+    for _ in 0..4 {
+        ready.push(saved_record_naming(&store, Vec::new()).await.id.as_str().to_owned());
+    }
+    let batch = store.take_batch(3).await.expect("batch");
+    let ids: Vec<_> = batch.iter().map(|mutation| mutation.id.clone()).collect();
+    assert_eq!(ids, ready[..3].to_vec(), "the first three that may go, in queue order");
+    let batch = store.take_batch(50).await.expect("batch");
+    assert_eq!(batch.len(), 4, "the three in flight go again with the fourth");
+}
+
+#[wasm_bindgen_test]
 async fn a_removed_photo_is_dropped_only_when_nothing_kept_names_it() {
     let store = fresh_store().await;
     let named = keep_bytes(&store, b"named by the saved record").await;

@@ -1472,3 +1472,91 @@ async fn only_colleagues_old_settled_records_are_dropped_and_nothing_unsent() {
         );
     }
 }
+
+#[wasm_bindgen_test]
+async fn old_copies_are_swept_once_a_day_and_again_when_the_setting_changes() {
+    let (store, _) = fresh_store().await;
+    let officer = user("me");
+    store
+        .take_over(&officer, TakeOver::OnlyIfSynced)
+        .await
+        .expect("the phone is mine");
+    let bound = store.bound_to(officer.id.clone());
+    let old = |notes: &str| {
+        let mut record = inspection(notes);
+        record.status = Status::Approved;
+        record.started_at =
+            chrono::DateTime::parse_from_rfc3339("2025-03-01T10:00:00+08:00").expect("a time");
+        record
+    };
+    let pull = |record: &Inspection, cursor: &'static str| {
+        let change = change(record, 1);
+        let store = store.clone();
+        async move {
+            store
+                .apply_page(&page(vec![change], cursor))
+                .await
+                .expect("pull");
+        }
+    };
+    let count = || async { store.list_inspections().await.expect("list").items.len() };
+    let today = chrono::DateTime::parse_from_rfc3339("2026-12-02T09:00:00+08:00").expect("a time");
+    let tomorrow =
+        chrono::DateTime::parse_from_rfc3339("2026-12-03T09:00:00+08:00").expect("a time");
+
+    pull(&old("colleague, old"), "c1").await;
+    store.set_keep_months(0).await.expect("keep all");
+    assert_eq!(bound.sweep_old_copies(today).await.expect("sweep"), 0);
+    // The setting changed: the sweep is due again the same day.
+    store.set_keep_months(12).await.expect("keep a year");
+    assert_eq!(bound.sweep_old_copies(today).await.expect("sweep"), 1);
+    assert_eq!(count().await, 0);
+    // Swept today with this setting: another old copy waits for tomorrow's sweep.
+    pull(&old("another colleague, old"), "c2").await;
+    assert_eq!(bound.sweep_old_copies(today).await.expect("sweep"), 0);
+    assert_eq!(count().await, 1);
+    assert_eq!(bound.sweep_old_copies(tomorrow).await.expect("sweep"), 1);
+    assert_eq!(count().await, 0);
+}
+
+#[wasm_bindgen_test]
+async fn a_page_naming_a_record_twice_applies_both_changes_in_order() {
+    let (store, _) = fresh_store().await;
+    let first = inspection("first");
+    store
+        .apply_page(&page(vec![change(&first, 1)], "c1"))
+        .await
+        .expect("pull");
+    // The page's reads all go out before the first is answered: the second change of a record
+    // must still meet what the first made of it, not what was stored before the page.
+    let mut second = first.clone();
+    second.notes = "second".to_owned();
+    let other = inspection("made and removed within the page");
+    let removed = Change {
+        deleted: true,
+        body: Value::Null,
+        ..change(&other, 2)
+    };
+    let applied = store
+        .apply_page(&page(
+            vec![
+                change(&first, 1),
+                change(&second, 2),
+                change(&other, 1),
+                removed,
+                change(&first, 1),
+            ],
+            "c2",
+        ))
+        .await
+        .expect("pull");
+    assert_eq!(applied.changed, 3, "rev 1 again changes nothing");
+    match state_of(&store, &first).await {
+        LocalState::Synced { server } => {
+            assert_eq!(server.rev, 2, "an older rev after a newer one is ignored");
+            assert_eq!(server.body["notes"], "second");
+        }
+        other => panic!("expected synced, got {other:?}"),
+    }
+    assert_eq!(store.inspection(&other.id).await.expect("read"), None);
+}

@@ -200,11 +200,16 @@ fn RecordsList(
         let query = filter.get();
         in_scope.with_value(|records| {
             venues.with_value(|venues| {
+                // The search is looked up once per venue, not once per record.
+                let found = query.venues_found(venues.values());
                 records
                     .iter()
                     .enumerate()
                     .filter(|(_, local)| {
-                        query.matches(&local.record, venues.get(local.record.venue_id.as_str()))
+                        query.matches_record(&local.record)
+                            && found
+                                .as_ref()
+                                .is_none_or(|found| found.contains(&local.record.venue_id))
                     })
                     .map(|(idx, _)| idx)
                     .collect::<Vec<usize>>()

@@ -14,6 +14,8 @@ use indexed_db_futures::transaction::Transaction;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
+use std::collections::hash_map::Entry;
+use std::collections::{HashMap, HashSet};
 use wasm_bindgen::JsValue;
 
 use crate::store::codec::{base64, from_js, js_text, key_text, to_js};
@@ -226,49 +228,23 @@ impl LocalStore for Store {
         {
             self.check_owner(&tx).await?;
             let photo_queue = tx.object_store(PHOTO_QUEUE).idb(PHOTO_QUEUE, "open")?;
-            let queued_photos: std::collections::HashSet<String> =
-                get_all_in_store(&photo_queue, PHOTO_QUEUE, None)
-                    .await?
-                    .into_iter()
-                    .map(|(key, _)| key_text(&key))
-                    .collect();
-            let mut queued: Vec<(u64, Entity, String, LocalState)> = Vec::new();
-            for (entity, name) in [(Entity::Venue, VENUES), (Entity::Inspection, INSPECTIONS)] {
-                let store = tx.object_store(name).idb(name, "open")?;
-                let index = store.index(BY_QUEUE).idb(name, "open index queue")?;
-                for (key, value) in get_all_in_index(&index, name, None).await? {
-                    let id = key_text(&key);
-                    match from_js::<StoredRecord>(&value, name, &key) {
-                        Ok(stored) => {
-                            let order = stored.local.order().unwrap_or(u64::MAX);
-                            queued.push((order, entity, id, stored.local));
-                        }
-                        // Unreadable: set aside with its reason, so the rest of the queue still goes.
-                        Err(error) => {
-                            let local = quarantine(&value, &error, None);
-                            put_record(&store, name, &id, local).await?;
-                        }
-                    }
-                }
-            }
-            queued.sort_by_key(|(order, ..)| *order);
-            // A record goes only after every photo it names is on the server: one that names a photo
-            // still queued waits (Queued) for a later run, after the photo's upload.
-            let ready = queued.into_iter().filter(|(_, entity, _, local)| {
-                *entity != Entity::Inspection
-                    || queued_photos.is_empty()
-                    || !names_queued_photo(local, &queued_photos)
-            });
-            for (_, entity, id, local) in ready.take(limit) {
+            let queued_photos: HashSet<String> = get_all_in_store(&photo_queue, PHOTO_QUEUE, None)
+                .await?
+                .into_iter()
+                .map(|(key, _)| key_text(&key))
+                .collect();
+            let mut writes = Vec::new();
+            for (_, entity, id, local) in ready_in_queue(&tx, limit, &queued_photos).await? {
                 let Some(name) = store_of(entity) else {
                     continue;
                 };
                 let store = tx.object_store(name).idb(name, "open")?;
                 let op_id = OpId(uuid::Uuid::now_v7().to_string());
                 let (next, mutation) = local.take(entity, &id, op_id);
-                put_record(&store, name, &id, next).await?;
+                writes.push(send_put_record(&store, name, &id, next)?);
                 batch.extend(mutation);
             }
+            answered(writes).await?;
         }
         tx.commit().await.idb(INSPECTIONS, "commit")?;
         Ok(batch)
@@ -283,21 +259,40 @@ impl LocalStore for Store {
         let mut settled = Vec::with_capacity(results.len());
         {
             self.check_owner(&tx).await?;
+            let stores = RecordStores::open(&tx)?;
+            // Every answered record is asked for before the first is awaited. A second answer to
+            // one op settles nothing: the first already moved the record on.
+            let mut answered_ops = HashSet::new();
+            let mut reads = Vec::with_capacity(results.len());
             for result in results {
-                let Some(mutation) = sent.iter().find(|mutation| mutation.op_id == result.op_id)
-                else {
+                let target = sent
+                    .iter()
+                    .find(|mutation| mutation.op_id == result.op_id)
+                    .filter(|_| answered_ops.insert(&result.op_id))
+                    .and_then(|mutation| Some((mutation, store_of(mutation.entity)?)));
+                reads.push(match target {
+                    Some((mutation, name)) => {
+                        let read = send_get(stores.of(name), name, &mutation.id)?;
+                        Some((mutation, name, result, read))
+                    }
+                    None => None,
+                });
+            }
+            let mut writes = Vec::new();
+            for read in reads {
+                let Some((mutation, name, result, read)) = read else {
                     settled.push(Settled::Unsettled);
                     continue;
                 };
-                let Some(name) = store_of(mutation.entity) else {
-                    settled.push(Settled::Unsettled);
-                    continue;
-                };
-                let store = tx.object_store(name).idb(name, "open")?;
-                match read_record(&store, name, &mutation.id).await {
+                let key = JsValue::from_str(&mutation.id);
+                let stored = read
+                    .await?
+                    .map(|value| from_js::<StoredRecord>(&value, name, &key))
+                    .transpose();
+                match stored {
                     Ok(Some(stored)) => {
                         let (next, outcome) = stored.local.settle(result);
-                        put_record(&store, name, &mutation.id, next).await?;
+                        writes.push(send_put_record(stores.of(name), name, &mutation.id, next)?);
                         settled.push(outcome);
                     }
                     // Gone or unreadable since it was taken: the next batch sets an unreadable one aside.
@@ -305,6 +300,7 @@ impl LocalStore for Store {
                     Err(other) => return Err(other),
                 }
             }
+            answered(writes).await?;
         }
         tx.commit().await.idb(INSPECTIONS, "commit")?;
         Ok(settled)
@@ -324,26 +320,186 @@ impl LocalStore for Store {
         {
             self.check_owner(&tx).await?;
             let meta = tx.object_store(META).idb(META, "open")?;
+            let stores = RecordStores::open(&tx)?;
+            // Every record the page names is asked for before the first answer is awaited.
+            let mut reads = HashMap::new();
+            for change in &page.changes {
+                if let Some(name) = store_of(change.entity)
+                    && let Entry::Vacant(entry) = reads.entry((name, change.id.as_str()))
+                {
+                    entry.insert(send_get(stores.of(name), name, &change.id)?);
+                }
+            }
+            // What this page has already made of a record it names twice.
+            let mut made: HashMap<(&str, &str), Option<LocalState>> = HashMap::new();
+            let mut writes = Vec::new();
             for change in &page.changes {
                 if !change.deleted && !change.entity.reads(&change.body) {
                     applied.malformed += 1;
                     continue;
                 }
-                let changed = match store_of(change.entity) {
-                    Some(name) => {
-                        let store = tx.object_store(name).idb(name, "open")?;
-                        apply_change(&store, name, change).await?
+                let Some(name) = store_of(change.entity) else {
+                    if apply_campaign(&meta, change).await? {
+                        applied.changed += 1;
                     }
-                    None => apply_campaign(&meta, change).await?,
+                    continue;
                 };
+                let key = (name, change.id.as_str());
+                let current = match made.remove(&key) {
+                    Some(local) => Current::Known(local),
+                    None => match reads.remove(&key) {
+                        Some(read) => Current::read(read.await?, name, &change.id),
+                        None => Current::Known(None),
+                    },
+                };
+                let (next, changed) = current.pulled(change);
                 if changed {
                     applied.changed += 1;
+                    match &next {
+                        Some(local) => writes.push(send_put_record(
+                            stores.of(name),
+                            name,
+                            &change.id,
+                            local.clone(),
+                        )?),
+                        None => {
+                            stores
+                                .of(name)
+                                .delete(JsValue::from_str(&change.id))
+                                .primitive()
+                                .idb(name, "delete")?
+                                .await
+                                .idb(name, "delete")?;
+                        }
+                    }
                 }
+                made.insert(key, next);
             }
+            answered(writes).await?;
             put_meta(&meta, meta_keys::PULL_CURSOR, &page.cursor).await?;
         }
         tx.commit().await.idb(META, "commit")?;
         Ok(applied)
+    }
+}
+
+/// The first `limit` records of the outbox that may go now, in queue order, read a window at a time
+/// inside `take_batch`'s transaction: a week's backlog is not read and decoded again for every batch
+/// of it. A record naming a photo still queued waits (it goes after the photo's upload), and the
+/// window widens past it; an unreadable record is set aside with its reason, so the rest still goes.
+async fn ready_in_queue(
+    tx: &Transaction<'_>,
+    limit: usize,
+    queued_photos: &HashSet<String>,
+) -> Result<Vec<(u64, Entity, String, LocalState)>, StoreError> {
+    let mut window = u32::try_from(limit).unwrap_or(u32::MAX).max(1);
+    loop {
+        let mut queued: Vec<(u64, Entity, String, LocalState)> = Vec::new();
+        // Every queued record up to this place has been read, from both stores.
+        let mut read_to = u64::MAX;
+        for (entity, name) in [(Entity::Venue, VENUES), (Entity::Inspection, INSPECTIONS)] {
+            let store = tx.object_store(name).idb(name, "open")?;
+            let index = store.index(BY_QUEUE).idb(name, "open index queue")?;
+            let raw = first_in_index(&index, name, None, window).await?;
+            let cut_short = raw.len() >= usize::try_from(window).unwrap_or(usize::MAX);
+            let mut last = 0;
+            for (key, value) in raw {
+                let id = key_text(&key);
+                match from_js::<StoredRecord>(&value, name, &key) {
+                    Ok(stored) => {
+                        let order = stored.local.order().unwrap_or(u64::MAX);
+                        last = last.max(order);
+                        queued.push((order, entity, id, stored.local));
+                    }
+                    Err(error) => {
+                        let local = quarantine(&value, &error, None);
+                        put_record(&store, name, &id, local).await?;
+                    }
+                }
+            }
+            if cut_short {
+                read_to = read_to.min(last);
+            }
+        }
+        queued.sort_by_key(|(order, ..)| *order);
+        let ready: Vec<_> = queued
+            .into_iter()
+            .filter(|(order, entity, _, local)| {
+                *order <= read_to
+                    && (*entity != Entity::Inspection
+                        || queued_photos.is_empty()
+                        || !names_queued_photo(local, queued_photos))
+            })
+            .take(limit)
+            .collect();
+        if ready.len() >= limit || read_to == u64::MAX {
+            return Ok(ready);
+        }
+        window = window.saturating_mul(4);
+    }
+}
+
+/// The two stores that keep records, opened once for a batch.
+struct RecordStores<'tx> {
+    venues: ObjectStore<'tx>,
+    inspections: ObjectStore<'tx>,
+}
+
+impl<'tx> RecordStores<'tx> {
+    fn open(tx: &'tx Transaction<'_>) -> Result<RecordStores<'tx>, StoreError> {
+        Ok(RecordStores {
+            venues: tx.object_store(VENUES).idb(VENUES, "open")?,
+            inspections: tx.object_store(INSPECTIONS).idb(INSPECTIONS, "open")?,
+        })
+    }
+
+    /// The store named `name` ([`store_of`]).
+    fn of(&self, name: &str) -> &ObjectStore<'tx> {
+        if name == VENUES {
+            &self.venues
+        } else {
+            &self.inspections
+        }
+    }
+}
+
+/// A record as a pulled change meets it on the phone.
+enum Current {
+    /// Its state (`None`: the phone has no such record).
+    Known(Option<LocalState>),
+    /// A stored value the phone cannot read, raw, with why.
+    Unreadable(JsValue, StoreError),
+}
+
+impl Current {
+    fn read(raw: Option<JsValue>, name: &'static str, id: &str) -> Current {
+        match raw {
+            None => Current::Known(None),
+            Some(raw) => match from_js::<StoredRecord>(&raw, name, &JsValue::from_str(id)) {
+                Ok(stored) => Current::Known(Some(stored.local)),
+                Err(error) => Current::Unreadable(raw, error),
+            },
+        }
+    }
+
+    /// Meets the change through the core's rules: the record's state after it (`None`: the phone
+    /// keeps no such record) and whether that is a change.
+    fn pulled(self, change: &Change) -> (Option<LocalState>, bool) {
+        match self {
+            Current::Known(None) => (LocalState::pulled_new(change), true),
+            Current::Known(Some(before)) => match before.clone().pulled(change) {
+                after if after.as_ref() == Some(&before) => (after, false),
+                after => (after, true),
+            },
+            // The local value is unreadable: keep it byte for byte beside the server's copy.
+            Current::Unreadable(raw, error) => {
+                let server = (!change.deleted).then(|| ServerVersion {
+                    rev: change.rev,
+                    body: change.body.clone(),
+                });
+                (Some(quarantine(&raw, &error, server)), true)
+            }
+        }
     }
 }
 
@@ -372,7 +528,7 @@ async fn collect_unsynced(tx: &Transaction<'_>) -> Result<Value, StoreError> {
     let mut records = Vec::new();
     for (entity, name) in [(Entity::Inspection, INSPECTIONS), (Entity::Venue, VENUES)] {
         let store = tx.object_store(name).idb(name, "open")?;
-        let mut seen = std::collections::HashSet::new();
+        let mut seen = HashSet::new();
         let queue = store.index(BY_QUEUE).idb(name, "open index queue")?;
         let mut raw = get_all_in_index(&queue, name, None).await?;
         let states = store.index(BY_STATE).idb(name, "open index state")?;
@@ -486,10 +642,7 @@ async fn count_unsynced(tx: &Transaction<'_>) -> Result<Unsynced, StoreError> {
 }
 
 /// Whether the edit a record would send names a photo that is not uploaded yet.
-fn names_queued_photo(
-    local: &LocalState,
-    queued_photos: &std::collections::HashSet<String>,
-) -> bool {
+fn names_queued_photo(local: &LocalState, queued_photos: &HashSet<String>) -> bool {
     local
         .shown()
         .and_then(|body| serde_json::from_value::<fieldcheck_core::Inspection>(body.clone()).ok())
@@ -499,54 +652,6 @@ fn names_queued_photo(
                 .iter()
                 .any(|name| queued_photos.contains(*name))
         })
-}
-
-/// Meets one pulled change with the local record through the core's rules; whether anything changed.
-async fn apply_change(
-    store: &ObjectStore<'_>,
-    name: &'static str,
-    change: &Change,
-) -> Result<bool, StoreError> {
-    let key = JsValue::from_str(&change.id);
-    let raw: Option<JsValue> = store
-        .get(key.clone())
-        .primitive()
-        .idb(name, "get")?
-        .await
-        .idb(name, "get")?;
-    let next = match raw {
-        None => LocalState::pulled_new(change),
-        Some(raw) => match from_js::<StoredRecord>(&raw, name, &key) {
-            Ok(stored) => {
-                let before = stored.local.clone();
-                let after = stored.local.pulled(change);
-                if after.as_ref() == Some(&before) {
-                    return Ok(false);
-                }
-                after
-            }
-            // The local value is unreadable: keep it byte for byte beside the server's copy.
-            Err(error) => {
-                let server = (!change.deleted).then(|| ServerVersion {
-                    rev: change.rev,
-                    body: change.body.clone(),
-                });
-                Some(quarantine(&raw, &error, server))
-            }
-        },
-    };
-    match next {
-        Some(local) => put_record(store, name, &change.id, local).await?,
-        None => {
-            store
-                .delete(key)
-                .primitive()
-                .idb(name, "delete")?
-                .await
-                .idb(name, "delete")?;
-        }
-    }
-    Ok(true)
 }
 
 /// Campaigns are only pulled: the newest rev is kept, a tombstone removes it.
@@ -642,16 +747,25 @@ pub(crate) async fn get_in<T: DeserializeOwned>(
     store_name: &'static str,
     key: &str,
 ) -> Result<Option<T>, StoreError> {
-    let js_key = JsValue::from_str(key);
-    let value: Option<JsValue> = store
-        .get(js_key.clone())
-        .primitive()
-        .idb(store_name, "get")?
-        .await
-        .idb(store_name, "get")?;
-    value
-        .map(|value| from_js(&value, store_name, &js_key))
+    send_get(store, store_name, key)?
+        .await?
+        .map(|value| from_js(&value, store_name, &JsValue::from_str(key)))
         .transpose()
+}
+
+/// Asks for one raw value by string key and returns its answer to await later. A batch asks for
+/// every record before awaiting the first answer, so it waits for the browser's database once, not
+/// once per record (each request is a round trip to another process).
+pub(crate) fn send_get(
+    store: &ObjectStore<'_>,
+    store_name: &'static str,
+    key: &str,
+) -> Result<impl Future<Output = Result<Option<JsValue>, StoreError>> + use<>, StoreError> {
+    let request = store
+        .get(JsValue::from_str(key))
+        .primitive()
+        .idb(store_name, "get")?;
+    Ok(async move { request.await.idb(store_name, "get") })
 }
 
 /// Encodes and puts one value into a store with an in-line key.
@@ -669,12 +783,38 @@ pub(crate) async fn put_js(
     store_name: &'static str,
     value: JsValue,
 ) -> Result<(), StoreError> {
-    store
-        .put(value)
-        .primitive()
-        .idb(store_name, "put")?
-        .await
-        .idb(store_name, "put")
+    send_put(store, store_name, value)?.await
+}
+
+/// Puts a JS value and returns its answer to await later (see [`send_get`]): IndexedDB applies a
+/// transaction's requests in the order they were made, so the writes land as if awaited one by one.
+pub(crate) fn send_put(
+    store: &ObjectStore<'_>,
+    store_name: &'static str,
+    value: JsValue,
+) -> Result<impl Future<Output = Result<(), StoreError>> + use<>, StoreError> {
+    let request = store.put(value).primitive().idb(store_name, "put")?;
+    Ok(async move { request.await.idb(store_name, "put") })
+}
+
+/// Puts a record's state (see [`put_record`]) and returns its answer to await later.
+fn send_put_record(
+    store: &ObjectStore<'_>,
+    name: &'static str,
+    id: &str,
+    local: LocalState,
+) -> Result<impl Future<Output = Result<(), StoreError>> + use<>, StoreError> {
+    send_put(store, name, to_js(&StoredRecord::new(id, local), name)?)
+}
+
+/// Waits for the answers of requests sent in a batch, in order; the first failure is the answer.
+async fn answered(
+    requests: Vec<impl Future<Output = Result<(), StoreError>>>,
+) -> Result<(), StoreError> {
+    for request in requests {
+        request.await?;
+    }
+    Ok(())
 }
 
 /// How many values an index holds, optionally within a range.
@@ -719,25 +859,38 @@ pub(crate) fn decode_listed<Raw: DeserializeOwned, T>(
     listed
 }
 
-/// Defines a function reading every (primary key, raw value) of a store or an index, in its order,
-/// optionally within a key range. A macro because the library's query traits are sealed: a generic
-/// function cannot name their bounds.
+/// Defines two functions reading (primary key, raw value) pairs of a store or an index, in its order,
+/// optionally within a key range: `$name` every one, `$first` at most the first `limit`. A macro
+/// because the library's query traits are sealed: a generic function cannot name their bounds.
 macro_rules! get_all_with_keys_fn {
-    ($name:ident, $source:ty) => {
+    ($name:ident, $first:ident, $source:ty) => {
         pub(crate) async fn $name(
             source: &$source,
             store_name: &'static str,
             query: Option<KeyRange<JsValue>>,
+        ) -> Result<Vec<(JsValue, JsValue)>, StoreError> {
+            // The largest count IndexedDB takes, which is no limit at all.
+            $first(source, store_name, query, u32::MAX).await
+        }
+
+        #[allow(dead_code)]
+        pub(crate) async fn $first(
+            source: &$source,
+            store_name: &'static str,
+            query: Option<KeyRange<JsValue>>,
+            limit: u32,
         ) -> Result<Vec<(JsValue, JsValue)>, StoreError> {
             // Both requests go out before either is awaited, in the same transaction: one snapshot.
             let (values, keys) = match query {
                 None => {
                     let values = source
                         .get_all::<JsValue>()
+                        .with_limit(limit)
                         .primitive()
                         .idb(store_name, "get all")?;
                     let keys = source
                         .get_all_keys::<JsValue>()
+                        .with_limit(limit)
                         .primitive()
                         .idb(store_name, "get all keys")?;
                     (values.await, keys.await)
@@ -746,11 +899,13 @@ macro_rules! get_all_with_keys_fn {
                     let values = source
                         .get_all::<JsValue>()
                         .with_query::<JsValue, _>(query.clone())
+                        .with_limit(limit)
                         .primitive()
                         .idb(store_name, "get all")?;
                     let keys = source
                         .get_all_keys::<JsValue>()
                         .with_query::<JsValue, _>(query)
+                        .with_limit(limit)
                         .primitive()
                         .idb(store_name, "get all keys")?;
                     (values.await, keys.await)
@@ -769,8 +924,8 @@ macro_rules! get_all_with_keys_fn {
     };
 }
 
-get_all_with_keys_fn!(get_all_in_store, ObjectStore<'_>);
-get_all_with_keys_fn!(get_all_in_index, Index<'_>);
+get_all_with_keys_fn!(get_all_in_store, first_in_store, ObjectStore<'_>);
+get_all_with_keys_fn!(get_all_in_index, first_in_index, Index<'_>);
 
 /// A person's choice for a record that waits for them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

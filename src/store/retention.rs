@@ -29,6 +29,22 @@ impl Store {
         self.meta_set(meta_keys::KEEP_MONTHS, &months).await
     }
 
+    /// [`Store::drop_old_copies`] at most once a day and again after the setting changes: a copy
+    /// turns old by days, and a sweep reads every inspection on the phone, which after each sync of
+    /// a supervisor's thousands of records would cost more than the sync itself. Returns how many
+    /// went (0 when the sweep was not due).
+    pub async fn sweep_old_copies(&self, now: DateTime<FixedOffset>) -> Result<usize, StoreError> {
+        let sweep = format!("{}/{}", now.date_naive(), self.keep_months().await?);
+        // A damaged mark costs only a sweep.
+        let last: Option<String> = self.meta_get(meta_keys::SWEPT).await.unwrap_or(None);
+        if last.as_deref() == Some(sweep.as_str()) {
+            return Ok(0);
+        }
+        let dropped = self.drop_old_copies(now).await?;
+        self.meta_set(meta_keys::SWEPT, &sweep).await?;
+        Ok(dropped)
+    }
+
     /// Drops the copies the core's [`to_drop`] picks for the user this store is bound to
     /// ([`Store::bound_to`]; an unbound store drops nothing), in one transaction that also checks
     /// the phone is still theirs and reads each record's state as it deletes: a save racing it waits

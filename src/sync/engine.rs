@@ -152,7 +152,7 @@ impl Engine {
         self.store.meta_set(meta_keys::LAST_SYNCED_AT, &now).await?;
         // Only now, with the queue sent and the pages in: what goes is what the server holds.
         if owner_is_session {
-            match store.drop_old_copies(now).await {
+            match store.sweep_old_copies(now).await {
                 Ok(0) => {}
                 Ok(_) => self.data_version.update(|version| *version += 1),
                 Err(error) => leptos::logging::warn!("keeping the phone light: {error}"),

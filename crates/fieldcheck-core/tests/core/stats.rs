@@ -333,8 +333,18 @@ fn the_records_list_filters_by_whose_status_kind_officer_period_and_venue() {
             false,
         ),
     ];
+    let elsewhere: fieldcheck_core::Venue = serde_json::from_value(json!({
+        "id": "0192f3a4-5b6c-7d8e-9f00-0000000000ee", "kind": "internet_cafe", "name": "星际网咖",
+        "unit_id": "unit-a", "initials": "xjwk"
+    }))
+    .expect("a venue");
     for (query, expected) in cases {
         assert_eq!(query.matches(&record, Some(&venue)), expected, "{query:?}");
+        // The list's way — the search looked up once over the venues — gives the same answer.
+        let found = query.venues_found([&elsewhere, &venue]);
+        let listed = query.matches_record(&record)
+            && found.is_none_or(|found| found.contains(&record.venue_id));
+        assert_eq!(listed, expected, "{query:?} through venues_found");
     }
     // A search needs the venue; amendments never list.
     assert!(

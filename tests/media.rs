@@ -256,13 +256,27 @@ async fn a_batch_reaches_past_a_long_run_of_records_waiting_for_their_photos() {
     }
     let mut ready = Vec::new();
     for _ in 0..4 {
-        ready.push(saved_record_naming(&store, Vec::new()).await.id.as_str().to_owned());
+        ready.push(
+            saved_record_naming(&store, Vec::new())
+                .await
+                .id
+                .as_str()
+                .to_owned(),
+        );
     }
     let batch = store.take_batch(3).await.expect("batch");
     let ids: Vec<_> = batch.iter().map(|mutation| mutation.id.clone()).collect();
-    assert_eq!(ids, ready[..3].to_vec(), "the first three that may go, in queue order");
+    assert_eq!(
+        ids,
+        ready[..3].to_vec(),
+        "the first three that may go, in queue order"
+    );
     let batch = store.take_batch(50).await.expect("batch");
-    assert_eq!(batch.len(), 4, "the three in flight go again with the fourth");
+    assert_eq!(
+        batch.len(),
+        4,
+        "the three in flight go again with the fourth"
+    );
 }
 
 #[wasm_bindgen_test]

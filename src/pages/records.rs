@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use fieldcheck_core::query::RecordQuery;
 use fieldcheck_core::sync::Officer;
-use fieldcheck_core::{InspectionKind, Status, UserId, Venue, VenueKind};
+use fieldcheck_core::{InspectionKind, Status, UserId, Venue, VenueId, VenueKind};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
@@ -46,6 +46,28 @@ pub fn RecordsPage() -> impl IntoView {
         let store = quick_store.clone();
         async move {
             let rows = store.recent_inspection_rows(PAGE).await?;
+            // Only the venues these rows name: a register of thousands is read with the whole set.
+            let ids: Vec<&VenueId> = rows.items.iter().map(|row| &row.record.venue_id).collect();
+            let venues: HashMap<String, Venue> = store
+                .venues_by_id(&ids)
+                .await?
+                .into_iter()
+                .map(|(id, venue)| (id.to_string(), venue))
+                .collect();
+            Ok::<_, StoreError>((rows.items, venues))
+        }
+    });
+    let data = LocalResource::new(move || {
+        // Refetch whenever a save or a sync run changed local data.
+        let _ = sync.data_version();
+        // The whole set is read once the newest rows are drawn, so that they come first.
+        let drawn = quick.with(|quick| matches!(quick, Some(Ok(_))));
+        let store = store.clone();
+        async move {
+            if !drawn {
+                return Ok(None);
+            }
+            let records = store.list_inspection_rows().await?;
             let listed = store.list_venues("").await?;
             let n_corrupt_venues = listed.corrupt.len();
             let venues: HashMap<String, Venue> = listed
@@ -53,24 +75,6 @@ pub fn RecordsPage() -> impl IntoView {
                 .into_iter()
                 .map(|venue| (venue.id.to_string(), venue))
                 .collect();
-            Ok::<_, StoreError>((rows.items, venues, n_corrupt_venues))
-        }
-    });
-    let data = LocalResource::new(move || {
-        // Refetch whenever a save or a sync run changed local data.
-        let _ = sync.data_version();
-        // The whole set is read once the newest rows are drawn, so that they come first; the
-        // venues read for those rows serve the whole list too.
-        let drawn = quick.with(|quick| match quick {
-            Some(Ok((_, venues, n_corrupt_venues))) => Some((venues.clone(), *n_corrupt_venues)),
-            _ => None,
-        });
-        let store = store.clone();
-        async move {
-            let Some((venues, n_corrupt_venues)) = drawn else {
-                return Ok(None);
-            };
-            let records = store.list_inspection_rows().await?;
             let officers = store.officers().await?;
             Ok::<_, StoreError>(Some(RecordsData {
                 records,
@@ -99,7 +103,7 @@ pub fn RecordsPage() -> impl IntoView {
             </Show>
             {move || match data.get() {
                 None | Some(Ok(None)) => match quick.get() {
-                    Some(Ok((rows, venues, _))) => {
+                    Some(Ok((rows, venues))) => {
                         let me = session().map(|session| session.user.id);
                         view! { <QuickList rows venues me whole_unit=reviews() /> }.into_any()
                     }

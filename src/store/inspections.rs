@@ -130,8 +130,10 @@ impl Store {
         Ok(listed)
     }
 
-    /// The newest `limit` records as lists show them, read through the `started_at` index from its
-    /// end: what a list draws at once, before the whole set is read for its filters and counts.
+    /// The newest `limit` records as lists show them, through the `started_at` index: what a list
+    /// draws at once, before the whole set is read for its filters and counts. A cursor from the
+    /// index's end steps back to the `limit`-th newest start, and one read takes every record from
+    /// there on: four round trips to the database instead of one per row.
     pub async fn recent_inspection_rows(
         &self,
         limit: usize,
@@ -141,32 +143,40 @@ impl Store {
         let index = store
             .index(INSPECTIONS_BY_STARTED)
             .idb(INSPECTIONS, "open index started_at")?;
-        let mut listed = Listed::default();
-        let Some(mut cursor) = index
-            .open_cursor()
-            .with_direction(CursorDirection::Prev)
+        let total = index
+            .count()
+            .primitive()
+            .idb(INSPECTIONS, "count")?
             .await
-            .idb(INSPECTIONS, "open cursor")?
-        else {
-            return Ok(listed);
-        };
-        while listed.items.len() + listed.corrupt.len() < limit {
-            let Some(value) = cursor
-                .next_record::<JsValue>()
+            .idb(INSPECTIONS, "count")?;
+        let query = if usize::try_from(total).unwrap_or(usize::MAX) <= limit {
+            None
+        } else {
+            let cursor = index
+                .open_cursor()
+                .with_direction(CursorDirection::Prev)
                 .await
-                .idb(INSPECTIONS, "next record")?
-            else {
-                break;
+                .idb(INSPECTIONS, "open cursor")?;
+            let Some(mut cursor) = cursor else {
+                return Ok(Listed::default());
             };
-            let key = cursor
-                .primary_key::<JsValue>()
-                .idb(INSPECTIONS, "record key")?
-                .unwrap_or(JsValue::NULL);
+            let back = u32::try_from(limit.saturating_sub(1)).unwrap_or(u32::MAX);
+            cursor
+                .advance_by(back)
+                .await
+                .idb(INSPECTIONS, "advance cursor")?;
+            let from: Option<JsValue> = cursor.key().idb(INSPECTIONS, "cursor key")?;
+            from.map(|from| KeyRange::LowerBound(from, false))
+        };
+        let mut listed = Listed::default();
+        for (key, value) in get_all_in_index(&index, INSPECTIONS, query).await? {
             push_row(&mut listed, &value, &key);
         }
         listed
             .items
             .sort_by_key(|row| std::cmp::Reverse(row.record.started_at));
+        // Records that share the `limit`-th start come along; the list shows `limit`.
+        listed.items.truncate(limit);
         Ok(listed)
     }
 

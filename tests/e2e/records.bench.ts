@@ -115,12 +115,21 @@ test('records: a supervisor phone with 10 000 of the unit\'s records', async ({ 
     figure(`bare IndexedDB getAll of the ${N_RECORDS} stored records (baseline)`, bare);
 
     // Timed in the page, from the tap to the DOM showing the answer.
-    const newest = await timeInPage(page, {
-      action: 'click',
-      selector: 'nav.tabbar a[href="/records"]',
-      doneSelector: '[data-testid="record-row"]',
-    });
-    figure(`记录: the newest rows drawn (of ${N_RECORDS})`, newest);
+    // Five visits from the venue list, the median reported.
+    const visits: number[] = [];
+    for (let visit = 0; visit < 5; visit++) {
+      await page.locator('nav.tabbar a[href="/"]').click();
+      await expect(page.getByTestId('venue-row').first()).toBeVisible();
+      visits.push(
+        await timeInPage(page, {
+          action: 'click',
+          selector: 'nav.tabbar a[href="/records"]',
+          doneSelector: '[data-testid="record-row"]',
+        }),
+      );
+    }
+    visits.sort((a, b) => a - b);
+    console.log(`FIGURE 记录: the newest rows drawn (of ${N_RECORDS}), median of 5: ${Math.round(visits[2])} ms (${visits.map(Math.round).join(', ')})`);
     started = performance.now();
     await expect(page.getByTestId('records-count')).toHaveText(`共 ${N_RECORDS} 条`);
     await expect(page.getByTestId('record-row')).toHaveCount(50);

@@ -2,9 +2,9 @@
 //
 // The build writes the shell's file list and a version made from their contents into the two lines
 // below (`cargo xtask precache`, run by Trunk after every build): install caches every one of those
-// files, so one online visit is enough, and a new build means a new cache. Page loads and hashed
-// assets come from this version's cache first, the network only for what it lacks. The API is never
-// cached: the app's data lives in IndexedDB.
+// files, so one online visit is enough, and a new build means a new cache. Page loads go to the
+// network first, for 1.5 s at most, then to the cached shell; hashed assets come from the cache first.
+// The API is never cached: the app's data lives in IndexedDB.
 //
 // A new version installs beside the running one and waits: the app shows "新版本可用 — 重新载入", keeps
 // the open form, and only then tells the waiting worker to take over.
@@ -13,6 +13,8 @@ const SHELL_FILES = ['/index.html'];
 
 const SHELL_CACHE = `fieldcheck-shell-${SHELL_VERSION}`;
 const SHELL_PAGE = '/index.html';
+// How long a page load waits for the network before it opens from the cache.
+const PAGE_DEADLINE_MS = 1500;
 
 self.addEventListener('install', (event) => {
   event.waitUntil(
@@ -47,19 +49,31 @@ self.addEventListener('fetch', (event) => {
     return;
   }
   if (request.mode === 'navigate') {
-    event.respondWith(cachedShell(request));
+    event.respondWith(networkFirstShell(request));
   } else {
     event.respondWith(cacheFirst(request));
   }
 });
 
-// A page load: this version's index.html, at once. Not the network first: in a village a weak signal
-// answers in tens of seconds or never, and the officer would stare at a blank screen; and the page
-// must name the files this version holds. A newer build reaches the phone as a new service worker
-// (the browser looks for one on every page load), which waits until the officer taps 重新载入.
-async function cachedShell(request) {
+// A page load: the network's index.html if it answers within PAGE_DEADLINE_MS, else this version's
+// cached copy. The network first keeps every phone that is online on the newest build even when a new
+// worker cannot install (a weak link breaking the download of the whole shell) or an old build cannot
+// start; the deadline keeps a village's weak signal, which answers in tens of seconds or never, from
+// holding the officer at a blank screen. The cached copy is not replaced here: it belongs to this
+// version's files, and a newer index.html would name assets this version does not hold.
+async function networkFirstShell(request) {
+  const network = fetch(request);
+  // A network that fails after the deadline fails unheard: the cached copy answered already.
+  network.catch(() => {});
+  const late = new Promise((resolve) => setTimeout(resolve, PAGE_DEADLINE_MS));
+  try {
+    const answer = await Promise.race([network, late]);
+    if (answer) return answer;
+  } catch (offline) {
+    // No network at all: the cached copy, below.
+  }
   const cached = await caches.match(SHELL_PAGE, { cacheName: SHELL_CACHE });
-  return cached ?? fetch(request);
+  return cached ?? network;
 }
 
 async function cacheFirst(request) {

@@ -1524,6 +1524,18 @@ async fn old_copies_are_swept_once_a_day_and_again_when_the_setting_changes() {
     assert_eq!(count().await, 1);
     assert_eq!(bound.sweep_old_copies(tomorrow).await.expect("sweep"), 1);
     assert_eq!(count().await, 0);
+    // Another officer takes the phone over: their first pull, from the start, is swept the same day.
+    let next = user("next");
+    store
+        .take_over(&next, TakeOver::OnlyIfSynced)
+        .await
+        .expect("a clean phone");
+    let store = store.bound_to(next.id.clone());
+    store
+        .apply_page(&page(vec![change(&old("pulled again"), 1)], "c3"))
+        .await
+        .expect("pull");
+    assert_eq!(store.sweep_old_copies(tomorrow).await.expect("sweep"), 1);
 }
 
 #[wasm_bindgen_test]

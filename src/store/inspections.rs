@@ -18,6 +18,9 @@ use crate::store::{
     InspectionRow, Listed, LocalInspection, Store, StoreError, StoredRecord, SyncMark,
 };
 
+/// The performance mark a committed save leaves.
+const SAVED_MARK: &str = "fieldcheck:inspection-saved";
+
 /// Records decoded between two yields to the browser when a whole list is read.
 const DECODE_CHUNK: usize = 500;
 
@@ -81,6 +84,10 @@ impl Store {
             }
         };
         tx.commit().await.idb(INSPECTIONS, "commit")?;
+        // The moment a save is on disk, for the benchmark that times it (`tests/e2e/save.bench.ts`).
+        if let Some(performance) = web_sys::window().and_then(|window| window.performance()) {
+            let _ = performance.mark(SAVED_MARK);
+        }
         Ok(saved)
     }
 

@@ -36,7 +36,8 @@ pub mod meta_keys {
     pub const OFFICERS: &str = "officers";
     /// Months of others' inspections the phone keeps (`retention.rs`).
     pub const KEEP_MONTHS: &str = "keep_months";
-    /// The day and setting of the last sweep for old copies: `"2026-12-02/12"` (`retention.rs`).
+    /// The day and setting of the last sweep for old copies: `"2026-12-02/12"` (`retention.rs`);
+    /// cleared with the pull cursor, since a pull from the start brings old copies back.
     pub const SWEPT: &str = "swept";
     /// Prefix of campaign entries: `campaign:<id>`.
     pub const CAMPAIGN_PREFIX: &str = "campaign:";

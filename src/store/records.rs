@@ -208,6 +208,8 @@ impl Store {
                     .await
                     .idb(META, "delete")?;
                 delete_meta(&meta, meta_keys::PULL_CURSOR).await?;
+                // The pull from the start brings old copies back: sweep after it, not tomorrow.
+                delete_meta(&meta, meta_keys::SWEPT).await?;
                 delete_meta(&meta, meta_keys::LAST_SYNCED_AT).await?;
                 delete_meta(&meta, meta_keys::OFFICERS).await?;
             }
@@ -995,6 +997,7 @@ impl Store {
                         .idb(name, "delete")?;
                     if server_known {
                         delete_meta(&meta, meta_keys::PULL_CURSOR).await?;
+                        delete_meta(&meta, meta_keys::SWEPT).await?;
                     }
                 }
             }

@@ -12,6 +12,8 @@ export interface Step {
   /** Done when an element matches `doneSelector` and (if given) its text is not `notText`. */
   doneSelector: string;
   notText?: string;
+  /** If given, the figure ends at this performance mark (which the app leaves) rather than at the DOM. */
+  mark?: string;
 }
 
 /** Milliseconds from the action to its result in the DOM. */
@@ -25,11 +27,22 @@ export async function timeInPage(page: Page, step: Step): Promise<number> {
         };
         const target = document.querySelector<HTMLElement>(step.selector);
         if (!target) return reject(new Error(`nothing matches ${step.selector}`));
+        if (step.mark) performance.clearMarks(step.mark);
         const begun = performance.now();
+        const elapsed = () => {
+          if (!step.mark) return performance.now() - begun;
+          const mark = performance.getEntriesByName(step.mark, 'mark')[0];
+          if (!mark) throw new Error(`the app left no mark ${step.mark}`);
+          return mark.startTime - begun;
+        };
         const observer = new MutationObserver(() => {
           if (done()) {
             observer.disconnect();
-            resolve(performance.now() - begun);
+            try {
+              resolve(elapsed());
+            } catch (error) {
+              reject(error);
+            }
           }
         });
         observer.observe(document.body, { subtree: true, childList: true, characterData: true, attributes: true });
@@ -41,7 +54,7 @@ export async function timeInPage(page: Page, step: Step): Promise<number> {
         }
         if (done()) {
           observer.disconnect();
-          resolve(performance.now() - begun);
+          resolve(elapsed());
         }
       }),
     step,

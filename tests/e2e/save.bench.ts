@@ -1,0 +1,83 @@
+// Saving an inspection on the phone, measured beside a bare IndexedDB put of the same stored value in
+// the same browser run (both with strict durability). Prints figures only.
+import { test, expect } from '@playwright/test';
+import { Server } from './server';
+import { PASS, completeRecord, logIn, tab } from './phone';
+import { timeInPage } from './timing';
+
+const RUNS = 5;
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+/** Puts the stored value of inspection `id` into a scratch database and returns how long the put and its strict commit took. */
+async function barePut(page: import('@playwright/test').Page, id: string): Promise<number> {
+  return page.evaluate(
+    (id) =>
+      new Promise<number>((resolve, reject) => {
+        const open = indexedDB.open('fieldcheck');
+        open.onerror = () => reject(open.error);
+        open.onsuccess = () => {
+          const get = open.result.transaction('inspections').objectStore('inspections').get(id);
+          get.onerror = () => reject(get.error);
+          get.onsuccess = () => {
+            const value = get.result;
+            open.result.close();
+            const scratch = indexedDB.open('fieldcheck-bench-bare', 1);
+            scratch.onupgradeneeded = () => scratch.result.createObjectStore('values');
+            scratch.onerror = () => reject(scratch.error);
+            scratch.onsuccess = () => {
+              const begun = performance.now();
+              const tx = scratch.result.transaction('values', 'readwrite', { durability: 'strict' });
+              tx.objectStore('values').put(value, `${id}-${begun}`);
+              tx.oncomplete = () => {
+                resolve(performance.now() - begun);
+                scratch.result.close();
+              };
+              tx.onerror = () => reject(tx.error);
+            };
+          };
+        };
+      }),
+    id,
+  );
+}
+
+test('saving an inspection, beside a bare IndexedDB put of the same value', async ({ page }) => {
+  const server = await Server.start();
+  try {
+    await logIn(page, server.baseUrl, 'zhangwei');
+    // Offline: the save alone, with no sync run starting beside it.
+    await page.context().setOffline(true);
+    const saves: number[] = [];
+    const bare: number[] = [];
+    for (let run = 0; run < RUNS; run++) {
+      await tab(page, '/');
+      await page.getByTestId('venue-row').nth(run % 3).click();
+      const items = page.locator('[data-item]');
+      await expect(items.first()).toBeVisible();
+      const n = await items.count();
+      for (let idx = 0; idx < n; idx++) await items.nth(idx).getByRole('button', { name: PASS }).click();
+      await completeRecord(page);
+      // From the tap to the committed transaction: the app leaves a performance mark there.
+      saves.push(
+        await timeInPage(page, {
+          action: 'click',
+          selector: '[data-testid="submit-inspection"]',
+          doneSelector: '.records-page .banner-ok',
+          mark: 'fieldcheck:inspection-saved',
+        }),
+      );
+      const href = (await page.getByTestId('record-row').first().getAttribute('href')) ?? '';
+      bare.push(await barePut(page, href.split('/').pop() ?? ''));
+    }
+    const round = (values: number[]) => values.map((value) => value.toFixed(1)).join(', ');
+    console.log(`FIGURE saving an inspection, from the tap on 提交 to its committed transaction (median of ${RUNS}): ${median(saves).toFixed(1)} ms (${round(saves)})`);
+    console.log(`FIGURE a bare IndexedDB put of the same stored value, strict commit (median of ${RUNS}): ${median(bare).toFixed(1)} ms (${round(bare)})`);
+    console.log(`FIGURE ratio of the two medians (goal ≤ 2): ${(median(saves) / median(bare)).toFixed(2)}`);
+  } finally {
+    await server.stop();
+  }
+});

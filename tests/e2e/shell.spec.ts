@@ -2,6 +2,7 @@
 // with the server gone, and a new build taken up only after the prompt, keeping the open form.
 import { test, expect, type Page } from '@playwright/test';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Server, distDir } from './server';
@@ -96,6 +97,21 @@ test('after one visit the app opens in a new page with the server gone, with the
   await expect(fresh.getByTestId('record-row').first()).toHaveAttribute('data-sync', 'pending');
   await tab(fresh, '/');
   await expect(fresh.getByTestId('venue-row').first()).toBeVisible();
+  await fresh.close();
+
+  // A weak signal: something takes the connection and never answers. The page opens from the cache
+  // once the worker stops waiting for the network, instead of staying blank for as long as the link.
+  const silent = net.createServer(() => {});
+  const { hostname, port } = new URL(server.baseUrl);
+  await new Promise<void>((resolve) => silent.listen(Number(port), hostname, resolve));
+  try {
+    const weak = await context.newPage();
+    await weak.goto(`${server.baseUrl}/records`, { waitUntil: 'commit', timeout: 15_000 });
+    await expect(weak.getByTestId('record-row')).toHaveCount(1, { timeout: 15_000 });
+    await weak.close();
+  } finally {
+    silent.close();
+  }
 });
 
 test('a new build is taken up only after the prompt, and the form being filled in is kept', async ({ page }) => {

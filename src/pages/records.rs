@@ -16,6 +16,8 @@ use crate::sync::use_sync;
 
 /// Rows shown at first and added by each "more": a list of 10 000 stays instant to draw.
 const PAGE: usize = 50;
+/// Rows drawn at once, before the whole set is read: a phone's screen and a scroll beyond.
+const FIRST_SCREEN: usize = 20;
 
 #[derive(Debug, Clone)]
 struct RecordsData {
@@ -45,7 +47,7 @@ pub fn RecordsPage() -> impl IntoView {
         let _ = sync.data_version();
         let store = quick_store.clone();
         async move {
-            let rows = store.recent_inspection_rows(PAGE).await?;
+            let rows = store.recent_inspection_rows(FIRST_SCREEN).await?;
             // Only the venues these rows name: a register of thousands is read with the whole set.
             let ids: Vec<&VenueId> = rows.items.iter().map(|row| &row.record.venue_id).collect();
             let venues: HashMap<String, Venue> = store

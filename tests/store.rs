@@ -1579,26 +1579,3 @@ async fn a_page_naming_a_record_twice_applies_both_changes_in_order() {
     }
     assert_eq!(store.inspection(&other.id).await.expect("read"), None);
 }
-
-#[wasm_bindgen_test]
-async fn a_list_reads_only_the_venues_its_rows_name() {
-    let (store, _) = fresh_store().await;
-    let cafe = venue("星际网咖");
-    let ktv = venue("金嗓子KTV");
-    store
-        .put_venues(&[(cafe.clone(), 1), (ktv.clone(), 1)])
-        .await
-        .expect("venues");
-    store
-        .put_raw(VENUES, None, raw(r#"{"record":{"id":"broken"},"local":7}"#))
-        .await
-        .expect("plant a damaged venue");
-    let unknown = VenueId(new_id());
-    let broken = VenueId("broken".to_owned());
-    let found = store
-        .venues_by_id(&[&cafe.id, &unknown, &broken, &cafe.id])
-        .await
-        .expect("read");
-    assert_eq!(found.len(), 1, "unknown and unreadable venues are left out");
-    assert_eq!(found.get(&cafe.id), Some(&cafe));
-}

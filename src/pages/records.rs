@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use fieldcheck_core::query::RecordQuery;
 use fieldcheck_core::sync::Officer;
-use fieldcheck_core::{InspectionKind, Status, UserId, Venue, VenueId, VenueKind};
+use fieldcheck_core::{InspectionKind, Status, UserId, Venue, VenueKind};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
@@ -48,13 +48,12 @@ pub fn RecordsPage() -> impl IntoView {
         let store = quick_store.clone();
         async move {
             let rows = store.recent_inspection_rows(FIRST_SCREEN).await?;
-            // Only the venues these rows name: a register of thousands is read with the whole set.
-            let ids: Vec<&VenueId> = rows.items.iter().map(|row| &row.record.venue_id).collect();
             let venues: HashMap<String, Venue> = store
-                .venues_by_id(&ids)
+                .list_venues("")
                 .await?
+                .items
                 .into_iter()
-                .map(|(id, venue)| (id.to_string(), venue))
+                .map(|venue| (venue.id.to_string(), venue))
                 .collect();
             Ok::<_, StoreError>((rows.items, venues))
         }
@@ -215,7 +214,7 @@ fn RecordsList(
                         query.matches_record(&local.record)
                             && found
                                 .as_ref()
-                                .is_none_or(|found| found.contains(&local.record.venue_id))
+                                .is_none_or(|found| found.contains(local.record.venue_id.as_str()))
                     })
                     .map(|(idx, _)| idx)
                     .collect::<Vec<usize>>()

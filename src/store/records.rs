@@ -14,8 +14,7 @@ use indexed_db_futures::transaction::Transaction;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
-use std::collections::hash_map::Entry;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use wasm_bindgen::JsValue;
 
 use crate::store::codec::{base64, from_js, js_text, key_text, to_js};
@@ -264,13 +263,17 @@ impl LocalStore for Store {
             let stores = RecordStores::open(&tx)?;
             // Every answered record is asked for before the first is awaited. A second answer to
             // one op settles nothing: the first already moved the record on.
-            let mut answered_ops = HashSet::new();
+            let mut answered_ops: Vec<&OpId> = Vec::with_capacity(results.len());
             let mut reads = Vec::with_capacity(results.len());
             for result in results {
                 let target = sent
                     .iter()
                     .find(|mutation| mutation.op_id == result.op_id)
-                    .filter(|_| answered_ops.insert(&result.op_id))
+                    .filter(|_| {
+                        let first = !answered_ops.contains(&&result.op_id);
+                        answered_ops.push(&result.op_id);
+                        first
+                    })
                     .and_then(|mutation| Some((mutation, store_of(mutation.entity)?)));
                 reads.push(match target {
                     Some((mutation, name)) => {
@@ -323,19 +326,36 @@ impl LocalStore for Store {
             self.check_owner(&tx).await?;
             let meta = tx.object_store(META).idb(META, "open")?;
             let stores = RecordStores::open(&tx)?;
+            let changes = &page.changes;
+            // For each change, the first change of the page naming the same record (a page holds a
+            // few hundred: comparing them costs nothing beside a round trip).
+            let first: Vec<usize> = changes
+                .iter()
+                .enumerate()
+                .map(|(idx, change)| {
+                    changes[..idx]
+                        .iter()
+                        .position(|earlier| {
+                            store_of(earlier.entity) == store_of(change.entity)
+                                && earlier.id == change.id
+                        })
+                        .unwrap_or(idx)
+                })
+                .collect();
             // Every record the page names is asked for before the first answer is awaited.
-            let mut reads = HashMap::new();
-            for change in &page.changes {
-                if let Some(name) = store_of(change.entity)
-                    && let Entry::Vacant(entry) = reads.entry((name, change.id.as_str()))
-                {
-                    entry.insert(send_get(stores.of(name), name, &change.id)?);
-                }
+            let mut reads = Vec::with_capacity(changes.len());
+            for (idx, change) in changes.iter().enumerate() {
+                reads.push(match store_of(change.entity) {
+                    Some(name) if first[idx] == idx => {
+                        Some(send_get(stores.of(name), name, &change.id)?)
+                    }
+                    _ => None,
+                });
             }
-            // What this page has already made of a record it names twice.
-            let mut made: HashMap<(&str, &str), Option<LocalState>> = HashMap::new();
+            // What this page has already made of each record, at its first change's place.
+            let mut made: Vec<Option<Option<LocalState>>> = changes.iter().map(|_| None).collect();
             let mut writes = Vec::new();
-            for change in &page.changes {
+            for (idx, change) in changes.iter().enumerate() {
                 if !change.deleted && !change.entity.reads(&change.body) {
                     applied.malformed += 1;
                     continue;
@@ -346,10 +366,10 @@ impl LocalStore for Store {
                     }
                     continue;
                 };
-                let key = (name, change.id.as_str());
-                let current = match made.remove(&key) {
+                let slot = first[idx];
+                let current = match made[slot].take() {
                     Some(local) => Current::Known(local),
-                    None => match reads.remove(&key) {
+                    None => match reads[slot].take() {
                         Some(read) => Current::read(read.await?, name, &change.id),
                         None => Current::Known(None),
                     },
@@ -375,7 +395,7 @@ impl LocalStore for Store {
                         }
                     }
                 }
-                made.insert(key, next);
+                made[slot] = Some(next);
             }
             answered(writes).await?;
             put_meta(&meta, meta_keys::PULL_CURSOR, &page.cursor).await?;
@@ -866,13 +886,13 @@ pub(crate) fn decode_listed<Raw: DeserializeOwned, T>(
 /// because the library's query traits are sealed: a generic function cannot name their bounds.
 macro_rules! get_all_with_keys_fn {
     ($name:ident, $first:ident, $source:ty) => {
-        pub(crate) async fn $name(
-            source: &$source,
+        pub(crate) fn $name<'a>(
+            source: &'a $source,
             store_name: &'static str,
             query: Option<KeyRange<JsValue>>,
-        ) -> Result<Vec<(JsValue, JsValue)>, StoreError> {
+        ) -> impl Future<Output = Result<Vec<(JsValue, JsValue)>, StoreError>> + 'a {
             // The largest count IndexedDB takes, which is no limit at all.
-            $first(source, store_name, query, u32::MAX).await
+            $first(source, store_name, query, u32::MAX)
         }
 
         #[allow(dead_code)]

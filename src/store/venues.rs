@@ -1,15 +1,11 @@
 //! Venues on the phone: the register pulled from the server (and venues an inspector adds).
 
-use std::collections::HashMap;
-
 use fieldcheck_core::local::{LocalState, ServerVersion};
 use fieldcheck_core::{Venue, VenueId};
-use wasm_bindgen::JsValue;
 
-use crate::store::codec::from_js;
 use crate::store::error::IdbContext;
 use crate::store::meta::next_order;
-use crate::store::records::{decode_listed, get_all_in_store, put_record, read_record, send_get};
+use crate::store::records::{decode_listed, get_all_in_store, put_record, read_record};
 use crate::store::schema::{META, VENUES};
 use crate::store::{Listed, Store, StoreError, StoredRecord};
 
@@ -73,34 +69,6 @@ impl Store {
             .items
             .sort_by(|a, b| (&a.initials, &a.name, &a.id).cmp(&(&b.initials, &b.name, &b.id)));
         Ok(listed)
-    }
-
-    /// The venues of these ids the phone holds and can read, as shown: for a list that names a
-    /// few venues, without reading the whole register. Every read goes out before the first is
-    /// awaited.
-    pub async fn venues_by_id(
-        &self,
-        ids: &[&VenueId],
-    ) -> Result<HashMap<VenueId, Venue>, StoreError> {
-        let tx = self.read(&[VENUES])?;
-        let store = tx.object_store(VENUES).idb(VENUES, "open")?;
-        let mut reads = Vec::with_capacity(ids.len());
-        for id in ids {
-            reads.push(send_get(&store, VENUES, id.as_str())?);
-        }
-        let mut venues = HashMap::with_capacity(ids.len());
-        for (id, read) in ids.iter().zip(reads) {
-            let Some(raw) = read.await? else { continue };
-            // An unreadable venue shows as unknown here; the register lists it as damaged.
-            let venue = from_js::<StoredRecord>(&raw, VENUES, &JsValue::from_str(id.as_str()))
-                .ok()
-                .and_then(|stored| stored.local.shown().cloned())
-                .and_then(|body| serde_json::from_value::<Venue>(body).ok());
-            if let Some(venue) = venue {
-                venues.insert((*id).clone(), venue);
-            }
-        }
-        Ok(venues)
     }
 
     /// One venue, as shown.

@@ -5,7 +5,7 @@ use std::collections::HashSet;
 
 use chrono::NaiveDate;
 
-use crate::ids::{UserId, VenueId};
+use crate::ids::UserId;
 use crate::inspection::{Inspection, InspectionKind, Status};
 use crate::kinds::VenueKind;
 use crate::stats::venue_kind_of;
@@ -65,7 +65,7 @@ impl RecordQuery {
     pub fn venues_found<'v>(
         &self,
         venues: impl IntoIterator<Item = &'v Venue>,
-    ) -> Option<HashSet<&'v VenueId>> {
+    ) -> Option<HashSet<&'v str>> {
         if self.search.trim().is_empty() {
             return None;
         }
@@ -73,7 +73,7 @@ impl RecordQuery {
             venues
                 .into_iter()
                 .filter(|venue| venue.matches(&self.search))
-                .map(|venue| &venue.id)
+                .map(|venue| venue.id.as_str())
                 .collect(),
         )
     }

@@ -343,7 +343,7 @@ fn the_records_list_filters_by_whose_status_kind_officer_period_and_venue() {
         // The list's way — the search looked up once over the venues — gives the same answer.
         let found = query.venues_found([&elsewhere, &venue]);
         let listed = query.matches_record(&record)
-            && found.is_none_or(|found| found.contains(&record.venue_id));
+            && found.is_none_or(|found| found.contains(record.venue_id.as_str()));
         assert_eq!(listed, expected, "{query:?} through venues_found");
     }
     // A search needs the venue; amendments never list.

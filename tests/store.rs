@@ -1376,6 +1376,15 @@ async fn discarding_a_record_known_only_by_its_rev_pulls_everything_again() {
 // ---------------------------------------------------------------------------------------------
 // Keeping the phone light
 
+/// An approved record started 21 months before the sweeps below.
+fn old_approved(notes: &str) -> Inspection {
+    let mut record = inspection(notes);
+    record.status = Status::Approved;
+    record.started_at =
+        chrono::DateTime::parse_from_rfc3339("2025-03-01T10:00:00+08:00").expect("a time");
+    record
+}
+
 #[wasm_bindgen_test]
 async fn only_colleagues_old_settled_records_are_dropped_and_nothing_unsent() {
     let (store, _) = fresh_store().await;
@@ -1385,13 +1394,7 @@ async fn only_colleagues_old_settled_records_are_dropped_and_nothing_unsent() {
         .take_over(&officer, TakeOver::OnlyIfSynced)
         .await
         .expect("the phone is mine");
-    let old = |notes: &str| {
-        let mut record = inspection(notes);
-        record.status = Status::Approved;
-        record.started_at =
-            chrono::DateTime::parse_from_rfc3339("2025-03-01T10:00:00+08:00").expect("a time");
-        record
-    };
+    let old = old_approved;
     // Pulled from the server, a colleague's, 21 months old: goes.
     let colleague_old = old("colleague, old");
     // The same, but a form of it is open on the phone: stays.
@@ -1489,13 +1492,7 @@ async fn old_copies_are_swept_once_a_day_and_again_when_the_setting_changes() {
         .await
         .expect("the phone is mine");
     let bound = store.bound_to(officer.id.clone());
-    let old = |notes: &str| {
-        let mut record = inspection(notes);
-        record.status = Status::Approved;
-        record.started_at =
-            chrono::DateTime::parse_from_rfc3339("2025-03-01T10:00:00+08:00").expect("a time");
-        record
-    };
+    let old = old_approved;
     let pull = |record: &Inspection, cursor: &'static str| {
         let change = change(record, 1);
         let store = store.clone();

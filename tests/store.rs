@@ -1394,16 +1394,15 @@ async fn only_colleagues_old_settled_records_are_dropped_and_nothing_unsent() {
         .take_over(&officer, TakeOver::OnlyIfSynced)
         .await
         .expect("the phone is mine");
-    let old = old_approved;
     // Pulled from the server, a colleague's, 21 months old: goes.
-    let colleague_old = old("colleague, old");
+    let colleague_old = old_approved("colleague, old");
     // The same, but a form of it is open on the phone: stays.
-    let with_form = old("colleague, old, form open");
+    let with_form = old_approved("colleague, old, form open");
     // Mine, as old: stays.
-    let mut mine_old = old("mine, old");
+    let mut mine_old = old_approved("mine, old");
     mine_old.inspectors.push(me.clone());
     // A colleague's old record with a hazard still open: stays.
-    let mut open_hazard = old("colleague, old, hazard open");
+    let mut open_hazard = old_approved("colleague, old, hazard open");
     open_hazard.hazards.push(fieldcheck_core::Hazard {
         id: fieldcheck_core::HazardId(new_id()),
         item: None,
@@ -1417,10 +1416,10 @@ async fn only_colleagues_old_settled_records_are_dropped_and_nothing_unsent() {
     let mut recent = inspection("colleague, recent");
     recent.status = Status::Approved;
     // A colleague's old record still submitted: stays until it is approved.
-    let mut submitted = old("colleague, old, submitted");
+    let mut submitted = old_approved("colleague, old, submitted");
     submitted.status = Status::Submitted;
     // A colleague's old re-inspection of the record with the open hazard: stays with it.
-    let mut follow_up = old("colleague, old, follows the open hazard");
+    let mut follow_up = old_approved("colleague, old, follows the open hazard");
     follow_up.follows = Some(open_hazard.id.clone());
     let pulled = [
         &colleague_old,
@@ -1440,7 +1439,7 @@ async fn only_colleagues_old_settled_records_are_dropped_and_nothing_unsent() {
         .expect("pull");
     store.save_form(&with_form, 1).await.expect("form");
     // An old record with an edit not yet sent (this phone edits a colleague's draft): stays.
-    let mut unsent = old("colleague, old, edited here");
+    let mut unsent = old_approved("colleague, old, edited here");
     unsent.status = Status::Draft;
     store.save_inspection(&unsent).await.expect("save");
 
@@ -1492,7 +1491,6 @@ async fn old_copies_are_swept_once_a_day_and_again_when_the_setting_changes() {
         .await
         .expect("the phone is mine");
     let bound = store.bound_to(officer.id.clone());
-    let old = old_approved;
     let pull = |record: &Inspection, cursor: &'static str| {
         let change = change(record, 1);
         let store = store.clone();
@@ -1508,7 +1506,7 @@ async fn old_copies_are_swept_once_a_day_and_again_when_the_setting_changes() {
     let tomorrow =
         chrono::DateTime::parse_from_rfc3339("2026-12-03T09:00:00+08:00").expect("a time");
 
-    pull(&old("colleague, old"), "c1").await;
+    pull(&old_approved("colleague, old"), "c1").await;
     store.set_keep_months(0).await.expect("keep all");
     assert_eq!(bound.sweep_old_copies(today).await.expect("sweep"), 0);
     // The setting changed: the sweep is due again the same day.
@@ -1516,7 +1514,7 @@ async fn old_copies_are_swept_once_a_day_and_again_when_the_setting_changes() {
     assert_eq!(bound.sweep_old_copies(today).await.expect("sweep"), 1);
     assert_eq!(count().await, 0);
     // Swept today with this setting: another old copy waits for tomorrow's sweep.
-    pull(&old("another colleague, old"), "c2").await;
+    pull(&old_approved("another colleague, old"), "c2").await;
     assert_eq!(bound.sweep_old_copies(today).await.expect("sweep"), 0);
     assert_eq!(count().await, 1);
     assert_eq!(bound.sweep_old_copies(tomorrow).await.expect("sweep"), 1);
@@ -1529,7 +1527,7 @@ async fn old_copies_are_swept_once_a_day_and_again_when_the_setting_changes() {
         .expect("a clean phone");
     let store = store.bound_to(next.id.clone());
     store
-        .apply_page(&page(vec![change(&old("pulled again"), 1)], "c3"))
+        .apply_page(&page(vec![change(&old_approved("pulled again"), 1)], "c3"))
         .await
         .expect("pull");
     assert_eq!(store.sweep_old_copies(tomorrow).await.expect("sweep"), 1);

@@ -895,7 +895,6 @@ macro_rules! get_all_with_keys_fn {
             $first(source, store_name, query, u32::MAX)
         }
 
-        #[allow(dead_code)]
         pub(crate) async fn $first(
             source: &$source,
             store_name: &'static str,

@@ -47,8 +47,14 @@ pub async fn copy_text(text: &str) -> Result<(), String> {
 
 /// A file name that sorts by time and says what it holds: `fieldcheck-unsynced-20261201-1905.json`.
 pub fn export_filename() -> String {
+    use chrono::{Datelike, Timelike};
+    let now = crate::i18n::now_china();
     format!(
-        "fieldcheck-unsynced-{}.json",
-        crate::i18n::now_china().format("%Y%m%d-%H%M")
+        "fieldcheck-unsynced-{:04}{:02}{:02}-{:02}{:02}.json",
+        now.year(),
+        now.month(),
+        now.day(),
+        now.hour(),
+        now.minute()
     )
 }

@@ -1,6 +1,6 @@
 //! The user-facing words in Simplified Chinese (default) and English, the language context and date formats.
 
-use chrono::{DateTime, FixedOffset, NaiveDate};
+use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, Timelike};
 use fieldcheck_core::{InspectionKind, ItemResult, Role, Status, VenueKind};
 use leptos::prelude::*;
 
@@ -51,7 +51,7 @@ impl Lang {
 
     /// The badge text after a sync: `已同步 10:05` / `Synced 10:05`.
     pub fn synced_at(self, at: &DateTime<FixedOffset>) -> String {
-        let time = at.with_timezone(&china_time()).format("%H:%M");
+        let time = clock(&at.with_timezone(&china_time()));
         match self {
             Lang::Zh => format!("已同步 {time}"),
             Lang::En => format!("Synced {time}"),
@@ -190,17 +190,19 @@ impl Lang {
     /// A date and time as inspectors read it, in China Standard Time.
     pub fn datetime(self, at: &DateTime<FixedOffset>) -> String {
         let local = at.with_timezone(&china_time());
-        match self {
-            Lang::Zh => local.format("%Y年%-m月%-d日 %H:%M").to_string(),
-            Lang::En => local.format("%-d %b %Y %H:%M").to_string(),
-        }
+        format!("{} {}", self.date(&local.date_naive()), clock(&local))
     }
 
     /// A date without time.
     pub fn date(self, date: &NaiveDate) -> String {
         match self {
-            Lang::Zh => date.format("%Y年%-m月%-d日").to_string(),
-            Lang::En => date.format("%-d %b %Y").to_string(),
+            Lang::Zh => fieldcheck_core::printout::date_zh(date),
+            Lang::En => format!(
+                "{} {} {}",
+                date.day(),
+                MONTHS_EN[date.month0() as usize],
+                date.year()
+            ),
         }
     }
 
@@ -253,6 +255,33 @@ impl Lang {
 }
 
 /// China Standard Time (UTC+8), in which every time is shown.
+/// English month names as dates show them: `5 Mar 2026`.
+const MONTHS_EN: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
+
+/// `09:05`. Written out rather than through chrono's `format`, whose pattern interpreter weighs
+/// several KiB in the shell for the few patterns the app shows.
+pub fn clock(at: &impl Timelike) -> String {
+    format!("{:02}:{:02}", at.hour(), at.minute())
+}
+
+/// `09:05:07`.
+pub fn clock_seconds(at: &impl Timelike) -> String {
+    format!("{}:{:02}", clock(at), at.second())
+}
+
+/// `2026-03-05 09:05:07`: the time a photo's watermark carries.
+pub fn stamp_time(at: &DateTime<FixedOffset>) -> String {
+    format!(
+        "{:04}-{:02}-{:02} {}",
+        at.year(),
+        at.month(),
+        at.day(),
+        clock_seconds(at)
+    )
+}
+
 pub fn china_time() -> FixedOffset {
     // 8 h is always a valid offset; the fallback only exists to avoid a panic path.
     FixedOffset::east_opt(8 * 3600).unwrap_or_else(|| chrono::Offset::fix(&chrono::Utc))

@@ -23,6 +23,18 @@ enum Install {
     Menu,
 }
 
+impl Install {
+    /// The state as the page names it (`data-install`), for the tests.
+    fn name(self) -> &'static str {
+        match self {
+            Install::Installed => "installed",
+            Install::Offered => "offered",
+            Install::Ios => "ios",
+            Install::Menu => "menu",
+        }
+    }
+}
+
 fn install_state() -> Install {
     let window = window();
     let standalone = window
@@ -80,7 +92,7 @@ pub fn InstallCell() -> impl IntoView {
         window_event_listener_untyped(INSTALL_EVENT, move |_| state.set(install_state()));
     on_cleanup(move || listener.remove());
     view! {
-        <div class="cell" data-testid="install" data-install=move || format!("{:?}", state.get()).to_lowercase()>
+        <div class="cell" data-testid="install" data-install=move || state.get().name()>
             <span class="field-label">{move || i18n.t().app_install}</span>
             {move || {
                 let t = i18n.t();

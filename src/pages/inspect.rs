@@ -1,6 +1,5 @@
 //! /inspect/:venue_id (?record=<id> to continue one): the checklist, hazards, notes and saving.
 
-use chrono::NaiveDate;
 use fieldcheck_core::sync::Officer;
 use fieldcheck_core::{
     Answer, Campaign, CampaignId, Complaint, Hazard, HazardCheck, HazardId, HazardStatus,
@@ -386,11 +385,8 @@ fn InspectForm(data: FormData) -> impl IntoView {
                 complaint: Complaint {
                     text: complaint_text.get_untracked().trim().to_owned(),
                     source: complaint_source.get_untracked().trim().to_owned(),
-                    received_on: NaiveDate::parse_from_str(
-                        &complaint_received.get_untracked(),
-                        "%Y-%m-%d",
-                    )
-                    .ok(),
+                    // A date input's value is `YYYY-MM-DD`, what `NaiveDate` parses.
+                    received_on: complaint_received.get_untracked().parse().ok(),
                 },
                 hazard_checks: hazard_checks.get_untracked(),
                 status,
@@ -633,9 +629,7 @@ fn InspectForm(data: FormData) -> impl IntoView {
     };
     let stamp = Signal::derive(move || {
         let mut lines = vec![
-            crate::i18n::now_china()
-                .format("%Y-%m-%d %H:%M:%S")
-                .to_string(),
+            crate::i18n::stamp_time(&crate::i18n::now_china()),
             stamp_venue.clone(),
             stamp_officers(),
         ];
@@ -1227,7 +1221,7 @@ fn InspectForm(data: FormData) -> impl IntoView {
             </div>
 
             <p class="hint autosave-hint" role="status" aria-live="polite" data-testid="autosaved">
-                {move || autosaved.get().map(|at| format!("{} {}", i18n.t().autosaved, at.format("%H:%M:%S")))}
+                {move || autosaved.get().map(|at| format!("{} {}", i18n.t().autosaved, crate::i18n::clock_seconds(&at)))}
             </p>
             <div class="actions actions-sticky">
                 <button
@@ -1304,9 +1298,7 @@ fn build_record(
         if result == ItemResult::Fail {
             let rectify = state.rectify.get_untracked();
             let deadline = match rectify {
-                Some(Rectify::Deadline) => {
-                    NaiveDate::parse_from_str(&state.deadline.get_untracked(), "%Y-%m-%d").ok()
-                }
+                Some(Rectify::Deadline) => state.deadline.get_untracked().parse().ok(),
                 Some(Rectify::OnSite) | None => None,
             };
             hazards.push(Hazard {

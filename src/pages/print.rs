@@ -251,7 +251,7 @@ fn OrderSheet(order: RectificationOrder) -> impl IntoView {
             <p class="sheet-para">"经" {found_on} "现场检查，你单位存在下列问题："</p>
             <FindingList findings />
             <p class="sheet-para">
-                "现责令你单位于" {deadline.format("%Y年%-m月%-d日").to_string()}
+                "现责令你单位于" {fieldcheck_core::printout::date_zh(&deadline)}
                 "前改正上述问题。逾期不改正的，将依法予以处理。"
             </p>
             <p class="sheet-para sheet-right">{unit}</p>

@@ -10,7 +10,7 @@ use crate::inspection::{Inspection, ItemResult, Rectify};
 use crate::template::Template;
 use crate::validate::CREDENTIALS_ITEM;
 use crate::venue::Venue;
-use chrono::{DateTime, FixedOffset, NaiveDate};
+use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, Timelike};
 
 /// An officer as printed: name and certificate number.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -108,8 +108,19 @@ pub struct PrintContext<'a> {
     pub unit: &'a str,
 }
 
+/// `2026年3月5日`, as documents write a date. Written out rather than through chrono's `format`,
+/// whose pattern interpreter weighs several KiB in the phone's shell.
+pub fn date_zh(date: &impl Datelike) -> String {
+    format!("{}年{}月{}日", date.year(), date.month(), date.day())
+}
+
+/// `09时05分`.
+fn clock_zh(at: &impl Timelike) -> String {
+    format!("{:02}时{:02}分", at.hour(), at.minute())
+}
+
 fn minute(at: &DateTime<FixedOffset>) -> String {
-    at.format("%Y年%-m月%-d日%H时%M分").to_string()
+    format!("{}{}", date_zh(at), clock_zh(at))
 }
 
 fn result_zh(result: Option<ItemResult>) -> &'static str {
@@ -139,11 +150,9 @@ impl Inspection {
         };
         let officers: Vec<PrintedOfficer> = self.inspectors.iter().map(officer).collect();
         let time_span = match self.finished_at {
-            Some(finished) if finished.date_naive() == self.started_at.date_naive() => format!(
-                "{}至{}",
-                minute(&self.started_at),
-                finished.format("%H时%M分")
-            ),
+            Some(finished) if finished.date_naive() == self.started_at.date_naive() => {
+                format!("{}至{}", minute(&self.started_at), clock_zh(&finished))
+            }
             Some(finished) => format!("{}至{}", minute(&self.started_at), minute(&finished)),
             None => format!("{}起（未结束）", minute(&self.started_at)),
         };
@@ -194,10 +203,7 @@ impl Inspection {
             if !complaint.source.is_empty() {
                 line.push_str(&format!("（来源：{}", complaint.source));
                 if let Some(received) = complaint.received_on {
-                    line.push_str(&format!(
-                        "，受理日期：{}",
-                        received.format("%Y年%-m月%-d日")
-                    ));
+                    line.push_str(&format!("，受理日期：{}", date_zh(&received)));
                 }
                 line.push('）');
             }
@@ -302,7 +308,7 @@ impl Inspection {
         Some(RectificationOrder {
             unit: context.unit.to_owned(),
             venue: context.venue.name.clone(),
-            found_on: self.visit_day().format("%Y年%-m月%-d日").to_string(),
+            found_on: date_zh(&self.visit_day()),
             findings,
             deadline,
         })
@@ -329,10 +335,9 @@ impl Inspection {
                     basis: item.map(|item| item.basis_zh),
                     rectify: match (hazard.rectify, hazard.deadline) {
                         (Some(Rectify::OnSite), _) => "当场整改".to_owned(),
-                        (Some(Rectify::Deadline), Some(deadline)) => format!(
-                            "责令限期整改，于{}前整改完毕",
-                            deadline.format("%Y年%-m月%-d日")
-                        ),
+                        (Some(Rectify::Deadline), Some(deadline)) => {
+                            format!("责令限期整改，于{}前整改完毕", date_zh(&deadline))
+                        }
                         (Some(Rectify::Deadline), None) => "责令限期整改（期限未填）".to_owned(),
                         (None, _) => "整改方式未定".to_owned(),
                     },

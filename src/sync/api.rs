@@ -14,6 +14,10 @@ use crate::sync::SyncError;
 
 /// How long one request may take before it counts as "no network" (basements, villages).
 const TIMEOUT_MS: u32 = 30_000;
+/// A photo upload gets one more second per this many bytes: a few photos share a weak link (the
+/// engine uploads three at once), and one whose bytes go slowly is still moving, not hanging. At
+/// 4 KB/s per photo a 200 KB photo has 80 s.
+const UPLOAD_BYTES_PER_SECOND: f64 = 4_000.0;
 
 /// `POST /api/auth/login`. A 401 here means wrong credentials, not an expired session.
 pub async fn login(username: &str, password: &str) -> Result<LoginResponse, SyncError> {
@@ -92,9 +96,15 @@ pub async fn pull(token: &str, since: Option<&str>, limit: u32) -> Result<PullRe
 
 /// `PUT /api/photos/{sha256}` with the photo's bytes. 200 and 201 both mean the server has them.
 pub async fn put_photo(token: &str, name: &str, blob: &web_sys::Blob) -> Result<(), SyncError> {
-    let (builder, timeout) = with_timeout(
+    #[expect(
+        clippy::cast_possible_truncation,
+        reason = "a photo is a few MB at most: its seconds fit in u32"
+    )]
+    let extra_ms = (blob.size() / UPLOAD_BYTES_PER_SECOND * 1000.0) as u32;
+    let (builder, timeout) = with_deadline(
         authorized(Request::put(&format!("/api/photos/{name}")), token)
             .header("Content-Type", &blob.type_()),
+        TIMEOUT_MS.saturating_add(extra_ms),
     )?;
     let request = builder
         .body(blob.clone())
@@ -160,10 +170,18 @@ fn authorized(builder: RequestBuilder, token: &str) -> RequestBuilder {
 
 /// Arms a timeout that aborts the request: a request that hangs counts as no network.
 fn with_timeout(builder: RequestBuilder) -> Result<(RequestBuilder, Timeout), SyncError> {
+    with_deadline(builder, TIMEOUT_MS)
+}
+
+/// [`with_timeout`] with a time of its own.
+fn with_deadline(
+    builder: RequestBuilder,
+    timeout_ms: u32,
+) -> Result<(RequestBuilder, Timeout), SyncError> {
     let controller = web_sys::AbortController::new()
         .map_err(|error| SyncError::Bug(format!("AbortController: {error:?}")))?;
     let builder = builder.abort_signal(Some(&controller.signal()));
-    let timeout = Timeout::new(TIMEOUT_MS, move || controller.abort());
+    let timeout = Timeout::new(timeout_ms, move || controller.abort());
     Ok((builder, timeout))
 }
 

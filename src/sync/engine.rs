@@ -1,12 +1,13 @@
 //! The sync engine: runs the core's sync run against the store and the server, one run at a time, on
 //! start, on `online`, after each save and on a backoff timer.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use chrono::{DateTime, FixedOffset};
 use fieldcheck_core::engine::{RunError, sync_once};
 use fieldcheck_core::sync::backoff_ms;
+use futures::future::join3;
 use gloo_timers::callback::Timeout;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -161,37 +162,56 @@ impl Engine {
         Ok(now)
     }
 
-    /// Uploads the queued photos and signatures that saved records name, one at a time (a phone's
-    /// link is narrow). A photo the server refuses for good (too large, not an image, not its hash)
-    /// leaves the queue with the reason, so the record naming it is sent and its refusal shown.
-    /// Offline or a lost session stops the run; any other failure of one photo (a server error, an
-    /// unreadable Blob) is logged and that photo waits for the next run, while everything else goes
-    /// on: `take_batch` holds back only the records that name a photo still queued.
+    /// Uploads the queued photos and signatures that saved records name, three at a time: one at a
+    /// time, a week's photos spend most of the time waiting on each answer (a round trip, the
+    /// server's write, the phone's own bookkeeping); three keep a narrow link busy without one
+    /// photo's bytes crowding out the rest for long.
+    ///
+    /// A photo the server refuses for good (too large, not an image, not its hash) leaves the
+    /// queue with the reason, so the record naming it is sent and its refusal shown. Offline or a
+    /// lost session stops the run; any other failure of one photo (a server error, an unreadable
+    /// Blob) is logged and that photo waits for the next run, while everything else goes on:
+    /// `take_batch` holds back only the records that name a photo still queued.
     async fn upload_photos(&self, token: &str) -> Result<(), SyncError> {
-        for name in self.store.photos_to_upload().await? {
-            let photo = match self.store.photo(&name).await {
-                Ok(Some(photo)) => photo,
-                Ok(None) => continue,
-                Err(error) => {
-                    leptos::logging::error!("photo {name} cannot be read: {error}");
-                    continue;
-                }
-            };
-            match api::put_photo(token, &name, &photo.blob).await {
-                Ok(()) => self.store.photo_uploaded(&name).await?,
-                Err(SyncError::Server { code, message, .. })
-                    if PHOTO_REFUSALS.contains(&code.as_str()) =>
-                {
-                    leptos::logging::error!("photo {name} refused ({code}): {message}");
-                    self.store.photo_refused(&name, &code).await?;
-                }
-                Err(error @ (SyncError::Offline(_) | SyncError::Unauthorized)) => {
+        let queue = RefCell::new(self.store.photos_to_upload().await?.into_iter());
+        let stopped = Cell::new(false);
+        let uploader = || async {
+            while !stopped.get() {
+                let Some(name) = queue.borrow_mut().next() else {
+                    break;
+                };
+                if let Err(error) = self.upload_photo(token, &name).await {
+                    stopped.set(true);
                     return Err(error);
                 }
-                Err(other) => leptos::logging::warn!("photo {name} not uploaded yet: {other}"),
             }
-            self.refresh_counts().await;
+            Ok(())
+        };
+        let (first, second, third) = join3(uploader(), uploader(), uploader()).await;
+        first.and(second).and(third)
+    }
+
+    async fn upload_photo(&self, token: &str, name: &str) -> Result<(), SyncError> {
+        let photo = match self.store.photo(name).await {
+            Ok(Some(photo)) => photo,
+            Ok(None) => return Ok(()),
+            Err(error) => {
+                leptos::logging::error!("photo {name} cannot be read: {error}");
+                return Ok(());
+            }
+        };
+        match api::put_photo(token, name, &photo.blob).await {
+            Ok(()) => self.store.photo_uploaded(name).await?,
+            Err(SyncError::Server { code, message, .. })
+                if PHOTO_REFUSALS.contains(&code.as_str()) =>
+            {
+                leptos::logging::error!("photo {name} refused ({code}): {message}");
+                self.store.photo_refused(name, &code).await?;
+            }
+            Err(error @ (SyncError::Offline(_) | SyncError::Unauthorized)) => return Err(error),
+            Err(other) => leptos::logging::warn!("photo {name} not uploaded yet: {other}"),
         }
+        self.refresh_counts().await;
         Ok(())
     }
 

@@ -91,13 +91,17 @@ export async function backlog(server: Server): Promise<Backlog> {
 }
 
 /**
- * Takes the phone offline and imports `files` through 我的 → 导入备份文件, one after the other. The
+ * Takes the phone offline (`goOffline`, by default Playwright's) and imports `files` through 我的 → 导入备份文件, one after the other. The
  * banner keeps the last file's count until the next import ends, so files in a row must differ in
  * their number of records.
  */
-export async function importOffline(page: Page, files: Array<{ file: Buffer; records: number }>): Promise<void> {
+export async function importOffline(
+  page: Page,
+  files: Array<{ file: Buffer; records: number }>,
+  goOffline = () => page.context().setOffline(true),
+): Promise<void> {
   await tab(page, '/me');
-  await page.context().setOffline(true);
+  await goOffline();
   for (const [idx, { file, records }] of files.entries()) {
     await page
       .getByTestId('import-unsynced')
@@ -108,10 +112,11 @@ export async function importOffline(page: Page, files: Array<{ file: Buffer; rec
 }
 
 /**
- * Brings the signal back and answers the milliseconds from the browser's `online` event to the
- * badge turning "synced", timed in the page (Playwright's polling would add up to a second).
+ * Brings the signal back (`goOnline`, by default Playwright's) and answers the milliseconds from
+ * the browser's `online` event to the badge turning "synced", timed in the page (Playwright's
+ * polling would add up to a second).
  */
-export async function timeSyncOnline(page: Page): Promise<number> {
+export async function timeSyncOnline(page: Page, goOnline = () => page.context().setOffline(false)): Promise<number> {
   await page.evaluate(() => {
     (window as any).fieldcheckSynced = new Promise<number>((resolve) => {
       let begun: number | undefined;
@@ -126,7 +131,7 @@ export async function timeSyncOnline(page: Page): Promise<number> {
       observer.observe(document.body, { subtree: true, childList: true, attributes: true });
     });
   });
-  await page.context().setOffline(false);
+  await goOnline();
   const elapsed: number = await page.evaluate(() => (window as any).fieldcheckSynced);
   await expect(page.getByTestId('sync-badge')).toHaveAttribute('data-state', 'synced');
   return elapsed;

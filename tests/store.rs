@@ -1574,3 +1574,71 @@ async fn a_page_naming_a_record_twice_applies_both_changes_in_order() {
     }
     assert_eq!(store.inspection(&other.id).await.expect("read"), None);
 }
+
+fn with_hazard(notes: &str, rectify: Option<fieldcheck_core::Rectify>) -> Inspection {
+    let mut record = inspection(notes);
+    record.hazards.push(fieldcheck_core::Hazard {
+        id: fieldcheck_core::HazardId(new_id()),
+        item: None,
+        description: "安全出口堵塞".to_owned(),
+        rectify,
+        deadline: None,
+        status: fieldcheck_core::HazardStatus::Open,
+        photos: Vec::new(),
+    });
+    record
+}
+
+#[wasm_bindgen_test]
+async fn the_hazard_board_reads_the_records_with_hazards_and_their_follow_ups() {
+    let (store, _) = fresh_store().await;
+    let plain = inspection("no hazard");
+    let hazard = with_hazard(
+        "a hazard to fix by a deadline",
+        Some(fieldcheck_core::Rectify::Deadline),
+    );
+    let undecided = with_hazard("a hazard, how to fix it not chosen", None);
+    let on_site = with_hazard(
+        "a hazard fixed on the spot",
+        Some(fieldcheck_core::Rectify::OnSite),
+    );
+    let mut follow_up = inspection("a re-inspection");
+    follow_up.follows = Some(hazard.id.clone());
+    // Pulled copies and one saved on this phone (queued): both kinds are read.
+    store
+        .apply_page(&page(
+            [&plain, &hazard, &undecided, &follow_up]
+                .iter()
+                .map(|record| change(record, 1))
+                .collect(),
+            "c1",
+        ))
+        .await
+        .expect("pull");
+    store.save_inspection(&on_site).await.expect("save");
+
+    let mut read: Vec<String> = store
+        .hazard_inspection_rows()
+        .await
+        .expect("read")
+        .items
+        .into_iter()
+        .map(|row| row.record.notes)
+        .collect();
+    read.sort();
+    // Every record holding a hazard (the board leaves out those fixed on the spot itself) and
+    // every record following another; never the rest.
+    assert_eq!(
+        read,
+        [
+            "a hazard fixed on the spot",
+            "a hazard to fix by a deadline",
+            "a hazard, how to fix it not chosen",
+            "a re-inspection",
+        ]
+    );
+    assert_eq!(
+        store.list_inspection_rows().await.expect("all").items.len(),
+        5
+    );
+}

@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use fieldcheck_core::{Hazard, Inspection, InspectionId, Rectify, Status};
 use leptos::prelude::*;
 
+use crate::components::{LIST_PAGE, MoreButton};
 use crate::i18n::{Lang, now_china, use_i18n};
 use crate::store::{StoreError, use_store};
 use crate::sync::use_sync;
@@ -26,12 +27,14 @@ pub fn HazardsPage() -> impl IntoView {
     let i18n = use_i18n();
     let sync = use_sync();
     let store = use_store();
+    // The most urgent first: a unit's thousand open hazards are drawn a page at a time.
+    let shown = RwSignal::new(LIST_PAGE);
     let data = LocalResource::new(move || {
         let _ = sync.data_version();
         let store = store.clone();
         async move {
             let records: Vec<Inspection> = store
-                .list_inspection_rows()
+                .hazard_inspection_rows()
                 .await?
                 .items
                 .into_iter()
@@ -57,17 +60,22 @@ pub fn HazardsPage() -> impl IntoView {
                 Some(Ok(hazards)) => {
                     let lang = i18n.lang();
                     let n_overdue = hazards.iter().filter(|open| open.days_left.is_some_and(|days| days < 0)).count();
+                    let total = hazards.len();
+                    let hazards = StoredValue::new(hazards);
                     view! {
                         <p class="small records-count" data-testid="hazard-summary">{match lang {
-                            Lang::Zh => format!("未整改隐患 {} 处，其中逾期 {} 处", hazards.len(), n_overdue),
-                            Lang::En => format!("{} open hazards, {} overdue", hazards.len(), n_overdue),
+                            Lang::Zh => format!("未整改隐患 {} 处，其中逾期 {} 处", total, n_overdue),
+                            Lang::En => format!("{} open hazards, {} overdue", total, n_overdue),
                         }}</p>
-                        {hazards.is_empty().then(|| view! {
+                        {(total == 0).then(|| view! {
                             <p class="empty">{lang.pick("没有未整改的隐患。", "No open hazards.")}</p>
                         })}
                         <ul class="group list">
-                            {hazards.into_iter().map(|open| hazard_row(lang, open)).collect_view()}
+                            {move || hazards.with_value(|hazards| {
+                                hazards.iter().take(shown.get()).cloned().map(|open| hazard_row(lang, open)).collect_view()
+                            })}
                         </ul>
+                        <MoreButton left=Signal::derive(move || total.saturating_sub(shown.get())) shown testid="hazards-more" />
                     }.into_any()
                 }
             }}

@@ -9,13 +9,11 @@ use fieldcheck_core::{InspectionKind, Status, UserId, Venue, VenueKind};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-use crate::components::{Icon, IconName, StatusChip, SyncChip};
+use crate::components::{Icon, IconName, LIST_PAGE, MoreButton, StatusChip, SyncChip};
 use crate::i18n::{Lang, use_i18n};
 use crate::store::{InspectionRow, Listed, StoreError, use_store};
 use crate::sync::use_sync;
 
-/// Rows shown at first and added by each "more": a list of 10 000 stays instant to draw.
-const PAGE: usize = 50;
 /// Rows drawn at once, before the whole set is read: a phone's screen and a scroll beyond.
 const FIRST_SCREEN: usize = 20;
 
@@ -40,7 +38,7 @@ pub fn RecordsPage() -> impl IntoView {
     if let Some(status) = query.with_untracked(|query| query.get("status")) {
         filter.update(|filter| filter.status = status_from_code(&status));
     }
-    let shown = RwSignal::new(PAGE);
+    let shown = RwSignal::new(LIST_PAGE);
     // The newest rows and the venues, read in a moment: drawn while the whole set is read.
     let quick_store = use_store();
     let quick = LocalResource::new(move || {
@@ -225,7 +223,7 @@ fn RecordsList(
         move |event: leptos::ev::Event| {
             let value = event_target_value(&event);
             filter.update(|filter| change(filter, value));
-            shown.set(PAGE);
+            shown.set(LIST_PAGE);
         }
     };
     // A supervisor reading the unit's records sees who made each.
@@ -367,18 +365,8 @@ fn RecordsList(
                 })
             })}
         </ul>
-        {move || {
-            let left = filtered.with(Vec::len).saturating_sub(shown.get());
-            (left > 0).then(|| view! {
-                <button type="button" class="button button-secondary button-block" data-testid="records-more"
-                    on:click=move |_| shown.update(|shown| *shown += PAGE)>
-                    {match lang {
-                        crate::i18n::Lang::Zh => format!("加载更多（还有 {left} 条）"),
-                        crate::i18n::Lang::En => format!("Show more ({left} left)"),
-                    }}
-                </button>
-            })
-        }}
+        <MoreButton left=Signal::derive(move || filtered.with(Vec::len).saturating_sub(shown.get()))
+            shown testid="records-more" />
     }
 }
 

@@ -118,6 +118,34 @@ impl Store {
     /// straight from the stored shown body into the record type (one parse per record, not the whole
     /// state with its server copies), so that a supervisor's 10 000 records list quickly.
     pub async fn list_inspection_rows(&self) -> Result<Listed<InspectionRow>, StoreError> {
+        self.inspection_rows(|_| true).await
+    }
+
+    /// The records the hazard board reads, as lists show them: those holding a hazard and those
+    /// following another record (a re-inspection may close its hazards). The rest are passed over
+    /// before decoding, which is most of the time a list of every record takes.
+    pub async fn hazard_inspection_rows(&self) -> Result<Listed<InspectionRow>, StoreError> {
+        self.inspection_rows(|value| {
+            let record = field(value, "record");
+            let holds_hazards = record
+                .as_ref()
+                .and_then(|record| field(record, "hazards"))
+                .and_then(|hazards| field(&hazards, "length"))
+                .and_then(|length| length.as_f64())
+                .is_some_and(|length| length > 0.0);
+            let follows = record
+                .and_then(|record| field(&record, "follows"))
+                .is_some_and(|follows| follows.is_truthy());
+            holds_hazards || follows
+        })
+        .await
+    }
+
+    /// Every stored record that `keep` passes, as lists show them, newest first.
+    async fn inspection_rows(
+        &self,
+        keep: impl Fn(&JsValue) -> bool,
+    ) -> Result<Listed<InspectionRow>, StoreError> {
         let tx = self.read(&[INSPECTIONS])?;
         let store = tx.object_store(INSPECTIONS).idb(INSPECTIONS, "open")?;
         let raw = get_all_in_store(&store, INSPECTIONS, None).await?;
@@ -129,7 +157,9 @@ impl Store {
             if idx > 0 && idx % DECODE_CHUNK == 0 {
                 gloo_timers::future::TimeoutFuture::new(0).await;
             }
-            push_row(&mut listed, &value, &key);
+            if keep(&value) {
+                push_row(&mut listed, &value, &key);
+            }
         }
         listed
             .items
@@ -245,6 +275,11 @@ fn newest_first(raw: Vec<(JsValue, JsValue)>) -> Listed<LocalInspection> {
     listed
 }
 
+/// A property of a stored value as the browser holds it, read without decoding the value.
+fn field(of: &JsValue, name: &str) -> Option<JsValue> {
+    js_sys::Reflect::get(of, &JsValue::from_str(name)).ok()
+}
+
 /// Adds one stored record to a list: its row, or the error naming it.
 fn push_row(listed: &mut Listed<InspectionRow>, value: &JsValue, key: &JsValue) {
     match row(value, key) {
@@ -261,7 +296,6 @@ fn row(value: &JsValue, key: &JsValue) -> Result<InspectionRow, StoreError> {
         key: key_text(key),
         reason: reason.to_owned(),
     };
-    let field = |of: &JsValue, name: &str| js_sys::Reflect::get(of, &JsValue::from_str(name)).ok();
     let state = field(value, "local")
         .and_then(|local| field(&local, "state"))
         .and_then(|state| state.as_string());

@@ -198,7 +198,7 @@ impl Lang {
         match self {
             Lang::Zh => fieldcheck_core::printout::date_zh(date),
             Lang::En => format!(
-                "{} {} {}",
+                "{} {} {:04}",
                 date.day(),
                 MONTHS_EN[date.month0() as usize],
                 date.year()
@@ -254,7 +254,6 @@ impl Lang {
     }
 }
 
-/// China Standard Time (UTC+8), in which every time is shown.
 /// English month names as dates show them: `5 Mar 2026`.
 const MONTHS_EN: [&str; 12] = [
     "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
@@ -282,6 +281,7 @@ pub fn stamp_time(at: &DateTime<FixedOffset>) -> String {
     )
 }
 
+/// China Standard Time (UTC+8), in which every time is shown.
 pub fn china_time() -> FixedOffset {
     // 8 h is always a valid offset; the fallback only exists to avoid a panic path.
     FixedOffset::east_opt(8 * 3600).unwrap_or_else(|| chrono::Offset::fix(&chrono::Utc))

@@ -20,4 +20,8 @@ fn dates_and_times_read_as_inspectors_write_them() {
     let date = NaiveDate::from_ymd_opt(2026, 12, 31).expect("a date");
     assert_eq!(Lang::Zh.date(&date), "2026年12月31日");
     assert_eq!(Lang::En.date(&date), "31 Dec 2026");
+    // A year typed short into a date input shows as typed, not as a plausible modern date.
+    let typo = NaiveDate::from_ymd_opt(26, 3, 5).expect("a date");
+    assert_eq!(Lang::Zh.date(&typo), "0026年3月5日");
+    assert_eq!(Lang::En.date(&typo), "5 Mar 0026");
 }

@@ -1377,6 +1377,19 @@ async fn discarding_a_record_known_only_by_its_rev_pulls_everything_again() {
 // Keeping the phone light
 
 /// An approved record started 21 months before the sweeps below.
+/// An open hazard (消防通道堵塞), to be fixed as `rectify` says.
+fn open_hazard_fixed_by(rectify: Option<fieldcheck_core::Rectify>) -> fieldcheck_core::Hazard {
+    fieldcheck_core::Hazard {
+        id: fieldcheck_core::HazardId(new_id()),
+        item: None,
+        description: "消防通道堵塞".to_owned(),
+        rectify,
+        deadline: None,
+        status: fieldcheck_core::HazardStatus::Open,
+        photos: Vec::new(),
+    }
+}
+
 fn old_approved(notes: &str) -> Inspection {
     let mut record = inspection(notes);
     record.status = Status::Approved;
@@ -1403,15 +1416,7 @@ async fn only_colleagues_old_settled_records_are_dropped_and_nothing_unsent() {
     mine_old.inspectors.push(me.clone());
     // A colleague's old record with a hazard still open: stays.
     let mut open_hazard = old_approved("colleague, old, hazard open");
-    open_hazard.hazards.push(fieldcheck_core::Hazard {
-        id: fieldcheck_core::HazardId(new_id()),
-        item: None,
-        description: "消防通道堵塞".to_owned(),
-        rectify: None,
-        deadline: None,
-        status: fieldcheck_core::HazardStatus::Open,
-        photos: Vec::new(),
-    });
+    open_hazard.hazards.push(open_hazard_fixed_by(None));
     // A colleague's recent record: stays.
     let mut recent = inspection("colleague, recent");
     recent.status = Status::Approved;
@@ -1577,15 +1582,7 @@ async fn a_page_naming_a_record_twice_applies_both_changes_in_order() {
 
 fn with_hazard(notes: &str, rectify: Option<fieldcheck_core::Rectify>) -> Inspection {
     let mut record = inspection(notes);
-    record.hazards.push(fieldcheck_core::Hazard {
-        id: fieldcheck_core::HazardId(new_id()),
-        item: None,
-        description: "安全出口堵塞".to_owned(),
-        rectify,
-        deadline: None,
-        status: fieldcheck_core::HazardStatus::Open,
-        photos: Vec::new(),
-    });
+    record.hazards.push(open_hazard_fixed_by(rectify));
     record
 }
 

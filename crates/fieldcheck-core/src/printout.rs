@@ -111,7 +111,7 @@ pub struct PrintContext<'a> {
 /// `2026年3月5日`, as documents write a date. Written out rather than through chrono's `format`,
 /// whose pattern interpreter weighs several KiB in the phone's shell.
 pub fn date_zh(date: &impl Datelike) -> String {
-    format!("{}年{}月{}日", date.year(), date.month(), date.day())
+    format!("{:04}年{}月{}日", date.year(), date.month(), date.day())
 }
 
 /// `09时05分`.

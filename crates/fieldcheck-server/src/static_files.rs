@@ -65,12 +65,44 @@ async fn cache_policy(request: Request, next: Next) -> Response {
     response
 }
 
-/// Whether a file name carries a content hash as Trunk writes it: `name-<16 hex digits>.ext` (the wasm
-/// adds `_bg`).
+/// Whether a file name carries a content hash as Trunk writes it: `name-<hash>.ext` (the wasm adds
+/// `_bg`). The hash is a 64-bit number in hex without leading zeros, so one build in sixteen has 15
+/// digits; fewer than 12 would be one in 65 536, and such a file is merely revalidated (no policy).
 fn has_content_hash(path: &str) -> bool {
     let name = path.rsplit('/').next().unwrap_or_default();
     let stem = name.split('.').next().unwrap_or_default();
     let stem = stem.strip_suffix("_bg").unwrap_or(stem);
-    stem.rsplit_once('-')
-        .is_some_and(|(_, hash)| hash.len() == 16 && hash.chars().all(|c| c.is_ascii_hexdigit()))
+    stem.rsplit_once('-').is_some_and(|(_, hash)| {
+        (12..=16).contains(&hash.len()) && hash.chars().all(|c| c.is_ascii_hexdigit())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::has_content_hash;
+
+    #[test]
+    fn trunks_hashed_names_are_told_from_the_rest() {
+        for hashed in [
+            "/fieldcheck-a92eb608d28deba2_bg.wasm",
+            "/fieldcheck-a92eb608d28deba2.js",
+            "/main-841bb125564cb06a.css",
+            // A hash with a leading zero digit is written one digit shorter.
+            "/fieldcheck-fc3f800c4a2ce80_bg.wasm",
+            "/fieldcheck-fc3f800c4a2ce80.js",
+        ] {
+            assert!(has_content_hash(hashed), "{hashed}");
+        }
+        for plain in [
+            "/sw.js",
+            "/index.html",
+            "/icon-192.png",
+            "/icon-maskable-512.png",
+            "/manifest.webmanifest",
+            "/robots.txt",
+            "/fieldcheck-a92eb608d28deba2x.js",
+        ] {
+            assert!(!has_content_hash(plain), "{plain}");
+        }
+    }
 }

@@ -1601,41 +1601,106 @@ async fn the_hazard_board_reads_the_records_with_hazards_and_their_follow_ups() 
     );
     let mut follow_up = inspection("a re-inspection");
     follow_up.follows = Some(hazard.id.clone());
+    let mut follow_up_with_hazard = with_hazard("a re-inspection finding a new hazard", None);
+    follow_up_with_hazard.follows = Some(hazard.id.clone());
+    let mut fixed_later = with_hazard("a hazard taken off the record later", None);
     // Pulled copies and one saved on this phone (queued): both kinds are read.
     store
         .apply_page(&page(
-            [&plain, &hazard, &undecided, &follow_up]
-                .iter()
-                .map(|record| change(record, 1))
-                .collect(),
+            [
+                &plain,
+                &hazard,
+                &undecided,
+                &follow_up,
+                &follow_up_with_hazard,
+                &fixed_later,
+            ]
+            .iter()
+            .map(|record| change(record, 1))
+            .collect(),
             "c1",
         ))
         .await
         .expect("pull");
     store.save_inspection(&on_site).await.expect("save");
-
-    let mut read: Vec<String> = store
-        .hazard_inspection_rows()
+    // The indexes follow every write: a record whose hazard is gone leaves the board.
+    fixed_later.hazards.clear();
+    store
+        .apply_page(&page(vec![change(&fixed_later, 2)], "c2"))
         .await
-        .expect("read")
-        .items
-        .into_iter()
-        .map(|row| row.record.notes)
-        .collect();
-    read.sort();
-    // Every record holding a hazard (the board leaves out those fixed on the spot itself) and
-    // every record following another; never the rest.
+        .expect("pull the edit");
+
     assert_eq!(
-        read,
+        hazard_board(&store).await,
         [
             "a hazard fixed on the spot",
             "a hazard to fix by a deadline",
             "a hazard, how to fix it not chosen",
             "a re-inspection",
-        ]
+            "a re-inspection finding a new hazard",
+        ],
+        "every record holding a hazard (the board leaves out those fixed on the spot itself) and \
+         every record following another, each once; never the rest"
     );
     assert_eq!(
         store.list_inspection_rows().await.expect("all").items.len(),
-        5
+        7
     );
+}
+
+/// The notes of the records the hazard board reads, sorted.
+async fn hazard_board(store: &Store) -> Vec<String> {
+    let mut read: Vec<String> = store
+        .hazard_inspection_rows()
+        .await
+        .expect("read the hazard board")
+        .items
+        .into_iter()
+        .map(|row| row.record.notes)
+        .collect();
+    read.sort();
+    read
+}
+
+/// A phone of schema version 3 (before the hazard board's indexes): the upgrade indexes the records
+/// it already holds, without rewriting or losing any.
+#[wasm_bindgen_test]
+async fn the_upgrade_to_version_4_indexes_the_records_already_stored() {
+    let name = format!("fieldcheck-test-{}", uuid::Uuid::now_v7());
+    let old = Store::open_at(&name, 3, || {}).await.expect("version 3");
+    // What the app of version 3 left: values of layout 2, written by the same code as today's.
+    old.put_raw(META, Some(JsValue::from_str(meta_keys::LAYOUT)), raw("2"))
+        .await
+        .expect("plant the layout");
+    let plain = inspection("no hazard");
+    let hazard = with_hazard("a hazard", Some(fieldcheck_core::Rectify::Deadline));
+    let mut follow_up = inspection("a re-inspection");
+    follow_up.follows = Some(hazard.id.clone());
+    old.apply_page(&page(
+        [&plain, &hazard, &follow_up]
+            .iter()
+            .map(|record| change(record, 1))
+            .collect(),
+        "c1",
+    ))
+    .await
+    .expect("pull on version 3");
+    let queued = with_hazard("saved offline, not sent", None);
+    old.save_inspection(&queued)
+        .await
+        .expect("save on version 3");
+    old.close();
+
+    let store = Store::open(&name).await.expect("upgrade to version 4");
+
+    assert_eq!(
+        hazard_board(&store).await,
+        ["a hazard", "a re-inspection", "saved offline, not sent"]
+    );
+    assert_eq!(
+        store.list_inspection_rows().await.expect("all").items.len(),
+        4
+    );
+    // The queued record is still queued, untouched by the upgrade.
+    assert_eq!(store.unsynced().await.expect("count").queued, 1);
 }

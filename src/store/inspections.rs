@@ -1,5 +1,7 @@
 //! Inspections on the phone: saving (queued for the server by the same write), reading and listing.
 
+use std::collections::HashSet;
+
 use fieldcheck_core::local::LocalState;
 use fieldcheck_core::{Inspection, InspectionId, Status, VenueId};
 use indexed_db_futures::KeyRange;
@@ -12,7 +14,8 @@ use crate::store::error::IdbContext;
 use crate::store::meta::next_order;
 use crate::store::records::{get_all_in_index, get_all_in_store, put_record, read_record};
 use crate::store::schema::{
-    FORMS, INSPECTIONS, INSPECTIONS_BY_STARTED, INSPECTIONS_BY_VENUE, META,
+    FORMS, INSPECTIONS, INSPECTIONS_BY_FOLLOWS, INSPECTIONS_BY_HAZARD_COUNT,
+    INSPECTIONS_BY_STARTED, INSPECTIONS_BY_VENUE, META,
 };
 use crate::store::{
     InspectionRow, Listed, LocalInspection, Store, StoreError, StoredRecord, SyncMark,
@@ -118,53 +121,35 @@ impl Store {
     /// straight from the stored shown body into the record type (one parse per record, not the whole
     /// state with its server copies), so that a supervisor's 10 000 records list quickly.
     pub async fn list_inspection_rows(&self) -> Result<Listed<InspectionRow>, StoreError> {
-        self.inspection_rows(|_| true).await
-    }
-
-    /// The records the hazard board reads, as lists show them: those holding a hazard and those
-    /// following another record (a re-inspection may close its hazards). The rest are passed over
-    /// before decoding, which is most of the time a list of every record takes.
-    pub async fn hazard_inspection_rows(&self) -> Result<Listed<InspectionRow>, StoreError> {
-        self.inspection_rows(|value| {
-            let record = field(value, "record");
-            let holds_hazards = record
-                .as_ref()
-                .and_then(|record| field(record, "hazards"))
-                .and_then(|hazards| field(&hazards, "length"))
-                .and_then(|length| length.as_f64())
-                .is_some_and(|length| length > 0.0);
-            let follows = record
-                .and_then(|record| field(&record, "follows"))
-                .is_some_and(|follows| follows.is_truthy());
-            holds_hazards || follows
-        })
-        .await
-    }
-
-    /// Every stored record that `keep` passes, as lists show them, newest first.
-    async fn inspection_rows(
-        &self,
-        keep: impl Fn(&JsValue) -> bool,
-    ) -> Result<Listed<InspectionRow>, StoreError> {
         let tx = self.read(&[INSPECTIONS])?;
         let store = tx.object_store(INSPECTIONS).idb(INSPECTIONS, "open")?;
         let raw = get_all_in_store(&store, INSPECTIONS, None).await?;
         drop(tx);
-        let mut listed = Listed::default();
-        for (idx, (key, value)) in raw.into_iter().enumerate() {
-            // Decoding thousands of records takes a while: the screen stays responsive between
-            // chunks.
-            if idx > 0 && idx % DECODE_CHUNK == 0 {
-                gloo_timers::future::TimeoutFuture::new(0).await;
-            }
-            if keep(&value) {
-                push_row(&mut listed, &value, &key);
-            }
-        }
-        listed
-            .items
-            .sort_by_key(|row| std::cmp::Reverse(row.record.started_at));
-        Ok(listed)
+        Ok(rows_newest_first(raw).await)
+    }
+
+    /// The records the hazard board reads, as lists show them: those holding a hazard and those
+    /// following another record (a re-inspection may close its hazards). Read through the two
+    /// indexes that hold only those records, so the rest are never read at all.
+    pub async fn hazard_inspection_rows(&self) -> Result<Listed<InspectionRow>, StoreError> {
+        let tx = self.read(&[INSPECTIONS])?;
+        let store = tx.object_store(INSPECTIONS).idb(INSPECTIONS, "open")?;
+        let with_hazards = store
+            .index(INSPECTIONS_BY_HAZARD_COUNT)
+            .idb(INSPECTIONS, "open index hazard_count")?;
+        let following = store
+            .index(INSPECTIONS_BY_FOLLOWS)
+            .idb(INSPECTIONS, "open index follows")?;
+        // One hazard or more; any id after the empty text (an empty `follows` names no record).
+        let at_least_one = KeyRange::LowerBound(JsValue::from_f64(1.0), false);
+        let some_id = KeyRange::LowerBound(JsValue::from_str(""), true);
+        let mut raw = get_all_in_index(&with_hazards, INSPECTIONS, Some(at_least_one)).await?;
+        raw.extend(get_all_in_index(&following, INSPECTIONS, Some(some_id)).await?);
+        drop(tx);
+        // A re-inspection that finds hazards of its own is in both indexes: shown once.
+        let mut seen = HashSet::new();
+        raw.retain(|(key, _)| seen.insert(key_text(key)));
+        Ok(rows_newest_first(raw).await)
     }
 
     /// The newest `limit` records as lists show them, through the `started_at` index: what a list
@@ -272,6 +257,22 @@ fn newest_first(raw: Vec<(JsValue, JsValue)>) -> Listed<LocalInspection> {
     listed
         .items
         .sort_by_key(|local| std::cmp::Reverse(local.record.started_at));
+    listed
+}
+
+/// Stored records as lists show them, newest first.
+async fn rows_newest_first(raw: Vec<(JsValue, JsValue)>) -> Listed<InspectionRow> {
+    let mut listed = Listed::default();
+    for (idx, (key, value)) in raw.into_iter().enumerate() {
+        // Decoding thousands of records takes a while: the screen stays responsive between chunks.
+        if idx > 0 && idx % DECODE_CHUNK == 0 {
+            gloo_timers::future::TimeoutFuture::new(0).await;
+        }
+        push_row(&mut listed, &value, &key);
+    }
+    listed
+        .items
+        .sort_by_key(|row| std::cmp::Reverse(row.record.started_at));
     listed
 }
 

@@ -5,7 +5,7 @@ use indexed_db_futures::database::{Database, VersionChangeEvent};
 use indexed_db_futures::prelude::*;
 
 /// The schema version this build of the app expects.
-pub const DB_VERSION: u32 = 3;
+pub const DB_VERSION: u32 = 4;
 
 pub const VENUES: &str = "venues";
 pub const INSPECTIONS: &str = "inspections";
@@ -30,6 +30,12 @@ pub const INSPECTIONS_BY_VENUE: &str = "venue_id";
 pub const BY_QUEUE: &str = "queue";
 /// Index on `inspections` and `venues` by `local.state`: finds the records that wait for a person.
 pub const BY_STATE: &str = "state";
+/// Index on `inspections` by `record.hazards.length` (IndexedDB reads `length` of an array): from 1
+/// up, the records holding a hazard, for the hazard board without reading every record.
+pub const INSPECTIONS_BY_HAZARD_COUNT: &str = "hazard_count";
+/// Index on `inspections` by `record.follows`: the re-inspections (a record following none has
+/// `null` there, which is no key, so it is not in the index).
+pub const INSPECTIONS_BY_FOLLOWS: &str = "follows";
 /// Index on `forms` by `record.venue_id`: the unfinished form of a venue.
 pub const FORMS_BY_VENUE: &str = "venue_id";
 
@@ -52,6 +58,9 @@ pub fn upgrade(
     }
     if old_version < 3.0 && target >= 3 {
         step_3(db)?;
+    }
+    if old_version < 4.0 && target >= 4 {
+        step_4(db)?;
     }
     Ok(())
 }
@@ -139,5 +148,28 @@ fn step_3(db: &Database) -> indexed_db_futures::Result<()> {
     db.create_object_store(PHOTO_QUEUE)
         .with_key_path(KeyPath::from("sha256"))
         .build()?;
+    Ok(())
+}
+
+/// Version 4: the hazard board's two indexes on `inspections`. The browser fills them from the stored
+/// values as part of the upgrade, so no value is rewritten, and keeps them current on every write.
+///
+/// The only way this crate hands out the upgrade transaction is through a store made in it (version
+/// 2 used its new `forms`); this step needs no new store, so it makes an empty one for the moment it
+/// takes to reach `inspections`, and removes it again in the same transaction.
+fn step_4(db: &Database) -> indexed_db_futures::Result<()> {
+    const STEP_4: &str = "upgrade_4";
+    let scaffold = db.create_object_store(STEP_4).build()?;
+    let inspections = scaffold.transaction().object_store(INSPECTIONS)?;
+    inspections
+        .create_index(
+            INSPECTIONS_BY_HAZARD_COUNT,
+            KeyPath::from("record.hazards.length"),
+        )
+        .build()?;
+    inspections
+        .create_index(INSPECTIONS_BY_FOLLOWS, KeyPath::from("record.follows"))
+        .build()?;
+    db.delete_object_store(STEP_4)?;
     Ok(())
 }

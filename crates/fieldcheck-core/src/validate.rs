@@ -86,6 +86,19 @@ impl Inspection {
                 format!("场所编号“{}”格式不正确", self.venue_id),
             );
         }
+        // The records it names are looked up by id, so a malformed one is refused here, by name.
+        for (field, named) in [("follows", &self.follows), ("amends", &self.amends)] {
+            if let Some(named) = named
+                && !named.is_well_formed()
+            {
+                problems.add(
+                    field,
+                    "bad_id",
+                    format!("{field} \"{named}\" is not a UUID"),
+                    format!("关联记录编号“{named}”格式不正确"),
+                );
+            }
+        }
         if self.inspectors.is_empty() {
             problems.add(
                 "inspectors",

@@ -308,6 +308,33 @@ pub async fn get_record(
     row.map(record_from_row).transpose()
 }
 
+/// The current copies of the records of `entity` named in `ids` that the server has, in one query:
+/// what a push reads ahead for its whole batch instead of asking once per mutation. Each comes with
+/// its id and is decoded on its own, so a damaged row fails only whoever reads it.
+pub async fn records_named(
+    conn: &mut AnyConnection,
+    entity: Entity,
+    ids: &[&str],
+) -> Result<Vec<(String, Result<StoredRecord, DbError>)>, DbError> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT entity, id, unit_id, rev, body, seq FROM records \
+         WHERE entity = $2 AND id IN (SELECT j.value FROM {})",
+        Engine::of(conn).json_strings()
+    );
+    let rows: Vec<RecordRow> = sqlx::query_as(&sql)
+        .bind(json_list(ids))
+        .bind(entity.code())
+        .fetch_all(&mut *conn)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| (row.1.clone(), record_from_row(row)))
+        .collect())
+}
+
 /// The current copies of every record of `entity` in `unit` (all units when `None`), in change order.
 pub async fn records_of(
     executor: impl AnyExecutor<'_>,
@@ -335,30 +362,43 @@ pub struct AppliedOp {
     pub content_hash: Option<String>,
 }
 
-/// The op `op_id` of `user_id`, if that user's phone had it applied before. Op ids are scoped per
-/// user, so another user's op id is never even looked at.
-pub async fn applied_op(
-    executor: impl AnyExecutor<'_>,
-    user_id: &UserId,
-    op_id: &OpId,
-) -> Result<Option<AppliedOp>, DbError> {
-    let row: Option<(String, String, i64, Option<String>)> = sqlx::query_as(
-        "SELECT entity, id, rev, content_hash FROM ops WHERE user_id = $1 AND op_id = $2",
-    )
-    .bind(user_id.as_str())
-    .bind(op_id.as_str())
-    .fetch_optional(executor)
-    .await?;
-    row.map(|(entity, id, rev, content_hash)| {
-        Ok(AppliedOp {
-            entity: Entity::from_code(&entity)
-                .ok_or_else(|| DbError::Corrupt(format!("op with unknown entity \"{entity}\"")))?,
-            id,
-            rev: to_u64(rev)?,
-            content_hash,
-        })
+fn applied_op_from_row(
+    (entity, id, rev, content_hash): (String, String, i64, Option<String>),
+) -> Result<AppliedOp, DbError> {
+    Ok(AppliedOp {
+        entity: Entity::from_code(&entity)
+            .ok_or_else(|| DbError::Corrupt(format!("op with unknown entity \"{entity}\"")))?,
+        id,
+        rev: to_u64(rev)?,
+        content_hash,
     })
-    .transpose()
+}
+
+/// Those of `op_ids` that `user_id`'s phone had applied before, by op id, in one query. Op ids are
+/// scoped per user, so another user's op id is never even looked at.
+pub async fn applied_ops(
+    conn: &mut AnyConnection,
+    user_id: &UserId,
+    op_ids: &[&str],
+) -> Result<Vec<(String, AppliedOp)>, DbError> {
+    if op_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT op_id, entity, id, rev, content_hash FROM ops \
+         WHERE user_id = $2 AND op_id IN (SELECT j.value FROM {})",
+        Engine::of(conn).json_strings()
+    );
+    let rows: Vec<(String, String, String, i64, Option<String>)> = sqlx::query_as(&sql)
+        .bind(json_list(op_ids))
+        .bind(user_id.as_str())
+        .fetch_all(&mut *conn)
+        .await?;
+    rows.into_iter()
+        .map(|(op_id, entity, id, rev, content_hash)| {
+            Ok((op_id, applied_op_from_row((entity, id, rev, content_hash))?))
+        })
+        .collect()
 }
 
 /// A phone mutation a write comes from; changes made on the server (reviews, demo data) have none.
@@ -396,15 +436,11 @@ pub async fn write_record(
     let at = timestamp(write.at);
     let rev = to_i64(write.rev)?;
     let body = write.body.to_string();
-    let previous_unit: Option<String> =
-        sqlx::query_scalar("SELECT unit_id FROM records WHERE entity = $1 AND id = $2")
-            .bind(write.entity.code())
-            .bind(write.id)
-            .fetch_optional(&mut *conn)
-            .await?;
-    let seq: i64 = sqlx::query_scalar(
+    // The unit the record was in comes back with the change's seq: one round trip, not two.
+    let (seq, previous_unit): (i64, Option<String>) = sqlx::query_as(
         "INSERT INTO changes (entity, id, rev, unit_id, user_id, device_id, op_id, at, body) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING seq",
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+         RETURNING seq, (SELECT unit_id FROM records WHERE entity = $1 AND id = $2)",
     )
     .bind(write.entity.code())
     .bind(write.id)

@@ -19,7 +19,7 @@ use fieldcheck_core::{Campaign, DeviceId, Inspection, Problems, Status, UnitId, 
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use sqlx::{Acquire, Any, Transaction};
+use sqlx::{Any, Transaction};
 use std::collections::{HashMap, HashSet};
 
 /// The most mutations one push may carry; the phone sends its outbox in batches below this.
@@ -32,9 +32,9 @@ pub const MAX_PULL_LIMIT: u32 = 1000;
 
 /// Applies each mutation on its own and answers one result per mutation, in order.
 ///
-/// The whole batch is one transaction (one commit, one sync to disk, instead of one per mutation), and
-/// every mutation runs inside its own savepoint in it: a rejected one rolls back alone, leaves only
-/// its audit row, and does not stop the rest. A database failure, by contrast, fails the whole
+/// The whole batch is one transaction (one commit, one sync to disk, instead of one per mutation).
+/// Each mutation is decided by reads alone and written only when accepted: a rejected one leaves
+/// only its audit row and does not stop the rest. A database failure, by contrast, fails the whole
 /// request with 500 and commits nothing: the phone keeps its outbox and sends the batch again.
 /// Answering `rejected` for a server fault would make the phone drop a change it should have kept.
 pub async fn push(
@@ -58,7 +58,7 @@ pub async fn push(
     }
     let mut results = Vec::with_capacity(request.mutations.len());
     let mut tx = db::begin_write(&state.pool).await?;
-    let mut batch = Batch::default();
+    let mut batch = Batch::read_ahead(&mut tx, &authed.caller, &request.mutations).await?;
     for mutation in &request.mutations {
         results.push(
             apply_mutation(
@@ -147,12 +147,100 @@ fn parse_limit(limit: Option<&str>) -> Result<u32, ApiError> {
 }
 
 /// What the mutations of one push share inside its transaction, so that each does not ask again:
-/// the audit chain's head and the units' active officers (a push changes neither users nor anybody
-/// else's appends, since the transaction holds the write lock).
+/// the audit chain's head, the units' active officers, the caller's ops and the records the batch
+/// names. A push changes neither users nor anybody else's appends, ops or records, since the
+/// transaction holds the write lock; what the batch itself writes, it notes here as it goes.
 #[derive(Default)]
 struct Batch {
     audit_head: Option<String>,
     officers: HashMap<UnitId, HashSet<UserId>>,
+    /// The caller's applied ops among the batch's op ids.
+    ops: HashMap<String, db::AppliedOp>,
+    /// Current copies by entity and id; `None`: the server has no such record.
+    records: HashMap<(Entity, String), Option<StoredRecord>>,
+}
+
+impl Batch {
+    /// Reads in one query each what the batch's mutations will ask for one by one: the caller's ops
+    /// with these op ids, the records they change, and the venues and amended records their
+    /// inspections name. Anything not read ahead (a body too odd to peek into) is read when asked.
+    async fn read_ahead(
+        conn: &mut sqlx::AnyConnection,
+        caller: &Caller,
+        mutations: &[Mutation],
+    ) -> Result<Batch, DbError> {
+        // Text the database cannot hold is left out: its mutation is refused before it asks.
+        let mutations: Vec<&Mutation> = mutations
+            .iter()
+            .filter(|mutation| storable(mutation.op_id.as_str()) && storable(&mutation.id))
+            .collect();
+        let op_ids: Vec<&str> = mutations
+            .iter()
+            .map(|mutation| mutation.op_id.as_str())
+            .collect();
+        let ops = db::applied_ops(&mut *conn, &caller.user_id, &op_ids)
+            .await?
+            .into_iter()
+            .collect();
+        let mut named: HashMap<Entity, HashSet<&str>> = HashMap::new();
+        for mutation in mutations {
+            named
+                .entry(mutation.entity)
+                .or_default()
+                .insert(mutation.id.as_str());
+            if mutation.entity == Entity::Inspection {
+                for (field, entity) in [("venue_id", Entity::Venue), ("amends", Entity::Inspection)]
+                {
+                    if let Some(id) = mutation.body.get(field).and_then(Value::as_str)
+                        && storable(id)
+                    {
+                        named.entry(entity).or_default().insert(id);
+                    }
+                }
+            }
+        }
+        let mut records = HashMap::new();
+        for (entity, ids) in named {
+            let ids: Vec<&str> = ids.into_iter().collect();
+            // Every id asked for is known after this: found, or known to be absent.
+            for id in &ids {
+                records.insert((entity, (*id).to_owned()), None);
+            }
+            for (id, record) in db::records_named(&mut *conn, entity, &ids).await? {
+                match record {
+                    Ok(record) => records.insert((entity, id), Some(record)),
+                    // Left to be read again, and to fail, only if a mutation asks for it.
+                    Err(_) => records.remove(&(entity, id)),
+                };
+            }
+        }
+        Ok(Batch {
+            ops,
+            records,
+            ..Batch::default()
+        })
+    }
+
+    /// The current copy of a record as it stands in the batch's transaction.
+    async fn record(
+        &mut self,
+        conn: &mut sqlx::AnyConnection,
+        entity: Entity,
+        id: &str,
+    ) -> Result<Option<StoredRecord>, DbError> {
+        if let Some(known) = self.records.get(&(entity, id.to_owned())) {
+            return Ok(known.clone());
+        }
+        let record = db::get_record(&mut *conn, entity, id).await?;
+        self.records.insert((entity, id.to_owned()), record.clone());
+        Ok(record)
+    }
+}
+
+/// Whether the database can hold `text` as it is: PostgreSQL text cannot hold NUL, so ids with
+/// control characters are refused before any query names them.
+fn storable(text: &str) -> bool {
+    !text.contains(char::is_control)
 }
 
 /// Why a mutation stops short of being stored.
@@ -205,7 +293,7 @@ struct Accepted {
     photo_refs: Option<Vec<String>>,
 }
 
-/// Decides and applies one mutation of a batch inside `batch`, under its own savepoint.
+/// Decides and applies one mutation of a batch inside the batch's transaction.
 async fn apply_mutation(
     outer: &mut Transaction<'static, Any>,
     batch: &mut Batch,
@@ -215,9 +303,9 @@ async fn apply_mutation(
 ) -> Result<MutationResult, ApiError> {
     // Ids with control characters can be neither stored nor audited (PostgreSQL text cannot hold
     // NUL): refused here, alone, so the rest of the batch goes on.
-    if [mutation.op_id.as_str(), mutation.id.as_str()]
+    if ![mutation.op_id.as_str(), mutation.id.as_str()]
         .iter()
-        .any(|text| text.contains(char::is_control))
+        .all(|text| storable(text))
     {
         return Ok(MutationResult {
             error: Some(ErrorBody::new(
@@ -228,11 +316,10 @@ async fn apply_mutation(
         });
     }
     let content_hash = audit::content_hash(mutation.base_rev, &mutation.body);
-    let mut tx = outer.begin().await.map_err(DbError::from)?;
     // A replay of an applied op (the phone never heard the answer) changes nothing and gets the same
     // rev, whatever happened to the record since. The op id is bound to the mutation it first came
     // with: the same op id with another record or other content is refused, never "duplicate".
-    let decided = match db::applied_op(&mut *tx, &caller.user_id, &mutation.op_id).await? {
+    let decided = match batch.ops.get(mutation.op_id.as_str()) {
         Some(op)
             if op.entity == mutation.entity
                 && op.id == mutation.id
@@ -241,7 +328,6 @@ async fn apply_mutation(
                     .as_ref()
                     .is_none_or(|hash| *hash == content_hash) =>
         {
-            tx.rollback().await.map_err(DbError::from)?;
             return Ok(result(mutation, MutationStatus::Duplicate, Some(op.rev)));
         }
         Some(_) => Err(reject(
@@ -266,11 +352,9 @@ async fn apply_mutation(
             ),
         )),
         None => match mutation.entity {
-            Entity::Venue => accept_venue(&mut tx, caller, mutation).await,
-            Entity::Campaign => accept_campaign(&mut tx, caller, mutation).await,
-            Entity::Inspection => {
-                accept_inspection(&mut tx, &mut batch.officers, caller, mutation).await
-            }
+            Entity::Venue => accept_venue(outer, batch, caller, mutation).await,
+            Entity::Campaign => accept_campaign(outer, batch, caller, mutation).await,
+            Entity::Inspection => accept_inspection(outer, batch, caller, mutation).await,
         },
     };
     let now = Utc::now();
@@ -287,7 +371,10 @@ async fn apply_mutation(
         rev,
         content_hash: &content_hash,
     };
-    // Deciding only reads, so a refusal commits nothing but its audit row.
+    // Deciding only reads, so a refusal has nothing to take back and writes only its audit row. An
+    // accepted mutation's writes need no savepoint either: input the database cannot hold is
+    // refused before (ids above, the rest by validation), so a failing write is a server fault,
+    // and that fails the whole request.
     let answer = match decided {
         Ok(accepted) => {
             let write = RecordWrite {
@@ -304,25 +391,44 @@ async fn apply_mutation(
                 }),
                 at: now,
             };
-            db::write_record(&mut tx, write).await?;
+            let seq = db::write_record(outer, write).await?;
             // With the record, in its transaction: a photo is referenced exactly while a current
             // record names it, so the collector never takes one a record needs.
             if let Some(photo_refs) = &accepted.photo_refs {
                 let names: Vec<&str> = photo_refs.iter().map(String::as_str).collect();
-                db::add_photo_refs(&mut tx, &mutation.id, &names).await?;
+                db::add_photo_refs(outer, &mutation.id, &names).await?;
             }
             audit::append_after(
-                &mut tx,
+                outer,
                 event(Outcome::Applied, None, Some(accepted.rev)),
                 &mut batch.audit_head,
             )
             .await?;
-            tx.commit().await.map_err(DbError::from)?;
+            // What later mutations of the batch see: this op applied, this rev current.
+            batch.ops.insert(
+                mutation.op_id.as_str().to_owned(),
+                db::AppliedOp {
+                    entity: mutation.entity,
+                    id: mutation.id.clone(),
+                    rev: accepted.rev,
+                    content_hash: Some(content_hash.clone()),
+                },
+            );
+            batch.records.insert(
+                (mutation.entity, mutation.id.clone()),
+                Some(StoredRecord {
+                    entity: mutation.entity,
+                    id: mutation.id.clone(),
+                    unit_id: accepted.unit_id,
+                    rev: accepted.rev,
+                    body: accepted.body,
+                    seq,
+                }),
+            );
             result(mutation, MutationStatus::Applied, Some(accepted.rev))
         }
         Err(Stop::Rejected(error)) => {
             let code = error.code.clone();
-            tx.rollback().await.map_err(DbError::from)?;
             audit::append_after(
                 outer,
                 event(
@@ -339,7 +445,6 @@ async fn apply_mutation(
             }
         }
         Err(Stop::Conflict { rev, body }) => {
-            tx.rollback().await.map_err(DbError::from)?;
             audit::append_after(
                 outer,
                 event(
@@ -378,6 +483,7 @@ fn result(mutation: &Mutation, status: MutationStatus, rev: Option<u64>) -> Muta
 
 async fn accept_venue(
     conn: &mut sqlx::AnyConnection,
+    batch: &mut Batch,
     caller: &Caller,
     mutation: &Mutation,
 ) -> Result<Accepted, Stop> {
@@ -387,7 +493,7 @@ async fn accept_venue(
     venue.initials = crate::initials::pinyin_initials(&venue.name);
     venue.validate().map_err(|problems| invalid(&problems))?;
     check_owner_unit(conn, caller, &venue.unit_id).await?;
-    let existing = db::get_record(&mut *conn, Entity::Venue, &mutation.id).await?;
+    let existing = batch.record(conn, Entity::Venue, &mutation.id).await?;
     let rev = next_rev(caller, existing.as_ref(), false, mutation.base_rev)?;
     Ok(Accepted {
         unit_id: venue.unit_id.clone(),
@@ -399,6 +505,7 @@ async fn accept_venue(
 
 async fn accept_campaign(
     conn: &mut sqlx::AnyConnection,
+    batch: &mut Batch,
     caller: &Caller,
     mutation: &Mutation,
 ) -> Result<Accepted, Stop> {
@@ -406,7 +513,7 @@ async fn accept_campaign(
     same_id(campaign.id.as_str(), mutation)?;
     campaign.validate().map_err(|problems| invalid(&problems))?;
     check_owner_unit(conn, caller, &campaign.unit_id).await?;
-    let existing = db::get_record(&mut *conn, Entity::Campaign, &mutation.id).await?;
+    let existing = batch.record(conn, Entity::Campaign, &mutation.id).await?;
     let rev = next_rev(caller, existing.as_ref(), false, mutation.base_rev)?;
     Ok(Accepted {
         unit_id: campaign.unit_id.clone(),
@@ -418,7 +525,7 @@ async fn accept_campaign(
 
 async fn accept_inspection(
     conn: &mut sqlx::AnyConnection,
-    officers_of: &mut HashMap<UnitId, HashSet<UserId>>,
+    batch: &mut Batch,
     caller: &Caller,
     mutation: &Mutation,
 ) -> Result<Accepted, Stop> {
@@ -429,7 +536,8 @@ async fn accept_inspection(
         .map_err(|problems| invalid(&problems))?;
 
     // The venue decides the unit: an inspection belongs to whoever supervises the venue.
-    let venue_record = db::get_record(&mut *conn, Entity::Venue, inspection.venue_id.as_str())
+    let venue_record = batch
+        .record(conn, Entity::Venue, inspection.venue_id.as_str())
         .await?
         .ok_or_else(|| {
             reject(
@@ -449,7 +557,7 @@ async fn accept_inspection(
         .validate_for_venue(&venue)
         .map_err(|problems| invalid(&problems))?;
 
-    let existing = db::get_record(&mut *conn, Entity::Inspection, &mutation.id).await?;
+    let existing = batch.record(conn, Entity::Inspection, &mutation.id).await?;
     let server_copy: Option<Inspection> = match &existing {
         Some(record) => Some(
             serde_json::from_value(record.body.clone()).map_err(|error| corrupt(record, &error))?,
@@ -463,12 +571,13 @@ async fn accept_inspection(
         .is_some_and(|copy| copy.status == Status::Approved || copy.amends.is_some());
     let rev = next_rev(caller, existing.as_ref(), locked, mutation.base_rev)?;
     // The unit's active officers are the only people a record may name.
-    if !officers_of.contains_key(&venue_record.unit_id) {
+    if !batch.officers.contains_key(&venue_record.unit_id) {
         let active = db::active_user_ids(&mut *conn, &venue_record.unit_id).await?;
-        officers_of.insert(venue_record.unit_id.clone(), active);
+        batch.officers.insert(venue_record.unit_id.clone(), active);
     }
     let no_officers = HashSet::new();
-    let officers = officers_of
+    let officers = batch
+        .officers
         .get(&venue_record.unit_id)
         .unwrap_or(&no_officers);
     check_inspection_edit(&caller.user_id, server_copy.as_ref(), &inspection, |user| {
@@ -480,7 +589,8 @@ async fn accept_inspection(
     if server_copy.is_none()
         && let Some(amended) = &inspection.amends
     {
-        let target = db::get_record(&mut *conn, Entity::Inspection, amended.as_str())
+        let target = batch
+            .record(conn, Entity::Inspection, amended.as_str())
             .await?
             .filter(|record| record.unit_id == venue_record.unit_id);
         let target: Option<Inspection> = match &target {

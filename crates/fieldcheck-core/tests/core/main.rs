@@ -169,6 +169,11 @@ fn validation_table() {
         &["duplicate_inspector"],
     );
     check(|i| i.id = "not-a-uuid".into(), &["bad_id"]);
+    check(|i| i.follows = Some("not-a-uuid".into()), &["bad_id"]);
+    check(
+        |i| i.amends = Some("\u{0}".into()),
+        &["bad_id", "amendment_empty", "amendment_not_notes"],
+    );
     check(
         |i| i.template = "internet_cafe@9".into(),
         &["unknown_template"],

@@ -491,7 +491,7 @@ prop_compose! {
             venue_id: VENUE_ID.into(),
             kind: InspectionKind::ALL[inspection_kind_idx],
             campaign_id: Some("c1".into()),
-            follows: Some("f1".into()),
+            follows: Some("0192f3a4-5b6c-7d8e-9f00-0000000000f1".into()),
             template: template.id(),
             started_at,
             finished_at: Some(started_at + chrono::Duration::minutes(minutes)),

@@ -424,8 +424,8 @@ pub struct RecordWrite<'a> {
     pub at: DateTime<Utc>,
 }
 
-/// Stores a new revision: appends it to the change log, makes it the record's current copy and, for
-/// a push, remembers the op. Every write of a synced record goes through here, so the change log is
+/// Stores a new revision: appends it to the change log and makes it the record's current copy (a
+/// push remembers its ops with [`remember_ops`]). Every write of a synced record goes through here, so the change log is
 /// complete (the audit trail) and pull sees every record. Returns the change's seq.
 ///
 /// Run inside a transaction from [`begin_write`]; the caller decided `rev` in the same transaction.
@@ -498,23 +498,61 @@ pub async fn write_record(
             .execute(&mut *conn)
             .await?;
     }
-    if let (Some(origin), Some(user_id)) = (write.origin, write.user_id) {
-        sqlx::query(
-            "INSERT INTO ops (user_id, op_id, entity, id, rev, content_hash, device_id, at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-        )
-        .bind(user_id.as_str())
-        .bind(origin.op_id.as_str())
-        .bind(write.entity.code())
-        .bind(write.id)
-        .bind(rev)
-        .bind(origin.content_hash)
-        .bind(origin.device_id.as_str())
-        .bind(&at)
-        .execute(&mut *conn)
-        .await?;
-    }
     Ok(seq)
+}
+
+/// A push's applied mutation, remembered so that a replay of its op id answers `duplicate`.
+#[derive(Debug, Clone)]
+pub struct NewOp {
+    pub user_id: UserId,
+    pub op_id: OpId,
+    pub entity: Entity,
+    pub id: String,
+    pub rev: u64,
+    pub content_hash: String,
+    pub device_id: DeviceId,
+    pub at: DateTime<Utc>,
+}
+
+/// Rows per multi-row INSERT: well inside both engines' limit on bound parameters.
+const ROWS_PER_INSERT: usize = 100;
+
+/// `($1, $2), ($3, $4), …`: the VALUES list of a multi-row INSERT of `rows` rows of `columns`.
+pub(crate) fn values_list(rows: usize, columns: usize) -> String {
+    (0..rows)
+        .map(|row| {
+            let values: Vec<String> = (1..=columns)
+                .map(|column| format!("${}", row * columns + column))
+                .collect();
+            format!("({})", values.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Remembers the ops of a push's batch, a hundred to a statement, in the batch's transaction (the
+/// push keeps them in memory meanwhile, so a later mutation of the batch sees them applied).
+pub async fn remember_ops(conn: &mut AnyConnection, ops: &[NewOp]) -> Result<(), DbError> {
+    for chunk in ops.chunks(ROWS_PER_INSERT) {
+        let sql = format!(
+            "INSERT INTO ops (user_id, op_id, entity, id, rev, content_hash, device_id, at) VALUES {}",
+            values_list(chunk.len(), 8)
+        );
+        let mut query = sqlx::query(&sql);
+        for op in chunk {
+            query = query
+                .bind(op.user_id.as_str())
+                .bind(op.op_id.as_str())
+                .bind(op.entity.code())
+                .bind(op.id.as_str())
+                .bind(to_i64(op.rev)?)
+                .bind(op.content_hash.as_str())
+                .bind(op.device_id.as_str())
+                .bind(timestamp(op.at));
+        }
+        query.execute(&mut *conn).await?;
+    }
+    Ok(())
 }
 
 /// One entry of a pull: a record's current copy, or a tombstone for a record that left the unit.
@@ -1111,29 +1149,26 @@ fn json_list(names: &[&str]) -> String {
     serde_json::Value::from(names.to_vec()).to_string()
 }
 
-/// Adds `names` to the photos inspection `inspection_id` names: run in the transaction that stores the
-/// record's new rev, after checking every name is a stored photo. References are never removed: a
-/// photo any rev of a record named is evidence (the change log and audit keep that rev), so it is
-/// never collected and stays readable to the record's unit after a later edit drops it.
+/// Adds each `(photo, inspection)` pair to the photos the inspection names: run in the transaction
+/// that stores the records' new revs, after checking every name is a stored photo. References are
+/// never removed: a photo any rev of a record named is evidence (the change log and audit keep that
+/// rev), so it is never collected and stays readable to the record's unit after a later edit drops it.
 pub async fn add_photo_refs(
     conn: &mut AnyConnection,
-    inspection_id: &str,
-    names: &[&str],
+    refs: &[(&str, &str)],
 ) -> Result<(), DbError> {
-    if names.is_empty() {
-        return Ok(());
+    for chunk in refs.chunks(ROWS_PER_INSERT) {
+        let sql = format!(
+            "INSERT INTO photo_refs (sha256, inspection_id) VALUES {} \
+             ON CONFLICT (sha256, inspection_id) DO NOTHING",
+            values_list(chunk.len(), 2)
+        );
+        let mut query = sqlx::query(&sql);
+        for (sha256, inspection_id) in chunk {
+            query = query.bind(*sha256).bind(*inspection_id);
+        }
+        query.execute(&mut *conn).await?;
     }
-    // `WHERE true` tells SQLite's parser the ON CONFLICT belongs to the INSERT, not to a join.
-    let sql = format!(
-        "INSERT INTO photo_refs (sha256, inspection_id) SELECT j.value, $2 FROM {} WHERE true \
-         ON CONFLICT (sha256, inspection_id) DO NOTHING",
-        Engine::of(conn).json_strings()
-    );
-    sqlx::query(&sql)
-        .bind(json_list(names))
-        .bind(inspection_id)
-        .execute(&mut *conn)
-        .await?;
     Ok(())
 }
 

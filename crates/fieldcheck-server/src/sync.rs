@@ -20,7 +20,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sqlx::{Any, Transaction};
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 /// The most mutations one push may carry; the phone sends its outbox in batches below this.
 pub const MAX_MUTATIONS: usize = 500;
@@ -59,18 +59,19 @@ pub async fn push(
     let mut results = Vec::with_capacity(request.mutations.len());
     let mut tx = db::begin_write(&state.pool).await?;
     let mut batch = Batch::read_ahead(&mut tx, &authed.caller, &request.mutations).await?;
-    for mutation in &request.mutations {
+    for (n, mutation) in request.mutations.iter().enumerate() {
         results.push(
             apply_mutation(
                 &mut tx,
                 &mut batch,
                 &authed.caller,
                 &request.device_id,
-                mutation,
+                (n, mutation),
             )
             .await?,
         );
     }
+    batch.write(&mut tx).await?;
     tx.commit().await.map_err(DbError::from)?;
     Ok(Json(PushResponse { results }))
 }
@@ -147,12 +148,21 @@ fn parse_limit(limit: Option<&str>) -> Result<u32, ApiError> {
 }
 
 /// What the mutations of one push share inside its transaction, so that each does not ask again:
-/// the audit chain's head, the units' active officers, the caller's ops and the records the batch
-/// names. A push changes neither users nor anybody else's appends, ops or records, since the
-/// transaction holds the write lock; what the batch itself writes, it notes here as it goes.
+/// the units' active officers, the caller's ops and the records the batch names. A push changes
+/// neither users nor anybody else's appends, ops or records, since the transaction holds the write
+/// lock; what the batch itself writes, it notes here as it goes. The rows nothing in the batch reads
+/// back (its audit rows, ops and photo references) are held and written together at its end.
 #[derive(Default)]
 struct Batch {
-    audit_head: Option<String>,
+    audit: audit::Pending,
+    new_ops: Vec<db::NewOp>,
+    /// `(photo, inspection)` pairs the batch's records name.
+    photo_refs: BTreeSet<(String, String)>,
+    /// The inspection bodies that parsed, by the mutation's place in the batch (each taken once).
+    inspections: HashMap<usize, Inspection>,
+    /// Photo names already asked about, and those of them the caller may not name.
+    photos_asked: HashSet<String>,
+    photos_missing: HashSet<String>,
     officers: HashMap<UnitId, HashSet<UserId>>,
     /// The caller's applied ops among the batch's op ids.
     ops: HashMap<String, db::AppliedOp>,
@@ -162,15 +172,22 @@ struct Batch {
 
 impl Batch {
     /// Reads in one query each what the batch's mutations will ask for one by one: the caller's ops
-    /// with these op ids, the records they change, and the venues and amended records their
-    /// inspections name. Anything not read ahead (a body too odd to peek into) is read when asked.
+    /// with these op ids, the records they change, the venues and amended records their
+    /// inspections name and which of their photos the caller may not name. Anything not read ahead
+    /// (a body too odd to peek into) is read when asked.
     async fn read_ahead(
         conn: &mut sqlx::AnyConnection,
         caller: &Caller,
-        mutations: &[Mutation],
+        all: &[Mutation],
     ) -> Result<Batch, DbError> {
+        let inspections: HashMap<usize, Inspection> = all
+            .iter()
+            .enumerate()
+            .filter(|(_, mutation)| mutation.entity == Entity::Inspection)
+            .filter_map(|(n, mutation)| Some((n, Inspection::deserialize(&mutation.body).ok()?)))
+            .collect();
         // Text the database cannot hold is left out: its mutation is refused before it asks.
-        let mutations: Vec<&Mutation> = mutations
+        let mutations: Vec<&Mutation> = all
             .iter()
             .filter(|mutation| storable(mutation.op_id.as_str()) && storable(&mutation.id))
             .collect();
@@ -214,11 +231,75 @@ impl Batch {
                 };
             }
         }
-        Ok(Batch {
+        let mut batch = Batch {
             ops,
             records,
             ..Batch::default()
-        })
+        };
+        let photos: HashSet<&str> = inspections
+            .values()
+            .flat_map(Inspection::photo_names)
+            .filter(|name| storable(name))
+            .collect();
+        let photos: Vec<&str> = photos.into_iter().collect();
+        batch.ask_photos(conn, caller, &photos).await?;
+        batch.inspections = inspections;
+        Ok(batch)
+    }
+
+    /// Those of `names` the caller may not name in a record (see [`db::missing_photos`]), in order.
+    /// The batch's own photo references are written at its end, which changes no answer: a name
+    /// its records could name, the caller could name already.
+    async fn missing_photos(
+        &mut self,
+        conn: &mut sqlx::AnyConnection,
+        caller: &Caller,
+        names: &[&str],
+    ) -> Result<Vec<String>, DbError> {
+        let unasked: Vec<&str> = names
+            .iter()
+            .copied()
+            .filter(|name| !self.photos_asked.contains(*name))
+            .collect();
+        self.ask_photos(conn, caller, &unasked).await?;
+        Ok(names
+            .iter()
+            .filter(|name| self.photos_missing.contains(**name))
+            .map(|name| (*name).to_owned())
+            .collect())
+    }
+
+    async fn ask_photos(
+        &mut self,
+        conn: &mut sqlx::AnyConnection,
+        caller: &Caller,
+        names: &[&str],
+    ) -> Result<(), DbError> {
+        if names.is_empty() {
+            return Ok(());
+        }
+        let unit = (!caller.sees_all_units()).then_some(&caller.unit_id);
+        let missing = db::missing_photos(&mut *conn, names, &caller.user_id, unit).await?;
+        self.photos_asked
+            .extend(names.iter().map(|name| (*name).to_owned()));
+        self.photos_missing.extend(missing);
+        Ok(())
+    }
+
+    /// Writes what the batch held back: its audit rows, ops and photo references, a statement for
+    /// many rows each. Before the commit, in the same transaction as the records they go with.
+    async fn write(&mut self, conn: &mut sqlx::AnyConnection) -> Result<(), DbError> {
+        self.audit.write(&mut *conn).await?;
+        db::remember_ops(&mut *conn, &self.new_ops).await?;
+        self.new_ops.clear();
+        let refs: Vec<(&str, &str)> = self
+            .photo_refs
+            .iter()
+            .map(|(photo, inspection)| (photo.as_str(), inspection.as_str()))
+            .collect();
+        db::add_photo_refs(&mut *conn, &refs).await?;
+        self.photo_refs.clear();
+        Ok(())
     }
 
     /// The current copy of a record as it stands in the batch's transaction.
@@ -299,7 +380,7 @@ async fn apply_mutation(
     batch: &mut Batch,
     caller: &Caller,
     device_id: &DeviceId,
-    mutation: &Mutation,
+    (n, mutation): (usize, &Mutation),
 ) -> Result<MutationResult, ApiError> {
     // Ids with control characters can be neither stored nor audited (PostgreSQL text cannot hold
     // NUL): refused here, alone, so the rest of the batch goes on.
@@ -354,7 +435,7 @@ async fn apply_mutation(
         None => match mutation.entity {
             Entity::Venue => accept_venue(outer, batch, caller, mutation).await,
             Entity::Campaign => accept_campaign(outer, batch, caller, mutation).await,
-            Entity::Inspection => accept_inspection(outer, batch, caller, mutation).await,
+            Entity::Inspection => accept_inspection(outer, batch, caller, (n, mutation)).await,
         },
     };
     let now = Utc::now();
@@ -394,16 +475,25 @@ async fn apply_mutation(
             let seq = db::write_record(outer, write).await?;
             // With the record, in its transaction: a photo is referenced exactly while a current
             // record names it, so the collector never takes one a record needs.
-            if let Some(photo_refs) = &accepted.photo_refs {
-                let names: Vec<&str> = photo_refs.iter().map(String::as_str).collect();
-                db::add_photo_refs(outer, &mutation.id, &names).await?;
+            for photo in accepted.photo_refs.iter().flatten() {
+                batch
+                    .photo_refs
+                    .insert((photo.clone(), mutation.id.clone()));
             }
-            audit::append_after(
-                outer,
-                event(Outcome::Applied, None, Some(accepted.rev)),
-                &mut batch.audit_head,
-            )
-            .await?;
+            batch.new_ops.push(db::NewOp {
+                user_id: caller.user_id.clone(),
+                op_id: mutation.op_id.clone(),
+                entity: mutation.entity,
+                id: mutation.id.clone(),
+                rev: accepted.rev,
+                content_hash: content_hash.clone(),
+                device_id: device_id.clone(),
+                at: now,
+            });
+            batch
+                .audit
+                .push(outer, event(Outcome::Applied, None, Some(accepted.rev)))
+                .await?;
             // What later mutations of the batch see: this op applied, this rev current.
             batch.ops.insert(
                 mutation.op_id.as_str().to_owned(),
@@ -429,32 +519,34 @@ async fn apply_mutation(
         }
         Err(Stop::Rejected(error)) => {
             let code = error.code.clone();
-            audit::append_after(
-                outer,
-                event(
-                    Outcome::Rejected,
-                    Some(&code),
-                    audited_rev(mutation.base_rev),
-                ),
-                &mut batch.audit_head,
-            )
-            .await?;
+            batch
+                .audit
+                .push(
+                    outer,
+                    event(
+                        Outcome::Rejected,
+                        Some(&code),
+                        audited_rev(mutation.base_rev),
+                    ),
+                )
+                .await?;
             MutationResult {
                 error: Some(error),
                 ..result(mutation, MutationStatus::Rejected, None)
             }
         }
         Err(Stop::Conflict { rev, body }) => {
-            audit::append_after(
-                outer,
-                event(
-                    Outcome::Conflict,
-                    Some("conflict"),
-                    audited_rev(mutation.base_rev),
-                ),
-                &mut batch.audit_head,
-            )
-            .await?;
+            batch
+                .audit
+                .push(
+                    outer,
+                    event(
+                        Outcome::Conflict,
+                        Some("conflict"),
+                        audited_rev(mutation.base_rev),
+                    ),
+                )
+                .await?;
             MutationResult {
                 current: Some(json!({ "rev": rev, "body": body })),
                 ..result(mutation, MutationStatus::Conflict, None)
@@ -527,9 +619,12 @@ async fn accept_inspection(
     conn: &mut sqlx::AnyConnection,
     batch: &mut Batch,
     caller: &Caller,
-    mutation: &Mutation,
+    (n, mutation): (usize, &Mutation),
 ) -> Result<Accepted, Stop> {
-    let mut inspection: Inspection = parse_body(mutation)?;
+    let mut inspection: Inspection = match batch.inspections.remove(&n) {
+        Some(parsed) => parsed,
+        None => parse_body(mutation)?,
+    };
     same_id(inspection.id.as_str(), mutation)?;
     inspection
         .validate()
@@ -551,17 +646,17 @@ async fn accept_inspection(
     if !caller.sees_unit(&venue_record.unit_id) {
         return Err(reject("forbidden", "the venue belongs to another unit"));
     }
-    let venue: Venue = serde_json::from_value(venue_record.body.clone())
-        .map_err(|error| corrupt(&venue_record, &error))?;
+    let venue: Venue =
+        Venue::deserialize(&venue_record.body).map_err(|error| corrupt(&venue_record, &error))?;
     inspection
         .validate_for_venue(&venue)
         .map_err(|problems| invalid(&problems))?;
 
     let existing = batch.record(conn, Entity::Inspection, &mutation.id).await?;
     let server_copy: Option<Inspection> = match &existing {
-        Some(record) => Some(
-            serde_json::from_value(record.body.clone()).map_err(|error| corrupt(record, &error))?,
-        ),
+        Some(record) => {
+            Some(Inspection::deserialize(&record.body).map_err(|error| corrupt(record, &error))?)
+        }
         None => None,
     };
     // An approved record is locked, and so is an amendment once on the server: later facts about it
@@ -595,8 +690,7 @@ async fn accept_inspection(
             .filter(|record| record.unit_id == venue_record.unit_id);
         let target: Option<Inspection> = match &target {
             Some(record) => Some(
-                serde_json::from_value(record.body.clone())
-                    .map_err(|error| corrupt(record, &error))?,
+                Inspection::deserialize(&record.body).map_err(|error| corrupt(record, &error))?,
             ),
             None => None,
         };
@@ -650,8 +744,7 @@ async fn accept_inspection(
         .map(str::to_owned)
         .collect();
     let names: Vec<&str> = photo_refs.iter().map(String::as_str).collect();
-    let unit = (!caller.sees_all_units()).then_some(&caller.unit_id);
-    let missing = db::missing_photos(&mut *conn, &names, &caller.user_id, unit).await?;
+    let missing = batch.missing_photos(conn, caller, &names).await?;
     if !missing.is_empty() {
         return Err(reject(
             "photo_missing",
@@ -688,7 +781,7 @@ async fn accept_inspection(
 }
 
 fn parse_body<T: DeserializeOwned>(mutation: &Mutation) -> Result<T, Stop> {
-    serde_json::from_value(mutation.body.clone()).map_err(|error| {
+    T::deserialize(&mutation.body).map_err(|error| {
         reject(
             "invalid",
             format!(

@@ -129,3 +129,77 @@ async fn accepted_and_refused_attempts_are_chained_and_a_tampered_row_is_named()
     }
     Ok(())
 }
+
+/// A push holds its audit rows and ops back and writes them together, a hundred rows to a statement:
+/// across those statements the chain keeps the batch's order, and a replay finds every op.
+#[tokio::test]
+async fn a_long_batch_is_chained_in_its_order_and_every_op_is_remembered() -> TestResult {
+    let app = fixture().await?;
+    let author = app.login("insp_a").await?;
+    let venue_id = app
+        .venue(&author, &app.insp_a, VenueKind::InternetCafe)
+        .await?;
+    let ids: Vec<String> = (0..230).map(|_| new_id()).collect();
+    let mut batch: Vec<Value> = ids
+        .iter()
+        .map(|id| {
+            mutation(
+                "inspection",
+                id,
+                0,
+                app.inspection_body(id, &venue_id, &app.insp_a),
+            )
+        })
+        .collect();
+    // Past the first hundred rows: the first record created again, against its copy from this batch.
+    let again = app.inspection_body(&ids[0], &venue_id, &app.insp_a);
+    batch.insert(150, mutation("inspection", &ids[0], 0, again));
+    let expected = |replayed: bool| -> Vec<MutationStatus> {
+        (0..batch.len())
+            .map(|n| match n {
+                150 => MutationStatus::Conflict,
+                _ if replayed => MutationStatus::Duplicate,
+                _ => MutationStatus::Applied,
+            })
+            .collect()
+    };
+    let statuses = |results: Vec<MutationResult>| -> Vec<MutationStatus> {
+        results.into_iter().map(|result| result.status).collect()
+    };
+    assert_eq!(statuses(app.push(&author, &batch).await?), expected(false));
+
+    let rows: Vec<(String, String)> = sqlx::query_as(
+        "SELECT id, outcome FROM audit WHERE action = 'push' AND entity = 'inspection' ORDER BY seq",
+    )
+    .fetch_all(&app.state.pool)
+    .await?;
+    let in_order: Vec<(String, String)> = batch
+        .iter()
+        .enumerate()
+        .map(|(n, mutation)| {
+            let outcome = if n == 150 { "conflict" } else { "applied" };
+            (
+                mutation["id"].as_str().unwrap_or_default().to_owned(),
+                outcome.to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(rows, in_order);
+    let all_rows: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit")
+        .fetch_one(&app.state.pool)
+        .await?;
+    assert_eq!(
+        audit::verify(&app.state.pool).await?,
+        Verdict::Intact {
+            rows: u64::try_from(all_rows)?
+        }
+    );
+
+    // The phone never heard the answer and sends the batch again: every applied op is known.
+    assert_eq!(statuses(app.push(&author, &batch).await?), expected(true));
+    let ops: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM ops WHERE entity = 'inspection'")
+        .fetch_one(&app.state.pool)
+        .await?;
+    assert_eq!(ops, 230);
+    Ok(())
+}

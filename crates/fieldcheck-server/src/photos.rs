@@ -319,7 +319,11 @@ pub async fn collect_garbage(
     now: DateTime<Utc>,
 ) -> Result<Collected, CollectError> {
     let cutoff = now - grace;
-    let photos = db::delete_unreferenced_photos(pool, cutoff).await?;
+    // Under the write lock, like a push: a push checks a record's photos at its batch's start and
+    // writes their references at its end, and no photo may go in between.
+    let mut tx = db::begin_write(pool).await?;
+    let photos = db::delete_unreferenced_photos(&mut *tx, cutoff).await?;
+    tx.commit().await.map_err(db::DbError::from)?;
     for name in &photos {
         db::forget_uploaders(pool, name).await?;
         delete_if_no_row(pool, store, name).await?;

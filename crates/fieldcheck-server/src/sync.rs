@@ -302,17 +302,25 @@ impl Batch {
         Ok(())
     }
 
-    /// The current copy of a record as it stands in the batch's transaction.
+    /// The current copy of a record as it stands in the batch's transaction. A stored row that cannot
+    /// be read back refuses only the mutation that asked (see [`corrupt`]).
     async fn record(
         &mut self,
         conn: &mut sqlx::AnyConnection,
         entity: Entity,
         id: &str,
-    ) -> Result<Option<StoredRecord>, DbError> {
+    ) -> Result<Option<StoredRecord>, Stop> {
         if let Some(known) = self.records.get(&(entity, id.to_owned())) {
             return Ok(known.clone());
         }
-        let record = db::get_record(&mut *conn, entity, id).await?;
+        let record = match db::get_record(&mut *conn, entity, id).await {
+            Ok(record) => record,
+            Err(DbError::Corrupt(error)) => {
+                tracing::error!(entity = entity.code(), id, %error, "a stored row does not read");
+                return Err(unreadable(entity, id));
+            }
+            Err(error) => return Err(error.into()),
+        };
         self.records.insert((entity, id.to_owned()), record.clone());
         Ok(record)
     }
@@ -355,12 +363,15 @@ fn corrupt(record: &StoredRecord, error: &serde_json::Error) -> Stop {
         %error,
         "a stored body does not parse"
     );
+    unreadable(record.entity, &record.id)
+}
+
+fn unreadable(entity: Entity, id: &str) -> Stop {
     reject(
         "server_copy_unreadable",
         format!(
-            "the server's copy of {} {} cannot be read; an administrator has been told",
-            record.entity.code(),
-            record.id
+            "the server's copy of {} {id} cannot be read; an administrator has been told",
+            entity.code()
         ),
     )
 }
@@ -817,6 +828,13 @@ async fn check_owner_unit(
     caller: &Caller,
     unit_id: &UnitId,
 ) -> Result<(), Stop> {
+    // An administrator sees every unit, so this id reaches the database: it must be one it can hold.
+    if !storable(unit_id.as_str()) {
+        return Err(reject(
+            "invalid",
+            "unit_id must not contain control characters",
+        ));
+    }
     if !caller.sees_unit(unit_id) {
         return Err(reject(
             "forbidden",

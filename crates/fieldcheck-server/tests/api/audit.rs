@@ -203,3 +203,67 @@ async fn a_long_batch_is_chained_in_its_order_and_every_op_is_remembered() -> Te
     assert_eq!(ops, 230);
     Ok(())
 }
+
+/// The rows a push writes at its batch's end are part of its transaction: a fault there (here the
+/// last op's row refused by the database) answers 500 and leaves nothing of the batch behind, and
+/// the phone's resend of the same batch is then applied whole.
+#[tokio::test]
+async fn a_fault_in_the_rows_written_at_the_batch_end_commits_nothing_of_it() -> TestResult {
+    let app = fixture().await?;
+    let author = app.login("insp_a").await?;
+    let venue_id = app
+        .venue(&author, &app.insp_a, VenueKind::InternetCafe)
+        .await?;
+    let batch: Vec<Value> = (0..120)
+        .map(|_| {
+            let id = new_id();
+            mutation(
+                "inspection",
+                &id,
+                0,
+                app.inspection_body(&id, &venue_id, &app.insp_a),
+            )
+        })
+        .collect();
+    let last_op = batch[119]["op_id"].as_str().context("op id")?.to_owned();
+    let counts = || async {
+        let mut counts = Vec::new();
+        for table in ["changes", "records", "audit", "ops", "photo_refs"] {
+            let n: i64 = sqlx::query_scalar(&format!("SELECT COUNT(*) FROM {table}"))
+                .fetch_one(&app.state.pool)
+                .await?;
+            counts.push((table, n));
+        }
+        anyhow::Ok(counts)
+    };
+    let before = counts().await?;
+
+    super::backend::fail_insert(&app.state.pool, "ops", "op_id", &last_op).await?;
+    let answer = app
+        .post(
+            "/api/sync/push",
+            Some(&author),
+            &json!({"device_id": DEVICE, "mutations": batch}),
+        )
+        .await?;
+    assert_eq!(answer.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(answer.body["error"]["code"], "internal");
+    assert_eq!(counts().await?, before);
+
+    super::backend::drop_trigger(&app.state.pool, "fail_ops", "ops").await?;
+    let results = app.push(&author, &batch).await?;
+    assert!(
+        results
+            .iter()
+            .all(|result| result.status == MutationStatus::Applied),
+        "{results:?}"
+    );
+    let after = counts().await?;
+    assert_eq!(after[0].1 - before[0].1, 120, "{after:?}");
+    assert_eq!(after[3].1 - before[3].1, 120, "{after:?}");
+    assert!(matches!(
+        audit::verify(&app.state.pool).await?,
+        Verdict::Intact { .. }
+    ));
+    Ok(())
+}

@@ -151,3 +151,43 @@ pub async fn drop_trigger(pool: &AnyPool, trigger: &str, table: &str) -> anyhow:
     sqlx::query(&sql).execute(pool).await?;
     Ok(())
 }
+
+/// Makes the database refuse an insert into `table` whose `column` is `value` (a trigger named
+/// `fail_{table}`, dropped with [`drop_trigger`]): a server fault at a chosen row.
+pub async fn fail_insert(
+    pool: &AnyPool,
+    table: &str,
+    column: &str,
+    value: &str,
+) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        value.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'),
+        "the value goes into the trigger's text"
+    );
+    match engine() {
+        Engine::Sqlite => {
+            sqlx::query(&format!(
+                "CREATE TRIGGER fail_{table} BEFORE INSERT ON {table} WHEN NEW.{column} = '{value}' \
+                 BEGIN SELECT RAISE(ABORT, 'a fault made by the test'); END"
+            ))
+            .execute(pool)
+            .await?;
+        }
+        Engine::Postgres => {
+            sqlx::query(&format!(
+                "CREATE FUNCTION fail_{table}() RETURNS trigger LANGUAGE plpgsql AS $body$ BEGIN \
+                 IF NEW.{column} = '{value}' THEN RAISE EXCEPTION 'a fault made by the test'; END IF; \
+                 RETURN NEW; END $body$"
+            ))
+            .execute(pool)
+            .await?;
+            sqlx::query(&format!(
+                "CREATE TRIGGER fail_{table} BEFORE INSERT ON {table} FOR EACH ROW \
+                 EXECUTE FUNCTION fail_{table}()"
+            ))
+            .execute(pool)
+            .await?;
+        }
+    }
+    Ok(())
+}

@@ -475,12 +475,24 @@ async fn a_damaged_server_copy_refuses_its_own_mutation_and_not_the_whole_push()
         .bind(&id)
         .execute(&app.state.pool)
         .await?;
+    // Another whose stored body is not even JSON: the row itself does not read back.
+    let (torn, _, torn_body) = submitted_record(&app, &token, &[]).await?;
+    sqlx::query("UPDATE records SET body = '{\"id\": \"cut off' WHERE id = $1")
+        .bind(&torn)
+        .execute(&app.state.pool)
+        .await?;
     let other = new_id();
     let results = app
         .push(
             &token,
             &[
                 mutation("inspection", &id, 1, with(body, "/notes", json!("x"))),
+                mutation(
+                    "inspection",
+                    &torn,
+                    1,
+                    with(torn_body, "/notes", json!("x")),
+                ),
                 mutation(
                     "venue",
                     &other,
@@ -502,7 +514,12 @@ async fn a_damaged_server_copy_refuses_its_own_mutation_and_not_the_whole_push()
             .is_some_and(|e| e.message.contains("expected")),
         "no parser text"
     );
-    check(&results[1], MutationStatus::Applied, None);
+    check(
+        &results[1],
+        MutationStatus::Rejected,
+        Some("server_copy_unreadable"),
+    );
+    check(&results[2], MutationStatus::Applied, None);
     Ok(())
 }
 
@@ -646,5 +663,22 @@ async fn an_id_with_a_control_character_is_refused_alone() -> TestResult {
             (MutationStatus::Applied, None),
         ]
     );
+
+    // An administrator files venues in any unit, so a venue's unit id reaches the database as well.
+    let admin = app.login("admin").await?;
+    let (odd, later) = (new_id(), new_id());
+    let mut in_odd_unit = body(&odd);
+    in_odd_unit["unit_id"] = json!("unit\u{0}a");
+    let results = app
+        .push(
+            &admin,
+            &[
+                mutation("venue", &odd, 0, in_odd_unit),
+                mutation("venue", &later, 0, body(&later)),
+            ],
+        )
+        .await?;
+    check(&results[0], MutationStatus::Rejected, Some("invalid"));
+    check(&results[1], MutationStatus::Applied, None);
     Ok(())
 }

@@ -3,6 +3,7 @@
 use std::collections::HashSet;
 
 use fieldcheck_core::local::LocalState;
+use futures::future::{join, join3};
 use fieldcheck_core::{Inspection, InspectionId, Status, VenueId};
 use indexed_db_futures::KeyRange;
 use indexed_db_futures::cursor::CursorDirection;
@@ -11,7 +12,7 @@ use wasm_bindgen::JsValue;
 
 use crate::store::codec::{from_js, key_text};
 use crate::store::error::IdbContext;
-use crate::store::meta::next_order;
+use crate::store::meta::{last_order, put_order};
 use crate::store::records::{get_all_in_index, get_all_in_store, put_record, read_record};
 use crate::store::schema::{
     FORMS, INSPECTIONS, INSPECTIONS_BY_FOLLOWS, INSPECTIONS_BY_HAZARD_COUNT,
@@ -57,7 +58,15 @@ impl Store {
             let inspections = tx.object_store(INSPECTIONS).idb(INSPECTIONS, "open")?;
             let forms = tx.object_store(FORMS).idb(FORMS, "open")?;
             let meta = tx.object_store(META).idb(META, "open")?;
-            let current = read_record(&inspections, INSPECTIONS, id).await?;
+            // Each request is a round trip to the browser's database process: the two reads go out
+            // together, and so do the three writes after them (each future sends its request on its
+            // first poll), so the save waits twice, not five times.
+            let (current, last_order) = join(
+                read_record(&inspections, INSPECTIONS, id),
+                last_order(&meta),
+            )
+            .await;
+            let (current, order) = (current?, last_order? + 1);
             // The status rules hold on the phone too: nobody types over an approved record.
             if let Some(previous) = current
                 .as_ref()
@@ -66,7 +75,6 @@ impl Store {
             {
                 Status::check_push(Some(previous.status), record.status)?;
             }
-            let order = next_order(&meta).await?;
             let local = match (current, edited_rev) {
                 (Some(current), Some(edited_rev)) => {
                     current.local.save_from(body, order, edited_rev)?
@@ -74,13 +82,19 @@ impl Store {
                 (Some(current), None) => current.local.save(body, order)?,
                 (None, _) => LocalState::created(body, order),
             };
-            put_record(&inspections, INSPECTIONS, id, local.clone()).await?;
-            forms
+            let form_deleted = forms
                 .delete(JsValue::from_str(id))
                 .primitive()
-                .idb(FORMS, "delete")?
-                .await
                 .idb(FORMS, "delete")?;
+            let (record_put, order_put, form_deleted) = join3(
+                put_record(&inspections, INSPECTIONS, id, local.clone()),
+                put_order(&meta, order),
+                async { form_deleted.await.idb(FORMS, "delete") },
+            )
+            .await;
+            record_put?;
+            order_put?;
+            form_deleted?;
             LocalInspection {
                 record: record.clone(),
                 local,

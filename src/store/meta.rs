@@ -193,16 +193,26 @@ pub(crate) async fn delete_meta(meta: &ObjectStore<'_>, key: &str) -> Result<(),
 
 /// Hands out the next queue position inside an open transaction: queued work goes out in this order.
 pub(crate) async fn next_order(meta: &ObjectStore<'_>) -> Result<u64, StoreError> {
-    let last: Option<u64> = match get_in(meta, META, meta_keys::QUEUE_COUNTER).await {
-        Ok(last) => last,
+    let next = last_order(meta).await? + 1;
+    put_order(meta, next).await?;
+    Ok(next)
+}
+
+/// The last queue position handed out (0: none yet), for a caller that asks for it beside other
+/// reads and then stores the next with [`put_order`] in the same transaction.
+pub(crate) async fn last_order(meta: &ObjectStore<'_>) -> Result<u64, StoreError> {
+    match get_in::<u64>(meta, META, meta_keys::QUEUE_COUNTER).await {
+        Ok(last) => Ok(last.unwrap_or(0)),
         // A damaged counter must not stop the inspector from saving: the clock in milliseconds is
         // past any position handed out so far (one per save), so the order stays increasing.
         #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
         // ms since 1970: positive, < 2^53
-        Err(StoreError::Corrupt { .. }) => Some(js_sys::Date::now() as u64),
-        Err(other) => return Err(other),
-    };
-    let next = last.unwrap_or(0) + 1;
-    put_meta(meta, meta_keys::QUEUE_COUNTER, &next).await?;
-    Ok(next)
+        Err(StoreError::Corrupt { .. }) => Ok(js_sys::Date::now() as u64),
+        Err(other) => Err(other),
+    }
+}
+
+/// Stores `order` as the last queue position handed out.
+pub(crate) async fn put_order(meta: &ObjectStore<'_>, order: u64) -> Result<(), StoreError> {
+    put_meta(meta, meta_keys::QUEUE_COUNTER, &order).await
 }

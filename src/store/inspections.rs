@@ -3,8 +3,8 @@
 use std::collections::HashSet;
 
 use fieldcheck_core::local::LocalState;
-use futures::future::{join, join3};
 use fieldcheck_core::{Inspection, InspectionId, Status, VenueId};
+use futures::future::{join, join3};
 use indexed_db_futures::KeyRange;
 use indexed_db_futures::cursor::CursorDirection;
 use indexed_db_futures::prelude::*;

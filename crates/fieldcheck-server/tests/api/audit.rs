@@ -134,26 +134,11 @@ async fn accepted_and_refused_attempts_are_chained_and_a_tampered_row_is_named()
 /// across those statements the chain keeps the batch's order, and a replay finds every op.
 #[tokio::test]
 async fn a_long_batch_is_chained_in_its_order_and_every_op_is_remembered() -> TestResult {
-    let app = fixture().await?;
-    let author = app.login("insp_a").await?;
-    let venue_id = app
-        .venue(&author, &app.insp_a, VenueKind::InternetCafe)
-        .await?;
-    let ids: Vec<String> = (0..230).map(|_| new_id()).collect();
-    let mut batch: Vec<Value> = ids
-        .iter()
-        .map(|id| {
-            mutation(
-                "inspection",
-                id,
-                0,
-                app.inspection_body(id, &venue_id, &app.insp_a),
-            )
-        })
-        .collect();
+    let (app, author, venue_id, mut batch) = new_inspections(230).await?;
     // Past the first hundred rows: the first record created again, against its copy from this batch.
-    let again = app.inspection_body(&ids[0], &venue_id, &app.insp_a);
-    batch.insert(150, mutation("inspection", &ids[0], 0, again));
+    let first = batch[0]["id"].as_str().context("id")?.to_owned();
+    let again = app.inspection_body(&first, &venue_id, &app.insp_a);
+    batch.insert(150, mutation("inspection", &first, 0, again));
     let expected = |replayed: bool| -> Vec<MutationStatus> {
         (0..batch.len())
             .map(|n| match n {
@@ -209,22 +194,7 @@ async fn a_long_batch_is_chained_in_its_order_and_every_op_is_remembered() -> Te
 /// the phone's resend of the same batch is then applied whole.
 #[tokio::test]
 async fn a_fault_in_the_rows_written_at_the_batch_end_commits_nothing_of_it() -> TestResult {
-    let app = fixture().await?;
-    let author = app.login("insp_a").await?;
-    let venue_id = app
-        .venue(&author, &app.insp_a, VenueKind::InternetCafe)
-        .await?;
-    let batch: Vec<Value> = (0..120)
-        .map(|_| {
-            let id = new_id();
-            mutation(
-                "inspection",
-                &id,
-                0,
-                app.inspection_body(&id, &venue_id, &app.insp_a),
-            )
-        })
-        .collect();
+    let (app, author, _, batch) = new_inspections(120).await?;
     let last_op = batch[119]["op_id"].as_str().context("op id")?.to_owned();
     let counts = || async {
         let mut counts = Vec::new();
@@ -266,4 +236,21 @@ async fn a_fault_in_the_rows_written_at_the_batch_end_commits_nothing_of_it() ->
         Verdict::Intact { .. }
     ));
     Ok(())
+}
+
+/// A fresh server, an inspector's token, a venue of theirs and `n` creations of new inspections there.
+async fn new_inspections(n: usize) -> anyhow::Result<(Fixture, String, String, Vec<Value>)> {
+    let app = fixture().await?;
+    let author = app.login("insp_a").await?;
+    let venue_id = app
+        .venue(&author, &app.insp_a, VenueKind::InternetCafe)
+        .await?;
+    let batch = (0..n)
+        .map(|_| {
+            let id = new_id();
+            let body = app.inspection_body(&id, &venue_id, &app.insp_a);
+            mutation("inspection", &id, 0, body)
+        })
+        .collect();
+    Ok((app, author, venue_id, batch))
 }

@@ -209,13 +209,7 @@ async fn a_fault_in_the_rows_written_at_the_batch_end_commits_nothing_of_it() ->
     let before = counts().await?;
 
     super::backend::fail_insert(&app.state.pool, "ops", "op_id", &last_op).await?;
-    let answer = app
-        .post(
-            "/api/sync/push",
-            Some(&author),
-            &json!({"device_id": DEVICE, "mutations": batch}),
-        )
-        .await?;
+    let answer = app.push_answer(&author, &batch).await?;
     assert_eq!(answer.status, StatusCode::INTERNAL_SERVER_ERROR);
     assert_eq!(answer.body["error"]["code"], "internal");
     assert_eq!(counts().await?, before);

@@ -235,15 +235,19 @@ impl App {
         Ok(login.token)
     }
 
+    /// The server's answer to a push of `mutations` from the test phone, whatever its status.
+    async fn push_answer(&self, token: &str, mutations: &[Value]) -> anyhow::Result<Answer> {
+        self.post(
+            "/api/sync/push",
+            Some(token),
+            &json!({"device_id": DEVICE, "mutations": mutations}),
+        )
+        .await
+    }
+
     /// Pushes mutations and returns the per-mutation results (the push itself must answer 200).
     async fn push(&self, token: &str, mutations: &[Value]) -> anyhow::Result<Vec<MutationResult>> {
-        let answer = self
-            .post(
-                "/api/sync/push",
-                Some(token),
-                &json!({"device_id": DEVICE, "mutations": mutations}),
-            )
-            .await?;
+        let answer = self.push_answer(token, mutations).await?;
         ensure!(
             answer.status == StatusCode::OK,
             "push failed: {}",
@@ -1065,13 +1069,7 @@ async fn push_limits_and_malformed_bodies_answer_in_the_error_shape() -> TestRes
         )
     };
     let too_many: Vec<Value> = (0..501).map(venue).collect();
-    let answer = app
-        .post(
-            "/api/sync/push",
-            Some(&token),
-            &json!({"device_id": DEVICE, "mutations": too_many}),
-        )
-        .await?;
+    let answer = app.push_answer(&token, &too_many).await?;
     answer.assert_error(StatusCode::PAYLOAD_TOO_LARGE, "too_many_mutations");
     let huge_note = "x".repeat(17 * 1024 * 1024);
     let answer = app

@@ -66,11 +66,12 @@ impl Lang {
         }
     }
 
-    /// How many photos of a record are not on the server yet: `2张照片待上传` / `2 photos waiting`.
+    /// How many photos and signatures are not on the server yet: `2个附件待上传` /
+    /// `2 attachments waiting` (a signature is uploaded as a picture, like a photo).
     pub fn photos_waiting(self, n_photos: u32) -> String {
         match self {
-            Lang::Zh => format!("{n_photos}张照片待上传"),
-            Lang::En => format!("{n_photos} photos waiting"),
+            Lang::Zh => format!("{n_photos}个附件待上传"),
+            Lang::En => format!("{n_photos} attachments waiting"),
         }
     }
 
@@ -373,6 +374,14 @@ pub struct Strings {
     pub approved_locked: &'static str,
     // Records.
     pub no_records: &'static str,
+    /// After a supervisor's decision: the server has it.
+    pub review_recorded: &'static str,
+    /// The way back to the review queue.
+    pub back_to_queue: &'static str,
+    /// The review queue is empty.
+    pub no_reviews: &'static str,
+    /// Records exist, but none matches the filters.
+    pub no_matching_records: &'static str,
     pub saved_locally: &'static str,
     pub unknown_venue: &'static str,
     pub status_draft: &'static str,
@@ -484,6 +493,8 @@ pub struct Strings {
     pub photo_remove: &'static str,
     pub photo_elsewhere: &'static str,
     pub photos: &'static str,
+    /// Photos and signatures together, as files uploaded beside a record.
+    pub attachments: &'static str,
     pub record_photos: &'static str,
     pub sign_clear: &'static str,
     pub sign_confirm: &'static str,
@@ -613,6 +624,10 @@ pub static ZH: Strings = Strings {
     fix_problems: "请先修正以下问题：",
     approved_locked: "该记录已审核通过，不能再修改。",
     no_records: "暂无检查记录",
+    review_recorded: "审核已提交",
+    back_to_queue: "返回待审核",
+    no_reviews: "暂无待审核记录",
+    no_matching_records: "没有符合条件的记录",
     saved_locally: "已保存在本机。联网后自动同步。",
     unknown_venue: "未知场所",
     status_draft: "草稿",
@@ -722,6 +737,7 @@ pub static ZH: Strings = Strings {
     photo_remove: "删除照片",
     photo_elsewhere: "联网后可查看",
     photos: "照片",
+    attachments: "照片和签名",
     record_photos: "现场照片",
     sign_clear: "清除",
     sign_confirm: "确认签名",
@@ -851,6 +867,10 @@ pub static EN: Strings = Strings {
     fix_problems: "Please fix these first:",
     approved_locked: "This record is approved and can no longer be changed.",
     no_records: "No records yet",
+    review_recorded: "Review recorded",
+    back_to_queue: "Back to the queue",
+    no_reviews: "Nothing waiting for review",
+    no_matching_records: "No records match the filters",
     saved_locally: "Saved on this phone. It syncs when online.",
     unknown_venue: "Unknown venue",
     status_draft: "Draft",
@@ -960,6 +980,7 @@ pub static EN: Strings = Strings {
     photo_remove: "Remove photo",
     photo_elsewhere: "Shown when online",
     photos: "Photos",
+    attachments: "Photos and signatures",
     record_photos: "Scene photos",
     sign_clear: "Clear",
     sign_confirm: "Confirm signature",

@@ -1,8 +1,10 @@
-//! Dates and times as the app writes them, in both languages and in China Standard Time.
+//! Words the app writes, in both languages: dates and times in China Standard Time, the sync badge.
 #![cfg(target_arch = "wasm32")]
 
 use chrono::{DateTime, NaiveDate};
+use fieldcheck::components::sync_badge::badge_text;
 use fieldcheck::i18n::{Lang, stamp_time};
+use fieldcheck::sync::{Phase, SyncStatus};
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -24,4 +26,33 @@ fn dates_and_times_read_as_inspectors_write_them() {
     let typo = NaiveDate::from_ymd_opt(26, 3, 5).expect("a date");
     assert_eq!(Lang::Zh.date(&typo), "0026年3月5日");
     assert_eq!(Lang::En.date(&typo), "5 Mar 0026");
+}
+
+#[wasm_bindgen_test]
+fn the_badge_claims_synced_only_after_counting_what_waits() {
+    let at = DateTime::parse_from_rfc3339("2026-03-05T01:05:07Z").expect("a time");
+    // The app has just started: the last sync time is known, the queue not yet counted.
+    let mut status = SyncStatus {
+        phase: Phase::Idle,
+        pending: 0,
+        waiting: 0,
+        photos: 0,
+        counted: false,
+        last_synced: Some(at),
+    };
+    assert_eq!(status.badge_state(), "idle");
+    assert_eq!(badge_text(&status, Lang::Zh), "未同步");
+    // Offline is known from the browser, counted or not.
+    status.phase = Phase::Offline;
+    assert_eq!(status.badge_state(), "offline");
+
+    status.phase = Phase::Syncing;
+    status.counted = true;
+    status.pending = 2;
+    assert_eq!(status.badge_state(), "pending");
+    assert_eq!(badge_text(&status, Lang::Zh), "2条待同步");
+    status.pending = 0;
+    assert_eq!(status.badge_state(), "synced");
+    assert_eq!(badge_text(&status, Lang::Zh), "已同步 09:05");
+    assert_eq!(badge_text(&status, Lang::En), "Synced 09:05");
 }

@@ -42,6 +42,11 @@ pub fn SyncBadge() -> impl IntoView {
     let i18n = use_i18n();
     let status = Memo::new(move |_| sync.status());
     let state = move || status.with(|status| status.badge_state());
+    // Before a login there is nothing to sync, unless a logged-out owner's work waits on the phone.
+    let hidden = move || {
+        sync.session().is_none()
+            && status.with(|status| status.pending + status.photos + status.waiting == 0)
+    };
     let icon = move || {
         let name = match state() {
             "offline" => IconName::Offline,
@@ -58,6 +63,7 @@ pub fn SyncBadge() -> impl IntoView {
             class=move || format!("badge badge-{}", state())
             class:badge-busy=move || status.with(|status| status.phase == Phase::Syncing)
             data-testid="sync-badge"
+            hidden=hidden
             data-state=state
             data-pending=move || status.with(|status| status.pending.to_string())
             data-waiting=move || status.with(|status| status.waiting.to_string())

@@ -10,7 +10,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::hooks::use_params_map;
 
-use crate::components::{ConflictTable, StatusChip, SyncChip, Thumb};
+use crate::components::{ConflictTable, Icon, IconName, StatusChip, SyncChip, Thumb};
 use crate::i18n::use_i18n;
 use crate::pages::record_actions::{AmendmentForm, Amendments, PeopleOnRecord, ReviewPanel};
 use crate::store::{LocalInspection, Resolution, StoreError, use_store};
@@ -24,6 +24,9 @@ pub fn RecordPage() -> impl IntoView {
     let store = use_store();
     let params = use_params_map();
     let action_error = RwSignal::new(None::<String>);
+    // The supervisor's decision on this page: kept here, above the view that the sync run after
+    // the decision redraws (without the review panel, the record being decided).
+    let reviewed = RwSignal::new(None::<(InspectionId, Status)>);
     let data = LocalResource::new(move || {
         let _ = sync.data_version();
         let store = store.clone();
@@ -75,7 +78,8 @@ pub fn RecordPage() -> impl IntoView {
             }
         });
     });
-    move || match data.get() {
+    move || {
+        match data.get() {
         None => view! { <p class="empty" role="status">{i18n.t().loading}</p> }.into_any(),
         Some(Err(error)) => view! {
             <section class="page">
@@ -92,9 +96,10 @@ pub fn RecordPage() -> impl IntoView {
             view! { <p class="empty" role="alert">{i18n.t().record_missing}</p> }.into_any()
         }
         Some(Ok(Some((local, venue_name, photos_waiting, others, officers)))) => view! {
-            <RecordView local venue_name photos_waiting others officers resolve action_error />
+            <RecordView local venue_name photos_waiting others officers resolve action_error reviewed />
         }
         .into_any(),
+    }
     }
 }
 
@@ -110,6 +115,8 @@ fn RecordView(
     officers: Vec<fieldcheck_core::sync::Officer>,
     resolve: Callback<(InspectionId, Resolution)>,
     action_error: RwSignal<Option<String>>,
+    /// The decision a supervisor just took on a record (this one, or one seen before on this page).
+    reviewed: RwSignal<Option<(InspectionId, Status)>>,
 ) -> impl IntoView {
     let i18n = use_i18n();
     let sync = use_sync();
@@ -316,8 +323,26 @@ fn RecordView(
         })
         .collect_view();
     let has_reviews = !record.reviews.is_empty();
+    let this_record = record.id.clone();
+    let review_done = move || {
+        reviewed
+            .get()
+            .filter(|(id, _)| *id == this_record)
+            .map(|(_, status)| {
+                view! {
+                    <div class="banner banner-ok" role="status" data-testid="review-done">
+                        <Icon name=IconName::Check />
+                        <span>{i18n.t().review_recorded} ": " {i18n.lang().status(status)}</span>
+                        <a class="banner-link" href="/records?status=submitted" data-testid="back-to-queue">
+                            {i18n.t().back_to_queue}
+                        </a>
+                    </div>
+                }
+            })
+    };
     view! {
         <section class="page">
+            {review_done}
             {waiting}
             {move || action_error.get().map(|message| view! {
                 <p class="banner banner-error" role="alert">{i18n.t().err_store} ": " {message}</p>
@@ -351,6 +376,7 @@ fn RecordView(
                 </div>
                 {(photos_waiting > 0).then(|| view! {
                     <div class="cell" data-testid="photos-waiting">
+                        <span class="field-label">{t.attachments}</span>
                         <span class="cell-value">
                             {lang.photos_waiting(u32::try_from(photos_waiting).unwrap_or(u32::MAX))}
                         </span>
@@ -383,7 +409,7 @@ fn RecordView(
                 <ul class="group list">{reviews}</ul>
             })}
             <Amendments amendments />
-            {review_rev.map(|rev| view! { <ReviewPanel id=record.id.clone() rev /> })}
+            {review_rev.map(|rev| view! { <ReviewPanel id=record.id.clone() rev reviewed /> })}
             {amendable.then(|| view! { <AmendmentForm record=record.clone() /> })}
             <div class="actions">
                 <a class="button button-secondary" data-testid="print-record"

@@ -31,25 +31,32 @@ pub fn online_error(lang: crate::i18n::Lang, error: &SyncError) -> String {
     }
 }
 
-/// Approve or return a submitted record; `rev` is the server copy the supervisor is reading.
+/// Approve or return a submitted record; `rev` is the server copy the supervisor is reading. The
+/// decision, once the server has it, goes to `reviewed` (the record's page says so: this panel
+/// goes away with the record's new status).
 #[component]
-pub fn ReviewPanel(id: InspectionId, rev: u64) -> impl IntoView {
+pub fn ReviewPanel(
+    id: InspectionId,
+    rev: u64,
+    reviewed: RwSignal<Option<(InspectionId, Status)>>,
+) -> impl IntoView {
     let i18n = use_i18n();
     let sync = use_sync();
     let comment = RwSignal::new(String::new());
     let busy = RwSignal::new(false);
-    let outcome = RwSignal::new(None::<Result<Status, String>>);
+    let error = RwSignal::new(None::<String>);
     let id = StoredValue::new(id);
     let decide = move |decision: ReviewDecision| {
         let lang = i18n.lang();
         let text = comment.get_untracked().trim().to_owned();
         if decision == ReviewDecision::Return && text.is_empty() {
-            outcome.set(Some(Err(lang
-                .pick(
+            error.set(Some(
+                lang.pick(
                     "退回时请写明需要修改的地方。",
                     "Say what needs fixing when returning a record.",
                 )
-                .to_owned())));
+                .to_owned(),
+            ));
             return;
         }
         let id = id.get_value();
@@ -64,11 +71,13 @@ pub fn ReviewPanel(id: InspectionId, rev: u64) -> impl IntoView {
                 )
                 .await;
             busy.set(false);
-            outcome.set(Some(
-                result
-                    .map(|reviewed| reviewed.status)
-                    .map_err(|error| online_error(lang, &error)),
-            ));
+            match result {
+                Ok(record) => {
+                    error.set(None);
+                    reviewed.set(Some((id, record.status)));
+                }
+                Err(failure) => error.set(Some(online_error(lang, &failure))),
+            }
         });
     };
     view! {
@@ -85,15 +94,8 @@ pub fn ReviewPanel(id: InspectionId, rev: u64) -> impl IntoView {
                     placeholder=move || i18n.lang().pick("退回时必填：写明需要修改的地方", "Required when returning: what needs fixing")
                 ></textarea>
             </label>
-            {move || outcome.get().map(|outcome| match outcome {
-                Ok(status) => view! {
-                    <p class="banner banner-ok" role="status" data-testid="review-done">
-                        {i18n.lang().status(status)}
-                    </p>
-                }.into_any(),
-                Err(message) => view! {
-                    <p class="banner banner-error" role="alert">{message}</p>
-                }.into_any(),
+            {move || error.get().map(|message| view! {
+                <p class="banner banner-error" role="alert">{message}</p>
             })}
             <div class="actions">
                 <button type="button" class="button button-secondary" data-testid="review-return"

@@ -32,7 +32,12 @@ pub fn RecordsPage() -> impl IntoView {
     let sync = use_sync();
     let store = use_store();
     let query = use_query_map();
-    let just_saved = move || query.with(|query| query.get("saved").is_some());
+    // `?saved=1` says this visit follows a save; the flag leaves the address at once, so that a
+    // reload does not announce the save again.
+    let just_saved = query.with_untracked(|query| query.get("saved").is_some());
+    if just_saved {
+        forget_saved_flag();
+    }
     let filter = RwSignal::new(RecordQuery::default());
     // `?status=submitted` opens the review queue.
     if let Some(status) = query.with_untracked(|query| query.get("status")) {
@@ -87,7 +92,7 @@ pub fn RecordsPage() -> impl IntoView {
     let reviews = move || session().is_some_and(|session| session.user.role.reviews());
     view! {
         <section class="page records-page">
-            <Show when=just_saved>
+            <Show when=move || just_saved>
                 <p class="banner banner-ok" role="status">
                     <Icon name=IconName::Check />
                     // Honest about where the record is: on the phone only, or already on the server.
@@ -130,6 +135,19 @@ pub fn RecordsPage() -> impl IntoView {
                 }
             }}
         </section>
+    }
+}
+
+/// Drops `?saved=1` from the address without a navigation (the page stays as drawn).
+fn forget_saved_flag() {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let replaced = window.history().and_then(|history| {
+        history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some("/records"))
+    });
+    if let Err(error) = replaced {
+        leptos::logging::warn!("cannot drop the saved flag from the address: {error:?}");
     }
 }
 
@@ -352,7 +370,19 @@ fn RecordsList(
                 }
             }}
         </p>
-        {move || filtered.with(Vec::is_empty).then(|| view! { <p class="empty">{t.no_records}</p> })}
+        {move || filtered.with(Vec::is_empty).then(|| {
+            // Say why the list is empty: nothing at all, nothing to review, or nothing matching.
+            let text = filter.with(|filter| {
+                if *filter == RecordQuery::default() {
+                    t.no_records
+                } else if filter.status == Some(Status::Submitted) {
+                    t.no_reviews
+                } else {
+                    t.no_matching_records
+                }
+            });
+            view! { <p class="empty" data-testid="records-empty">{text}</p> }
+        })}
         <ul class="group list">
             {move || filtered.with(|positions| {
                 in_scope.with_value(|records| {

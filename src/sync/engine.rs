@@ -357,6 +357,7 @@ impl Engine {
                 status.pending = unsynced.queued;
                 status.photos = unsynced.photos;
                 status.waiting = unsynced.awaiting;
+                status.counted = true;
             }),
             Err(error) => leptos::logging::error!("cannot count unsynced records: {error}"),
         }

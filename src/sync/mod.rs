@@ -83,6 +83,9 @@ pub struct SyncStatus {
     pub waiting: u32,
     /// Photos and signatures not uploaded yet.
     pub photos: u32,
+    /// Whether the counts above have been read from the store since the app started: until then
+    /// they are zeros, not a finding, and the badge must not claim "synced".
+    pub counted: bool,
     pub last_synced: Option<DateTime<FixedOffset>>,
 }
 
@@ -92,6 +95,7 @@ impl SyncStatus {
         match self.phase {
             Phase::Offline => "offline",
             Phase::Unauthorized | Phase::Error(_) => "error",
+            _ if !self.counted => "idle",
             _ if self.pending > 0 || self.photos > 0 => "pending",
             _ if self.waiting > 0 => "attention",
             _ if self.last_synced.is_some() => "synced",
@@ -222,6 +226,7 @@ pub fn provide_sync(
         pending: 0,
         waiting: 0,
         photos: 0,
+        counted: false,
         last_synced,
     });
     let session = RwSignal::new(session);

@@ -109,10 +109,15 @@ test('a complete on-site record with two officers, a photo and signatures is mad
   await expect(row).toHaveAttribute('data-sync', 'pending');
   const id = ((await row.getAttribute('href')) ?? '').split('/').pop() ?? '';
 
+  // The save is announced once: the address drops its flag, so a reload does not say it again.
+  await expect(page.locator('.records-page .banner-ok')).toContainText('已保存在本机');
+  await expect(page).toHaveURL(/\/records$/);
   // A reload with no network keeps everything; the record says its photos wait.
   await page.reload();
+  await expect(page.getByTestId('record-row').first()).toBeVisible();
+  await expect(page.locator('.records-page .banner-ok')).toHaveCount(0);
   await openRecord(page, id);
-  await expect(page.getByTestId('photos-waiting')).toContainText('张照片待上传');
+  await expect(page.getByTestId('photos-waiting')).toContainText('个附件待上传');
   await expect(page.getByTestId('sync-badge')).toHaveAttribute('data-state', 'offline');
 
   // Back online: the photos go first, then the record.

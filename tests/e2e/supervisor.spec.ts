@@ -95,6 +95,14 @@ test('a supervisor returns, approves, follows an overdue hazard and copies the p
   await expect(supervisor.getByTestId('review-panel')).toBeVisible();
   await supervisor.getByTestId('review-approve').click();
   await expect(supervisor.getByTestId('review-done')).toContainText('已通过');
+  // The pull after the decision redraws the record without its panel; the decision stays said, and
+  // the way back leads to a queue without it.
+  await expect(supervisor.getByTestId('review-panel')).toHaveCount(0);
+  await expect(supervisor.getByTestId('review-done')).toContainText('已通过');
+  await supervisor.getByTestId('back-to-queue').click();
+  await expect(supervisor).toHaveURL(/status=submitted/);
+  await expect(supervisor.getByTestId('records-count')).toBeVisible();
+  await expect(supervisor.locator(`[data-testid="record-row"][href="/records/${id}"]`)).toHaveCount(0);
 
   // Approved: the officer can no longer edit it; later facts go in as an amendment shown on it.
   await syncNow(officer);

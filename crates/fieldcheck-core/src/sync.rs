@@ -40,8 +40,10 @@ impl Entity {
     /// Whether `body` reads as a record of this entity (a pulled body that does not is a server bug,
     /// skipped rather than stored).
     pub fn reads(self, body: &Value) -> bool {
+        // Through an owned value, as the phone decodes its records elsewhere: one deserializer per
+        // type in the app's wasm instead of a second one for borrowed values.
         fn reads_as<T: serde::de::DeserializeOwned>(body: &Value) -> bool {
-            T::deserialize(body).is_ok()
+            serde_json::from_value::<T>(body.clone()).is_ok()
         }
         match self {
             Entity::Venue => reads_as::<crate::Venue>(body),

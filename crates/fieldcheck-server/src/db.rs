@@ -13,7 +13,7 @@ use serde_json::Value;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{Any, AnyConnection, AnyExecutor, AnyPool, ConnectOptions, Executor, Transaction};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::str::FromStr;
 
@@ -425,55 +425,128 @@ pub struct RecordWrite<'a> {
 }
 
 /// Stores a new revision: appends it to the change log and makes it the record's current copy (a
-/// push remembers its ops with [`remember_ops`]). Every write of a synced record goes through here, so the change log is
-/// complete (the audit trail) and pull sees every record. Returns the change's seq.
-///
-/// Run inside a transaction from [`begin_write`]; the caller decided `rev` in the same transaction.
+/// push remembers its ops with [`remember_ops`]). Returns the change's seq. See [`write_records`].
 pub async fn write_record(
     conn: &mut AnyConnection,
     write: RecordWrite<'_>,
 ) -> Result<i64, DbError> {
-    let at = timestamp(write.at);
-    let rev = to_i64(write.rev)?;
-    let body = write.body.to_string();
-    // The unit the record was in comes back with the change's seq: one round trip, not two.
-    let (seq, previous_unit): (i64, Option<String>) = sqlx::query_as(
-        "INSERT INTO changes (entity, id, rev, unit_id, user_id, device_id, op_id, at, body) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
-         RETURNING seq, (SELECT unit_id FROM records WHERE entity = $1 AND id = $2)",
-    )
-    .bind(write.entity.code())
-    .bind(write.id)
-    .bind(rev)
-    .bind(write.unit_id.as_str())
-    .bind(write.user_id.map(UserId::as_str))
-    .bind(write.origin.map(|origin| origin.device_id.as_str()))
-    .bind(write.origin.map(|origin| origin.op_id.as_str()))
-    .bind(&at)
-    .bind(&body)
-    .fetch_one(&mut *conn)
-    .await?;
-    sqlx::query(
-        "INSERT INTO records (entity, id, unit_id, rev, body, seq, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $7) \
-         ON CONFLICT (entity, id) DO UPDATE SET unit_id = excluded.unit_id, rev = excluded.rev, \
-         body = excluded.body, seq = excluded.seq, updated_at = excluded.updated_at",
-    )
-    .bind(write.entity.code())
-    .bind(write.id)
-    .bind(write.unit_id.as_str())
-    .bind(rev)
-    .bind(&body)
-    .bind(seq)
-    .bind(&at)
-    .execute(&mut *conn)
-    .await?;
+    let seqs = write_records(conn, &[write]).await?;
+    seqs.first()
+        .copied()
+        .ok_or_else(|| DbError::Corrupt("the change log kept no row for a write".to_owned()))
+}
+
+/// Stores new revisions of records, in order: appends each to the change log and makes the last
+/// of each record its current copy, a statement for a hundred rows each. Every write of a synced
+/// record goes through here, so the change log is complete (the audit trail) and pull sees every
+/// record. A record that changes unit leaves a tombstone in the unit it left (rare: one statement
+/// each). Returns each write's change seq, in the order given.
+///
+/// Run inside a transaction from [`begin_write`]; the caller decided each `rev` in the same
+/// transaction, so the revs of one record rise through `writes`.
+pub async fn write_records(
+    conn: &mut AnyConnection,
+    writes: &[RecordWrite<'_>],
+) -> Result<Vec<i64>, DbError> {
+    if writes.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut units = current_units(conn, writes).await?;
+    let bodies: Vec<String> = writes.iter().map(|write| write.body.to_string()).collect();
+    let revs = writes
+        .iter()
+        .map(|write| to_i64(write.rev))
+        .collect::<Result<Vec<i64>, DbError>>()?;
+    let stamps: Vec<String> = writes.iter().map(|write| timestamp(write.at)).collect();
+
+    // The change log, one row per write. `RETURNING` is matched by entity, id and rev (one row
+    // each), not by position, which SQL does not promise.
+    let mut seq_of: HashMap<(String, String, i64), i64> = HashMap::with_capacity(writes.len());
+    for (n, chunk) in writes.chunks(ROWS_PER_INSERT).enumerate() {
+        let sql = format!(
+            "INSERT INTO changes (entity, id, rev, unit_id, user_id, device_id, op_id, at, body) \
+             VALUES {} RETURNING seq, entity, id, rev",
+            values_list(chunk.len(), 9)
+        );
+        let mut query = sqlx::query_as::<_, (i64, String, String, i64)>(&sql);
+        for (k, write) in chunk.iter().enumerate() {
+            let i = n * ROWS_PER_INSERT + k;
+            query = query
+                .bind(write.entity.code())
+                .bind(write.id)
+                .bind(revs[i])
+                .bind(write.unit_id.as_str())
+                .bind(write.user_id.map(UserId::as_str))
+                .bind(write.origin.map(|origin| origin.device_id.as_str()))
+                .bind(write.origin.map(|origin| origin.op_id.as_str()))
+                .bind(stamps[i].as_str())
+                .bind(bodies[i].as_str());
+        }
+        for (seq, entity, id, rev) in query.fetch_all(&mut *conn).await? {
+            seq_of.insert((entity, id, rev), seq);
+        }
+    }
+    let seqs = writes
+        .iter()
+        .zip(&revs)
+        .map(|(write, rev)| {
+            seq_of
+                .get(&(write.entity.code().to_owned(), write.id.to_owned(), *rev))
+                .copied()
+                .ok_or_else(|| {
+                    DbError::Corrupt(format!(
+                        "the change log kept no row for {} {} rev {rev}",
+                        write.entity.code(),
+                        write.id
+                    ))
+                })
+        })
+        .collect::<Result<Vec<i64>, DbError>>()?;
+
+    // The current copies: the last write of each record (an upsert may touch a row once).
+    let mut last: HashMap<(Entity, &str), usize> = HashMap::new();
+    for (i, write) in writes.iter().enumerate() {
+        last.insert((write.entity, write.id), i);
+    }
+    let mut current: Vec<usize> = last.into_values().collect();
+    current.sort_unstable();
+    for chunk in current.chunks(ROWS_PER_INSERT) {
+        let sql = format!(
+            "INSERT INTO records (entity, id, unit_id, rev, body, seq, created_at, updated_at) \
+             VALUES {} \
+             ON CONFLICT (entity, id) DO UPDATE SET unit_id = excluded.unit_id, rev = excluded.rev, \
+             body = excluded.body, seq = excluded.seq, updated_at = excluded.updated_at",
+            values_list(chunk.len(), 8)
+        );
+        let mut query = sqlx::query(&sql);
+        for &i in chunk {
+            let write = &writes[i];
+            query = query
+                .bind(write.entity.code())
+                .bind(write.id)
+                .bind(write.unit_id.as_str())
+                .bind(revs[i])
+                .bind(bodies[i].as_str())
+                .bind(seqs[i])
+                .bind(stamps[i].as_str())
+                .bind(stamps[i].as_str());
+        }
+        query.execute(&mut *conn).await?;
+    }
+
     // A record that left a unit leaves a tombstone there, at this change's seq; one that comes back
     // takes its tombstone away (its record row is newer for that unit's phones).
-    if let Some(previous_unit) = previous_unit
-        .as_deref()
-        .filter(|unit| *unit != write.unit_id.as_str())
-    {
+    for (i, write) in writes.iter().enumerate() {
+        let previous_unit = units.insert(
+            (write.entity, write.id),
+            Some(write.unit_id.as_str().to_owned()),
+        );
+        let Some(previous_unit) = previous_unit
+            .flatten()
+            .filter(|unit| unit != write.unit_id.as_str())
+        else {
+            continue;
+        };
         sqlx::query(
             "INSERT INTO tombstones (entity, id, unit_id, rev, seq) VALUES ($1, $2, $3, $4, $5) \
              ON CONFLICT (entity, id, unit_id) DO UPDATE SET rev = excluded.rev, seq = excluded.seq",
@@ -481,16 +554,10 @@ pub async fn write_record(
         .bind(write.entity.code())
         .bind(write.id)
         .bind(previous_unit)
-        .bind(rev)
-        .bind(seq)
+        .bind(revs[i])
+        .bind(seqs[i])
         .execute(&mut *conn)
         .await?;
-    }
-    // Only a record that moved can have left a tombstone in the unit it is now in.
-    if previous_unit
-        .as_deref()
-        .is_some_and(|unit| unit != write.unit_id.as_str())
-    {
         sqlx::query("DELETE FROM tombstones WHERE entity = $1 AND id = $2 AND unit_id = $3")
             .bind(write.entity.code())
             .bind(write.id)
@@ -498,7 +565,39 @@ pub async fn write_record(
             .execute(&mut *conn)
             .await?;
     }
-    Ok(seq)
+    Ok(seqs)
+}
+
+/// The unit each written record is in before the writes (`None`: not stored yet), in one query
+/// per entity.
+async fn current_units<'w>(
+    conn: &mut AnyConnection,
+    writes: &[RecordWrite<'w>],
+) -> Result<HashMap<(Entity, &'w str), Option<String>>, DbError> {
+    let mut named: HashMap<Entity, Vec<&'w str>> = HashMap::new();
+    for write in writes {
+        named.entry(write.entity).or_default().push(write.id);
+    }
+    let mut units = HashMap::new();
+    for (entity, ids) in named {
+        let sql = format!(
+            "SELECT id, unit_id FROM records WHERE entity = $2 AND id IN (SELECT j.value FROM {})",
+            Engine::of(conn).json_strings()
+        );
+        let rows: Vec<(String, String)> = sqlx::query_as(&sql)
+            .bind(json_list(&ids))
+            .bind(entity.code())
+            .fetch_all(&mut *conn)
+            .await?;
+        let mut found: HashMap<String, String> = rows.into_iter().collect();
+        // A record written twice appears twice in `ids`: the first answer stands.
+        for id in ids {
+            units
+                .entry((entity, id))
+                .or_insert_with(|| found.remove(id));
+        }
+    }
+    Ok(units)
 }
 
 /// A push's applied mutation, remembered so that a replay of its op id answers `duplicate`.

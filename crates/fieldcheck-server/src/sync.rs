@@ -9,13 +9,15 @@ use crate::json::ApiJson;
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use fieldcheck_core::rules::check_inspection_edit;
 use fieldcheck_core::sync::{
     Caller, Change, Classification, Entity, ErrorBody, Mutation, MutationResult, MutationStatus,
     PullResponse, PushRequest, PushResponse, ServerCopy, classify,
 };
-use fieldcheck_core::{Campaign, DeviceId, Inspection, Problems, Status, UnitId, UserId, Venue};
+use fieldcheck_core::{
+    Campaign, DeviceId, Inspection, OpId, Problems, Status, UnitId, UserId, Venue,
+};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -71,7 +73,9 @@ pub async fn push(
             .await?,
         );
     }
-    batch.write(&mut tx).await?;
+    batch
+        .write(&mut tx, &authed.caller, &request.device_id)
+        .await?;
     tx.commit().await.map_err(DbError::from)?;
     Ok(Json(PushResponse { results }))
 }
@@ -154,6 +158,8 @@ fn parse_limit(limit: Option<&str>) -> Result<u32, ApiError> {
 /// back (its audit rows, ops and photo references) are held and written together at its end.
 #[derive(Default)]
 struct Batch {
+    /// The accepted revs, in order: the change log and the current copies.
+    writes: Vec<HeldWrite>,
     audit: audit::Pending,
     new_ops: Vec<db::NewOp>,
     /// `(photo, inspection)` pairs the batch's records name.
@@ -168,6 +174,18 @@ struct Batch {
     ops: HashMap<String, db::AppliedOp>,
     /// Current copies by entity and id; `None`: the server has no such record.
     records: HashMap<(Entity, String), Option<StoredRecord>>,
+}
+
+/// An accepted mutation's new rev, held for the batch's end (by the caller, from the batch's device).
+struct HeldWrite {
+    entity: Entity,
+    id: String,
+    unit_id: UnitId,
+    rev: u64,
+    body: Value,
+    op_id: OpId,
+    content_hash: String,
+    at: DateTime<Utc>,
 }
 
 impl Batch {
@@ -286,9 +304,35 @@ impl Batch {
         Ok(())
     }
 
-    /// Writes what the batch held back: its audit rows, ops and photo references, a statement for
-    /// many rows each. Before the commit, in the same transaction as the records they go with.
-    async fn write(&mut self, conn: &mut sqlx::AnyConnection) -> Result<(), DbError> {
+    /// Writes what the batch held back: its records' new revs, audit rows, ops and photo
+    /// references, a statement for many rows each. Before the commit, in the batch's transaction.
+    async fn write(
+        &mut self,
+        conn: &mut sqlx::AnyConnection,
+        caller: &Caller,
+        device_id: &DeviceId,
+    ) -> Result<(), DbError> {
+        let writes: Vec<RecordWrite<'_>> = self
+            .writes
+            .iter()
+            .map(|held| RecordWrite {
+                entity: held.entity,
+                id: &held.id,
+                unit_id: &held.unit_id,
+                rev: held.rev,
+                body: &held.body,
+                user_id: Some(&caller.user_id),
+                origin: Some(PushOrigin {
+                    op_id: &held.op_id,
+                    device_id,
+                    content_hash: &held.content_hash,
+                }),
+                at: held.at,
+            })
+            .collect();
+        db::write_records(&mut *conn, &writes).await?;
+        drop(writes);
+        self.writes.clear();
         self.audit.write(&mut *conn).await?;
         db::remember_ops(&mut *conn, &self.new_ops).await?;
         self.new_ops.clear();
@@ -469,21 +513,16 @@ async fn apply_mutation(
     // and that fails the whole request.
     let answer = match decided {
         Ok(accepted) => {
-            let write = RecordWrite {
+            batch.writes.push(HeldWrite {
                 entity: mutation.entity,
-                id: &mutation.id,
-                unit_id: &accepted.unit_id,
+                id: mutation.id.clone(),
+                unit_id: accepted.unit_id.clone(),
                 rev: accepted.rev,
-                body: &accepted.body,
-                user_id: Some(&caller.user_id),
-                origin: Some(PushOrigin {
-                    op_id: &mutation.op_id,
-                    device_id,
-                    content_hash: &content_hash,
-                }),
+                body: accepted.body.clone(),
+                op_id: mutation.op_id.clone(),
+                content_hash: content_hash.clone(),
                 at: now,
-            };
-            let seq = db::write_record(outer, write).await?;
+            });
             // With the record, in its transaction: a photo is referenced exactly while a current
             // record names it, so the collector never takes one a record needs.
             for photo in accepted.photo_refs.iter().flatten() {
@@ -523,7 +562,8 @@ async fn apply_mutation(
                     unit_id: accepted.unit_id,
                     rev: accepted.rev,
                     body: accepted.body,
-                    seq,
+                    // Known once the batch's writes are made; nothing in the batch reads it.
+                    seq: 0,
                 }),
             );
             result(mutation, MutationStatus::Applied, Some(accepted.rev))

@@ -232,6 +232,73 @@ async fn a_fault_in_the_rows_written_at_the_batch_end_commits_nothing_of_it() ->
     Ok(())
 }
 
+/// A push writes its records' new revs together at the batch's end. A record changed three times in
+/// one batch, across the hundred-row statements, keeps every rev in the change log in the batch's
+/// order and ends at its last one, and each record is pulled once at its newest rev.
+#[tokio::test]
+async fn a_record_changed_three_times_in_one_batch_keeps_every_rev_in_order() -> TestResult {
+    let (app, author, venue_id, mut batch) = new_inspections(120).await?;
+    let first = batch[0]["id"].as_str().context("id")?.to_owned();
+    for (at, base_rev, notes) in [(60, 1, "第二稿"), (121, 2, "第三稿")] {
+        let mut body = app.inspection_body(&first, &venue_id, &app.insp_a);
+        body["notes"] = json!(notes);
+        batch.insert(at, mutation("inspection", &first, base_rev, body));
+    }
+    let results = app.push(&author, &batch).await?;
+    assert!(
+        results
+            .iter()
+            .all(|result| result.status == MutationStatus::Applied),
+        "{results:?}"
+    );
+    let revs: Vec<Option<u64>> = [0, 60, 121].iter().map(|&n| results[n].rev).collect();
+    assert_eq!(revs, [Some(1), Some(2), Some(3)]);
+
+    // The change log holds every rev, in the batch's order.
+    let log: Vec<(i64, String, i64)> =
+        sqlx::query_as("SELECT seq, id, rev FROM changes WHERE entity = 'inspection' ORDER BY seq")
+            .fetch_all(&app.state.pool)
+            .await?;
+    let ids_in_order: Vec<&str> = log.iter().map(|(_, id, _)| id.as_str()).collect();
+    let sent: Vec<&str> = batch
+        .iter()
+        .map(|mutation| mutation["id"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(ids_in_order, sent);
+    let first_revs: Vec<i64> = log
+        .iter()
+        .filter(|(_, id, _)| *id == first)
+        .map(|(_, _, rev)| *rev)
+        .collect();
+    assert_eq!(first_revs, [1, 2, 3]);
+    // The current copy is the last rev, at that change's seq.
+    let last_seq = log
+        .iter()
+        .filter(|(_, id, _)| *id == first)
+        .map(|(seq, _, _)| *seq)
+        .max()
+        .context("a change")?;
+    let (rev, seq): (i64, i64) =
+        sqlx::query_as("SELECT rev, seq FROM records WHERE entity = 'inspection' AND id = $1")
+            .bind(&first)
+            .fetch_one(&app.state.pool)
+            .await?;
+    assert_eq!((rev, seq), (3, last_seq));
+
+    let pulled = app.pull_all(&author).await?;
+    let inspections: Vec<&(Entity, String, u64, Value)> = pulled
+        .iter()
+        .filter(|(entity, ..)| *entity == Entity::Inspection)
+        .collect();
+    assert_eq!(inspections.len(), 120);
+    let newest = inspections
+        .iter()
+        .find(|(_, id, ..)| *id == first)
+        .context("the record changed three times")?;
+    assert_eq!((newest.2, newest.3["notes"].as_str()), (3, Some("第三稿")));
+    Ok(())
+}
+
 /// A fresh server, an inspector's token, a venue of theirs and `n` creations of new inspections there.
 async fn new_inspections(n: usize) -> anyhow::Result<(Fixture, String, String, Vec<Value>)> {
     let app = fixture().await?;

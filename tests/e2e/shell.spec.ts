@@ -59,9 +59,12 @@ test('the shell arrives compressed with the right cache rules, and robots.txt is
   expect(seen.get(wasm!)?.encoding).toBe('br');
   expect(seen.get(wasm!)?.cache).toContain('immutable');
 
+  // The page says the app is opening before the wasm arrives, and the started app takes that away.
+  await expect(page.locator('#boot-splash')).toHaveCount(0);
   const index = await fetch(`${server.baseUrl}/`, { headers: { 'accept-encoding': 'gzip' } });
   expect(index.headers.get('cache-control')).toBe('no-cache');
   expect(index.headers.get('content-encoding')).toBe('gzip');
+  expect(await index.text()).toContain('正在打开');
   const worker = await fetch(`${server.baseUrl}/sw.js`);
   expect(worker.headers.get('cache-control')).toBe('no-cache');
   const robots = await fetch(`${server.baseUrl}/robots.txt`);
@@ -100,6 +103,7 @@ test('after one visit the app opens in a new page with the server gone, with the
   const fresh = await context.newPage();
   await fresh.goto(`${server.baseUrl}/records`);
   await expect(fresh.getByTestId('record-row')).toHaveCount(1);
+  await expect(fresh.locator('#boot-splash')).toHaveCount(0);
   await expect(fresh.getByTestId('record-row').first()).toHaveAttribute('data-sync', 'pending');
   await tab(fresh, '/');
   await expect(fresh.getByTestId('venue-row').first()).toBeVisible();

@@ -483,7 +483,12 @@ pub async fn write_records(
                 .bind(bodies[i].as_str());
         }
         for (seq, entity, id, rev) in query.fetch_all(&mut *conn).await? {
-            seq_of.insert((entity, id, rev), seq);
+            if seq_of.insert((entity, id, rev), seq).is_some() {
+                // The caller decides each rev once: a repeat would give two writes one seq.
+                return Err(DbError::Corrupt(
+                    "two writes of one record at the same rev".to_owned(),
+                ));
+            }
         }
     }
     let seqs = writes
@@ -503,10 +508,13 @@ pub async fn write_records(
         })
         .collect::<Result<Vec<i64>, DbError>>()?;
 
-    // The current copies: the last write of each record (an upsert may touch a row once).
+    // The current copies: the last write of each record (an upsert may touch a row once), created
+    // at the first (it only counts when the record is new).
     let mut last: HashMap<(Entity, &str), usize> = HashMap::new();
+    let mut first: HashMap<(Entity, &str), usize> = HashMap::new();
     for (i, write) in writes.iter().enumerate() {
         last.insert((write.entity, write.id), i);
+        first.entry((write.entity, write.id)).or_insert(i);
     }
     let mut current: Vec<usize> = last.into_values().collect();
     current.sort_unstable();
@@ -521,6 +529,7 @@ pub async fn write_records(
         let mut query = sqlx::query(&sql);
         for &i in chunk {
             let write = &writes[i];
+            let created = first.get(&(write.entity, write.id)).copied().unwrap_or(i);
             query = query
                 .bind(write.entity.code())
                 .bind(write.id)
@@ -528,7 +537,7 @@ pub async fn write_records(
                 .bind(revs[i])
                 .bind(bodies[i].as_str())
                 .bind(seqs[i])
-                .bind(stamps[i].as_str())
+                .bind(stamps[created].as_str())
                 .bind(stamps[i].as_str());
         }
         query.execute(&mut *conn).await?;

@@ -374,7 +374,7 @@ pub struct Strings {
     pub approved_locked: &'static str,
     // Records.
     pub no_records: &'static str,
-    /// After a supervisor's decision: the server has it.
+    /// After a supervisor's decision: the server has it (the decision follows).
     pub review_recorded: &'static str,
     /// The way back to the review queue.
     pub back_to_queue: &'static str,
@@ -624,7 +624,7 @@ pub static ZH: Strings = Strings {
     fix_problems: "请先修正以下问题：",
     approved_locked: "该记录已审核通过，不能再修改。",
     no_records: "暂无检查记录",
-    review_recorded: "审核已提交",
+    review_recorded: "审核已提交：",
     back_to_queue: "返回待审核",
     no_reviews: "暂无待审核记录",
     no_matching_records: "没有符合条件的记录",
@@ -867,7 +867,7 @@ pub static EN: Strings = Strings {
     fix_problems: "Please fix these first:",
     approved_locked: "This record is approved and can no longer be changed.",
     no_records: "No records yet",
-    review_recorded: "Review recorded",
+    review_recorded: "Review recorded: ",
     back_to_queue: "Back to the queue",
     no_reviews: "Nothing waiting for review",
     no_matching_records: "No records match the filters",

@@ -332,7 +332,7 @@ fn RecordView(
                 view! {
                     <div class="banner banner-ok" role="status" data-testid="review-done">
                         <Icon name=IconName::Check />
-                        <span>{i18n.t().review_recorded} ": " {i18n.lang().status(status)}</span>
+                        <span>{i18n.t().review_recorded} {i18n.lang().status(status)}</span>
                         <a class="banner-link" href="/records?status=submitted" data-testid="back-to-queue">
                             {i18n.t().back_to_queue}
                         </a>
@@ -342,7 +342,6 @@ fn RecordView(
     };
     view! {
         <section class="page">
-            {review_done}
             {waiting}
             {move || action_error.get().map(|message| view! {
                 <p class="banner banner-error" role="alert">{i18n.t().err_store} ": " {message}</p>
@@ -410,6 +409,8 @@ fn RecordView(
             })}
             <Amendments amendments />
             {review_rev.map(|rev| view! { <ReviewPanel id=record.id.clone() rev reviewed /> })}
+            // Where the panel was, under the supervisor's finger: the decision, once the panel goes.
+            {review_done}
             {amendable.then(|| view! { <AmendmentForm record=record.clone() /> })}
             <div class="actions">
                 <a class="button button-secondary" data-testid="print-record"

@@ -46,6 +46,14 @@ pub fn ReviewPanel(
     let busy = RwSignal::new(false);
     let error = RwSignal::new(None::<String>);
     let id = StoredValue::new(id);
+    // Decided: the buttons rest until the pull redraws the record without this panel.
+    let decided = move || {
+        reviewed.with(|reviewed| {
+            reviewed
+                .as_ref()
+                .is_some_and(|(done, _)| id.with_value(|id| done == id))
+        })
+    };
     let decide = move |decision: ReviewDecision| {
         let lang = i18n.lang();
         let text = comment.get_untracked().trim().to_owned();
@@ -99,12 +107,12 @@ pub fn ReviewPanel(
             })}
             <div class="actions">
                 <button type="button" class="button button-secondary" data-testid="review-return"
-                    disabled=move || busy.get()
+                    disabled=move || busy.get() || decided()
                     on:click=move |_| decide(ReviewDecision::Return)>
                     {move || i18n.lang().pick("退回修改", "Return")}
                 </button>
                 <button type="button" class="button button-primary" data-testid="review-approve"
-                    disabled=move || busy.get()
+                    disabled=move || busy.get() || decided()
                     on:click=move |_| decide(ReviewDecision::Approve)>
                     {move || i18n.lang().pick("审核通过", "Approve")}
                 </button>

@@ -138,16 +138,11 @@ pub fn RecordsPage() -> impl IntoView {
     }
 }
 
-/// Drops `?saved=1` from the address without a navigation (the page stays as drawn).
+/// Drops `?saved=1` from the address without a navigation (the page stays as drawn). Should the
+/// browser refuse, the only cost is the banner again on a reload.
 fn forget_saved_flag() {
-    let Some(window) = web_sys::window() else {
-        return;
-    };
-    let replaced = window.history().and_then(|history| {
-        history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some("/records"))
-    });
-    if let Err(error) = replaced {
-        leptos::logging::warn!("cannot drop the saved flag from the address: {error:?}");
+    if let Some(history) = web_sys::window().and_then(|window| window.history().ok()) {
+        let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some("/records"));
     }
 }
 

@@ -99,6 +99,7 @@ test('a supervisor returns, approves, follows an overdue hazard and copies the p
   // the way back leads to a queue without it.
   await expect(supervisor.getByTestId('review-panel')).toHaveCount(0);
   await expect(supervisor.getByTestId('review-done')).toContainText('已通过');
+  await expect(supervisor.getByTestId('review-done')).toBeInViewport();
   await supervisor.getByTestId('back-to-queue').click();
   await expect(supervisor).toHaveURL(/status=submitted/);
   await expect(supervisor.getByTestId('records-count')).toBeVisible();

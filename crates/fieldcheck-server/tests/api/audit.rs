@@ -215,13 +215,7 @@ async fn a_fault_in_the_rows_written_at_the_batch_end_commits_nothing_of_it() ->
     assert_eq!(counts().await?, before);
 
     super::backend::drop_trigger(&app.state.pool, "fail_ops", "ops").await?;
-    let results = app.push(&author, &batch).await?;
-    assert!(
-        results
-            .iter()
-            .all(|result| result.status == MutationStatus::Applied),
-        "{results:?}"
-    );
+    push_all_applied(&app, &author, &batch).await?;
     let after = counts().await?;
     assert_eq!(after[0].1 - before[0].1, 120, "{after:?}");
     assert_eq!(after[3].1 - before[3].1, 120, "{after:?}");
@@ -244,13 +238,7 @@ async fn a_record_changed_three_times_in_one_batch_keeps_every_rev_in_order() ->
         body["notes"] = json!(notes);
         batch.insert(at, mutation("inspection", &first, base_rev, body));
     }
-    let results = app.push(&author, &batch).await?;
-    assert!(
-        results
-            .iter()
-            .all(|result| result.status == MutationStatus::Applied),
-        "{results:?}"
-    );
+    let results = push_all_applied(&app, &author, &batch).await?;
     let revs: Vec<Option<u64>> = [0, 60, 121].iter().map(|&n| results[n].rev).collect();
     assert_eq!(revs, [Some(1), Some(2), Some(3)]);
 
@@ -297,6 +285,22 @@ async fn a_record_changed_three_times_in_one_batch_keeps_every_rev_in_order() ->
         .context("the record changed three times")?;
     assert_eq!((newest.2, newest.3["notes"].as_str()), (3, Some("第三稿")));
     Ok(())
+}
+
+/// Pushes `batch` and checks that every mutation was applied.
+async fn push_all_applied(
+    app: &Fixture,
+    token: &str,
+    batch: &[Value],
+) -> anyhow::Result<Vec<MutationResult>> {
+    let results = app.push(token, batch).await?;
+    ensure!(
+        results
+            .iter()
+            .all(|result| result.status == MutationStatus::Applied),
+        "not all applied: {results:?}"
+    );
+    Ok(results)
 }
 
 /// A fresh server, an inspector's token, a venue of theirs and `n` creations of new inspections there.

@@ -83,8 +83,9 @@ pub struct SyncStatus {
     pub waiting: u32,
     /// Photos and signatures not uploaded yet.
     pub photos: u32,
-    /// Whether the counts above have been read from the store since the app started: until then
-    /// they are zeros, not a finding, and the badge must not claim "synced".
+    /// Whether the counts above are current: false from the app's start, and again from a local
+    /// save, until the engine has read them from the store. Until then they are not a finding, and
+    /// the badge must not claim "synced".
     pub counted: bool,
     pub last_synced: Option<DateTime<FixedOffset>>,
 }
@@ -179,8 +180,10 @@ impl SyncContext {
         self.engine.with_value(|engine| engine.kick());
     }
 
-    /// Call after a local save: recounts the outbox and starts a run.
+    /// Call after a local save: recounts the outbox and starts a run. Until the run has counted, the
+    /// badge says 未同步, not the 已同步 of before the save.
     pub fn saved_locally(&self) {
+        self.status.update(|status| status.counted = false);
         self.data_version.update(|version| *version += 1);
         self.kick();
     }

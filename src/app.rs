@@ -216,13 +216,44 @@ fn Layout() -> impl IntoView {
                 <Route path=path!("/records/:id/print") view=PrintPage />
                 <Route path=path!("/me") view=MePage />
                 <Route path=path!("/hazards") view=HazardsPage />
-                <Route path=path!("/stats") view=StatsPage />
+                <Route path=path!("/stats") view=|| view! { <ForReviewers><StatsPage /></ForReviewers> } />
                 <Route path=path!("/campaigns") view=CampaignsPage />
-                <Route path=path!("/admin") view=AdminPage />
+                <Route path=path!("/admin") view=|| view! { <ForReviewers><AdminPage /></ForReviewers> } />
             </Routes>
         </main>
         <Show when=move || !on_login()>
             <TabBar />
+        </Show>
+    }
+}
+
+/// A supervisor's or an administrator's screen: an inspector who reaches it by its address is told
+/// so, in words, instead of seeing forms the server would refuse.
+#[component]
+fn ForReviewers(children: ChildrenFn) -> impl IntoView {
+    let i18n = use_i18n();
+    let sync = use_sync();
+    let reviews = move || {
+        sync.session()
+            .is_some_and(|session| session.user.role.reviews())
+    };
+    view! {
+        <Show
+            when=reviews
+            fallback=move || view! {
+                <section class="page">
+                    <p class="banner banner-warn" role="alert" data-testid="reviewers-only">
+                        {move || i18n.lang().pick(
+                            "此页面仅供督查员和管理员使用。",
+                            "This screen is for supervisors and administrators.",
+                        )}
+                        " "
+                        <a href="/">{move || i18n.lang().pick("返回检查", "Back to inspections")}</a>
+                    </p>
+                </section>
+            }
+        >
+            {children()}
         </Show>
     }
 }

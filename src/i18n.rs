@@ -158,6 +158,51 @@ impl Lang {
         }
     }
 
+    /// What a refusal of the server means for the officer and what to do, by its code; `None` for a
+    /// code this build does not know, when the server's own message is all there is.
+    pub fn refusal(self, code: &str) -> Option<&'static str> {
+        let (zh, en) = match code {
+            "locked" => (
+                "此记录已审核通过并锁定，本次修改未被接受。请点“以服务器为准”，新的情况在原记录中以补充记录补记。",
+                "The record is approved and locked, so this change was not accepted. Take the server's copy, then add what is new as an amendment to the record.",
+            ),
+            "not_yours" => (
+                "您不是这条记录的执法人员，修改未被接受。",
+                "You are not one of this record's officers, so the change was not accepted.",
+            ),
+            "forbidden" => (
+                "您没有权限做此修改。",
+                "You are not allowed to make this change.",
+            ),
+            "photo_missing" => (
+                "记录中的照片或签名还没有上传。联网后会自动补传并重新提交。",
+                "Photos or signatures of the record are not uploaded yet. They go up, and the record with them, once online.",
+            ),
+            "incomplete" => (
+                "记录还不完整，不能提交。请补全后重新提交。",
+                "The record is not complete enough to submit. Complete it and send it again.",
+            ),
+            "invalid" => (
+                "记录中有服务器不接受的内容（见下方说明）。请修改后重新提交。",
+                "The record holds something the server does not accept (see below). Correct it and send it again.",
+            ),
+            "unknown_venue" => (
+                "服务器上没有这个场所。请先同步场所登记，再重新提交。",
+                "The server does not know this venue. Sync its registration, then send the record again.",
+            ),
+            "amends_not_approved" | "amends_unknown" => (
+                "补充记录只能添加在服务器上已审核通过的记录中。",
+                "An amendment can only be added to a record the server holds as approved.",
+            ),
+            "not_found" => (
+                "服务器上没有这条记录。",
+                "The server does not have this record.",
+            ),
+            _ => return None,
+        };
+        Some(self.pick(zh, en))
+    }
+
     /// Why a backup file was not imported (nothing of it was).
     pub fn import_refused(self, error: &crate::store::StoreError) -> String {
         use crate::store::StoreError;
@@ -484,6 +529,7 @@ pub struct Strings {
     pub export_outdated: &'static str,
     pub discard_confirm: &'static str,
     pub saved_synced: &'static str,
+    pub saved_attention: &'static str,
     pub fix_items: &'static str,
     pub empty_value: &'static str,
     pub photo_take: &'static str,
@@ -728,6 +774,7 @@ pub static ZH: Strings = Strings {
     export_outdated: "导出后本机记录又有变化，请重新导出。",
     discard_confirm: "再点一次确认放弃",
     saved_synced: "已保存，并已同步到服务器。",
+    saved_attention: "已保存，但有记录未被服务器接受：请查看标为冲突或未被接受的记录。",
     fix_items: "请先修正上方标红的检查项。",
     empty_value: "（空）",
     photo_take: "拍照",
@@ -971,6 +1018,7 @@ pub static EN: Strings = Strings {
     export_outdated: "The records changed after the export; export them again.",
     discard_confirm: "Tap again to discard",
     saved_synced: "Saved and synced to the server.",
+    saved_attention: "Saved, but the server did not accept a record: open the ones marked conflict or refused.",
     fix_items: "Fix the items marked above first.",
     empty_value: "(empty)",
     photo_take: "Camera",

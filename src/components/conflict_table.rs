@@ -1,7 +1,7 @@
 //! Two versions of a record side by side: one row per field (or checklist item) that differs.
 
 use fieldcheck_core::merge::FieldDiff;
-use fieldcheck_core::{ItemResult, Status, Template};
+use fieldcheck_core::{Hazard, HazardStatus, ItemResult, Rectify, Status, Template};
 use leptos::prelude::*;
 use serde_json::Value;
 
@@ -100,7 +100,30 @@ fn value_text(lang: Lang, field: &str, value: Option<&Value>) -> String {
                 format!("{result} · {note}")
             }
         }
+        // A hazard reads as the officer wrote it: what, how it is fixed, and where it stands.
+        "hazards" => match serde_json::from_value::<Hazard>(value.clone()) {
+            Ok(hazard) => {
+                let how = match hazard.rectify {
+                    None => t.rectify_unchosen.to_owned(),
+                    Some(Rectify::OnSite) => t.rectify_on_site.to_owned(),
+                    Some(Rectify::Deadline) => match hazard.deadline {
+                        Some(date) => format!("{} {}", t.rectify_deadline, lang.date(&date)),
+                        None => t.rectify_deadline.to_owned(),
+                    },
+                };
+                let state = match hazard.status {
+                    HazardStatus::Open => t.hazard_open,
+                    HazardStatus::Rectified => t.hazard_rectified,
+                };
+                format!("{} · {how} · {state}", hazard.description)
+            }
+            Err(_) => value.to_string(),
+        },
         _ => match value {
+            // Photos and other lists of names: how many, not the names.
+            Value::Array(list) if list.iter().all(Value::is_string) => lang
+                .pick("共{}项", "{} in all")
+                .replace("{}", &list.len().to_string()),
             Value::String(text) if text.is_empty() => t.empty_value.to_owned(),
             Value::String(text) => text.clone(),
             Value::Bool(true) => "✓".to_owned(),

@@ -20,7 +20,7 @@ pub use conflict_table::ConflictTable;
 pub use icon::{Icon, IconName};
 pub use install_card::InstallCell;
 pub use more_button::{LIST_PAGE, MoreButton};
-pub use photo_strip::{PhotoStrip, Thumb};
+pub use photo_strip::{PhotoStrip, Thumb, Thumbs};
 pub use problem_list::ProblemList;
 pub use signature_pad::SignaturePad;
 pub use status_chip::StatusChip;

@@ -211,6 +211,21 @@ pub fn PhotoStrip(
     }
 }
 
+/// Photos already taken, to look at (a record's page): a row of thumbnails, nothing when there are none.
+#[component]
+pub fn Thumbs(names: Vec<String>) -> impl IntoView {
+    (!names.is_empty()).then(|| {
+        view! {
+            <span class="photo-strip" data-testid="thumbs">
+                {names
+                    .into_iter()
+                    .map(|name| view! { <span class="photo-thumb"><Thumb name /></span> })
+                    .collect_view()}
+            </span>
+        }
+    })
+}
+
 /// One thumbnail: the phone's copy, or the server's fetched and kept (an object URL, revoked when it
 /// goes); a placeholder when neither can be had (offline, and taken on another phone).
 #[component]

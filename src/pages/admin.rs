@@ -266,6 +266,15 @@ fn NewOfficer(done: Callback<Result<String, String>>, is_admin: Signal<bool>) ->
     let units = LocalResource::new(move || async move { sync.units().await });
     let add = move |_| {
         let lang = i18n.lang();
+        // What the server would refuse, said here in the officer's words before anything is sent.
+        if let Some(problem) = new_officer_problem(
+            &username.get_untracked(),
+            &name.get_untracked(),
+            &password.get_untracked(),
+        ) {
+            done.run(Err(lang.pick(problem.0, problem.1).to_owned()));
+            return;
+        }
         let request = NewUserRequest {
             username: username.get_untracked().trim().to_owned(),
             name: name.get_untracked().trim().to_owned(),
@@ -331,6 +340,34 @@ fn NewOfficer(done: Callback<Result<String, String>>, is_admin: Signal<bool>) ->
             </div>
         </Show>
     }
+}
+
+/// The first thing wrong with a new officer's form, in Chinese and English; `None` when it may go.
+fn new_officer_problem(
+    username: &str,
+    name: &str,
+    password: &str,
+) -> Option<(&'static str, &'static str)> {
+    let username = username.trim();
+    if username.is_empty() {
+        return Some(("请填写登录名。", "Enter a username."));
+    }
+    if username.contains(|c: char| c.is_whitespace() || c.is_control()) {
+        return Some((
+            "登录名不能含空格。",
+            "The username must not contain spaces.",
+        ));
+    }
+    if name.trim().is_empty() {
+        return Some(("请填写姓名。", "Enter the officer's name."));
+    }
+    if password.trim().is_empty() || password.chars().count() < 8 {
+        return Some((
+            "初始密码至少8位，且不能全是空格。",
+            "The first password needs 8 or more characters, not only spaces.",
+        ));
+    }
+    None
 }
 
 /// The unit's venues on the phone: field registrations to confirm first, closed ones marked, each

@@ -65,7 +65,8 @@ pub fn HazardsPage() -> impl IntoView {
                     view! {
                         <p class="small records-count" data-testid="hazard-summary">{match lang {
                             Lang::Zh => format!("未整改隐患 {} 处，其中逾期 {} 处", total, n_overdue),
-                            Lang::En => format!("{} open hazards, {} overdue", total, n_overdue),
+                            Lang::En if total == 1 => format!("1 open hazard, {n_overdue} overdue"),
+                            Lang::En => format!("{total} open hazards, {n_overdue} overdue"),
                         }}</p>
                         {(total == 0).then(|| view! {
                             <p class="empty">{lang.pick("没有未整改的隐患。", "No open hazards.")}</p>
@@ -90,8 +91,10 @@ fn hazard_row(lang: Lang, open: OpenHazard) -> impl IntoView {
         (Some(days), Lang::Zh) if days < 0 => format!("逾期 {} 天", -days),
         (Some(0), Lang::Zh) => "今天到期".to_owned(),
         (Some(days), Lang::Zh) => format!("剩 {days} 天"),
+        (Some(-1), Lang::En) => "1 day overdue".to_owned(),
         (Some(days), Lang::En) if days < 0 => format!("{} days overdue", -days),
         (Some(0), Lang::En) => "Due today".to_owned(),
+        (Some(1), Lang::En) => "1 day left".to_owned(),
         (Some(days), Lang::En) => format!("{days} days left"),
     };
     let deadline = open

@@ -197,6 +197,12 @@ fn InspectForm(data: FormData) -> impl IntoView {
     let locked = existing
         .as_ref()
         .is_some_and(|local| local.record.status == Status::Approved);
+    // A returned record is edited to meet the supervisor's comment: it stays in sight while editing.
+    let returned_with = existing
+        .as_ref()
+        .filter(|local| local.record.status == Status::Returned)
+        .and_then(|local| local.record.review_comment.clone())
+        .filter(|comment| !comment.trim().is_empty());
 
     let kind = RwSignal::new(InspectionKind::Routine);
     let campaign = RwSignal::new(None::<CampaignId>);
@@ -790,6 +796,11 @@ fn InspectForm(data: FormData) -> impl IntoView {
             </div>
             {locked.then(|| view! { <p class="banner banner-warn" role="alert">{move || i18n.t().approved_locked}</p> })}
             {resumed.then(|| view! { <p class="banner banner-ok" role="status" data-testid="form-resumed">{move || i18n.t().resumed}</p> })}
+            {returned_with.map(|comment| view! {
+                <p class="banner banner-warn" data-testid="form-review-comment">
+                    {move || i18n.t().review_comment} {move || i18n.lang().pick("：", ": ")} {comment}
+                </p>
+            })}
 
             <div class="group">
                 <label class="cell field" for="inspection-kind">

@@ -171,7 +171,10 @@ pub fn MePage() -> impl IntoView {
                         .map(|item| {
                             let href = (item.entity == Entity::Inspection)
                                 .then(|| format!("/records/{}", item.id));
-                            let reason = (!item.reason.is_empty()).then(|| item.reason.clone());
+                            let reason = match i18n.lang().refusal(&item.code) {
+                                Some(meaning) => Some(meaning.to_owned()),
+                                None => (!item.reason.is_empty()).then(|| item.reason.clone()),
+                            };
                             let (entity, id) = (item.entity, item.id.clone());
                             let take_id = id.clone();
                             let armed_id = id.clone();

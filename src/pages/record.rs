@@ -10,7 +10,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_router::hooks::use_params_map;
 
-use crate::components::{ConflictTable, Icon, IconName, StatusChip, SyncChip, Thumb};
+use crate::components::{ConflictTable, Icon, IconName, StatusChip, SyncChip, Thumbs};
 use crate::i18n::use_i18n;
 use crate::pages::record_actions::{AmendmentForm, Amendments, PeopleOnRecord, ReviewPanel};
 use crate::store::{LocalInspection, Resolution, StoreError, use_store};
@@ -126,9 +126,13 @@ fn RecordView(
     let template = Template::by_id(&record.template);
     let venue_id: VenueId = record.venue_id.clone();
     let session = sync.session();
-    let editable = session
-        .as_ref()
-        .is_some_and(|session| may_edit(&session.user.id, &record));
+    // A change the server refused as locked cannot be edited into one it accepts.
+    let locked_out =
+        matches!(&local.local, LocalState::Rejected { reason, .. } if reason.code == "locked");
+    let editable = !locked_out
+        && session
+            .as_ref()
+            .is_some_and(|session| may_edit(&session.user.id, &record));
     // A supervisor reviews the server's copy as it stands on the phone (nothing of theirs waiting),
     // and never a record they are named on.
     let review_rev = session.as_ref().and_then(|session| {
@@ -174,11 +178,15 @@ fn RecordView(
                     let note = answer
                         .map(|answer| answer.note.clone())
                         .filter(|note| !note.is_empty());
+                    let photos = answer
+                        .map(|answer| answer.photos.clone())
+                        .unwrap_or_default();
                     view! {
                         <li class="cell answer" data-item=item.code>
                             <span class="cell-main">
                                 <span class="check-wording">{lang.pick(item.zh, item.en)}</span>
                                 {note.map(|note| view! { <span class="cell-sub">{note}</span> })}
+                                <Thumbs names=photos />
                             </span>
                             <span class=result_class>{result_text}</span>
                         </li>
@@ -217,14 +225,7 @@ fn RecordView(
                     <span class="cell-main">
                         <span class="cell-title">{hazard.description.clone()}</span>
                         <span class="cell-sub">{how}</span>
-                        {(!photos.is_empty()).then(|| view! {
-                            <span class="photo-strip">
-                                {photos
-                                    .into_iter()
-                                    .map(|name| view! { <span class="photo-thumb"><Thumb name /></span> })
-                                    .collect_view()}
-                            </span>
-                        })}
+                        <Thumbs names=photos />
                     </span>
                     <span class="cell-value">{state}</span>
                 </li>
@@ -261,8 +262,9 @@ fn RecordView(
             view! {
                 <div class="banner banner-error" role="alert" data-testid="rejected">
                     <p class="banner-title">{t.rejected_title}</p>
-                    <p>{reason.message.clone()}</p>
-                    <p class="small">{reason.code.clone()}</p>
+                    <p>{lang.refusal(&reason.code).unwrap_or(&reason.message).to_owned()}</p>
+                    // The server's own words, for whoever helps the officer.
+                    <p class="small">{format!("{} ({})", reason.message, reason.code)}</p>
                     <div class="actions">
                         {if has_server_copy {
                             view! {
@@ -287,10 +289,13 @@ fn RecordView(
                                 </button>
                             }.into_any()
                         }}
-                        <button type="button" class="button button-primary" data-testid="send-again"
-                            on:click=move |_| resolve.run((id_again.clone(), Resolution::SendAgain))>
-                            {t.send_again}
-                        </button>
+                        // A locked record refuses every change: sending it again can only fail again.
+                        {(reason.code != "locked").then(|| view! {
+                            <button type="button" class="button button-primary" data-testid="send-again"
+                                on:click=move |_| resolve.run((id_again.clone(), Resolution::SendAgain))>
+                                {t.send_again}
+                            </button>
+                        })}
                     </div>
                 </div>
             }
@@ -399,6 +404,10 @@ fn RecordView(
             <h2 class="section-title">{t.hazards}</h2>
             {record.hazards.is_empty().then(|| view! { <p class="empty">{t.no_hazards}</p> })}
             <ul class="group list">{hazards}</ul>
+            {(!record.photos.is_empty()).then(|| view! {
+                <h2 class="section-title">{t.record_photos}</h2>
+                <div class="group notes" data-testid="record-photos-shown"><Thumbs names=record.photos.clone() /></div>
+            })}
             {(!record.notes.is_empty()).then(|| view! {
                 <h2 class="section-title">{t.notes}</h2>
                 <p class="group notes">{record.notes.clone()}</p>

@@ -26,7 +26,22 @@ pub fn online_error(lang: crate::i18n::Lang, error: &SyncError) -> String {
                 "The login has expired: log in again.",
             )
             .to_owned(),
-        SyncError::Server { message, .. } if !message.is_empty() => message.clone(),
+        SyncError::Server { status: 403, .. } => lang
+            .pick("您没有权限做此操作。", "You are not allowed to do this.")
+            .to_owned(),
+        SyncError::Server { code, .. } if code == "username_taken" => lang
+            .pick(
+                "这个登录名已有人使用，请换一个。",
+                "This username is taken: choose another.",
+            )
+            .to_owned(),
+        // The server's own words name what is wrong; the officer is told it was the server.
+        SyncError::Server { message, .. } if !message.is_empty() => {
+            format!(
+                "{}{message}",
+                lang.pick("服务器未接受：", "The server refused: ")
+            )
+        }
         other => other.to_string(),
     }
 }

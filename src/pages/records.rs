@@ -96,12 +96,10 @@ pub fn RecordsPage() -> impl IntoView {
                 <p class="banner banner-ok" role="status">
                     <Icon name=IconName::Check />
                     // Honest about where the record is: on the phone only, or already on the server.
-                    {move || {
-                        if sync.status().pending > 0 {
-                            i18n.t().saved_locally
-                        } else {
-                            i18n.t().saved_synced
-                        }
+                    {move || match sync.status().badge_state() {
+                        "synced" => i18n.t().saved_synced,
+                        "attention" => i18n.t().saved_attention,
+                        _ => i18n.t().saved_locally,
                     }}
                 </p>
             </Show>

@@ -75,6 +75,10 @@ pub fn StatsPage() -> impl IntoView {
             <div class="chips period-presets">
                 {presets(today).into_iter().map(|(zh, en, preset_from, preset_to)| view! {
                     <button type="button" class="chip chip-button"
+                        aria-pressed=move || {
+                            (from.get() == preset_from.to_string() && to.get() == preset_to.to_string())
+                                .to_string()
+                        }
                         on:click=move |_| {
                             from.set(preset_from.to_string());
                             to.set(preset_to.to_string());

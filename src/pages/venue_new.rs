@@ -110,6 +110,13 @@ fn VenueForm(existing: Option<Venue>) -> impl IntoView {
         let store = store.clone();
         let navigate = navigate.clone();
         spawn_local(async move {
+            // A licence already in the register means the venue was not found, not that it is new:
+            // a second copy would split its inspections in two.
+            if let Some(problem) = licence_taken(&store, &venue).await {
+                problems.set(vec![problem]);
+                saving.set(false);
+                return;
+            }
             match store.save_venue(&venue).await {
                 Ok(()) => {
                     sync.saved_locally();
@@ -237,4 +244,29 @@ fn VenueForm(existing: Option<Venue>) -> impl IntoView {
             </div>
         </section>
     }
+}
+
+/// The register's other venue with the same licence number, as a problem naming it; `None` when the
+/// number is empty or the phone cannot read its register (the server keeps the last word).
+async fn licence_taken(store: &crate::store::Store, venue: &Venue) -> Option<Problem> {
+    let licence = venue.licence_no.trim();
+    if licence.is_empty() {
+        return None;
+    }
+    let listed = store.list_venues("").await.ok()?;
+    let other = listed.items.into_iter().find(|other| {
+        other.id != venue.id && other.licence_no.trim().eq_ignore_ascii_case(licence)
+    })?;
+    Some(Problem {
+        field: "licence_no".to_owned(),
+        code: "licence_taken",
+        en: format!(
+            "licence {licence} is already registered as \u{201c}{}\u{201d}: search for it and inspect that venue",
+            other.name
+        ),
+        zh: format!(
+            "许可证号{licence}已登记为“{}”，请搜索该场所后直接检查",
+            other.name
+        ),
+    })
 }

@@ -3,7 +3,7 @@
 import { test, expect, type Page } from '@playwright/test';
 import { readFileSync } from 'node:fs';
 import { Server } from './server';
-import { logIn, pageJpeg, sessionToken, tab } from './phone';
+import { logIn, openRecord, pageJpeg, sessionToken, tab } from './phone';
 
 let server: Server;
 
@@ -67,6 +67,10 @@ test('a draft with a photo, exported from a phone with no signal, is imported on
   const photo = onServer[0].body.photos[0];
   const served = await fetch(`${server.baseUrl}/api/photos/${photo}`, { headers: { authorization: `Bearer ${token}` } });
   expect(served.status).toBe(200);
+  // The record's page shows the visit's photo: the evidence the supervisor will ask about.
+  await openRecord(second, id);
+  await expect(second.getByTestId('record-photos-shown').locator('img.thumb')).toHaveCount(1);
+  await tab(second, '/me');
 
   // The same file again adds nothing: the phone keeps its copy, and the server still has one record.
   await importBackup(second, exported);

@@ -136,6 +136,9 @@ test('a supervisor returns, approves, follows an overdue hazard and copies the p
   // The figures of this half year, in the report's words, copied in one tap, and the export.
   await tab(supervisor, '/me');
   await supervisor.getByTestId('link-stats').click();
+  // The period shown is the one marked, this half year.
+  await expect(supervisor.locator('.period-presets [aria-pressed="true"]')).toHaveCount(1);
+  await expect(supervisor.locator('.period-presets [aria-pressed="true"]')).toContainText('半年');
   const summary = supervisor.getByTestId('stats-summary');
   await expect(summary).toContainText('共检查各类场所2家次，出动检查人员4人次。');
   await expect(summary).toContainText('日常检查');
@@ -156,4 +159,11 @@ test('a supervisor returns, approves, follows an overdue hazard and copies the p
   await expect(officer.getByTestId('link-hazards')).toBeVisible();
   await expect(officer.getByTestId('link-stats')).toHaveCount(0);
   await expect(officer.getByTestId('link-admin')).toHaveCount(0);
+  // Nor by typing the address: the screens say whose they are, and show no forms.
+  for (const path of ['/stats', '/admin']) {
+    await officer.goto(`${server.baseUrl}${path}`);
+    await expect(officer.getByTestId('reviewers-only')).toContainText('此页面仅供督查员和管理员使用');
+    await expect(officer.getByTestId('add-officer')).toHaveCount(0);
+    await expect(officer.getByTestId('export-xlsx')).toHaveCount(0);
+  }
 });

@@ -183,16 +183,37 @@ test('a colleague cannot rewrite a submitted record; a review on the rev seen re
   await openRecord(author, id);
   await expect(author.getByTestId('review-comment')).toContainText('缺少当事人签名');
   await author.getByTestId('edit-record').click();
+  // The comment stays in sight while the record is fixed.
+  await expect(author.getByTestId('form-review-comment')).toContainText('缺少当事人签名');
   await author.locator('#inspection-notes').fill('已补充当事人签名');
   await author.getByTestId('submit-inspection').click();
   await expect(author.getByTestId('record-row').first()).toHaveAttribute('data-sync', 'synced');
   const resubmitted = await recordOnServer(supervisor.token, id);
   expect([resubmitted.rev, resubmitted.body.status, resubmitted.body.finished_at]).toEqual([3, 'submitted', firstFinish]);
 
+  // With no signal the author changes the submitted record once more; meanwhile it is approved.
+  await author.context().setOffline(true);
+  await openRecord(author, id);
+  await author.getByTestId('edit-record').click();
+  await author.locator('#inspection-notes').fill('审核后又改的内容');
+  await author.getByTestId('submit-inspection').click();
+  await expect(author).toHaveURL(/\/records(\?|$)/);
+
   // A review of what the supervisor has not seen is refused; of rev 3 it locks the record.
   expect((await server.review(supervisor.token, id, 'approve', 2)).status).toBe(409);
   expect((await server.review(supervisor.token, id, 'approve', 3)).status).toBe(200);
+
+  // Back online, the late change is refused as locked: said in Chinese, with no way to send it
+  // again or edit it, only the server's copy (new facts go in an amendment).
+  await author.context().setOffline(false);
   await syncNow(author);
+  await openRecord(author, id);
+  const refused = author.getByTestId('rejected');
+  await expect(refused).toContainText('此记录已审核通过并锁定');
+  await expect(refused.getByTestId('send-again')).toHaveCount(0);
+  await expect(author.getByTestId('edit-record')).toHaveCount(0);
+  await refused.getByTestId('take-theirs').click();
+  await expect(author.getByTestId('record-sync')).toHaveAttribute('data-sync', 'synced');
   await openRecord(author, id);
   await expect(author.locator('.chip-approved')).toContainText('已通过');
   await expect(author.getByTestId('edit-record')).toHaveCount(0);

@@ -47,6 +47,17 @@ test('venues are found by licence number and pinyin initials, nearest first, and
   await page.locator('#venue-name').fill('无名网吧');
   await page.locator('#venue-kind').selectOption('internet_cafe');
   await page.locator('#venue-address').fill('洛阳市洛龙区开元大道260号地下一层');
+  // A licence already in the register means the venue was not found: it is named, nothing is saved.
+  await page.locator('#venue-licence').fill('41030210057');
+  await page.getByTestId('save-venue').click();
+  await expect(page.locator('.problems')).toContainText('许可证号41030210057已登记为“极速网络会所”');
+  await expect(page).toHaveURL(/\/venues\/new$/);
+  await page.locator('#venue-licence').fill('');
+  // A phone number with letters is refused with what a number needs.
+  await page.locator('#venue-phone').fill('abc-not-a-phone');
+  await page.getByTestId('save-venue').click();
+  await expect(page.locator('.problems')).toContainText('联系电话至少7位数字');
+  await page.locator('#venue-phone').fill('0379-6321 5678');
   await page.getByTestId('save-venue').click();
   await expect(page).toHaveURL(/\/inspect\//);
   await expect(page.locator('.venue-name')).toHaveText('无名网吧');

@@ -49,6 +49,11 @@ fn check_password(password: &str) -> Result<(), ApiError> {
             "the password needs at least {MIN_PASSWORD_CHARS} characters"
         )));
     }
+    if password.trim().is_empty() {
+        return Err(ApiError::Invalid(
+            "the password must not be only spaces".to_owned(),
+        ));
+    }
     Ok(())
 }
 

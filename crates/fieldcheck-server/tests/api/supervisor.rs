@@ -652,7 +652,8 @@ async fn supervisors_manage_their_inspectors_admins_everyone() -> TestResult {
     app.post("/api/users", Some(&supervisor), &new_officer)
         .await?
         .assert_error(StatusCode::CONFLICT, "username_taken");
-    // A supervisor adds no supervisors, no users of other units, and short passwords are refused.
+    // A supervisor adds no supervisors, no users of other units, and short or blank passwords are
+    // refused.
     app.post(
         "/api/users",
         Some(&supervisor),
@@ -682,6 +683,18 @@ async fn supervisors_manage_their_inspectors_admins_everyone() -> TestResult {
             with(new_officer.clone(), "/username", json!("short")),
             "/password",
             json!("1234"),
+        ),
+    )
+    .await?
+    .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid");
+    // Eight spaces are eight characters, and no password.
+    app.post(
+        "/api/users",
+        Some(&supervisor),
+        &with(
+            with(new_officer.clone(), "/username", json!("blank")),
+            "/password",
+            json!("        "),
         ),
     )
     .await?

@@ -171,10 +171,10 @@ pub fn MePage() -> impl IntoView {
                         .map(|item| {
                             let href = (item.entity == Entity::Inspection)
                                 .then(|| format!("/records/{}", item.id));
-                            let reason = match i18n.lang().refusal(&item.code) {
-                                Some(meaning) => Some(meaning.to_owned()),
-                                None => (!item.reason.is_empty()).then(|| item.reason.clone()),
-                            };
+                            // What it means for the officer, then the server's own words (which
+                            // name the field at fault).
+                            let meaning = i18n.lang().refusal(&item.code);
+                            let reason = (!item.reason.is_empty()).then(|| item.reason.clone());
                             let (entity, id) = (item.entity, item.id.clone());
                             let take_id = id.clone();
                             let armed_id = id.clone();
@@ -186,7 +186,8 @@ pub fn MePage() -> impl IntoView {
                                             Some(href) => view! { <a href=href class="cell-title">{item.id.clone()}</a> }.into_any(),
                                             None => view! { <span class="cell-title">{item.id.clone()}</span> }.into_any(),
                                         }}
-                                        {reason.map(|reason| view! { <span class="cell-sub">{reason}</span> })}
+                                        {meaning.map(|meaning| view! { <span class="cell-sub">{meaning}</span> })}
+                                        {reason.map(|reason| view! { <span class="cell-sub small">{reason}</span> })}
                                         <SyncChip mark=item.mark />
                                     </span>
                                     <span class="actions actions-wrap">

@@ -252,10 +252,17 @@ fn RecordView(
             reason,
             newer,
             base,
-            ..
+            mine,
         } => {
             let server_body = newer.as_ref().or(base.as_ref()).map(|server| &server.body);
             let has_server_copy = server_body.is_some_and(|body| !body.is_null());
+            // A locked record keeps the server's copy: what this phone changed is shown first, so
+            // that the officer can carry it into an amendment instead of losing it unseen.
+            let dropped = server_body
+                .filter(|_| reason.code == "locked" && has_server_copy)
+                .map(|server| diff(mine, server))
+                .filter(|rows| !rows.is_empty());
+            let template_dropped = record.template.clone();
             let id_again = record.id.clone();
             let id_take = record.id.clone();
             let id_discard = record.id.clone();
@@ -265,6 +272,13 @@ fn RecordView(
                     <p>{lang.refusal(&reason.code).unwrap_or(&reason.message).to_owned()}</p>
                     // The server's own words, for whoever helps the officer.
                     <p class="small">{format!("{} ({})", reason.message, reason.code)}</p>
+                    {dropped.map(|rows| view! {
+                        <p class="small">{lang.pick(
+                            "以服务器为准将放弃本机的以下修改，需要时请以补充记录补记：",
+                            "Taking the server's copy drops these changes of this phone; add what matters as an amendment:",
+                        )}</p>
+                        <ConflictTable template=template_dropped rows />
+                    })}
                     <div class="actions">
                         {if has_server_copy {
                             view! {
@@ -406,7 +420,7 @@ fn RecordView(
             <ul class="group list">{hazards}</ul>
             {(!record.photos.is_empty()).then(|| view! {
                 <h2 class="section-title">{t.record_photos}</h2>
-                <div class="group notes" data-testid="record-photos-shown"><Thumbs names=record.photos.clone() /></div>
+                <div class="group photos-shown" data-testid="record-photos-shown"><Thumbs names=record.photos.clone() /></div>
             })}
             {(!record.notes.is_empty()).then(|| view! {
                 <h2 class="section-title">{t.notes}</h2>

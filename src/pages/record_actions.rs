@@ -26,6 +26,12 @@ pub fn online_error(lang: crate::i18n::Lang, error: &SyncError) -> String {
                 "The login has expired: log in again.",
             )
             .to_owned(),
+        SyncError::Server { status: 500.., .. } => lang
+            .pick(
+                "服务器出错，未能完成。请稍后再试。",
+                "The server failed and did not finish: try again later.",
+            )
+            .to_owned(),
         SyncError::Server { status: 403, .. } => lang
             .pick("您没有权限做此操作。", "You are not allowed to do this.")
             .to_owned(),

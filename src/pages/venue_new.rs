@@ -79,6 +79,11 @@ fn VenueForm(existing: Option<Venue>) -> impl IntoView {
             return;
         };
         let before = existing.get_value();
+        // What the register held: a venue is not refused for a phone or a licence it already had.
+        let (phone_before, licence_before) =
+            before.as_ref().map_or_else(Default::default, |venue| {
+                (venue.contact_phone.clone(), venue.licence_no.clone())
+            });
         let venue = Venue {
             id: before.as_ref().map_or_else(
                 || VenueId(uuid::Uuid::now_v7().to_string()),
@@ -101,10 +106,24 @@ fn VenueForm(existing: Option<Venue>) -> impl IntoView {
             field_registered: before.is_none() && !session.user.role.reviews(),
             initials: before.map(|venue| venue.initials).unwrap_or_default(),
         };
-        if let Err(found) = venue.validate() {
-            problems.set(found.0);
+        let mut found = venue
+            .validate()
+            .err()
+            .map(|found| found.0)
+            .unwrap_or_default();
+        if venue.contact_phone != phone_before.trim() && !phone_like(&venue.contact_phone) {
+            found.push(Problem {
+                field: "contact_phone".to_owned(),
+                code: "bad_phone",
+                en: "the contact phone needs at least 7 digits and no letters".to_owned(),
+                zh: "联系电话至少7位数字，且不能含字母".to_owned(),
+            });
+        }
+        if !found.is_empty() {
+            problems.set(found);
             return;
         }
+        let licence_changed = venue.licence_no != licence_before.trim();
         problems.set(Vec::new());
         saving.set(true);
         let store = store.clone();
@@ -112,7 +131,7 @@ fn VenueForm(existing: Option<Venue>) -> impl IntoView {
         spawn_local(async move {
             // A licence already in the register means the venue was not found, not that it is new:
             // a second copy would split its inspections in two.
-            if let Some(problem) = licence_taken(&store, &venue).await {
+            if licence_changed && let Some(problem) = licence_taken(&store, &venue).await {
                 problems.set(vec![problem]);
                 saving.set(false);
                 return;
@@ -254,8 +273,12 @@ async fn licence_taken(store: &crate::store::Store, venue: &Venue) -> Option<Pro
         return None;
     }
     let listed = store.list_venues("").await.ok()?;
+    // Only an open venue of the same unit: that is the one the officer can find and inspect.
     let other = listed.items.into_iter().find(|other| {
-        other.id != venue.id && other.licence_no.trim().eq_ignore_ascii_case(licence)
+        other.id != venue.id
+            && other.active
+            && other.unit_id == venue.unit_id
+            && other.licence_no.trim().eq_ignore_ascii_case(licence)
     })?;
     Some(Problem {
         field: "licence_no".to_owned(),
@@ -269,4 +292,13 @@ async fn licence_taken(store: &crate::store::Store, venue: &Venue) -> Option<Pro
             other.name
         ),
     })
+}
+
+/// A contact phone as registers write them: empty (unknown), or at least 7 digits and no Latin
+/// letters. Dashes, spaces, `+`, brackets and an extension in words (`0379-6321 转 8`) all pass.
+/// Checked in this form only: venues already registered or imported keep what they hold.
+fn phone_like(phone: &str) -> bool {
+    phone.is_empty()
+        || (phone.chars().filter(char::is_ascii_digit).count() >= 7
+            && !phone.chars().any(|c| c.is_ascii_alphabetic()))
 }

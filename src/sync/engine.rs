@@ -34,6 +34,8 @@ pub struct Engine {
     session: RwSignal<Option<Session>>,
     data_version: RwSignal<u64>,
     run: RefCell<RunState>,
+    /// Local saves since the app started, to tell a count that may have missed one.
+    saves: Cell<u64>,
 }
 
 #[derive(Default)]
@@ -59,6 +61,7 @@ impl Engine {
             session,
             data_version,
             run: RefCell::new(RunState::default()),
+            saves: Cell::new(0),
         }
     }
 
@@ -350,14 +353,24 @@ impl Engine {
         run.timer = Some(Timeout::new(delay_ms, move || engine.kick()));
     }
 
+    /// Marks the counts stale after a local save: the badge says 未同步 until a count that began
+    /// after this save has been read.
+    pub(crate) fn saved(&self) {
+        self.saves.set(self.saves.get().wrapping_add(1));
+        self.status.update(|status| status.counted = false);
+    }
+
     /// Recounts what waits to be sent and what waits for a person, for the badge.
     pub(crate) async fn refresh_counts(&self) {
+        let saves_before = self.saves.get();
         match self.store.unsynced().await {
             Ok(unsynced) => self.status.update(|status| {
                 status.pending = unsynced.queued;
                 status.photos = unsynced.photos;
                 status.waiting = unsynced.awaiting;
-                status.counted = true;
+                // A save during the read may be missing from these counts: the run it kicked
+                // counts again.
+                status.counted = self.saves.get() == saves_before;
             }),
             Err(error) => leptos::logging::error!("cannot count unsynced records: {error}"),
         }

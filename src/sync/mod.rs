@@ -183,7 +183,7 @@ impl SyncContext {
     /// Call after a local save: recounts the outbox and starts a run. Until the run has counted, the
     /// badge says 未同步, not the 已同步 of before the save.
     pub fn saved_locally(&self) {
-        self.status.update(|status| status.counted = false);
+        self.engine.with_value(|engine| engine.saved());
         self.data_version.update(|version| *version += 1);
         self.kick();
     }

@@ -137,7 +137,7 @@ fn shell_files(dir: &Path) -> Result<Vec<PathBuf>> {
 /// so that a phone downloads only the screens it opens, this ceiling holds the size where it is, so
 /// that nothing makes it grow unnoticed. Lower it with every saving; raise it only for a fix officers
 /// need now, and say in BENCHMARKS.md what it bought.
-pub const SHELL_BUDGET_BYTES: u64 = 750 * 1024;
+pub const SHELL_BUDGET_BYTES: u64 = 752 * 1024;
 /// Where the shell must get to.
 pub const SHELL_GOAL_BYTES: u64 = 200 * 1024;
 

@@ -485,25 +485,8 @@ impl Venue {
                 "定位坐标超出有效范围".into(),
             );
         }
-        if !phone_like(&self.contact_phone) {
-            problems.add(
-                "contact_phone",
-                "bad_phone",
-                "the contact phone needs at least 7 digits and no letters".into(),
-                "联系电话至少7位数字，且不能含字母".into(),
-            );
-        }
         problems.into_result()
     }
-}
-
-/// A contact phone as registers write them: empty (unknown), or at least 7 digits with no Latin
-/// letters. Dashes, spaces, `+`, brackets and an extension in words (`0379-6321 转 8`) all pass.
-fn phone_like(phone: &str) -> bool {
-    let phone = phone.trim();
-    phone.is_empty()
-        || (phone.chars().filter(char::is_ascii_digit).count() >= 7
-            && !phone.chars().any(|c| c.is_ascii_alphabetic()))
 }
 
 impl Campaign {

@@ -100,6 +100,24 @@ fn value_text(lang: Lang, field: &str, value: Option<&Value>) -> String {
                 format!("{result} · {note}")
             }
         }
+        // The decisions, as the record page lists them.
+        "reviews" => value
+            .as_array()
+            .map(|reviews| {
+                reviews
+                    .iter()
+                    .map(
+                        |review| match review.get("decision").and_then(Value::as_str) {
+                            Some("approve") => lang.status(Status::Approved),
+                            Some("return") => lang.status(Status::Returned),
+                            _ => "?",
+                        },
+                    )
+                    .collect::<Vec<_>>()
+                    .join(lang.pick("、", ", "))
+            })
+            .filter(|decisions| !decisions.is_empty())
+            .unwrap_or_else(|| t.absent.to_owned()),
         // A hazard reads as the officer wrote it: what, how it is fixed, and where it stands.
         "hazards" => match serde_json::from_value::<Hazard>(value.clone()) {
             Ok(hazard) => {

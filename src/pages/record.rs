@@ -256,11 +256,13 @@ fn RecordView(
         } => {
             let server_body = newer.as_ref().or(base.as_ref()).map(|server| &server.body);
             let has_server_copy = server_body.is_some_and(|body| !body.is_null());
-            // A locked record keeps the server's copy: what this phone changed is shown first, so
-            // that the officer can carry it into an amendment instead of losing it unseen.
-            let dropped = server_body
+            // A locked record keeps the server's copy: what this phone changed (against the copy the
+            // edit began from, not the review since) is shown first, so that the officer can carry
+            // it into an amendment instead of losing it unseen.
+            let dropped = base
+                .as_ref()
                 .filter(|_| reason.code == "locked" && has_server_copy)
-                .map(|server| diff(mine, server))
+                .map(|base| diff(mine, &base.body))
                 .filter(|rows| !rows.is_empty());
             let template_dropped = record.template.clone();
             let id_again = record.id.clone();

@@ -213,6 +213,8 @@ test('a colleague cannot rewrite a submitted record; a review on the rev seen re
   await expect(refused.getByTestId('send-again')).toHaveCount(0);
   // What taking the server's copy drops is shown first, to carry into an amendment.
   await expect(refused.getByTestId('conflict-table')).toContainText('审核后又改的内容');
+  // Only the officer's own changes: not the approval the server made meanwhile.
+  await expect(refused.getByTestId('conflict-table').locator('tbody th')).toHaveText(['备注']);
   await expect(author.getByTestId('edit-record')).toHaveCount(0);
   await refused.getByTestId('take-theirs').click();
   await expect(author.getByTestId('record-sync')).toHaveAttribute('data-sync', 'synced');

@@ -261,7 +261,7 @@ fn RecordView(
             // it into an amendment instead of losing it unseen.
             let dropped = base
                 .as_ref()
-                .filter(|_| reason.code == "locked" && has_server_copy)
+                .filter(|_| locked_out && has_server_copy)
                 .map(|base| diff(mine, &base.body))
                 .filter(|rows| !rows.is_empty());
             let template_dropped = record.template.clone();
@@ -306,7 +306,7 @@ fn RecordView(
                             }.into_any()
                         }}
                         // A locked record refuses every change: sending it again can only fail again.
-                        {(reason.code != "locked").then(|| view! {
+                        {(!locked_out).then(|| view! {
                             <button type="button" class="button button-primary" data-testid="send-again"
                                 on:click=move |_| resolve.run((id_again.clone(), Resolution::SendAgain))>
                                 {t.send_again}

@@ -9,10 +9,8 @@ use leptos_router::path;
 
 use crate::components::{TabBar, TopBar, UpdateBanner, provide_draft_keeper};
 use crate::i18n::{Lang, Strings, provide_i18n, use_i18n};
-use crate::pages::{
-    AdminPage, CampaignsPage, HazardsPage, InspectPage, LoginPage, MePage, NotFoundPage, PrintPage,
-    RecordPage, RecordsPage, StatsPage, VenueEditPage, VenueNewPage, VenuesPage,
-};
+use crate::pages::NotFoundPage;
+use crate::screens;
 use crate::store::{Session, Store, StoreError, meta_keys, provide_store};
 use crate::sync::{provide_sync, use_sync};
 
@@ -116,6 +114,11 @@ fn Shell(booted: Booted, outdated: RwSignal<bool>) -> impl IntoView {
     let i18n = provide_i18n(booted.lang);
     provide_sync(booted.store, booted.session, booted.last_synced);
     provide_draft_keeper();
+    // Once the first screen is up, fetch the other screens' code while the signal lasts.
+    leptos::task::spawn_local(async {
+        gloo_timers::future::TimeoutFuture::new(2_000).await;
+        screens::preload_all().await;
+    });
     view! {
         <UpdateBanner />
         <Show when=move || outdated.get()>
@@ -206,19 +209,19 @@ fn Layout() -> impl IntoView {
         </Show>
         <main id="main" class="content">
             <Routes fallback=|| view! { <NotFoundPage /> }>
-                <Route path=path!("/") view=VenuesPage />
-                <Route path=path!("/venues/new") view=VenueNewPage />
-                <Route path=path!("/venues/:id/edit") view=VenueEditPage />
-                <Route path=path!("/login") view=LoginPage />
-                <Route path=path!("/inspect/:venue_id") view=InspectPage />
-                <Route path=path!("/records") view=RecordsPage />
-                <Route path=path!("/records/:id") view=RecordPage />
-                <Route path=path!("/records/:id/print") view=PrintPage />
-                <Route path=path!("/me") view=MePage />
-                <Route path=path!("/hazards") view=HazardsPage />
-                <Route path=path!("/stats") view=|| view! { <ForReviewers><StatsPage /></ForReviewers> } />
-                <Route path=path!("/campaigns") view=CampaignsPage />
-                <Route path=path!("/admin") view=|| view! { <ForReviewers><AdminPage /></ForReviewers> } />
+                <Route path=path!("/") view=screens::venues() />
+                <Route path=path!("/venues/new") view=screens::venue_new() />
+                <Route path=path!("/venues/:id/edit") view=screens::venue_edit() />
+                <Route path=path!("/login") view=screens::login() />
+                <Route path=path!("/inspect/:venue_id") view=screens::inspect() />
+                <Route path=path!("/records") view=screens::records() />
+                <Route path=path!("/records/:id") view=screens::record() />
+                <Route path=path!("/records/:id/print") view=screens::print() />
+                <Route path=path!("/me") view=screens::me() />
+                <Route path=path!("/hazards") view=screens::hazards() />
+                <Route path=path!("/stats") view=screens::stats() />
+                <Route path=path!("/campaigns") view=screens::campaigns() />
+                <Route path=path!("/admin") view=screens::admin() />
             </Routes>
         </main>
         <Show when=move || !on_login()>
@@ -230,7 +233,7 @@ fn Layout() -> impl IntoView {
 /// A supervisor's or an administrator's screen: an inspector who reaches it by its address is told
 /// so, in words, instead of seeing forms the server would refuse.
 #[component]
-fn ForReviewers(children: ChildrenFn) -> impl IntoView {
+pub(crate) fn ForReviewers(children: ChildrenFn) -> impl IntoView {
     let i18n = use_i18n();
     let sync = use_sync();
     let reviews = move || {

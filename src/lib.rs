@@ -15,6 +15,7 @@ pub mod geo;
 pub mod i18n;
 pub mod media;
 pub mod pages;
+pub mod screens;
 pub mod store;
 pub mod sync;
 

@@ -35,11 +35,14 @@ async function workerControls(page: Page): Promise<void> {
 test('the shell arrives compressed with the right cache rules, and robots.txt is a real one', async ({ page }) => {
   server = await Server.start();
   const { files } = precached(readFileSync(path.join(distDir, 'sw.js'), 'utf8'));
-  const wasm = files.find((file) => file.endsWith('.wasm'));
-  expect(wasm, 'the wasm is precached').toBeDefined();
+  const wasm = files.find((file) => file.endsWith('_bg.wasm'));
+  expect(wasm, 'the main wasm is precached').toBeDefined();
   for (const file of ['/index.html', wasm!, files.find((file) => file.endsWith('.css'))!, '/manifest.webmanifest']) {
     expect(files).toContain(file);
   }
+  // The screens after 登录 are files of their own, precached too, the 检查 list's among them.
+  const venuesFile = files.find((file) => /^\/split_venues-[0-9a-f]{16}\.wasm$/.test(file));
+  expect(venuesFile, 'the venue list is a file of its own, named by its content').toBeDefined();
 
   // What the phone's browser gets for the wasm it loads: brotli, kept for a year under its hashed name.
   // The network's answer that the page loaded; the service worker's later precache of the same
@@ -58,6 +61,11 @@ test('the shell arrives compressed with the right cache rules, and robots.txt is
   await expect.poll(() => seen.get(wasm!)).toBeDefined();
   expect(seen.get(wasm!)?.encoding).toBe('br');
   expect(seen.get(wasm!)?.cache).toContain('immutable');
+  // A screen's file is served like the main wasm: brotli, kept for a year under its hashed name.
+  const screen = await fetch(`${server.baseUrl}${venuesFile}`, { headers: { 'accept-encoding': 'br' } });
+  expect(screen.status).toBe(200);
+  expect(screen.headers.get('content-encoding')).toBe('br');
+  expect(screen.headers.get('cache-control')).toContain('immutable');
 
   // The page says the app is opening before the wasm arrives, and the started app takes that away.
   await expect(page.locator('#boot-splash')).toHaveCount(0);
@@ -159,5 +167,35 @@ test('a new build is taken up only after the prompt, and the form being filled i
     await expect.poll(() => page.evaluate(() => caches.keys())).toEqual([`fieldcheck-shell-${next}`]);
   } finally {
     rmSync(deployed, { recursive: true, force: true });
+  }
+});
+
+test('a screen whose file cannot be fetched says so, keeps the app running, and opens on retry', async ({ browser }) => {
+  server = await Server.start();
+  // No service worker, so the page's own fetch of the file is the one that fails (as on a first
+  // visit that loses its signal before the worker has cached everything).
+  const context = await browser.newContext({ serviceWorkers: 'block' });
+  try {
+    const page = await context.newPage();
+    const blocked = (url: URL) => /\/split_records-[0-9a-f]{16}\.wasm$/.test(url.pathname);
+    await page.route(blocked, (route) => route.abort('internetdisconnected'));
+    await logIn(page, server.baseUrl, 'zhangwei');
+    await tab(page, '/records');
+    const failed = page.getByTestId('screen-load-failed');
+    await expect(failed).toBeVisible();
+    await expect(failed).toContainText('这个页面还没有下载到手机上');
+    // The rest of the app still works: the tab bar takes the officer back to the venue list.
+    await tab(page, '/');
+    await expect(page.getByTestId('venue-row').first()).toBeVisible();
+
+    // The signal is back: 重试 fetches the file afresh and the screen opens in place.
+    await tab(page, '/records');
+    await expect(failed).toBeVisible();
+    await page.unroute(blocked);
+    await page.getByRole('button', { name: '重试' }).click();
+    await expect(failed).toHaveCount(0);
+    await expect(page.getByText('暂无检查记录')).toBeVisible();
+  } finally {
+    await context.close();
   }
 });

@@ -13,11 +13,14 @@ use std::time::Instant;
 
 mod services;
 mod shell;
+mod split;
 
 use services::{Postgres, S3Server};
 
 /// Trunk 0.22 needs a newer rustc than the machines have; 0.21.14 is verified offline-safe.
 const TRUNK_VERSION: &str = "0.21.14";
+/// The wasm splitter the release build runs before wasm-bindgen (xtask/src/split.rs).
+const WASM_SPLIT_VERSION: &str = "0.2.4";
 /// The server's API suite (model test included), run again on PostgreSQL + S3.
 const SERVER_SUITE: &[&str] = &[
     "test",
@@ -55,9 +58,11 @@ usage: cargo xtask <task>
 tasks:
   run [-- SERVER FLAGS]  build the app in release and serve it with demo data on http://127.0.0.1:8080
   run --lan              the same over HTTPS on the LAN (port 8443), for real phones: prints a QR code
+  build                  build the app in release into dist/ (split, minified, precompressed)
   test                   run every test: core, server, IndexedDB in Chromium, end-to-end (Playwright)
   test-province          only the server suite on a throwaway PostgreSQL and S3 server (part of test)
   size                   print the size of the built app shell (dist/); fail above its budget
+  wasm-bindgen ARGS      split the app's wasm, then run wasm-bindgen (the release build runs it)
   precache [DIR]         write the service worker's file list into a built app (Trunk runs it)
   bench --load           many phones at once (50 and 200) on SQLite, then on PostgreSQL + S3 with
                          two instances: mutations/s, latencies, errors
@@ -81,9 +86,14 @@ fn main() -> Result<()> {
             ));
         }
         "test-province" => project.test_server_at_province_scale()?,
+        "build" => {
+            project.install_build_tools()?;
+            project.build_app_release()?;
+        }
         "size" => project.check_bundle_size()?,
         "bench" if rest.iter().any(|arg| arg == "--load") => project.bench_load()?,
         "bench" => project.bench()?,
+        "wasm-bindgen" => split::bindgen(&project.root, &project.cargo_home, &rest)?,
         "precache" => {
             // Trunk runs this after each build, on its staging folder (`Trunk.toml`).
             let dir = env::var_os("TRUNK_STAGING_DIR")
@@ -93,9 +103,12 @@ fn main() -> Result<()> {
             // Minified before the list is made, so the version stands for the bytes served.
             let terser = project.e2e_dir().join("node_modules/.bin/terser");
             let release = env::var("TRUNK_PROFILE").as_deref() == Ok("release");
+            let wasm_opt = project.e2e_dir().join("node_modules/.bin/wasm-opt");
+            split::stage(&dir, &project.root, release.then_some(wasm_opt.as_path()))?;
             if release {
                 shell::minify_js(&dir, &terser, false)?;
             }
+            split::name_loader(&dir)?;
             shell::write_precache(&dir)?;
             if release {
                 shell::minify_js(&dir, &terser, true)?;
@@ -292,7 +305,8 @@ impl Project {
         let files = shell::measure(&self.root.join("dist"))?;
         for file in &files {
             say(&format!(
-                "shell: {}: {:.1} KiB raw, {:.1} KiB gzip, {}",
+                "{}: {}: {:.1} KiB raw, {:.1} KiB gzip, {}",
+                if file.screen { "screen" } else { "shell" },
                 file.name,
                 kib(file.raw),
                 kib(file.gzip),
@@ -303,14 +317,24 @@ impl Project {
                     ))
             ));
         }
-        let gzip: u64 = files.iter().map(|file| file.gzip).sum();
-        let brotli: u64 = files.iter().filter_map(|file| file.brotli).sum();
+        let (screens, shell): (Vec<_>, Vec<_>) = files.iter().partition(|file| file.screen);
+        let gzip: u64 = shell.iter().map(|file| file.gzip).sum();
+        let brotli: u64 = shell.iter().filter_map(|file| file.brotli).sum();
         say(&format!(
-            "shell: {:.1} KiB gzip ({:.1} KiB brotli on the wire); budget {:.0} KiB, goal {:.0} KiB",
+            "shell (downloaded before the first screen): {:.1} KiB gzip ({:.1} KiB brotli on the wire); \
+             budget {:.0} KiB, goal {:.0} KiB",
             kib(gzip),
             kib(brotli),
             kib(shell::SHELL_BUDGET_BYTES),
             kib(shell::SHELL_GOAL_BYTES)
+        ));
+        say(&format!(
+            "screens' files (fetched when a screen first opens, then by the service worker): {} files, \
+             {:.1} KiB gzip ({:.1} KiB brotli); whole app {:.1} KiB gzip",
+            screens.len(),
+            kib(screens.iter().map(|file| file.gzip).sum()),
+            kib(screens.iter().filter_map(|file| file.brotli).sum()),
+            kib(files.iter().map(|file| file.gzip).sum()),
         ));
         if gzip > shell::SHELL_BUDGET_BYTES {
             bail!(
@@ -331,6 +355,13 @@ impl Project {
         // Its own lockfile pins a crate version the registry may lack, so no --locked here.
         let bindgen_version = self.locked_version("wasm-bindgen")?;
         self.install_cargo_tool("wasm-bindgen", "wasm-bindgen-cli", &bindgen_version, false)?;
+        self.install_cargo_tool_with(
+            "wasm-split-cli",
+            "wasm_split_cli_support",
+            WASM_SPLIT_VERSION,
+            true,
+            &["build-binary"],
+        )?;
         self.install_node_packages()?;
         say("fetching crates (Trunk builds offline)");
         self.cargo_cmd(&["fetch", "--locked"]).run()
@@ -375,6 +406,12 @@ impl Project {
             if installed.split_whitespace().any(|word| word == version) {
                 return Ok(());
             }
+        }
+        // A tool without `--version` (wasm-split-cli): cargo's own record of what it installed.
+        let record =
+            std::fs::read_to_string(self.cargo_home.join(".crates2.json")).unwrap_or_default();
+        if path.exists() && record.contains(&format!("\"{crate_name} {version} (")) {
+            return Ok(());
         }
         say(&format!(
             "installing {crate_name} {version} from crates.io (takes a few minutes, once)"
@@ -458,9 +495,24 @@ impl Project {
 
     fn build_app_release(&self) -> Result<()> {
         say("building the app (release, wasm-opt -Oz)");
+        // Each screen in a file of its own (src/screens.rs): Trunk finds the splitting
+        // wasm-bindgen first on its PATH (xtask/src/split.rs).
+        let shim_dir = self.root.join("target/split-bin");
+        split::write_shim(&shim_dir)?;
         let mut trunk = self.command(self.cargo_home.join("bin/trunk"));
+        let path = trunk
+            .get_envs()
+            .find_map(|(key, value)| (key == "PATH").then_some(value))
+            .flatten()
+            .map(env::split_paths)
+            .map(Iterator::collect::<Vec<_>>)
+            .unwrap_or_default();
         trunk
-            .args(["build", "--release"])
+            .args(["build", "--release", "--features", "split"])
+            .env(
+                "PATH",
+                env::join_paths(std::iter::once(shim_dir).chain(path))?,
+            )
             .env("TRUNK_SKIP_VERSION_CHECK", "true");
         trunk.run()?;
         self.compress_dist()

@@ -82,20 +82,26 @@ pub fn minify_js(dir: &Path, terser: &Path, worker: bool) -> Result<()> {
             bail!("terser failed on {} ({status})", path.display());
         }
         // Trunk named the glue's digest in index.html (subresource integrity): name the new bytes.
-        let after = integrity(&path)?;
-        let index = dir.join("index.html");
-        let html = std::fs::read_to_string(&index)
-            .with_context(|| format!("reading {}", index.display()))?;
-        if html.contains(&before) {
-            std::fs::write(&index, html.replace(&before, &after))
-                .with_context(|| format!("writing {}", index.display()))?;
-        }
+        rename_integrity(dir, &before, &integrity(&path)?)?;
+    }
+    Ok(())
+}
+
+/// Replaces a file's old subresource-integrity value in `dir/index.html` with its new one (Trunk
+/// wrote the old one; the file has changed since).
+pub fn rename_integrity(dir: &Path, before: &str, after: &str) -> Result<()> {
+    let index = dir.join("index.html");
+    let html =
+        std::fs::read_to_string(&index).with_context(|| format!("reading {}", index.display()))?;
+    if html.contains(before) {
+        std::fs::write(&index, html.replace(before, after))
+            .with_context(|| format!("writing {}", index.display()))?;
     }
     Ok(())
 }
 
 /// The subresource-integrity value of a file, as Trunk writes it (`sha384-` and base64).
-fn integrity(path: &Path) -> Result<String> {
+pub fn integrity(path: &Path) -> Result<String> {
     use base64::Engine;
     use sha2::Digest;
     let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
@@ -133,11 +139,12 @@ fn shell_files(dir: &Path) -> Result<Vec<PathBuf>> {
     Ok(found)
 }
 
-/// The most the shell (wasm + js + css, gzip -9) may weigh. The goal is 200 KiB; until the app is split
-/// so that a phone downloads only the screens it opens, this ceiling holds the size where it is, so
-/// that nothing makes it grow unnoticed. Lower it with every saving; raise it only for a fix officers
-/// need now, and say in BENCHMARKS.md what it bought.
-pub const SHELL_BUDGET_BYTES: u64 = 752 * 1024;
+/// The most the shell may weigh: what a phone downloads before the app's first screen (main wasm,
+/// glue, screens' loader, css; gzip -9). The goal is 200 KiB. Each screen but 登录 is in files of its
+/// own (src/screens.rs), fetched when it first opens and then by the service worker; those are
+/// reported beside the shell, not counted in it. Lower the ceiling with every saving; raise it only
+/// for a fix officers need now, and say in BENCHMARKS.md what it bought.
+pub const SHELL_BUDGET_BYTES: u64 = 402 * 1024;
 /// Where the shell must get to.
 pub const SHELL_GOAL_BYTES: u64 = 200 * 1024;
 
@@ -147,6 +154,8 @@ pub struct ShellFile {
     pub raw: u64,
     pub gzip: u64,
     pub brotli: Option<u64>,
+    /// One of the screens' files (`split_*`, `chunk_*`), fetched after the app has started.
+    pub screen: bool,
 }
 
 /// The wasm, js and css of the built app in `dist`, each measured raw, with gzip -9, and as the
@@ -182,7 +191,9 @@ pub fn measure(dist: &Path) -> Result<Vec<ShellFile>> {
         let brotli = std::fs::metadata(dist.join(format!("{name}.br")))
             .ok()
             .map(|meta| meta.len());
+        let screen = name.starts_with("split_") || name.starts_with("chunk_");
         files.push(ShellFile {
+            screen,
             name,
             raw,
             gzip: output.stdout.len() as u64,

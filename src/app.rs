@@ -114,11 +114,16 @@ fn Shell(booted: Booted, outdated: RwSignal<bool>) -> impl IntoView {
     let i18n = provide_i18n(booted.lang);
     provide_sync(booted.store, booted.session, booted.last_synced);
     provide_draft_keeper();
-    // Once the first screen is up, fetch the other screens' code while the signal lasts.
+    // Once the first screen is up, fetch the other screens' code while the signal lasts; and again
+    // when the signal comes back, for any that did not arrive (those that did answer at once).
     leptos::task::spawn_local(async {
         gloo_timers::future::TimeoutFuture::new(2_000).await;
         screens::preload_all().await;
     });
+    let online = window_event_listener(leptos::ev::online, |_| {
+        leptos::task::spawn_local(screens::preload_all());
+    });
+    on_cleanup(move || online.remove());
     view! {
         <UpdateBanner />
         <Show when=move || outdated.get()>
@@ -136,8 +141,8 @@ fn Shell(booted: Booted, outdated: RwSignal<bool>) -> impl IntoView {
     }
 }
 
-/// Reloads the page (a newer app version took over the database).
-fn reload() {
+/// Reloads the page (a newer app version took over the database, or a screen's file is gone).
+pub(crate) fn reload() {
     if let Some(window) = web_sys::window()
         && let Err(error) = window.location().reload()
     {

@@ -70,7 +70,7 @@ macro_rules! split_off {
                         }
 
                         async fn view(_this: Self) -> AnyView {
-                            super::super::loaded(stringify!($name), $name).await
+                            super::super::loaded(stringify!($name), || Box::pin($name())).await
                         }
                     }
                 }
@@ -114,44 +114,89 @@ pub async fn preload_all() {
     split::preload_all().await;
 }
 
-/// A screen's view once its file has arrived; if it cannot be fetched (no signal before the service
-/// worker had it), a notice that says so and a button that fetches it afresh, in place: a failed
-/// fetch is not remembered, and reloading the page offline could lose more than the screen.
+/// A screen's split function, boxed: one `loaded` serves every screen (a generic one would be
+/// copied into the main module once per screen).
 #[cfg(feature = "split")]
-async fn loaded<F, Fut>(name: &'static str, load: F) -> AnyView
-where
-    F: Fn() -> Fut + Copy + Send + Sync + 'static,
-    Fut: Future<Output = Result<AnyView, leptos::wasm_split::SplitLoaderError>> + 'static,
-{
-    match load().await {
-        Ok(view) => view,
-        Err(error) => {
-            leptos::logging::error!("screen `{name}` did not load: {error}");
-            let tries = RwSignal::new(0_u32);
-            (move || {
-                if tries.get() == 0 {
-                    return view! { <LoadFailed tries /> }.into_any();
-                }
-                Suspend::new(send_wrapper::SendWrapper::new(async move {
-                    match load().await {
-                        Ok(view) => view,
-                        Err(error) => {
-                            leptos::logging::error!("screen `{name}` did not load: {error}");
-                            view! { <LoadFailed tries /> }.into_any()
-                        }
-                    }
-                }))
-                .into_any()
-            })
-            .into_any()
+type Load = fn() -> std::pin::Pin<
+    Box<dyn Future<Output = Result<AnyView, leptos::wasm_split::SplitLoaderError>>>,
+>;
+
+/// How long a screen's file may take before the officer is told and offered a retry (the fetch
+/// goes on behind it, and a retry joins it).
+#[cfg(feature = "split")]
+const PATIENCE_MS: u32 = 15_000;
+
+/// A screen's view once its file has arrived; if it cannot be fetched (no signal before the service
+/// worker had it) or takes too long, a notice that says so and a button that fetches it afresh, in
+/// place: a failed fetch is not remembered.
+#[cfg(feature = "split")]
+async fn loaded(name: &'static str, load: Load) -> AnyView {
+    // Either the view, or why there is none.
+    let attempt = move || async move {
+        let patience = gloo_timers::future::TimeoutFuture::new(PATIENCE_MS);
+        match futures::future::select(std::pin::pin!(load()), patience).await {
+            futures::future::Either::Left((Ok(view), _)) => Some(view),
+            futures::future::Either::Left((Err(error), _)) => {
+                leptos::logging::error!("screen `{name}` did not load: {error}");
+                None
+            }
+            futures::future::Either::Right(_) => {
+                leptos::logging::warn!("screen `{name}` still loading after {PATIENCE_MS} ms");
+                None
+            }
         }
+    };
+    if let Some(view) = attempt().await {
+        return view;
     }
+    // Retried in place: the view, once it arrives, is handed to the screen through `arrived`.
+    let state = RwSignal::new(Retry::Failed);
+    let arrived = StoredValue::new_local(None::<AnyView>);
+    // The screen's view is made where the router would have made it: under the route's owner,
+    // whose contexts (store, sync, language) its components read.
+    let owner = StoredValue::new(Owner::current());
+    let retry = move || {
+        state.set(Retry::Fetching);
+        let fetch = async move {
+            match attempt().await {
+                Some(view) => {
+                    arrived.set_value(Some(view));
+                    state.set(Retry::Arrived);
+                }
+                None => state.set(Retry::Failed),
+            }
+        };
+        match owner.get_value() {
+            Some(owner) => owner.with(|| leptos::task::spawn_local_scoped(fetch)),
+            None => leptos::task::spawn_local(fetch),
+        }
+    };
+    (move || match state.get() {
+        Retry::Failed => view! { <LoadFailed retry /> }.into_any(),
+        Retry::Fetching => view! { <Fetching /> }.into_any(),
+        Retry::Arrived => arrived
+            .try_update_value(Option::take)
+            .flatten()
+            .unwrap_or_else(|| view! { <Fetching /> }.into_any()),
+    })
+    .into_any()
 }
 
-/// Says that a screen's code is not on the phone, and offers to fetch it again (`tries` counts).
+/// Where a screen that did not load stands.
+#[cfg(feature = "split")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Retry {
+    Failed,
+    Fetching,
+    Arrived,
+}
+
+/// Says that a screen's code is not on the phone, and offers to fetch it again (`retry`), or
+/// to reload the app: a file an older build names may be gone from the server after a deploy, and
+/// the reload brings the newest build (the open form is kept through it, see `UpdateBanner`).
 #[cfg(feature = "split")]
 #[component]
-fn LoadFailed(tries: RwSignal<u32>) -> impl IntoView {
+fn LoadFailed(retry: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
     let i18n = crate::i18n::use_i18n();
     view! {
         <section class="page">
@@ -161,9 +206,26 @@ fn LoadFailed(tries: RwSignal<u32>) -> impl IntoView {
                     "This screen is not on the phone yet: try again with a signal. Saved records are safe.",
                 )}
             </p>
-            <button class="button button-primary" on:click=move |_| tries.update(|n| *n += 1)>
-                {move || i18n.lang().pick("重试", "Try again")}
-            </button>
+            <div class="actions">
+                <button type="button" class="button button-primary" on:click=move |_| retry()>
+                    {move || i18n.lang().pick("重试", "Try again")}
+                </button>
+                <button type="button" class="button button-secondary" on:click=move |_| crate::app::reload()>
+                    {move || i18n.t().reload}
+                </button>
+            </div>
         </section>
+    }
+}
+
+/// Shown while a retry fetches a screen's file.
+#[cfg(feature = "split")]
+#[component]
+fn Fetching() -> impl IntoView {
+    let i18n = crate::i18n::use_i18n();
+    view! {
+        <p class="empty" role="status">
+            {move || i18n.lang().pick("正在下载这个页面…", "Fetching this screen…")}
+        </p>
     }
 }

@@ -492,6 +492,22 @@ async fn keep_mine_and_the_merge_go_out_on_the_servers_rev() {
 async fn a_refusal_is_sent_again_or_discarded_by_the_persons_choice() {
     let (store, _) = fresh_store().await;
     let record = inspection("refused");
+    // Its venue came from the server: the list names the record by it.
+    let mut place = venue("星光网络会所");
+    place.id = record.venue_id.clone();
+    store
+        .apply_page(&page(
+            vec![Change {
+                entity: Entity::Venue,
+                id: place.id.to_string(),
+                rev: 1,
+                body: serde_json::to_value(&place).expect("a venue body"),
+                deleted: false,
+            }],
+            "c0",
+        ))
+        .await
+        .expect("the venue from the server");
     store.save_inspection(&record).await.expect("save");
     let batch = store.take_batch(50).await.expect("take");
     store
@@ -507,6 +523,10 @@ async fn a_refusal_is_sent_again_or_discarded_by_the_persons_choice() {
     let awaiting = store.awaiting_person().await.expect("awaiting");
     assert_eq!(awaiting.len(), 1);
     assert!(awaiting[0].reason.contains("unknown_venue"));
+    assert_eq!(
+        (awaiting[0].title.as_str(), awaiting[0].started_at),
+        ("星光网络会所", Some(record.started_at))
+    );
 
     store
         .resolve(
@@ -630,6 +650,11 @@ async fn an_unreadable_queued_record_is_set_aside_and_the_rest_still_go() {
     assert_eq!(
         (awaiting[0].id.as_str(), awaiting[0].mark),
         ("poisoned", SyncMark::Quarantined)
+    );
+    // Nothing to name it by: the list falls back to its number.
+    assert_eq!(
+        (awaiting[0].title.as_str(), awaiting[0].started_at),
+        ("", None)
     );
     let error = store
         .inspection(&InspectionId("poisoned".to_owned()))

@@ -175,6 +175,14 @@ pub fn MePage() -> impl IntoView {
                             // name the field at fault).
                             let meaning = i18n.lang().refusal(&item.code);
                             let reason = (!item.reason.is_empty()).then(|| item.reason.clone());
+                            // Known by the venue and the time; the record's number only when the
+                            // phone cannot name it (unknown venue, unreadable record).
+                            let title = if item.title.is_empty() {
+                                format!("{} {}", i18n.lang().pick("记录", "Record"), item.id)
+                            } else {
+                                item.title.clone()
+                            };
+                            let when = item.started_at.map(|at| i18n.lang().datetime(&at));
                             let (entity, id) = (item.entity, item.id.clone());
                             let take_id = id.clone();
                             let armed_id = id.clone();
@@ -183,9 +191,10 @@ pub fn MePage() -> impl IntoView {
                                 <li class="cell cell-stack" data-testid="awaiting-row" data-state=item.mark.code()>
                                     <span class="cell-main">
                                         {match href {
-                                            Some(href) => view! { <a href=href class="cell-title">{item.id.clone()}</a> }.into_any(),
-                                            None => view! { <span class="cell-title">{item.id.clone()}</span> }.into_any(),
+                                            Some(href) => view! { <a href=href class="cell-title">{title}</a> }.into_any(),
+                                            None => view! { <span class="cell-title">{title}</span> }.into_any(),
                                         }}
+                                        {when.map(|when| view! { <span class="cell-sub">{when}</span> })}
                                         {meaning.map(|meaning| view! { <span class="cell-sub">{meaning}</span> })}
                                         {reason.map(|reason| view! { <span class="cell-sub small">{reason}</span> })}
                                         <SyncChip mark=item.mark />

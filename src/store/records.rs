@@ -14,6 +14,7 @@ use indexed_db_futures::transaction::Transaction;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
+use std::collections::HashMap;
 use std::collections::HashSet;
 use wasm_bindgen::JsValue;
 
@@ -59,6 +60,8 @@ impl Store {
     /// The records that wait for a person, with the reason, oldest state first per store.
     pub async fn awaiting_person(&self) -> Result<Vec<Awaiting>, StoreError> {
         let tx = self.read(&[INSPECTIONS, VENUES])?;
+        let venues = tx.object_store(VENUES).idb(VENUES, "open")?;
+        let mut names = HashMap::new();
         let mut awaiting = Vec::new();
         for (entity, name) in [(Entity::Inspection, INSPECTIONS), (Entity::Venue, VENUES)] {
             let store = tx.object_store(name).idb(name, "open")?;
@@ -67,27 +70,41 @@ impl Store {
                 let only = KeyRange::Only(JsValue::from_str(state));
                 for (key, value) in get_all_in_index(&index, name, Some(only)).await? {
                     let id = key_text(&key);
-                    let (mark, reason, code, server_copy) =
-                        match from_js::<StoredRecord>(&value, name, &key) {
-                            Ok(stored) => (
-                                SyncMark::of(&stored.local),
-                                reason_of(&stored.local),
-                                match &stored.local {
-                                    LocalState::Rejected { reason, .. } => reason.code.clone(),
-                                    _ => String::new(),
-                                },
-                                stored
-                                    .local
-                                    .server()
-                                    .is_some_and(|server| !server.body.is_null()),
-                            ),
-                            Err(error) => (
-                                SyncMark::Quarantined,
-                                error.to_string(),
-                                String::new(),
-                                false,
-                            ),
-                        };
+                    let stored = from_js::<StoredRecord>(&value, name, &key);
+                    let shown = stored.as_ref().ok().map(|stored| &stored.record);
+                    let text = |field: &str| {
+                        shown
+                            .and_then(|body| body.get(field))
+                            .and_then(Value::as_str)
+                            .unwrap_or_default()
+                            .to_owned()
+                    };
+                    // An inspection is known by its venue's name, a venue by its own.
+                    let title = match entity {
+                        Entity::Venue => text("name"),
+                        _ => venue_name(&venues, &text("venue_id"), &mut names).await,
+                    };
+                    let started_at = chrono::DateTime::parse_from_rfc3339(&text("started_at")).ok();
+                    let (mark, reason, code, server_copy) = match stored {
+                        Ok(stored) => (
+                            SyncMark::of(&stored.local),
+                            reason_of(&stored.local),
+                            match &stored.local {
+                                LocalState::Rejected { reason, .. } => reason.code.clone(),
+                                _ => String::new(),
+                            },
+                            stored
+                                .local
+                                .server()
+                                .is_some_and(|server| !server.body.is_null()),
+                        ),
+                        Err(error) => (
+                            SyncMark::Quarantined,
+                            error.to_string(),
+                            String::new(),
+                            false,
+                        ),
+                    };
                     awaiting.push(Awaiting {
                         entity,
                         id,
@@ -95,6 +112,8 @@ impl Store {
                         reason,
                         code,
                         server_copy,
+                        title,
+                        started_at,
                     });
                 }
             }
@@ -764,6 +783,29 @@ pub(crate) async fn put_record(
 }
 
 /// Reads and decodes one value by string key inside an open transaction.
+/// A venue's name by its id, each read once per list (`names`); empty when the phone does not hold
+/// the venue or cannot read it: a title is a help, never a reason to fail the list.
+async fn venue_name(
+    venues: &ObjectStore<'_>,
+    id: &str,
+    names: &mut HashMap<String, String>,
+) -> String {
+    if id.is_empty() {
+        return String::new();
+    }
+    if let Some(name) = names.get(id) {
+        return name.clone();
+    }
+    let name = get_in::<StoredRecord>(venues, VENUES, id)
+        .await
+        .ok()
+        .flatten()
+        .and_then(|venue| Some(venue.record.get("name")?.as_str()?.to_owned()))
+        .unwrap_or_default();
+    names.insert(id.to_owned(), name.clone());
+    name
+}
+
 pub(crate) async fn get_in<T: DeserializeOwned>(
     store: &ObjectStore<'_>,
     store_name: &'static str,

@@ -150,6 +150,11 @@ pub struct Awaiting {
     pub code: String,
     /// Whether the server's copy is known, so that "take the server's" can repair it.
     pub server_copy: bool,
+    /// What the officer knows the record by: the venue's name (an inspection's venue, or the venue
+    /// itself); empty when the phone does not hold it or the record is unreadable.
+    pub title: String,
+    /// When an inspection began; none for a venue or an unreadable record.
+    pub started_at: Option<DateTime<FixedOffset>>,
 }
 
 /// Unsynced work exported to a file, and what it covered: discarding it afterwards is allowed only

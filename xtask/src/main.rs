@@ -108,7 +108,7 @@ fn main() -> Result<()> {
             if release {
                 shell::minify_js(&dir, &terser, false)?;
             }
-            split::name_loader(&dir)?;
+            split::name_by_content(&dir)?;
             shell::write_precache(&dir)?;
             if release {
                 shell::minify_js(&dir, &terser, true)?;

@@ -28,6 +28,7 @@ pub fn service(static_dir: Option<&Path>) -> Router {
             Router::new()
                 .fallback_service(files)
                 .layer(middleware::from_fn(cache_policy))
+                .layer(middleware::from_fn(missing_files))
         }
         _ => Router::new().fallback(|| async {
             (
@@ -36,6 +37,30 @@ pub fn service(static_dir: Option<&Path>) -> Router {
             )
         }),
     }
+}
+
+/// A missing file answers 404, not the app's page: the page stands in only for the app's own routes
+/// (which have no extension). A phone running an older build that asks for one of its screens' files
+/// after a deploy must hear that the file is gone, not receive HTML it would try to run as wasm.
+async fn missing_files(request: Request, next: Next) -> Response {
+    let names_a_file = request
+        .uri()
+        .path()
+        .rsplit('/')
+        .next()
+        .is_some_and(|name| name.contains('.') && !name.ends_with(".html"));
+    let response = next.run(request).await;
+    let is_html = response
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|content_type| content_type.starts_with("text/html"));
+    if names_a_file && is_html {
+        let mut gone = Response::new(axum::body::Body::from("not found"));
+        *gone.status_mut() = StatusCode::NOT_FOUND;
+        return gone;
+    }
+    response
 }
 
 /// How long phones may keep what they load. `index.html` (also served for every client-side route)

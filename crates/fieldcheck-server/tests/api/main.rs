@@ -1506,6 +1506,17 @@ async fn the_app_is_served_with_a_fallback_to_index_html() -> TestResult {
         assert_eq!(&body[..], bytes.as_bytes(), "{accept:?}");
     }
 
+    // A file that is not there is not found: the page stands in for the app's routes only, never
+    // for a missing screen file that an older build asks for after a deploy.
+    for missing in [
+        "/split_records-0123456789abcdef.wasm",
+        "/gone.js",
+        "/a/b.css",
+    ] {
+        let answer = app.call("GET", missing, None, None).await?;
+        assert_eq!(answer.status, StatusCode::NOT_FOUND, "{missing}");
+    }
+
     // The API still wins over the fallback.
     let api = app.call("GET", "/api/nope", None, None).await?;
     api.assert_error(StatusCode::NOT_FOUND, "not_found");

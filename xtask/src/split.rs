@@ -206,9 +206,15 @@ pub fn name_by_content(dir: &Path) -> Result<()> {
     if !html.contains(&trunk_name) {
         bail!("{} does not name {trunk_name}", index.display());
     }
-    let html = html
+    let mut html = html
         .replace(&before, &crate::shell::integrity(&renamed_glue)?)
         .replace(&trunk_name, &name);
+    if split {
+        // The glue imports the loader: fetched beside the glue, not a round trip after it.
+        let preload =
+            format!(r#"<link rel="modulepreload" href="/__wasm_split-{hex}.js" crossorigin>"#);
+        html = html.replacen("</head>", &format!("{preload}</head>"), 1);
+    }
     std::fs::write(&index, html).with_context(|| format!("writing {}", index.display()))
 }
 
@@ -306,8 +312,8 @@ mod tests {
         std::fs::write(
             dir.join("index.html"),
             format!(
-                "<link href=/{trunk}.js integrity={sri} rel=modulepreload><script type=module>\
-                 import init from '/{trunk}.js';init({{module_or_path:'/{trunk}_bg.wasm'}})</script>"
+                "<head><link href=/{trunk}.js integrity={sri} rel=modulepreload><script type=module>\
+                 import init from '/{trunk}.js';init({{module_or_path:'/{trunk}_bg.wasm'}})</script></head>"
             ),
         )
         .expect("index");
@@ -347,6 +353,12 @@ mod tests {
         let html = std::fs::read_to_string(dir.join("index.html")).expect("index");
         assert!(!html.contains("abc123def4567"), "{html}");
         assert!(html.contains(&format!("/{name}_bg.wasm")), "{html}");
+        assert!(
+            html.contains(&format!(
+                r#"rel="modulepreload" href="/__wasm_split-{hex}.js""#
+            )),
+            "the loader is fetched beside the glue: {html}"
+        );
         let sri = crate::shell::integrity(&dir.join(format!("{name}.js"))).expect("sri");
         assert!(
             html.contains(&sri),

@@ -153,8 +153,9 @@ async fn loaded(name: &'static str, load: Load) -> AnyView {
     let state = RwSignal::new(Retry::Failed);
     let arrived = StoredValue::new_local(None::<AnyView>);
     // The screen's view is made where the router would have made it: under the route's owner,
-    // whose contexts (store, sync, language) its components read.
-    let owner = StoredValue::new(Owner::current());
+    // whose contexts (store, sync, language) its components read. Held weakly: the route owns
+    // these values, and a strong hold from inside it would keep the route alive forever.
+    let owner = StoredValue::new(Owner::current().map(|owner| owner.downgrade()));
     let retry = move || {
         state.set(Retry::Fetching);
         let fetch = async move {
@@ -166,9 +167,11 @@ async fn loaded(name: &'static str, load: Load) -> AnyView {
                 None => state.set(Retry::Failed),
             }
         };
-        match owner.get_value() {
-            Some(owner) => owner.with(|| leptos::task::spawn_local_scoped(fetch)),
-            None => leptos::task::spawn_local(fetch),
+        // The officer has left the screen: nothing to make it for.
+        if let Some(owner) = owner.get_value().and_then(|owner| owner.upgrade()) {
+            owner.with(|| leptos::task::spawn_local_scoped(fetch));
+        } else {
+            state.set(Retry::Failed);
         }
     };
     (move || match state.get() {
@@ -193,7 +196,10 @@ enum Retry {
 
 /// Says that a screen's code is not on the phone, and offers to fetch it again (`retry`), or
 /// to reload the app: a file an older build names may be gone from the server after a deploy, and
-/// the reload brings the newest build (the open form is kept through it, see `UpdateBanner`).
+/// the reload brings the newest build. Reloading is offered only while the service worker controls
+/// the page, so that a reload with no signal opens the app from its cache, never the browser's
+/// offline error. (No form is open: the screen that failed replaced it, and a form saves itself
+/// when it closes.)
 #[cfg(feature = "split")]
 #[component]
 fn LoadFailed(retry: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView {
@@ -210,12 +216,25 @@ fn LoadFailed(retry: impl Fn() + Copy + Send + Sync + 'static) -> impl IntoView 
                 <button type="button" class="button button-primary" on:click=move |_| retry()>
                     {move || i18n.lang().pick("重试", "Try again")}
                 </button>
-                <button type="button" class="button button-secondary" on:click=move |_| crate::app::reload()>
-                    {move || i18n.t().reload}
-                </button>
+                {served_offline().then(|| view! {
+                    <button type="button" class="button button-secondary" on:click=move |_| crate::app::reload()>
+                        {move || i18n.t().reload}
+                    </button>
+                })}
             </div>
         </section>
     }
+}
+
+/// Whether the service worker controls this page, so that a reload opens from its cache offline.
+#[cfg(feature = "split")]
+fn served_offline() -> bool {
+    let navigator = window().navigator();
+    js_sys::Reflect::get(&navigator, &"serviceWorker".into())
+        .ok()
+        .filter(|container| !container.is_undefined())
+        .and_then(|container| js_sys::Reflect::get(&container, &"controller".into()).ok())
+        .is_some_and(|controller| controller.is_truthy())
 }
 
 /// Shown while a retry fetches a screen's file.

@@ -42,7 +42,7 @@ pub fn bindgen(root: &Path, cargo_home: &Path, args: &[String]) -> Result<()> {
     let input = args.iter().position(|arg| !arg.starts_with('-'));
     let Some(input) = input else {
         // `--version` and the like: Trunk checks the tool is the version it wants.
-        return run(Command::new(&real).args(args));
+        return crate::quietly(Command::new(&real).args(args));
     };
     let out_name = args
         .iter()
@@ -53,21 +53,33 @@ pub fn bindgen(root: &Path, cargo_home: &Path, args: &[String]) -> Result<()> {
         std::fs::remove_dir_all(&split_dir)
             .with_context(|| format!("clearing {}", split_dir.display()))?;
     }
-    run(Command::new(cargo_home.join("bin/wasm-split-cli"))
-        .arg(&args[input])
-        .arg(&split_dir)
-        .args(["--target", "web", "--out-name", out_name]))?;
+    crate::quietly(
+        Command::new(cargo_home.join("bin/wasm-split-cli"))
+            .arg(&args[input])
+            .arg(&split_dir)
+            .args(["--target", "web", "--out-name", out_name]),
+    )?;
     let mut bound: Vec<OsString> = args.iter().map(OsString::from).collect();
     bound[input] = split_dir.join(format!("{out_name}.wasm")).into_os_string();
-    run(Command::new(&real)
-        .args(bound)
-        .args(["--keep-lld-exports", "--no-demangle"]))
+    crate::quietly(
+        Command::new(&real)
+            .args(bound)
+            .args(["--keep-lld-exports", "--no-demangle"]),
+    )
 }
 
 /// Brings the screens' files into the staging folder `dir` when this build was split (its glue
 /// imports the loader): each file optimized (`wasm_opt`, release only) and named by its content,
 /// and the loader pointed at the files' final names. Returns whether it was split.
 pub fn stage(dir: &Path, root: &Path, wasm_opt: Option<&Path>) -> Result<bool> {
+    for entry in std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
+        if file_name(&entry?.path()).starts_with("__wasm_split-") {
+            bail!(
+                "{} was staged already (its screens' loader carries its hash): run this step on a fresh build",
+                dir.display()
+            );
+        }
+    }
     if glue(dir)?.is_none() {
         // Built with `split` but without the splitting step: the glue would import a module that
         // does not exist and the app would never start.
@@ -235,19 +247,21 @@ fn glue(dir: &Path) -> Result<Option<PathBuf>> {
 
 /// wasm-opt -Oz on one screen file, with the features the main module was built with.
 fn optimize(wasm_opt: &Path, file: &Path) -> Result<()> {
-    run(Command::new(wasm_opt)
-        .arg("-Oz")
-        .args([
-            "--enable-bulk-memory",
-            "--enable-nontrapping-float-to-int",
-            "--enable-sign-ext",
-            "--enable-mutable-globals",
-            "--enable-reference-types",
-            "--enable-multivalue",
-        ])
-        .arg(file)
-        .arg("-o")
-        .arg(file))
+    crate::quietly(
+        Command::new(wasm_opt)
+            .arg("-Oz")
+            .args([
+                "--enable-bulk-memory",
+                "--enable-nontrapping-float-to-int",
+                "--enable-sign-ext",
+                "--enable-mutable-globals",
+                "--enable-reference-types",
+                "--enable-multivalue",
+            ])
+            .arg(file)
+            .arg("-o")
+            .arg(file),
+    )
 }
 
 /// Renames `x.ext` to `x-<16 hex digits of its SHA-256>.ext`, the form the server caches for a year.
@@ -270,16 +284,6 @@ fn file_name(path: &Path) -> String {
         .unwrap_or_default()
         .to_string_lossy()
         .into_owned()
-}
-
-fn run(command: &mut Command) -> Result<()> {
-    let status = command
-        .status()
-        .with_context(|| format!("running {:?}", command.get_program()))?;
-    if !status.success() {
-        bail!("{:?} failed ({status})", command.get_program());
-    }
-    Ok(())
 }
 
 #[cfg(test)]

@@ -18,6 +18,7 @@ pub mod pages;
 pub mod screens;
 pub mod store;
 pub mod sync;
+mod timing;
 
 /// Mounts the app on `<body>`.
 pub fn mount() {

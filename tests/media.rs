@@ -327,6 +327,27 @@ async fn keep_bytes(store: &Store, label: &[u8]) -> String {
     name
 }
 
+/// The outbox is read a window at a time when looking for named photos: a photo named only by a
+/// record far down a long queue is still found, and one named only by a form still is not.
+#[wasm_bindgen_test]
+async fn a_photo_named_only_far_down_a_long_queue_is_still_uploaded() {
+    let store = fresh_store().await;
+    let first = keep_bytes(&store, b"named by the first record").await;
+    let last = keep_bytes(&store, b"named by the 250th record").await;
+    let in_form = keep_bytes(&store, b"named by a form only").await;
+    saved_record_naming(&store, vec![first.clone()]).await;
+    for _ in 0..248 {
+        saved_record_naming(&store, Vec::new()).await;
+    }
+    saved_record_naming(&store, vec![last.clone()]).await;
+    let mut form_record = saved_record_naming(&store, Vec::new()).await;
+    form_record.photos = vec![in_form];
+    store.save_form(&form_record, 0).await.expect("form kept");
+    let mut expected = vec![first, last];
+    expected.sort();
+    assert_eq!(store.photos_to_upload().await.expect("list"), expected);
+}
+
 #[wasm_bindgen_test]
 async fn only_photos_a_saved_record_names_are_uploaded_and_refused_ones_are_not_queued_again() {
     let store = fresh_store().await;

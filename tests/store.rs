@@ -125,6 +125,7 @@ fn answer(op_id: &OpId, status: MutationStatus, rev: Option<u64>) -> MutationRes
         rev,
         error: None,
         current: None,
+        fields: None,
     }
 }
 

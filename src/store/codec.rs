@@ -41,6 +41,12 @@ pub(crate) fn from_js<T: DeserializeOwned>(
     serde_json::from_str(&text).map_err(|error| corrupt(error.to_string()))
 }
 
+/// A property of a stored value as the browser holds it, read without decoding the value (`None`
+/// when the value is not an object).
+pub(crate) fn field(of: &JsValue, name: &str) -> Option<JsValue> {
+    js_sys::Reflect::get(of, &JsValue::from_str(name)).ok()
+}
+
 /// A key as people read it: strings as they are, anything else as JSON.
 pub(crate) fn key_text(key: &JsValue) -> String {
     if let Some(text) = key.as_string() {

@@ -10,7 +10,7 @@ use indexed_db_futures::cursor::CursorDirection;
 use indexed_db_futures::prelude::*;
 use wasm_bindgen::JsValue;
 
-use crate::store::codec::{from_js, key_text};
+use crate::store::codec::{field, from_js, key_text};
 use crate::store::error::IdbContext;
 use crate::store::meta::{last_order, put_order};
 use crate::store::records::{get_all_in_index, get_all_in_store, put_record, read_record};
@@ -288,11 +288,6 @@ async fn rows_newest_first(raw: Vec<(JsValue, JsValue)>) -> Listed<InspectionRow
         .items
         .sort_by_key(|row| std::cmp::Reverse(row.record.started_at));
     listed
-}
-
-/// A property of a stored value as the browser holds it, read without decoding the value.
-fn field(of: &JsValue, name: &str) -> Option<JsValue> {
-    js_sys::Reflect::get(of, &JsValue::from_str(name)).ok()
 }
 
 /// Adds one stored record to a list: its row, or the error naming it.

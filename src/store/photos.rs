@@ -8,16 +8,20 @@
 
 use chrono::{DateTime, FixedOffset};
 use fieldcheck_core::{Inspection, InspectionId};
+use indexed_db_futures::KeyRange;
 use indexed_db_futures::object_store::ObjectStore;
 use indexed_db_futures::prelude::*;
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::{JsCast, JsValue};
 
-use crate::store::codec::{from_js, to_js};
+use crate::store::codec::{field, from_js, to_js};
 use crate::store::error::IdbContext;
-use crate::store::records::{get_all_in_index, get_all_in_store, put_js, put_value, read_record};
+use crate::store::records::{first_in_index, get_all_in_store, put_js, put_value, read_record};
 use crate::store::schema::{BY_QUEUE, FORMS, INSPECTIONS, PHOTO_QUEUE, PHOTOS};
 use crate::store::{Form, Store, StoreError};
+
+/// Queued records read at a time when looking for the photos they name.
+const NAMES_WINDOW: u32 = 100;
 
 /// What a stored photo or signature is, beside its bytes.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -151,14 +155,27 @@ impl Store {
         let index = inspections
             .index(BY_QUEUE)
             .idb(INSPECTIONS, "open index queue")?;
+        // The outbox is read a window at a time, and only until every queued photo is found named:
+        // a week's backlog naming one signature is not decoded whole before each upload run.
         let mut named = std::collections::HashSet::new();
-        for (key, value) in get_all_in_index(&index, INSPECTIONS, None).await? {
-            let Ok(stored) = from_js::<crate::store::StoredRecord>(&value, INSPECTIONS, &key)
-            else {
-                continue;
-            };
-            if let Ok(record) = serde_json::from_value::<Inspection>(stored.record) {
-                named.extend(record.photo_names().into_iter().map(str::to_owned));
+        let mut after: Option<JsValue> = None;
+        loop {
+            let range = after.take().map(|order| KeyRange::LowerBound(order, true));
+            let window = first_in_index(&index, INSPECTIONS, range, NAMES_WINDOW).await?;
+            for (key, value) in &window {
+                let record = field(value, "record")
+                    .and_then(|record| from_js::<Inspection>(&record, INSPECTIONS, key).ok());
+                if let Some(record) = record {
+                    named.extend(record.photo_names().into_iter().map(str::to_owned));
+                }
+            }
+            let whole = window.len() < usize::try_from(NAMES_WINDOW).unwrap_or(usize::MAX);
+            if whole || queued.iter().all(|name| named.contains(name)) {
+                break;
+            }
+            after = window.last().and_then(|(_, value)| field(value, "queue"));
+            if after.is_none() {
+                break;
             }
         }
         Ok(queued

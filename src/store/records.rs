@@ -18,7 +18,7 @@ use std::collections::HashMap;
 use std::collections::HashSet;
 use wasm_bindgen::JsValue;
 
-use crate::store::codec::{base64, from_js, js_text, key_text, to_js};
+use crate::store::codec::{base64, field, from_js, js_text, key_text, to_js};
 use crate::store::error::IdbContext;
 use crate::store::meta::{campaign_range, delete_meta, meta_keys, put_meta};
 use crate::store::schema::{
@@ -27,6 +27,7 @@ use crate::store::schema::{
 use crate::store::{
     Awaiting, Export, Listed, LocalCampaign, Store, StoreError, StoredRecord, SyncMark, Unsynced,
 };
+use crate::timing::Span;
 
 /// The store that keeps records of an entity (campaigns live in `meta`).
 pub(crate) fn store_of(entity: Entity) -> Option<&'static str> {
@@ -241,6 +242,7 @@ impl LocalStore for Store {
     type Error = StoreError;
 
     async fn take_batch(&self, limit: usize) -> Result<Vec<Mutation>, StoreError> {
+        let _span = Span::start("fieldcheck:take");
         // Strict: a mark "in flight" lost to a crash after the push would resend the edit under a
         // new op id, and the server would answer it with a conflict against itself.
         let tx = self.write_strict(&[INSPECTIONS, VENUES, META, PHOTO_QUEUE])?;
@@ -275,6 +277,7 @@ impl LocalStore for Store {
         sent: &[Mutation],
         results: &[MutationResult],
     ) -> Result<Vec<Settled>, StoreError> {
+        let _span = Span::start("fieldcheck:settle");
         let tx = self.write(&[INSPECTIONS, VENUES, META])?;
         let mut settled = Vec::with_capacity(results.len());
         {
@@ -311,11 +314,11 @@ impl LocalStore for Store {
                 let key = JsValue::from_str(&mutation.id);
                 let stored = read
                     .await?
-                    .map(|value| from_js::<StoredRecord>(&value, name, &key))
+                    .map(|value| state_of(&value, name, &key))
                     .transpose();
                 match stored {
-                    Ok(Some(stored)) => {
-                        let (next, outcome) = stored.local.settle(result);
+                    Ok(Some(local)) => {
+                        let (next, outcome) = local.settle(result);
                         writes.push(send_put_record(stores.of(name), name, &mutation.id, next)?);
                         settled.push(outcome);
                     }
@@ -339,6 +342,7 @@ impl LocalStore for Store {
     }
 
     async fn apply_page(&self, page: &PullResponse) -> Result<PageApplied, StoreError> {
+        let _span = Span::start("fieldcheck:apply");
         let tx = self.write(&[INSPECTIONS, VENUES, META])?;
         let mut applied = PageApplied::default();
         {
@@ -446,11 +450,11 @@ async fn ready_in_queue(
             let mut last = 0;
             for (key, value) in raw {
                 let id = key_text(&key);
-                match from_js::<StoredRecord>(&value, name, &key) {
-                    Ok(stored) => {
-                        let order = stored.local.order().unwrap_or(u64::MAX);
+                match state_of(&value, name, &key) {
+                    Ok(local) => {
+                        let order = local.order().unwrap_or(u64::MAX);
                         last = last.max(order);
-                        queued.push((order, entity, id, stored.local));
+                        queued.push((order, entity, id, local));
                     }
                     Err(error) => {
                         let local = quarantine(&value, &error, None);
@@ -516,8 +520,8 @@ impl Current {
     fn read(raw: Option<JsValue>, name: &'static str, id: &str) -> Current {
         match raw {
             None => Current::Known(None),
-            Some(raw) => match from_js::<StoredRecord>(&raw, name, &JsValue::from_str(id)) {
-                Ok(stored) => Current::Known(Some(stored.local)),
+            Some(raw) => match state_of(&raw, name, &JsValue::from_str(id)) {
+                Ok(local) => Current::Known(Some(local)),
                 Err(error) => Current::Unreadable(raw, error),
             },
         }
@@ -761,6 +765,20 @@ fn raw_json(value: &JsValue) -> Value {
         .and_then(|text| text.as_string())
         .and_then(|text| serde_json::from_str(&text).ok())
         .unwrap_or_else(|| Value::String(js_text(value)))
+}
+
+/// Decodes only a stored record's state (`local`, the truth). The sync's paths need nothing else, and
+/// the shown copy beside it (for the indexes) is half the value: it is not turned into text and
+/// parsed again for every record a batch reads.
+fn state_of(value: &JsValue, name: &'static str, key: &JsValue) -> Result<LocalState, StoreError> {
+    let local = field(value, "local")
+        .filter(|local| !local.is_undefined())
+        .ok_or_else(|| StoreError::Corrupt {
+            store: name,
+            key: key_text(key),
+            reason: "the stored value has no sync state (`local`)".to_owned(),
+        })?;
+    from_js(&local, name, key)
 }
 
 /// Reads one stored record inside an open transaction.

@@ -11,10 +11,11 @@ use gloo_timers::callback::Timeout;
 use serde::de::DeserializeOwned;
 
 use crate::sync::SyncError;
+use crate::timing::Span;
 
 /// How long one request may take before it counts as "no network" (basements, villages).
 const TIMEOUT_MS: u32 = 30_000;
-/// A photo upload gets one more second per this many bytes: one whose bytes go slowly is still
+/// A photo upload (and a push) gets one more second per this many bytes: one whose bytes go slowly is still
 /// moving, not hanging. The engine uploads three at once, so each gets a third of the link: a
 /// 200 KB photo has 130 s, and three of them get through at 4.6 KB/s, where one alone with the
 /// plain 30 s needed 6.7 KB/s.
@@ -61,20 +62,37 @@ impl Remote for HttpRemote<'_> {
     type Error = SyncError;
 
     async fn push(&self, request: &PushRequest) -> Result<PushResponse, SyncError> {
+        let _span = Span::start("fieldcheck:push");
         push(self.token, request).await
     }
 
     async fn pull(&self, since: Option<&str>, limit: u32) -> Result<PullResponse, SyncError> {
+        let _span = Span::start("fieldcheck:pull");
         pull(self.token, since, limit).await
     }
 }
 
 /// `POST /api/sync/push`.
+///
+/// Like a photo, a push is given time by its size: a batch of large records on a weak uplink must not
+/// time out where a small one would not.
 pub async fn push(token: &str, request: &PushRequest) -> Result<PushResponse, SyncError> {
-    let (builder, timeout) = with_timeout(authorized(Request::post("/api/sync/push"), token))?;
-    let request = builder
-        .json(request)
+    let text = serde_json::to_string(request)
         .map_err(|error| SyncError::Bug(format!("cannot encode the push request: {error}")))?;
+    #[expect(
+        clippy::cast_possible_truncation,
+        clippy::cast_precision_loss,
+        reason = "a push is at most a few MB: its seconds fit in u32"
+    )]
+    let extra_ms = (text.len() as f64 / UPLOAD_BYTES_PER_SECOND * 1000.0) as u32;
+    let (builder, timeout) = with_deadline(
+        authorized(Request::post("/api/sync/push"), token)
+            .header("Content-Type", "application/json"),
+        TIMEOUT_MS.saturating_add(extra_ms),
+    )?;
+    let request = builder
+        .body(text)
+        .map_err(|error| SyncError::Bug(format!("cannot build the push request: {error}")))?;
     let response = send(request, timeout).await?;
     answer(&response).await
 }

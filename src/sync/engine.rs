@@ -14,6 +14,7 @@ use leptos::task::spawn_local;
 
 use crate::store::{Resolution, Session, Store, meta_keys};
 use crate::sync::{Phase, SyncError, SyncStatus, api};
+use crate::timing::Span;
 use fieldcheck_core::sync::Entity;
 
 /// The server's codes for photo bytes it will never take: anything else may go next time.
@@ -88,7 +89,10 @@ impl Engine {
     async fn run_until_quiet(self: Rc<Self>) {
         loop {
             self.refresh_counts().await;
-            let result = self.run_once().await;
+            let result = {
+                let _span = Span::start("fieldcheck:run");
+                self.run_once().await
+            };
             self.settle(result).await;
             let again = {
                 let mut run = self.run.borrow_mut();
@@ -137,13 +141,22 @@ impl Engine {
             .await?
             .is_some_and(|owner| owner.id == session.user.id);
         if owner_is_session {
-            self.upload_photos(&session.token).await?;
+            {
+                let _span = Span::start("fieldcheck:photos");
+                self.upload_photos(&session.token).await?;
+            }
+            let _span = Span::start("fieldcheck:officers");
             self.refresh_officers(&session.token).await;
         }
-        let (report, result) = sync_once(&store, &remote, &device_id).await;
+        let (report, result) = {
+            let _span = Span::start("fieldcheck:sync-once");
+            sync_once(&store, &remote, &device_id).await
+        };
+        let send_again = Span::start("fieldcheck:send-again");
         if owner_is_session && self.send_again_with_photos().await? {
             self.run.borrow_mut().again = true;
         }
+        drop(send_again);
         if report.changed_anything() {
             self.data_version.update(|version| *version += 1);
         }
@@ -156,6 +169,7 @@ impl Engine {
         self.store.meta_set(meta_keys::LAST_SYNCED_AT, &now).await?;
         // Only now, with the queue sent and the pages in: what goes is what the server holds.
         if owner_is_session {
+            let _span = Span::start("fieldcheck:sweep");
             match store.sweep_old_copies(now).await {
                 Ok(0) => {}
                 Ok(_) => self.data_version.update(|version| *version += 1),

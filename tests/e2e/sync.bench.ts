@@ -15,10 +15,26 @@ test(`sync: ${N_RECORDS} records waiting on one phone`, async ({ page }) => {
     const file = work.file(work.records(0, N_RECORDS), []);
     await logIn(page, server.baseUrl, 'zhangwei');
     await importOffline(page, [{ file, records: N_RECORDS }]);
+    await page.evaluate(() => performance.clearMeasures());
     const elapsed = await timeSyncOnline(page);
+    // Where the time went: the app's spans (src/timing.rs), summed by name.
+    const spans: Array<{ name: string; ms: number; n: number }> = await page.evaluate(() => {
+      const sums = new Map<string, { ms: number; n: number }>();
+      for (const entry of performance.getEntriesByType('measure')) {
+        if (!entry.name.startsWith('fieldcheck:')) continue;
+        const sum = sums.get(entry.name) ?? { ms: 0, n: 0 };
+        sum.ms += entry.duration;
+        sum.n += 1;
+        sums.set(entry.name, sum);
+      }
+      return [...sums].map(([name, sum]) => ({ name, ...sum }));
+    });
     const onServer = (await server.pullAll(work.author.token)).filter((change) => change.entity === 'inspection');
     expect(onServer).toHaveLength(N_RECORDS);
     console.log(`FIGURE sync of ${N_RECORDS} complete records from one phone, loopback, to "synced": ${(elapsed / 1000).toFixed(2)} s`);
+    for (const span of spans) {
+      console.log(`FIGURE   of which ${span.name.replace('fieldcheck:', '')}: ${(span.ms / 1000).toFixed(2)} s in ${span.n}`);
+    }
   } finally {
     await server.stop();
   }

@@ -12,7 +12,9 @@
 //! - a record only leaves `mine` by the inspector's own choice ("take theirs", "discard").
 
 use crate::ids::OpId;
-use crate::sync::{Change, Entity, ErrorBody, Mutation, MutationResult, MutationStatus};
+use crate::sync::{
+    Change, Entity, ErrorBody, Mutation, MutationResult, MutationStatus, with_fields,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -449,14 +451,19 @@ impl LocalState {
                         Settled::Unsettled,
                     );
                 };
-                // A pulled copy at this very rev is the server's canonical body (with the fields only
-                // the server sets); otherwise what was sent is what the server holds at `rev`. A pulled
-                // copy newer than `rev` (the answer was lost, others moved on, the pull went past it)
-                // stays the newest known copy: it is not pulled again.
+                // A pulled copy at this very rev is the server's canonical body; otherwise it is what
+                // was sent with the fields only the server sets, as the answer tells them (the pull
+                // then finds the copy it brings already here and writes nothing). A pulled copy newer
+                // than `rev` (the answer was lost, others moved on, the pull went past it) stays the
+                // newest known copy: it is not pulled again.
+                let sent = match &result.fields {
+                    Some(fields) => with_fields(mine, fields),
+                    None => mine,
+                };
                 let (applied, newer) = match newer {
                     Some(newer) if newer.rev == rev => (newer.body, None),
-                    Some(newer) if newer.rev > rev => (mine, Some(newer)),
-                    _ => (mine, None),
+                    Some(newer) if newer.rev > rev => (sent, Some(newer)),
+                    _ => (sent, None),
                 };
                 let server = ServerVersion { rev, body: applied };
                 let state = match (next, newer) {

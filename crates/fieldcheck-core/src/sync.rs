@@ -9,7 +9,7 @@ use crate::ids::{DeviceId, OpId, UnitId, UserId};
 use crate::inspection::ReviewDecision;
 use crate::user::{Role, User};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 /// The kinds of record that sync.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -143,6 +143,43 @@ pub struct MutationResult {
     /// The server copy on conflict: `{rev, body}`.
     #[serde(default)]
     pub current: Option<Value>,
+    /// On `applied`: the top-level fields of the server's copy at `rev` that differ from the body
+    /// sent — those only the server sets (author, unit, receipt) — so that the phone holds the
+    /// server's very copy without pulling it back ([`server_fields`], [`with_fields`]). Absent on a
+    /// replay, and when the server's copy lacks a field the body had: the phone then keeps the body
+    /// sent until the pull brings the server's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fields: Option<Map<String, Value>>,
+}
+
+/// What the server's stored copy `stored` changed of the body `sent`: every top-level field whose
+/// value differs or is new. `None` when either is not an object or `stored` lacks a field `sent`
+/// had (such a change cannot be told as fields to set).
+pub fn server_fields(sent: &Value, stored: &Value) -> Option<Map<String, Value>> {
+    let (Value::Object(sent), Value::Object(stored)) = (sent, stored) else {
+        return None;
+    };
+    if sent.keys().any(|key| !stored.contains_key(key)) {
+        return None;
+    }
+    Some(
+        stored
+            .iter()
+            .filter(|(key, value)| sent.get(*key) != Some(*value))
+            .map(|(key, value)| (key.clone(), value.clone()))
+            .collect(),
+    )
+}
+
+/// `body` with `fields` set ([`server_fields`]'s inverse): the server's copy, from the body sent.
+/// A body that is not an object is returned as it is.
+pub fn with_fields(mut body: Value, fields: &Map<String, Value>) -> Value {
+    if let Value::Object(object) = &mut body {
+        for (key, value) in fields {
+            object.insert(key.clone(), value.clone());
+        }
+    }
+    body
 }
 
 /// `POST /api/sync/push` answer.

@@ -13,7 +13,7 @@ use chrono::{DateTime, Utc};
 use fieldcheck_core::rules::check_inspection_edit;
 use fieldcheck_core::sync::{
     Caller, Change, Classification, Entity, ErrorBody, Mutation, MutationResult, MutationStatus,
-    PullResponse, PushRequest, PushResponse, ServerCopy, classify,
+    PullResponse, PushRequest, PushResponse, ServerCopy, classify, server_fields,
 };
 use fieldcheck_core::{
     Campaign, DeviceId, Inspection, OpId, Problems, Status, UnitId, UserId, Venue,
@@ -513,6 +513,8 @@ async fn apply_mutation(
     // and that fails the whole request.
     let answer = match decided {
         Ok(accepted) => {
+            // The fields the server set, so that the phone need not pull its own change back.
+            let fields = server_fields(&mutation.body, &accepted.body);
             batch.writes.push(HeldWrite {
                 entity: mutation.entity,
                 id: mutation.id.clone(),
@@ -566,7 +568,10 @@ async fn apply_mutation(
                     seq: 0,
                 }),
             );
-            result(mutation, MutationStatus::Applied, Some(accepted.rev))
+            MutationResult {
+                fields,
+                ..result(mutation, MutationStatus::Applied, Some(accepted.rev))
+            }
         }
         Err(Stop::Rejected(error)) => {
             let code = error.code.clone();
@@ -621,6 +626,7 @@ fn result(mutation: &Mutation, status: MutationStatus, rev: Option<u64>) -> Muta
         rev,
         error: None,
         current: None,
+        fields: None,
     }
 }
 

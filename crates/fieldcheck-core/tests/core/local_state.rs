@@ -1,11 +1,11 @@
 //! The local record state machine, event by event, and the sync run over the in-memory store.
 
-use fieldcheck_core::engine::{RunError, sync_once};
+use fieldcheck_core::engine::{PUSH_BYTES, RunError, sync_once};
 use fieldcheck_core::local::{LocalRecord, LocalState, NotNow, ServerVersion, Settled};
 use fieldcheck_core::memory::MemoryStore;
 use fieldcheck_core::sync::{
     Change, Entity, ErrorBody, MutationResult, MutationStatus, PullResponse, PushRequest,
-    PushResponse,
+    PushResponse, server_fields, with_fields,
 };
 use fieldcheck_core::{DeviceId, OpId};
 use serde_json::{Value, json};
@@ -46,6 +46,7 @@ fn answer(op_id: &str, status: MutationStatus, rev: Option<u64>) -> MutationResu
         rev,
         error: None,
         current: None,
+        fields: None,
     }
 }
 
@@ -241,6 +242,58 @@ fn the_answer_for_the_op_in_flight_settles_it() {
     let (state, settled) =
         synced(1, json!({})).settle(&answer("op1", MutationStatus::Applied, Some(2)));
     assert_eq!((state, settled), (synced(1, json!({})), Settled::Unsettled));
+}
+
+#[test]
+fn an_applied_answer_with_the_servers_fields_holds_the_servers_copy() {
+    let sent = json!({"id": "r1", "notes": "mine", "created_by": null});
+    let stored = json!({"id": "r1", "notes": "mine", "created_by": "u1", "received_at": "t"});
+    let fields = server_fields(&sent, &stored).expect("fields to set");
+    assert_eq!(
+        Value::Object(fields.clone()),
+        json!({"created_by": "u1", "received_at": "t"})
+    );
+    assert_eq!(with_fields(sent.clone(), &fields), stored);
+    // A field the server dropped cannot be told as fields to set; nor can a body that is no object.
+    assert_eq!(
+        server_fields(&sent, &json!({"id": "r1", "notes": "mine"})),
+        None
+    );
+    assert_eq!(server_fields(&json!([1]), &stored), None);
+
+    // Settled with the fields: the server's copy, so the pull of that rev changes nothing.
+    let answered = MutationResult {
+        fields: Some(fields),
+        ..answer("op1", MutationStatus::Applied, Some(2))
+    };
+    let in_flight = LocalState::InFlight {
+        order: 7,
+        base: None,
+        mine: sent.clone(),
+        op_id: op("op1"),
+        next: None,
+        newer: None,
+    };
+    let (state, settled) = in_flight.settle(&answered);
+    assert_eq!(settled, Settled::Synced);
+    assert_eq!(state, synced(2, stored.clone()));
+    assert_eq!(
+        state.clone().pulled(&change(2, stored.clone())),
+        Some(state)
+    );
+    // With a later edit waiting, the server's copy is the base that edit goes on.
+    let waiting = LocalState::InFlight {
+        order: 7,
+        base: None,
+        mine: sent,
+        op_id: op("op1"),
+        next: Some(json!({"id": "r1", "notes": "next"})),
+        newer: None,
+    };
+    let (state, _) = waiting.settle(&answered);
+    assert!(
+        matches!(&state, LocalState::Queued { base: Some(base), .. } if *base == sv(2, stored.clone()))
+    );
 }
 
 #[test]
@@ -579,6 +632,52 @@ fn a_batch_goes_in_queue_order_and_a_later_edit_follows_its_applied_op() {
         store.get(Entity::Venue, "v-new"),
         Some(synced(1, json!({"n": 2})))
     );
+}
+
+#[test]
+fn records_too_large_for_one_request_go_in_several_each_settled() {
+    let store = MemoryStore::new(1);
+    // Five records of 200 KB: at most two fit in one request's budget.
+    let notes = "记".repeat(200 * 1024 / 3);
+    for n in 0..5 {
+        store
+            .save(
+                Entity::Inspection,
+                &format!("r{n}"),
+                json!({"notes": notes, "n": n}),
+            )
+            .unwrap_or_else(|error| panic!("{error}"));
+    }
+    let remote = Scripted::new(
+        |request| {
+            let size = serde_json::to_string(&request.mutations).map_or(0, |text| text.len());
+            if size > PUSH_BYTES {
+                return Err(format!("a request of {size} bytes"));
+            }
+            let results = request
+                .mutations
+                .iter()
+                .map(|mutation| answer(mutation.op_id.as_str(), MutationStatus::Applied, Some(1)))
+                .collect();
+            Ok(PushResponse { results })
+        },
+        vec![],
+    );
+    let (report, result) = run(sync_once(&store, &remote, &device()));
+    assert_eq!(result, Ok(()));
+    assert_eq!((report.sent, report.synced), (5, 5));
+    let pushed = remote.pushed.borrow();
+    assert_eq!(pushed.len(), 3, "{pushed:?}");
+    assert_eq!(
+        pushed.concat(),
+        (0..5).map(|n| format!("r{n}")).collect::<Vec<_>>()
+    );
+    for n in 0..5 {
+        assert!(matches!(
+            store.get(Entity::Inspection, &format!("r{n}")),
+            Some(LocalState::Synced { .. })
+        ));
+    }
 }
 
 /// The answer for an op was lost, the pull went past its rev, and only then the replay answered

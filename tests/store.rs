@@ -556,6 +556,57 @@ async fn a_refusal_is_sent_again_or_discarded_by_the_persons_choice() {
     assert_eq!(store.inspection(&record.id).await.expect("read"), None);
 }
 
+/// The push's answer carries the fields the server set, so the pull that brings the same rev back
+/// finds the phone's copy already equal and writes nothing, even where the server writes a
+/// whole-number float (`15.0`) that the phone's store holds as `15`.
+#[wasm_bindgen_test]
+async fn a_pushed_record_settled_with_the_servers_fields_is_not_written_again_by_the_pull() {
+    let (store, _) = fresh_store().await;
+    let mut record = inspection("pushed");
+    record.location = Some(fieldcheck_core::Location {
+        lat: 31.5,
+        lon: 120.25,
+        accuracy_m: Some(15.0),
+    });
+    store.save_inspection(&record).await.expect("save");
+    let batch = store.take_batch(200).await.expect("take");
+    let fields = json!({"created_by": "u-author", "received_at": "2026-12-03T10:00:00+00:00"});
+    let Value::Object(fields) = fields else {
+        panic!("an object")
+    };
+    store
+        .settle(
+            &batch,
+            &[MutationResult {
+                fields: Some(fields.clone()),
+                ..answer(&batch[0].op_id, MutationStatus::Applied, Some(1))
+            }],
+        )
+        .await
+        .expect("settle");
+    let on_server = fieldcheck_core::sync::with_fields(body(&record), &fields);
+    assert!(
+        on_server.to_string().contains("15.0"),
+        "the server's copy keeps the float: {on_server}"
+    );
+    let pulled = Change {
+        body: on_server.clone(),
+        ..change(&record, 1)
+    };
+    let applied = store
+        .apply_page(&page(vec![pulled], "c1"))
+        .await
+        .expect("apply");
+    assert_eq!(applied.changed, 0, "the pull rewrote the record");
+    let held = state_of(&store, &record).await;
+    let LocalState::Synced { server } = held else {
+        panic!("synced: {held:?}")
+    };
+    assert_eq!(server.rev, 1);
+    assert_eq!(server.body["created_by"], json!("u-author"));
+    assert_eq!(server.body["location"]["accuracy_m"].as_f64(), Some(15.0));
+}
+
 #[wasm_bindgen_test]
 async fn pulls_store_new_records_take_equal_revs_and_tombstones_drop_synced_ones() {
     let (store, _) = fresh_store().await;

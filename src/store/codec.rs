@@ -7,6 +7,7 @@
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use serde_json::{Number, Value};
 use wasm_bindgen::JsValue;
 
 use crate::store::StoreError;
@@ -39,6 +40,33 @@ pub(crate) fn from_js<T: DeserializeOwned>(
         .as_string()
         .ok_or_else(|| corrupt("the value is not JSON-representable".to_owned()))?;
     serde_json::from_str(&text).map_err(|error| corrupt(error.to_string()))
+}
+
+/// Brings `value` to the form IndexedDB gives it back in: the phone stores values through JSON text
+/// in the page, where a whole-number float (`15.0`) comes back an integer (`15`). Pulled copies and the
+/// server's fields are brought to that form before they meet stored ones, so that a copy the phone
+/// already holds compares equal and is not written again.
+pub(crate) fn as_stored(value: &mut Value) {
+    // Beyond 2^53 the page prints a float in exponent form, which reads back as a float.
+    const EXACT: f64 = 9_007_199_254_740_992.0;
+    match value {
+        Value::Number(number) if number.is_f64() => {
+            if let Some(float) = number.as_f64()
+                && float.fract() == 0.0
+                && float.abs() < EXACT
+            {
+                #[expect(
+                    clippy::cast_possible_truncation,
+                    reason = "whole and below 2^53: exact as an i64"
+                )]
+                let whole = float as i64;
+                *number = Number::from(whole);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(as_stored),
+        Value::Object(fields) => fields.values_mut().for_each(as_stored),
+        _ => {}
+    }
 }
 
 /// A property of a stored value as the browser holds it, read without decoding the value (`None`

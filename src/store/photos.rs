@@ -14,7 +14,7 @@ use indexed_db_futures::prelude::*;
 use serde::{Deserialize, Serialize};
 use wasm_bindgen::{JsCast, JsValue};
 
-use crate::store::codec::{field, from_js, to_js};
+use crate::store::codec::{field, from_js, key_text, to_js};
 use crate::store::error::IdbContext;
 use crate::store::records::{first_in_index, get_all_in_store, put_js, put_value, read_record};
 use crate::store::schema::{BY_QUEUE, FORMS, INSPECTIONS, PHOTO_QUEUE, PHOTOS};
@@ -155,26 +155,41 @@ impl Store {
         let index = inspections
             .index(BY_QUEUE)
             .idb(INSPECTIONS, "open index queue")?;
-        // The outbox is read a window at a time, and only until every queued photo is found named:
-        // a week's backlog naming one signature is not decoded whole before each upload run.
+        // The outbox is read a window at a time, and only until every queued photo is found named
+        // (a photo only an unsaved form names still means reading to the end): a week's backlog
+        // naming one signature is not decoded whole before each upload run.
         let mut named = std::collections::HashSet::new();
-        let mut after: Option<JsValue> = None;
+        let mut seen = std::collections::HashSet::new();
+        let mut from: Option<JsValue> = None;
+        let mut limit = NAMES_WINDOW;
         loop {
-            let range = after.take().map(|order| KeyRange::LowerBound(order, true));
-            let window = first_in_index(&index, INSPECTIONS, range, NAMES_WINDOW).await?;
+            // From the last queue place read, inclusive: records may share one (a damaged counter
+            // falls back to the clock), and those already read are skipped by key.
+            let range = from.clone().map(|order| KeyRange::LowerBound(order, false));
+            let window = first_in_index(&index, INSPECTIONS, range, limit).await?;
+            let mut fresh = 0;
             for (key, value) in &window {
+                if !seen.insert(key_text(key)) {
+                    continue;
+                }
+                fresh += 1;
                 let record = field(value, "record")
                     .and_then(|record| from_js::<Inspection>(&record, INSPECTIONS, key).ok());
                 if let Some(record) = record {
                     named.extend(record.photo_names().into_iter().map(str::to_owned));
                 }
             }
-            let whole = window.len() < usize::try_from(NAMES_WINDOW).unwrap_or(usize::MAX);
+            let whole = window.len() < usize::try_from(limit).unwrap_or(usize::MAX);
             if whole || queued.iter().all(|name| named.contains(name)) {
                 break;
             }
-            after = window.last().and_then(|(_, value)| field(value, "queue"));
-            if after.is_none() {
+            if fresh == 0 {
+                // A whole window of one queue place, all read before: the rest in one go.
+                limit = u32::MAX;
+                continue;
+            }
+            from = window.last().and_then(|(_, value)| field(value, "queue"));
+            if from.is_none() {
                 break;
             }
         }

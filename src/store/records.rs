@@ -18,7 +18,7 @@ use std::collections::HashMap;
 use std::collections::HashSet;
 use wasm_bindgen::JsValue;
 
-use crate::store::codec::{base64, field, from_js, js_text, key_text, to_js};
+use crate::store::codec::{as_stored, base64, field, from_js, js_text, key_text, to_js};
 use crate::store::error::IdbContext;
 use crate::store::meta::{campaign_range, delete_meta, meta_keys, put_meta};
 use crate::store::schema::{
@@ -318,7 +318,7 @@ impl LocalStore for Store {
                     .transpose();
                 match stored {
                     Ok(Some(local)) => {
-                        let (next, outcome) = local.settle(result);
+                        let (next, outcome) = local.settle(&as_stored_answer(result));
                         writes.push(send_put_record(stores.of(name), name, &mutation.id, next)?);
                         settled.push(outcome);
                     }
@@ -397,7 +397,7 @@ impl LocalStore for Store {
                         None => Current::Known(None),
                     },
                 };
-                let (next, changed) = current.pulled(change);
+                let (next, changed) = current.pulled(&as_stored_change(change));
                 if changed {
                     applied.changed += 1;
                     match &next {
@@ -765,6 +765,22 @@ fn raw_json(value: &JsValue) -> Value {
         .and_then(|text| text.as_string())
         .and_then(|text| serde_json::from_str(&text).ok())
         .unwrap_or_else(|| Value::String(js_text(value)))
+}
+
+/// The server's answer with its fields as the phone will hold them ([`as_stored`]).
+fn as_stored_answer(result: &MutationResult) -> MutationResult {
+    let mut result = result.clone();
+    if let Some(fields) = &mut result.fields {
+        fields.values_mut().for_each(as_stored);
+    }
+    result
+}
+
+/// A pulled change with its body as the phone will hold it ([`as_stored`]).
+fn as_stored_change(change: &Change) -> Change {
+    let mut change = change.clone();
+    as_stored(&mut change.body);
+    change
 }
 
 /// Decodes only a stored record's state (`local`, the truth). The sync's paths need nothing else, and

@@ -862,93 +862,85 @@ fn three_phones_and_a_supervisor_never_lose_or_duplicate_a_record() {
 }
 
 /// A phone's own push answered `applied` leaves it holding the server's very copy (the fields only the
-/// server sets included): the pull after it finds nothing to change, so the phone writes each pushed
-/// record once, not twice.
-#[test]
-fn a_pushed_record_is_held_as_the_server_keeps_it_without_pulling_it_back() {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap_or_else(|error| panic!("a runtime: {error}"));
-    runtime.block_on(async {
-        let template = Seed::create().await.expect("the template database");
-        let server = Server::from(&template).await.expect("a server");
-        let phone = Phone {
-            store: MemoryStore::new(1),
-            user: INSPECTORS[0].to_owned(),
-            device_id: DeviceId("0192f3a4-5b6c-7d8e-9f00-000000000001".to_owned()),
-            saved: BTreeMap::new(),
-        };
-        let mut case = Case {
-            template: &template,
-            stats: &Stats::default(),
-            server,
-            phones: vec![phone],
-            n_created: 0,
-            n_edits: 0,
-        };
-        let link = PhoneLink {
-            server: &case.server,
-            token: &template.tokens[INSPECTORS[0]],
-            fault: Cell::new(Fault::None),
-        };
-        // What the phone is allowed to see, first: the later pull then brings only its own records.
-        let (_, first) = sync_once(&case.phones[0].store, &link, &case.phones[0].device_id).await;
-        assert!(first.is_ok(), "the first sync: {first:?}");
-        let ops = [true, false, true].map(|with_partner| Op::Create {
-            device: 0,
-            with_partner,
-        });
-        for op in &ops {
-            case.apply(op).await.expect("a record saved");
-        }
-        let link = PhoneLink {
-            server: &case.server,
-            token: &template.tokens[INSPECTORS[0]],
-            fault: Cell::new(Fault::None),
-        };
-        let (report, result) =
-            sync_once(&case.phones[0].store, &link, &case.phones[0].device_id).await;
-        assert!(result.is_ok(), "the sync: {result:?}");
-        assert_eq!((report.sent, report.synced), (3, 3), "{report:?}");
-        assert_eq!(
-            report.pulled, 0,
-            "the pull rewrote records the push had already settled: {report:?}"
-        );
-        let on_server = link.pull(None, 500).await.expect("a pull");
-        let mut compared = 0;
-        for change in on_server
-            .changes
-            .iter()
-            .filter(|change| change.entity == Entity::Inspection)
-        {
-            let local = case.phones[0]
-                .store
-                .get(Entity::Inspection, &change.id)
-                .expect("the pushed record on the phone");
-            assert_eq!(
-                local,
-                LocalState::Synced {
-                    server: ServerVersion {
-                        rev: change.rev,
-                        body: change.body.clone(),
-                    }
-                },
-                "record {}",
-                change.id
-            );
-            assert!(
-                change
-                    .body
-                    .get("received_at")
-                    .is_some_and(|at| !at.is_null()),
-                "the server's own field is there: {}",
-                change.body
-            );
-            compared += 1;
-        }
-        assert_eq!(compared, 3);
+/// server sets included): the pull after it finds nothing to change and writes nothing back.
+#[tokio::test]
+async fn a_pushed_record_is_held_as_the_server_keeps_it_without_pulling_it_back() {
+    let template = Seed::create().await.expect("the template database");
+    let server = Server::from(&template).await.expect("a server");
+    let phone = Phone {
+        store: MemoryStore::new(1),
+        user: INSPECTORS[0].to_owned(),
+        device_id: DeviceId("0192f3a4-5b6c-7d8e-9f00-000000000001".to_owned()),
+        saved: BTreeMap::new(),
+    };
+    let mut case = Case {
+        template: &template,
+        stats: &Stats::default(),
+        server,
+        phones: vec![phone],
+        n_created: 0,
+        n_edits: 0,
+    };
+    let link = PhoneLink {
+        server: &case.server,
+        token: &template.tokens[INSPECTORS[0]],
+        fault: Cell::new(Fault::None),
+    };
+    // What the phone is allowed to see, first: the later pull then brings only its own records.
+    let (_, first) = sync_once(&case.phones[0].store, &link, &case.phones[0].device_id).await;
+    assert!(first.is_ok(), "the first sync: {first:?}");
+    let ops = [true, false, true].map(|with_partner| Op::Create {
+        device: 0,
+        with_partner,
     });
+    for op in &ops {
+        case.apply(op).await.expect("a record saved");
+    }
+    let link = PhoneLink {
+        server: &case.server,
+        token: &template.tokens[INSPECTORS[0]],
+        fault: Cell::new(Fault::None),
+    };
+    let (report, result) = sync_once(&case.phones[0].store, &link, &case.phones[0].device_id).await;
+    assert!(result.is_ok(), "the sync: {result:?}");
+    assert_eq!((report.sent, report.synced), (3, 3), "{report:?}");
+    assert_eq!(
+        report.pulled, 0,
+        "the pull rewrote records the push had already settled: {report:?}"
+    );
+    let on_server = link.pull(None, 500).await.expect("a pull");
+    let mut compared = 0;
+    for change in on_server
+        .changes
+        .iter()
+        .filter(|change| change.entity == Entity::Inspection)
+    {
+        let local = case.phones[0]
+            .store
+            .get(Entity::Inspection, &change.id)
+            .expect("the pushed record on the phone");
+        assert_eq!(
+            local,
+            LocalState::Synced {
+                server: ServerVersion {
+                    rev: change.rev,
+                    body: change.body.clone(),
+                }
+            },
+            "record {}",
+            change.id
+        );
+        assert!(
+            change
+                .body
+                .get("received_at")
+                .is_some_and(|at| !at.is_null()),
+            "the server's own field is there: {}",
+            change.body
+        );
+        compared += 1;
+    }
+    assert_eq!(compared, 3);
 }
 
 /// What the cases went through, summed: printed, and each must have happened at least once.

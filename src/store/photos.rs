@@ -173,8 +173,12 @@ impl Store {
                     continue;
                 }
                 fresh += 1;
+                // Through a JSON value, as the rest of the main module reads records: reading an
+                // Inspection from text directly is the list screens' code, and would bring its
+                // decoder (16 KiB) into the download every phone needs first.
                 let record = field(value, "record")
-                    .and_then(|record| from_js::<Inspection>(&record, INSPECTIONS, key).ok());
+                    .and_then(|record| from_js::<serde_json::Value>(&record, INSPECTIONS, key).ok())
+                    .and_then(|record| serde_json::from_value::<Inspection>(record).ok());
                 if let Some(record) = record {
                     named.extend(record.photo_names().into_iter().map(str::to_owned));
                 }

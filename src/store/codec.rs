@@ -47,7 +47,8 @@ pub(crate) fn from_js<T: DeserializeOwned>(
 /// server's fields are brought to that form before they meet stored ones, so that a copy the phone
 /// already holds compares equal and is not written again.
 pub(crate) fn as_stored(value: &mut Value) {
-    // Beyond 2^53 the page prints a float in exponent form, which reads back as a float.
+    // Below 2^53 the integer is exact. Larger whole floats are left as they are: at worst such a
+    // record is written again, never a different one taken as equal.
     const EXACT: f64 = 9_007_199_254_740_992.0;
     match value {
         Value::Number(number) if number.is_f64() => {

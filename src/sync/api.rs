@@ -20,9 +20,11 @@ const TIMEOUT_MS: u32 = 30_000;
 /// 200 KB photo has 130 s, and three of them get through at 4.6 KB/s, where one alone with the
 /// plain 30 s needed 6.7 KB/s.
 const UPLOAD_BYTES_PER_SECOND: f64 = 2_000.0;
-/// A push gets one more second per this many bytes. It goes alone, not three at a time: a full
-/// request (512 KiB) has 94 s, the same 5.5 KB/s a batch of 50 records needed in the plain 30 s.
-const PUSH_BYTES_PER_SECOND: f64 = 8_000.0;
+/// A push gets one more second per this many bytes: a full request (256 KiB, the core's
+/// `PUSH_BYTES`) has 96 s, so it gets through at 2.7 KB/s, where a batch of 50 records in the plain
+/// 30 s needed 4.4 KB/s. A deadline that a slow link always misses would resend the same batch
+/// forever; a stalled link is given up after the same 96 s.
+const PUSH_BYTES_PER_SECOND: f64 = 4_000.0;
 
 /// `POST /api/auth/login`. A 401 here means wrong credentials, not an expired session.
 pub async fn login(username: &str, password: &str) -> Result<LoginResponse, SyncError> {

@@ -637,8 +637,8 @@ fn a_batch_goes_in_queue_order_and_a_later_edit_follows_its_applied_op() {
 #[test]
 fn records_too_large_for_one_request_go_in_several_each_settled() {
     let store = MemoryStore::new(1);
-    // Five records of 200 KB: at most two fit in one request's budget.
-    let notes = "记".repeat(200 * 1024 / 3);
+    // Five records of 100 KB: at most two fit in one request's budget (256 KiB).
+    let notes = "记".repeat(100 * 1024 / 3);
     for n in 0..5 {
         store
             .save(

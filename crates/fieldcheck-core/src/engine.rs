@@ -8,6 +8,9 @@ use crate::ids::DeviceId;
 use crate::local::Settled;
 use crate::sync::{Mutation, MutationResult, PullResponse, PushRequest, PushResponse};
 use std::fmt;
+use std::future::{Future, poll_fn};
+use std::pin::pin;
+use std::task::Poll;
 
 /// At most this many records are taken from the queue at a time. Each batch costs the phone two
 /// transactions and the server one, whatever its size: 200 halved a 1 000-record backlog's sync
@@ -78,6 +81,11 @@ pub struct RunReport {
 }
 
 impl RunReport {
+    fn count(&mut self, applied: PageApplied) {
+        self.pulled += applied.changed;
+        self.malformed += applied.malformed;
+    }
+
     /// Whether the run changed anything a screen shows.
     pub fn changed_anything(&self) -> bool {
         self.synced + self.conflicts + self.rejected + self.pulled > 0
@@ -138,29 +146,30 @@ async fn push_all<L: LocalStore, R: Remote>(
         if batch.is_empty() {
             return Ok(());
         }
-        let mut n_settled = 0;
         let n_taken = batch.len();
+        let mut n_settled = 0;
+        // Each request's answers are settled while the next request is on the wire: the phone's
+        // writes and the server's overlap. A batch's requests hold different records, so the two
+        // never touch the same one, and both always finish before either's failure ends the run.
+        let mut answered: Option<(Vec<Mutation>, PushResponse)> = None;
         for mutations in by_size(batch, PUSH_BYTES) {
             let request = PushRequest {
                 device_id: device_id.clone(),
                 mutations,
             };
             report.sent += request.mutations.len();
-            let response = remote.push(&request).await.map_err(RunError::Remote)?;
-            let settled = local
-                .settle(&request.mutations, &response.results)
-                .await
-                .map_err(RunError::Local)?;
-            for outcome in settled {
-                match outcome {
-                    Settled::Synced => report.synced += 1,
-                    Settled::Conflict => report.conflicts += 1,
-                    Settled::Rejected => report.rejected += 1,
-                    Settled::Unsettled => continue,
-                }
-                n_settled += 1;
-            }
+            let (settled, response) = join(
+                settle_answers(local, answered.take(), report),
+                remote.push(&request),
+            )
+            .await;
+            n_settled += settled.map_err(RunError::Local)?;
+            let response = response.map_err(RunError::Remote)?;
+            answered = Some((request.mutations, response));
         }
+        n_settled += settle_answers(local, answered, report)
+            .await
+            .map_err(RunError::Local)?;
         // Without progress the same batch would go out forever.
         if n_settled == 0 {
             return Err(RunError::Protocol(format!(
@@ -168,6 +177,28 @@ async fn push_all<L: LocalStore, R: Remote>(
             )));
         }
     }
+}
+
+/// Settles one request's answers (if any), counting them in `report`; returns how many settled.
+async fn settle_answers<L: LocalStore>(
+    local: &L,
+    answered: Option<(Vec<Mutation>, PushResponse)>,
+    report: &mut RunReport,
+) -> Result<usize, L::Error> {
+    let Some((sent, response)) = answered else {
+        return Ok(0);
+    };
+    let mut n_settled = 0;
+    for outcome in local.settle(&sent, &response.results).await? {
+        match outcome {
+            Settled::Synced => report.synced += 1,
+            Settled::Conflict => report.conflicts += 1,
+            Settled::Rejected => report.rejected += 1,
+            Settled::Unsettled => continue,
+        }
+        n_settled += 1;
+    }
+    Ok(n_settled)
 }
 
 /// Cuts a batch into requests of at most `budget` bytes of JSON each, in order; a mutation larger
@@ -202,24 +233,60 @@ async fn pull_all<L: LocalStore, R: Remote>(
     report: &mut RunReport,
 ) -> Result<(), RunError<L::Error, R::Error>> {
     let mut cursor = local.pull_cursor().await.map_err(RunError::Local)?;
+    let mut page = remote
+        .pull(cursor.as_deref(), PULL_LIMIT)
+        .await
+        .map_err(RunError::Remote)?;
     loop {
-        let page = remote
-            .pull(cursor.as_deref(), PULL_LIMIT)
-            .await
-            .map_err(RunError::Remote)?;
-        let applied = local.apply_page(&page).await.map_err(RunError::Local)?;
-        report.pulled += applied.changed;
-        report.malformed += applied.malformed;
-        if !page.has_more {
-            return Ok(());
-        }
-        if cursor.as_deref() == Some(page.cursor.as_str()) {
+        let advanced = cursor.as_deref() != Some(page.cursor.as_str());
+        if !page.has_more || !advanced {
+            let applied = local.apply_page(&page).await.map_err(RunError::Local)?;
+            report.count(applied);
+            if !page.has_more {
+                return Ok(());
+            }
             return Err(RunError::Protocol(
                 "the pull cursor did not advance".to_owned(),
             ));
         }
+        // The next page is asked for while this one is applied; a failure of either ends the run
+        // only once both are done, so an applied page is always counted.
+        let (applied, next) = join(
+            local.apply_page(&page),
+            remote.pull(Some(page.cursor.as_str()), PULL_LIMIT),
+        )
+        .await;
+        report.count(applied.map_err(RunError::Local)?);
         cursor = Some(page.cursor);
+        page = next.map_err(RunError::Remote)?;
     }
+}
+
+/// Runs two futures together until both are done, as `futures::join` does: written here because the
+/// core depends on no async crate.
+async fn join<A: Future, B: Future>(a: A, b: B) -> (A::Output, B::Output) {
+    let (mut a, mut b) = (pin!(a), pin!(b));
+    let (mut a_out, mut b_out) = (None, None);
+    poll_fn(|context| {
+        if a_out.is_none()
+            && let Poll::Ready(out) = a.as_mut().poll(context)
+        {
+            a_out = Some(out);
+        }
+        if b_out.is_none()
+            && let Poll::Ready(out) = b.as_mut().poll(context)
+        {
+            b_out = Some(out);
+        }
+        match (a_out.take(), b_out.take()) {
+            (Some(a), Some(b)) => Poll::Ready((a, b)),
+            (a, b) => {
+                (a_out, b_out) = (a, b);
+                Poll::Pending
+            }
+        }
+    })
+    .await
 }
 
 #[cfg(test)]

@@ -1,17 +1,18 @@
 //! The local record state machine, event by event, and the sync run over the in-memory store.
 
-use fieldcheck_core::engine::{PUSH_BYTES, RunError, sync_once};
+use fieldcheck_core::engine::{LocalStore, PUSH_BYTES, PageApplied, RunError, sync_once};
 use fieldcheck_core::local::{LocalRecord, LocalState, NotNow, ServerVersion, Settled};
 use fieldcheck_core::memory::MemoryStore;
 use fieldcheck_core::sync::{
-    Change, Entity, ErrorBody, MutationResult, MutationStatus, PullResponse, PushRequest,
+    Change, Entity, ErrorBody, Mutation, MutationResult, MutationStatus, PullResponse, PushRequest,
     PushResponse, server_fields, with_fields,
 };
 use fieldcheck_core::{DeviceId, OpId};
 use serde_json::{Value, json};
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::future::Future;
-use std::pin::pin;
+use std::pin::{Pin, pin};
+use std::rc::Rc;
 use std::task::{Context, Poll, Waker};
 
 fn sv(rev: u64, body: Value) -> ServerVersion {
@@ -678,6 +679,268 @@ fn records_too_large_for_one_request_go_in_several_each_settled() {
             Some(LocalState::Synced { .. })
         ));
     }
+}
+
+/// The memory store, with a settle and a page's apply that wait once before they run, as
+/// IndexedDB's do, and fail while `failing_settles` / `failing_applies` last.
+struct Waiting<'a> {
+    inner: &'a MemoryStore,
+    failing_settles: Cell<usize>,
+    failing_applies: Cell<usize>,
+}
+
+impl<'a> Waiting<'a> {
+    fn new(inner: &'a MemoryStore, failing_settles: usize, failing_applies: usize) -> Waiting<'a> {
+        Waiting {
+            inner,
+            failing_settles: Cell::new(failing_settles),
+            failing_applies: Cell::new(failing_applies),
+        }
+    }
+}
+
+impl LocalStore for Waiting<'_> {
+    type Error = String;
+
+    async fn take_batch(&self, limit: usize) -> Result<Vec<Mutation>, String> {
+        self.inner
+            .take_batch(limit)
+            .await
+            .map_err(|never| match never {})
+    }
+
+    async fn settle(
+        &self,
+        sent: &[Mutation],
+        results: &[MutationResult],
+    ) -> Result<Vec<Settled>, String> {
+        YieldOnce(false).await;
+        if self.failing_settles.get() > 0 {
+            self.failing_settles.set(self.failing_settles.get() - 1);
+            return Err("the phone's disk is full".to_owned());
+        }
+        self.inner
+            .settle(sent, results)
+            .await
+            .map_err(|never| match never {})
+    }
+
+    async fn pull_cursor(&self) -> Result<Option<String>, String> {
+        self.inner
+            .pull_cursor()
+            .await
+            .map_err(|never| match never {})
+    }
+
+    async fn apply_page(&self, page: &PullResponse) -> Result<PageApplied, String> {
+        YieldOnce(false).await;
+        if self.failing_applies.get() > 0 {
+            self.failing_applies.set(self.failing_applies.get() - 1);
+            return Err("the phone's disk is full".to_owned());
+        }
+        self.inner
+            .apply_page(page)
+            .await
+            .map_err(|never| match never {})
+    }
+}
+
+/// Pending once, then ready.
+struct YieldOnce(bool);
+
+impl Future for YieldOnce {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, context: &mut Context<'_>) -> Poll<()> {
+        if self.0 {
+            return Poll::Ready(());
+        }
+        self.0 = true;
+        context.waker().wake_by_ref();
+        Poll::Pending
+    }
+}
+
+/// Five inspections of 100 KB (three requests: two, two and one), saved in `store`.
+fn five_large_records(store: &MemoryStore) {
+    let notes = "记".repeat(100 * 1024 / 3);
+    for n in 0..5 {
+        store
+            .save(
+                Entity::Inspection,
+                &format!("r{n}"),
+                json!({"notes": notes, "n": n}),
+            )
+            .unwrap_or_else(|error| panic!("{error}"));
+    }
+}
+
+fn applied_all(request: &PushRequest) -> PushResponse {
+    let results = request
+        .mutations
+        .iter()
+        .map(|mutation| answer(mutation.op_id.as_str(), MutationStatus::Applied, Some(1)))
+        .collect();
+    PushResponse { results }
+}
+
+fn state_code(store: &MemoryStore, id: &str) -> Option<&'static str> {
+    store.get(Entity::Inspection, id).map(|local| local.code())
+}
+
+#[test]
+fn a_requests_answers_are_settled_while_the_next_request_is_on_the_wire() {
+    let store = Rc::new(MemoryStore::new(1));
+    five_large_records(&store);
+    // What the phone held of the first request's records when each later request arrived.
+    let seen = Rc::new(RefCell::new(Vec::new()));
+    let remote = Scripted::new(
+        {
+            let (store, seen) = (Rc::clone(&store), Rc::clone(&seen));
+            move |request| {
+                seen.borrow_mut().push(state_code(&store, "r0"));
+                Ok(applied_all(request))
+            }
+        },
+        vec![],
+    );
+    let waiting = Waiting::new(&store, 0, 0);
+    let (report, result) = run(sync_once(&waiting, &remote, &device()));
+    assert_eq!(result, Ok(()));
+    assert_eq!((report.sent, report.synced), (5, 5));
+    // The second request went while the first one's answers were being written; the third after.
+    assert_eq!(
+        *seen.borrow(),
+        vec![Some("in_flight"), Some("in_flight"), Some("synced")]
+    );
+    for n in 0..5 {
+        assert_eq!(state_code(&store, &format!("r{n}")), Some("synced"));
+    }
+}
+
+#[test]
+fn a_failed_request_ends_the_run_once_the_answers_before_it_are_settled() {
+    let store = MemoryStore::new(1);
+    five_large_records(&store);
+    let requests = Cell::new(0);
+    let remote = Scripted::new(
+        move |request| {
+            requests.set(requests.get() + 1);
+            if requests.get() == 2 {
+                return Err("503 from a proxy".to_owned());
+            }
+            Ok(applied_all(request))
+        },
+        vec![],
+    );
+    let waiting = Waiting::new(&store, 0, 0);
+    let (report, result) = run(sync_once(&waiting, &remote, &device()));
+    assert!(matches!(result, Err(RunError::Remote(_))), "{result:?}");
+    assert_eq!(report.synced, 2);
+    let codes: Vec<_> = (0..5)
+        .map(|n| state_code(&store, &format!("r{n}")))
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            Some("synced"),
+            Some("synced"),
+            Some("in_flight"),
+            Some("in_flight"),
+            Some("in_flight")
+        ]
+    );
+}
+
+#[test]
+fn records_sent_while_a_settle_failed_go_again_with_the_same_op_ids() {
+    let store = MemoryStore::new(1);
+    five_large_records(&store);
+    // Every op the server has applied, and how many times each was sent.
+    let applied: Rc<RefCell<Vec<String>>> = Rc::new(RefCell::new(Vec::new()));
+    let remote = Scripted::new(
+        {
+            let applied = Rc::clone(&applied);
+            move |request| {
+                let results = request
+                    .mutations
+                    .iter()
+                    .map(|mutation| {
+                        let op_id = mutation.op_id.as_str().to_owned();
+                        let again = applied.borrow().contains(&op_id);
+                        applied.borrow_mut().push(op_id);
+                        let status = if again {
+                            MutationStatus::Duplicate
+                        } else {
+                            MutationStatus::Applied
+                        };
+                        answer(mutation.op_id.as_str(), status, Some(1))
+                    })
+                    .collect();
+                Ok(PushResponse { results })
+            }
+        },
+        vec![],
+    );
+    let failing = Waiting::new(&store, 1, 0);
+    let (_, result) = run(sync_once(&failing, &remote, &device()));
+    assert!(matches!(result, Err(RunError::Local(_))), "{result:?}");
+    // The first settle failed while the second request was on the wire: both went, none settled.
+    assert_eq!(remote.pushed.borrow().len(), 2);
+    let (report, result) = run(sync_once(&failing, &remote, &device()));
+    assert_eq!(result, Ok(()));
+    assert_eq!((report.sent, report.synced), (5, 5));
+    let applied = applied.borrow();
+    let mut distinct = applied.clone();
+    distinct.sort();
+    distinct.dedup();
+    assert_eq!(distinct.len(), 5, "one op per record: {applied:?}");
+    assert_eq!(
+        applied.len(),
+        9,
+        "the four in flight went twice: {applied:?}"
+    );
+}
+
+fn venue_page(n: usize, has_more: bool) -> PullResponse {
+    PullResponse {
+        changes: vec![Change {
+            entity: Entity::Venue,
+            id: format!("v{n}"),
+            rev: 1,
+            body: json!({"id": format!("v{n}"), "kind": "hotel", "name": "宾馆", "unit_id": "u"}),
+            deleted: false,
+        }],
+        cursor: n.to_string(),
+        has_more,
+    }
+}
+
+#[test]
+fn the_next_page_is_fetched_while_one_is_applied_and_a_failed_apply_keeps_the_cursor_before_it() {
+    let store = MemoryStore::new(1);
+    let pages = || {
+        vec![
+            venue_page(1, true),
+            venue_page(2, true),
+            venue_page(3, false),
+        ]
+    };
+    let remote = Scripted::new(|_| Ok(PushResponse { results: vec![] }), pages());
+    let failing = Waiting::new(&store, 0, 1);
+    let (report, result) = run(sync_once(&failing, &remote, &device()));
+    assert!(matches!(result, Err(RunError::Local(_))), "{result:?}");
+    // The second page was asked for while the first was being applied, and dropped with it.
+    assert_eq!(*remote.pulled.borrow(), 2);
+    assert_eq!(report.pulled, 0);
+    assert_eq!(run(store.pull_cursor()), Ok(None));
+    assert!(store.get(Entity::Venue, "v1").is_none());
+    // The next run starts from where the phone is and applies every page.
+    *remote.pulls.borrow_mut() = pages();
+    let (report, result) = run(sync_once(&failing, &remote, &device()));
+    assert_eq!(result, Ok(()));
+    assert_eq!(report.pulled, 3);
+    assert_eq!(run(store.pull_cursor()), Ok(Some("3".to_owned())));
 }
 
 /// The answer for an op was lost, the pull went past its rev, and only then the replay answered

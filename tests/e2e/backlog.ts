@@ -111,6 +111,22 @@ export async function importOffline(
   }
 }
 
+/** The round trip of a 4G link in a county town (the bandwidth is left unlimited: it is the waits that show). */
+export const LINK_RTT_MS = 150;
+
+/**
+ * Switches for a phone on a mobile link: offline, then back online with `LINK_RTT_MS` on every
+ * request. Set through one CDP session throughout: Playwright's own offline switch is a second
+ * session's emulation, which would stay offline under this one's.
+ */
+export async function mobileLink(page: Page): Promise<{ goOffline: () => Promise<void>; goOnline: () => Promise<void> }> {
+  const cdp = await page.context().newCDPSession(page);
+  const emulate = async (offline: boolean) => {
+    await cdp.send('Network.emulateNetworkConditions', { offline, latency: LINK_RTT_MS, downloadThroughput: -1, uploadThroughput: -1 });
+  };
+  return { goOffline: () => emulate(true), goOnline: () => emulate(false) };
+}
+
 /**
  * Brings the signal back (`goOnline`, by default Playwright's) and answers the milliseconds from
  * the browser's `online` event to the badge turning "synced", timed in the page (Playwright's

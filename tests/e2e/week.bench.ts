@@ -5,7 +5,7 @@
 import { test, expect, type Page } from '@playwright/test';
 import { Server } from './server';
 import { logIn } from './phone';
-import { backlog, importOffline, sha256, timeSyncOnline, type ExportedPhoto } from './backlog';
+import { backlog, importOffline, LINK_RTT_MS, mobileLink, sha256, timeSyncOnline, type ExportedPhoto } from './backlog';
 
 /** Records per backup file: they differ so that each import's banner can be told from the last (sum 500). */
 const FILES = [45, 46, 47, 48, 49, 51, 52, 53, 54, 55];
@@ -58,9 +58,6 @@ function variant(jpeg: Buffer, idx: number): Buffer {
   return Buffer.concat([jpeg.subarray(0, 2), segment, jpeg.subarray(2)]);
 }
 
-/** The round trip of a 4G link in a county town (the bandwidth is left unlimited: it is the waits that show). */
-const LINK_RTT_MS = 150;
-
 async function weekOffline(page: Page, link: 'loopback' | 'mobile'): Promise<void> {
   const server = await Server.start();
   try {
@@ -89,18 +86,7 @@ async function weekOffline(page: Page, link: 'loopback' | 'mobile'): Promise<voi
     const records = first;
     const bytes = photos.reduce((sum, photo) => sum + photo.length, 0);
 
-    // The link is set through one CDP session throughout: Playwright's own offline switch is a
-    // second session's emulation, which would stay offline under this one's.
-    let goOffline: (() => Promise<void>) | undefined;
-    let goOnline: (() => Promise<void>) | undefined;
-    if (link === 'mobile') {
-      const cdp = await page.context().newCDPSession(page);
-      const emulate = async (offline: boolean) => {
-        await cdp.send('Network.emulateNetworkConditions', { offline, latency: LINK_RTT_MS, downloadThroughput: -1, uploadThroughput: -1 });
-      };
-      goOffline = () => emulate(true);
-      goOnline = () => emulate(false);
-    }
+    const { goOffline, goOnline } = link === 'mobile' ? await mobileLink(page) : {};
     await importOffline(page, files, goOffline);
     const elapsed = await timeSyncOnline(page, goOnline);
 

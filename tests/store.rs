@@ -607,6 +607,56 @@ async fn a_pushed_record_settled_with_the_servers_fields_is_not_written_again_by
     assert_eq!(server.body["location"]["accuracy_m"].as_f64(), Some(15.0));
 }
 
+/// A page bringing back copies the phone holds (a push's records returning) beside other changes to
+/// the same records: the held copies change nothing, and whatever follows them in the page still
+/// meets the record as stored.
+#[wasm_bindgen_test]
+async fn copies_the_phone_holds_change_nothing_and_later_changes_in_the_same_page_still_apply() {
+    let (store, _) = fresh_store().await;
+    let kept = inspection("kept");
+    let revised = inspection("revised");
+    let dropped = inspection("dropped");
+    let odd = inspection("odd");
+    for record in [&kept, &revised, &dropped, &odd] {
+        synced_at(&store, record, 1).await;
+    }
+    let mut newer = revised.clone();
+    newer.notes = "复查后补充".to_owned();
+    let malformed = Change {
+        body: json!({"id": odd.id.to_string(), "nope": 1}),
+        ..change(&odd, 2)
+    };
+    let tombstone = Change {
+        body: Value::Null,
+        deleted: true,
+        ..change(&dropped, 2)
+    };
+    let changes = vec![
+        change(&kept, 1),
+        change(&revised, 1),
+        change(&dropped, 1),
+        change(&odd, 1),
+        change(&newer, 2),
+        tombstone,
+        malformed,
+    ];
+    let applied = store.apply_page(&page(changes, "c1")).await.expect("apply");
+    assert_eq!((applied.changed, applied.malformed), (2, 1));
+    for (record, expected) in [
+        (&kept, Some(kept.clone())),
+        (&revised, Some(newer)),
+        (&dropped, None),
+        (&odd, Some(odd.clone())),
+    ] {
+        let held = store.inspection(&record.id).await.expect("read");
+        assert_eq!(held.map(|held| held.record), expected, "{}", record.notes);
+    }
+    assert!(matches!(
+        state_of(&store, &revised).await,
+        LocalState::Synced { server } if server.rev == 2
+    ));
+}
+
 #[wasm_bindgen_test]
 async fn pulls_store_new_records_take_equal_revs_and_tombstones_drop_synced_ones() {
     let (store, _) = fresh_store().await;

@@ -12,9 +12,9 @@ use std::future::{Future, poll_fn};
 use std::pin::pin;
 use std::task::Poll;
 
-/// At most this many records are taken from the queue at a time. Each batch costs the phone two
-/// transactions and the server one, whatever its size: 200 halved a 1 000-record backlog's sync
-/// against 50 (BENCHMARKS.md).
+/// At most this many records are taken from the queue at a time. Each batch costs the phone one
+/// transaction to take it, and the phone one and the server one per request it is sent in
+/// ([`PUSH_BYTES`]): 200 halved a 1 000-record backlog's sync against 50 (BENCHMARKS.md).
 pub const PUSH_LIMIT: usize = 200;
 /// A push request carries at most this many bytes of mutations (at least one mutation), so that a
 /// batch of large records goes in several requests: far below the server's 16 MiB body limit, and
@@ -65,7 +65,9 @@ pub trait Remote {
 pub struct PageApplied {
     /// Changes that changed a local record (stored, refreshed or dropped).
     pub changed: usize,
-    /// Changes whose body does not read as its entity (a server bug): skipped, the rest applied.
+    /// Changes whose body does not read as its entity (a server bug): skipped, the rest applied. A
+    /// store may leave uncounted one whose body is the very copy it already holds, which it neither
+    /// checks nor writes.
     pub malformed: usize,
 }
 

@@ -501,6 +501,8 @@ struct Scripted {
     push: PushScript,
     pulls: RefCell<Vec<PullResponse>>,
     pulled: RefCell<usize>,
+    /// The pull (counted from 1) that fails, if any.
+    failing_pull: Cell<Option<usize>>,
     /// The record ids of each push, in order.
     pushed: RefCell<Vec<Vec<String>>>,
 }
@@ -514,6 +516,7 @@ impl Scripted {
             push: Box::new(push),
             pulls: RefCell::new(pulls),
             pulled: RefCell::new(0),
+            failing_pull: Cell::new(None),
             pushed: RefCell::new(Vec::new()),
         }
     }
@@ -535,6 +538,9 @@ impl fieldcheck_core::engine::Remote for Scripted {
 
     async fn pull(&self, _since: Option<&str>, _limit: u32) -> Result<PullResponse, String> {
         *self.pulled.borrow_mut() += 1;
+        if self.failing_pull.get() == Some(*self.pulled.borrow()) {
+            return Err("the link dropped".to_owned());
+        }
         let mut pages = self.pulls.borrow_mut();
         if pages.is_empty() {
             return Ok(PullResponse {
@@ -941,6 +947,22 @@ fn the_next_page_is_fetched_while_one_is_applied_and_a_failed_apply_keeps_the_cu
     assert_eq!(result, Ok(()));
     assert_eq!(report.pulled, 3);
     assert_eq!(run(store.pull_cursor()), Ok(Some("3".to_owned())));
+}
+
+#[test]
+fn a_failed_fetch_of_the_next_page_keeps_the_page_applied_beside_it() {
+    let store = MemoryStore::new(1);
+    let remote = Scripted::new(
+        |_| Ok(PushResponse { results: vec![] }),
+        vec![venue_page(1, true), venue_page(2, false)],
+    );
+    remote.failing_pull.set(Some(2));
+    let waiting = Waiting::new(&store, 0, 0);
+    let (report, result) = run(sync_once(&waiting, &remote, &device()));
+    assert!(matches!(result, Err(RunError::Remote(_))), "{result:?}");
+    assert_eq!(report.pulled, 1);
+    assert!(store.get(Entity::Venue, "v1").is_some());
+    assert_eq!(run(store.pull_cursor()), Ok(Some("1".to_owned())));
 }
 
 /// The answer for an op was lost, the pull went past its rev, and only then the replay answered

@@ -1,8 +1,10 @@
 //! Many phones at once, measured, never asserted: N devices log in, then each, round after round,
-//! uploads a photo, pushes a batch of inspections naming it and pulls what changed — against one or
-//! more server instances over one database (SQLite, or PostgreSQL when `FIELDCHECK_BENCH_POSTGRES`
-//! names a server) and one photo store (a folder, or the bucket `FIELDCHECK_BENCH_S3` names). Prints
-//! `FIGURE` lines; `cargo xtask bench --load` runs it on both engines.
+//! uploads a photo, pushes a batch of inspections naming it and pulls what changed — first each phone
+//! about every ten seconds at a moment of its own (phones that sync as they work), then all at once
+//! and back to back (a burst: how fast the server drains it) — against one or more server
+//! instances over one database (SQLite, or PostgreSQL when `FIELDCHECK_BENCH_POSTGRES` names a
+//! server) and one photo store (a folder, or the bucket `FIELDCHECK_BENCH_S3` names). Prints `FIGURE`
+//! lines; `cargo xtask bench --load` runs it on both engines.
 
 mod common;
 
@@ -12,13 +14,20 @@ use fieldcheck_core::sync::{LoginResponse, MutationStatus, PullResponse};
 use fieldcheck_core::{Role, photo_name};
 use fieldcheck_server::users::{self, NewUser};
 use fieldcheck_server::{AppState, Settings, db, photos};
+use rand::Rng;
 use serde_json::{Value, json};
 use sqlx::{Connection, Executor};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// Rounds each device runs, and inspections per push (what a phone sends after a few visits).
+/// Rounds each device runs in the burst, and inspections per push (what a phone sends after a few
+/// visits).
 const ROUNDS: usize = 3;
+/// How often each phone syncs in the paced run, and how many times. A phone syncs when an officer
+/// saves a record, minutes apart; every ten seconds with five records and a photo each time, 200
+/// phones send in a minute more than a province's 5 000 officers record in a week (BENCHMARKS.md).
+const PERIOD: Duration = Duration::from_secs(10);
+const PACED_ROUNDS: usize = 5;
 const BATCH: usize = 5;
 /// A phone photo after the app's downscaling (1600 px JPEG at quality 0.8).
 const PHOTO_BYTES: usize = 150 * 1024;
@@ -190,14 +199,35 @@ impl Run {
             ),
         );
 
-        // Then every device works: photo, push, pull, ROUNDS times, all at once.
+        // Then every device works: photo, push, pull, PACED_ROUNDS times at its own pace; then
+        // ROUNDS times all at once. The paced run goes first, on a quiet server: after the burst
+        // the database and the photo store are still writing it out (checkpoints, file syncs), which
+        // is the burst's cost, not the steady latency the paced run measures.
+        // Each phone keeps its pull cursor from one run to the next, as the app does.
         let logins = Arc::new(logins);
+        let mut cursors = vec![String::new(); self.devices];
+        self.work(setup, &clients, &logins, &mut cursors, Pace::Every(PERIOD))
+            .await?;
+        self.work(setup, &clients, &logins, &mut cursors, Pace::Burst)
+            .await
+    }
+
+    /// Every device's rounds at `pace`, measured.
+    async fn work(
+        &self,
+        setup: &str,
+        clients: &[reqwest::Client],
+        logins: &Arc<Vec<LoginResponse>>,
+        cursors: &mut [String],
+        pace: Pace,
+    ) -> anyhow::Result<()> {
         let started = Instant::now();
         let mut tasks = Vec::new();
         for (device, client) in clients.iter().enumerate() {
             let base = self.bases[device % self.bases.len()].clone();
             let client = client.clone();
-            let logins = Arc::clone(&logins);
+            let logins = Arc::clone(logins);
+            let cursor = std::mem::take(&mut cursors[device]);
             let unit = self.officers[device].1;
             // The partner: the next officer of the same unit.
             let partner = (0..self.devices)
@@ -205,21 +235,30 @@ impl Run {
                 .find(|other| self.officers[*other].1 == unit && *other != device)
                 .unwrap_or(device);
             tasks.push(tokio::spawn(async move {
-                device_work(&client, &base, device, &logins, partner).await
+                device_work(&client, &base, device, &logins, partner, cursor, pace).await
             }));
         }
         let mut stats = Stats::default();
-        for task in tasks {
-            stats.add(task.await?);
+        for (device, task) in tasks.into_iter().enumerate() {
+            let (seen, cursor) = task.await?;
+            stats.add(seen);
+            cursors[device] = cursor;
         }
         let elapsed = started.elapsed();
         stats.sort();
         #[allow(clippy::cast_precision_loss)] // thousands
         let per_second = stats.mutations as f64 / elapsed.as_secs_f64();
+        let how = match pace {
+            Pace::Burst => format!("{} devices × {ROUNDS} rounds at once", self.devices),
+            Pace::Every(period) => format!(
+                "{} devices × {PACED_ROUNDS} rounds, each about every {} s",
+                self.devices,
+                period.as_secs()
+            ),
+        };
         figure(
             &format!(
-                "load, {setup}: {} devices × {ROUNDS} rounds of photo ({} KB) + push of {BATCH} + pull",
-                self.devices,
+                "load, {setup}: {how}, a round a photo ({} KB) + push of {BATCH} + pull",
                 PHOTO_BYTES / 1024
             ),
             format!(
@@ -292,23 +331,64 @@ impl Stats {
     }
 }
 
-/// One device's day: its venue first, then rounds of photo, push and pull.
+/// How the devices' rounds are spaced.
+#[derive(Clone, Copy)]
+enum Pace {
+    /// All at once and back to back: the worst case, which measures how fast a burst drains.
+    Burst,
+    /// Each device first at a random moment within the period, then each round between half and one
+    /// and a half periods after the one before, at random: phones syncing as their officers work.
+    Every(Duration),
+}
+
+impl Pace {
+    fn rounds(self) -> usize {
+        match self {
+            Pace::Burst => ROUNDS,
+            Pace::Every(_) => PACED_ROUNDS,
+        }
+    }
+
+    fn first_photo(self) -> usize {
+        match self {
+            Pace::Every(_) => 0,
+            Pace::Burst => PACED_ROUNDS,
+        }
+    }
+
+    /// How long after the previous round's start (or the run's, for the first) a round starts.
+    fn wait(self, first: bool) -> Duration {
+        match self {
+            Pace::Burst => Duration::ZERO,
+            Pace::Every(period) if first => period.mul_f64(rand::thread_rng().gen_range(0.0..1.0)),
+            Pace::Every(period) => period.mul_f64(rand::thread_rng().gen_range(0.5..1.5)),
+        }
+    }
+}
+
+/// One device's day: its venue first, then rounds of photo, push and pull at `pace`, pulling from
+/// `cursor` on. Returns what it saw and its cursor after.
 async fn device_work(
     client: &reqwest::Client,
     base: &str,
     device: usize,
     logins: &[LoginResponse],
     partner: usize,
-) -> Stats {
+    mut cursor: String,
+    pace: Pace,
+) -> (Stats, String) {
     let mut stats = Stats::default();
     let me = &logins[device];
     let officers = [me.user.id.0.as_str(), logins[partner].user.id.0.as_str()];
     let device_id = device_id(device + 1);
     let venue_id = uuid::Uuid::now_v7().to_string();
     let mut pending = vec![venue(&venue_id, &me.user.unit_id.0)];
-    let mut cursor = String::new();
-    for round in 0..ROUNDS {
-        let photo = photo_bytes(device, round);
+    let mut round_started = tokio::time::Instant::now();
+    for round in 0..pace.rounds() {
+        round_started += pace.wait(round == 0);
+        tokio::time::sleep_until(round_started).await;
+        // The second run's photos are new ones, not the first's again.
+        let photo = photo_bytes(device, pace.first_photo() + round);
         let name = photo_name(&photo);
         let started = Instant::now();
         let uploaded = client
@@ -367,7 +447,7 @@ async fn device_work(
         }
         stats.pull.push(started.elapsed());
     }
-    stats
+    (stats, cursor)
 }
 
 /// Pulls every page after `since`; returns the new cursor.

@@ -644,29 +644,15 @@ fn a_batch_goes_in_queue_order_and_a_later_edit_follows_its_applied_op() {
 #[test]
 fn records_too_large_for_one_request_go_in_several_each_settled() {
     let store = MemoryStore::new(1);
-    // Five records of 100 KB: at most two fit in one request's budget (256 KiB).
-    let notes = "记".repeat(100 * 1024 / 3);
-    for n in 0..5 {
-        store
-            .save(
-                Entity::Inspection,
-                &format!("r{n}"),
-                json!({"notes": notes, "n": n}),
-            )
-            .unwrap_or_else(|error| panic!("{error}"));
-    }
+    // At most two fit in one request's budget (256 KiB).
+    five_large_records(&store);
     let remote = Scripted::new(
         |request| {
             let size = serde_json::to_string(&request.mutations).map_or(0, |text| text.len());
             if size > PUSH_BYTES {
                 return Err(format!("a request of {size} bytes"));
             }
-            let results = request
-                .mutations
-                .iter()
-                .map(|mutation| answer(mutation.op_id.as_str(), MutationStatus::Applied, Some(1)))
-                .collect();
-            Ok(PushResponse { results })
+            Ok(applied_all(request))
         },
         vec![],
     );

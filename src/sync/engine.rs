@@ -1,12 +1,12 @@
 //! The sync engine: runs the core's sync run against the store and the server, one run at a time, on
-//! start, on `online`, after each save and on a backoff timer.
+//! start, a moment after `online`, after each save and on a backoff timer.
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use chrono::{DateTime, FixedOffset};
 use fieldcheck_core::engine::{RunError, sync_once};
-use fieldcheck_core::sync::backoff_ms;
+use fieldcheck_core::sync::{backoff_ms, online_delay_ms};
 use futures::future::join3;
 use gloo_timers::callback::Timeout;
 use leptos::prelude::*;
@@ -84,6 +84,28 @@ impl Engine {
         }
         let engine = Rc::clone(self);
         spawn_local(async move { engine.run_until_quiet().await });
+    }
+
+    /// The browser is back online: a run starts after a random part of the online spread, so that
+    /// phones regaining signal together do not reach the server in the same second. A save or a tap
+    /// on 立即同步 meanwhile starts it at once (a kick drops the timer).
+    pub fn came_online(self: &Rc<Self>) {
+        self.status.update(|status| {
+            if status.phase == Phase::Offline {
+                status.phase = Phase::Idle;
+            }
+        });
+        let mut run = self.run.borrow_mut();
+        if run.running {
+            run.again = true;
+            return;
+        }
+        let delay_ms = online_delay_ms(js_sys::Math::random());
+        let engine = Rc::clone(self);
+        run.timer = Some(Timeout::new(
+            u32::try_from(delay_ms).unwrap_or(u32::MAX),
+            move || engine.kick(),
+        ));
     }
 
     async fn run_until_quiet(self: Rc<Self>) {

@@ -213,8 +213,9 @@ impl SyncContext {
     }
 }
 
-/// Starts the sync engine and provides its context. Runs once now, on every `online` event, after
-/// each save and on a backoff timer after failures.
+/// Starts the sync engine and provides its context. Runs once now, a random moment (at most
+/// [`fieldcheck_core::sync::ONLINE_SPREAD_MS`]) after every `online` event, after each save and on a
+/// backoff timer after failures.
 pub fn provide_sync(
     store: Store,
     session: Option<Session>,
@@ -245,7 +246,7 @@ pub fn provide_sync(
 
     // The listeners live as long as the app; their handles are not needed to remove them.
     let online_engine = Rc::clone(&engine);
-    let _ = window_event_listener(leptos::ev::online, move |_| online_engine.kick());
+    let _ = window_event_listener(leptos::ev::online, move |_| online_engine.came_online());
     let offline_status = status;
     let _ = window_event_listener(leptos::ev::offline, move |_| {
         offline_status.update(|status| status.phase = Phase::Offline);

@@ -129,17 +129,22 @@ export async function mobileLink(page: Page): Promise<{ goOffline: () => Promise
 
 /**
  * Brings the signal back (`goOnline`, by default Playwright's) and answers the milliseconds from
- * the browser's `online` event to the badge turning "synced", timed in the page (Playwright's
- * polling would add up to a second).
+ * the start of the run that follows — the badge turning busy, after the app's random wait of up to
+ * `ONLINE_SPREAD_MS` (crates/fieldcheck-core/src/sync.rs), which is not the sync's cost — to the
+ * badge turning "synced", timed in the page (Playwright's polling would add up to a second).
  */
 export async function timeSyncOnline(page: Page, goOnline = () => page.context().setOffline(false)): Promise<number> {
   await page.evaluate(() => {
     (window as any).fieldcheckSynced = new Promise<number>((resolve) => {
+      let online = false;
       let begun: number | undefined;
-      window.addEventListener('online', () => (begun = performance.now()), { once: true });
+      window.addEventListener('online', () => (online = true), { once: true });
       const observer = new MutationObserver(() => {
-        const state = document.querySelector('[data-testid="sync-badge"]')?.getAttribute('data-state');
-        if (begun !== undefined && state === 'synced') {
+        const badge = document.querySelector('[data-testid="sync-badge"]');
+        if (online && begun === undefined && badge?.classList.contains('badge-busy')) {
+          begun = performance.now();
+        }
+        if (begun !== undefined && badge?.getAttribute('data-state') === 'synced') {
           observer.disconnect();
           resolve(performance.now() - begun);
         }

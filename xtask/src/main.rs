@@ -65,7 +65,8 @@ tasks:
   wasm-bindgen ARGS      split the app's wasm, then run wasm-bindgen (the release build runs it)
   precache [DIR]         write the service worker's file list into a built app (Trunk runs it)
   bench --load           many phones at once (50 and 200) on SQLite, then on PostgreSQL + S3 with
-                         two instances: mutations/s, latencies, errors
+                         two instances: mutations/s, latencies, errors (FIELDCHECK_BENCH_DEVICES,
+                         _MINUTES of the paced run, _PREFILL inspections stored first)
   bench                  print every benchmark figure: shell size, first load, Lighthouse, photos,
                          10 000 records, server throughput (BENCHMARKS.md keeps them)
 ";

@@ -360,6 +360,28 @@ pub fn backoff_ms(failures: u32, jitter: f64) -> u64 {
     capped + extra
 }
 
+/// The longest a phone waits before its first sync after the browser comes back online.
+///
+/// Phones regain signal together — a tower back in service, the office Wi-Fi at the morning
+/// briefing — and without a wait they would all reach the server in the same second. Each waits a
+/// random part of this instead: 200 phones spread over it arrive about 20 a second, a pace the server
+/// answers within tens of milliseconds (BENCHMARKS.md, "Province scale"). A tap on 立即同步 does not
+/// wait.
+pub const ONLINE_SPREAD_MS: u64 = 10_000;
+
+/// The wait before the first sync after coming back online, for `jitter` in 0.0..1.0: a share of
+/// [`ONLINE_SPREAD_MS`].
+pub fn online_delay_ms(jitter: f64) -> u64 {
+    // At most 10 000: exact in f64, and the product is never negative.
+    #[allow(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        clippy::cast_precision_loss
+    )]
+    let delay = (ONLINE_SPREAD_MS as f64 * jitter.clamp(0.0, 1.0)) as u64;
+    delay
+}
+
 /// `POST /api/users` body: a new user. Supervisors add inspectors to their own unit; admins anyone
 /// anywhere (`unit_id` absent: the admin's unit).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,16 +1,19 @@
 //! Many phones at once, measured, never asserted: N devices log in, then each, round after round,
 //! uploads a photo, pushes a batch of inspections naming it and pulls what changed — first each phone
-//! about every ten seconds at a moment of its own (phones that sync as they work), then all at once
-//! and back to back (a burst: how fast the server drains it) — against one or more server
-//! instances over one database (SQLite, or PostgreSQL when `FIELDCHECK_BENCH_POSTGRES` names a
-//! server) and one photo store (a folder, or the bucket `FIELDCHECK_BENCH_S3` names). Prints `FIGURE`
-//! lines; `cargo xtask bench --load` runs it on both engines.
+//! about every ten seconds at a moment of its own (phones that sync as they work), then once with a
+//! backlog at a random moment within the app's online spread (a fleet regaining signal together),
+//! then all at once and back to back (a burst: how fast the server drains it) — against one or more
+//! server instances over one database (SQLite, or PostgreSQL when `FIELDCHECK_BENCH_POSTGRES` names a
+//! server) and one photo store (a folder, or the bucket `FIELDCHECK_BENCH_S3` names).
+//! `FIELDCHECK_BENCH_MINUTES` makes the paced run last that long; `FIELDCHECK_BENCH_PREFILL` first
+//! fills the database with that many inspections. Prints `FIGURE` lines; `cargo xtask bench --load`
+//! runs it on both engines.
 
 mod common;
 
 use anyhow::{Context, bail};
 use common::{SIGNATURE_PNG, complete_inspection, device_id, figure, percentile, push_to};
-use fieldcheck_core::sync::{LoginResponse, MutationStatus, PullResponse};
+use fieldcheck_core::sync::{LoginResponse, MutationStatus, ONLINE_SPREAD_MS, PullResponse};
 use fieldcheck_core::{Role, photo_name};
 use fieldcheck_server::users::{self, NewUser};
 use fieldcheck_server::{AppState, Settings, db, photos};
@@ -27,8 +30,14 @@ const ROUNDS: usize = 3;
 /// saves a record, minutes apart; every ten seconds with five records and a photo each time, 200
 /// phones send in a minute more than a province's 5 000 officers record in a week (BENCHMARKS.md).
 const PERIOD: Duration = Duration::from_secs(10);
+/// The paced run's rounds unless `FIELDCHECK_BENCH_MINUTES` asks for a longer run: about a minute.
 const PACED_ROUNDS: usize = 5;
 const BATCH: usize = 5;
+/// Rounds' worth of work each phone brings back after an outage: three photos and fifteen
+/// inspections in one push.
+const BACKLOG: usize = 3;
+/// Inspections per push while filling the database beforehand.
+const PREFILL_BATCH: usize = 100;
 /// A phone photo after the app's downscaling (1600 px JPEG at quality 0.8).
 const PHOTO_BYTES: usize = 150 * 1024;
 /// Officers per unit: a district brigade.
@@ -67,9 +76,22 @@ async fn main() -> anyhow::Result<()> {
         },
         if instances == 1 { "" } else { "s" }
     );
+    let paced_rounds = match env("FIELDCHECK_BENCH_MINUTES") {
+        Some(minutes) => {
+            let minutes: u64 = minutes
+                .parse()
+                .context("FIELDCHECK_BENCH_MINUTES: a number")?;
+            usize::try_from(minutes * 60 / PERIOD.as_secs())?.max(1)
+        }
+        None => PACED_ROUNDS,
+    };
+    let prefill: usize = match env("FIELDCHECK_BENCH_PREFILL") {
+        Some(n) => n.parse().context("FIELDCHECK_BENCH_PREFILL: a number")?,
+        None => 0,
+    };
     for n in devices {
         let run = Run::prepare(n, instances, postgres.as_deref(), bucket.as_deref()).await?;
-        run.measure(&setup).await?;
+        run.measure(&setup, paced_rounds, prefill).await?;
     }
     Ok(())
 }
@@ -156,7 +178,7 @@ impl Run {
         })
     }
 
-    async fn measure(&self, setup: &str) -> anyhow::Result<()> {
+    async fn measure(&self, setup: &str, paced_rounds: usize, prefill: usize) -> anyhow::Result<()> {
         // Each phone from an address of its own (all of 127/8 is loopback), as phones on mobile
         // networks are: the login throttle counts per address.
         let clients = (0..self.devices)
@@ -199,17 +221,86 @@ impl Run {
             ),
         );
 
-        // Then every device works: photo, push, pull, PACED_ROUNDS times at its own pace; then
-        // ROUNDS times all at once. The paced run goes first, on a quiet server: after the burst
-        // the database and the photo store are still writing it out (checkpoints, file syncs), which
-        // is the burst's cost, not the steady latency the paced run measures.
-        // Each phone keeps its pull cursor from one run to the next, as the app does.
         let logins = Arc::new(logins);
         let mut cursors = vec![String::new(); self.devices];
-        self.work(setup, &clients, &logins, &mut cursors, Pace::Every(PERIOD))
+        if prefill > 0 {
+            self.prefill(setup, &clients, &logins, &mut cursors, prefill)
+                .await?;
+        }
+        // Then every device works: photo, push, pull, round after round at its own pace; then once
+        // with a backlog within the online spread; then ROUNDS times all at once. The burst goes
+        // last: after it the database and the photo store are still writing it out (checkpoints,
+        // file syncs), which is the burst's cost, not the latency the other two measure.
+        // Each phone keeps its pull cursor from one run to the next, as the app does.
+        self.work(
+            setup,
+            &clients,
+            &logins,
+            &mut cursors,
+            Pace::Every(PERIOD, paced_rounds),
+        )
+        .await?;
+        let spread = Duration::from_millis(ONLINE_SPREAD_MS);
+        self.work(setup, &clients, &logins, &mut cursors, Pace::Online(spread))
             .await?;
         self.work(setup, &clients, &logins, &mut cursors, Pace::Burst)
             .await
+    }
+
+    /// Fills the database with `total` inspections, pushed by the devices as fast as it takes them,
+    /// then brings every device's cursor to the end (phones that already hold their unit's history).
+    async fn prefill(
+        &self,
+        setup: &str,
+        clients: &[reqwest::Client],
+        logins: &Arc<Vec<LoginResponse>>,
+        cursors: &mut [String],
+        total: usize,
+    ) -> anyhow::Result<()> {
+        let started = Instant::now();
+        let mut tasks = Vec::new();
+        for (device, client) in clients.iter().enumerate() {
+            let base = self.bases[device % self.bases.len()].clone();
+            let (client, logins) = (client.clone(), Arc::clone(logins));
+            let share = total / self.devices + usize::from(device < total % self.devices);
+            let partner = self.partner(device);
+            tasks.push(tokio::spawn(async move {
+                fill(&client, &base, device, &logins, partner, share).await
+            }));
+        }
+        for task in tasks {
+            task.await??;
+        }
+        let filled = started.elapsed();
+        let mut tasks = Vec::new();
+        for (device, client) in clients.iter().enumerate() {
+            let base = self.bases[device % self.bases.len()].clone();
+            let (client, token) = (client.clone(), logins[device].token.clone());
+            tasks.push(tokio::spawn(async move {
+                pull(&client, &base, &token, "").await
+            }));
+        }
+        for (device, task) in tasks.into_iter().enumerate() {
+            cursors[device] = task.await??;
+        }
+        figure(
+            &format!("load, {setup}: database filled beforehand"),
+            format!(
+                "{total} inspections in {:.1} s; every phone pulled its unit's history in {:.1} s",
+                filled.as_secs_f64(),
+                (started.elapsed() - filled).as_secs_f64()
+            ),
+        );
+        Ok(())
+    }
+
+    /// The device's partner: the next officer of the same unit.
+    fn partner(&self, device: usize) -> usize {
+        let unit = self.officers[device].1;
+        (0..self.devices)
+            .map(|step| (device + 1 + step) % self.devices)
+            .find(|other| self.officers[*other].1 == unit && *other != device)
+            .unwrap_or(device)
     }
 
     /// Every device's rounds at `pace`, measured.
@@ -228,12 +319,7 @@ impl Run {
             let client = client.clone();
             let logins = Arc::clone(logins);
             let cursor = std::mem::take(&mut cursors[device]);
-            let unit = self.officers[device].1;
-            // The partner: the next officer of the same unit.
-            let partner = (0..self.devices)
-                .map(|step| (device + 1 + step) % self.devices)
-                .find(|other| self.officers[*other].1 == unit && *other != device)
-                .unwrap_or(device);
+            let partner = self.partner(device);
             tasks.push(tokio::spawn(async move {
                 device_work(&client, &base, device, &logins, partner, cursor, pace).await
             }));
@@ -249,18 +335,30 @@ impl Run {
         #[allow(clippy::cast_precision_loss)] // thousands
         let per_second = stats.mutations as f64 / elapsed.as_secs_f64();
         let how = match pace {
-            Pace::Burst => format!("{} devices × {ROUNDS} rounds at once", self.devices),
-            Pace::Every(period) => format!(
-                "{} devices × {PACED_ROUNDS} rounds, each about every {} s",
+            Pace::Burst => format!(
+                "{} devices × {ROUNDS} rounds at once, a round a photo ({} KB) + push of {BATCH} + pull",
                 self.devices,
-                period.as_secs()
+                PHOTO_BYTES / 1024
+            ),
+            Pace::Every(period, rounds) => format!(
+                "{} devices × {rounds} rounds, each about every {} s, a round a photo ({} KB) + \
+                 push of {BATCH} + pull; rounds started late p99 {} ms, at most {} ms",
+                self.devices,
+                period.as_secs(),
+                PHOTO_BYTES / 1024,
+                percentile(&stats.late, 99).as_millis(),
+                stats.late.last().copied().unwrap_or_default().as_millis()
+            ),
+            Pace::Online(spread) => format!(
+                "{} devices back online within {} s, each {BACKLOG} photos ({} KB) + push of {} + pull",
+                self.devices,
+                spread.as_secs(),
+                PHOTO_BYTES / 1024,
+                BACKLOG * BATCH
             ),
         };
         figure(
-            &format!(
-                "load, {setup}: {how}, a round a photo ({} KB) + push of {BATCH} + pull",
-                PHOTO_BYTES / 1024
-            ),
+            &format!("load, {setup}: {how}"),
             format!(
                 "{per_second:.0} mutations/s ({} applied in {:.1} s); push p50 {} ms p99 {} ms; \
                  photo p50 {} ms p99 {} ms; pull p50 {} ms p99 {} ms; {} errors",
@@ -312,6 +410,9 @@ struct Stats {
     push: Vec<Duration>,
     photo: Vec<Duration>,
     pull: Vec<Duration>,
+    /// How much later than planned each paced round started (its device's round before it ran
+    /// over): the pace the server let the phones keep.
+    late: Vec<Duration>,
     errors: Vec<String>,
 }
 
@@ -321,6 +422,7 @@ impl Stats {
         self.push.extend(other.push);
         self.photo.extend(other.photo);
         self.pull.extend(other.pull);
+        self.late.extend(other.late);
         self.errors.extend(other.errors);
     }
 
@@ -328,6 +430,7 @@ impl Stats {
         self.push.sort();
         self.photo.sort();
         self.pull.sort();
+        self.late.sort();
     }
 }
 
@@ -336,32 +439,49 @@ impl Stats {
 enum Pace {
     /// All at once and back to back: the worst case, which measures how fast a burst drains.
     Burst,
-    /// Each device first at a random moment within the period, then each round between half and one
-    /// and a half periods after the one before, at random: phones syncing as their officers work.
-    Every(Duration),
+    /// This many rounds, each device's first at a random moment within the period, then each round
+    /// between half and one and a half periods after the one before, at random: phones syncing as
+    /// their officers work.
+    Every(Duration, usize),
+    /// One round with a backlog at a random moment within the spread: phones regaining signal
+    /// together, each waiting as the app does after the `online` event.
+    Online(Duration),
 }
 
 impl Pace {
     fn rounds(self) -> usize {
         match self {
             Pace::Burst => ROUNDS,
-            Pace::Every(_) => PACED_ROUNDS,
+            Pace::Every(_, rounds) => rounds,
+            Pace::Online(_) => 1,
         }
     }
 
+    /// Photos and batches of inspections a round brings.
+    fn backlog(self) -> usize {
+        match self {
+            Pace::Online(_) => BACKLOG,
+            Pace::Burst | Pace::Every(..) => 1,
+        }
+    }
+
+    /// Which photos are this run's: each run's are new, not an earlier run's again.
     fn first_photo(self) -> usize {
         match self {
-            Pace::Every(_) => 0,
-            Pace::Burst => PACED_ROUNDS,
+            Pace::Every(..) => 0,
+            Pace::Online(_) => 1_000_000,
+            Pace::Burst => 2_000_000,
         }
     }
 
     /// How long after the previous round's start (or the run's, for the first) a round starts.
     fn wait(self, first: bool) -> Duration {
+        let mut rng = rand::thread_rng();
         match self {
             Pace::Burst => Duration::ZERO,
-            Pace::Every(period) if first => period.mul_f64(rand::thread_rng().gen_range(0.0..1.0)),
-            Pace::Every(period) => period.mul_f64(rand::thread_rng().gen_range(0.5..1.5)),
+            Pace::Every(period, _) if first => period.mul_f64(rng.gen_range(0.0..1.0)),
+            Pace::Every(period, _) => period.mul_f64(rng.gen_range(0.5..1.5)),
+            Pace::Online(spread) => spread.mul_f64(rng.gen_range(0.0..1.0)),
         }
     }
 }
@@ -384,25 +504,44 @@ async fn device_work(
     let venue_id = uuid::Uuid::now_v7().to_string();
     let mut pending = vec![venue(&venue_id, &me.user.unit_id.0)];
     let mut round_started = tokio::time::Instant::now();
+    let mut photos = Vec::new();
     for round in 0..pace.rounds() {
         round_started += pace.wait(round == 0);
+        let now = tokio::time::Instant::now();
+        if matches!(pace, Pace::Every(..)) {
+            stats.late.push(now.saturating_duration_since(round_started));
+        }
         tokio::time::sleep_until(round_started).await;
-        // The second run's photos are new ones, not the first's again.
-        let photo = photo_bytes(device, pace.first_photo() + round);
-        let name = photo_name(&photo);
-        let started = Instant::now();
-        let uploaded = client
-            .put(format!("{base}/api/photos/{name}"))
-            .bearer_auth(&me.token)
-            .header("content-type", "image/jpeg")
-            .body(photo)
-            .send()
-            .await;
-        stats.photo.push(started.elapsed());
-        match uploaded {
-            Ok(response) if response.status().is_success() => {}
-            Ok(response) => stats.errors.push(format!("photo: {}", response.status())),
-            Err(error) => stats.errors.push(format!("photo: {error}")),
+        photos.clear();
+        for taken in 0..pace.backlog() {
+            let photo = photo_bytes(
+                device,
+                pace.first_photo() + round * pace.backlog() + taken,
+            );
+            photos.push(photo_name(&photo));
+            let started = Instant::now();
+            // The answer read whole inside the timer, as the app does, which lets the connection
+            // carry the next request.
+            let uploaded = match client
+                .put(format!("{base}/api/photos/{}", photos[taken]))
+                .bearer_auth(&me.token)
+                .header("content-type", "image/jpeg")
+                .body(photo)
+                .send()
+                .await
+            {
+                Ok(response) => {
+                    let status = response.status();
+                    response.bytes().await.map(|_| status)
+                }
+                Err(error) => Err(error),
+            };
+            stats.photo.push(started.elapsed());
+            match uploaded {
+                Ok(status) if status.is_success() => {}
+                Ok(status) => stats.errors.push(format!("photo: {status}")),
+                Err(error) => stats.errors.push(format!("photo: {error}")),
+            }
         }
         // The officers' signatures, uploaded once by each device (an upload makes a photo the
         // uploader's to name).
@@ -414,13 +553,19 @@ async fn device_work(
                 .body(SIGNATURE_PNG)
                 .send()
                 .await;
-            if !signed.is_ok_and(|response| response.status().is_success()) {
-                stats.errors.push("signature upload failed".to_owned());
+            match signed {
+                Ok(response) if response.status().is_success() => {}
+                Ok(response) => stats
+                    .errors
+                    .push(format!("signature: {}", response.status())),
+                Err(error) => stats.errors.push(format!("signature: {error}")),
             }
         }
         pending.extend(
-            (0..BATCH)
-                .map(|_| complete_inspection(&venue_id, &officers, std::slice::from_ref(&name))),
+            photos
+                .iter()
+                .flat_map(|name| (0..BATCH).map(move |_| std::slice::from_ref(name)))
+                .map(|named| complete_inspection(&venue_id, &officers, named)),
         );
         let started = Instant::now();
         let pushed = push_to(client, base, &me.token, &device_id, &pending).await;
@@ -448,6 +593,59 @@ async fn device_work(
         stats.pull.push(started.elapsed());
     }
     (stats, cursor)
+}
+
+/// One device's share of the prefill: its venue, a photo and its signature, then `share` complete
+/// inspections naming them, PREFILL_BATCH a push.
+async fn fill(
+    client: &reqwest::Client,
+    base: &str,
+    device: usize,
+    logins: &[LoginResponse],
+    partner: usize,
+    share: usize,
+) -> anyhow::Result<()> {
+    let me = &logins[device];
+    let officers = [me.user.id.0.as_str(), logins[partner].user.id.0.as_str()];
+    let photo = photo_bytes(device, 3_000_000);
+    let name = photo_name(&photo);
+    for (bytes, kind, photo_name) in [
+        (photo, "image/jpeg", name.clone()),
+        (SIGNATURE_PNG.to_vec(), "image/png", photo_name(SIGNATURE_PNG)),
+    ] {
+        let response = client
+            .put(format!("{base}/api/photos/{photo_name}"))
+            .bearer_auth(&me.token)
+            .header("content-type", kind)
+            .body(bytes)
+            .send()
+            .await?;
+        if !response.status().is_success() {
+            bail!("prefill upload answered {}", response.status());
+        }
+    }
+    let device_id = device_id(device + 1);
+    let venue_id = uuid::Uuid::now_v7().to_string();
+    let mut pending = vec![venue(&venue_id, &me.user.unit_id.0)];
+    let mut left = share;
+    while left > 0 || !pending.is_empty() {
+        let take = left.min(PREFILL_BATCH);
+        left -= take;
+        pending.extend(
+            (0..take)
+                .map(|_| complete_inspection(&venue_id, &officers, std::slice::from_ref(&name))),
+        );
+        let answer = push_to(client, base, &me.token, &device_id, &pending).await?;
+        if let Some(refused) = answer
+            .results
+            .iter()
+            .find(|result| result.status != MutationStatus::Applied)
+        {
+            bail!("prefill push: {refused:?}");
+        }
+        pending.clear();
+    }
+    Ok(())
 }
 
 /// Pulls every page after `since`; returns the new cursor.

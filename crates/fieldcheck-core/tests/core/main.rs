@@ -10,7 +10,10 @@ mod retention;
 mod rules;
 mod stats;
 
-use fieldcheck_core::sync::{Caller, Classification, Entity, ServerCopy, backoff_ms, classify};
+use fieldcheck_core::sync::{
+    Caller, Classification, Entity, ONLINE_SPREAD_MS, ServerCopy, backoff_ms, classify,
+    online_delay_ms,
+};
 use fieldcheck_core::{
     Answer, Campaign, Hazard, HazardStatus, Inspection, InspectionKind, ItemResult, Location,
     Party, Rectify, ReviewDecision, Role, Status, Template, TransitionError, Venue, VenueKind,
@@ -548,10 +551,27 @@ proptest! {
         prop_assert!(bare <= 300_000);
         prop_assert!(backoff_ms(failures + 1, 0.0) >= bare);
     }
+
+    #[test]
+    fn the_wait_after_coming_online_spreads_phones_over_the_whole_window(jitter in -1.0f64..2.0, other in 0.0f64..1.0) {
+        let delay = online_delay_ms(jitter);
+        prop_assert!(delay <= ONLINE_SPREAD_MS);
+        // Phones with different draws wait different times, in the order of their draws.
+        let (low, high) = (jitter.clamp(0.0, 1.0).min(other), jitter.clamp(0.0, 1.0).max(other));
+        prop_assert!(online_delay_ms(low) <= online_delay_ms(high));
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
 // Sync decisions
+
+#[test]
+fn the_wait_after_coming_online_runs_from_none_to_the_whole_spread() {
+    assert_eq!(online_delay_ms(0.0), 0);
+    assert_eq!(online_delay_ms(0.25), ONLINE_SPREAD_MS / 4);
+    assert_eq!(online_delay_ms(1.0), ONLINE_SPREAD_MS);
+    assert_eq!(online_delay_ms(f64::NAN), 0);
+}
 
 #[test]
 fn classify_is_optimistic_concurrency() {

@@ -26,7 +26,7 @@ const PHOTO_REFUSALS: [&str; 4] = [
 ];
 
 /// When healthy, look for other people's changes this often.
-const PERIODIC_MS: u32 = 5 * 60 * 1000;
+const PERIODIC_MS: u64 = 5 * 60 * 1000;
 
 /// The engine behind [`crate::sync::SyncContext`].
 pub struct Engine {
@@ -46,7 +46,30 @@ struct RunState {
     again: bool,
     /// Failed runs in a row, for the backoff.
     failures: u32,
-    timer: Option<Timeout>,
+    /// The next run already planned, if any.
+    timer: Option<Planned>,
+}
+
+/// A run planned for later: the timer that will kick, and when (`Date.now()` milliseconds).
+struct Planned {
+    _timeout: Timeout,
+    due_ms: f64,
+}
+
+impl RunState {
+    /// Plans the next run `delay_ms` from now, in place of any planned before.
+    fn plan(&mut self, engine: &Rc<Engine>, delay_ms: u64) {
+        let engine = Rc::clone(engine);
+        // Converted once, at most 2^32 ms (seven weeks): exact in f64.
+        #[allow(clippy::cast_precision_loss)]
+        let due_ms = js_sys::Date::now() + delay_ms as f64;
+        self.timer = Some(Planned {
+            _timeout: Timeout::new(u32::try_from(delay_ms).unwrap_or(u32::MAX), move || {
+                engine.kick();
+            }),
+            due_ms,
+        });
+    }
 }
 
 impl Engine {
@@ -88,24 +111,45 @@ impl Engine {
 
     /// The browser is back online: a run starts after a random part of the online spread, so that
     /// phones regaining signal together do not reach the server in the same second. A save or a tap
-    /// on 立即同步 meanwhile starts it at once (a kick drops the timer).
+    /// on 立即同步 meanwhile starts it at once (a kick drops the timer). A run already planned
+    /// sooner stays planned: a phone at the edge of coverage, online again and again, is not put
+    /// off each time. With nobody logged in there is no sync to spread, only a pending logout to
+    /// send: that goes at once.
     pub fn came_online(self: &Rc<Self>) {
         self.status.update(|status| {
             if status.phase == Phase::Offline {
                 status.phase = Phase::Idle;
             }
         });
+        let logged_in = self
+            .session
+            .with_untracked(|session| session.as_ref().is_some_and(|session| !session.expired));
+        if !logged_in {
+            self.kick();
+            return;
+        }
         let mut run = self.run.borrow_mut();
         if run.running {
             run.again = true;
             return;
         }
         let delay_ms = online_delay_ms(js_sys::Math::random());
-        let engine = Rc::clone(self);
-        run.timer = Some(Timeout::new(
-            u32::try_from(delay_ms).unwrap_or(u32::MAX),
-            move || engine.kick(),
-        ));
+        #[allow(clippy::cast_precision_loss)] // at most ten seconds
+        let due_ms = js_sys::Date::now() + delay_ms as f64;
+        if run
+            .timer
+            .as_ref()
+            .is_none_or(|planned| planned.due_ms > due_ms)
+        {
+            run.plan(self, delay_ms);
+        }
+    }
+
+    /// The browser went offline: the badge says so, and a planned run is dropped (it could only
+    /// fail and lengthen the backoff); the `online` event plans the next.
+    pub fn went_offline(&self) {
+        self.status.update(|status| status.phase = Phase::Offline);
+        self.run.borrow_mut().timer = None;
     }
 
     async fn run_until_quiet(self: Rc<Self>) {
@@ -380,13 +424,11 @@ impl Engine {
             return;
         }
         let delay_ms = if run.failures > 0 {
-            let jitter = js_sys::Math::random();
-            u32::try_from(backoff_ms(run.failures - 1, jitter)).unwrap_or(u32::MAX)
+            backoff_ms(run.failures - 1, js_sys::Math::random())
         } else {
             PERIODIC_MS
         };
-        let engine = Rc::clone(self);
-        run.timer = Some(Timeout::new(delay_ms, move || engine.kick()));
+        run.plan(self, delay_ms);
     }
 
     /// Marks the counts stale after a local save: the badge says 未同步 until a count that began

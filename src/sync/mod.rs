@@ -247,10 +247,8 @@ pub fn provide_sync(
     // The listeners live as long as the app; their handles are not needed to remove them.
     let online_engine = Rc::clone(&engine);
     let _ = window_event_listener(leptos::ev::online, move |_| online_engine.came_online());
-    let offline_status = status;
-    let _ = window_event_listener(leptos::ev::offline, move |_| {
-        offline_status.update(|status| status.phase = Phase::Offline);
-    });
+    let offline_engine = Rc::clone(&engine);
+    let _ = window_event_listener(leptos::ev::offline, move |_| offline_engine.went_offline());
     listen_to_other_tabs();
     engine.kick();
     context

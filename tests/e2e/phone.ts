@@ -5,6 +5,11 @@ import { DEMO_PASSWORD } from './server';
 /** The chosen answer gains a check mark, so that the choice never shows by colour alone. */
 export const PASS = /^(✓ )?合格$/;
 export const NA = /^(✓ )?不适用$/;
+/**
+ * How long to wait for the sync the app starts by itself after coming online: its random wait
+ * (at most ONLINE_SPREAD_MS, 10 s, crates/fieldcheck-core/src/sync.rs) and the sync after it.
+ */
+export const ONLINE_WAIT_MS = 30_000;
 
 /** Logs in on the login page and waits until the first sync has finished. */
 export async function logIn(page: Page, baseUrl: string, username: string): Promise<void> {

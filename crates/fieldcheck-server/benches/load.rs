@@ -105,6 +105,8 @@ struct Run {
     devices: usize,
     bases: Vec<String>,
     officers: Vec<(String, usize)>,
+    /// The database, for settling it after the prefill.
+    config: db::DbConfig,
     _dir: tempfile::TempDir,
 }
 
@@ -174,11 +176,17 @@ impl Run {
             devices,
             bases,
             officers,
+            config,
             _dir: dir,
         })
     }
 
-    async fn measure(&self, setup: &str, paced_rounds: usize, prefill: usize) -> anyhow::Result<()> {
+    async fn measure(
+        &self,
+        setup: &str,
+        paced_rounds: usize,
+        prefill: usize,
+    ) -> anyhow::Result<()> {
         // Each phone from an address of its own (all of 127/8 is loopback), as phones on mobile
         // networks are: the login throttle counts per address.
         let clients = (0..self.devices)
@@ -272,23 +280,34 @@ impl Run {
             task.await??;
         }
         let filled = started.elapsed();
-        let mut tasks = Vec::new();
-        for (device, client) in clients.iter().enumerate() {
-            let base = self.bases[device % self.bases.len()].clone();
-            let (client, token) = (client.clone(), logins[device].token.clone());
-            tasks.push(tokio::spawn(async move {
-                pull(&client, &base, &token, "").await
-            }));
+        // Every phone already holds its unit's history: its cursor is the log's end. And the prefill
+        // is written out (a checkpoint) before the paced run, which measures a settled server.
+        let pool = db::open(self.config.clone()).await?;
+        let end: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) FROM changes")
+            .fetch_one(&pool)
+            .await?;
+        for cursor in cursors.iter_mut() {
+            *cursor = end.to_string();
         }
-        for (device, task) in tasks.into_iter().enumerate() {
-            cursors[device] = task.await??;
-        }
+        let settled = Instant::now();
+        match self.config.engine {
+            db::Engine::Sqlite => pool.execute("PRAGMA wal_checkpoint(TRUNCATE)").await?,
+            db::Engine::Postgres => {
+                pool.execute("VACUUM ANALYZE").await?;
+                pool.execute("CHECKPOINT").await?
+            }
+        };
+        pool.close().await;
+        #[allow(clippy::cast_precision_loss)] // thousands
+        let per_second = total as f64 / filled.as_secs_f64();
         figure(
             &format!("load, {setup}: database filled beforehand"),
             format!(
-                "{total} inspections in {:.1} s; every phone pulled its unit's history in {:.1} s",
+                "{total} inspections in {:.1} s ({:.0} mutations/s, pushes of {PREFILL_BATCH}), \
+                 written out in {:.1} s",
                 filled.as_secs_f64(),
-                (started.elapsed() - filled).as_secs_f64()
+                per_second,
+                settled.elapsed().as_secs_f64()
             ),
         );
         Ok(())
@@ -350,11 +369,14 @@ impl Run {
                 stats.late.last().copied().unwrap_or_default().as_millis()
             ),
             Pace::Online(spread) => format!(
-                "{} devices back online within {} s, each {BACKLOG} photos ({} KB) + push of {} + pull",
+                "{} devices back online within {} s, each {BACKLOG} photos ({} KB) at once + push of {} \
+                 (and a venue) + pull; a phone's whole backlog p50 {} ms p99 {} ms",
                 self.devices,
                 spread.as_secs(),
                 PHOTO_BYTES / 1024,
-                BACKLOG * BATCH
+                BACKLOG * BATCH,
+                percentile(&stats.round, 50).as_millis(),
+                percentile(&stats.round, 99).as_millis()
             ),
         };
         figure(
@@ -410,6 +432,8 @@ struct Stats {
     push: Vec<Duration>,
     photo: Vec<Duration>,
     pull: Vec<Duration>,
+    /// A whole round: photos, push and pull.
+    round: Vec<Duration>,
     /// How much later than planned each paced round started (its device's round before it ran
     /// over): the pace the server let the phones keep.
     late: Vec<Duration>,
@@ -422,6 +446,7 @@ impl Stats {
         self.push.extend(other.push);
         self.photo.extend(other.photo);
         self.pull.extend(other.pull);
+        self.round.extend(other.round);
         self.late.extend(other.late);
         self.errors.extend(other.errors);
     }
@@ -430,6 +455,7 @@ impl Stats {
         self.push.sort();
         self.photo.sort();
         self.pull.sort();
+        self.round.sort();
         self.late.sort();
     }
 }
@@ -504,43 +530,29 @@ async fn device_work(
     let venue_id = uuid::Uuid::now_v7().to_string();
     let mut pending = vec![venue(&venue_id, &me.user.unit_id.0)];
     let mut round_started = tokio::time::Instant::now();
-    let mut photos = Vec::new();
     for round in 0..pace.rounds() {
         round_started += pace.wait(round == 0);
-        let now = tokio::time::Instant::now();
-        if matches!(pace, Pace::Every(..)) {
-            stats.late.push(now.saturating_duration_since(round_started));
-        }
         tokio::time::sleep_until(round_started).await;
-        photos.clear();
-        for taken in 0..pace.backlog() {
-            let photo = photo_bytes(
-                device,
-                pace.first_photo() + round * pace.backlog() + taken,
-            );
-            photos.push(photo_name(&photo));
-            let started = Instant::now();
-            // The answer read whole inside the timer, as the app does, which lets the connection
-            // carry the next request.
-            let uploaded = match client
-                .put(format!("{base}/api/photos/{}", photos[taken]))
-                .bearer_auth(&me.token)
-                .header("content-type", "image/jpeg")
-                .body(photo)
-                .send()
-                .await
-            {
-                Ok(response) => {
-                    let status = response.status();
-                    response.bytes().await.map(|_| status)
-                }
-                Err(error) => Err(error),
-            };
-            stats.photo.push(started.elapsed());
-            match uploaded {
-                Ok(status) if status.is_success() => {}
-                Ok(status) => stats.errors.push(format!("photo: {status}")),
-                Err(error) => stats.errors.push(format!("photo: {error}")),
+        let round_began = Instant::now();
+        // The first round has no round before it to run over.
+        if matches!(pace, Pace::Every(..)) && round > 0 {
+            stats
+                .late
+                .push(tokio::time::Instant::now().saturating_duration_since(round_started));
+        }
+        // A round's photos go up together, as the app sends them (three at a time).
+        let photos: Vec<Vec<u8>> = (0..pace.backlog())
+            .map(|taken| photo_bytes(device, pace.first_photo() + round * pace.backlog() + taken))
+            .collect();
+        let names: Vec<String> = photos.iter().map(|photo| photo_name(photo)).collect();
+        let uploads = photos
+            .into_iter()
+            .zip(&names)
+            .map(|(photo, name)| upload_photo(client, base, &me.token, name, photo));
+        for (elapsed, uploaded) in futures_util::future::join_all(uploads).await {
+            stats.photo.push(elapsed);
+            if let Err(error) = uploaded {
+                stats.errors.push(format!("photo: {error}"));
             }
         }
         // The officers' signatures, uploaded once by each device (an upload makes a photo the
@@ -562,7 +574,7 @@ async fn device_work(
             }
         }
         pending.extend(
-            photos
+            names
                 .iter()
                 .flat_map(|name| (0..BATCH).map(move |_| std::slice::from_ref(name)))
                 .map(|named| complete_inspection(&venue_id, &officers, named)),
@@ -591,8 +603,38 @@ async fn device_work(
             Err(error) => stats.errors.push(format!("pull: {error}")),
         }
         stats.pull.push(started.elapsed());
+        stats.round.push(round_began.elapsed());
     }
     (stats, cursor)
+}
+
+/// Uploads one photo and reads the answer whole inside the timer, as the app does (which lets the
+/// connection carry the next request). Returns the time taken and whether it was stored.
+async fn upload_photo(
+    client: &reqwest::Client,
+    base: &str,
+    token: &str,
+    name: &str,
+    photo: Vec<u8>,
+) -> (Duration, anyhow::Result<()>) {
+    let started = Instant::now();
+    let answered = async {
+        let response = client
+            .put(format!("{base}/api/photos/{name}"))
+            .bearer_auth(token)
+            .header("content-type", "image/jpeg")
+            .body(photo)
+            .send()
+            .await?;
+        let status = response.status();
+        response.bytes().await?;
+        if !status.is_success() {
+            bail!("{status}");
+        }
+        Ok(())
+    }
+    .await;
+    (started.elapsed(), answered)
 }
 
 /// One device's share of the prefill: its venue, a photo and its signature, then `share` complete
@@ -611,7 +653,11 @@ async fn fill(
     let name = photo_name(&photo);
     for (bytes, kind, photo_name) in [
         (photo, "image/jpeg", name.clone()),
-        (SIGNATURE_PNG.to_vec(), "image/png", photo_name(SIGNATURE_PNG)),
+        (
+            SIGNATURE_PNG.to_vec(),
+            "image/png",
+            photo_name(SIGNATURE_PNG),
+        ),
     ] {
         let response = client
             .put(format!("{base}/api/photos/{photo_name}"))

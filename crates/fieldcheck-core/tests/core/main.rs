@@ -556,7 +556,7 @@ proptest! {
     fn the_wait_after_coming_online_spreads_phones_over_the_whole_window(jitter in -1.0f64..2.0, other in 0.0f64..1.0) {
         let delay = online_delay_ms(jitter);
         prop_assert!(delay <= ONLINE_SPREAD_MS);
-        // Phones with different draws wait different times, in the order of their draws.
+        // A later draw never waits less: the draws' spread is the waits' spread.
         let (low, high) = (jitter.clamp(0.0, 1.0).min(other), jitter.clamp(0.0, 1.0).max(other));
         prop_assert!(online_delay_ms(low) <= online_delay_ms(high));
     }

@@ -134,7 +134,7 @@ impl Engine {
             return;
         }
         let delay_ms = online_delay_ms(js_sys::Math::random());
-        #[allow(clippy::cast_precision_loss)] // at most ten seconds
+        #[allow(clippy::cast_precision_loss)] // at most half a minute
         let due_ms = js_sys::Date::now() + delay_ms as f64;
         if run
             .timer

@@ -78,7 +78,7 @@ test('an inspection recorded offline survives a reload without network and syncs
   // Signal returns and the server is back: the record goes up once.
   server = await server.restart();
   await context.setOffline(false);
-  // Untouched, the app syncs a random moment (up to ONLINE_SPREAD_MS, 10 s) after coming online.
+  // Untouched, the app syncs a random moment (up to ONLINE_SPREAD_MS, 30 s) after coming online.
   await expect(badge).toHaveAttribute('data-state', 'synced', { timeout: ONLINE_WAIT_MS });
   await expect(badge).toHaveAttribute('data-pending', '0');
   await expect(rows.first()).toHaveAttribute('data-sync', 'synced');

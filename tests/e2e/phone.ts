@@ -7,9 +7,9 @@ export const PASS = /^(✓ )?合格$/;
 export const NA = /^(✓ )?不适用$/;
 /**
  * How long to wait for the sync the app starts by itself after coming online: its random wait
- * (at most ONLINE_SPREAD_MS, 10 s, crates/fieldcheck-core/src/sync.rs) and the sync after it.
+ * (at most ONLINE_SPREAD_MS, 30 s, crates/fieldcheck-core/src/sync.rs) and the sync after it.
  */
-export const ONLINE_WAIT_MS = 30_000;
+export const ONLINE_WAIT_MS = 45_000;
 
 /** Logs in on the login page and waits until the first sync has finished. */
 export async function logIn(page: Page, baseUrl: string, username: string): Promise<void> {

@@ -363,16 +363,22 @@ pub fn backoff_ms(failures: u32, jitter: f64) -> u64 {
 /// The longest a phone waits before its first sync after the browser comes back online.
 ///
 /// Phones regain signal together — a tower back in service, the office Wi-Fi at the morning
-/// briefing — and without a wait they would all reach the server in the same second. Each waits a
-/// random part of this instead: 200 phones spread over it arrive about 20 a second, a pace the server
-/// answers within tens of milliseconds (BENCHMARKS.md, "Province scale"). A tap on 立即同步 does not
-/// wait.
-pub const ONLINE_SPREAD_MS: u64 = 10_000;
+/// briefing — each with the work it kept meanwhile, and without a wait they would all reach the
+/// server in the same second. Each waits a random part of this instead: 200 phones bringing three
+/// photos and fifteen inspections each arrive about seven a second, below what one server takes
+/// without queueing (BENCHMARKS.md, "Province scale"; over ten seconds they queued). A save or a
+/// tap on 立即同步 does not wait.
+///
+/// The rule behind the figure: spread ≥ phones regaining signal together × mutations each ÷
+/// (the server's mutations a second × the share of it a wave may take). For 200 phones of 16
+/// mutations on the two-core machine of the benchmarks (about 300 a second, half of it): 21 s, so
+/// 30 s leaves room. A deployment expecting larger waves needs a larger server or a longer spread.
+pub const ONLINE_SPREAD_MS: u64 = 30_000;
 
 /// The wait before the first sync after coming back online, for `jitter` in 0.0..1.0: a share of
 /// [`ONLINE_SPREAD_MS`].
 pub fn online_delay_ms(jitter: f64) -> u64 {
-    // At most 10 000: exact in f64, and the product is never negative.
+    // At most 30 000: exact in f64, and the product is never negative.
     #[allow(
         clippy::cast_possible_truncation,
         clippy::cast_sign_loss,

@@ -197,7 +197,8 @@ impl Run {
                     .build()?)
             })
             .collect::<anyhow::Result<Vec<_>>>()?;
-        // Everyone logs in at once (the morning), as the app does: a 503 "busy" is tried again.
+        // Everyone logs in at once, a harder start than a province's (a phone logs in once a month,
+        // tokens last 30 days); a 503 "busy" is tried again, as the app does.
         let started = Instant::now();
         let mut tasks = Vec::new();
         for (device, (username, _)) in self.officers.iter().enumerate() {

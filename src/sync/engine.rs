@@ -60,9 +60,7 @@ impl RunState {
     /// Plans the next run `delay_ms` from now, in place of any planned before.
     fn plan(&mut self, engine: &Rc<Engine>, delay_ms: u64) {
         let engine = Rc::clone(engine);
-        // Converted once, at most 2^32 ms (seven weeks): exact in f64.
-        #[allow(clippy::cast_precision_loss)]
-        let due_ms = js_sys::Date::now() + delay_ms as f64;
+        let due_ms = due_in(delay_ms);
         self.timer = Some(Planned {
             _timeout: Timeout::new(u32::try_from(delay_ms).unwrap_or(u32::MAX), move || {
                 engine.kick();
@@ -70,6 +68,14 @@ impl RunState {
             due_ms,
         });
     }
+}
+
+/// `Date.now()` milliseconds `delay_ms` from now.
+fn due_in(delay_ms: u64) -> f64 {
+    // At most 2^32 ms (seven weeks) in practice: exact in f64.
+    #[allow(clippy::cast_precision_loss)]
+    let delay = delay_ms as f64;
+    js_sys::Date::now() + delay
 }
 
 impl Engine {
@@ -134,12 +140,10 @@ impl Engine {
             return;
         }
         let delay_ms = online_delay_ms(js_sys::Math::random());
-        #[allow(clippy::cast_precision_loss)] // at most half a minute
-        let due_ms = js_sys::Date::now() + delay_ms as f64;
         if run
             .timer
             .as_ref()
-            .is_none_or(|planned| planned.due_ms > due_ms)
+            .is_none_or(|planned| planned.due_ms > due_in(delay_ms))
         {
             run.plan(self, delay_ms);
         }

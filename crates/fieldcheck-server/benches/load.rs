@@ -549,7 +549,7 @@ async fn device_work(
         let uploads = photos
             .into_iter()
             .zip(&names)
-            .map(|(photo, name)| upload_photo(client, base, &me.token, name, photo));
+            .map(|(photo, name)| upload_photo(client, base, &me.token, name, photo, "image/jpeg"));
         for (elapsed, uploaded) in futures_util::future::join_all(uploads).await {
             stats.photo.push(elapsed);
             if let Err(error) = uploaded {
@@ -559,19 +559,18 @@ async fn device_work(
         // The officers' signatures, uploaded once by each device (an upload makes a photo the
         // uploader's to name).
         if round == 0 {
-            let signed = client
-                .put(format!("{base}/api/photos/{}", photo_name(SIGNATURE_PNG)))
-                .bearer_auth(&me.token)
-                .header("content-type", "image/png")
-                .body(SIGNATURE_PNG)
-                .send()
-                .await;
-            match signed {
-                Ok(response) if response.status().is_success() => {}
-                Ok(response) => stats
-                    .errors
-                    .push(format!("signature: {}", response.status())),
-                Err(error) => stats.errors.push(format!("signature: {error}")),
+            let signature = photo_name(SIGNATURE_PNG);
+            let (_, signed) = upload_photo(
+                client,
+                base,
+                &me.token,
+                &signature,
+                SIGNATURE_PNG.to_vec(),
+                "image/png",
+            )
+            .await;
+            if let Err(error) = signed {
+                stats.errors.push(format!("signature: {error}"));
             }
         }
         pending.extend(
@@ -617,13 +616,14 @@ async fn upload_photo(
     token: &str,
     name: &str,
     photo: Vec<u8>,
+    content_type: &str,
 ) -> (Duration, anyhow::Result<()>) {
     let started = Instant::now();
     let answered = async {
         let response = client
             .put(format!("{base}/api/photos/{name}"))
             .bearer_auth(token)
-            .header("content-type", "image/jpeg")
+            .header("content-type", content_type)
             .body(photo)
             .send()
             .await?;
@@ -652,24 +652,13 @@ async fn fill(
     let officers = [me.user.id.0.as_str(), logins[partner].user.id.0.as_str()];
     let photo = photo_bytes(device, 3_000_000);
     let name = photo_name(&photo);
-    for (bytes, kind, photo_name) in [
-        (photo, "image/jpeg", name.clone()),
-        (
-            SIGNATURE_PNG.to_vec(),
-            "image/png",
-            photo_name(SIGNATURE_PNG),
-        ),
+    let signature = photo_name(SIGNATURE_PNG);
+    for (bytes, kind, named) in [
+        (photo, "image/jpeg", &name),
+        (SIGNATURE_PNG.to_vec(), "image/png", &signature),
     ] {
-        let response = client
-            .put(format!("{base}/api/photos/{photo_name}"))
-            .bearer_auth(&me.token)
-            .header("content-type", kind)
-            .body(bytes)
-            .send()
-            .await?;
-        if !response.status().is_success() {
-            bail!("prefill upload answered {}", response.status());
-        }
+        let (_, uploaded) = upload_photo(client, base, &me.token, named, bytes, kind).await;
+        uploaded.context("prefill upload")?;
     }
     let device_id = device_id(device + 1);
     let venue_id = uuid::Uuid::now_v7().to_string();

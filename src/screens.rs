@@ -108,8 +108,9 @@ split_off! {
     admin in review => view! { <crate::app::ForReviewers><AdminPage /></crate::app::ForReviewers> };
 }
 
-/// Fetches every screen's file in the background (nothing without `split`).
+/// Fetches every screen's file and the sync run's in the background (nothing without `split`).
 pub async fn preload_all() {
+    crate::sync::preload_code().await;
     #[cfg(feature = "split")]
     split::preload_all().await;
 }

@@ -28,6 +28,38 @@ const PHOTO_REFUSALS: [&str; 4] = [
 /// When healthy, look for other people's changes this often.
 const PERIODIC_MS: u64 = 5 * 60 * 1000;
 
+/// The sync run in a wasm file of its own (the release build): the push, the pull, the photo uploads
+/// and every record's encoding and decoding they need are a large part of the app, and none of it
+/// is needed to draw the first screen. The file is fetched at the first run (and ahead, with the
+/// screens' files); a phone that opens offline has it from the service worker's cache.
+#[cfg(feature = "split")]
+mod split {
+    use std::pin::Pin;
+    use std::rc::Rc;
+
+    use chrono::{DateTime, FixedOffset};
+    use leptos::wasm_split::{SplitLoaderError, wasm_split};
+
+    use super::Engine;
+    use crate::sync::SyncError;
+
+    /// A run under way, boxed: a split function cannot be `async`.
+    pub(super) type Run = Pin<Box<dyn Future<Output = Result<DateTime<FixedOffset>, SyncError>>>>;
+
+    #[wasm_split(sync, wasm_split_path = ::leptos::wasm_split, fallible, preload(ahead))]
+    pub(super) fn run(engine: Rc<Engine>) -> Result<Run, SplitLoaderError> {
+        Ok(Box::pin(async move { engine.run_once().await }))
+    }
+}
+
+/// Fetches the sync run's file in the background (nothing without `split`).
+pub(crate) async fn preload() {
+    #[cfg(feature = "split")]
+    if let Err(error) = split::ahead().await {
+        leptos::logging::warn!("the sync's code not fetched ahead: {error}");
+    }
+}
+
 /// The engine behind [`crate::sync::SyncContext`].
 pub struct Engine {
     store: Store,
@@ -161,7 +193,7 @@ impl Engine {
             self.refresh_counts().await;
             let result = {
                 let _span = Span::start("fieldcheck:run");
-                self.run_once().await
+                Rc::clone(&self).run_loaded().await
             };
             self.settle(result).await;
             let again = {
@@ -179,6 +211,26 @@ impl Engine {
             }
         }
         self.schedule_next();
+    }
+
+    /// One run, its code fetched first in a split build (see [`split`]). The file not arriving
+    /// (no signal before the service worker had it) fails the run as offline: nothing was sent or
+    /// taken, and the backoff tries again.
+    async fn run_loaded(self: Rc<Self>) -> Result<DateTime<FixedOffset>, SyncError> {
+        #[cfg(feature = "split")]
+        {
+            if !navigator_online() {
+                return Err(SyncError::Offline(
+                    "the browser reports no network".to_owned(),
+                ));
+            }
+            let run = split::run(self).await.map_err(|error| {
+                SyncError::Offline(format!("the sync's code could not be fetched: {error}"))
+            })?;
+            run.await
+        }
+        #[cfg(not(feature = "split"))]
+        self.run_once().await
     }
 
     /// One run: a pending logout first, then the core's run (push the queue, then pull).

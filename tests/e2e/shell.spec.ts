@@ -5,8 +5,8 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Server, distDir } from './server';
-import { logIn, tab } from './phone';
+import { DEMO_PASSWORD, Server, distDir } from './server';
+import { logIn, submitInspection, syncNow, tab } from './phone';
 
 let server: Server;
 
@@ -195,6 +195,41 @@ test('a screen whose file cannot be fetched says so, keeps the app running, and 
     await page.getByRole('button', { name: '重试' }).click();
     await expect(failed).toHaveCount(0);
     await expect(page.getByText('暂无检查记录')).toBeVisible();
+  } finally {
+    await context.close();
+  }
+});
+
+test('a sync whose code cannot be fetched waits as offline, keeps the record, and sends it once the file arrives', async ({ browser }) => {
+  server = await Server.start();
+  const context = await browser.newContext({ serviceWorkers: 'block' });
+  try {
+    // A first visit syncs the venues down; the app is then opened afresh with the sync run's file
+    // unreachable (routing also bypasses the browser's cache), as on a phone whose worker never
+    // cached it.
+    const first = await context.newPage();
+    await logIn(first, server.baseUrl, 'zhangwei');
+    await first.close();
+    const page = await context.newPage();
+    const blocked = (url: URL) => /\/split_sync-[0-9a-f]{16}\.wasm$/.test(url.pathname);
+    let attempts = 0;
+    await page.route(blocked, (route) => {
+      attempts += 1;
+      return route.abort('internetdisconnected');
+    });
+    await page.goto(server.baseUrl);
+    const id = await submitInspection(page, 0, '同步代码未下载时保存');
+    const badge = page.getByTestId('sync-badge');
+    await expect(badge).toHaveAttribute('data-state', 'offline');
+    expect(attempts, 'the run asked for its file').toBeGreaterThan(0);
+    const { token } = await server.login('zhangwei', DEMO_PASSWORD);
+    expect((await server.pullAll(token)).filter((change) => change.id === id)).toHaveLength(0);
+
+    // The file can be fetched again: the next run loads it and sends the record, once.
+    await page.unroute(blocked);
+    await syncNow(page);
+    await expect(badge).toHaveAttribute('data-state', 'synced');
+    expect((await server.pullAll(token)).filter((change) => change.id === id)).toHaveLength(1);
   } finally {
     await context.close();
   }

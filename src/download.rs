@@ -2,6 +2,62 @@
 
 use wasm_bindgen::{JsCast, JsValue};
 
+use crate::store::Store;
+
+/// Why the unsynced work did not reach a file.
+#[derive(Debug, Clone, PartialEq)]
+pub enum SaveFailed {
+    /// A split build fetches the export's code the first time it is used, and it did not arrive
+    /// (no signal before the service worker had it): nothing was read or written.
+    NotOnPhone,
+    /// Reading the work or handing the file to the browser failed; the message says which.
+    Failed(String),
+}
+
+/// Saves everything not yet on the server to a file the browser keeps ([`export_filename`]), the
+/// last resort when a phone cannot reach the server; returns the export's fingerprint, which a
+/// take-over checks before it drops the exported work. In a split build the code that reads and
+/// encodes the records and photos is in a wasm file of its own: an export is rare, and none of it
+/// is needed to draw the first screen.
+pub async fn save_unsynced(store: Store) -> Result<String, SaveFailed> {
+    #[cfg(feature = "split")]
+    {
+        let save = split::save(store)
+            .await
+            .map_err(|_| SaveFailed::NotOnPhone)?;
+        save.await
+    }
+    #[cfg(not(feature = "split"))]
+    save_now(store).await
+}
+
+async fn save_now(store: Store) -> Result<String, SaveFailed> {
+    let export = store
+        .export_unsynced()
+        .await
+        .map_err(|error| SaveFailed::Failed(error.to_string()))?;
+    download_json(&export_filename(), &export.text).map_err(SaveFailed::Failed)?;
+    Ok(export.fingerprint)
+}
+
+#[cfg(feature = "split")]
+mod split {
+    use std::pin::Pin;
+
+    use leptos::wasm_split::{SplitLoaderError, wasm_split};
+
+    use super::SaveFailed;
+    use crate::store::Store;
+
+    /// A save under way, boxed: a split function cannot be `async`.
+    pub(super) type Save = Pin<Box<dyn Future<Output = Result<String, SaveFailed>>>>;
+
+    #[wasm_split(export, wasm_split_path = ::leptos::wasm_split, fallible)]
+    pub(super) fn save(store: Store) -> Result<Save, SplitLoaderError> {
+        Ok(Box::pin(super::save_now(store)))
+    }
+}
+
 /// Offers `text` as a download named `filename` (JSON, UTF-8). Nothing leaves the phone: the browser
 /// saves it locally, from where it can be shared or copied.
 pub fn download_json(filename: &str, text: &str) -> Result<(), String> {

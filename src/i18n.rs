@@ -226,6 +226,21 @@ impl Lang {
         }
     }
 
+    /// Why the unsynced work was not saved to a file.
+    pub fn save_failed(self, failed: crate::download::SaveFailed) -> String {
+        match failed {
+            crate::download::SaveFailed::NotOnPhone => self
+                .pick(
+                    "导出功能还没有下载到手机上，请在有信号时重试。记录仍在手机上。",
+                    "The export is not on the phone yet: try again with a signal. The records are still on the phone.",
+                )
+                .to_owned(),
+            crate::download::SaveFailed::Failed(message) => {
+                format!("{}: {message}", self.t().err_store)
+            }
+        }
+    }
+
     pub fn storage_used(self, used_mb: f64, quota_mb: f64) -> String {
         match self {
             Lang::Zh => format!("已用 {used_mb:.1} MB / 可用 {quota_mb:.0} MB"),

@@ -97,20 +97,12 @@ pub fn LoginPage() -> impl IntoView {
     let export = move |_| {
         let store = export_store.clone();
         spawn_local(async move {
-            let result = match store.export_unsynced().await {
-                Ok(export) => crate::download::download_json(
-                    &crate::download::export_filename(),
-                    &export.text,
-                )
-                .map(|()| export.fingerprint),
-                Err(store_error) => Err(store_error.to_string()),
-            };
-            match result {
+            match crate::download::save_unsynced(store).await {
                 Ok(fingerprint) => {
                     export_error.set(None);
                     exported.set(Some(fingerprint));
                 }
-                Err(message) => export_error.set(Some(message)),
+                Err(failed) => export_error.set(Some(i18n.lang().save_failed(failed))),
             }
         });
     };

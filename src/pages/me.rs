@@ -90,19 +90,12 @@ pub fn MePage() -> impl IntoView {
         async move { store.awaiting_person().await }
     });
     let export_store = store.clone();
+    let export_error = RwSignal::new(None::<String>);
     let export = move |_| {
         let store = export_store.clone();
         spawn_local(async move {
-            let exported = match store.export_unsynced().await {
-                Ok(export) => crate::download::download_json(
-                    &crate::download::export_filename(),
-                    &export.text,
-                ),
-                Err(store_error) => Err(store_error.to_string()),
-            };
-            if let Err(message) = exported {
-                error.set(Some(message));
-            }
+            let saved = crate::download::save_unsynced(store).await;
+            export_error.set(saved.err().map(|failed| i18n.lang().save_failed(failed)));
         });
     };
     // The last resort's other half: a backup file brought back onto this phone, then synced.
@@ -404,6 +397,9 @@ pub fn MePage() -> impl IntoView {
             })}
             {move || import_error.get().map(|message| view! {
                 <p class="banner banner-error" role="alert" data-testid="import-refused">{message}</p>
+            })}
+            {move || export_error.get().map(|message| view! {
+                <p class="banner banner-error" role="alert" data-testid="export-failed">{message}</p>
             })}
             {move || error.get().map(|message| view! {
                 <p class="banner banner-error" role="alert">{i18n.t().err_store} ": " {message}</p>

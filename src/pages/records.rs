@@ -50,10 +50,14 @@ pub fn RecordsPage() -> impl IntoView {
         let _ = sync.data_version();
         let store = quick_store.clone();
         async move {
-            let rows = store.recent_inspection_rows(FIRST_SCREEN).await?;
-            let venues: HashMap<String, Venue> = store
-                .list_venues("")
-                .await?
+            // Two transactions at once: neither waits on the other's round trips.
+            let (rows, venues) = futures::future::join(
+                store.recent_inspection_rows(FIRST_SCREEN),
+                store.list_venues(""),
+            )
+            .await;
+            let rows = rows?;
+            let venues: HashMap<String, Venue> = venues?
                 .items
                 .into_iter()
                 .map(|venue| (venue.id.to_string(), venue))

@@ -120,9 +120,12 @@ test('records: a supervisor phone with 10 000 of the unit\'s records', async ({ 
     );
     figure(`bare IndexedDB getAll of the ${N_RECORDS} stored records (baseline)`, bare);
 
-    // Timed in the page, from the tap to the DOM showing the answer.
-    // Five visits from the venue list, the median reported.
+    // Timed in the page, from the tap to the DOM showing the answer. Five visits from the venue
+    // list, each begun with the app at rest: the visit before it had read its whole list. (Tapped
+    // the moment the venue list shows, a visit waits on the browser still handing over the previous
+    // visit's 10 000 records, which its page no longer wants: 65–109 ms measured so.)
     const visits: number[] = [];
+    const wholeReads: number[] = [];
     for (let visit = 0; visit < 5; visit++) {
       await page.locator('nav.tabbar a[href="/"]').click();
       await expect(page.getByTestId('venue-row').first()).toBeVisible();
@@ -133,13 +136,15 @@ test('records: a supervisor phone with 10 000 of the unit\'s records', async ({ 
           doneSelector: '[data-testid="record-row"]',
         }),
       );
+      started = performance.now();
+      await expect(page.getByTestId('records-count')).toHaveText(`共 ${N_RECORDS} 条`);
+      await expect(page.getByTestId('record-row')).toHaveCount(50);
+      wholeReads.push(performance.now() - started);
     }
     visits.sort((a, b) => a - b);
+    wholeReads.sort((a, b) => a - b);
     console.log(`FIGURE 记录: the newest rows drawn (of ${N_RECORDS}), median of 5: ${Math.round(visits[2])} ms (${visits.map(Math.round).join(', ')})`);
-    started = performance.now();
-    await expect(page.getByTestId('records-count')).toHaveText(`共 ${N_RECORDS} 条`);
-    await expect(page.getByTestId('record-row')).toHaveCount(50);
-    figure(`记录: all ${N_RECORDS} read, counted and ready to filter (after the newest rows)`, performance.now() - started);
+    figure(`记录: all ${N_RECORDS} read, counted and ready to filter (after the newest rows), median of 5`, wholeReads[2]);
 
     await page.locator('details.filters > summary').click();
     const search = await timeInPage(page, {

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use fieldcheck_core::query::RecordQuery;
 use fieldcheck_core::sync::Officer;
-use fieldcheck_core::{InspectionKind, Status, UserId, Venue, VenueKind};
+use fieldcheck_core::{InspectionKind, Status, UserId, Venue, VenueId, VenueKind};
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
@@ -50,15 +50,16 @@ pub fn RecordsPage() -> impl IntoView {
         let _ = sync.data_version();
         let store = quick_store.clone();
         async move {
-            // Two transactions at once: neither waits on the other's round trips.
-            let (rows, venues) = futures::future::join(
-                store.recent_inspection_rows(FIRST_SCREEN),
-                store.list_venues(""),
-            )
-            .await;
-            let rows = rows?;
-            let venues: HashMap<String, Venue> = venues?
+            let rows = store.recent_inspection_rows(FIRST_SCREEN).await?;
+            // Only the venues these rows name: a district's register is thousands.
+            let named: Vec<VenueId> = rows
                 .items
+                .iter()
+                .map(|row| row.record.venue_id.clone())
+                .collect();
+            let venues: HashMap<String, Venue> = store
+                .venues_named(&named)
+                .await?
                 .into_iter()
                 .map(|venue| (venue.id.to_string(), venue))
                 .collect();

@@ -5,7 +5,7 @@
 use fieldcheck_core::{Venue, VenueKind};
 use leptos::prelude::*;
 
-use crate::components::{Icon, IconName};
+use crate::components::{Icon, IconName, LIST_PAGE, MoreButton};
 use crate::geo::Position;
 use crate::i18n::{Lang, use_i18n};
 use crate::store::{Listed, use_store};
@@ -22,6 +22,10 @@ pub fn VenuesPage() -> impl IntoView {
     let store = use_store();
     let search = RwSignal::new(String::new());
     let kind_filter = RwSignal::new(None::<VenueKind>);
+    // Rows drawn: a page, and a page more per tap on 加载更多. A district's register is thousands
+    // of venues, and drawing them all would hold up the screen (and every keystroke of a search).
+    let drawn = RwSignal::new(LIST_PAGE);
+    let left = RwSignal::new(0_usize);
     // Nearest first once the phone knows where it is; asked once when the list opens.
     let position = Position::new(None);
     position.locate();
@@ -122,6 +126,7 @@ pub fn VenuesPage() -> impl IntoView {
                         data-testid="kind-filter"
                         on:change=move |ev| {
                             kind_filter.set(VenueKind::from_code(&event_target_value(&ev)));
+                            drawn.set(LIST_PAGE);
                         }
                     >
                         <option value="">{move || i18n.t().all_kinds}</option>
@@ -149,12 +154,19 @@ pub fn VenuesPage() -> impl IntoView {
                     placeholder=move || i18n.t().search_venue
                     aria-label=move || i18n.t().search_venue
                     prop:value=move || search.get()
-                    on:input=move |ev| search.set(event_target_value(&ev))
+                    on:input=move |ev| {
+                        search.set(event_target_value(&ev));
+                        drawn.set(LIST_PAGE);
+                    }
                 />
             </div>
             {move || match shown() {
-                None => view! { <p class="empty" role="status">{i18n.t().loading}</p> }.into_any(),
+                None => {
+                    left.set(0);
+                    view! { <p class="empty" role="status">{i18n.t().loading}</p> }.into_any()
+                }
                 Some(Err(message)) => {
+                    left.set(0);
                     view! {
                         <p class="banner banner-error" role="alert">
                             {i18n.t().err_store} ": " {message}
@@ -163,6 +175,8 @@ pub fn VenuesPage() -> impl IntoView {
                         .into_any()
                 }
                 Some(Ok((matching, total, n_corrupt))) => {
+                    let limit = drawn.get();
+                    left.set(matching.len().saturating_sub(limit));
                     let lang = i18n.lang();
                     let t = lang.t();
                     view! {
@@ -184,6 +198,7 @@ pub fn VenuesPage() -> impl IntoView {
                         <ul class="group list">
                             {matching
                                 .into_iter()
+                                .take(limit)
                                 .map(|venue| {
                                     let distance = position
                                         .location
@@ -222,6 +237,7 @@ pub fn VenuesPage() -> impl IntoView {
                         .into_any()
                 }
             }}
+            <MoreButton left shown=drawn testid="venues-more" />
         </section>
     }
 }

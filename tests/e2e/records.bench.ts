@@ -1,5 +1,6 @@
-// A supervisor's phone with 10 000 of the unit's records, measured: the first pull of them all, 记录
-// drawn, a search narrowing it, the hazard board, and the server's figures for the year. Prints
+// A supervisor's phone with 10 000 of the unit's records and 2 000 venues, measured: the first pull of
+// them all, 记录 and 场所 drawn, a search narrowing each, the hazard board, and the server's figures
+// for the year. Prints
 // figures only.
 import { test, expect } from '@playwright/test';
 import { createHash, randomUUID } from 'node:crypto';
@@ -7,6 +8,8 @@ import { Server, DEMO_PASSWORD } from './server';
 import { timeInPage } from './timing';
 
 const N_RECORDS = 10_000;
+/** Venues registered besides the demo's, as in a large district. */
+const N_VENUES = 2_000;
 const BATCH = 500;
 
 /** A 1×1 grey PNG: every signature on the generated records. */
@@ -45,6 +48,20 @@ async function seed(server: Server): Promise<void> {
     ),
   );
   const venues = (await server.pullAll(author.token)).filter((change) => change.entity === 'venue').map((change) => change.body);
+  // A large district's register: the demo venues' kinds and addresses under other names.
+  let registered: unknown[] = [];
+  for (let idx = 0; idx < N_VENUES; idx++) {
+    const like = venues[idx % venues.length];
+    const id = randomUUID();
+    const body = { ...like, id, name: `${like.name}第${idx + 1}分店`, licence_no: '', initials: '' };
+    registered.push({ op_id: randomUUID(), entity: 'venue', id, base_rev: 0, body });
+    if (registered.length === BATCH || idx === N_VENUES - 1) {
+      const answer = await api(server, author.token, 'POST', '/api/sync/push', { device_id: randomUUID(), mutations: registered });
+      const refused = answer.results.filter((result: { status: string }) => result.status !== 'applied');
+      if (refused.length) throw new Error(`venue seed refused: ${JSON.stringify(refused[0])}`);
+      registered = [];
+    }
+  }
   const start = Date.parse('2026-01-05T09:00:00+08:00');
   let mutations: unknown[] = [];
   for (let idx = 0; idx < N_RECORDS; idx++) {
@@ -175,6 +192,29 @@ test('records: a supervisor phone with 10 000 of the unit\'s records', async ({ 
       if ([1, 10, 20, 30].includes(visit)) seen.push(`after ${visit}: ${await memory()}`);
     }
     console.log(`FIGURE memory over 30 visits of 记录 (${N_RECORDS} records): ${seen.join('; ')}`);
+
+    // 场所 with the district's register, from 记录 at rest: the first rows, then a search for one
+    // venue among them all.
+    const venueVisits: number[] = [];
+    for (let visit = 0; visit < 5; visit++) {
+      await page.locator('nav.tabbar a[href="/records"]').click();
+      await expect(page.getByTestId('records-count')).toHaveText(`共 ${N_RECORDS} 条`);
+      venueVisits.push(
+        await timeInPage(page, { action: 'click', selector: 'nav.tabbar a[href="/"]', doneSelector: '[data-testid="venue-row"]' }),
+      );
+    }
+    venueVisits.sort((a, b) => a - b);
+    console.log(`FIGURE 场所: the first rows drawn (of ${N_VENUES} and the demo's), median of 5: ${Math.round(venueVisits[2])} ms (${venueVisits.map(Math.round).join(', ')})`);
+    const firstVenue = (await page.getByTestId('venue-row').first().textContent()) ?? '';
+    const venueSearch = await timeInPage(page, {
+      action: 'type',
+      selector: 'input[name="q"]',
+      text: `第${N_VENUES}分店`,
+      doneSelector: '[data-testid="venue-row"]',
+      notText: firstVenue.trim(),
+    });
+    await expect(page.getByTestId('venue-row')).toHaveCount(1);
+    figure(`search narrowing 场所 to one venue of ${N_VENUES}`, venueSearch);
 
     // From 我的 → 隐患跟踪, timed in the page to the first open hazard drawn.
     await page.locator('nav.tabbar a[href="/me"]').click();

@@ -79,3 +79,44 @@ test('venues are found by licence number and pinyin initials, nearest first, and
   const draft = changes.find((change) => change.entity === 'inspection' && change.body.venue_id === venue?.id);
   expect(draft?.body.status).toBe('draft');
 });
+
+test('a district register of 120 venues is drawn a page at a time, and a search reaches past the first page', async ({ page }) => {
+  const officer = await server.login('zhangwei', DEMO_PASSWORD);
+  const demo = (await server.pullAll(officer.token)).filter((change) => change.entity === 'venue');
+  const mutations = Array.from({ length: 120 - demo.length }, (_, idx) => {
+    const id = crypto.randomUUID();
+    const like = demo[idx % demo.length].body;
+    return {
+      op_id: crypto.randomUUID(),
+      entity: 'venue',
+      id,
+      base_rev: 0,
+      body: { ...like, id, name: `${like.name}第${idx + 1}分店`, licence_no: '', initials: '' },
+    };
+  });
+  const pushed = await fetch(`${server.baseUrl}/api/sync/push`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${officer.token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ device_id: crypto.randomUUID(), mutations }),
+  });
+  expect(pushed.ok).toBe(true);
+
+  await logIn(page, server.baseUrl, 'zhangwei');
+  const rows = page.getByTestId('venue-row');
+  const more = page.getByTestId('venues-more');
+  await expect(rows).toHaveCount(50);
+  await expect(more).toHaveText('加载更多（还有 70 条）');
+  await more.click();
+  await expect(rows).toHaveCount(100);
+  await more.click();
+  await expect(rows).toHaveCount(120);
+  await expect(more).toHaveCount(0);
+
+  // A search starts again from one page, and finds a venue that was never drawn on the first.
+  const last = `第${mutations.length}分店`;
+  await page.locator('input[name="q"]').fill(last);
+  await expect(rows).toHaveCount(1);
+  await expect(rows.first()).toContainText(last);
+  await page.locator('input[name="q"]').fill('');
+  await expect(rows).toHaveCount(50);
+});

@@ -983,6 +983,35 @@ async fn the_newest_rows_come_first_through_the_start_time_index() {
 }
 
 #[wasm_bindgen_test]
+async fn the_venues_a_screenful_names_are_read_alone_once_each() {
+    let (store, _) = fresh_store().await;
+    let (named, other, edited) = (
+        venue("欢乐谷电玩城"),
+        venue("超神电竞酒店"),
+        venue("星际网咖"),
+    );
+    store
+        .put_venues(&[(named.clone(), 1), (other, 1), (edited.clone(), 1)])
+        .await
+        .expect("venues");
+    // An edit on the phone not yet sent: the list shows the venue as edited.
+    let mut renamed = edited.clone();
+    renamed.name = "星际网咖（新址）".to_owned();
+    store.save_venue(&renamed).await.expect("edit");
+    let nowhere = VenueId(new_id());
+    let ids = [
+        named.id.clone(),
+        nowhere,
+        renamed.id.clone(),
+        named.id.clone(),
+    ];
+    let mut found = store.venues_named(&ids).await.expect("venues");
+    found.sort_by(|a, b| a.name.cmp(&b.name));
+    let names: Vec<&str> = found.iter().map(|venue| venue.name.as_str()).collect();
+    assert_eq!(names, ["星际网咖（新址）", "欢乐谷电玩城"]);
+}
+
+#[wasm_bindgen_test]
 async fn an_approved_record_cannot_be_saved_over() {
     let (store, _) = fresh_store().await;
     let mut record = inspection("approved");

@@ -17,8 +17,10 @@ pub enum SaveFailed {
 /// Saves everything not yet on the server to a file the browser keeps ([`export_filename`]), the
 /// last resort when a phone cannot reach the server; returns the export's fingerprint, which a
 /// take-over checks before it drops the exported work. In a split build the code that reads and
-/// encodes the records and photos is in a wasm file of its own: an export is rare, and none of it
-/// is needed to draw the first screen.
+/// encodes the records and photos is in the sync run's file (`split_sync`, fetched at the first run
+/// of every session anyway): an export is rare, and none of it is needed to draw the first screen.
+/// A file of its own would cost the phone more files in all: the splitter makes one for each set of
+/// screens that share code.
 pub async fn save_unsynced(store: Store) -> Result<String, SaveFailed> {
     #[cfg(feature = "split")]
     {
@@ -52,7 +54,7 @@ mod split {
     /// A save under way, boxed: a split function cannot be `async`.
     pub(super) type Save = Pin<Box<dyn Future<Output = Result<String, SaveFailed>>>>;
 
-    #[wasm_split(export, wasm_split_path = ::leptos::wasm_split, fallible)]
+    #[wasm_split(sync, wasm_split_path = ::leptos::wasm_split, fallible)]
     pub(super) fn save(store: Store) -> Result<Save, SplitLoaderError> {
         Ok(Box::pin(super::save_now(store)))
     }

@@ -25,6 +25,11 @@ const PHOTO_REFUSALS: [&str; 4] = [
     "bad_photo_name",
 ];
 
+/// How long the first run waits after the app starts. The run's own code is a file of its own, and
+/// so is the first screen's: fetched and compiled together, on a cheap phone, the screen waits for
+/// the run's files too.
+const START_DELAY_MS: u64 = 1_000;
+
 /// When healthy, look for other people's changes this often.
 const PERIODIC_MS: u64 = 5 * 60 * 1000;
 
@@ -129,6 +134,12 @@ impl Engine {
 
     pub(crate) fn store(&self) -> &Store {
         &self.store
+    }
+
+    /// The app has started: the first run goes a moment later ([`START_DELAY_MS`]), so that the
+    /// screen the officer opened is drawn first; a save or a tap on 立即同步 meanwhile starts it at once.
+    pub fn start(self: &Rc<Self>) {
+        self.run.borrow_mut().plan(self, START_DELAY_MS);
     }
 
     /// Starts a run unless one is going; then one more run follows it.

@@ -251,7 +251,7 @@ pub fn provide_sync(
     let offline_engine = Rc::clone(&engine);
     let _ = window_event_listener(leptos::ev::offline, move |_| offline_engine.went_offline());
     listen_to_other_tabs();
-    engine.kick();
+    engine.start();
     context
 }
 

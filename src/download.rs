@@ -8,7 +8,7 @@ use crate::store::Store;
 #[derive(Debug, Clone, PartialEq)]
 pub enum SaveFailed {
     /// A split build fetches the export's code the first time it is used, and it did not arrive
-    /// (no signal before the service worker had it): nothing was read or written.
+    /// (no signal before the service worker had it), or not in time: nothing was read or written.
     NotOnPhone,
     /// Reading the work or handing the file to the browser failed; the message says which.
     Failed(String),
@@ -24,8 +24,9 @@ pub enum SaveFailed {
 pub async fn save_unsynced(store: Store) -> Result<String, SaveFailed> {
     #[cfg(feature = "split")]
     {
-        let save = split::save(store)
+        let save = crate::patience::within(split::save(store))
             .await
+            .ok_or(SaveFailed::NotOnPhone)?
             .map_err(|_| SaveFailed::NotOnPhone)?;
         save.await
     }

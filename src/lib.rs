@@ -15,6 +15,8 @@ pub mod geo;
 pub mod i18n;
 pub mod media;
 pub mod pages;
+#[cfg(feature = "split")]
+mod patience;
 pub mod screens;
 pub mod store;
 pub mod sync;

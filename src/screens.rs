@@ -110,9 +110,9 @@ split_off! {
 
 /// Fetches every screen's file and the sync run's in the background (nothing without `split`).
 pub async fn preload_all() {
-    crate::sync::preload_code().await;
     #[cfg(feature = "split")]
     split::preload_all().await;
+    crate::sync::preload_code().await;
 }
 
 /// A screen's split function, boxed: one `loaded` serves every screen (a generic one would be
@@ -122,11 +122,6 @@ type Load = fn() -> std::pin::Pin<
     Box<dyn Future<Output = Result<AnyView, leptos::wasm_split::SplitLoaderError>>>,
 >;
 
-/// How long a screen's file may take before the officer is told and offered a retry (the fetch
-/// goes on behind it, and a retry joins it).
-#[cfg(feature = "split")]
-const PATIENCE_MS: u32 = 15_000;
-
 /// A screen's view once its file has arrived; if it cannot be fetched (no signal before the service
 /// worker had it) or takes too long, a notice that says so and a button that fetches it afresh, in
 /// place: a failed fetch is not remembered.
@@ -134,15 +129,17 @@ const PATIENCE_MS: u32 = 15_000;
 async fn loaded(name: &'static str, load: Load) -> AnyView {
     // Either the view, or why there is none.
     let attempt = move || async move {
-        let patience = gloo_timers::future::TimeoutFuture::new(PATIENCE_MS);
-        match futures::future::select(std::pin::pin!(load()), patience).await {
-            futures::future::Either::Left((Ok(view), _)) => Some(view),
-            futures::future::Either::Left((Err(error), _)) => {
+        match crate::patience::within(load()).await {
+            Some(Ok(view)) => Some(view),
+            Some(Err(error)) => {
                 leptos::logging::error!("screen `{name}` did not load: {error}");
                 None
             }
-            futures::future::Either::Right(_) => {
-                leptos::logging::warn!("screen `{name}` still loading after {PATIENCE_MS} ms");
+            None => {
+                leptos::logging::warn!(
+                    "screen `{name}` still loading after {} ms",
+                    crate::patience::PATIENCE_MS
+                );
                 None
             }
         }

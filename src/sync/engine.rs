@@ -140,6 +140,9 @@ impl Engine {
     /// screen the officer opened is drawn first; a save or a tap on 立即同步 meanwhile starts it at once.
     pub fn start(self: &Rc<Self>) {
         self.run.borrow_mut().plan(self, START_DELAY_MS);
+        // The counts come at once: 退出登录 warns of unsynced work by them.
+        let engine = Rc::clone(self);
+        spawn_local(async move { engine.refresh_counts().await });
     }
 
     /// Starts a run unless one is going; then one more run follows it.
@@ -225,8 +228,9 @@ impl Engine {
     }
 
     /// One run, its code fetched first in a split build (see [`split`]). The file not arriving
-    /// (no signal before the service worker had it) fails the run as offline: nothing was sent or
-    /// taken, and the backoff tries again.
+    /// (no signal before the service worker had it), or not within the patience of a split file,
+    /// fails the run as offline: nothing was sent or taken, `settle` plans the backoff, and the next
+    /// run joins the same fetch or starts a fresh one.
     async fn run_loaded(self: Rc<Self>) -> Result<DateTime<FixedOffset>, SyncError> {
         #[cfg(feature = "split")]
         {
@@ -235,9 +239,17 @@ impl Engine {
                     "the browser reports no network".to_owned(),
                 ));
             }
-            let run = split::run(self).await.map_err(|error| {
-                SyncError::Offline(format!("the sync's code could not be fetched: {error}"))
-            })?;
+            let run = crate::patience::within(split::run(self))
+                .await
+                .ok_or_else(|| {
+                    SyncError::Offline(format!(
+                        "the sync's code did not arrive within {} ms",
+                        crate::patience::PATIENCE_MS
+                    ))
+                })?
+                .map_err(|error| {
+                    SyncError::Offline(format!("the sync's code could not be fetched: {error}"))
+                })?;
             run.await
         }
         #[cfg(not(feature = "split"))]

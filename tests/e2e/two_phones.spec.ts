@@ -133,7 +133,10 @@ test('another user cannot log in over unsynced work: the owner syncs it, or it i
   await expect(page.getByTestId('record-row')).toHaveCount(0);
 
   // liqiang works offline and logs out; an officer of another unit must export it before logging in.
+  // (The badge can read "synced" while liqiang's first run still pulls the unit's venues: the
+  // signal goes only once they are on the phone.)
   await tab(page, '/');
+  await expect(page.getByTestId('venue-row').nth(2)).toBeVisible();
   await context.setOffline(true);
   const exportedId = await submitInspection(page, 2, '李强未同步的记录');
   await tab(page, '/me');

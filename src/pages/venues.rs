@@ -25,7 +25,6 @@ pub fn VenuesPage() -> impl IntoView {
     // Rows drawn: a page, and a page more per tap on 加载更多. A district's register is thousands
     // of venues, and drawing them all would hold up the screen (and every keystroke of a search).
     let drawn = RwSignal::new(LIST_PAGE);
-    let left = RwSignal::new(0_usize);
     // Nearest first once the phone knows where it is; asked once when the list opens.
     let position = Position::new(None);
     position.locate();
@@ -35,7 +34,9 @@ pub fn VenuesPage() -> impl IntoView {
         let store = store.clone();
         async move { store.list_venues("").await }
     });
-    let shown = move || -> Option<Shown> {
+    // Filtered and ordered once per change of the register, the search, the kind or the position;
+    // a tap on 加载更多 only draws more of it.
+    let shown = Memo::new(move |_| -> Option<Shown> {
         let listed: Result<Listed<Venue>, _> = venues.get()?;
         Some(match listed {
             Ok(listed) => {
@@ -68,7 +69,13 @@ pub fn VenuesPage() -> impl IntoView {
             }
             Err(error) => Err(error.to_string()),
         })
-    };
+    });
+    let left = Signal::derive(move || {
+        shown.with(|shown| match shown {
+            Some(Ok((matching, _, _))) => matching.len().saturating_sub(drawn.get()),
+            _ => 0,
+        })
+    });
     // Inspections begun and not saved: one tap takes the inspector back to where they were.
     let forms_store = use_store();
     let unsaved = LocalResource::new(move || {
@@ -160,13 +167,9 @@ pub fn VenuesPage() -> impl IntoView {
                     }
                 />
             </div>
-            {move || match shown() {
-                None => {
-                    left.set(0);
-                    view! { <p class="empty" role="status">{i18n.t().loading}</p> }.into_any()
-                }
+            {move || match shown.get() {
+                None => view! { <p class="empty" role="status">{i18n.t().loading}</p> }.into_any(),
                 Some(Err(message)) => {
-                    left.set(0);
                     view! {
                         <p class="banner banner-error" role="alert">
                             {i18n.t().err_store} ": " {message}
@@ -176,7 +179,6 @@ pub fn VenuesPage() -> impl IntoView {
                 }
                 Some(Ok((matching, total, n_corrupt))) => {
                     let limit = drawn.get();
-                    left.set(matching.len().saturating_sub(limit));
                     let lang = i18n.lang();
                     let t = lang.t();
                     view! {

@@ -11,6 +11,7 @@
 pub mod app;
 pub mod components;
 pub mod download;
+pub mod frame;
 pub mod geo;
 pub mod i18n;
 pub mod media;

@@ -1011,6 +1011,84 @@ async fn the_venues_a_screenful_names_are_read_alone_once_each() {
     assert_eq!(names, ["星际网咖（新址）", "欢乐谷电玩城"]);
 }
 
+/// A phone of schema version 4 (before the venue list's pinyin index): the upgrade indexes the
+/// venues it holds, and the first page read by the index is the whole list's beginning, in its order.
+#[wasm_bindgen_test]
+async fn the_first_venues_by_the_pinyin_index_begin_the_whole_list_after_the_upgrade_to_version_5()
+{
+    let name = format!("fieldcheck-test-{}", uuid::Uuid::now_v7());
+    let old = Store::open_at(&name, 4, || {}).await.expect("version 4");
+    old.put_raw(META, Some(JsValue::from_str(meta_keys::LAYOUT)), raw("2"))
+        .await
+        .expect("plant the layout");
+    let named = |name: &str, initials: &str| Venue {
+        initials: initials.to_owned(),
+        ..venue(name)
+    };
+    // Same initials: the name decides; same name and initials: the id.
+    let (twin_a, twin_b) = (named("星际网咖", "xjwk"), named("星际网咖", "xjwk"));
+    let pulled = [
+        named("欢乐谷电玩城", "hlgdwc"),
+        named("超神电竞酒店", "csdjjd"),
+        named("新华书店", "xhsd"),
+        named("星空KTV", "xkktv"),
+        twin_a,
+        twin_b,
+    ];
+    old.put_venues(
+        &pulled
+            .iter()
+            .map(|venue| (venue.clone(), 1))
+            .collect::<Vec<_>>(),
+    )
+    .await
+    .expect("pull on version 4");
+    old.close();
+
+    let store = Store::open(&name).await.expect("upgrade to version 5");
+    // Registered in the field, not yet synced: no initials yet, so first, as the list sorts it.
+    store
+        .save_venue(&venue("无证网吧"))
+        .await
+        .expect("register on the phone");
+    // An edit on the phone moves the venue in the index too.
+    let mut renamed = pulled[0].clone();
+    renamed.name = "阿里巴巴电玩城".to_owned();
+    renamed.initials = "albbdwc".to_owned();
+    store.save_venue(&renamed).await.expect("edit");
+    store
+        .put_raw(VENUES, None, raw(r#"{"record": {"id": "broken-venue"}}"#))
+        .await
+        .expect("plant a damaged value");
+
+    let whole = store.list_venues("").await.expect("the whole list");
+    let ids = |venues: &[Venue]| {
+        venues
+            .iter()
+            .map(|venue| venue.id.clone())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(whole.items.len(), 7);
+    assert_eq!(whole.items[0].name, "无证网吧");
+    assert_eq!(whole.items[1].name, "阿里巴巴电玩城");
+    assert_eq!(
+        whole.corrupt.len(),
+        1,
+        "the damaged value is named by the whole list"
+    );
+    let first = store.first_venues(4).await.expect("the first page");
+    assert_eq!(ids(&first), ids(&whole.items[..4]));
+    let all_by_index = store
+        .first_venues(100)
+        .await
+        .expect("every venue by the index");
+    assert_eq!(
+        ids(&all_by_index),
+        ids(&whole.items),
+        "the index holds every readable venue, in the list's order, and leaves the damaged one out"
+    );
+}
+
 #[wasm_bindgen_test]
 async fn an_approved_record_cannot_be_saved_over() {
     let (store, _) = fresh_store().await;

@@ -6,9 +6,10 @@ use fieldcheck_core::{Venue, VenueKind};
 use leptos::prelude::*;
 
 use crate::components::{Icon, IconName, LIST_PAGE, MoreButton};
+use crate::frame::after_paint;
 use crate::geo::Position;
 use crate::i18n::{Lang, use_i18n};
-use crate::store::{Listed, use_store};
+use crate::store::use_store;
 use crate::sync::use_sync;
 
 /// The venues that match the search, how many there are in all, and how many could not be read.
@@ -28,16 +29,41 @@ pub fn VenuesPage() -> impl IntoView {
     // Nearest first once the phone knows where it is; asked once when the list opens.
     let position = Position::new(None);
     position.locate();
-    // All venues once per sync change; the search filters in memory so typing stays instant.
+    // The first page by the pinyin index, drawn at once; then the whole register, read once per
+    // sync change, which the search filters in memory so typing stays instant.
+    let first_store = store.clone();
+    let first_page = LocalResource::new(move || {
+        let store = first_store.clone();
+        async move { store.first_venues(LIST_PAGE).await }
+    });
     let venues = LocalResource::new(move || {
         let _ = sync.data_version();
         let store = store.clone();
-        async move { store.list_venues("").await }
+        async move {
+            // Decoding a district's register takes a while: the first page is painted before it.
+            let _ = first_page.await;
+            after_paint().await;
+            store.list_venues("").await
+        }
     });
     // Filtered and ordered once per change of the register, the search, the kind or the position;
     // a tap on 加载更多 only draws more of it.
     let shown = Memo::new(move |_| -> Option<Shown> {
-        let listed: Result<Listed<Venue>, _> = venues.get()?;
+        let Some(listed) = venues.get() else {
+            // Until the register is read, the first page stands for it, as long as nothing narrows
+            // or reorders the list (and it is not empty: an older phone's venues may lack the index).
+            let narrowed = !search.with(String::is_empty)
+                || kind_filter.with(Option::is_some)
+                || position.location.with(Option::is_some);
+            return match first_page.get()? {
+                Ok(page) if !narrowed && !page.is_empty() => {
+                    let open: Vec<Venue> = page.into_iter().filter(|venue| venue.active).collect();
+                    let total = open.len();
+                    Some(Ok((open, total, 0)))
+                }
+                _ => None,
+            };
+        };
         Some(match listed {
             Ok(listed) => {
                 let query = search.get();

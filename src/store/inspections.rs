@@ -10,23 +10,20 @@ use indexed_db_futures::cursor::CursorDirection;
 use indexed_db_futures::prelude::*;
 use wasm_bindgen::JsValue;
 
-use crate::store::codec::{field, from_js, key_text};
+use crate::store::codec::{from_js, key_text};
 use crate::store::error::IdbContext;
 use crate::store::meta::{last_order, put_order};
-use crate::store::records::{get_all_in_index, get_all_in_store, put_record, read_record};
+use crate::store::records::{
+    DECODE_CHUNK, get_all_in_index, get_all_in_store, listed_value, put_record, read_record,
+};
 use crate::store::schema::{
     FORMS, INSPECTIONS, INSPECTIONS_BY_FOLLOWS, INSPECTIONS_BY_HAZARD_COUNT,
     INSPECTIONS_BY_STARTED, INSPECTIONS_BY_VENUE, META,
 };
-use crate::store::{
-    InspectionRow, Listed, LocalInspection, Store, StoreError, StoredRecord, SyncMark,
-};
+use crate::store::{InspectionRow, Listed, LocalInspection, Store, StoreError, StoredRecord};
 
 /// The performance mark a committed save leaves.
 const SAVED_MARK: &str = "fieldcheck:inspection-saved";
-
-/// Records decoded between two yields to the browser when a whole list is read.
-const DECODE_CHUNK: usize = 500;
 
 impl Store {
     /// Saves a record as the inspector made it: its state moves by the core's `save` (a new record is
@@ -298,28 +295,8 @@ fn push_row(listed: &mut Listed<InspectionRow>, value: &JsValue, key: &JsValue) 
     }
 }
 
-/// One stored record as lists show it: its `record` (the shown body the store keeps beside the state)
-/// and the mark of its state's tag.
+/// One stored record as the 记录 list shows it.
 fn row(value: &JsValue, key: &JsValue) -> Result<InspectionRow, StoreError> {
-    let corrupt = |reason: &str| StoreError::Corrupt {
-        store: INSPECTIONS,
-        key: key_text(key),
-        reason: reason.to_owned(),
-    };
-    let state = field(value, "local")
-        .and_then(|local| field(&local, "state"))
-        .and_then(|state| state.as_string());
-    let mark = match state.as_deref() {
-        Some("synced") => SyncMark::Synced,
-        Some("queued" | "in_flight") => SyncMark::Pending,
-        Some("conflict") => SyncMark::Conflict,
-        Some("rejected") => SyncMark::Rejected,
-        Some("quarantined") => return Err(corrupt("set aside: the phone cannot read it")),
-        _ => return Err(corrupt("no record state")),
-    };
-    let body = field(value, "record").ok_or_else(|| corrupt("no record"))?;
-    Ok(InspectionRow {
-        record: from_js(&body, INSPECTIONS, key)?,
-        mark,
-    })
+    let (record, mark) = listed_value(value, INSPECTIONS, key)?;
+    Ok(InspectionRow { record, mark })
 }

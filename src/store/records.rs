@@ -1008,6 +1008,38 @@ pub(crate) fn decode_listed<Raw: DeserializeOwned, T>(
     listed
 }
 
+/// Records decoded between two yields to the browser when a whole list is read.
+pub(crate) const DECODE_CHUNK: usize = 500;
+
+/// One stored record as lists show it: its `record` (the shown body the store keeps beside the state
+/// for the indexes) and the mark of its state's tag. Only that body is decoded, never the copies the
+/// state holds, which are most of a value's bytes. A record set aside, or a value with no state or
+/// no body, is an error naming it.
+pub(crate) fn listed_value<T: DeserializeOwned>(
+    value: &JsValue,
+    store: &'static str,
+    key: &JsValue,
+) -> Result<(T, SyncMark), StoreError> {
+    let corrupt = |reason: &str| StoreError::Corrupt {
+        store,
+        key: key_text(key),
+        reason: reason.to_owned(),
+    };
+    let state = field(value, "local")
+        .and_then(|local| field(&local, "state"))
+        .and_then(|state| state.as_string());
+    let mark = match state.as_deref() {
+        Some("synced") => SyncMark::Synced,
+        Some("queued" | "in_flight") => SyncMark::Pending,
+        Some("conflict") => SyncMark::Conflict,
+        Some("rejected") => SyncMark::Rejected,
+        Some("quarantined") => return Err(corrupt("set aside: the phone cannot read it")),
+        _ => return Err(corrupt("no record state")),
+    };
+    let body = field(value, "record").ok_or_else(|| corrupt("no record"))?;
+    Ok((from_js(&body, store, key)?, mark))
+}
+
 /// Defines two functions reading (primary key, raw value) pairs of a store or an index, in its order,
 /// optionally within a key range: `$name` every one, `$first` at most the first `limit`. A macro
 /// because the library's query traits are sealed: a generic function cannot name their bounds.

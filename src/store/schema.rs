@@ -3,9 +3,10 @@
 use indexed_db_futures::KeyPath;
 use indexed_db_futures::database::{Database, VersionChangeEvent};
 use indexed_db_futures::prelude::*;
+use indexed_db_futures::transaction::TransactionRef;
 
 /// The schema version this build of the app expects.
-pub const DB_VERSION: u32 = 4;
+pub const DB_VERSION: u32 = 5;
 
 pub const VENUES: &str = "venues";
 pub const INSPECTIONS: &str = "inspections";
@@ -36,6 +37,9 @@ pub const INSPECTIONS_BY_HAZARD_COUNT: &str = "hazard_count";
 /// Index on `inspections` by `record.follows`: the re-inspections (a record following none has
 /// `null` there, which is no key, so it is not in the index).
 pub const INSPECTIONS_BY_FOLLOWS: &str = "follows";
+/// Index on `venues` by `[record.initials, record.name]`, then (as every index) by the key: the
+/// register in the venue list's pinyin order, so its first page is read without the rest.
+pub const VENUES_BY_PINYIN: &str = "pinyin";
 /// Index on `forms` by `record.venue_id`: the unfinished form of a venue.
 pub const FORMS_BY_VENUE: &str = "venue_id";
 
@@ -61,6 +65,9 @@ pub fn upgrade(
     }
     if old_version < 4.0 && target >= 4 {
         step_4(db)?;
+    }
+    if old_version < 5.0 && target >= 5 {
+        step_5(db)?;
     }
     Ok(())
 }
@@ -153,23 +160,49 @@ fn step_3(db: &Database) -> indexed_db_futures::Result<()> {
 
 /// Version 4: the hazard board's two indexes on `inspections`. The browser fills them from the stored
 /// values as part of the upgrade, so no value is rewritten, and keeps them current on every write.
+fn step_4(db: &Database) -> indexed_db_futures::Result<()> {
+    in_upgrade(db, "upgrade_4", |upgrade| {
+        let inspections = upgrade.object_store(INSPECTIONS)?;
+        inspections
+            .create_index(
+                INSPECTIONS_BY_HAZARD_COUNT,
+                KeyPath::from("record.hazards.length"),
+            )
+            .build()?;
+        inspections
+            .create_index(INSPECTIONS_BY_FOLLOWS, KeyPath::from("record.follows"))
+            .build()?;
+        Ok(())
+    })
+}
+
+/// Version 5: the venue list's pinyin order as an index of `venues`, filled by the browser like
+/// version 4's. A venue without initials (registered on the phone and not yet synced) has `""`,
+/// which is a key, and comes first, as the list sorts it.
+fn step_5(db: &Database) -> indexed_db_futures::Result<()> {
+    in_upgrade(db, "upgrade_5", |upgrade| {
+        upgrade
+            .object_store(VENUES)?
+            .create_index(
+                VENUES_BY_PINYIN,
+                KeyPath::from(["record.initials", "record.name"]),
+            )
+            .build()?;
+        Ok(())
+    })
+}
+
+/// Runs `step` with the upgrade transaction, for a step that adds indexes to existing stores.
 ///
 /// The only way this crate hands out the upgrade transaction is through a store made in it (version
-/// 2 used its new `forms`); this step needs no new store, so it makes an empty one for the moment it
-/// takes to reach `inspections`, and removes it again in the same transaction.
-fn step_4(db: &Database) -> indexed_db_futures::Result<()> {
-    const STEP_4: &str = "upgrade_4";
-    let scaffold = db.create_object_store(STEP_4).build()?;
-    let inspections = scaffold.transaction().object_store(INSPECTIONS)?;
-    inspections
-        .create_index(
-            INSPECTIONS_BY_HAZARD_COUNT,
-            KeyPath::from("record.hazards.length"),
-        )
-        .build()?;
-    inspections
-        .create_index(INSPECTIONS_BY_FOLLOWS, KeyPath::from("record.follows"))
-        .build()?;
-    db.delete_object_store(STEP_4)?;
-    Ok(())
+/// 2 used its new `forms`); such a step needs no new store, so this makes an empty one named
+/// `scaffold` for the moment it takes, and removes it again in the same transaction.
+fn in_upgrade(
+    db: &Database,
+    scaffold: &str,
+    step: impl FnOnce(&TransactionRef<'_>) -> indexed_db_futures::Result<()>,
+) -> indexed_db_futures::Result<()> {
+    let made = db.create_object_store(scaffold).build()?;
+    step(made.transaction())?;
+    db.delete_object_store(scaffold)
 }

@@ -2,12 +2,14 @@
 
 use fieldcheck_core::local::{LocalState, ServerVersion};
 use fieldcheck_core::{Venue, VenueId};
+use wasm_bindgen::JsValue;
 
-use crate::store::codec::from_js;
 use crate::store::error::IdbContext;
 use crate::store::meta::next_order;
-use crate::store::records::{decode_listed, get_all_in_store, put_record, read_record, send_get};
-use crate::store::schema::{META, VENUES};
+use crate::store::records::{
+    DECODE_CHUNK, first_in_index, get_all_in_store, listed_value, put_record, read_record, send_get,
+};
+use crate::store::schema::{META, VENUES, VENUES_BY_PINYIN};
 use crate::store::{Listed, Store, StoreError, StoredRecord};
 
 impl Store {
@@ -56,20 +58,45 @@ impl Store {
     /// Venues of every kind that match `search` ([`Venue::matches`]: name, address, licence number,
     /// contact or pinyin initials), in pinyin order.
     ///
-    /// Reads the store, not the `name` index, so that a damaged value without a name is reported.
+    /// Reads the store, not the `pinyin` index, so that a damaged value without a name is reported.
     pub async fn list_venues(&self, search: &str) -> Result<Listed<Venue>, StoreError> {
-        let tx = self.read(&[VENUES])?;
-        let store = tx.object_store(VENUES).idb(VENUES, "open")?;
-        let raw = get_all_in_store(&store, VENUES, None).await?;
-        let mut listed = decode_listed(raw, VENUES, |stored: StoredRecord| {
-            let venue: Venue = serde_json::from_value(stored.local.shown()?.clone()).ok()?;
-            venue.matches(search).then_some(venue)
-        });
+        let raw = {
+            let tx = self.read(&[VENUES])?;
+            let store = tx.object_store(VENUES).idb(VENUES, "open")?;
+            get_all_in_store(&store, VENUES, None).await?
+        };
+        let mut listed = Listed::default();
+        for (idx, (key, value)) in raw.into_iter().enumerate() {
+            // A district's register is thousands of venues: typing stays live between chunks.
+            if idx > 0 && idx % DECODE_CHUNK == 0 {
+                gloo_timers::future::TimeoutFuture::new(0).await;
+            }
+            match listed_value::<Venue>(&value, VENUES, &key) {
+                Ok((venue, _)) => listed.items.extend(venue.matches(search).then_some(venue)),
+                Err(error) => listed.corrupt.push(error),
+            }
+        }
         // In pinyin order (by the initials the server sets), as a Chinese list is read; then by name.
         listed
             .items
             .sort_by(|a, b| (&a.initials, &a.name, &a.id).cmp(&(&b.initials, &b.name, &b.id)));
         Ok(listed)
+    }
+
+    /// The first `limit` venues of [`Store::list_venues`]'s order, read by the `pinyin` index: the
+    /// venue list's first rows, drawn before the whole register is read. A value that is not a
+    /// readable venue is left out here; the whole list names it.
+    pub async fn first_venues(&self, limit: usize) -> Result<Vec<Venue>, StoreError> {
+        let tx = self.read(&[VENUES])?;
+        let store = tx.object_store(VENUES).idb(VENUES, "open")?;
+        let index = store.index(VENUES_BY_PINYIN).idb(VENUES, "open index")?;
+        let limit = u32::try_from(limit).unwrap_or(u32::MAX);
+        let raw = first_in_index(&index, VENUES, None, limit).await?;
+        Ok(raw
+            .iter()
+            .filter_map(|(key, value)| listed_value::<Venue>(value, VENUES, key).ok())
+            .map(|(venue, _)| venue)
+            .collect())
     }
 
     /// The venues of `ids` as shown, in one transaction with every read out at once: what a screenful
@@ -90,11 +117,9 @@ impl Store {
             let Some(value) = read.await? else {
                 continue;
             };
-            let venue = from_js::<StoredRecord>(&value, VENUES, &id.as_str().into())
-                .ok()
-                .and_then(|stored| stored.local.shown().cloned())
-                .and_then(|body| serde_json::from_value(body).ok());
-            venues.extend(venue);
+            let key = JsValue::from_str(id.as_str());
+            let venue = listed_value::<Venue>(&value, VENUES, &key).ok();
+            venues.extend(venue.map(|(venue, _)| venue));
         }
         Ok(venues)
     }

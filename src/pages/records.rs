@@ -10,6 +10,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 use crate::components::{Icon, IconName, LIST_PAGE, MoreButton, StatusChip, SyncChip};
+use crate::frame::FreeLater;
 use crate::i18n::{Lang, use_i18n};
 use crate::store::{InspectionRow, Listed, StoreError, use_store};
 use crate::sync::use_sync;
@@ -19,8 +20,8 @@ const FIRST_SCREEN: usize = 20;
 
 #[derive(Debug, Clone)]
 struct RecordsData {
-    records: Listed<InspectionRow>,
-    venues: HashMap<String, Venue>,
+    records: FreeLater<Listed<InspectionRow>>,
+    venues: FreeLater<HashMap<String, Venue>>,
     officers: Vec<Officer>,
     n_corrupt_venues: usize,
 }
@@ -86,9 +87,9 @@ pub fn RecordsPage() -> impl IntoView {
                 .collect();
             let officers = store.officers().await?;
             Ok::<_, StoreError>(Some(RecordsData {
-                records,
+                records: FreeLater::new(records),
                 n_corrupt_venues,
-                venues,
+                venues: FreeLater::new(venues),
                 officers,
             }))
         }
@@ -186,8 +187,9 @@ fn RecordsList(
     };
     let in_scope: Vec<InspectionRow> = records
         .items
-        .into_iter()
+        .iter()
         .filter(|local| scope.matches(&local.record, venues.get(local.record.venue_id.as_str())))
+        .cloned()
         .collect();
     // Returned to me: fix and resubmit, with the supervisor's comment right there.
     let returned: Vec<InspectionRow> = in_scope
@@ -210,8 +212,8 @@ fn RecordsList(
                     .is_some_and(|me| !local.record.inspectors.contains(me))
         })
         .count();
-    let venues = StoredValue::new(venues);
-    let in_scope = StoredValue::new(in_scope);
+    let venues = StoredValue::new_local(venues);
+    let in_scope = StoredValue::new_local(FreeLater::new(in_scope));
     let venue_name =
         move |id: &str| venues.with_value(|venues| venues.get(id).map(|venue| venue.name.clone()));
     // Positions in `in_scope`, not copies: only the rows drawn are cloned.

@@ -49,7 +49,7 @@ pub fn VenuesPage() -> impl IntoView {
     // Filtered and ordered once per change of the register, the search, the kind or the position;
     // a tap on 加载更多 only draws more of it.
     let shown = Memo::new(move |_| -> Option<Shown> {
-        let Some(listed) = venues.get() else {
+        if venues.with(Option::is_none) {
             // Until the register is read, the first page stands for it, as long as nothing narrows
             // or reorders the list (and it is not empty: an older phone's venues may lack the index).
             let narrowed = !search.with(String::is_empty)
@@ -63,37 +63,71 @@ pub fn VenuesPage() -> impl IntoView {
                 }
                 _ => None,
             };
-        };
-        Some(match listed {
-            Ok(listed) => {
-                let query = search.get();
-                let kind = kind_filter.get();
-                let here = position.location.get();
-                let total = listed.items.len();
-                let mut matching: Vec<Venue> = listed
-                    .items
-                    .into_iter()
-                    // A closed venue (停业) is no longer inspected; it stays in the register.
-                    .filter(|venue| {
-                        venue.active
-                            && venue.matches(&query)
-                            && kind.is_none_or(|kind| venue.kind == kind)
-                    })
-                    .collect();
-                if let Some(here) = here {
-                    // Venues without a position keep their name order after the located ones.
-                    matching.sort_by(|a, b| {
-                        let distance = |venue: &Venue| {
-                            venue
-                                .location
-                                .map_or(f64::INFINITY, |at| here.distance_m(&at))
-                        };
-                        distance(a).total_cmp(&distance(b))
-                    });
+        }
+        let query = search.get();
+        let kind = kind_filter.get();
+        let here = position.location.get();
+        // Borrowed, not cloned: only the venues that match are copied.
+        venues.with(|listed| {
+            Some(match listed.as_ref()? {
+                Ok(listed) => {
+                    let total = listed.items.len();
+                    let mut matching: Vec<Venue> = listed
+                        .items
+                        .iter()
+                        // A closed venue (停业) is no longer inspected; it stays in the register.
+                        .filter(|venue| {
+                            venue.active
+                                && venue.matches(&query)
+                                && kind.is_none_or(|kind| venue.kind == kind)
+                        })
+                        .cloned()
+                        .collect();
+                    if let Some(here) = here {
+                        // Venues without a position keep their name order after the located ones.
+                        matching.sort_by(|a, b| {
+                            let distance = |venue: &Venue| {
+                                venue
+                                    .location
+                                    .map_or(f64::INFINITY, |at| here.distance_m(&at))
+                            };
+                            distance(a).total_cmp(&distance(b))
+                        });
+                    }
+                    Ok((matching, total, listed.corrupt.len()))
                 }
-                Ok((matching, total, listed.corrupt.len()))
-            }
-            Err(error) => Err(error.to_string()),
+                Err(error) => Err(error.to_string()),
+            })
+        })
+    });
+    // What the list says above its rows (loading, an error, nothing found, unreadable venues), and
+    // the rows drawn: each a memo, so that the register arriving behind an identical first page, or
+    // a sync that changes nothing shown, redraws nothing (a tap on a row is never lost to a redraw).
+    let status = Memo::new(move |_| {
+        shown.with(|shown| {
+            shown.as_ref().map(|shown| match shown {
+                Ok((matching, total, n_corrupt)) => Ok((matching.is_empty(), *total, *n_corrupt)),
+                Err(message) => Err(message.clone()),
+            })
+        })
+    });
+    let rows = Memo::new(move |_| {
+        let limit = drawn.get();
+        let here = position.location.get();
+        shown.with(|shown| match shown {
+            Some(Ok((matching, _, _))) => Some(
+                matching
+                    .iter()
+                    .take(limit)
+                    .map(|venue| {
+                        let metres = here
+                            .zip(venue.location)
+                            .map(|(here, at)| here.distance_m(&at));
+                        (venue.clone(), metres)
+                    })
+                    .collect::<Vec<_>>(),
+            ),
+            _ => None,
         })
     });
     let left = Signal::derive(move || {
@@ -193,7 +227,7 @@ pub fn VenuesPage() -> impl IntoView {
                     }
                 />
             </div>
-            {move || match shown.get() {
+            {move || match status.get() {
                 None => view! { <p class="empty" role="status">{i18n.t().loading}</p> }.into_any(),
                 Some(Err(message)) => {
                     view! {
@@ -203,8 +237,7 @@ pub fn VenuesPage() -> impl IntoView {
                     }
                         .into_any()
                 }
-                Some(Ok((matching, total, n_corrupt))) => {
-                    let limit = drawn.get();
+                Some(Ok((none_match, total, n_corrupt))) => {
                     let lang = i18n.lang();
                     let t = lang.t();
                     view! {
@@ -218,55 +251,57 @@ pub fn VenuesPage() -> impl IntoView {
                             })}
                         {if total == 0 {
                             Some(view! { <p class="empty">{t.no_venues}</p> })
-                        } else if matching.is_empty() {
+                        } else if none_match {
                             Some(view! { <p class="empty">{t.no_match}</p> })
                         } else {
                             None
                         }}
-                        <ul class="group list">
-                            {matching
-                                .into_iter()
-                                .take(limit)
-                                .map(|venue| {
-                                    let distance = position
-                                        .location
-                                        .get_untracked()
-                                        .zip(venue.location)
-                                        .map(|(here, at)| distance_text(here.distance_m(&at), lang));
-                                    let licence = (!venue.licence_no.is_empty())
-                                        .then(|| format!("{} {}", t.licence_no, venue.licence_no));
-                                    let field_registered = venue.field_registered;
-                                    view! {
-                                        <li>
-                                            <a
-                                                class="cell cell-link venue-row"
-                                                data-testid="venue-row"
-                                                href=format!("/inspect/{}", venue.id)
-                                            >
-                                                <span class="cell-main">
-                                                    <span class="cell-title">{venue.name.clone()}</span>
-                                                    <span class="cell-sub">
-                                                        <span class="tag">{lang.venue_kind(venue.kind)}</span>
-                                                        {field_registered.then(|| view! { <span class="tag tag-warn">{t.field_registered}</span> })}
-                                                        " "
-                                                        {venue.address.clone()}
-                                                    </span>
-                                                    {licence.map(|licence| view! { <span class="cell-sub" data-testid="venue-licence">{licence}</span> })}
-                                                </span>
-                                                {distance.map(|distance| view! { <span class="cell-extra" data-testid="venue-distance">{distance}</span> })}
-                                                <Icon name=IconName::Chevron />
-                                            </a>
-                                        </li>
-                                    }
-                                })
-                                .collect_view()}
-                        </ul>
                     }
                         .into_any()
                 }
             }}
+            {move || {
+                let rows = rows.get().filter(|rows| !rows.is_empty())?;
+                let lang = i18n.lang();
+                Some(view! {
+                    <ul class="group list">
+                        {rows
+                            .into_iter()
+                            .map(|(venue, metres)| venue_row(venue, metres, lang))
+                            .collect_view()}
+                    </ul>
+                })
+            }}
             <MoreButton left shown=drawn testid="venues-more" />
         </section>
+    }
+}
+
+/// One venue of the list: name, kind, address, licence number, and how far it is (`metres`) when
+/// the phone knows both positions; a tap starts its inspection.
+fn venue_row(venue: Venue, metres: Option<f64>, lang: Lang) -> impl IntoView {
+    let t = lang.t();
+    let distance = metres.map(|metres| distance_text(metres, lang));
+    let licence =
+        (!venue.licence_no.is_empty()).then(|| format!("{} {}", t.licence_no, venue.licence_no));
+    let field_registered = venue.field_registered;
+    view! {
+        <li>
+            <a class="cell cell-link venue-row" data-testid="venue-row" href=format!("/inspect/{}", venue.id)>
+                <span class="cell-main">
+                    <span class="cell-title">{venue.name}</span>
+                    <span class="cell-sub">
+                        <span class="tag">{lang.venue_kind(venue.kind)}</span>
+                        {field_registered.then(|| view! { <span class="tag tag-warn">{t.field_registered}</span> })}
+                        " "
+                        {venue.address}
+                    </span>
+                    {licence.map(|licence| view! { <span class="cell-sub" data-testid="venue-licence">{licence}</span> })}
+                </span>
+                {distance.map(|distance| view! { <span class="cell-extra" data-testid="venue-distance">{distance}</span> })}
+                <Icon name=IconName::Chevron />
+            </a>
+        </li>
     }
 }
 

@@ -12,7 +12,7 @@ use crate::i18n::{Lang, Strings, provide_i18n, use_i18n};
 use crate::pages::NotFoundPage;
 use crate::screens;
 use crate::store::{Session, Store, StoreError, meta_keys, provide_store};
-use crate::sync::{provide_sync, use_sync};
+use crate::sync::{Phase, provide_sync, use_sync};
 
 /// The IndexedDB database the app uses.
 pub const DB_NAME: &str = "fieldcheck";
@@ -112,7 +112,7 @@ pub fn App() -> impl IntoView {
 fn Shell(booted: Booted, outdated: RwSignal<bool>) -> impl IntoView {
     provide_store(booted.store.clone());
     let i18n = provide_i18n(booted.lang);
-    provide_sync(booted.store, booted.session, booted.last_synced);
+    let sync = provide_sync(booted.store, booted.session, booted.last_synced);
     provide_draft_keeper();
     // Once the first screen is up, fetch the other screens' code while the signal lasts; and again
     // when the signal comes back, for any that did not arrive (those that did answer at once).
@@ -124,8 +124,18 @@ fn Shell(booted: Booted, outdated: RwSignal<bool>) -> impl IntoView {
         leptos::task::spawn_local(screens::preload_all());
     });
     on_cleanup(move || online.remove());
+    let code_missing = move || sync.status().phase == Phase::CodeMissing;
     view! {
         <UpdateBanner />
+        <Show when=code_missing>
+            <div class="banner banner-warn banner-top" role="alert" data-testid="sync-code-missing">
+                <span>{move || i18n.t().sync_code_missing}</span>
+                " "
+                <button type="button" class="button button-small" on:click=|_| reload()>
+                    {move || i18n.t().reload}
+                </button>
+            </div>
+        </Show>
         <Show when=move || outdated.get()>
             <div class="banner banner-warn banner-top" role="alert" data-testid="db-outdated">
                 <span>{move || i18n.t().db_outdated}</span>

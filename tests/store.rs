@@ -1056,11 +1056,6 @@ async fn the_first_venues_by_the_pinyin_index_begin_the_whole_list_after_the_upg
     renamed.name = "阿里巴巴电玩城".to_owned();
     renamed.initials = "albbdwc".to_owned();
     store.save_venue(&renamed).await.expect("edit");
-    store
-        .put_raw(VENUES, None, raw(r#"{"record": {"id": "broken-venue"}}"#))
-        .await
-        .expect("plant a damaged value");
-
     let whole = store.list_venues("").await.expect("the whole list");
     let ids = |venues: &[Venue]| {
         venues
@@ -1071,11 +1066,6 @@ async fn the_first_venues_by_the_pinyin_index_begin_the_whole_list_after_the_upg
     assert_eq!(whole.items.len(), 7);
     assert_eq!(whole.items[0].name, "无证网吧");
     assert_eq!(whole.items[1].name, "阿里巴巴电玩城");
-    assert_eq!(
-        whole.corrupt.len(),
-        1,
-        "the damaged value is named by the whole list"
-    );
     let first = store.first_venues(4).await.expect("the first page");
     assert_eq!(ids(&first), ids(&whole.items[..4]));
     let all_by_index = store
@@ -1085,7 +1075,22 @@ async fn the_first_venues_by_the_pinyin_index_begin_the_whole_list_after_the_upg
     assert_eq!(
         ids(&all_by_index),
         ids(&whole.items),
-        "the index holds every readable venue, in the list's order, and leaves the damaged one out"
+        "the index holds every venue, in the list's order"
+    );
+
+    // A value the index cannot hold (here damaged; or pulled by an older app, without initials):
+    // the first page would not be the list's, so there is none, and the list waits for the register.
+    store
+        .put_raw(VENUES, None, raw(r#"{"record": {"id": "broken-venue"}}"#))
+        .await
+        .expect("plant a damaged value");
+    assert_eq!(store.first_venues(4).await.expect("no first page"), vec![]);
+    let whole = store.list_venues("").await.expect("the whole list");
+    assert_eq!(whole.items.len(), 7);
+    assert_eq!(
+        whole.corrupt.len(),
+        1,
+        "the damaged value is named by the whole list"
     );
 }
 

@@ -21,6 +21,7 @@ pub fn badge_text(status: &SyncStatus, lang: Lang) -> String {
     match status.badge_state() {
         "offline" => waiting(t.badge_offline),
         "error" if status.phase == Phase::Unauthorized => waiting(t.badge_relogin),
+        "error" if status.phase == Phase::CodeMissing => waiting(t.badge_code_missing),
         "error" => waiting(t.badge_error),
         "pending" if status.pending == 0 => lang.photos_waiting(status.photos),
         "pending" => lang.n_waiting(status.pending),

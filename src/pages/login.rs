@@ -14,6 +14,8 @@ fn login_error_text(error: &SyncError, t: &'static Strings) -> String {
     match error {
         SyncError::BadCredentials => t.err_bad_credentials.to_owned(),
         SyncError::Offline(_) => t.err_login_offline.to_owned(),
+        // Login does not run the sync's code; should it ever, a reload is the way out.
+        SyncError::CodeMissing(_) => t.sync_code_missing.to_owned(),
         SyncError::Throttled => t.err_throttled.to_owned(),
         SyncError::Server { code, .. } if code == "account_disabled" => {
             t.err_account_disabled.to_owned()

@@ -55,14 +55,12 @@ pub fn VenuesPage() -> impl IntoView {
             let narrowed = !search.with(String::is_empty)
                 || kind_filter.with(Option::is_some)
                 || position.location.with(Option::is_some);
-            return match first_page.get()? {
-                Ok(page) if !narrowed && !page.is_empty() => {
-                    let open: Vec<Venue> = page.into_iter().filter(|venue| venue.active).collect();
-                    let total = open.len();
-                    Some(Ok((open, total, 0)))
-                }
-                _ => None,
+            let open: Vec<Venue> = match first_page.get()? {
+                Ok(page) if !narrowed => page.into_iter().filter(|venue| venue.active).collect(),
+                _ => return None,
             };
+            let total = open.len();
+            return (total > 0).then_some(Ok((open, total, 0)));
         }
         let query = search.get();
         let kind = kind_filter.get();

@@ -2,6 +2,7 @@
 
 use fieldcheck_core::local::{LocalState, ServerVersion};
 use fieldcheck_core::{Venue, VenueId};
+use indexed_db_futures::prelude::*;
 use wasm_bindgen::JsValue;
 
 use crate::store::error::IdbContext;
@@ -86,12 +87,21 @@ impl Store {
     /// The first `limit` venues of [`Store::list_venues`]'s order, read by the `pinyin` index: the
     /// venue list's first rows, drawn before the whole register is read. A value that is not a
     /// readable venue is left out here; the whole list names it.
+    ///
+    /// Empty when the index does not hold every value of the store: a venue pulled by an older app,
+    /// before the server set initials, has no `initials` and is not in the index, yet the list sorts
+    /// it first. Its first page would then not be the list's.
     pub async fn first_venues(&self, limit: usize) -> Result<Vec<Venue>, StoreError> {
         let tx = self.read(&[VENUES])?;
         let store = tx.object_store(VENUES).idb(VENUES, "open")?;
         let index = store.index(VENUES_BY_PINYIN).idb(VENUES, "open index")?;
+        let in_store = store.count().primitive().idb(VENUES, "count")?;
+        let in_index = index.count().primitive().idb(VENUES, "count the index")?;
         let limit = u32::try_from(limit).unwrap_or(u32::MAX);
         let raw = first_in_index(&index, VENUES, None, limit).await?;
+        if in_store.await.idb(VENUES, "count")? != in_index.await.idb(VENUES, "count the index")? {
+            return Ok(Vec::new());
+        }
         Ok(raw
             .iter()
             .filter_map(|(key, value)| listed_value::<Venue>(value, VENUES, key).ok())

@@ -30,6 +30,10 @@ const PHOTO_REFUSALS: [&str; 4] = [
 /// the run's files too.
 const START_DELAY_MS: u64 = 1_000;
 
+/// Runs in a row whose code could not be fetched, with the browser online, before the app offers a
+/// reload instead of saying 离线.
+const CODE_MISSING_AFTER: u32 = 3;
+
 /// When healthy, look for other people's changes this often.
 const PERIODIC_MS: u64 = 5 * 60 * 1000;
 
@@ -83,6 +87,8 @@ struct RunState {
     again: bool,
     /// Failed runs in a row, for the backoff.
     failures: u32,
+    /// Runs in a row whose code could not be fetched with the browser online.
+    code_missing: u32,
     /// The next run already planned, if any.
     timer: Option<Planned>,
 }
@@ -248,7 +254,11 @@ impl Engine {
                     ))
                 })?
                 .map_err(|error| {
-                    SyncError::Offline(format!("the sync's code could not be fetched: {error}"))
+                    if navigator_online() {
+                        SyncError::CodeMissing(error.to_string())
+                    } else {
+                        SyncError::Offline(format!("the sync's code could not be fetched: {error}"))
+                    }
                 })?;
             run.await
         }
@@ -441,6 +451,9 @@ impl Engine {
 
     /// Turns a run's result into the visible state and the failure count.
     async fn settle(&self, result: Result<DateTime<FixedOffset>, SyncError>) {
+        if !matches!(result, Err(SyncError::CodeMissing(_))) {
+            self.run.borrow_mut().code_missing = 0;
+        }
         let failed = match result {
             Ok(at) => {
                 self.status.update(|status| {
@@ -455,6 +468,24 @@ impl Engine {
             }
             Err(SyncError::Offline(_)) => {
                 self.status.update(|status| status.phase = Phase::Offline);
+                true
+            }
+            Err(SyncError::CodeMissing(error)) => {
+                // Once or twice is a poor link, and says 离线; then the app offers a reload.
+                let in_a_row = {
+                    let mut run = self.run.borrow_mut();
+                    run.code_missing = run.code_missing.saturating_add(1);
+                    run.code_missing
+                };
+                leptos::logging::warn!(
+                    "the sync's code could not be fetched ({in_a_row} in a row): {error}"
+                );
+                let phase = if in_a_row >= CODE_MISSING_AFTER {
+                    Phase::CodeMissing
+                } else {
+                    Phase::Offline
+                };
+                self.status.update(|status| status.phase = phase);
                 true
             }
             Err(SyncError::Unauthorized) => {

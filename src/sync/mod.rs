@@ -50,6 +50,11 @@ pub enum SyncError {
     /// The server's answer does not fit the protocol.
     #[error("protocol error: {0}")]
     Protocol(String),
+    /// The release build's sync code could not be fetched while the browser reports a network: a
+    /// file an older build names may be gone from the server after a deploy (a reload brings the
+    /// newest build), or the link is poor.
+    #[error("the sync's code could not be fetched: {0}")]
+    CodeMissing(String),
     /// A bug in the app.
     #[error("bug: {0}")]
     Bug(String),
@@ -72,6 +77,9 @@ pub enum Phase {
     Unauthorized,
     /// The last run failed for another reason; the message is for the error line.
     Error(String),
+    /// The sync's code could not be fetched several runs in a row with the browser online: the app
+    /// offers a reload (see [`SyncError::CodeMissing`]).
+    CodeMissing,
 }
 
 /// The reactive sync state: phase, how many changes wait to be sent and how many wait for a person,
@@ -96,7 +104,7 @@ impl SyncStatus {
     pub fn badge_state(&self) -> &'static str {
         match self.phase {
             Phase::Offline => "offline",
-            Phase::Unauthorized | Phase::Error(_) => "error",
+            Phase::Unauthorized | Phase::Error(_) | Phase::CodeMissing => "error",
             _ if !self.counted => "idle",
             _ if self.pending > 0 || self.photos > 0 => "pending",
             _ if self.waiting > 0 => "attention",
@@ -190,7 +198,15 @@ impl SyncContext {
     }
 
     /// Call after a successful login: keeps the session and starts a run.
+    ///
+    /// The badge starts over: what it said was about the previous session, possibly another user's
+    /// data (taken off the phone by the login), and until the run ends this session has not synced.
     pub fn logged_in(&self, session: Session) {
+        self.status.update(|status| {
+            status.phase = Phase::Idle;
+            status.last_synced = None;
+            status.counted = false;
+        });
         self.session.set(Some(session));
         tell_other_tabs();
         self.kick();

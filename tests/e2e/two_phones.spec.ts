@@ -125,10 +125,25 @@ test('another user cannot log in over unsynced work: the owner syncs it, or it i
   await tab(page, '/me');
   await page.getByTestId('logout').click();
   await expect(page).toHaveURL(/\/login$/);
+  // Until liqiang's first run has pulled, the badge says nothing of zhangwei's 已同步.
+  let releasePull = () => {};
+  const released = new Promise<void>((release) => (releasePull = release));
+  const pullHeld = new Promise<void>((held) => {
+    void page.route('**/api/sync/pull*', async (route) => {
+      held();
+      await released;
+      await route.continue();
+    });
+  });
   await page.locator('input[name="username"]').fill('liqiang');
   await page.locator('input[name="password"]').fill(DEMO_PASSWORD);
   await page.locator('button[type="submit"]').click();
-  await expect(page.getByTestId('sync-badge')).toHaveAttribute('data-state', 'synced');
+  await pullHeld;
+  const badge = page.getByTestId('sync-badge');
+  await expect(badge).toHaveAttribute('data-state', 'idle');
+  await expect(badge).not.toContainText('已同步');
+  releasePull();
+  await expect(badge).toHaveAttribute('data-state', 'synced');
   await tab(page, '/records');
   await expect(page.getByTestId('record-row')).toHaveCount(0);
 

@@ -195,7 +195,8 @@ test('a sync file gone from the server (an older build\'s, after a deploy) offer
     await expect(banner).toContainText('同步功能没有下载到手机上');
     await expect(badge).toHaveAttribute('data-state', 'error');
     await expect(badge).toContainText('同步未就绪');
-    await page.screenshot({ path: test.info().outputPath('sync-code-missing-360.png'), fullPage: true });
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.screenshot({ path: test.info().outputPath('sync-code-missing-360.png') });
     const { token } = await server.login('zhangwei', DEMO_PASSWORD);
     expect((await server.pullAll(token)).filter((change) => change.id === id)).toHaveLength(0);
 

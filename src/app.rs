@@ -7,7 +7,7 @@ use leptos_router::components::{Route, Router, Routes};
 use leptos_router::hooks::{use_location, use_navigate};
 use leptos_router::path;
 
-use crate::components::{TabBar, TopBar, UpdateBanner, provide_draft_keeper};
+use crate::components::{TabBar, TopBar, UpdateBanner, apply_update, provide_draft_keeper};
 use crate::i18n::{Lang, Strings, provide_i18n, use_i18n};
 use crate::pages::NotFoundPage;
 use crate::screens;
@@ -113,7 +113,7 @@ fn Shell(booted: Booted, outdated: RwSignal<bool>) -> impl IntoView {
     provide_store(booted.store.clone());
     let i18n = provide_i18n(booted.lang);
     let sync = provide_sync(booted.store, booted.session, booted.last_synced);
-    provide_draft_keeper();
+    let keeper = provide_draft_keeper();
     // Once the first screen is up, fetch the other screens' code while the signal lasts; and again
     // when the signal comes back, for any that did not arrive (those that did answer at once).
     leptos::task::spawn_local(async {
@@ -125,13 +125,28 @@ fn Shell(booted: Booted, outdated: RwSignal<bool>) -> impl IntoView {
     });
     on_cleanup(move || online.remove());
     let code_missing = move || sync.status().phase == Phase::CodeMissing;
+    // The open form is saved first (a save under way is waited for), and a newer version waiting in
+    // the service worker is taken up, since that is what brings the missing file.
+    let reloading = RwSignal::new(false);
+    let reload_for_sync = move |_| {
+        reloading.set(true);
+        leptos::task::spawn_local(async move {
+            keeper.save_open_form().await;
+            apply_update();
+        });
+    };
     view! {
         <UpdateBanner />
         <Show when=code_missing>
             <div class="banner banner-warn banner-top" role="alert" data-testid="sync-code-missing">
                 <span>{move || i18n.t().sync_code_missing}</span>
                 " "
-                <button type="button" class="button button-small" on:click=|_| reload()>
+                <button
+                    type="button"
+                    class="button button-small"
+                    disabled=move || reloading.get()
+                    on:click=reload_for_sync
+                >
                     {move || i18n.t().reload}
                 </button>
             </div>

@@ -113,8 +113,9 @@ fn update_flagged() -> bool {
         .is_ok_and(|flag| flag.is_truthy())
 }
 
-/// Lets the waiting version take over; the page reloads when it has.
-fn apply_update() {
+/// Lets the waiting version take over; the page reloads when it has, or at once when no version
+/// waits. Save the open form first ([`DraftKeeper::save_open_form`]).
+pub fn apply_update() {
     let apply = js_sys::Reflect::get(&window(), &JsValue::from_str(APPLY_UPDATE))
         .ok()
         .and_then(|apply| apply.dyn_into::<js_sys::Function>().ok());

@@ -52,6 +52,7 @@ impl Store {
     /// Writes a meta value.
     pub async fn meta_set<T: Serialize>(&self, key: &str, value: &T) -> Result<(), StoreError> {
         let tx = self.write(&[META])?;
+        self.check_owner(&tx).await?;
         {
             let meta = tx.object_store(META).idb(META, "open")?;
             put_meta(&meta, key, value).await?;

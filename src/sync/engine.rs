@@ -208,14 +208,28 @@ impl Engine {
         self.run.borrow_mut().timer = None;
     }
 
+    /// Who the session is for, if anyone is logged in.
+    fn session_user(&self) -> Option<fieldcheck_core::UserId> {
+        self.session
+            .with_untracked(|session| session.as_ref().map(|session| session.user.id.clone()))
+    }
+
     async fn run_until_quiet(self: Rc<Self>) {
         loop {
             self.refresh_counts().await;
+            let user = self.session_user();
             let result = {
                 let _span = Span::start("fieldcheck:run");
                 Rc::clone(&self).run_loaded().await
             };
-            self.settle(result).await;
+            if self.session_user() == user {
+                self.settle(result).await;
+            } else {
+                // Someone logged out and another logged in during the run: its outcome was the
+                // previous session's and says nothing of this one (a login started the badge over),
+                // so only the counts are read again, and the run the login asked for follows.
+                self.refresh_counts().await;
+            }
             let again = {
                 let mut run = self.run.borrow_mut();
                 if run.again {
@@ -321,7 +335,8 @@ impl Engine {
             RunError::Protocol(message) => SyncError::Protocol(message),
         })?;
         let now = crate::i18n::now_china();
-        self.store.meta_set(meta_keys::LAST_SYNCED_AT, &now).await?;
+        // Through the bound store: the time is this user's, never written over another's takeover.
+        store.meta_set(meta_keys::LAST_SYNCED_AT, &now).await?;
         // Only now, with the queue sent and the pages in: what goes is what the server holds.
         if owner_is_session {
             let _span = Span::start("fieldcheck:sweep");

@@ -192,7 +192,7 @@ test('a sync file gone from the server (an older build\'s, after a deploy) offer
         return banner.count();
       })
       .toBe(1);
-    await expect(banner).toContainText('同步功能没有下载到手机上');
+    await expect(banner).toContainText('同步功能未能下载到手机上');
     await expect(badge).toHaveAttribute('data-state', 'error');
     await expect(badge).toContainText('同步未就绪');
     await page.evaluate(() => window.scrollTo(0, 0));
@@ -200,9 +200,16 @@ test('a sync file gone from the server (an older build\'s, after a deploy) offer
     const { token } = await server.login('zhangwei', DEMO_PASSWORD);
     expect((await server.pullAll(token)).filter((change) => change.id === id)).toHaveLength(0);
 
+    // The officer is filling in another venue's form when they tap 重新载入: what they typed is kept.
+    await tab(page, '/');
+    await page.getByTestId('venue-row').nth(1).click();
+    await page.locator('#inspection-notes').fill('重新载入前刚输入的内容');
+
     // The newest build is there again (here: the file is served): the reload syncs the record, once.
     await page.unroute(gone);
     await banner.getByRole('button', { name: '重新载入' }).click();
+    await expect(page.getByTestId('form-resumed')).toBeVisible();
+    await expect(page.locator('#inspection-notes')).toHaveValue('重新载入前刚输入的内容');
     await expect(page.getByTestId('sync-badge')).toHaveAttribute('data-state', 'synced');
     await expect(page.getByTestId('sync-code-missing')).toHaveCount(0);
     expect((await server.pullAll(token)).filter((change) => change.id === id)).toHaveLength(1);

@@ -3,8 +3,8 @@
 #![cfg(target_arch = "wasm32")]
 
 use fieldcheck::store::{
-    INSPECTIONS, LocalState, META, OUTBOX, Resolution, ServerVersion, Session, Store, StoreError,
-    StoredRecord, SyncMark, TakeOver, VENUES, meta_keys,
+    DB_VERSION, INSPECTIONS, LocalState, META, OUTBOX, Resolution, ServerVersion, Session, Store,
+    StoreError, StoredRecord, SyncMark, TakeOver, VENUES, meta_keys,
 };
 use fieldcheck_core::engine::LocalStore;
 use fieldcheck_core::sync::{
@@ -1091,6 +1091,56 @@ async fn the_first_venues_by_the_pinyin_index_begin_the_whole_list_after_the_upg
         whole.corrupt.len(),
         1,
         "the damaged value is named by the whole list"
+    );
+}
+
+/// An older app opened offline (from the service worker's cache) after a newer one upgraded the
+/// database: it uses the database as it is where the newer app marked it readable from the older
+/// one's version, and says what happened where it did not.
+#[wasm_bindgen_test]
+async fn an_older_app_opens_a_newer_database_only_where_the_newer_app_marked_it_readable() {
+    let name = format!("fieldcheck-test-{}", uuid::Uuid::now_v7());
+    let newest = Store::open(&name).await.expect("this build");
+    let pulled = venue("星际网咖");
+    newest
+        .put_venues(&[(pulled.clone(), 1)])
+        .await
+        .expect("pull");
+    newest.close();
+
+    // The build before this one, reading the mark: the database as it is, the venue in it.
+    let older = Store::open_at(&name, DB_VERSION - 1, || {})
+        .await
+        .expect("the older build opens the newer database");
+    assert_eq!(
+        older.list_venues("").await.expect("list").items,
+        vec![pulled]
+    );
+    older.close();
+    // This build opens it again as before.
+    let newest = Store::open(&name).await.expect("this build again");
+    newest.close();
+
+    // A later build whose step changed what values mean marks the database readable from its own
+    // version only: this build does not open it, and says why.
+    let later = Store::open_at(&name, DB_VERSION + 1, || {})
+        .await
+        .expect("a later build");
+    later
+        .put_raw(
+            META,
+            Some(JsValue::from_str(meta_keys::READABLE_FROM)),
+            raw(&(DB_VERSION + 1).to_string()),
+        )
+        .await
+        .expect("its mark");
+    later.close();
+    let Err(refused) = Store::open(&name).await else {
+        panic!("this build cannot use the later database");
+    };
+    assert!(
+        matches!(refused, StoreError::NewerDatabase { version } if version == DB_VERSION + 1),
+        "{refused}"
     );
 }
 

@@ -9,6 +9,13 @@ pub enum StoreError {
     /// The database could not be opened (private mode, no space, blocked upgrade, no IndexedDB).
     #[error("cannot open the local database \"{name}\": {message}")]
     Open { name: String, message: String },
+    /// A newer version of the app upgraded the database to `version`, in a way this version cannot
+    /// use (the app opened from an older cached copy, with no signal to fetch the newest).
+    #[error(
+        "the local database was upgraded by a newer version of the app (schema {version}); open the \
+         app once with a signal to get that version"
+    )]
+    NewerDatabase { version: u32 },
     /// A request or transaction failed inside IndexedDB.
     #[error("IndexedDB failed to {op} in store \"{store}\": {message}")]
     Idb {

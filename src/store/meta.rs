@@ -30,6 +30,9 @@ pub mod meta_keys {
     pub const PENDING_LOGOUT: &str = "pending_logout";
     /// Which value layout the records are in (2 since one state per record).
     pub const LAYOUT: &str = "layout";
+    /// The oldest schema version whose app can use the database as it is (see
+    /// `schema::READABLE_FROM`), so that an older app opened offline can tell.
+    pub const READABLE_FROM: &str = "readable_from";
     pub const LANG: &str = "lang";
     pub const STORAGE_PERSISTED: &str = "storage_persisted";
     /// The unit's officers as the server last listed them (`GET /api/users`).

@@ -99,6 +99,11 @@ impl Store {
         let store = Store::open_at(name, DB_VERSION, on_blocked).await?;
         store.watch_version_changes(on_outdated);
         migrate::values_to_v2(&store).await?;
+        // Only at this build's own version: an older build opening a newer database leaves the
+        // newer build's mark as it is.
+        if store.db.version() == f64::from(DB_VERSION) {
+            store.mark_readable_from().await?;
+        }
         Ok(store)
     }
 
@@ -114,16 +119,57 @@ impl Store {
             name: name.to_owned(),
             message,
         };
-        let db = Database::open(name)
+        let opened = Database::open(name)
             .with_version(version)
             .with_on_blocked(move |_event| {
                 on_blocked();
                 Ok(())
             })
             .with_on_upgrade_needed(move |event, db| schema::upgrade(&event, &db, version))
+            .await;
+        match opened {
+            Ok(db) => Ok(Store { db, owner: None }),
+            Err(error) if is_version_error(&error) => Store::open_newer(name, version).await,
+            Err(error) => Err(open_error(error.to_string())),
+        }
+    }
+
+    /// Opens a database that a newer app upgraded past `version`, as it is, when its mark says that
+    /// an app of `version` can use it ([`schema::READABLE_FROM`]); otherwise says what happened.
+    async fn open_newer(name: &str, version: u32) -> Result<Store, StoreError> {
+        let db = Database::open(name)
             .await
-            .map_err(|error| open_error(error.to_string()))?;
-        Ok(Store { db, owner: None })
+            .map_err(|error| StoreError::Open {
+                name: name.to_owned(),
+                message: error.to_string(),
+            })?;
+        #[expect(
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss,
+            reason = "IndexedDB versions are small whole numbers"
+        )]
+        let found = db.version() as u32;
+        let store = Store { db, owner: None };
+        let readable_from: Option<u32> = store
+            .meta_get(meta_keys::READABLE_FROM)
+            .await
+            .unwrap_or(None);
+        if readable_from.is_some_and(|from| from <= version) {
+            Ok(store)
+        } else {
+            store.close();
+            Err(StoreError::NewerDatabase { version: found })
+        }
+    }
+
+    /// Writes [`schema::READABLE_FROM`] to `meta` where it is not there yet.
+    async fn mark_readable_from(&self) -> Result<(), StoreError> {
+        let marked: Option<u32> = self.meta_get(meta_keys::READABLE_FROM).await?;
+        if marked != Some(schema::READABLE_FROM) {
+            self.meta_set(meta_keys::READABLE_FROM, &schema::READABLE_FROM)
+                .await?;
+        }
+        Ok(())
     }
 
     /// The same store, for a sync run on behalf of `owner`.
@@ -252,4 +298,14 @@ impl Store {
             .await
             .idb(store_name, "get")
     }
+}
+
+/// Whether opening failed because the database is at a higher version than asked for.
+fn is_version_error(error: &indexed_db_futures::error::OpenDbError) -> bool {
+    use indexed_db_futures::error::{DomException, Error, OpenDbError};
+    matches!(
+        error,
+        OpenDbError::Base(Error::DomException(DomException::Other(exception)))
+            if exception.name() == "VersionError"
+    )
 }

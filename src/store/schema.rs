@@ -8,6 +8,15 @@ use indexed_db_futures::transaction::TransactionRef;
 /// The schema version this build of the app expects.
 pub const DB_VERSION: u32 = 5;
 
+/// The oldest schema version whose app can use a database of [`DB_VERSION`] as it is, written to
+/// `meta` at every open. A phone online runs the newest build and upgrades its database; offline
+/// later, it may open an older build from the service worker's cache (a new worker could not
+/// install on a weak link). That build reads this mark, and opens the newer database instead of
+/// failing, when the steps since its own version only added indexes: the browser keeps those
+/// current on its writes too. Raise it to the new version with a step that changes what values
+/// mean, or adds a store an older app would have to write to.
+pub const READABLE_FROM: u32 = 4;
+
 pub const VENUES: &str = "venues";
 pub const INSPECTIONS: &str = "inspections";
 pub const PHOTOS: &str = "photos";

@@ -1100,7 +1100,18 @@ async fn the_first_venues_by_the_pinyin_index_begin_the_whole_list_after_the_upg
 #[wasm_bindgen_test]
 async fn an_older_app_opens_a_newer_database_only_where_the_newer_app_marked_it_readable() {
     let name = format!("fieldcheck-test-{}", uuid::Uuid::now_v7());
-    let newest = Store::open(&name).await.expect("this build");
+    // Opened as far as the upgrade only: the mark comes with the upgrade's own transaction.
+    let newest = Store::open_at(&name, DB_VERSION, || {})
+        .await
+        .expect("this build");
+    assert_eq!(
+        newest
+            .meta_get::<u32>(meta_keys::READABLE_FROM)
+            .await
+            .expect("read the mark"),
+        Some(DB_VERSION - 1),
+        "the upgrade marks the database readable by the build before (version 5 only added an index)"
+    );
     let pulled = venue("星际网咖");
     newest
         .put_venues(&[(pulled.clone(), 1)])
@@ -1140,6 +1151,20 @@ async fn an_older_app_opens_a_newer_database_only_where_the_newer_app_marked_it_
     };
     assert!(
         matches!(refused, StoreError::NewerDatabase { version } if version == DB_VERSION + 1),
+        "{refused}"
+    );
+
+    // A newer database with no mark at all is not guessed at either.
+    let unmarked = format!("fieldcheck-test-{}", uuid::Uuid::now_v7());
+    Store::open_at(&unmarked, DB_VERSION + 1, || {})
+        .await
+        .expect("a later build's database, unmarked")
+        .close();
+    let Err(refused) = Store::open(&unmarked).await else {
+        panic!("this build cannot tell whether it may use an unmarked later database");
+    };
+    assert!(
+        matches!(refused, StoreError::NewerDatabase { .. }),
         "{refused}"
     );
 }

@@ -57,14 +57,15 @@ struct V1Entry {
     attempts: u32,
 }
 
-/// Converts every value of layout 1, once.
+/// Converts every value of layout 1, once. A database of this layout or a newer one (an older
+/// build opening what a newer one left) is never touched.
 pub(crate) async fn values_to_v2(store: &Store) -> Result<(), StoreError> {
     if store
         .meta_get::<u32>(meta_keys::LAYOUT)
         .await
         .ok()
         .flatten()
-        == Some(LAYOUT)
+        .is_some_and(|layout| layout >= LAYOUT)
     {
         return Ok(());
     }

@@ -102,7 +102,7 @@ impl Store {
         // Only at this build's own version: an older build opening a newer database leaves the
         // newer build's mark as it is.
         if store.db.version() == f64::from(DB_VERSION) {
-            store.mark_readable_from().await?;
+            store.mark_readable_from().await;
         }
         Ok(store)
     }
@@ -162,14 +162,25 @@ impl Store {
         }
     }
 
-    /// Writes [`schema::READABLE_FROM`] to `meta` where it is not there yet.
-    async fn mark_readable_from(&self) -> Result<(), StoreError> {
-        let marked: Option<u32> = self.meta_get(meta_keys::READABLE_FROM).await?;
-        if marked != Some(schema::READABLE_FROM) {
-            self.meta_set(meta_keys::READABLE_FROM, &schema::READABLE_FROM)
-                .await?;
+    /// Writes [`schema::READABLE_FROM`] to `meta` where a database of this version lacks it (one
+    /// upgraded before the mark existed), only ever raising it. A mark that cannot be read or
+    /// written costs an older build its way in, never this one its start: the officer's records
+    /// stay reachable.
+    async fn mark_readable_from(&self) {
+        let marked: Option<u32> = self
+            .meta_get(meta_keys::READABLE_FROM)
+            .await
+            .unwrap_or_else(|error| {
+                leptos::logging::warn!("the database's mark for older builds: {error}");
+                None
+            });
+        if marked.is_none_or(|marked| marked < schema::READABLE_FROM)
+            && let Err(error) = self
+                .meta_set(meta_keys::READABLE_FROM, &schema::READABLE_FROM)
+                .await
+        {
+            leptos::logging::warn!("cannot mark the database for older builds: {error}");
         }
-        Ok(())
     }
 
     /// The same store, for a sync run on behalf of `owner`.

@@ -2,8 +2,12 @@
 
 use indexed_db_futures::KeyPath;
 use indexed_db_futures::database::{Database, VersionChangeEvent};
+use indexed_db_futures::internals::SystemRepr;
 use indexed_db_futures::prelude::*;
 use indexed_db_futures::transaction::TransactionRef;
+use wasm_bindgen::JsValue;
+
+use crate::store::meta::meta_keys;
 
 /// The schema version this build of the app expects.
 pub const DB_VERSION: u32 = 5;
@@ -14,7 +18,9 @@ pub const DB_VERSION: u32 = 5;
 /// install on a weak link). That build reads this mark, and opens the newer database instead of
 /// failing, when the steps since its own version only added indexes: the browser keeps those
 /// current on its writes too. Raise it to the new version with a step that changes what values
-/// mean, or adds a store an older app would have to write to.
+/// mean, or adds a store (or a meta key) holding a user's data that an older app would have to
+/// write to, or clear when another user takes the phone over. Written in the upgrade transaction,
+/// and after opening where a database of this version lacks it.
 pub const READABLE_FROM: u32 = 4;
 
 pub const VENUES: &str = "venues";
@@ -78,7 +84,28 @@ pub fn upgrade(
     if old_version < 5.0 && target >= 5 {
         step_5(db)?;
     }
+    if target == DB_VERSION {
+        mark_readable_from(db)?;
+    }
     Ok(())
+}
+
+/// Writes [`READABLE_FROM`] to `meta` in the upgrade transaction itself: the mark changes with the
+/// version, never a moment after it (a tab killed, or a conversion failing, in between would leave
+/// an older build reading the old mark).
+fn mark_readable_from(db: &Database) -> indexed_db_futures::Result<()> {
+    in_upgrade(db, "upgrade_mark", |upgrade| {
+        let meta = upgrade.object_store(META)?;
+        // The library sends a request on its future's first poll, which an upgrade callback
+        // cannot await; the browser's own put is sent at once and commits with the upgrade.
+        meta.as_sys()
+            .put_with_key(
+                &JsValue::from(READABLE_FROM),
+                &JsValue::from_str(meta_keys::READABLE_FROM),
+            )
+            .map_err(|error| indexed_db_futures::error::Error::from(js_sys::Error::from(error)))?;
+        Ok(())
+    })
 }
 
 /// Version 1: the five stores and the indexes the screens query.

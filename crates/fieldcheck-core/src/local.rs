@@ -30,7 +30,12 @@ pub struct ServerVersion {
 /// `base` is always the server copy the local edit (`mine`) was made on (`None`: a record the server has
 /// never had), so that `base_rev` is its rev and a three-way merge has its common ancestor. `newer` is a
 /// newer server copy pulled since, kept beside `mine` but never over it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+///
+/// Stored as one JSON object whose `state` names the variant (`{"state": "queued", "order": 3, …}`).
+/// Its `Deserialize` is written out (see [`StoredFields`]) rather than derived: serde's derive for an
+/// internally tagged enum buffers every value and decodes each variant through a second deserializer,
+/// code that weighed about 25 KB in the app's main module; the format is the same.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum LocalState {
     /// The phone's copy is the server's at `server.rev`.
@@ -76,6 +81,120 @@ pub enum LocalState {
         #[serde(default)]
         server: Option<ServerVersion>,
     },
+}
+
+/// The `state` tag of a stored [`LocalState`].
+#[derive(Deserialize)]
+#[serde(rename_all = "snake_case")]
+enum StateTag {
+    Synced,
+    Queued,
+    InFlight,
+    Conflict,
+    Rejected,
+    Quarantined,
+}
+
+/// Every field any [`LocalState`] variant stores, read in one pass; the tag then says which are
+/// required. `reason` is an [`ErrorBody`] for `rejected` and a text for `quarantined`, so it is read
+/// as a JSON value and decoded once the tag is known.
+#[derive(Deserialize)]
+struct StoredFields {
+    state: StateTag,
+    order: Option<u64>,
+    base: Option<ServerVersion>,
+    #[serde(default, deserialize_with = "present")]
+    mine: Option<Value>,
+    op_id: Option<OpId>,
+    next: Option<Value>,
+    newer: Option<ServerVersion>,
+    server: Option<ServerVersion>,
+    #[serde(default, deserialize_with = "present")]
+    reason: Option<Value>,
+    raw: Option<String>,
+}
+
+/// A field that is there, even as `null` (which `Option` alone would read as absent): a stored
+/// `"mine": null` is an edit whose body is null, as the derived decoding read it.
+fn present<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<Value>, D::Error> {
+    Value::deserialize(deserializer).map(Some)
+}
+
+impl<'de> Deserialize<'de> for LocalState {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        fn required<T, E: Error>(value: Option<T>, field: &'static str) -> Result<T, E> {
+            value.ok_or_else(|| E::missing_field(field))
+        }
+        let StoredFields {
+            state,
+            order,
+            base,
+            mine,
+            op_id,
+            next,
+            newer,
+            server,
+            reason,
+            raw,
+        } = StoredFields::deserialize(deserializer)?;
+        Ok(match state {
+            StateTag::Synced => LocalState::Synced {
+                server: required(server, "server")?,
+            },
+            StateTag::Queued => LocalState::Queued {
+                order: required(order, "order")?,
+                base,
+                mine: required(mine, "mine")?,
+                newer,
+            },
+            StateTag::InFlight => LocalState::InFlight {
+                order: required(order, "order")?,
+                base,
+                mine: required(mine, "mine")?,
+                op_id: required(op_id, "op_id")?,
+                next,
+                newer,
+            },
+            StateTag::Conflict => LocalState::Conflict {
+                base,
+                mine: required(mine, "mine")?,
+                server: required(server, "server")?,
+            },
+            StateTag::Rejected => LocalState::Rejected {
+                base,
+                mine: required(mine, "mine")?,
+                reason: ErrorBody::deserialize(required::<Value, D::Error>(reason, "reason")?)
+                    .map_err(D::Error::custom)?,
+                newer,
+            },
+            StateTag::Quarantined => LocalState::Quarantined {
+                raw: required(raw, "raw")?,
+                reason: match required(reason, "reason")? {
+                    Value::String(reason) => reason,
+                    other => {
+                        return Err(D::Error::invalid_type(
+                            serde::de::Unexpected::Other(json_kind(&other)),
+                            &"a text",
+                        ));
+                    }
+                },
+                server,
+            },
+        })
+    }
+}
+
+/// How a JSON value's type is named in a decoding error.
+fn json_kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
 }
 
 /// The fields the server fills in on the records it stores: an edit from a phone never sets them.

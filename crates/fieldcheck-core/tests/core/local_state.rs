@@ -479,6 +479,48 @@ fn local_records_round_trip_through_json_with_the_state_as_a_tag() {
     }
 }
 
+#[test]
+fn a_stored_state_that_does_not_decode_says_what_is_wrong() {
+    let error = |value: serde_json::Value| {
+        serde_json::from_value::<LocalState>(value)
+            .err()
+            .map(|error| error.to_string())
+            .unwrap_or_default()
+    };
+    assert!(error(json!({"state": "queued", "mine": {}})).contains("missing field `order`"));
+    assert!(error(json!({"state": "synced"})).contains("missing field `server`"));
+    assert!(error(json!({"state": "in_flight", "order": 1, "mine": {}})).contains("`op_id`"));
+    assert!(error(json!({"state": "rejected", "mine": {}})).contains("missing field `reason`"));
+    assert!(error(json!({"state": "lost", "mine": {}})).contains("unknown variant `lost`"));
+    assert!(error(json!({"mine": {}, "order": 1})).contains("missing field `state`"));
+    assert!(
+        error(json!({"state": "quarantined", "raw": "{", "reason": 7})).contains("expected a text")
+    );
+    assert!(
+        error(json!({"state": "rejected", "mine": {}, "reason": "bad"})).contains("invalid type")
+    );
+}
+
+#[test]
+fn a_stored_state_decodes_whatever_the_order_of_its_fields_and_keeps_a_null_body() {
+    let queued: Result<LocalState, _> =
+        serde_json::from_str(r#"{"mine": null, "order": 4, "base": null, "state": "queued"}"#);
+    assert_eq!(
+        queued.ok(),
+        Some(LocalState::Queued {
+            order: 4,
+            base: None,
+            mine: Value::Null,
+            newer: None
+        })
+    );
+    // Fields another state uses are ignored, as are fields no state knows.
+    let decoded: Result<LocalState, _> = serde_json::from_value(
+        json!({"state": "synced", "server": {"rev": 2, "body": {}}, "order": 9, "extra": true}),
+    );
+    assert_eq!(decoded.ok(), Some(synced(2, json!({}))));
+}
+
 // ---------------------------------------------------------------------------------------------
 // The run loop over the memory store, with answers scripted per call
 

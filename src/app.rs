@@ -56,13 +56,10 @@ async fn boot(watch: DbWatch) -> Result<Booted, StoreError> {
             None
         })
         .unwrap_or_default();
-    let last_synced = store
-        .meta_get(meta_keys::LAST_SYNCED_AT)
-        .await
-        .unwrap_or_else(|error| {
-            leptos::logging::error!("{error}; last sync time unknown");
-            None
-        });
+    let last_synced = store.last_synced().await.unwrap_or_else(|error| {
+        leptos::logging::error!("{error}; last sync time unknown");
+        None
+    });
     Ok(Booted {
         store,
         session,

@@ -1304,6 +1304,34 @@ async fn a_clean_takeover_clears_the_previous_users_synced_data() {
     );
 }
 
+/// The time of the last sync run, read at every start for the badge: as this build writes it, as
+/// earlier builds wrote it (chrono's serde text), and a damaged value named, not taken for a time.
+#[wasm_bindgen_test]
+async fn the_last_sync_time_reads_back_as_written_by_this_build_and_earlier_ones() {
+    let (store, _) = fresh_store().await;
+    assert_eq!(store.last_synced().await.expect("none yet"), None);
+    let at = chrono::DateTime::parse_from_rfc3339("2026-12-05T09:30:15.250+08:00").expect("time");
+    store.set_last_synced(&at).await.expect("write");
+    assert_eq!(store.last_synced().await.expect("read"), Some(at));
+    let earlier =
+        chrono::DateTime::parse_from_rfc3339("2026-06-30T23:59:59.123456789+08:00").expect("time");
+    store
+        .meta_set(meta_keys::LAST_SYNCED_AT, &earlier)
+        .await
+        .expect("written as earlier builds did");
+    assert_eq!(store.last_synced().await.expect("read"), Some(earlier));
+    store
+        .meta_set(meta_keys::LAST_SYNCED_AT, &"yesterday")
+        .await
+        .expect("damaged");
+    match store.last_synced().await {
+        Err(StoreError::Corrupt { store, key, .. }) => {
+            assert_eq!((store, key.as_str()), (META, meta_keys::LAST_SYNCED_AT));
+        }
+        other => panic!("a damaged time must be named, got {other:?}"),
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Autosave
 

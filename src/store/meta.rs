@@ -1,5 +1,6 @@
 //! The `meta` store: session, owner of the data, device id, pull cursor, queue counter, settings, campaigns.
 
+use chrono::{DateTime, FixedOffset};
 use fieldcheck_core::sync::Officer;
 use fieldcheck_core::{DeviceId, User};
 use indexed_db_futures::KeyRange;
@@ -129,6 +130,26 @@ impl Store {
             delete_meta(&meta, meta_keys::SESSION).await?;
         }
         tx.commit().await.idb(META, "commit")
+    }
+
+    /// When the last sync run finished, as this phone's user last saw it.
+    pub async fn last_synced(&self) -> Result<Option<DateTime<FixedOffset>>, StoreError> {
+        // Stored as RFC 3339 text and read by chrono's own parser for it: the serde decoding of a
+        // date goes through chrono's general format parser, 5 KB more in the main module.
+        let text: Option<String> = self.meta_get(meta_keys::LAST_SYNCED_AT).await?;
+        text.map(|text| {
+            DateTime::parse_from_rfc3339(&text).map_err(|error| StoreError::Corrupt {
+                store: META,
+                key: meta_keys::LAST_SYNCED_AT.to_owned(),
+                reason: error.to_string(),
+            })
+        })
+        .transpose()
+    }
+
+    pub async fn set_last_synced(&self, at: &DateTime<FixedOffset>) -> Result<(), StoreError> {
+        self.meta_set(meta_keys::LAST_SYNCED_AT, &at.to_rfc3339())
+            .await
     }
 
     /// The user whose data this phone holds.

@@ -336,7 +336,7 @@ impl Engine {
         })?;
         let now = crate::i18n::now_china();
         // Through the bound store: the time is this user's, never written over another's takeover.
-        store.meta_set(meta_keys::LAST_SYNCED_AT, &now).await?;
+        store.set_last_synced(&now).await?;
         // Only now, with the queue sent and the pages in: what goes is what the server holds.
         if owner_is_session {
             let _span = Span::start("fieldcheck:sweep");

@@ -107,6 +107,15 @@ pub fn App() -> impl IntoView {
 
 #[component]
 fn Shell(booted: Booted, outdated: RwSignal<bool>) -> impl IntoView {
+    // The page's own login form (index.html) is 登录's to take; an officer with a session opens on
+    // the screens instead, and the form goes now, unread.
+    let on_login = window()
+        .location()
+        .pathname()
+        .is_ok_and(|path| path == "/login");
+    if booted.session.is_some() && !on_login {
+        crate::boot_form::discard();
+    }
     provide_store(booted.store.clone());
     let i18n = provide_i18n(booted.lang);
     let sync = provide_sync(booted.store, booted.session, booted.last_synced);

@@ -9,6 +9,7 @@
 #![cfg(target_arch = "wasm32")]
 
 pub mod app;
+mod boot_form;
 pub mod components;
 pub mod download;
 pub mod frame;

@@ -43,8 +43,14 @@ pub fn LoginPage() -> impl IntoView {
         .session()
         .map(|session| session.user.username)
         .unwrap_or_default();
-    let username = RwSignal::new(previous_username);
-    let password = RwSignal::new(String::new());
+    // What was typed into the page's own form while the app downloaded (index.html) is kept.
+    let typed = crate::boot_form::take().unwrap_or_default();
+    let username = RwSignal::new(if typed.username.is_empty() {
+        previous_username
+    } else {
+        typed.username
+    });
+    let password = RwSignal::new(typed.password);
     let error = RwSignal::new(None::<SyncError>);
     let missing = RwSignal::new(false);
     let busy = RwSignal::new(false);
@@ -86,6 +92,16 @@ pub fn LoginPage() -> impl IntoView {
             }
         });
     };
+    // A 登录 tapped before the app started goes now; otherwise the field being typed in keeps focus.
+    if typed.submitted {
+        log_in.clone()(TakeOver::OnlyIfSynced);
+    }
+    if !typed.submitted
+        && let Some(focused) = typed.focused
+    {
+        // Once this screen's fields are in the page.
+        request_animation_frame(move || crate::boot_form::focus(focused));
+    }
     let submit = log_in.clone();
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();

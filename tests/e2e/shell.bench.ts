@@ -39,33 +39,39 @@ async function throttle(page: Page, context: BrowserContext, kbps: number, laten
   await cdp.send('Emulation.setCPUThrottlingRate', { rate: cpu });
 }
 
-/** Milliseconds from asking for /login on a fresh phone to a login form that takes typing, and to
- * the first thing on screen (the browser's first contentful paint). */
-async function firstLoad(browser: import('@playwright/test').Browser, server: Server, kbps: number, latency: number, cpu: number): Promise<{ form: number; paint: number }> {
+/** Milliseconds from asking for /login on a fresh phone to a login form that takes typing (the
+ * page's own, index.html), to the app's login form (the app started: a tap on 登录 is sent at once),
+ * and to the first thing on screen (the browser's first contentful paint). */
+async function firstLoad(browser: import('@playwright/test').Browser, server: Server, kbps: number, latency: number, cpu: number): Promise<{ form: number; app: number; paint: number }> {
   const context = await browser.newContext({ viewport: { width: 360, height: 740 }, serviceWorkers: 'block' });
   const page = await context.newPage();
   await throttle(page, context, kbps, latency, cpu);
   const started = Date.now();
   await page.goto(`${server.baseUrl}/login`, { waitUntil: 'commit', timeout: 120_000 });
   await expect(page.locator('input[name="username"]')).toBeEditable({ timeout: 120_000 });
-  const elapsed = Date.now() - started;
+  const form = Date.now() - started;
+  await expect(page.locator('#login-username')).toBeEditable({ timeout: 120_000 });
+  const app = Date.now() - started;
   const paint = await page.evaluate(() => performance.getEntriesByName('first-contentful-paint')[0]?.startTime ?? NaN);
   await context.close();
-  return { form: elapsed, paint };
+  return { form, app, paint };
 }
 
 test('first load over a weak signal, and a warm open from the service worker', async ({ browser }) => {
   const server = await Server.start();
   try {
-    const loads: Array<{ form: number; paint: number }> = [];
+    const loads: Array<{ form: number; app: number; paint: number }> = [];
     for (let run = 0; run < RUNS; run++) loads.push(await firstLoad(browser, server, 1600, 150, 4));
     const weak = loads.map((load) => load.form);
+    const started = loads.map((load) => load.app);
     const painted = loads.map((load) => load.paint);
     figure('first load to a usable login form, 1.6 Mbps / 150 ms, 4× CPU slowdown (median of 3)', `${seconds(median(weak))} (${weak.map(seconds).join(', ')})`);
+    figure('first load to the app\'s own login form (the app started), same link (median of 3)', `${seconds(median(started))} (${started.map(seconds).join(', ')})`);
     figure('first load to the first thing on screen (first contentful paint), same link (median of 3)', `${seconds(median(painted))} (${painted.map(seconds).join(', ')})`);
     // DevTools' "Slow 3G": 400 kbps at 80 % and 400 ms round trips times five.
     const slow = await firstLoad(browser, server, 400, 2000, 4);
     figure('first load to a usable login form, slow 3G, 4× CPU slowdown', seconds(slow.form));
+    figure('first load to the app\'s own login form, slow 3G, 4× CPU slowdown', seconds(slow.app));
     figure('first load to the first thing on screen, slow 3G, 4× CPU slowdown', seconds(slow.paint));
 
     // A logged-in officer opens the app again: everything comes from the service worker's cache.

@@ -86,6 +86,65 @@ test('the shell arrives compressed with the right cache rules, and robots.txt is
   expect(maskable.map((icon: { sizes: string }) => icon.sizes).sort()).toEqual(['192x192', '512x512']);
 });
 
+test('the login form takes typing and a tap on 登录 before the app has downloaded, and the app carries them on', async ({ browser }) => {
+  server = await Server.start();
+  /** A first visit whose main wasm is held until `release` is called. */
+  async function heldVisit(url: string): Promise<{ page: Page; release: () => void }> {
+    const context = await browser.newContext({ viewport: { width: 360, height: 740 }, serviceWorkers: 'block' });
+    const page = await context.newPage();
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    await page.route(/_bg\.wasm$/, async (route) => {
+      await held;
+      await route.continue();
+    });
+    await page.goto(url);
+    return { page, release };
+  }
+
+  // A new phone opening the app's address: the form is there while the app's code is held back.
+  const tapped = await heldVisit(`${server.baseUrl}/`);
+  await expect(tapped.page.locator('#boot-login')).toBeVisible();
+  await expect(tapped.page.locator('#boot-splash')).toBeHidden();
+  await tapped.page.locator('input[name="username"]').fill('zhangwei');
+  await tapped.page.locator('input[name="password"]').fill(DEMO_PASSWORD);
+  // (The page's button is matched by its place: the build's minifier drops its default `type`.)
+  await tapped.page.locator('#boot-login button').click();
+  // Only noted: nothing is sent before the app runs, and the password never goes into the address.
+  await expect(tapped.page.locator('#boot-login button')).toBeDisabled();
+  expect(new URL(tapped.page.url()).search).toBe('');
+  expect(await tapped.page.evaluate(() => document.documentElement.classList.contains('boot-login'))).toBe(true);
+  tapped.release();
+  await expect(tapped.page.getByTestId('venue-row').first()).toBeVisible();
+  await expect(tapped.page.getByTestId('sync-badge')).toHaveAttribute('data-state', 'synced');
+  await expect(tapped.page.locator('#boot-login')).toHaveCount(0);
+  await tapped.page.context().close();
+
+  // Typed but not sent: the app's own form has what was typed, the caret where it was, and logs in.
+  const typing = await heldVisit(`${server.baseUrl}/login`);
+  await typing.page.locator('input[name="username"]').fill('chenjing');
+  await typing.page.locator('input[name="password"]').fill('field');
+  typing.release();
+  await expect(typing.page.locator('#boot-login')).toHaveCount(0);
+  await expect(typing.page.locator('input[name="username"]')).toHaveValue('chenjing');
+  await expect(typing.page.locator('input[name="password"]')).toHaveValue('field');
+  await expect(typing.page.locator('#login-password')).toBeFocused();
+  await typing.page.keyboard.type('check');
+  await typing.page.keyboard.press('Enter');
+  await expect(typing.page.getByTestId('venue-row').first()).toBeVisible();
+  await typing.page.context().close();
+
+  // A phone that already runs the app from its worker opens on its screens: no page form at the root.
+  const page = await (await browser.newContext({ viewport: { width: 360, height: 740 } })).newPage();
+  await logIn(page, server.baseUrl, 'zhangwei');
+  await workerControls(page);
+  await page.reload();
+  await expect(page.getByTestId('venue-row').first()).toBeVisible();
+  await expect(page.locator('#boot-login')).toHaveCount(0);
+  expect(await page.evaluate(() => document.documentElement.classList.contains('boot-login'))).toBe(false);
+  await page.context().close();
+});
+
 test('after one visit the app opens in a new page with the server gone, with the record saved on the phone', async ({ page, context }) => {
   server = await Server.start();
   await logIn(page, server.baseUrl, 'zhangwei');

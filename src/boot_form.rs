@@ -1,0 +1,94 @@
+//! The login form `index.html` shows while the app downloads, taken over by the app when it starts.
+//!
+//! On a village signal the app's code takes seconds to arrive; the page itself carries a plain login
+//! form (same markup and styles as 登录) so that the officer can type meanwhile. A tap on its 登录 is
+//! only noted (`data-pending`): nothing is sent before the app runs. When the app starts, 登录 takes
+//! what was typed and the tap, and the page's form goes in the same task that draws the app's, so the
+//! two are never on screen (or in the page) together.
+
+use wasm_bindgen::JsCast;
+use web_sys::{Element, HtmlInputElement};
+
+/// The page's form and what was typed into it.
+const FORM: &str = "boot-login";
+const USERNAME: &str = "boot-username";
+const PASSWORD: &str = "boot-password";
+const SUBMIT_FORM: &str = "boot-login-form";
+
+/// Which field of the page's form had the focus, to give it to the app's own (named by its id).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Focused {
+    Username,
+    Password,
+}
+
+impl Focused {
+    fn app_field(self) -> &'static str {
+        match self {
+            Focused::Username => "login-username",
+            Focused::Password => "login-password",
+        }
+    }
+}
+
+/// What the officer did on the page's form before the app started.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Typed {
+    pub username: String,
+    pub password: String,
+    /// 登录 was tapped: the app logs in at once with what was typed.
+    pub submitted: bool,
+    pub focused: Option<Focused>,
+}
+
+fn element(id: &str) -> Option<Element> {
+    web_sys::window()?.document()?.get_element_by_id(id)
+}
+
+fn value(id: &str) -> String {
+    element(id)
+        .and_then(|element| element.dyn_into::<HtmlInputElement>().ok())
+        .map(|input| input.value())
+        .unwrap_or_default()
+}
+
+/// Takes the page's form away and returns what was typed into it (`None`: there was none, or it was
+/// taken already).
+pub fn take() -> Option<Typed> {
+    let form = element(FORM)?;
+    let focused = web_sys::window()
+        .and_then(|window| window.document())
+        .and_then(|document| document.active_element())
+        .and_then(|active| match active.id().as_str() {
+            USERNAME => Some(Focused::Username),
+            PASSWORD => Some(Focused::Password),
+            _ => None,
+        });
+    let typed = Typed {
+        username: value(USERNAME),
+        password: value(PASSWORD),
+        submitted: element(SUBMIT_FORM).is_some_and(|form| form.has_attribute("data-pending")),
+        focused,
+    };
+    form.remove();
+    Some(typed)
+}
+
+/// Takes the page's form away unread: the phone has a session, the app opens on its screens.
+pub fn discard() {
+    if let Some(form) = element(FORM) {
+        form.remove();
+    }
+}
+
+/// Gives the focus to 登录's own field, the caret after what was typed, as it was on the page's form.
+pub fn focus(focused: Focused) {
+    let Some(input) = element(focused.app_field())
+        .and_then(|element| element.dyn_into::<HtmlInputElement>().ok())
+    else {
+        return;
+    };
+    let _ = input.focus();
+    let end = u32::try_from(input.value().len()).unwrap_or(u32::MAX);
+    let _ = input.set_selection_range(end, end);
+}

@@ -43,20 +43,24 @@ async fn boot(watch: DbWatch) -> Result<Booted, StoreError> {
     )
     .await?;
     watch.blocked.set(false);
+    // Three reads of meta, sent together: each is a transaction of its own, and they run side by side.
+    let (session, lang, last_synced) = futures::join!(
+        store.session(),
+        store.meta_get::<Lang>(meta_keys::LANG),
+        store.last_synced()
+    );
     // A damaged meta value must not lock the inspector out of the records: fall back and say so.
-    let session = store.session().await.unwrap_or_else(|error| {
+    let session = session.unwrap_or_else(|error| {
         leptos::logging::error!("{error}; asking to log in again");
         None
     });
-    let lang = store
-        .meta_get::<Lang>(meta_keys::LANG)
-        .await
+    let lang = lang
         .unwrap_or_else(|error| {
             leptos::logging::error!("{error}; using Chinese");
             None
         })
         .unwrap_or_default();
-    let last_synced = store.last_synced().await.unwrap_or_else(|error| {
+    let last_synced = last_synced.unwrap_or_else(|error| {
         leptos::logging::error!("{error}; last sync time unknown");
         None
     });

@@ -126,51 +126,43 @@ impl<'de> Deserialize<'de> for LocalState {
         fn required<T, E: Error>(value: Option<T>, field: &'static str) -> Result<T, E> {
             value.ok_or_else(|| E::missing_field(field))
         }
-        let StoredFields {
-            state,
-            order,
-            base,
-            mine,
-            op_id,
-            next,
-            newer,
-            server,
-            reason,
-            raw,
-        } = StoredFields::deserialize(deserializer)?;
-        Ok(match state {
+        let fields = StoredFields::deserialize(deserializer)?;
+        Ok(match fields.state {
             StateTag::Synced => LocalState::Synced {
-                server: required(server, "server")?,
+                server: required(fields.server, "server")?,
             },
             StateTag::Queued => LocalState::Queued {
-                order: required(order, "order")?,
-                base,
-                mine: required(mine, "mine")?,
-                newer,
+                order: required(fields.order, "order")?,
+                base: fields.base,
+                mine: required(fields.mine, "mine")?,
+                newer: fields.newer,
             },
             StateTag::InFlight => LocalState::InFlight {
-                order: required(order, "order")?,
-                base,
-                mine: required(mine, "mine")?,
-                op_id: required(op_id, "op_id")?,
-                next,
-                newer,
+                order: required(fields.order, "order")?,
+                base: fields.base,
+                mine: required(fields.mine, "mine")?,
+                op_id: required(fields.op_id, "op_id")?,
+                next: fields.next,
+                newer: fields.newer,
             },
             StateTag::Conflict => LocalState::Conflict {
-                base,
-                mine: required(mine, "mine")?,
-                server: required(server, "server")?,
+                base: fields.base,
+                mine: required(fields.mine, "mine")?,
+                server: required(fields.server, "server")?,
             },
             StateTag::Rejected => LocalState::Rejected {
-                base,
-                mine: required(mine, "mine")?,
-                reason: ErrorBody::deserialize(required::<Value, D::Error>(reason, "reason")?)
-                    .map_err(D::Error::custom)?,
-                newer,
+                base: fields.base,
+                mine: required(fields.mine, "mine")?,
+                reason: ErrorBody::deserialize(required::<Value, D::Error>(
+                    fields.reason,
+                    "reason",
+                )?)
+                .map_err(D::Error::custom)?,
+                newer: fields.newer,
             },
             StateTag::Quarantined => LocalState::Quarantined {
-                raw: required(raw, "raw")?,
-                reason: match required(reason, "reason")? {
+                raw: required(fields.raw, "raw")?,
+                reason: match required(fields.reason, "reason")? {
                     Value::String(reason) => reason,
                     other => {
                         return Err(D::Error::invalid_type(
@@ -179,7 +171,7 @@ impl<'de> Deserialize<'de> for LocalState {
                         ));
                     }
                 },
-                server,
+                server: fields.server,
             },
         })
     }

@@ -81,16 +81,11 @@ pub fn App() -> impl IntoView {
     };
     let booted = LocalResource::new(move || boot(watch));
     move || match booted.get() {
-        None if watch.blocked.get() => view! {
-            <div class="splash" role="alert" data-testid="db-blocked">
-                <p>{crate::i18n::ZH.db_blocked}</p>
-                <p lang="en">{crate::i18n::EN.db_blocked}</p>
-                <button type="button" class="button button-primary" on:click=|_| reload()>
-                    {crate::i18n::ZH.reload} " / " {crate::i18n::EN.reload}
-                </button>
-            </div>
+        // What stops the app must be seen: the page's own login form (index.html) would hide it.
+        None if watch.blocked.get() => {
+            crate::boot_form::discard();
+            blocked_view()
         }
-        .into_any(),
         None => view! {
             <p class="splash" role="status">
                 {crate::i18n::ZH.loading}
@@ -98,15 +93,37 @@ pub fn App() -> impl IntoView {
         }
         .into_any(),
         Some(Ok(booted)) => view! { <Shell booted outdated=watch.outdated /> }.into_any(),
-        Some(Err(error)) => view! {
-            <div class="splash" role="alert">
-                <p>{crate::i18n::ZH.boot_failed}</p>
-                <p lang="en">{crate::i18n::EN.boot_failed}</p>
-                <p class="small">{error.to_string()}</p>
-            </div>
+        Some(Err(error)) => {
+            crate::boot_form::discard();
+            failed_view(&error)
         }
-        .into_any(),
     }
+}
+
+/// Another tab holds the database at an older version: this one waits, and says so.
+fn blocked_view() -> AnyView {
+    view! {
+        <div class="splash" role="alert" data-testid="db-blocked">
+            <p>{crate::i18n::ZH.db_blocked}</p>
+            <p lang="en">{crate::i18n::EN.db_blocked}</p>
+            <button type="button" class="button button-primary" on:click=|_| reload()>
+                {crate::i18n::ZH.reload} " / " {crate::i18n::EN.reload}
+            </button>
+        </div>
+    }
+    .into_any()
+}
+
+/// The database could not be opened: the app cannot start, and says why.
+fn failed_view(error: &StoreError) -> AnyView {
+    view! {
+        <div class="splash" role="alert">
+            <p>{crate::i18n::ZH.boot_failed}</p>
+            <p lang="en">{crate::i18n::EN.boot_failed}</p>
+            <p class="small">{error.to_string()}</p>
+        </div>
+    }
+    .into_any()
 }
 
 #[component]

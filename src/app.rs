@@ -140,6 +140,7 @@ fn Shell(booted: Booted, outdated: RwSignal<bool>) -> impl IntoView {
     provide_store(booted.store.clone());
     let i18n = provide_i18n(booted.lang);
     let sync = provide_sync(booted.store, booted.session, booted.last_synced);
+    Effect::new(move |_| crate::boot_form::note_session(sync.session().is_some()));
     let keeper = provide_draft_keeper();
     // Once the first screen is up, fetch the other screens' code while the signal lasts; and again
     // when the signal comes back, for any that did not arrive (those that did answer at once).

@@ -32,13 +32,46 @@ impl Focused {
 }
 
 /// What the officer did on the page's form before the app started.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct Typed {
     pub username: String,
     pub password: String,
     /// 登录 was tapped: the app logs in at once with what was typed.
     pub submitted: bool,
     pub focused: Option<Focused>,
+}
+
+/// Never the password: a `Typed` may end up in a log.
+impl std::fmt::Debug for Typed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Typed")
+            .field("username", &self.username)
+            .field("password_typed", &!self.password.is_empty())
+            .field("submitted", &self.submitted)
+            .field("focused", &self.focused)
+            .finish()
+    }
+}
+
+/// The page's note (in `localStorage`, nothing secret) that this phone has a session: `index.html`
+/// shows its login form at `/` only to a phone without one, so that an officer who is logged in
+/// never types into a form the app then drops, nor logs in over a colleague's open session.
+const SESSION_NOTE: &str = "fieldcheck-session";
+
+/// Keeps the page's note in step with whether someone is logged in on this phone.
+pub fn note_session(present: bool) {
+    let Some(storage) = web_sys::window().and_then(|window| window.local_storage().ok().flatten())
+    else {
+        return;
+    };
+    let noted = if present {
+        storage.set_item(SESSION_NOTE, "1")
+    } else {
+        storage.remove_item(SESSION_NOTE)
+    };
+    if let Err(error) = noted {
+        leptos::logging::warn!("cannot note the session for the page: {error:?}");
+    }
 }
 
 fn element(id: &str) -> Option<Element> {
@@ -81,14 +114,17 @@ pub fn discard() {
     }
 }
 
-/// Gives the focus to 登录's own field, the caret after what was typed, as it was on the page's form.
-pub fn focus(focused: Focused) {
+/// Gives the focus to 登录's own field, the caret after what was typed, as it was on the page's
+/// form; `false` if the field is not in the page yet.
+pub fn focus(focused: Focused) -> bool {
     let Some(input) = element(focused.app_field())
         .and_then(|element| element.dyn_into::<HtmlInputElement>().ok())
     else {
-        return;
+        return false;
     };
     let _ = input.focus();
+    // Past the end is the end (the length is counted in bytes, the browser's in UTF-16 units).
     let end = u32::try_from(input.value().len()).unwrap_or(u32::MAX);
     let _ = input.set_selection_range(end, end);
+    true
 }

@@ -45,6 +45,9 @@ pub fn LoginPage() -> impl IntoView {
         .unwrap_or_default();
     // What was typed into the page's own form while the app downloaded (index.html) is kept.
     let typed = crate::boot_form::take().unwrap_or_default();
+    // A 登录 tapped before the app started goes at once, with the name typed (never the previous
+    // user's, filled in here, which the officer did not see on the page's form).
+    let send_now = typed.submitted && !typed.username.trim().is_empty();
     let username = RwSignal::new(if typed.username.is_empty() {
         previous_username
     } else {
@@ -92,15 +95,20 @@ pub fn LoginPage() -> impl IntoView {
             }
         });
     };
-    // A 登录 tapped before the app started goes now; otherwise the field being typed in keeps focus.
-    if typed.submitted {
+    if send_now {
         log_in.clone()(TakeOver::OnlyIfSynced);
     }
-    if !typed.submitted
-        && let Some(focused) = typed.focused
-    {
-        // Once this screen's fields are in the page.
-        request_animation_frame(move || crate::boot_form::focus(focused));
+    // Otherwise the field being typed in keeps the focus: moved before the browser handles its next
+    // key (a microtask, once this screen's fields are in the page), so that no keystroke lands between
+    // the two forms.
+    if !send_now && let Some(focused) = typed.focused {
+        queue_microtask(move || {
+            if !crate::boot_form::focus(focused) {
+                request_animation_frame(move || {
+                    crate::boot_form::focus(focused);
+                });
+            }
+        });
     }
     let submit = log_in.clone();
     let on_submit = move |ev: leptos::ev::SubmitEvent| {

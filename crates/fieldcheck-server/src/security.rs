@@ -55,7 +55,9 @@ impl SecurityHeaders {
 }
 
 /// The policy: same-origin everything, WebAssembly compilation, the named inline scripts, no plugins,
-/// no framing, no `<base>` tricks.
+/// no framing, no `<base>` tricks, and no form submitted by the browser itself (every form of the app
+/// is handled by its code; the login form `index.html` shows before the app starts must never send
+/// a password on its own).
 pub fn content_security_policy(script_hashes: &[String]) -> String {
     let mut script_src = String::from("'self' 'wasm-unsafe-eval'");
     for hash in script_hashes {
@@ -64,7 +66,7 @@ pub fn content_security_policy(script_hashes: &[String]) -> String {
     format!(
         "default-src 'self'; script-src {script_src}; style-src 'self'; img-src 'self' data: blob:; \
          connect-src 'self'; worker-src 'self'; manifest-src 'self'; font-src 'self'; \
-         object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+         object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
     )
 }
 

@@ -1543,6 +1543,7 @@ async fn the_app_is_served_with_a_fallback_to_index_html() -> TestResult {
             "{policy}"
         );
         assert!(policy.contains("frame-ancestors 'none'"), "{policy}");
+        assert!(policy.contains("form-action 'none'"), "{policy}");
         assert!(policy.contains("'wasm-unsafe-eval'"), "{policy}");
         assert!(!policy.contains("unsafe-inline"), "{policy}");
         assert_eq!(

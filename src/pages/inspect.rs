@@ -13,7 +13,7 @@ use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 use crate::components::{
     ChecklistItem, ItemState, PhotoStrip, ProblemList, SignaturePad, use_draft_keeper,
 };
-use crate::i18n::{Lang, use_i18n};
+use crate::i18n::{Lang, Strings, use_i18n};
 use crate::store::{Form, LocalInspection, Store, StoreError, use_store};
 use crate::sync::use_sync;
 
@@ -152,6 +152,36 @@ fn problems_by_item(
         }
     }
     (by_item, general)
+}
+
+/// One line of text on the form (`kind` "text" or "date"), labelled, bound to `value`, read-only
+/// once the record is locked; `no_autofill` keeps the browser's suggestions (other people's names and
+/// numbers) off it.
+#[component]
+fn TextCell(
+    id: &'static str,
+    label: fn(&'static Strings) -> &'static str,
+    value: RwSignal<String>,
+    locked: bool,
+    #[prop(default = "text")] kind: &'static str,
+    #[prop(optional)] inputmode: Option<&'static str>,
+    #[prop(optional)] no_autofill: bool,
+) -> impl IntoView {
+    let i18n = use_i18n();
+    view! {
+        <label class="cell field" for=id>
+            <span class="field-label">{move || label(i18n.t())}</span>
+            <input
+                id=id
+                type=kind
+                inputmode=inputmode
+                autocomplete=no_autofill.then_some("off")
+                disabled=locked
+                prop:value=move || value.get()
+                on:input=move |ev| value.set(event_target_value(&ev))
+            />
+        </label>
+    }
 }
 
 #[component]
@@ -951,26 +981,19 @@ fn InspectForm(data: FormData) -> impl IntoView {
                             on:input=move |ev| complaint_text.set(event_target_value(&ev))
                         ></textarea>
                     </label>
-                    <label class="cell field" for="complaint-source">
-                        <span class="field-label">{move || i18n.t().complaint_source}</span>
-                        <input
-                            id="complaint-source"
-                            type="text"
-                            disabled=locked
-                            prop:value=move || complaint_source.get()
-                            on:input=move |ev| complaint_source.set(event_target_value(&ev))
-                        />
-                    </label>
-                    <label class="cell field" for="complaint-received">
-                        <span class="field-label">{move || i18n.t().complaint_received}</span>
-                        <input
-                            id="complaint-received"
-                            type="date"
-                            disabled=locked
-                            prop:value=move || complaint_received.get()
-                            on:input=move |ev| complaint_received.set(event_target_value(&ev))
-                        />
-                    </label>
+                    <TextCell
+                        id="complaint-source"
+                        label=|t| t.complaint_source
+                        value=complaint_source
+                        locked=locked
+                    />
+                    <TextCell
+                        id="complaint-received"
+                        label=|t| t.complaint_received
+                        value=complaint_received
+                        locked=locked
+                        kind="date"
+                    />
                 </Show>
             </div>
 
@@ -1122,40 +1145,28 @@ fn InspectForm(data: FormData) -> impl IntoView {
                 <h2>{move || i18n.t().party}</h2>
             </div>
             <div class="group">
-                <label class="cell field" for="party-name">
-                    <span class="field-label">{move || i18n.t().party_name}</span>
-                    <input
-                        id="party-name"
-                        type="text"
-                        autocomplete="off"
-                        disabled=locked
-                        prop:value=move || party_name.get()
-                        on:input=move |ev| party_name.set(event_target_value(&ev))
-                    />
-                </label>
-                <label class="cell field" for="party-title">
-                    <span class="field-label">{move || i18n.t().party_title}</span>
-                    <input
-                        id="party-title"
-                        type="text"
-                        autocomplete="off"
-                        disabled=locked
-                        prop:value=move || party_title.get()
-                        on:input=move |ev| party_title.set(event_target_value(&ev))
-                    />
-                </label>
-                <label class="cell field" for="party-id">
-                    <span class="field-label">{move || i18n.t().party_id}</span>
-                    <input
-                        id="party-id"
-                        type="text"
-                        inputmode="tel"
-                        autocomplete="off"
-                        disabled=locked
-                        prop:value=move || party_id.get()
-                        on:input=move |ev| party_id.set(event_target_value(&ev))
-                    />
-                </label>
+                <TextCell
+                    id="party-name"
+                    label=|t| t.party_name
+                    value=party_name
+                    locked=locked
+                    no_autofill=true
+                />
+                <TextCell
+                    id="party-title"
+                    label=|t| t.party_title
+                    value=party_title
+                    locked=locked
+                    no_autofill=true
+                />
+                <TextCell
+                    id="party-id"
+                    label=|t| t.party_id
+                    value=party_id
+                    locked=locked
+                    inputmode="tel"
+                    no_autofill=true
+                />
                 <div class="cell field">
                     <label class="check-line">
                         <input
@@ -1183,26 +1194,18 @@ fn InspectForm(data: FormData) -> impl IntoView {
                         }
                     }
                 >
-                    <label class="cell field" for="refusal-reason">
-                        <span class="field-label">{move || i18n.t().refusal_reason}</span>
-                        <input
-                            id="refusal-reason"
-                            type="text"
-                            disabled=locked
-                            prop:value=move || refusal_reason.get()
-                            on:input=move |ev| refusal_reason.set(event_target_value(&ev))
-                        />
-                    </label>
-                    <label class="cell field" for="refusal-witness">
-                        <span class="field-label">{move || i18n.t().witness}</span>
-                        <input
-                            id="refusal-witness"
-                            type="text"
-                            disabled=locked
-                            prop:value=move || witness.get()
-                            on:input=move |ev| witness.set(event_target_value(&ev))
-                        />
-                    </label>
+                    <TextCell
+                        id="refusal-reason"
+                        label=|t| t.refusal_reason
+                        value=refusal_reason
+                        locked=locked
+                    />
+                    <TextCell
+                        id="refusal-witness"
+                        label=|t| t.witness
+                        value=witness
+                        locked=locked
+                    />
                 </Show>
             </div>
 

@@ -1,6 +1,6 @@
 // The app shell over the wire and from the service worker: compressed and cached as built, opening
 // with the server gone, and a new build taken up only after the prompt, keeping the open form.
-import { test, expect, type Page } from '@playwright/test';
+import { test, expect, type Browser, type BrowserContext, type Page, type Route } from '@playwright/test';
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -30,6 +30,27 @@ function precached(worker: string): { version: string; files: string[] } {
 async function workerControls(page: Page): Promise<void> {
   await page.evaluate(() => navigator.serviceWorker.ready);
   await expect.poll(() => page.evaluate(() => navigator.serviceWorker.controller !== null)).toBe(true);
+}
+
+/** The sync run's file (the export's code is in it too), by its hashed name. */
+const SYNC_FILE = (url: URL) => /\/split_sync-[0-9a-f]{16}\.wasm$/.test(url.pathname);
+
+/**
+ * A phone without a service worker where zhangwei logged in once (the venues synced down), opened
+ * afresh with the sync run's file answered by `answer` (routing also bypasses the browser's cache).
+ */
+async function withoutSyncFile(
+  browser: Browser,
+  answer: (route: Route) => Promise<void>,
+): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await browser.newContext({ serviceWorkers: 'block' });
+  const first = await context.newPage();
+  await logIn(first, server.baseUrl, 'zhangwei');
+  await first.close();
+  const page = await context.newPage();
+  await page.route(SYNC_FILE, answer);
+  await page.goto(server.baseUrl);
+  return { context, page };
 }
 
 test('the shell arrives compressed with the right cache rules, and robots.txt is a real one', async ({ page }) => {
@@ -256,15 +277,8 @@ test('a new build is taken up only after the prompt, and the form being filled i
 
 test('a sync file gone from the server (an older build\'s, after a deploy) offers a reload, which syncs the record once', async ({ browser }) => {
   server = await Server.start();
-  const context = await browser.newContext({ serviceWorkers: 'block' });
+  const { context, page } = await withoutSyncFile(browser, (route) => route.fulfill({ status: 404, body: 'Not Found' }));
   try {
-    const first = await context.newPage();
-    await logIn(first, server.baseUrl, 'zhangwei');
-    await first.close();
-    const page = await context.newPage();
-    const gone = (url: URL) => /\/split_sync-[0-9a-f]{16}\.wasm$/.test(url.pathname);
-    await page.route(gone, (route) => route.fulfill({ status: 404, body: 'Not Found' }));
-    await page.goto(server.baseUrl);
     const id = await submitInspection(page, 0, '同步代码已不在服务器上时保存');
     const badge = page.getByTestId('sync-badge');
     const banner = page.getByTestId('sync-code-missing');
@@ -290,7 +304,7 @@ test('a sync file gone from the server (an older build\'s, after a deploy) offer
     await page.locator('#inspection-notes').fill('重新载入前刚输入的内容');
 
     // The newest build is there again (here: the file is served): the reload syncs the record, once.
-    await page.unroute(gone);
+    await page.unroute(SYNC_FILE);
     await banner.getByRole('button', { name: '重新载入' }).click();
     await expect(page.getByTestId('form-resumed')).toBeVisible();
     await expect(page.locator('#inspection-notes')).toHaveValue('重新载入前刚输入的内容');
@@ -334,22 +348,14 @@ test('a screen whose file cannot be fetched says so, keeps the app running, and 
 
 test('code fetched at first use (the sync run and the export) that cannot be fetched says so, keeps the record, and works once it arrives', async ({ browser }) => {
   server = await Server.start();
-  const context = await browser.newContext({ serviceWorkers: 'block' });
+  // The sync run's file holds the export's code too: unreachable, as on a phone whose worker never
+  // cached it.
+  let asked = 0;
+  const { context, page } = await withoutSyncFile(browser, (route) => {
+    asked += 1;
+    return route.abort('internetdisconnected');
+  });
   try {
-    // A first visit syncs the venues down; the app is then opened afresh with the sync run's file
-    // (which holds the export's code too) unreachable (routing also bypasses the browser's cache),
-    // as on a phone whose worker never cached it.
-    const first = await context.newPage();
-    await logIn(first, server.baseUrl, 'zhangwei');
-    await first.close();
-    const page = await context.newPage();
-    const blocked = (url: URL) => /\/split_sync-[0-9a-f]{16}\.wasm$/.test(url.pathname);
-    let asked = 0;
-    await page.route(blocked, (route) => {
-      asked += 1;
-      return route.abort('internetdisconnected');
-    });
-    await page.goto(server.baseUrl);
     const id = await submitInspection(page, 0, '同步代码未下载时保存');
     // 离线 at first; 同步未就绪 (with a reload offered) once runs have failed a few times in a row.
     const badge = page.getByTestId('sync-badge');
@@ -366,7 +372,7 @@ test('code fetched at first use (the sync run and the export) that cannot be fet
 
     // The files can be fetched again: the export saves the record to a file, and the next run
     // sends it, once.
-    await page.unroute(blocked);
+    await page.unroute(SYNC_FILE);
     const downloading = page.waitForEvent('download');
     await page.getByTestId('export-unsynced').click();
     const exported = JSON.parse(readFileSync(await (await downloading).path()).toString('utf8'));

@@ -9,6 +9,8 @@
 use wasm_bindgen::JsCast;
 use web_sys::{Element, HtmlInputElement};
 
+use crate::i18n::Lang;
+
 /// The page's form and what was typed into it.
 const FORM: &str = "boot-login";
 const USERNAME: &str = "boot-username";
@@ -53,24 +55,37 @@ impl std::fmt::Debug for Typed {
     }
 }
 
-/// The page's note (in `localStorage`, nothing secret) that this phone has a session: `index.html`
-/// shows its login form at `/` only to a phone without one, so that an officer who is logged in
-/// never types into a form the app then drops, nor logs in over a colleague's open session.
+/// The page's notes (in `localStorage`, nothing secret) of what `index.html` needs before the app
+/// runs: that this phone has a session (the page shows its login form at `/` only to a phone
+/// without one, so that an officer who is logged in never types into a form the app then drops,
+/// nor logs in over a colleague's open session), and the language chosen in 我的 (the page's form
+/// speaks it).
 const SESSION_NOTE: &str = "fieldcheck-session";
+const LANG_NOTE: &str = "fieldcheck-lang";
 
 /// Keeps the page's note in step with whether someone is logged in on this phone.
 pub fn note_session(present: bool) {
+    note(SESSION_NOTE, present.then_some("1"));
+}
+
+/// Keeps the page's note of the app's language (its BCP 47 tag).
+pub fn note_lang(lang: Lang) {
+    note(LANG_NOTE, Some(lang.tag()));
+}
+
+/// Writes (`Some`) or removes (`None`) one of the page's notes; a browser that keeps none only
+/// shows the page's form in Chinese, or at `/` on a first visit.
+fn note(key: &str, value: Option<&str>) {
     let Some(storage) = web_sys::window().and_then(|window| window.local_storage().ok().flatten())
     else {
         return;
     };
-    let noted = if present {
-        storage.set_item(SESSION_NOTE, "1")
-    } else {
-        storage.remove_item(SESSION_NOTE)
+    let noted = match value {
+        Some(value) => storage.set_item(key, value),
+        None => storage.remove_item(key),
     };
     if let Err(error) = noted {
-        leptos::logging::warn!("cannot note the session for the page: {error:?}");
+        leptos::logging::warn!("cannot keep the page's note {key}: {error:?}");
     }
 }
 

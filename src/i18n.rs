@@ -1145,6 +1145,8 @@ pub fn use_i18n() -> I18n {
 }
 
 fn apply_html_lang(lang: Lang) {
+    // The page's own login form (index.html) speaks the language chosen, before the app runs.
+    crate::boot_form::note_lang(lang);
     if let Some(root) = document().document_element() {
         // Setting an attribute on <html> cannot fail in practice; nothing to recover if it did.
         let _ = root.set_attribute("lang", lang.tag());

@@ -162,6 +162,21 @@ test('the login form takes typing and a tap on 登录 before the app has downloa
   await expect(first.page.locator('#login-username')).toHaveValue('zhangwei');
   await expect(first.page.locator('button[type="submit"]')).toBeEnabled();
   await expect(first.page).toHaveURL(/\/login$/);
+
+  // The page's form speaks the language chosen in 我的, before the app has arrived.
+  const noteOfLang = () => first.page.evaluate(() => localStorage.getItem('fieldcheck-lang'));
+  expect(await noteOfLang()).toBe('zh-CN');
+  release = await first.visit(`${server.baseUrl}/me`);
+  release();
+  await first.page.getByTestId('lang-switch').click();
+  await expect.poll(noteOfLang).toBe('en');
+  release = await first.visit(`${server.baseUrl}/login`);
+  await expect(pageForm(first.page).locator('.topbar-title')).toHaveText('Log in');
+  await expect(pageForm(first.page).locator('.field-label').first()).toHaveText('Username');
+  await expect(first.page.locator('html')).toHaveAttribute('lang', 'en');
+  release();
+  await expect(pageForm(first.page)).toHaveCount(0);
+  await expect(first.page.locator('label[for="login-username"]')).toHaveText('Username');
   await first.page.context().close();
 
   // Typed but not sent: the app's own form has what was typed, the caret where it was, and logs in.

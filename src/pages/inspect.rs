@@ -16,6 +16,7 @@ use crate::components::{
 use crate::i18n::{Lang, Strings, use_i18n};
 use crate::store::{Form, LocalInspection, Store, StoreError, use_store};
 use crate::sync::use_sync;
+use crate::timing::Span;
 
 /// Everything the form needs, read from the store before it shows.
 #[derive(Debug, Clone)]
@@ -575,8 +576,8 @@ fn InspectForm(data: FormData) -> impl IntoView {
             .collect();
         let (by_item, general) = problems_by_item(&found, &hazard_items, &record.answers);
         let first_item = by_item.first().map(|(item, _, _)| item.clone());
-        item_problems.set(by_item);
-        problems.set(general);
+        set_if_changed(item_problems, by_item);
+        set_if_changed(problems, general);
         if found.is_empty() {
             Ok(())
         } else {
@@ -599,10 +600,13 @@ fn InspectForm(data: FormData) -> impl IntoView {
         if saving.get_untracked() || locked {
             return;
         }
+        let check = Span::start("fieldcheck:save-check");
         let Some(record) = current(status) else {
             return;
         };
-        if let Err(first_item) = show_problems(&record) {
+        let checked = show_problems(&record);
+        drop(check);
+        if let Err(first_item) = checked {
             // Refused: the pending autosave still keeps what was typed.
             tried.set(Some(status));
             match first_item {
@@ -612,11 +616,22 @@ fn InspectForm(data: FormData) -> impl IntoView {
             return;
         }
         // No autosave may run after the save: it would bring back the form the save removes.
+        let shown = Span::start("fieldcheck:save-shown");
         pending_autosave.set_value(None);
-        problems.set(Vec::new());
-        item_problems.set(Vec::new());
-        save_error.set(None);
-        saving.set(true);
+        set_if_changed(problems, Vec::new());
+        set_if_changed(item_problems, Vec::new());
+        set_if_changed(save_error, None);
+        // The buttons say 正在保存… only if the save is still going after a moment: it is usually on
+        // disk within a few milliseconds, and redrawing them at once would put a frame of the browser's
+        // between its reads and its writes. `saving` itself is true from now on, so a second tap waits.
+        saving.update_untracked(|saving| *saving = true);
+        gloo_timers::callback::Timeout::new(SAVING_SHOWN_AFTER_MS, move || {
+            if saving.try_get_untracked() == Some(true) {
+                saving.notify();
+            }
+        })
+        .forget();
+        drop(shown);
         let store = store.clone();
         let navigate = navigate.clone();
         let keep_form_after_error = keep_form_after_error.clone();
@@ -1461,4 +1476,19 @@ fn scroll_to(element_id: &str) {
     if let Some(element) = document().get_element_by_id(element_id) {
         element.scroll_into_view();
     }
+}
+
+/// How long a save runs before its buttons say so (see `save`).
+const SAVING_SHOWN_AFTER_MS: u32 = 150;
+
+/// Sets `signal` only when `value` differs: every item of the checklist follows the problem lists, and
+/// setting an empty list over an empty one would redraw each of them in the middle of a save.
+fn set_if_changed<T: PartialEq + Send + Sync + 'static>(signal: RwSignal<T>, value: T) {
+    signal.maybe_update(|current| {
+        let changed = *current != value;
+        if changed {
+            *current = value;
+        }
+        changed
+    });
 }

@@ -21,6 +21,7 @@ use crate::store::schema::{
     INSPECTIONS_BY_STARTED, INSPECTIONS_BY_VENUE, META,
 };
 use crate::store::{InspectionRow, Listed, LocalInspection, Store, StoreError, StoredRecord};
+use crate::timing::Span;
 
 /// The performance mark a committed save leaves.
 const SAVED_MARK: &str = "fieldcheck:inspection-saved";
@@ -45,11 +46,14 @@ impl Store {
         record: &Inspection,
         edited_rev: Option<u64>,
     ) -> Result<LocalInspection, StoreError> {
+        let encode = Span::start("fieldcheck:save-encode");
         let body = serde_json::to_value(record).map_err(|error| StoreError::Encode {
             store: INSPECTIONS,
             reason: error.to_string(),
         })?;
         let id = record.id.as_str();
+        drop(encode);
+        let reads = Span::start("fieldcheck:save-reads");
         let tx = self.write_strict(&[INSPECTIONS, FORMS, META])?;
         let saved = {
             let inspections = tx.object_store(INSPECTIONS).idb(INSPECTIONS, "open")?;
@@ -64,6 +68,8 @@ impl Store {
             )
             .await;
             let (current, order) = (current?, last_order? + 1);
+            drop(reads);
+            let decide = Span::start("fieldcheck:save-decide");
             // The status rules hold on the phone too: nobody types over an approved record.
             if let Some(previous) = current
                 .as_ref()
@@ -79,6 +85,8 @@ impl Store {
                 (Some(current), None) => current.local.save(body, order)?,
                 (None, _) => LocalState::created(body, order),
             };
+            drop(decide);
+            let _writes = Span::start("fieldcheck:save-writes");
             let form_deleted = forms
                 .delete(JsValue::from_str(id))
                 .primitive()
@@ -97,7 +105,9 @@ impl Store {
                 local,
             }
         };
+        let commit = Span::start("fieldcheck:save-commit");
         tx.commit().await.idb(INSPECTIONS, "commit")?;
+        drop(commit);
         // The moment a save is on disk, for the benchmark that times it (`tests/e2e/save.bench.ts`).
         if let Some(performance) = web_sys::window().and_then(|window| window.performance()) {
             let _ = performance.mark(SAVED_MARK);

@@ -51,8 +51,13 @@ test('saving an inspection, beside a bare IndexedDB put of the same value', asyn
     await logIn(page, server.baseUrl, 'zhangwei');
     // Offline: the save alone, with no sync run starting beside it.
     await page.context().setOffline(true);
+    // The app records the save's steps while the page asks (src/timing.rs).
+    await page.evaluate(() => {
+      (window as unknown as { fieldcheckTiming: boolean }).fieldcheckTiming = true;
+    });
     const saves: number[] = [];
     const bare: number[] = [];
+    const steps = new Map<string, number[]>();
     for (let run = 0; run < RUNS; run++) {
       await tab(page, '/');
       await page.getByTestId('venue-row').nth(run % 3).click();
@@ -70,12 +75,24 @@ test('saving an inspection, beside a bare IndexedDB put of the same value', asyn
           mark: 'fieldcheck:inspection-saved',
         }),
       );
+      const measured: Array<{ name: string; ms: number }> = await page.evaluate(() => {
+        const entries = performance
+          .getEntriesByType('measure')
+          .filter((entry) => entry.name.startsWith('fieldcheck:save-'))
+          .map((entry) => ({ name: entry.name, ms: entry.duration }));
+        performance.clearMeasures();
+        return entries;
+      });
+      for (const { name, ms } of measured) steps.set(name, [...(steps.get(name) ?? []), ms]);
       const href = (await page.getByTestId('record-row').first().getAttribute('href')) ?? '';
       bare.push(await barePut(page, href.split('/').pop() ?? ''));
     }
     const round = (values: number[]) => values.map((value) => value.toFixed(1)).join(', ');
     console.log(`FIGURE saving an inspection, from the tap on 提交 to its committed transaction (median of ${RUNS}): ${median(saves).toFixed(1)} ms (${round(saves)})`);
     console.log(`FIGURE a bare IndexedDB put of the same stored value, strict commit (median of ${RUNS}): ${median(bare).toFixed(1)} ms (${round(bare)})`);
+    for (const [name, values] of steps) {
+      console.log(`FIGURE   of which ${name.replace('fieldcheck:save-', '')} (median): ${median(values).toFixed(1)} ms (${round(values)})`);
+    }
     console.log(`FIGURE ratio of the two medians (goal ≤ 2): ${(median(saves) / median(bare)).toFixed(2)}`);
   } finally {
     await server.stop();

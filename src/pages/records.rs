@@ -20,10 +20,11 @@ const FIRST_SCREEN: usize = 20;
 
 #[derive(Debug, Clone)]
 struct RecordsData {
-    records: FreeLater<Listed<InspectionRow>>,
+    records: FreeLater<Vec<InspectionRow>>,
     venues: FreeLater<HashMap<String, Venue>>,
     officers: Vec<Officer>,
-    n_corrupt_venues: usize,
+    /// What could not be read: the records, then the venues.
+    corrupt: Vec<StoreError>,
 }
 
 /// The records list.
@@ -77,9 +78,12 @@ pub fn RecordsPage() -> impl IntoView {
             if !drawn {
                 return Ok(None);
             }
-            let records = store.list_inspection_rows().await?;
+            let Listed {
+                items: records,
+                mut corrupt,
+            } = store.list_inspection_rows().await?;
             let listed = store.list_venues("").await?;
-            let n_corrupt_venues = listed.corrupt.len();
+            corrupt.extend(listed.corrupt);
             let venues: HashMap<String, Venue> = listed
                 .items
                 .into_iter()
@@ -88,7 +92,7 @@ pub fn RecordsPage() -> impl IntoView {
             let officers = store.officers().await?;
             Ok::<_, StoreError>(Some(RecordsData {
                 records: FreeLater::new(records),
-                n_corrupt_venues,
+                corrupt,
                 venues: FreeLater::new(venues),
                 officers,
             }))
@@ -177,23 +181,27 @@ fn RecordsList(
         records,
         venues,
         officers,
-        n_corrupt_venues,
+        corrupt,
     } = data;
-    let n_corrupt = records.corrupt.len() + n_corrupt_venues;
-    let details: Vec<String> = records.corrupt.iter().map(ToString::to_string).collect();
+    let n_corrupt = corrupt.len();
+    let details: Vec<String> = corrupt.iter().map(ToString::to_string).collect();
     let scope = RecordQuery {
         mine: (!whole_unit).then(|| me.clone()).flatten(),
         ..RecordQuery::default()
     };
-    let in_scope: Vec<InspectionRow> = records
-        .items
+    // Positions in `records`, not copies: a supervisor's scope is every one of 10 000 records, and
+    // each copy would be one more to build now and to free on leaving.
+    let in_scope: Vec<usize> = records
         .iter()
-        .filter(|local| scope.matches(&local.record, venues.get(local.record.venue_id.as_str())))
-        .cloned()
+        .enumerate()
+        .filter(|(_, local)| {
+            scope.matches(&local.record, venues.get(local.record.venue_id.as_str()))
+        })
+        .map(|(idx, _)| idx)
         .collect();
+    let scoped = || in_scope.iter().map(|idx| &records[*idx]);
     // Returned to me: fix and resubmit, with the supervisor's comment right there.
-    let returned: Vec<InspectionRow> = in_scope
-        .iter()
+    let returned: Vec<InspectionRow> = scoped()
         .filter(|local| {
             local.record.status == Status::Returned
                 && me.as_ref().is_some_and(|me| {
@@ -203,8 +211,7 @@ fn RecordsList(
         })
         .cloned()
         .collect();
-    let n_to_review = in_scope
-        .iter()
+    let n_to_review = scoped()
         .filter(|local| {
             local.record.status == Status::Submitted
                 && me
@@ -213,27 +220,30 @@ fn RecordsList(
         })
         .count();
     let venues = StoredValue::new_local(venues);
-    let in_scope = StoredValue::new_local(FreeLater::new(in_scope));
+    let records = StoredValue::new_local(records);
+    let in_scope = StoredValue::new_local(in_scope);
     let venue_name =
         move |id: &str| venues.with_value(|venues| venues.get(id).map(|venue| venue.name.clone()));
-    // Positions in `in_scope`, not copies: only the rows drawn are cloned.
+    // Positions in `records`, not copies: only the rows drawn are cloned.
     let filtered = Memo::new(move |_| {
         let query = filter.get();
-        in_scope.with_value(|records| {
-            venues.with_value(|venues| {
-                // The search is looked up once per venue, not once per record.
-                let found = query.venues_found(venues.values());
-                records
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, local)| {
-                        query.matches_record(&local.record)
-                            && found
-                                .as_ref()
-                                .is_none_or(|found| found.contains(local.record.venue_id.as_str()))
-                    })
-                    .map(|(idx, _)| idx)
-                    .collect::<Vec<usize>>()
+        records.with_value(|records| {
+            in_scope.with_value(|in_scope| {
+                venues.with_value(|venues| {
+                    // The search is looked up once per venue, not once per record.
+                    let found = query.venues_found(venues.values());
+                    in_scope
+                        .iter()
+                        .copied()
+                        .filter(|idx| {
+                            let record = &records[*idx].record;
+                            query.matches_record(record)
+                                && found
+                                    .as_ref()
+                                    .is_none_or(|found| found.contains(record.venue_id.as_str()))
+                        })
+                        .collect::<Vec<usize>>()
+                })
             })
         })
     });
@@ -385,7 +395,7 @@ fn RecordsList(
         })}
         <ul class="group list">
             {move || filtered.with(|positions| {
-                in_scope.with_value(|records| {
+                records.with_value(|records| {
                     positions
                         .iter()
                         .take(shown.get())

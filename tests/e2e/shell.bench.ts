@@ -80,17 +80,41 @@ test('first load over a weak signal, and a warm open from the service worker', a
     await logIn(first, server.baseUrl, 'zhangwei');
     await first.evaluate(() => navigator.serviceWorker.ready);
     await first.close();
+    // Timed in the page, from the navigation's start to the first venue row in the DOM: Playwright's
+    // own waiting parses its injected script (110 ms at 4× CPU) and polls on the same main thread.
+    await context.addInitScript(() => {
+      const seen = new Promise<number>((resolve) => {
+        const observer = new MutationObserver(() => {
+          if (document.querySelector('[data-testid="venue-row"]')) {
+            observer.disconnect();
+            resolve(performance.now());
+          }
+        });
+        observer.observe(document, { subtree: true, childList: true });
+      });
+      (window as unknown as { fieldcheckFirstRow: Promise<number> }).fieldcheckFirstRow = seen;
+    });
     const warm: number[] = [];
+    for (let run = 0; run < RUNS; run++) {
+      const page = await context.newPage();
+      await throttle(page, context, 1600, 150, 4);
+      await page.goto(`${server.baseUrl}/`, { waitUntil: 'commit' });
+      warm.push(await page.evaluate(() => (window as unknown as { fieldcheckFirstRow: Promise<number> }).fieldcheckFirstRow));
+      await page.close();
+    }
+    figure('warm open from the service worker to the venue list, 4× CPU slowdown, timed in the page (median of 3)', `${seconds(median(warm))} (${warm.map(seconds).join(', ')})`);
+    // As measured before, for comparison: from Playwright's side, waiting with its own locator.
+    const seenByPlaywright: number[] = [];
     for (let run = 0; run < RUNS; run++) {
       const page = await context.newPage();
       await throttle(page, context, 1600, 150, 4);
       const started = Date.now();
       await page.goto(`${server.baseUrl}/`, { waitUntil: 'commit' });
       await expect(page.getByTestId('venue-row').first()).toBeVisible();
-      warm.push(Date.now() - started);
+      seenByPlaywright.push(Date.now() - started);
       await page.close();
     }
-    figure('warm open from the service worker to the venue list, 4× CPU slowdown (median of 3)', `${seconds(median(warm))} (${warm.map(seconds).join(', ')})`);
+    figure('the same, timed from Playwright with its locator (median of 3)', `${seconds(median(seenByPlaywright))} (${seenByPlaywright.map(seconds).join(', ')})`);
     await context.close();
   } finally {
     await server.stop();

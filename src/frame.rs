@@ -24,20 +24,20 @@ const FREE_PART: usize = 500;
 
 /// A large value that can be let go of a part at a time.
 pub trait FreeInParts {
-    /// Frees up to `n` of its parts; false once none is left.
+    /// Frees up to `n` of its parts (at least one); false once none is left.
     fn free_part(&mut self, n: usize) -> bool;
 }
 
 impl<T> FreeInParts for Vec<T> {
     fn free_part(&mut self, n: usize) -> bool {
-        self.truncate(self.len().saturating_sub(n));
+        self.truncate(self.len().saturating_sub(n.max(1)));
         !self.is_empty()
     }
 }
 
 impl<K: Eq + Hash, V> FreeInParts for HashMap<K, V> {
     fn free_part(&mut self, n: usize) -> bool {
-        let mut left = n;
+        let mut left = n.max(1);
         self.retain(|_, _| {
             let keep = left == 0;
             left = left.saturating_sub(1);

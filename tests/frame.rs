@@ -49,6 +49,11 @@ fn a_vec_and_a_map_are_freed_a_part_at_a_time_until_none_is_left() {
     assert_eq!(map.len(), 1);
     assert!(!map.free_part(3));
     assert!(map.is_empty());
+
+    // A part is never empty, so freeing always ends.
+    let mut two = vec![1, 2];
+    assert!(two.free_part(0));
+    assert!(!two.free_part(0));
 }
 
 #[wasm_bindgen_test]

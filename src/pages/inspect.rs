@@ -351,6 +351,8 @@ fn InspectForm(data: FormData) -> impl IntoView {
     let problems = RwSignal::new(Vec::<Problem>::new());
     let item_problems = RwSignal::new(Vec::<(String, String, Problem)>::new());
     let saving = RwSignal::new(false);
+    // The timer that shows a save under way (see `save`); dropped with the screen.
+    let saving_shown_later = StoredValue::new_local(None::<gloo_timers::callback::Timeout>);
     let save_error = RwSignal::new(None::<String>);
     let started_at = base
         .as_ref()
@@ -625,12 +627,14 @@ fn InspectForm(data: FormData) -> impl IntoView {
         // disk within a few milliseconds, and redrawing them at once would put a frame of the browser's
         // between its reads and its writes. `saving` itself is true from now on, so a second tap waits.
         saving.update_untracked(|saving| *saving = true);
-        gloo_timers::callback::Timeout::new(SAVING_SHOWN_AFTER_MS, move || {
-            if saving.try_get_untracked() == Some(true) {
-                saving.notify();
-            }
-        })
-        .forget();
+        saving_shown_later.set_value(Some(gloo_timers::callback::Timeout::new(
+            SAVING_SHOWN_AFTER_MS,
+            move || {
+                if saving.try_get_untracked() == Some(true) {
+                    saving.notify();
+                }
+            },
+        )));
         drop(shown);
         let store = store.clone();
         let navigate = navigate.clone();

@@ -142,14 +142,24 @@ fn Shell(booted: Booted, outdated: RwSignal<bool>) -> impl IntoView {
     let sync = provide_sync(booted.store, booted.session, booted.last_synced);
     Effect::new(move |_| crate::boot_form::note_session(sync.session().is_some()));
     let keeper = provide_draft_keeper();
-    // Once the first screen is up, fetch the other screens' code while the signal lasts; and again
-    // when the signal comes back, for any that did not arrive (those that did answer at once).
-    leptos::task::spawn_local(async {
-        gloo_timers::future::TimeoutFuture::new(2_000).await;
-        screens::preload_all().await;
+    // Once an officer is logged in and the first screen is up, fetch the other screens' code while
+    // the signal lasts; and again when the signal comes back, for any that did not arrive (those that
+    // did answer at once). Not before the login: on a first visit over a weak signal the login goes
+    // first, and the service worker is fetching every file of the app then anyway.
+    let preloading = StoredValue::new(false);
+    Effect::new(move |_| {
+        if sync.session().is_some() && !preloading.get_value() {
+            preloading.set_value(true);
+            leptos::task::spawn_local(async {
+                gloo_timers::future::TimeoutFuture::new(2_000).await;
+                screens::preload_all().await;
+            });
+        }
     });
-    let online = window_event_listener(leptos::ev::online, |_| {
-        leptos::task::spawn_local(screens::preload_all());
+    let online = window_event_listener(leptos::ev::online, move |_| {
+        if sync.session_untracked().is_some() {
+            leptos::task::spawn_local(screens::preload_all());
+        }
     });
     on_cleanup(move || online.remove());
     let code_missing = move || sync.status().phase == Phase::CodeMissing;

@@ -259,6 +259,12 @@ impl Engine {
                     "the browser reports no network".to_owned(),
                 ));
             }
+            // With no session a run has nothing to do but send a logout left pending, so its file
+            // is not fetched for nothing: on a first visit, 登录 would download it (and the files
+            // it shares with the screens) beside the app, over the same weak signal.
+            if self.session.with_untracked(Option::is_none) && !self.logout_pending().await {
+                return Err(SyncError::NoSession);
+            }
             let run = crate::patience::within(split::run(self))
                 .await
                 .ok_or_else(|| {
@@ -445,6 +451,18 @@ impl Engine {
 
     /// Revokes a token left from a logout made offline; kept for the next run until the server says
     /// it is revoked (or no longer valid).
+    /// Whether a logout is waiting to be sent (a store that cannot say is taken as yes: the run
+    /// then reports what is wrong).
+    #[cfg(feature = "split")]
+    async fn logout_pending(&self) -> bool {
+        !matches!(
+            self.store
+                .meta_get::<String>(meta_keys::PENDING_LOGOUT)
+                .await,
+            Ok(None)
+        )
+    }
+
     async fn send_pending_logout(&self) {
         let pending: Option<String> = match self.store.meta_get(meta_keys::PENDING_LOGOUT).await {
             Ok(pending) => pending,

@@ -449,10 +449,8 @@ impl Engine {
         }
     }
 
-    /// Revokes a token left from a logout made offline; kept for the next run until the server says
-    /// it is revoked (or no longer valid).
-    /// Whether a logout is waiting to be sent (a store that cannot say is taken as yes: the run
-    /// then reports what is wrong).
+    /// Whether a logout is waiting to be sent. A store that cannot say is taken as yes: the run
+    /// then tries to read it again, and logs what is wrong.
     #[cfg(feature = "split")]
     async fn logout_pending(&self) -> bool {
         !matches!(
@@ -463,6 +461,8 @@ impl Engine {
         )
     }
 
+    /// Revokes a token left from a logout made offline; kept for the next run until the server says
+    /// it is revoked (or no longer valid).
     async fn send_pending_logout(&self) {
         let pending: Option<String> = match self.store.meta_get(meta_keys::PENDING_LOGOUT).await {
             Ok(pending) => pending,

@@ -293,8 +293,12 @@ impl Engine {
                 "the browser reports no network".to_owned(),
             ));
         }
-        self.send_pending_logout().await;
+        let logout = self.send_pending_logout().await;
         let Some(session) = self.session.get_untracked() else {
+            // Nobody to sync for: the run was for the logout, and one not sent fails the run, so
+            // that it is tried again on the backoff (`schedule_next`). With a session the run goes
+            // on, and the logout goes with the next run.
+            logout?;
             return Err(SyncError::NoSession);
         };
         if session.expired {
@@ -462,23 +466,27 @@ impl Engine {
     }
 
     /// Revokes a token left from a logout made offline; kept for the next run until the server says
-    /// it is revoked (or no longer valid).
-    async fn send_pending_logout(&self) {
+    /// it is revoked (or no longer valid). An error when it could not be sent.
+    async fn send_pending_logout(&self) -> Result<(), SyncError> {
         let pending: Option<String> = match self.store.meta_get(meta_keys::PENDING_LOGOUT).await {
             Ok(pending) => pending,
             Err(error) => {
                 leptos::logging::error!("cannot read the pending logout: {error}");
-                return;
+                return Ok(());
             }
         };
-        let Some(token) = pending else { return };
+        let Some(token) = pending else { return Ok(()) };
         match api::logout(&token).await {
             Ok(()) => {
                 if let Err(error) = self.store.meta_delete(meta_keys::PENDING_LOGOUT).await {
                     leptos::logging::error!("cannot clear the pending logout: {error}");
                 }
+                Ok(())
             }
-            Err(error) => leptos::logging::warn!("logout not sent yet: {error}"),
+            Err(error) => {
+                leptos::logging::warn!("logout not sent yet: {error}");
+                Err(error)
+            }
         }
     }
 
@@ -553,7 +561,8 @@ impl Engine {
     }
 
     /// Arms the timer for the next run: backoff after failures (unless the browser is offline, when
-    /// the `online` event will kick), a slow periodic pull when healthy and logged in.
+    /// the `online` event will kick), a slow periodic pull when healthy and logged in, nothing when
+    /// nobody is logged in and no logout failed to go.
     fn schedule_next(self: &Rc<Self>) {
         let mut run = self.run.borrow_mut();
         if run.running {
@@ -562,7 +571,11 @@ impl Engine {
         let logged_in = self
             .session
             .with_untracked(|session| session.as_ref().is_some_and(|session| !session.expired));
-        if !logged_in || !navigator_online() {
+        // With nobody logged in a run only sends a logout left pending; one that failed (failures
+        // count only such runs then) is tried again on the backoff, so that the token is revoked
+        // without waiting for a restart or a login.
+        let logout_to_retry = !logged_in && run.failures > 0;
+        if (!logged_in && !logout_to_retry) || !navigator_online() {
             run.timer = None;
             return;
         }

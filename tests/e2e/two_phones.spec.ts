@@ -178,6 +178,27 @@ test('another user cannot log in over unsynced work: the owner syncs it, or it i
   expect((await server.pullAll(stillColleague.token)).some((change) => change.id === exportedId)).toBe(false);
 });
 
+test('a logout the server did not take is sent again on its own, with nobody logged in, until the token is revoked', async ({ page }) => {
+  await logIn(page, server.baseUrl, 'zhangwei');
+  const token = await sessionToken(page);
+  // The browser is online, but the logout does not get through (a captive portal, a server away).
+  let refusing = true;
+  let attempts = 0;
+  await page.route('**/api/auth/logout', async (route) => {
+    attempts += 1;
+    if (refusing) await route.abort('connectionrefused');
+    else await route.continue();
+  });
+  await tab(page, '/me');
+  await page.getByTestId('logout').click();
+  await expect(page).toHaveURL(/\/login$/);
+  // Nothing else happens on the phone: the retries come from the backoff alone.
+  await expect.poll(() => attempts, { timeout: 30_000 }).toBeGreaterThanOrEqual(2);
+  expect(await server.pullStatus(token)).toBe(200);
+  refusing = false;
+  await expect.poll(() => server.pullStatus(token), { timeout: 60_000 }).toBe(401);
+});
+
 test('a colleague cannot rewrite a submitted record; a review on the rev seen reaches the phone and locks it', async ({ browser }) => {
   const author = await (await browser.newContext()).newPage();
   const colleague = await (await browser.newContext()).newPage();

@@ -146,15 +146,16 @@ fn Shell(booted: Booted, outdated: RwSignal<bool>) -> impl IntoView {
     // the signal lasts; and again when the signal comes back, for any that did not arrive (those that
     // did answer at once). Not before the login: on a first visit over a weak signal the login goes
     // first, and the service worker is fetching every file of the app then anyway.
-    let preloading = StoredValue::new(false);
-    Effect::new(move |_| {
-        if sync.session().is_some() && !preloading.get_value() {
-            preloading.set_value(true);
-            leptos::task::spawn_local(async {
-                gloo_timers::future::TimeoutFuture::new(2_000).await;
-                screens::preload_all().await;
-            });
+    Effect::new(move |started: Option<bool>| {
+        let started = started.unwrap_or(false);
+        if started || sync.session().is_none() {
+            return started;
         }
+        leptos::task::spawn_local(async {
+            gloo_timers::future::TimeoutFuture::new(2_000).await;
+            screens::preload_all().await;
+        });
+        true
     });
     let online = window_event_listener(leptos::ev::online, move |_| {
         if sync.session_untracked().is_some() {

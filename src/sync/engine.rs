@@ -574,8 +574,7 @@ impl Engine {
         // With nobody logged in a run only sends a logout left pending; one that failed (failures
         // count only such runs then) is tried again on the backoff, so that the token is revoked
         // without waiting for a restart or a login.
-        let logout_to_retry = !logged_in && run.failures > 0;
-        if (!logged_in && !logout_to_retry) || !navigator_online() {
+        if (!logged_in && run.failures == 0) || !navigator_online() {
             run.timer = None;
             return;
         }

@@ -84,6 +84,7 @@ pub fn App() -> impl IntoView {
         // What stops the app must be seen: the page's own login form (index.html) would hide it.
         None if watch.blocked.get() => {
             crate::boot_form::discard();
+            crate::boot_snapshot::take();
             blocked_view()
         }
         None => view! {
@@ -95,6 +96,7 @@ pub fn App() -> impl IntoView {
         Some(Ok(booted)) => view! { <Shell booted outdated=watch.outdated /> }.into_any(),
         Some(Err(error)) => {
             crate::boot_form::discard();
+            crate::boot_snapshot::take();
             failed_view(&error)
         }
     }
@@ -140,7 +142,16 @@ fn Shell(booted: Booted, outdated: RwSignal<bool>) -> impl IntoView {
     provide_store(booted.store.clone());
     let i18n = provide_i18n(booted.lang);
     let sync = provide_sync(booted.store, booted.session, booted.last_synced);
-    Effect::new(move |_| crate::boot_form::note_session(sync.session().is_some()));
+    // The page's notes follow the session; another officer logging in on this phone also forgets
+    // the copy of the last one's venue list (src/boot_snapshot.rs), before their own is drawn.
+    Effect::new(move |last: Option<Option<_>>| {
+        let user = sync.session().map(|session| session.user.id);
+        crate::boot_form::note_session(user.is_some());
+        if last.flatten().is_some_and(|last| Some(last) != user) {
+            crate::boot_snapshot::forget();
+        }
+        user
+    });
     let keeper = provide_draft_keeper();
     // Once an officer is logged in and the first screen is up, fetch the other screens' code while
     // the signal lasts; and again when the signal comes back, for any that did not arrive (those that
@@ -253,6 +264,13 @@ fn Layout() -> impl IntoView {
                     ..NavigateOptions::default()
                 },
             );
+        }
+    });
+    // The page's copy of the venue list (src/boot_snapshot.rs) is for an open at the list: the app
+    // went elsewhere (to 登录, with nobody logged in), so it goes, and a tap on it with it.
+    Effect::new(move |_| {
+        if location.pathname.get() != "/" {
+            crate::boot_snapshot::take();
         }
     });
     // Keep the document title in step with the screen.

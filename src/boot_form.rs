@@ -63,9 +63,13 @@ impl std::fmt::Debug for Typed {
 const SESSION_NOTE: &str = "fieldcheck-session";
 const LANG_NOTE: &str = "fieldcheck-lang";
 
-/// Keeps the page's note in step with whether someone is logged in on this phone.
+/// Keeps the page's note in step with whether someone is logged in on this phone; with nobody
+/// logged in, the copy of the last venue list goes too.
 pub fn note_session(present: bool) {
     note(SESSION_NOTE, present.then_some("1"));
+    if !present {
+        crate::boot_snapshot::forget();
+    }
 }
 
 /// Keeps the page's note of the app's language (its BCP 47 tag).
@@ -74,8 +78,8 @@ pub fn note_lang(lang: Lang) {
 }
 
 /// Writes (`Some`) or removes (`None`) one of the page's notes; a browser that keeps none only
-/// shows the page's form in Chinese, or at `/` on a first visit.
-fn note(key: &str, value: Option<&str>) {
+/// shows the page's form in Chinese, or at `/` on a first visit, and no copy of the venue list.
+pub(crate) fn note(key: &str, value: Option<&str>) {
     let Some(storage) = web_sys::window().and_then(|window| window.local_storage().ok().flatten())
     else {
         return;

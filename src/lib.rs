@@ -10,6 +10,7 @@
 
 pub mod app;
 mod boot_form;
+mod boot_snapshot;
 pub mod components;
 pub mod download;
 pub mod frame;

@@ -147,6 +147,8 @@ async fn loaded(name: &'static str, load: Load) -> AnyView {
     if let Some(view) = attempt().await {
         return view;
     }
+    // What is shown now is the notice below: the page's copy of the venue list must not hide it.
+    crate::boot_snapshot::take();
     // Retried in place: the view, once it arrives, is handed to the screen through `arrived`.
     let state = RwSignal::new(Retry::Failed);
     let arrived = StoredValue::new_local(None::<AnyView>);

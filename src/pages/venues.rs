@@ -4,6 +4,8 @@
 
 use fieldcheck_core::{Venue, VenueKind};
 use leptos::prelude::*;
+use leptos_router::NavigateOptions;
+use leptos_router::hooks::use_navigate;
 
 use crate::components::{Icon, IconName, LIST_PAGE, MoreButton};
 use crate::frame::after_paint;
@@ -133,6 +135,35 @@ pub fn VenuesPage() -> impl IntoView {
             Some(Ok((matching, _, _))) => matching.len().saturating_sub(drawn.get()),
             _ => 0,
         })
+    });
+    // The page's copy of this list (index.html, src/boot_snapshot.rs) goes once the list's own state
+    // is drawn, and a link tapped on the copy meanwhile is followed now.
+    let navigate = use_navigate();
+    Effect::new(move |taken: Option<bool>| {
+        if taken == Some(true) || status.with(Option::is_none) {
+            return taken.unwrap_or(false);
+        }
+        if let Some(tapped) = crate::boot_snapshot::take() {
+            navigate(&tapped, NavigateOptions::default());
+        }
+        true
+    });
+    // A copy of the list as drawn, for the next open to show at once: the first page as the officer
+    // opens it, never a search or a filter.
+    Effect::new(move |_| {
+        if rows.with(Option::is_none) {
+            return;
+        }
+        leptos::task::spawn_local(async move {
+            after_paint().await;
+            let plain = search.try_with_untracked(String::is_empty) == Some(true)
+                && kind_filter.try_with_untracked(Option::is_none) == Some(true)
+                && drawn.try_get_untracked() == Some(LIST_PAGE);
+            let here = window().location().pathname().is_ok_and(|path| path == "/");
+            if plain && here {
+                crate::boot_snapshot::keep();
+            }
+        });
     });
     // Inspections begun and not saved: one tap takes the inspector back to where they were.
     let forms_store = use_store();

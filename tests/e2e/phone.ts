@@ -67,7 +67,7 @@ export async function submitInspection(page: Page, venueRow = 0, notes = ''): Pr
 
 /** Goes to a tab by its link (client-side, so it works offline too). */
 export async function tab(page: Page, href: '/' | '/records' | '/me'): Promise<void> {
-  await page.locator(`nav.tabbar a[href="${href}"]`).click();
+  await page.locator(`body > nav.tabbar a[href="${href}"]`).click();
   await expect(page).toHaveURL(new RegExp(`${href === '/' ? '/$' : href}(\\?|$)`));
 }
 

@@ -145,12 +145,12 @@ test('records: a supervisor phone with 10 000 of the unit\'s records', async ({ 
     const visits: number[] = [];
     const wholeReads: number[] = [];
     for (let visit = 0; visit < 5; visit++) {
-      await page.locator('nav.tabbar a[href="/"]').click();
+      await page.locator('body > nav.tabbar a[href="/"]').click();
       await expect(page.getByTestId('venues-more')).toBeVisible();
       visits.push(
         await timeInPage(page, {
           action: 'click',
-          selector: 'nav.tabbar a[href="/records"]',
+          selector: 'body > nav.tabbar a[href="/records"]',
           doneSelector: '[data-testid="record-row"]',
         }),
       );
@@ -186,9 +186,9 @@ test('records: a supervisor phone with 10 000 of the unit\'s records', async ({ 
     };
     const seen: string[] = [];
     for (let visit = 1; visit <= 30; visit++) {
-      await page.locator('nav.tabbar a[href="/"]').click();
+      await page.locator('body > nav.tabbar a[href="/"]').click();
       await expect(page.getByTestId('venue-row').first()).toBeVisible();
-      await page.locator('nav.tabbar a[href="/records"]').click();
+      await page.locator('body > nav.tabbar a[href="/records"]').click();
       await expect(page.getByTestId('records-count')).toHaveText(`共 ${N_RECORDS} 条`);
       if ([1, 10, 20, 30].includes(visit)) seen.push(`after ${visit}: ${await memory()}`);
     }
@@ -198,10 +198,10 @@ test('records: a supervisor phone with 10 000 of the unit\'s records', async ({ 
     // venue among them all.
     const venueVisits: number[] = [];
     for (let visit = 0; visit < 5; visit++) {
-      await page.locator('nav.tabbar a[href="/records"]').click();
+      await page.locator('body > nav.tabbar a[href="/records"]').click();
       await expect(page.getByTestId('records-count')).toHaveText(`共 ${N_RECORDS} 条`);
       venueVisits.push(
-        await timeInPage(page, { action: 'click', selector: 'nav.tabbar a[href="/"]', doneSelector: '[data-testid="venue-row"]' }),
+        await timeInPage(page, { action: 'click', selector: 'body > nav.tabbar a[href="/"]', doneSelector: '[data-testid="venue-row"]' }),
       );
     }
     venueVisits.sort((a, b) => a - b);
@@ -229,10 +229,10 @@ test('records: a supervisor phone with 10 000 of the unit\'s records', async ({ 
     // The same from 我的, which holds no list: what leaving 记录's 10 000 records costs the visit.
     const lightVisits: number[] = [];
     for (let visit = 0; visit < 5; visit++) {
-      await page.locator('nav.tabbar a[href="/me"]').click();
+      await page.locator('body > nav.tabbar a[href="/me"]').click();
       await expect(page.getByTestId('link-hazards')).toBeVisible();
       lightVisits.push(
-        await timeInPage(page, { action: 'click', selector: 'nav.tabbar a[href="/"]', doneSelector: '[data-testid="venue-row"]' }),
+        await timeInPage(page, { action: 'click', selector: 'body > nav.tabbar a[href="/"]', doneSelector: '[data-testid="venue-row"]' }),
       );
       await expect(page.getByTestId('venues-more')).toBeVisible();
     }
@@ -240,7 +240,7 @@ test('records: a supervisor phone with 10 000 of the unit\'s records', async ({ 
     console.log(`FIGURE 场所 from 我的: the first rows drawn, median of 5: ${Math.round(lightVisits[2])} ms (${lightVisits.map(Math.round).join(', ')})`);
 
     // From 我的 → 隐患跟踪, timed in the page to the first open hazard drawn.
-    await page.locator('nav.tabbar a[href="/me"]').click();
+    await page.locator('body > nav.tabbar a[href="/me"]').click();
     await expect(page.getByTestId('link-hazards')).toBeVisible();
     const board = await timeInPage(page, {
       action: 'click',

@@ -107,25 +107,27 @@ test('the shell arrives compressed with the right cache rules, and robots.txt is
   expect(maskable.map((icon: { sizes: string }) => icon.sizes).sort()).toEqual(['192x192', '512x512']);
 });
 
+/** A phone (no service worker) whose main wasm is held back at each `visit` until `release()`. */
+async function heldPhone(browser: Browser): Promise<{ page: Page; visit: (url: string) => Promise<() => void> }> {
+  const context = await browser.newContext({ viewport: { width: 360, height: 740 }, serviceWorkers: 'block' });
+  const page = await context.newPage();
+  let gate: Promise<void> = Promise.resolve();
+  await page.route(/_bg\.wasm$/, async (route) => {
+    await gate;
+    await route.continue();
+  });
+  const visit = async (url: string) => {
+    let release!: () => void;
+    gate = new Promise<void>((resolve) => (release = resolve));
+    await page.goto(url);
+    return release;
+  };
+  return { page, visit };
+}
+
 test('the login form takes typing and a tap on 登录 before the app has downloaded, and the app carries them on', async ({ browser }) => {
   server = await Server.start();
-  /** A phone (no service worker) whose main wasm is held back at each `visit` until `release()`. */
-  async function phone(): Promise<{ page: Page; visit: (url: string) => Promise<() => void> }> {
-    const context = await browser.newContext({ viewport: { width: 360, height: 740 }, serviceWorkers: 'block' });
-    const page = await context.newPage();
-    let gate: Promise<void> = Promise.resolve();
-    await page.route(/_bg\.wasm$/, async (route) => {
-      await gate;
-      await route.continue();
-    });
-    const visit = async (url: string) => {
-      let release!: () => void;
-      gate = new Promise<void>((resolve) => (release = resolve));
-      await page.goto(url);
-      return release;
-    };
-    return { page, visit };
-  }
+  const phone = () => heldPhone(browser);
   const pageForm = (page: Page) => page.locator('#boot-login');
   const hasPageForm = (page: Page) => page.evaluate(() => document.documentElement.classList.contains('boot-login'));
 
@@ -203,6 +205,62 @@ test('the login form takes typing and a tap on 登录 before the app has downloa
   await expect(page.getByTestId('venue-row').first()).toBeVisible();
   await expect(pageForm(page)).toHaveCount(0);
   expect(await hasPageForm(page)).toBe(false);
+  await page.context().close();
+});
+
+test('a logged-in phone opens on the venue list it last drew while the app starts; a row tapped then opens, and logging out forgets the list', async ({ browser }) => {
+  server = await Server.start();
+  const { page, visit } = await heldPhone(browser);
+  await logIn(page, server.baseUrl, 'zhangwei');
+  // A venue whose name is markup: on the copy it is text, as in the app.
+  const hostile = '<img src=x onerror="window.pwned=1">网吧';
+  await page.getByTestId('register-venue').click();
+  await page.locator('#venue-name').fill(hostile);
+  await page.locator('#venue-kind').selectOption('internet_cafe');
+  await page.locator('#venue-address').fill('洛阳市洛龙区开元大道1号');
+  await page.getByTestId('save-venue').click();
+  await expect(page).toHaveURL(/\/inspect\//);
+  await tab(page, '/');
+  const names = page.locator('[data-testid="venue-row"] .cell-title');
+  await expect(names.filter({ hasText: hostile })).toHaveCount(1);
+  const shown = await names.allTextContents();
+  const tapped = await page.getByTestId('venue-row').nth(1).getAttribute('href');
+  await expect.poll(() => page.evaluate(() => localStorage.getItem('fieldcheck-snapshot') ?? '')).toContain('&lt;img src=x onerror="window.pwned=1"&gt;');
+
+  // Opened again with the app's code held back: the copy is on screen, the app is not.
+  let release = await visit(`${server.baseUrl}/`);
+  const copy = page.locator('#boot-snapshot');
+  await expect(copy.locator('.venue-row').first()).toBeVisible();
+  // The rows a phone's screen shows, and some more (ROWS_KEPT in src/boot_snapshot.rs).
+  await expect(copy.locator('.venue-row .cell-title')).toHaveText(shown.slice(0, 15));
+  await expect(copy.locator('img')).toHaveCount(0);
+  await expect(page.getByTestId('venue-row')).toHaveCount(0);
+  await expect(page.locator('#boot-splash')).toBeHidden();
+  // A row tapped on the copy is noted, and opened once the app has started.
+  await copy.locator(`a[href="${tapped}"]`).click();
+  await expect(page).toHaveURL(/\/$/);
+  release();
+  await expect(page).toHaveURL(new RegExp(`${tapped}$`));
+  await expect(page.locator('[data-item]').first()).toBeVisible();
+  await expect(copy).toHaveCount(0);
+  expect(await page.evaluate(() => (window as unknown as { pwned?: number }).pwned)).toBeUndefined();
+
+  // Nothing tapped: the app's own list takes the copy's place.
+  release = await visit(`${server.baseUrl}/`);
+  await expect(copy.locator('.venue-row').first()).toBeVisible();
+  release();
+  await expect(page.getByTestId('venue-row').first()).toBeVisible();
+  await expect(copy).toHaveCount(0);
+
+  // Logged out, the list is forgotten: the next open shows the login form, and no venue.
+  await tab(page, '/me');
+  await page.getByTestId('logout').click();
+  await expect(page).toHaveURL(/\/login$/);
+  expect(await page.evaluate(() => localStorage.getItem('fieldcheck-snapshot'))).toBeNull();
+  release = await visit(`${server.baseUrl}/`);
+  await expect(page.locator('#boot-login')).toBeVisible();
+  await expect(copy).toHaveCount(0);
+  release();
   await page.context().close();
 });
 

@@ -146,7 +146,7 @@ fn Shell(booted: Booted, outdated: RwSignal<bool>) -> impl IntoView {
     // the copy of the last one's venue list (src/boot_snapshot.rs), before their own is drawn.
     Effect::new(move |last: Option<Option<_>>| {
         let user = sync.session().map(|session| session.user.id);
-        crate::boot_form::note_session(user.is_some());
+        crate::boot_form::note_session(user.as_ref().map(|user| user.as_str()));
         if last.flatten().is_some_and(|last| Some(last) != user) {
             crate::boot_snapshot::forget();
         }

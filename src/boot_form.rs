@@ -56,32 +56,44 @@ impl std::fmt::Debug for Typed {
 }
 
 /// The page's notes (in `localStorage`, nothing secret) of what `index.html` needs before the app
-/// runs: that this phone has a session (the page shows its login form at `/` only to a phone
-/// without one, so that an officer who is logged in never types into a form the app then drops,
-/// nor logs in over a colleague's open session), and the language chosen in 我的 (the page's form
-/// speaks it).
+/// runs: who is logged in on this phone, by user id (the page shows its login form at `/` only to a
+/// phone without one, so that an officer who is logged in never types into a form the app then
+/// drops, nor logs in over a colleague's open session; and the copy of the venue list only to the
+/// officer who drew it), and the language chosen in 我的 (the page's form speaks it).
 const SESSION_NOTE: &str = "fieldcheck-session";
 const LANG_NOTE: &str = "fieldcheck-lang";
 
-/// Keeps the page's note in step with whether someone is logged in on this phone; with nobody
-/// logged in, the copy of the last venue list goes too.
-pub fn note_session(present: bool) {
-    note(SESSION_NOTE, present.then_some("1"));
-    if !present {
+/// Keeps the page's note in step with who is logged in on this phone; with nobody logged in, the
+/// copy of the last venue list goes too.
+pub fn note_session(user: Option<&str>) {
+    note(SESSION_NOTE, user);
+    if user.is_none() {
         crate::boot_snapshot::forget();
     }
 }
 
-/// Keeps the page's note of the app's language (its BCP 47 tag).
+/// Keeps the page's note of the app's language (its BCP 47 tag); the copy of the venue list, drawn
+/// in the other language, goes when it changes.
 pub fn note_lang(lang: Lang) {
+    if noted(LANG_NOTE).is_some_and(|noted| noted != lang.tag()) {
+        crate::boot_snapshot::forget();
+    }
     note(LANG_NOTE, Some(lang.tag()));
+}
+
+fn storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.local_storage().ok().flatten()
+}
+
+/// One of the page's notes, if there is one.
+fn noted(key: &str) -> Option<String> {
+    storage()?.get_item(key).ok().flatten()
 }
 
 /// Writes (`Some`) or removes (`None`) one of the page's notes; a browser that keeps none only
 /// shows the page's form in Chinese, or at `/` on a first visit, and no copy of the venue list.
 pub(crate) fn note(key: &str, value: Option<&str>) {
-    let Some(storage) = web_sys::window().and_then(|window| window.local_storage().ok().flatten())
-    else {
+    let Some(storage) = storage() else {
         return;
     };
     let noted = match value {

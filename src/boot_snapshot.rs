@@ -5,14 +5,16 @@
 //! once, from `localStorage`, and hides the app behind it meanwhile. A tap on one of its links is
 //! only noted (`window.fieldcheckSnapshotTap`); the app follows it once its own list is up. The copy
 //! is the app's DOM as the browser serialises it, so what officers typed into the register stays
-//! text when the page reads it back. It is forgotten whenever nobody is logged in on the phone
-//! (`boot_form::note_session`), so that the next officer never sees another's list.
+//! text when the page reads it back. It is kept with the id of the officer who drew it, shown only
+//! while the page's note says that officer is logged in, and forgotten whenever nobody is
+//! (`boot_form::note_session`), another officer logs in, or the language changes.
 
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::Element;
 
-/// The page's note that holds the copy (read by `index.html`).
+/// The page's notes that hold the copy and whose it is (read by `index.html`).
 const NOTE: &str = "fieldcheck-snapshot";
+const USER_NOTE: &str = "fieldcheck-snapshot-user";
 /// The element `index.html` shows the copy in.
 const SHOWN: &str = "boot-snapshot";
 /// Where `index.html` notes the address of a link tapped on the copy.
@@ -23,8 +25,8 @@ const TAP: &str = "fieldcheckSnapshotTap";
 const ROWS_KEPT: usize = 15;
 
 /// Keeps a copy of the screen as it is drawn now (top bar, the list's first rows, tab bar) for the
-/// next open.
-pub fn keep() {
+/// next open, as `user`'s.
+pub fn keep(user: &str) {
     let Some(document) = web_sys::window().and_then(|window| window.document()) else {
         return;
     };
@@ -45,11 +47,15 @@ pub fn keep() {
         }
         copy.push_str(&element.outer_html());
     }
+    // Whose it is first: a copy never stands under another officer's name, even if a write fails.
+    crate::boot_form::note(USER_NOTE, None);
     crate::boot_form::note(NOTE, Some(&copy));
+    crate::boot_form::note(USER_NOTE, Some(user));
 }
 
 /// Forgets the copy: nobody is logged in.
 pub fn forget() {
+    crate::boot_form::note(USER_NOTE, None);
     crate::boot_form::note(NOTE, None);
 }
 

@@ -136,35 +136,6 @@ pub fn VenuesPage() -> impl IntoView {
             _ => 0,
         })
     });
-    // The page's copy of this list (index.html, src/boot_snapshot.rs) goes once the list's own state
-    // is drawn, and a link tapped on the copy meanwhile is followed now.
-    let navigate = use_navigate();
-    Effect::new(move |taken: Option<bool>| {
-        if taken == Some(true) || status.with(Option::is_none) {
-            return taken.unwrap_or(false);
-        }
-        if let Some(tapped) = crate::boot_snapshot::take() {
-            navigate(&tapped, NavigateOptions::default());
-        }
-        true
-    });
-    // A copy of the list as drawn, for the next open to show at once: the first page as the officer
-    // opens it, never a search or a filter.
-    Effect::new(move |_| {
-        if rows.with(Option::is_none) {
-            return;
-        }
-        leptos::task::spawn_local(async move {
-            after_paint().await;
-            let plain = search.try_with_untracked(String::is_empty) == Some(true)
-                && kind_filter.try_with_untracked(Option::is_none) == Some(true)
-                && drawn.try_get_untracked() == Some(LIST_PAGE);
-            let here = window().location().pathname().is_ok_and(|path| path == "/");
-            if plain && here {
-                crate::boot_snapshot::keep();
-            }
-        });
-    });
     // Inspections begun and not saved: one tap takes the inspector back to where they were.
     let forms_store = use_store();
     let unsaved = LocalResource::new(move || {
@@ -212,6 +183,38 @@ pub fn VenuesPage() -> impl IntoView {
             _ => None,
         }
     };
+    // The page's copy of this list (index.html, src/boot_snapshot.rs) goes once the list's own state
+    // and the banner of unsaved forms above it are drawn (nothing moves under a finger after the
+    // swap), and a link tapped on the copy meanwhile is followed now.
+    let navigate = use_navigate();
+    Effect::new(move |taken: Option<bool>| {
+        if taken == Some(true) || status.with(Option::is_none) || unsaved.with(Option::is_none) {
+            return taken.unwrap_or(false);
+        }
+        if let Some(tapped) = crate::boot_snapshot::take() {
+            navigate(&tapped, NavigateOptions::default());
+        }
+        true
+    });
+    // A copy of the list as drawn, for the next open to show at once: the first page as the app
+    // draws it at an open (by name, before the phone knows where it is), never a search or a filter.
+    Effect::new(move |_| {
+        if rows.with(Option::is_none) {
+            return;
+        }
+        leptos::task::spawn_local(async move {
+            after_paint().await;
+            let plain = search.try_with_untracked(String::is_empty) == Some(true)
+                && kind_filter.try_with_untracked(Option::is_none) == Some(true)
+                && position.location.try_with_untracked(Option::is_none) == Some(true)
+                && drawn.try_get_untracked() == Some(LIST_PAGE);
+            let here = window().location().pathname().is_ok_and(|path| path == "/");
+            let user = sync.session_untracked().map(|session| session.user.id);
+            if let (true, true, Some(user)) = (plain, here, user) {
+                crate::boot_snapshot::keep(user.as_str());
+            }
+        });
+    });
     view! {
         <section class="page">
             {unsaved_banner}

@@ -211,6 +211,15 @@ test('the login form takes typing and a tap on 登录 before the app has downloa
 test('a logged-in phone opens on the venue list it last drew while the app starts; a row tapped then opens, and logging out forgets the list', async ({ browser }) => {
   server = await Server.start();
   const { page, visit } = await heldPhone(browser);
+  // (Read again by the polls below when a logout's reload replaces the page under them.)
+  const notes = () =>
+    page
+      .evaluate(() => ({
+        copy: localStorage.getItem('fieldcheck-snapshot'),
+        owner: localStorage.getItem('fieldcheck-snapshot-user'),
+        session: localStorage.getItem('fieldcheck-session'),
+      }))
+      .catch(() => ({ copy: 'unread', owner: 'unread', session: 'unread' }));
   await logIn(page, server.baseUrl, 'zhangwei');
   // A venue whose name is markup: on the copy it is text, as in the app.
   const hostile = '<img src=x onerror="window.pwned=1">网吧';
@@ -221,11 +230,24 @@ test('a logged-in phone opens on the venue list it last drew while the app start
   await page.getByTestId('save-venue').click();
   await expect(page).toHaveURL(/\/inspect\//);
   await tab(page, '/');
+  // (The save's sync done: the list it re-reads is the one kept.)
+  await expect(page.getByTestId('sync-badge')).toHaveAttribute('data-state', 'synced');
   const names = page.locator('[data-testid="venue-row"] .cell-title');
   await expect(names.filter({ hasText: hostile })).toHaveCount(1);
   const shown = await names.allTextContents();
   const tapped = await page.getByTestId('venue-row').nth(1).getAttribute('href');
-  await expect.poll(() => page.evaluate(() => localStorage.getItem('fieldcheck-snapshot') ?? '')).toContain('&lt;img src=x onerror="window.pwned=1"&gt;');
+  await expect.poll(async () => (await notes()).copy ?? '').toContain('&lt;img src=x onerror="window.pwned=1"&gt;');
+  // The copy is kept again once the whole register has replaced the first page read by the index.
+  const keptNames = () =>
+    page.evaluate(() => {
+      const template = document.createElement('template');
+      template.innerHTML = localStorage.getItem('fieldcheck-snapshot') ?? '';
+      return [...template.content.querySelectorAll('.venue-row .cell-title')].map((title) => title.textContent);
+    });
+  await expect.poll(keptNames).toEqual(shown.slice(0, 15));
+  const kept = await notes();
+  expect(kept.owner).not.toBeNull();
+  expect(kept.owner).toBe(kept.session);
 
   // Opened again with the app's code held back: the copy is on screen, the app is not.
   let release = await visit(`${server.baseUrl}/`);
@@ -234,6 +256,8 @@ test('a logged-in phone opens on the venue list it last drew while the app start
   // The rows a phone's screen shows, and some more (ROWS_KEPT in src/boot_snapshot.rs).
   await expect(copy.locator('.venue-row .cell-title')).toHaveText(shown.slice(0, 15));
   await expect(copy.locator('img')).toHaveCount(0);
+  // How things stood with the sync when the copy was made is not shown as how they stand now.
+  await expect(copy.locator('.badge')).toHaveCount(0);
   await expect(page.getByTestId('venue-row')).toHaveCount(0);
   await expect(page.locator('#boot-splash')).toBeHidden();
   // A row tapped on the copy is noted, and opened once the app has started.
@@ -252,11 +276,35 @@ test('a logged-in phone opens on the venue list it last drew while the app start
   await expect(page.getByTestId('venue-row').first()).toBeVisible();
   await expect(copy).toHaveCount(0);
 
+  // The app's code does not arrive: the copy goes, and the page's opening screen says what is happening.
+  const refuse = (route: Route) => route.abort();
+  await page.route(/_bg\.wasm$/, refuse);
+  await page.goto(`${server.baseUrl}/`);
+  await expect(copy).toHaveCount(0);
+  await expect(page.locator('#boot-splash')).toBeVisible();
+  await page.unroute(/_bg\.wasm$/, refuse);
+
+  // A copy that is not the logged-in officer's (left by an older build) is never shown.
+  await page.evaluate(() => localStorage.setItem('fieldcheck-snapshot-user', 'another-officer'));
+  release = await visit(`${server.baseUrl}/`);
+  await expect(page.locator('#boot-splash')).toBeVisible();
+  await expect(copy).toHaveCount(0);
+  release();
+  await expect(page.getByTestId('venue-row').first()).toBeVisible();
+  await expect.poll(async () => (await notes()).owner).toBe(kept.session);
+
+  // Another language: the copy in the last one goes, and the list keeps a new one when drawn.
+  await tab(page, '/me');
+  await page.getByTestId('lang-switch').click();
+  await expect.poll(async () => (await notes()).copy).toBeNull();
+  await tab(page, '/');
+  await expect.poll(async () => (await notes()).copy).not.toBeNull();
+
   // Logged out, the list is forgotten: the next open shows the login form, and no venue.
   await tab(page, '/me');
   await page.getByTestId('logout').click();
   await expect(page).toHaveURL(/\/login$/);
-  expect(await page.evaluate(() => localStorage.getItem('fieldcheck-snapshot'))).toBeNull();
+  await expect.poll(notes).toEqual({ copy: null, owner: null, session: null });
   release = await visit(`${server.baseUrl}/`);
   await expect(page.locator('#boot-login')).toBeVisible();
   await expect(copy).toHaveCount(0);

@@ -42,10 +42,17 @@ const LOAD_BENCH: &[&str] = &[
 /// The S3-protocol server the suite keeps photos in (0.17 needs a newer rustc than ours).
 const S3S_FS_VERSION: &str = "0.14.1";
 const WASM_TARGET: &str = "wasm32-unknown-unknown";
-/// Debian packages the browser tests need, with a file that shows each is installed.
+/// Debian packages the browser tests need, with a file that shows each is installed. A Chinese
+/// font, as every phone has: without one, Chromium searches its fallback fonts for every Chinese
+/// character it lays out (the timings in the benchmarks grow by that search) and screenshots show
+/// boxes.
 const BROWSER_PACKAGES: &[(&str, &str)] = &[
     ("chromium", "/usr/bin/chromium"),
     ("chromium-driver", "/usr/bin/chromedriver"),
+    (
+        "fonts-wqy-microhei",
+        "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+    ),
 ];
 /// Debian packages the release build needs: brotli for the precompressed copies of the app.
 const BUILD_PACKAGES: &[(&str, &str)] = &[("brotli", "/usr/bin/brotli")];

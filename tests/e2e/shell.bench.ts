@@ -159,6 +159,8 @@ test('Lighthouse 12.8 mobile audit of the login page', async () => {
       );
       const result = JSON.parse(readFileSync(report, 'utf8'));
       rmSync(out, { recursive: true, force: true });
+      // What the score is made of, run by run: each metric's value (ms) and its score.
+      figure(`Lighthouse metrics, run ${idx + 1}`, ['first-contentful-paint', 'largest-contentful-paint', 'total-blocking-time', 'cumulative-layout-shift', 'speed-index', 'interactive'].map((id) => `${id} ${Math.round(result.audits[id].numericValue)} (${result.audits[id].score})`).join('; '));
       scores.push({
         performance: Math.round(result.categories.performance.score * 100),
         accessibility: Math.round(result.categories.accessibility.score * 100),

@@ -140,12 +140,12 @@ fn shell_files(dir: &Path) -> Result<Vec<PathBuf>> {
 }
 
 /// The most the shell may weigh: what a phone downloads before the app's first screen (main wasm,
-/// glue, screens' loader, css; gzip -9). The goal is 200 KiB. Each screen but 登录 is in files of its
+/// glue, screens' loader, the page with its inlined stylesheet; gzip -9). The goal is 200 KiB. Each screen but 登录 is in files of its
 /// own (src/screens.rs), and so is the sync run with the export (src/sync/engine.rs,
 /// src/download.rs), fetched when first needed and then by the service worker; those are reported
 /// beside the shell, not counted in it. Lower the ceiling with every saving; raise it only for a fix
 /// officers need now, and say in BENCHMARKS.md what it bought.
-pub const SHELL_BUDGET_BYTES: u64 = 300 * 1024;
+pub const SHELL_BUDGET_BYTES: u64 = 305 * 1024;
 /// Where the shell must get to.
 pub const SHELL_GOAL_BYTES: u64 = 200 * 1024;
 
@@ -159,8 +159,8 @@ pub struct ShellFile {
     pub screen: bool,
 }
 
-/// The wasm, js and css of the built app in `dist`, each measured raw, with gzip -9, and as the
-/// brotli copy the build left beside it.
+/// The wasm, js, css and page of the built app in `dist`, each measured raw, with gzip -9, and as
+/// the brotli copy the build left beside it.
 pub fn measure(dist: &Path) -> Result<Vec<ShellFile>> {
     let mut files = Vec::new();
     for entry in std::fs::read_dir(dist)
@@ -169,7 +169,7 @@ pub fn measure(dist: &Path) -> Result<Vec<ShellFile>> {
         let path = entry?.path();
         let is_shell = matches!(
             path.extension().and_then(|ext| ext.to_str()),
-            Some("wasm" | "js" | "css")
+            Some("wasm" | "js" | "css" | "html")
         );
         let name = path
             .file_name()
@@ -204,7 +204,7 @@ pub fn measure(dist: &Path) -> Result<Vec<ShellFile>> {
     files.sort_by(|a, b| a.name.cmp(&b.name));
     if files.is_empty() {
         bail!(
-            "{} holds no wasm, js or css: build the app first",
+            "{} holds no wasm, js, css or page: build the app first",
             dist.display()
         );
     }

@@ -2,9 +2,11 @@
 //! no MIME sniffing, no referrer, no framing.
 //!
 //! The app is a WebAssembly module started by an inline module script that Trunk writes into
-//! `index.html` (and the service worker registration beside it). Rather than allowing every inline
-//! script, the policy names each inline script of the built `index.html` by its SHA-256, read once at
-//! start-up, so injected markup can run nothing even if it got onto a page.
+//! `index.html` (and the service worker registration beside it), styled by a stylesheet inlined in
+//! the same page (it paints with the page, a round trip sooner). Rather than allowing every inline
+//! script and style, the policy names each inline script and `<style>` of the built `index.html` by
+//! its SHA-256, read once at start-up, so injected markup can run and restyle nothing even if it got
+//! onto a page.
 
 use axum::http::header::{
     CONTENT_SECURITY_POLICY, REFERRER_POLICY, X_CONTENT_TYPE_OPTIONS, X_FRAME_OPTIONS,
@@ -29,7 +31,8 @@ impl SecurityHeaders {
             .map(|dir| dir.join("index.html"))
             .and_then(|index| std::fs::read_to_string(index).ok())
             .unwrap_or_default();
-        let policy = content_security_policy(&inline_script_hashes(&html));
+        let policy =
+            content_security_policy(&inline_script_hashes(&html), &inline_style_hashes(&html));
         SecurityHeaders {
             // The policy is built from base64 digests and fixed text, always a valid header value.
             policy: HeaderValue::from_str(&policy)
@@ -54,34 +57,51 @@ impl SecurityHeaders {
     }
 }
 
-/// The policy: same-origin everything, WebAssembly compilation, the named inline scripts, no plugins,
-/// no framing, no `<base>` tricks, and no form submitted by the browser itself (every form of the app
-/// is handled by its code; the login form `index.html` shows before the app starts must never send
-/// a password on its own).
-pub fn content_security_policy(script_hashes: &[String]) -> String {
-    let mut script_src = String::from("'self' 'wasm-unsafe-eval'");
-    for hash in script_hashes {
-        script_src.push_str(&format!(" 'sha256-{hash}'"));
-    }
+/// The policy: same-origin everything, WebAssembly compilation, the named inline scripts and styles,
+/// no plugins, no framing, no `<base>` tricks, and no form submitted by the browser itself (every
+/// form of the app is handled by its code; the login form `index.html` shows before the app starts
+/// must never send a password on its own).
+pub fn content_security_policy(script_hashes: &[String], style_hashes: &[String]) -> String {
+    let named = |mut sources: String, hashes: &[String]| {
+        for hash in hashes {
+            sources.push_str(&format!(" 'sha256-{hash}'"));
+        }
+        sources
+    };
+    let script_src = named(String::from("'self' 'wasm-unsafe-eval'"), script_hashes);
+    let style_src = named(String::from("'self'"), style_hashes);
     format!(
-        "default-src 'self'; script-src {script_src}; style-src 'self'; img-src 'self' data: blob:; \
-         connect-src 'self'; worker-src 'self'; manifest-src 'self'; font-src 'self'; \
-         object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+        "default-src 'self'; script-src {script_src}; style-src {style_src}; \
+         img-src 'self' data: blob:; connect-src 'self'; worker-src 'self'; manifest-src 'self'; \
+         font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; \
+         frame-ancestors 'none'"
     )
 }
 
 /// The base64 SHA-256 of the text of every inline `<script>` (one without `src`) in `html`.
 pub fn inline_script_hashes(html: &str) -> Vec<String> {
+    inline_hashes(html, "script")
+}
+
+/// The base64 SHA-256 of the text of every `<style>` in `html`.
+pub fn inline_style_hashes(html: &str) -> Vec<String> {
+    inline_hashes(html, "style")
+}
+
+/// The base64 SHA-256 of the text of every `<tag>` element in `html` that has no `src`.
+fn inline_hashes(html: &str, tag: &str) -> Vec<String> {
+    let opening = format!("<{tag}");
+    let closing = format!("</{tag}>");
     let mut hashes = Vec::new();
     let mut rest = html;
-    while let Some(start) = rest.find("<script") {
+    while let Some(start) = rest.find(&opening) {
         let after_tag = &rest[start..];
         let Some(open_end) = after_tag.find('>') else {
             break;
         };
         let open_tag = &after_tag[..open_end];
         let body_and_rest = &after_tag[open_end + 1..];
-        let Some(close) = body_and_rest.find("</script>") else {
+        let Some(close) = body_and_rest.find(&closing) else {
             break;
         };
         if !open_tag.contains("src=") {

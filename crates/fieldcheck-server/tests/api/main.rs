@@ -1423,8 +1423,8 @@ async fn the_app_is_served_with_a_fallback_to_index_html() -> TestResult {
     let static_dir = tempfile::tempdir()?;
     std::fs::write(
         static_dir.path().join("index.html"),
-        "<!doctype html><title>FieldCheck</title><script type=\"module\">start();</script>\
-         <script src=\"/app-3f2a.js\"></script>",
+        "<!doctype html><title>FieldCheck</title><style>body{margin:0}</style>\
+         <script type=\"module\">start();</script><script src=\"/app-3f2a.js\"></script>",
     )?;
     std::fs::write(
         static_dir.path().join("sw.js"),
@@ -1522,12 +1522,14 @@ async fn the_app_is_served_with_a_fallback_to_index_html() -> TestResult {
     api.assert_error(StatusCode::NOT_FOUND, "not_found");
 
     // Every answer, app or API, carries the security headers; the policy allows the inline start-up
-    // script by its hash and nothing else inline.
-    let start_hash = {
+    // script and the inlined stylesheet by their hashes and nothing else inline.
+    let hash = |text: &[u8]| {
         use base64::Engine;
         use sha2::Digest;
-        base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(b"start();"))
+        base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(text))
     };
+    let start_hash = hash(b"start();");
+    let style_hash = hash(b"body{margin:0}");
     for answer in [app.call("GET", "/", None, None).await?, api] {
         let header = |name: &str| {
             answer
@@ -1539,7 +1541,13 @@ async fn the_app_is_served_with_a_fallback_to_index_html() -> TestResult {
         };
         let policy = header("content-security-policy");
         assert!(
-            policy.contains(&format!("'sha256-{start_hash}'")),
+            policy.contains(&format!(
+                "script-src 'self' 'wasm-unsafe-eval' 'sha256-{start_hash}';"
+            )),
+            "{policy}"
+        );
+        assert!(
+            policy.contains(&format!("style-src 'self' 'sha256-{style_hash}';")),
             "{policy}"
         );
         assert!(policy.contains("frame-ancestors 'none'"), "{policy}");
@@ -1548,8 +1556,8 @@ async fn the_app_is_served_with_a_fallback_to_index_html() -> TestResult {
         assert!(!policy.contains("unsafe-inline"), "{policy}");
         assert_eq!(
             policy.matches("'sha256-").count(),
-            1,
-            "only the inline script: {policy}"
+            2,
+            "only the inline script and style: {policy}"
         );
         assert_eq!(header("x-content-type-options"), "nosniff");
         assert_eq!(header("referrer-policy"), "no-referrer");

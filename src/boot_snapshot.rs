@@ -5,16 +5,17 @@
 //! once, from `localStorage`, and hides the app behind it meanwhile. A tap on one of its links is
 //! only noted (`window.fieldcheckSnapshotTap`); the app follows it once its own list is up. The copy
 //! is the app's DOM as the browser serialises it, so what officers typed into the register stays
-//! text when the page reads it back. It is kept with the id of the officer who drew it, shown only
-//! while the page's note says that officer is logged in, and forgotten whenever nobody is
+//! text when the page reads it back. It is kept with the id of the officer who drew it and the
+//! build that drew it, shown only while the page's note says that officer is logged in, by that build, and forgotten whenever nobody is
 //! (`boot_form::note_session`), another officer logs in, or the language changes.
 
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::Element;
 
-/// The page's notes that hold the copy and whose it is (read by `index.html`).
+/// The page's notes that hold the copy, and whose it is and of which build: the officer's id and
+/// the main module's name (read by `index.html`).
 const NOTE: &str = "fieldcheck-snapshot";
-const USER_NOTE: &str = "fieldcheck-snapshot-user";
+const OWNER_NOTE: &str = "fieldcheck-snapshot-user";
 /// The element `index.html` shows the copy in.
 const SHOWN: &str = "boot-snapshot";
 /// Where `index.html` notes the address of a link tapped on the copy.
@@ -24,38 +25,59 @@ const TAP: &str = "fieldcheckSnapshotTap";
 /// laid out before the copy is painted.
 const ROWS_KEPT: usize = 15;
 
+/// The parts of the screen kept, in the page's order: the top bar, a banner under it (the session
+/// expired), the list and the tab bar. (The banners at the very top say what the app finds at
+/// start, and it shows them again.)
+const PARTS: &str =
+    "body > header.topbar, body > .banner:not(.banner-top), body > main, body > nav.tabbar";
+
 /// Keeps a copy of the screen as it is drawn now (top bar, the list's first rows, tab bar) for the
-/// next open, as `user`'s.
+/// next open, as `user`'s and this build's: a new build's page may not look like the old one's.
 pub fn keep(user: &str) {
     let Some(document) = web_sys::window().and_then(|window| window.document()) else {
         return;
     };
+    let Ok(parts) = document.query_selector_all(PARTS) else {
+        return forget();
+    };
+    let beyond = format!(".list > li:nth-child(n+{})", ROWS_KEPT + 1);
     let mut copy = String::new();
-    for part in ["body > header.topbar", "body > main", "body > nav.tabbar"] {
-        let Some(element) = document
-            .query_selector(part)
-            .ok()
-            .flatten()
-            .and_then(|element| element.clone_node_with_deep(true).ok())
+    for idx in 0..parts.length() {
+        let Some(part) = parts
+            .get(idx)
+            .and_then(|node| node.clone_node_with_deep(true).ok())
             .and_then(|node| node.dyn_into::<Element>().ok())
         else {
-            return;
+            continue;
         };
-        let beyond = format!(".list > li:nth-child({})", ROWS_KEPT + 1);
-        while let Ok(Some(row)) = element.query_selector(&beyond) {
-            row.remove();
+        if let Ok(rows) = part.query_selector_all(&beyond) {
+            for row in 0..rows.length() {
+                if let Some(row) = rows.get(row).and_then(|row| row.dyn_into::<Element>().ok()) {
+                    row.remove();
+                }
+            }
         }
-        copy.push_str(&element.outer_html());
+        copy.push_str(&part.outer_html());
     }
+    if copy.is_empty() {
+        return forget();
+    }
+    // The build, by the main module's hashed name in the page (index.html compares it).
+    let build = document
+        .query_selector("link[href$='_bg.wasm']")
+        .ok()
+        .flatten()
+        .and_then(|link| link.get_attribute("href"))
+        .unwrap_or_default();
     // Whose it is first: a copy never stands under another officer's name, even if a write fails.
-    crate::boot_form::note(USER_NOTE, None);
+    crate::boot_form::note(OWNER_NOTE, None);
     crate::boot_form::note(NOTE, Some(&copy));
-    crate::boot_form::note(USER_NOTE, Some(user));
+    crate::boot_form::note(OWNER_NOTE, Some(&format!("{user} {build}")));
 }
 
 /// Forgets the copy: nobody is logged in.
 pub fn forget() {
-    crate::boot_form::note(USER_NOTE, None);
+    crate::boot_form::note(OWNER_NOTE, None);
     crate::boot_form::note(NOTE, None);
 }
 

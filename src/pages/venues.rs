@@ -197,9 +197,10 @@ pub fn VenuesPage() -> impl IntoView {
         true
     });
     // A copy of the list as drawn, for the next open to show at once: the first page as the app
-    // draws it at an open (by name, before the phone knows where it is), never a search or a filter.
+    // draws it at an open (by name, before the phone knows where it is), never a search or a filter,
+    // with the unsaved-forms banner as it stands (kept again when it changes).
     Effect::new(move |_| {
-        if rows.with(Option::is_none) {
+        if rows.with(Option::is_none) || unsaved.with(Option::is_none) {
             return;
         }
         leptos::task::spawn_local(async move {

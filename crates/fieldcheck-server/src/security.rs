@@ -96,6 +96,15 @@ fn inline_hashes(html: &str, tag: &str) -> Vec<String> {
     let mut rest = html;
     while let Some(start) = rest.find(&opening) {
         let after_tag = &rest[start..];
+        // `<style>` or `<style media=…>`, never `<styles>` or `<style-x>`.
+        let named = after_tag[opening.len()..]
+            .chars()
+            .next()
+            .is_some_and(|next| next == '>' || next == '/' || next.is_ascii_whitespace());
+        if !named {
+            rest = &after_tag[opening.len()..];
+            continue;
+        }
         let Some(open_end) = after_tag.find('>') else {
             break;
         };
@@ -111,4 +120,23 @@ fn inline_hashes(html: &str, tag: &str) -> Vec<String> {
         rest = &body_and_rest[close..];
     }
     hashes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{STANDARD, Sha256, inline_script_hashes, inline_style_hashes};
+    use base64::Engine;
+    use sha2::Digest;
+
+    fn hash(text: &str) -> String {
+        STANDARD.encode(Sha256::digest(text.as_bytes()))
+    }
+
+    #[test]
+    fn only_inline_elements_of_the_tag_itself_are_named() {
+        let html = "<styles>a{}</styles><style-x>b{}</style-x><style media=\"print\">c{}</style>\
+                    <style>d{}</style><script src=\"/app.js\"></script><script>go()</script>";
+        assert_eq!(inline_style_hashes(html), [hash("c{}"), hash("d{}")]);
+        assert_eq!(inline_script_hashes(html), [hash("go()")]);
+    }
 }

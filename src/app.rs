@@ -142,15 +142,11 @@ fn Shell(booted: Booted, outdated: RwSignal<bool>) -> impl IntoView {
     provide_store(booted.store.clone());
     let i18n = provide_i18n(booted.lang);
     let sync = provide_sync(booted.store, booted.session, booted.last_synced);
-    // The page's notes follow the session; another officer logging in on this phone also forgets
-    // the copy of the last one's venue list (src/boot_snapshot.rs), before their own is drawn.
-    Effect::new(move |last: Option<Option<_>>| {
+    // The page's notes follow the session (a change of officer also forgets the last one's copy of
+    // the venue list, src/boot_snapshot.rs, before the new one's is drawn).
+    Effect::new(move |_| {
         let user = sync.session().map(|session| session.user.id);
         crate::boot_form::note_session(user.as_ref().map(|user| user.as_str()));
-        if last.flatten().is_some_and(|last| Some(last) != user) {
-            crate::boot_snapshot::forget();
-        }
-        user
     });
     let keeper = provide_draft_keeper();
     // Once an officer is logged in and the first screen is up, fetch the other screens' code while

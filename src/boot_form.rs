@@ -63,13 +63,13 @@ impl std::fmt::Debug for Typed {
 const SESSION_NOTE: &str = "fieldcheck-session";
 const LANG_NOTE: &str = "fieldcheck-lang";
 
-/// Keeps the page's note in step with who is logged in on this phone; with nobody logged in, the
-/// copy of the last venue list goes too.
+/// Keeps the page's note in step with who is logged in on this phone; when that changes (a logout,
+/// another officer's login), the copy of the last officer's venue list goes too.
 pub fn note_session(user: Option<&str>) {
-    note(SESSION_NOTE, user);
-    if user.is_none() {
+    if noted(SESSION_NOTE).as_deref() != user {
         crate::boot_snapshot::forget();
     }
+    note(SESSION_NOTE, user);
 }
 
 /// Keeps the page's note of the app's language (its BCP 47 tag); the copy of the venue list, drawn

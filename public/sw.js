@@ -27,7 +27,7 @@ self.addEventListener('install', (event) => {
 });
 
 self.addEventListener('message', (event) => {
-  if (event.data === 'skip-waiting') self.skipWaiting();
+  if (event.data === 'skip-waiting') event.waitUntil(self.skipWaiting());
   // A page of the first visit still not controlled once this worker is active: activate's claim
   // missed it (seen in Chromium now and then), and its screens' files would not come from the cache.
   if (event.data === 'claim') event.waitUntil(self.clients.claim());

@@ -362,8 +362,9 @@ test('after one visit the app opens in a new page with the server gone, with the
   }
 });
 
-test('a new build is taken up only after the prompt, and the form being filled in is kept', async ({ page }) => {
-  // A copy of the built app that this test can deploy a new version into.
+/// Copies the built app where a test can deploy a new version into it, starts the server on it,
+/// logs in, and opens a venue's form; `run` gets the deployed directory and the shell's version.
+async function withDeployedCopy(page: Page, run: (deployed: string, before: string) => Promise<void>) {
   const deployed = mkdtempSync(path.join(tmpdir(), 'fieldcheck-dist-'));
   cpSync(distDir, deployed, { recursive: true });
   server = await Server.start(undefined, undefined, deployed);
@@ -373,18 +374,31 @@ test('a new build is taken up only after the prompt, and the form being filled i
     const before = precached(readFileSync(path.join(deployed, 'sw.js'), 'utf8')).version;
     await page.getByTestId('venue-row').first().click();
     await expect(page.locator('#inspection-notes')).toBeVisible();
+    await run(deployed, before);
+  } finally {
+    rmSync(deployed, { recursive: true, force: true });
+  }
+}
 
-    // The new build: another version of the shell (its precompressed copies go with the old one).
-    const next = before.replace(/./, (digit) => (digit === 'a' ? 'b' : 'a'));
-    const workerPath = path.join(deployed, 'sw.js');
-    writeFileSync(workerPath, readFileSync(workerPath, 'utf8').replace(before, next));
-    rmSync(`${workerPath}.br`, { force: true });
-    rmSync(`${workerPath}.gz`, { force: true });
-    await page.evaluate(() => navigator.serviceWorker.getRegistration().then((registration) => registration!.update()));
+/// Deploys a new build (another version of the shell; `edit` changes its worker further), has the
+/// page's worker find it, and waits for the banner. Returns the new version.
+async function deployNewBuild(page: Page, deployed: string, before: string, edit: (worker: string) => string = (worker) => worker) {
+  const next = before.replace(/./, (digit) => (digit === 'a' ? 'b' : 'a'));
+  const workerPath = path.join(deployed, 'sw.js');
+  writeFileSync(workerPath, edit(readFileSync(workerPath, 'utf8').replace(before, next)));
+  // Its precompressed copies go with the old one.
+  rmSync(`${workerPath}.br`, { force: true });
+  rmSync(`${workerPath}.gz`, { force: true });
+  await page.evaluate(() => navigator.serviceWorker.getRegistration().then((registration) => registration!.update()));
+  const banner = page.getByTestId('update-ready');
+  await expect(banner).toBeVisible();
+  await expect(banner).toContainText('新版本可用');
+  return next;
+}
 
-    const banner = page.getByTestId('update-ready');
-    await expect(banner).toBeVisible();
-    await expect(banner).toContainText('新版本可用');
+test('a new build is taken up only after the prompt, and the form being filled in is kept', async ({ page }) => {
+  await withDeployedCopy(page, async (deployed, before) => {
+    const next = await deployNewBuild(page, deployed, before);
     // Nothing is taken over before the officer says so.
     expect(await page.evaluate(() => caches.keys())).toContain(`fieldcheck-shell-${before}`);
 
@@ -395,9 +409,28 @@ test('a new build is taken up only after the prompt, and the form being filled i
     await expect(page.locator('#inspection-notes')).toHaveValue('更新前刚输入的内容');
     await expect(page.getByTestId('update-ready')).toHaveCount(0);
     await expect.poll(() => page.evaluate(() => caches.keys())).toEqual([`fieldcheck-shell-${next}`]);
-  } finally {
-    rmSync(deployed, { recursive: true, force: true });
-  }
+  });
+});
+
+test('a new build that never takes over still reloads after the prompt, keeping the form, and asks again', async ({ page }) => {
+  await withDeployedCopy(page, async (deployed, before) => {
+    // The new version's worker ignores the page's word, as one the browser holds back would.
+    const next = await deployNewBuild(page, deployed, before, (worker) => {
+      const ignored = worker.replace('self.skipWaiting()', 'Promise.resolve()');
+      expect(ignored).not.toEqual(worker);
+      return ignored;
+    });
+    await page.locator('#inspection-notes').fill('新版本未接管时输入的内容');
+    await page.getByTestId('update-reload').click();
+    // Only a reload shows it: the form is put back from what was saved before it.
+    await expect(page.getByTestId('form-resumed')).toBeVisible();
+    await expect(page.locator('#inspection-notes')).toHaveValue('新版本未接管时输入的内容');
+    // Still the old version, and the new one still waits: the officer is asked again.
+    await expect(page.getByTestId('update-ready')).toBeVisible();
+    const names = await page.evaluate(() => caches.keys());
+    expect(names).toContain(`fieldcheck-shell-${before}`);
+    expect(names).toContain(`fieldcheck-shell-${next}`);
+  });
 });
 
 test('a sync file gone from the server (an older build\'s, after a deploy) offers a reload, which syncs the record once', async ({ browser }) => {

@@ -2046,3 +2046,234 @@ async fn the_upgrade_to_version_4_indexes_the_records_already_stored() {
     // The queued record is still queued, untouched by the upgrade.
     assert_eq!(store.unsynced().await.expect("count").queued, 1);
 }
+
+// ---------------------------------------------------------------------------------------------
+// The one-round-trip save of a new record
+
+/// A small deterministic generator for the model test below (a seed per run, so a failure names it).
+struct Dice(u64);
+
+impl Dice {
+    /// A number in `0..n`.
+    fn below(&mut self, n: usize) -> usize {
+        // xorshift64*
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        let n = u64::try_from(n).expect("a small n");
+        usize::try_from(self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) % n).expect("below n")
+    }
+}
+
+/// The last queue position handed out on the phone.
+async fn counter(store: &Store) -> Option<u64> {
+    store
+        .meta_get::<u64>(meta_keys::QUEUE_COUNTER)
+        .await
+        .expect("counter")
+}
+
+/// One step of the model test, made on the phone under test and, with the usual save, on a twin.
+#[derive(Debug, Clone)]
+enum Step {
+    /// The first 提交 of a form opened with no copy of record `record` on the phone (whether or not
+    /// one arrived since), made on connection `tab`, with the form kept as a draft first.
+    SaveNew { tab: usize, record: usize },
+    /// Two such saves at once, from the two tabs.
+    SaveNewTogether { first: usize, second: usize },
+    /// An edit of a record the form found on the phone, saved the usual way.
+    SaveEdit { tab: usize, record: usize },
+    /// A newer server copy of a record arrives by a pull.
+    Pull { record: usize },
+    /// The app restarts: connection `tab` is closed and opened again (what it guessed is gone).
+    Restart { tab: usize },
+}
+
+/// The one-round-trip save of a new record does exactly what the usual save does, whatever the
+/// phone holds: random runs of saves of new records from two tabs (one at a time and at once), edits,
+/// pulls that bring a record while its form is open, and restarts, against a twin database where
+/// every save reads first. Every record's state, the queue counter, the drafts and the batch sent
+/// must be the same on both: a guess that is wrong (the record is there after all, another tab took
+/// the next position) is never written, and nothing is queued twice.
+#[wasm_bindgen_test]
+async fn a_new_records_save_in_one_round_trip_does_what_the_usual_save_does() {
+    const RECORDS: usize = 5;
+    for seed in 1..=12_u64 {
+        let mut dice = Dice(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        let (first_tab, name) = fresh_store().await;
+        let mut tabs = [first_tab, Store::open(&name).await.expect("second tab")];
+        let (twin, _) = fresh_store().await;
+        let records: Vec<Inspection> = (0..RECORDS)
+            .map(|idx| inspection(&format!("record {idx}")))
+            .collect();
+        // Some records the phone already holds, synced, before any form opens.
+        for record in records.iter().take(2) {
+            synced_at(&tabs[0], record, 1).await;
+            synced_at(&twin, record, 1).await;
+        }
+        let mut server_rev = [1_u64; RECORDS];
+        let mut steps = Vec::new();
+        for step_no in 0..14 {
+            let step = match dice.below(10) {
+                0..=3 => Step::SaveNew {
+                    tab: dice.below(2),
+                    record: dice.below(RECORDS),
+                },
+                4 | 5 => {
+                    // Two records: one form per record at a time.
+                    let first = dice.below(RECORDS);
+                    Step::SaveNewTogether {
+                        first,
+                        second: (first + 1 + dice.below(RECORDS - 1)) % RECORDS,
+                    }
+                }
+                6 => Step::SaveEdit {
+                    tab: dice.below(2),
+                    record: dice.below(RECORDS),
+                },
+                7 | 8 => Step::Pull {
+                    record: dice.below(RECORDS),
+                },
+                _ => Step::Restart { tab: dice.below(2) },
+            };
+            steps.push(step.clone());
+            let edited = |idx: usize, tab: usize| {
+                let mut record = records[idx].clone();
+                record.notes = format!("seed {seed} step {step_no} tab {tab}");
+                record
+            };
+            match step {
+                Step::SaveNew { tab, record } => {
+                    let record = edited(record, tab);
+                    tabs[tab].save_form(&record, 0).await.expect("draft");
+                    twin.save_form(&record, 0).await.expect("draft");
+                    let real = tabs[tab].save_new_inspection_from(&record, Some(0)).await;
+                    let usual = twin.save_inspection_from(&record, Some(0)).await;
+                    assert_eq!(
+                        real.map(|saved| saved.local)
+                            .map_err(|error| error.to_string()),
+                        usual
+                            .map(|saved| saved.local)
+                            .map_err(|error| error.to_string()),
+                        "seed {seed}: {steps:?}"
+                    );
+                }
+                Step::SaveNewTogether { first, second } => {
+                    let (one, two) = (edited(first, 0), edited(second, 1));
+                    let before = counter(&tabs[0]).await.unwrap_or(0);
+                    let (real_one, real_two) = futures::future::join(
+                        tabs[0].save_new_inspection_from(&one, Some(0)),
+                        tabs[1].save_new_inspection_from(&two, Some(0)),
+                    )
+                    .await;
+                    let (real_one, real_two) = (
+                        real_one.expect("saved").local,
+                        real_two.expect("saved").local,
+                    );
+                    // The database runs the two one after the other; a save whose guess was wrong
+                    // goes again behind the other. The twin takes them in the order they landed.
+                    // The first to land took position `before + 1` if it took a new one (a record
+                    // queued already keeps its place); with neither taking one, the two records'
+                    // states do not depend on the order.
+                    let one_first = match (real_one.order(), real_two.order()) {
+                        (Some(one), _) if one > before => one == before + 1,
+                        (_, Some(two)) if two > before => two == before + 2,
+                        _ => true,
+                    };
+                    let (usual_one, usual_two) = if one_first {
+                        let usual_one = twin.save_inspection_from(&one, Some(0)).await;
+                        (usual_one, twin.save_inspection_from(&two, Some(0)).await)
+                    } else {
+                        let usual_two = twin.save_inspection_from(&two, Some(0)).await;
+                        (twin.save_inspection_from(&one, Some(0)).await, usual_two)
+                    };
+                    assert_eq!(
+                        (real_one, real_two),
+                        (
+                            usual_one.expect("saved").local,
+                            usual_two.expect("saved").local
+                        ),
+                        "seed {seed}: {steps:?}"
+                    );
+                }
+                Step::SaveEdit { tab, record } => {
+                    let record = edited(record, tab);
+                    let rev = Some(
+                        server_rev[records
+                            .iter()
+                            .position(|r| r.id == record.id)
+                            .expect("one of them")],
+                    );
+                    let real = tabs[tab].save_inspection_from(&record, rev).await;
+                    let usual = twin.save_inspection_from(&record, rev).await;
+                    assert_eq!(
+                        real.map(|saved| saved.local)
+                            .map_err(|error| error.to_string()),
+                        usual
+                            .map(|saved| saved.local)
+                            .map_err(|error| error.to_string()),
+                        "seed {seed}: {steps:?}"
+                    );
+                }
+                Step::Pull { record: idx } => {
+                    server_rev[idx] += 1;
+                    let mut theirs = records[idx].clone();
+                    theirs.notes = format!("server rev {}", server_rev[idx]);
+                    let pulled = page(vec![change(&theirs, server_rev[idx])], "c");
+                    tabs[dice.below(2)].apply_page(&pulled).await.expect("pull");
+                    twin.apply_page(&pulled).await.expect("pull");
+                }
+                Step::Restart { tab } => {
+                    tabs[tab].clone().close();
+                    tabs[tab] = Store::open(&name).await.expect("reopen");
+                }
+            }
+        }
+        for record in &records {
+            let real = tabs[0]
+                .get_raw(INSPECTIONS, JsValue::from_str(record.id.as_str()))
+                .await
+                .expect("read");
+            let usual = twin
+                .get_raw(INSPECTIONS, JsValue::from_str(record.id.as_str()))
+                .await
+                .expect("read");
+            assert_eq!(real.is_some(), usual.is_some(), "seed {seed}: {steps:?}");
+            if real.is_some() {
+                assert_eq!(
+                    state_of(&tabs[0], record).await,
+                    state_of(&twin, record).await,
+                    "seed {seed}: {steps:?}"
+                );
+            }
+            assert_eq!(
+                tabs[1]
+                    .form(&record.id)
+                    .await
+                    .expect("draft")
+                    .map(|form| form.record),
+                twin.form(&record.id)
+                    .await
+                    .expect("draft")
+                    .map(|form| form.record),
+                "seed {seed}: {steps:?}"
+            );
+        }
+        assert_eq!(
+            counter(&tabs[1]).await,
+            counter(&twin).await,
+            "seed {seed}: {steps:?}"
+        );
+        let sent = |batch: Vec<fieldcheck_core::sync::Mutation>| {
+            batch
+                .into_iter()
+                .map(|mutation| (mutation.id, mutation.base_rev, mutation.body))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            sent(tabs[0].take_batch(50).await.expect("take")),
+            sent(twin.take_batch(50).await.expect("take")),
+            "seed {seed}: {steps:?}"
+        );
+    }
+}

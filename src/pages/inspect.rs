@@ -228,8 +228,6 @@ fn InspectForm(data: FormData) -> impl IntoView {
     let locked = existing
         .as_ref()
         .is_some_and(|local| local.record.status == Status::Approved);
-    // A record the phone did not hold when the form opened: its first save can go in one round trip.
-    let new_record = existing.is_none();
     // A returned record is edited to meet the supervisor's comment: it stays in sight while editing.
     let returned_with = existing
         .as_ref()
@@ -642,14 +640,7 @@ fn InspectForm(data: FormData) -> impl IntoView {
         let navigate = navigate.clone();
         let keep_form_after_error = keep_form_after_error.clone();
         spawn_local(async move {
-            let saved = if new_record {
-                store
-                    .save_new_inspection_from(&record, Some(edited_rev))
-                    .await
-            } else {
-                store.save_inspection_from(&record, Some(edited_rev)).await
-            };
-            match saved {
+            match store.save_inspection_from(&record, Some(edited_rev)).await {
                 Ok(_) => {
                     sync.saved_locally();
                     navigate("/records?saved=1", Default::default());

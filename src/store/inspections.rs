@@ -10,14 +10,11 @@ use indexed_db_futures::cursor::CursorDirection;
 use indexed_db_futures::prelude::*;
 use wasm_bindgen::JsValue;
 
-use crate::store::codec::to_js;
 use crate::store::codec::{from_js, key_text};
 use crate::store::error::IdbContext;
-use crate::store::meta::meta_keys;
 use crate::store::meta::{last_order, put_order};
 use crate::store::records::{
     DECODE_CHUNK, get_all_in_index, get_all_in_store, listed_value, put_record, read_record,
-    send_get,
 };
 use crate::store::schema::{
     FORMS, INSPECTIONS, INSPECTIONS_BY_FOLLOWS, INSPECTIONS_BY_HAZARD_COUNT,
@@ -28,21 +25,6 @@ use crate::timing::Span;
 
 /// The performance mark a committed save leaves.
 const SAVED_MARK: &str = "fieldcheck:inspection-saved";
-
-/// A record as the value its state stores.
-fn encode_body(record: &Inspection) -> Result<serde_json::Value, StoreError> {
-    serde_json::to_value(record).map_err(|error| StoreError::Encode {
-        store: INSPECTIONS,
-        reason: error.to_string(),
-    })
-}
-
-/// The moment a save is on disk, for the benchmark that times it (`tests/e2e/save.bench.ts`).
-fn mark_saved() {
-    if let Some(performance) = web_sys::window().and_then(|window| window.performance()) {
-        let _ = performance.mark(SAVED_MARK);
-    }
-}
 
 impl Store {
     /// Saves a record as the inspector made it: its state moves by the core's `save` (a new record is
@@ -65,112 +47,12 @@ impl Store {
         edited_rev: Option<u64>,
     ) -> Result<LocalInspection, StoreError> {
         let encode = Span::start("fieldcheck:save-encode");
-        let body = encode_body(record)?;
-        drop(encode);
-        self.save_read_first(record, body, edited_rev).await
-    }
-
-    /// Saves a record whose form opened with no copy of it on the phone (see
-    /// [`Store::save_inspection_from`]): the first 提交 of a new inspection, the save an inspector makes
-    /// most. When this connection knows the last queue position, the save goes to the database in one
-    /// round trip instead of two: it adds the record (the database refuses the add if the record is
-    /// there after all) and writes the next position in the same breath as it reads the current one,
-    /// and if that read is not the position expected (another tab saved meanwhile), the transaction
-    /// is aborted, nothing of it is kept, and the save is made again as any other.
-    pub async fn save_new_inspection_from(
-        &self,
-        record: &Inspection,
-        edited_rev: Option<u64>,
-    ) -> Result<LocalInspection, StoreError> {
-        let encode = Span::start("fieldcheck:save-encode");
-        let body = encode_body(record)?;
-        drop(encode);
-        if let Some(last) = self.last_order.take()
-            && let Some(saved) = self.save_at_once(record, body.clone(), last).await
-        {
-            return Ok(saved);
-        }
-        self.save_read_first(record, body, edited_rev).await
-    }
-
-    /// The one-round-trip save of [`Store::save_new_inspection_from`], on the guess that the queue's
-    /// last position is `last`. `None` when the phone did not hold what was guessed, or anything
-    /// failed: the transaction is then rolled back whole, and the caller saves the usual way (which
-    /// reports a real failure).
-    async fn save_at_once(
-        &self,
-        record: &Inspection,
-        body: serde_json::Value,
-        last: u64,
-    ) -> Option<LocalInspection> {
-        let reads = Span::start("fieldcheck:save-reads");
-        let order = last + 1;
+        let body = serde_json::to_value(record).map_err(|error| StoreError::Encode {
+            store: INSPECTIONS,
+            reason: error.to_string(),
+        })?;
         let id = record.id.as_str();
-        let local = LocalState::created(body, order);
-        let stored = to_js(&StoredRecord::new(id, local.clone()), INSPECTIONS).ok()?;
-        let order_value = to_js(&order, META).ok()?;
-        let tx = self.write_strict(&[INSPECTIONS, FORMS, META]).ok()?;
-        let inspections = tx.object_store(INSPECTIONS).ok()?;
-        let forms = tx.object_store(FORMS).ok()?;
-        let meta = tx.object_store(META).ok()?;
-        // All sent now, in this order; IndexedDB runs a transaction's requests in the order they were
-        // made, so the read sees the position before the write, and the writes are still pending
-        // (the transaction cannot commit) when its answer comes.
-        let counter = send_get(&meta, META, meta_keys::QUEUE_COUNTER).ok()?;
-        let written = (
-            inspections.add(stored).primitive().ok()?,
-            meta.put(order_value)
-                .with_key(JsValue::from_str(meta_keys::QUEUE_COUNTER))
-                .primitive()
-                .ok()?,
-            forms.delete(JsValue::from_str(id)).primitive().ok()?,
-        );
-        let counter = counter
-            .await
-            .ok()
-            .map(|counter| counter.map(|value| from_js::<u64>(&value, META, &JsValue::NULL)));
-        drop(reads);
-        let as_guessed = match counter {
-            Some(None) => last == 0,
-            Some(Some(Ok(counter))) => counter == last,
-            _ => false,
-        };
-        if !as_guessed {
-            // Rolls back the writes already sent (a transaction dropped unfinished aborts too).
-            let _ = tx.abort().await;
-            return None;
-        }
-        let _writes = Span::start("fieldcheck:save-writes");
-        // A record already there fails the add, and an unhandled failed request aborts the whole
-        // transaction: nothing is written over.
-        let (added, counted, cleared) = written;
-        let (added, counted, cleared) = futures::future::join3(added, counted, cleared).await;
-        if added.is_err() || counted.is_err() || cleared.is_err() {
-            return None;
-        }
-        drop(_writes);
-        let commit = Span::start("fieldcheck:save-commit");
-        tx.commit().await.ok()?;
-        drop(commit);
-        self.last_order.set(Some(order));
-        mark_saved();
-        Some(LocalInspection {
-            record: record.clone(),
-            local,
-        })
-    }
-
-    /// The save that reads what the phone holds, decides, then writes: two round trips, in one
-    /// strict transaction.
-    async fn save_read_first(
-        &self,
-        record: &Inspection,
-        body: serde_json::Value,
-        edited_rev: Option<u64>,
-    ) -> Result<LocalInspection, StoreError> {
-        // Another save may be under way on this connection: its position is no longer a guess.
-        self.last_order.set(None);
-        let id = record.id.as_str();
+        drop(encode);
         let reads = Span::start("fieldcheck:save-reads");
         let tx = self.write_strict(&[INSPECTIONS, FORMS, META])?;
         let saved = {
@@ -226,10 +108,10 @@ impl Store {
         let commit = Span::start("fieldcheck:save-commit");
         tx.commit().await.idb(INSPECTIONS, "commit")?;
         drop(commit);
-        if let Some(order) = saved.local.order() {
-            self.last_order.set(Some(order));
+        // The moment a save is on disk, for the benchmark that times it (`tests/e2e/save.bench.ts`).
+        if let Some(performance) = web_sys::window().and_then(|window| window.performance()) {
+            let _ = performance.mark(SAVED_MARK);
         }
-        mark_saved();
         Ok(saved)
     }
 

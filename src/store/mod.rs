@@ -28,9 +28,6 @@ mod schema;
 mod types;
 mod venues;
 
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
-
 use indexed_db_futures::database::Database;
 use indexed_db_futures::internals::SystemRepr;
 use indexed_db_futures::prelude::*;
@@ -80,48 +77,12 @@ pub struct Store {
     /// The user a sync run works for ([`Store::bound_to`]): its transactions check that the phone's
     /// data still belongs to them, so a run cannot write one user's pages into another's store.
     owner: Option<fieldcheck_core::UserId>,
-    /// The queue position this connection last wrote, shared by its clones ([`LastOrder`]).
-    last_order: LastOrder,
-}
-
-/// The queue position a connection last wrote: a save of a new record that expects it goes out in
-/// one round trip (`Store::save_new_inspection_from`). Only a guess, which the save checks in the
-/// database. (Atomic because the app's contexts want `Send`; the page has one thread.)
-#[derive(Debug, Clone)]
-struct LastOrder(Arc<AtomicU64>);
-
-impl LastOrder {
-    /// No position known.
-    const UNKNOWN: u64 = u64::MAX;
-
-    fn unknown() -> LastOrder {
-        LastOrder(Arc::new(AtomicU64::new(Self::UNKNOWN)))
-    }
-
-    /// The position, if known, leaving it unknown until the next [`LastOrder::set`].
-    fn take(&self) -> Option<u64> {
-        Some(self.0.swap(Self::UNKNOWN, Ordering::Relaxed)).filter(|&last| last != Self::UNKNOWN)
-    }
-
-    fn set(&self, last: Option<u64>) {
-        self.0
-            .store(last.unwrap_or(Self::UNKNOWN), Ordering::Relaxed);
-    }
 }
 
 impl Store {
     /// Opens (creating or upgrading) the database `name`; the app uses `fieldcheck`.
     pub async fn open(name: &str) -> Result<Store, StoreError> {
         Store::open_watched(name, || {}, || {}).await
-    }
-
-    /// A store on an open connection.
-    fn on(db: Database) -> Store {
-        Store {
-            db,
-            owner: None,
-            last_order: LastOrder::unknown(),
-        }
     }
 
     /// Opens the database and converts values left by an older version of the app (see `migrate.rs`).
@@ -167,7 +128,7 @@ impl Store {
             .with_on_upgrade_needed(move |event, db| schema::upgrade(&event, &db, version))
             .await;
         match opened {
-            Ok(db) => Ok(Store::on(db)),
+            Ok(db) => Ok(Store { db, owner: None }),
             Err(error) if is_version_error(&error) => Store::open_newer(name, version).await,
             Err(error) => Err(open_error(error.to_string())),
         }
@@ -188,7 +149,7 @@ impl Store {
             reason = "IndexedDB versions are small whole numbers"
         )]
         let found = db.version() as u32;
-        let store = Store::on(db);
+        let store = Store { db, owner: None };
         let readable_from: Option<u32> = store
             .meta_get(meta_keys::READABLE_FROM)
             .await
@@ -225,8 +186,8 @@ impl Store {
     /// The same store, for a sync run on behalf of `owner`.
     pub fn bound_to(&self, owner: fieldcheck_core::UserId) -> Store {
         Store {
+            db: self.db.clone(),
             owner: Some(owner),
-            ..self.clone()
         }
     }
 

@@ -2,7 +2,7 @@
 // the same browser run (both with strict durability). Prints figures only.
 import { test, expect } from '@playwright/test';
 import { Server } from './server';
-import { PASS, completeRecord, logIn, tab } from './phone';
+import { PASS, completeRecord, logIn, submitInspection, tab } from './phone';
 import { timeInPage } from './timing';
 
 const RUNS = 5;
@@ -94,6 +94,101 @@ test('saving an inspection, beside a bare IndexedDB put of the same value', asyn
       console.log(`FIGURE   of which ${name.replace('fieldcheck:save-', '')} (median): ${median(values).toFixed(1)} ms (${round(values)})`);
     }
     console.log(`FIGURE ratio of the two medians (goal ≤ 2): ${(median(saves) / median(bare)).toFixed(2)}`);
+  } finally {
+    await server.stop();
+  }
+});
+
+/** The shapes a save's transaction could take, in plain JavaScript on a scratch database, each round
+ * trying each shape once with a stored inspection's value; returns the median of each in ms. */
+async function transactionShapes(page: import('@playwright/test').Page, id: string, rounds: number): Promise<Record<string, number>> {
+  return page.evaluate(
+    async ({ id, rounds }) => {
+      const open = (name: string, version?: number, upgrade?: (db: IDBDatabase) => void) =>
+        new Promise<IDBDatabase>((resolve, reject) => {
+          const request = indexedDB.open(name, version);
+          if (upgrade) request.onupgradeneeded = () => upgrade(request.result);
+          request.onsuccess = () => resolve(request.result);
+          request.onerror = () => reject(request.error);
+        });
+      const app = await open('fieldcheck');
+      const value = await new Promise<Record<string, unknown>>((resolve) => {
+        const get = app.transaction('inspections').objectStore('inspections').get(id);
+        get.onsuccess = () => resolve(get.result);
+      });
+      app.close();
+      const scratch = await open('fieldcheck-bench-shapes', 1, (db) => {
+        db.createObjectStore('records', { keyPath: 'id' });
+        db.createObjectStore('meta');
+        db.createObjectStore('forms');
+      });
+      // Each shape starts its transaction, makes its requests, and resolves with the time to `complete`.
+      const timed = (stores: string[], requests: (tx: IDBTransaction) => void) =>
+        new Promise<number>((resolve, reject) => {
+          const begun = performance.now();
+          const tx = scratch.transaction(stores, 'readwrite', { durability: 'strict' });
+          requests(tx);
+          tx.oncomplete = () => resolve(performance.now() - begun);
+          tx.onerror = () => reject(tx.error);
+        });
+      const shapes: Record<string, (key: string) => Promise<number>> = {
+        'a bare put': (key) => timed(['records'], (tx) => tx.objectStore('records').put({ ...value, id: key })),
+        'the put and the queue counter': (key) =>
+          timed(['records', 'meta'], (tx) => {
+            tx.objectStore('records').put({ ...value, id: key });
+            tx.objectStore('meta').put(key, 'counter');
+          }),
+        "the save's three writes (and the draft's delete), no reads": (key) =>
+          timed(['records', 'meta', 'forms'], (tx) => {
+            tx.objectStore('records').put({ ...value, id: key });
+            tx.objectStore('meta').put(key, 'counter');
+            tx.objectStore('forms').delete(key);
+          }),
+        "the save's two reads, then its three writes (the app's design)": (key) =>
+          timed(['records', 'meta', 'forms'], (tx) => {
+            let waiting = 2;
+            const then = () => {
+              if (--waiting > 0) return;
+              tx.objectStore('records').put({ ...value, id: key });
+              tx.objectStore('meta').put(key, 'counter');
+              tx.objectStore('forms').delete(key);
+            };
+            tx.objectStore('records').get(key).onsuccess = then;
+            tx.objectStore('meta').get('counter').onsuccess = then;
+          }),
+        'the two reads and the three writes sent at once': (key) =>
+          timed(['records', 'meta', 'forms'], (tx) => {
+            tx.objectStore('records').get(key);
+            tx.objectStore('meta').get('counter');
+            tx.objectStore('records').put({ ...value, id: key });
+            tx.objectStore('meta').put(key, 'counter');
+            tx.objectStore('forms').delete(key);
+          }),
+      };
+      const times: Record<string, number[]> = {};
+      for (let round = 0; round < rounds; round++) {
+        for (const [name, shape] of Object.entries(shapes)) (times[name] ??= []).push(await shape(`${name}-${round}`));
+      }
+      scratch.close();
+      const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+      return Object.fromEntries(Object.entries(times).map(([name, values]) => [name, median(values)]));
+    },
+    { id, rounds },
+  );
+}
+
+test("the save's transaction in plain JavaScript, shape by shape: what any design of the save costs at least", async ({ page }) => {
+  const server = await Server.start();
+  try {
+    await logIn(page, server.baseUrl, 'zhangwei');
+    await page.context().setOffline(true);
+    const id = await submitInspection(page, 0, '事务形状');
+    const rounds = 15;
+    const shapes = await transactionShapes(page, id, rounds);
+    const bare = shapes['a bare put'];
+    for (const [name, ms] of Object.entries(shapes)) {
+      console.log(`FIGURE transaction shape, ${name} (median of ${rounds}): ${ms.toFixed(2)} ms (${(ms / bare).toFixed(2)} × the bare put)`);
+    }
   } finally {
     await server.stop();
   }

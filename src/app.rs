@@ -7,7 +7,7 @@ use leptos_router::components::{Route, Router, Routes};
 use leptos_router::hooks::{use_location, use_navigate};
 use leptos_router::path;
 
-use crate::components::{TabBar, TopBar, UpdateBanner, apply_update, provide_draft_keeper};
+use crate::components::{TabBar, TopBar, UpdateBanner, provide_draft_keeper};
 use crate::i18n::{Lang, Strings, provide_i18n, use_i18n};
 use crate::pages::NotFoundPage;
 use crate::screens;
@@ -173,14 +173,7 @@ fn Shell(booted: Booted, outdated: RwSignal<bool>) -> impl IntoView {
     let code_missing = move || sync.status().phase == Phase::CodeMissing;
     // The open form is saved first (a save under way is waited for), and a newer version waiting in
     // the service worker is taken up, since that is what brings the missing file.
-    let reloading = RwSignal::new(false);
-    let reload_for_sync = move |_| {
-        reloading.set(true);
-        leptos::task::spawn_local(async move {
-            keeper.save_open_form().await;
-            apply_update();
-        });
-    };
+    let reload_for_sync = move |_| keeper.reload_keeping_form();
     view! {
         <UpdateBanner />
         <Show when=code_missing>
@@ -190,7 +183,7 @@ fn Shell(booted: Booted, outdated: RwSignal<bool>) -> impl IntoView {
                 <button
                     type="button"
                     class="button button-small"
-                    disabled=move || reloading.get()
+                    disabled=move || keeper.reloading()
                     on:click=reload_for_sync
                 >
                     {move || i18n.t().reload}

@@ -16,6 +16,9 @@ const UPDATE_FLAG: &str = "fieldcheckUpdateReady";
 /// The function `index.html` offers to let the waiting version take over and reload.
 const APPLY_UPDATE: &str = "fieldcheckApplyUpdate";
 
+/// How long a reload waits for the open form to be saved.
+const SAVE_BEFORE_RELOAD_MS: u32 = 10_000;
+
 type SaveDraft = Rc<dyn Fn() -> Pin<Box<dyn Future<Output = ()>>>>;
 
 /// Who can save the form that is open right now, so that a reload the app starts itself (a new
@@ -24,6 +27,8 @@ type SaveDraft = Rc<dyn Fn() -> Pin<Box<dyn Future<Output = ()>>>>;
 pub struct DraftKeeper {
     save: StoredValue<Option<(u64, SaveDraft)>, LocalStorage>,
     next: StoredValue<u64>,
+    /// A reload is under way ([`DraftKeeper::reload_keeping_form`]): the page takes no more input.
+    reloading: RwSignal<bool>,
 }
 
 impl DraftKeeper {
@@ -31,7 +36,37 @@ impl DraftKeeper {
         DraftKeeper {
             save: StoredValue::new_local(None),
             next: StoredValue::new(0),
+            reloading: RwSignal::new(false),
         }
+    }
+
+    /// Reloads the page into the version waiting in the service worker (or just reloads), keeping
+    /// the open form. From the tap on, the page takes no input: the focus leaves the form and a veil
+    /// covers it, since the page may take a few seconds to go (see `fieldcheckApplyUpdate` in
+    /// `index.html`) and what was typed meanwhile would be cut by the reload. Then the form is
+    /// saved, and the new version takes over.
+    pub fn reload_keeping_form(&self) {
+        let keeper = *self;
+        keeper.reloading.set(true);
+        if let Some(focused) = document()
+            .active_element()
+            .and_then(|element| element.dyn_into::<web_sys::HtmlElement>().ok())
+        {
+            let _ = focused.blur();
+        }
+        leptos::task::spawn_local(async move {
+            // A database that never answers must not keep the veil up for good: after this long the
+            // reload goes ahead (a write it cuts is rolled back whole; the last autosave stands).
+            let save = Box::pin(keeper.save_open_form());
+            let deadline = gloo_timers::future::TimeoutFuture::new(SAVE_BEFORE_RELOAD_MS);
+            futures::future::select(save, deadline).await;
+            apply_update();
+        });
+    }
+
+    /// Whether a reload is under way.
+    pub fn reloading(&self) -> bool {
+        self.reloading.get()
     }
 
     /// The open form says how to save it; the answer releases it when the form closes.
@@ -81,15 +116,12 @@ pub fn UpdateBanner() -> impl IntoView {
     let waiting = RwSignal::new(update_flagged());
     let listener = window_event_listener_untyped(UPDATE_EVENT, move |_| waiting.set(true));
     on_cleanup(move || listener.remove());
-    let applying = RwSignal::new(false);
-    let apply = move |_| {
-        applying.set(true);
-        leptos::task::spawn_local(async move {
-            keeper.save_open_form().await;
-            apply_update();
-        });
-    };
     view! {
+        <Show when=move || keeper.reloading()>
+            <div class="reload-veil" role="status" data-testid="reload-veil">
+                {move || i18n.t().reloading}
+            </div>
+        </Show>
         <Show when=move || waiting.get()>
             <div class="banner banner-info banner-top" role="status" data-testid="update-ready">
                 <span>{move || i18n.t().update_ready}</span>
@@ -98,8 +130,8 @@ pub fn UpdateBanner() -> impl IntoView {
                     type="button"
                     class="button button-small button-primary"
                     data-testid="update-reload"
-                    disabled=move || applying.get()
-                    on:click=apply
+                    disabled=move || keeper.reloading()
+                    on:click=move |_| keeper.reload_keeping_form()
                 >
                     {move || i18n.t().reload}
                 </button>
@@ -113,9 +145,10 @@ fn update_flagged() -> bool {
         .is_ok_and(|flag| flag.is_truthy())
 }
 
-/// Lets the waiting version take over; the page reloads when it has, or at once when no version
-/// waits. Save the open form first ([`DraftKeeper::save_open_form`]).
-pub fn apply_update() {
+/// Lets the waiting version take over; the page reloads when it has, at once when no version waits,
+/// and after a few seconds when the waiting version does not take over. Called by
+/// [`DraftKeeper::reload_keeping_form`] once the open form is saved.
+fn apply_update() {
     let apply = js_sys::Reflect::get(&window(), &JsValue::from_str(APPLY_UPDATE))
         .ok()
         .and_then(|apply| apply.dyn_into::<js_sys::Function>().ok());

@@ -439,6 +439,8 @@ fn InspectForm(data: FormData) -> impl IntoView {
     // Counts the inspector's changes, for what follows them (autosave, the problem list).
     let edits = RwSignal::new(0_u32);
     let pending_autosave = StoredValue::new_local(None::<gloo_timers::callback::Timeout>);
+    // Autosaves being written: a reload waits for them (its pending timer is gone by then).
+    let autosaves_writing = StoredValue::new(0_u32);
     let autosave_store = store.clone();
     // The form as it stands, kept on the phone; the future ends once it is.
     let save_form_now = {
@@ -450,6 +452,9 @@ fn InspectForm(data: FormData) -> impl IntoView {
             } else {
                 current(Status::Draft)
             };
+            if record.is_some() {
+                autosaves_writing.update_value(|writing| *writing += 1);
+            }
             let store = autosave_store.clone();
             async move {
                 let Some(record) = record else {
@@ -461,6 +466,7 @@ fn InspectForm(data: FormData) -> impl IntoView {
                     }
                     Err(error) => leptos::logging::error!("autosave failed: {error}"),
                 }
+                autosaves_writing.try_update_value(|writing| *writing -= 1);
             }
         }
     };
@@ -469,15 +475,20 @@ fn InspectForm(data: FormData) -> impl IntoView {
         move || spawn_local(save_form_now())
     };
     // A new version of the app reloads the page only after this form is kept: a save under way (保存,
-    // 提交) is waited for, since a reload could cut its transaction; then what was typed since the last
-    // autosave is written. A form nobody changed is not written at all.
+    // 提交) or an autosave being written is waited for, since a reload could cut its transaction; then
+    // what was typed since the last autosave is written. A form nobody changed is not written at all.
     let keeper = use_draft_keeper();
     let keep_form_after_error = save_form_now.clone();
     let kept_as = keeper.keep(move || {
         let save_form_now = save_form_now.clone();
         Box::pin(async move {
-            // A save always ends: the page leaves (the signal is gone) or `saving` is set back.
-            while saving.try_get_untracked().unwrap_or(false) {
+            // A save always ends: the page leaves (the signal is gone) or `saving` is set back; so
+            // does an autosave being written.
+            while saving.try_get_untracked().unwrap_or(false)
+                || autosaves_writing
+                    .try_get_value()
+                    .is_some_and(|writing| writing > 0)
+            {
                 gloo_timers::future::TimeoutFuture::new(50).await;
             }
             if pending_autosave

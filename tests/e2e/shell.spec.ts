@@ -422,6 +422,10 @@ test('a new build that never takes over still reloads after the prompt, keeping 
     });
     await page.locator('#inspection-notes').fill('新版本未接管时输入的内容');
     await page.getByTestId('update-reload').click();
+    // Until the page goes, it takes no input: a veil covers the form.
+    await expect(page.getByTestId('reload-veil')).toBeVisible();
+    await page.screenshot({ path: test.info().outputPath('reload-veil-360.png') });
+    await expect(page.locator('#inspection-notes').click({ timeout: 1000 })).rejects.toThrow(/intercepts pointer events/);
     // Only a reload shows it: the form is put back from what was saved before it.
     await expect(page.getByTestId('form-resumed')).toBeVisible();
     await expect(page.locator('#inspection-notes')).toHaveValue('新版本未接管时输入的内容');

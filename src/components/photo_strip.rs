@@ -30,6 +30,7 @@ pub fn PhotoStrip(
     let i18n = use_i18n();
     let store = use_store();
     let working = RwSignal::new(0_u32);
+    let keeper = crate::components::use_draft_keeper();
     let failure = RwSignal::new(None::<String>);
     let input_id = format!("{testid}-file");
     let camera_id = format!("{testid}-camera");
@@ -54,6 +55,7 @@ pub fn PhotoStrip(
                 let store = store.clone();
                 let lines = lines.clone();
                 working.update(|count| *count += 1);
+                keeper.begin_work();
                 spawn_local(async move {
                     let kept = async {
                         let photo = process_photo(&file, &lines)
@@ -90,6 +92,7 @@ pub fn PhotoStrip(
                         }
                     }
                     let _ = working.try_update(|count| *count = count.saturating_sub(1));
+                    keeper.end_work();
                 });
             }
         }

@@ -22,6 +22,7 @@ pub fn SignaturePad(
     let canvas = NodeRef::<Canvas>::new();
     let drawn = RwSignal::new(false);
     let busy = RwSignal::new(false);
+    let keeper = crate::components::use_draft_keeper();
     let failure = RwSignal::new(None::<String>);
     // The pen: the context and whether a stroke is going. Lives with the page (not Send).
     let pen = StoredValue::new_local(None::<web_sys::CanvasRenderingContext2d>);
@@ -91,6 +92,7 @@ pub fn SignaturePad(
             };
             let store = store.clone();
             busy.set(true);
+            keeper.begin_work();
             spawn_local(async move {
                 let kept = async {
                     let png = export_png(&element).await.map_err(|e| e.to_string())?;
@@ -120,6 +122,7 @@ pub fn SignaturePad(
                     }
                 }
                 let _ = busy.try_set(false);
+                keeper.end_work();
             });
         }
     };

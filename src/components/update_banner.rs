@@ -16,8 +16,11 @@ const UPDATE_FLAG: &str = "fieldcheckUpdateReady";
 /// The function `index.html` offers to let the waiting version take over and reload.
 const APPLY_UPDATE: &str = "fieldcheckApplyUpdate";
 
-/// How long a reload waits for the open form to be saved.
-const SAVE_BEFORE_RELOAD_MS: u32 = 10_000;
+/// How long a reload waits for the open form to be saved (with a photo being stored for it).
+const SAVE_BEFORE_RELOAD_MS: u32 = 20_000;
+/// When the page reloads whatever happens, from the tap: past the save's wait and the page's own
+/// fallback (`fieldcheckApplyUpdate` in `index.html`, 4 s).
+const WATCHDOG_MS: i32 = 30_000;
 
 type SaveDraft = Rc<dyn Fn() -> Pin<Box<dyn Future<Output = ()>>>>;
 
@@ -29,6 +32,8 @@ pub struct DraftKeeper {
     next: StoredValue<u64>,
     /// A reload is under way ([`DraftKeeper::reload_keeping_form`]): the page takes no more input.
     reloading: RwSignal<bool>,
+    /// Photos and signatures being made and stored for the open form ([`DraftKeeper::begin_work`]).
+    working: StoredValue<u32>,
 }
 
 impl DraftKeeper {
@@ -37,7 +42,20 @@ impl DraftKeeper {
             save: StoredValue::new_local(None),
             next: StoredValue::new(0),
             reloading: RwSignal::new(false),
+            working: StoredValue::new(0),
         }
+    }
+
+    /// A photo or a signature for the open form is being made and stored: a reload waits for it to
+    /// land in the form (and the form to be saved) before it goes. Pair with [`DraftKeeper::end_work`].
+    pub fn begin_work(&self) {
+        self.working.update_value(|working| *working += 1);
+    }
+
+    /// The work begun with [`DraftKeeper::begin_work`] has ended, kept or not.
+    pub fn end_work(&self) {
+        self.working
+            .try_update_value(|working| *working = working.saturating_sub(1));
     }
 
     /// Reloads the page into the version waiting in the service worker (or just reloads), keeping
@@ -48,18 +66,26 @@ impl DraftKeeper {
     pub fn reload_keeping_form(&self) {
         let keeper = *self;
         keeper.reloading.set(true);
-        if let Some(focused) = document()
-            .active_element()
-            .and_then(|element| element.dyn_into::<web_sys::HtmlElement>().ok())
-        {
-            let _ = focused.blur();
-        }
+        hold_input();
+        arm_watchdog();
         leptos::task::spawn_local(async move {
+            let keep = Box::pin(async move {
+                // A photo or signature still being stored lands in the form first; the form's
+                // autosave is scheduled in the task after, which the save below then writes.
+                while keeper
+                    .working
+                    .try_get_value()
+                    .is_some_and(|working| working > 0)
+                {
+                    gloo_timers::future::TimeoutFuture::new(50).await;
+                }
+                gloo_timers::future::TimeoutFuture::new(0).await;
+                keeper.save_open_form().await;
+            });
             // A database that never answers must not keep the veil up for good: after this long the
             // reload goes ahead (a write it cuts is rolled back whole; the last autosave stands).
-            let save = Box::pin(keeper.save_open_form());
             let deadline = gloo_timers::future::TimeoutFuture::new(SAVE_BEFORE_RELOAD_MS);
-            futures::future::select(save, deadline).await;
+            futures::future::select(keep, deadline).await;
             apply_update();
         });
     }
@@ -137,6 +163,40 @@ pub fn UpdateBanner() -> impl IntoView {
                 </button>
             </div>
         </Show>
+    }
+}
+
+/// Makes the page take no more input: the focused field lets go, and everything on the page but the
+/// veil is made `inert` (no taps, no focus, no keys, hidden from screen readers). The page reloads
+/// after, so nothing is undone.
+fn hold_input() {
+    let document = document();
+    if let Some(focused) = document
+        .active_element()
+        .and_then(|element| element.dyn_into::<web_sys::HtmlElement>().ok())
+    {
+        let _ = focused.blur();
+    }
+    if let Ok(parts) = document.query_selector_all("body > *:not(.reload-veil)") {
+        for part in (0..parts.length()).filter_map(|idx| parts.item(idx)) {
+            if let Ok(part) = part.dyn_into::<web_sys::Element>() {
+                let _ = part.set_attribute("inert", "");
+            }
+        }
+    }
+}
+
+/// Reloads the page after [`WATCHDOG_MS`] whatever becomes of the app meanwhile: the browser's own
+/// `location.reload`, so that even a stopped app does not leave the veil up.
+fn arm_watchdog() {
+    let location = window().location();
+    let reload = js_sys::Reflect::get(&location, &JsValue::from_str("reload"))
+        .ok()
+        .and_then(|reload| reload.dyn_into::<js_sys::Function>().ok())
+        .map(|reload| reload.bind0(&location));
+    if let Some(reload) = reload {
+        let _ =
+            window().set_timeout_with_callback_and_timeout_and_arguments_0(&reload, WATCHDOG_MS);
     }
 }
 

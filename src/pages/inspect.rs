@@ -447,7 +447,8 @@ fn InspectForm(data: FormData) -> impl IntoView {
         let current = current.clone();
         move || {
             pending_autosave.set_value(None);
-            let record = if saving.get_untracked() || locked {
+            // A form already gone (its signals disposed) has nothing left to write.
+            let record = if saving.try_get_untracked().unwrap_or(true) || locked {
                 None
             } else {
                 current(Status::Draft)

@@ -422,10 +422,13 @@ test('a new build that never takes over still reloads after the prompt, keeping 
     });
     await page.locator('#inspection-notes').fill('新版本未接管时输入的内容');
     await page.getByTestId('update-reload').click();
-    // Until the page goes, it takes no input: a veil covers the form.
+    // Until the page goes, it takes no input: the form is inert under a veil, and the keyboard reaches
+    // nothing behind it.
     await expect(page.getByTestId('reload-veil')).toBeVisible();
     await page.screenshot({ path: test.info().outputPath('reload-veil-360.png') });
-    await expect(page.locator('#inspection-notes').click({ timeout: 1000 })).rejects.toThrow(/intercepts pointer events/);
+    await expect(page.locator('#inspection-notes').click({ timeout: 1000 })).rejects.toThrow(/element is inert|reload-veil.*intercepts pointer events/);
+    await page.keyboard.press('Shift+Tab');
+    expect(await page.evaluate(() => document.activeElement === document.body || document.activeElement === null)).toBe(true);
     // Only a reload shows it: the form is put back from what was saved before it.
     await expect(page.getByTestId('form-resumed')).toBeVisible();
     await expect(page.locator('#inspection-notes')).toHaveValue('新版本未接管时输入的内容');

@@ -4,6 +4,7 @@
 
 use fieldcheck_core::{Venue, VenueKind};
 use leptos::prelude::*;
+use leptos::reactive::computed::ScopedFuture;
 use leptos_router::NavigateOptions;
 use leptos_router::hooks::use_navigate;
 
@@ -43,7 +44,8 @@ pub fn VenuesPage() -> impl IntoView {
         let store = store.clone();
         async move {
             // Decoding a district's register takes a while: the first page is painted before it.
-            let _ = first_page.await;
+            // Waited for without subscribing to it: its arrival must not read the register again.
+            let _ = ScopedFuture::new_untracked(first_page.into_future()).await;
             after_paint().await;
             store.list_venues("").await
         }

@@ -12,6 +12,7 @@ use crate::store::records::{
 };
 use crate::store::schema::{META, VENUES, VENUES_BY_PINYIN};
 use crate::store::{Listed, Store, StoreError, StoredRecord};
+use crate::timing::Span;
 
 impl Store {
     /// Stores venues as the server has them at the given revs (tests and tools; sync pulls them).
@@ -61,6 +62,8 @@ impl Store {
     ///
     /// Reads the store, not the `pinyin` index, so that a damaged value without a name is reported.
     pub async fn list_venues(&self, search: &str) -> Result<Listed<Venue>, StoreError> {
+        // The benchmarks and tests count and time the register's reads by this span.
+        let _span = Span::start("fieldcheck:venues-register");
         let raw = {
             let tx = self.read(&[VENUES])?;
             let store = tx.object_store(VENUES).idb(VENUES, "open")?;

@@ -7,4 +7,6 @@ export default defineConfig({
   testMatch: '*.bench.ts',
   timeout: 600_000,
   retries: 0,
+  // No trace: its snapshots of the page run on the page's main thread, inside what is timed.
+  use: { ...base.use, trace: 'off' },
 });

@@ -226,6 +226,23 @@ test('records: a supervisor phone with 10 000 of the unit\'s records', async ({ 
     await expect(page.getByTestId('venue-row')).toHaveCount(1);
     figure(`search narrowing 场所 to one venue of ${N_VENUES}, the register read`, venueSearch);
 
+    // One more visit, with the app's spans on: how often and how long the register is read.
+    await page.locator('input[name="q"]').fill('');
+    await page.locator('body > nav.tabbar a[href="/records"]').click();
+    await expect(page.getByTestId('records-count')).toHaveText(`共 ${N_RECORDS} 条`);
+    await page.evaluate(() => {
+      (window as unknown as { fieldcheckTiming: boolean }).fieldcheckTiming = true;
+      performance.clearMeasures();
+    });
+    await page.locator('body > nav.tabbar a[href="/"]').click();
+    await expect(page.getByTestId('venues-more')).toBeVisible();
+    await page.waitForTimeout(1_000);
+    const registerReads = await page.evaluate(() => {
+      (window as unknown as { fieldcheckTiming: boolean }).fieldcheckTiming = false;
+      return performance.getEntriesByName('fieldcheck:venues-register', 'measure').map((entry) => Math.round(entry.duration));
+    });
+    console.log(`FIGURE 场所: the whole register read and decoded behind the first rows, per visit: ${registerReads.length} read(s), ${registerReads.join(', ')} ms`);
+
     // The same from 我的, which holds no list: what leaving 记录's 10 000 records costs the visit.
     const lightVisits: number[] = [];
     for (let visit = 0; visit < 5; visit++) {

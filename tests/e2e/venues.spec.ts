@@ -123,4 +123,17 @@ test('a district register of 120 venues is drawn a page at a time, and a search 
   await expect(rows.first()).toContainText(hidden!);
   await page.locator('input[name="q"]').fill('');
   await expect(rows).toHaveCount(50);
+
+  // A visit reads the register once: the first page's arrival does not start a second read.
+  await page.evaluate(() => {
+    (window as unknown as { fieldcheckTiming: boolean }).fieldcheckTiming = true;
+    performance.clearMeasures();
+  });
+  await tab(page, '/me');
+  await tab(page, '/');
+  await expect(more).toHaveText('加载更多（还有 70 条）');
+  // Both reads would end within moments of each other; a second gets a second to show.
+  await page.waitForTimeout(1_000);
+  const reads = await page.evaluate(() => performance.getEntriesByName('fieldcheck:venues-register', 'measure').length);
+  expect(reads, 'reads of the register in one visit').toBe(1);
 });

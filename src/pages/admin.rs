@@ -389,12 +389,13 @@ fn VenueRegister() -> impl IntoView {
                 on:input=move |e| search.set(event_target_value(&e))
                 placeholder=move || i18n.lang().pick("场所名称/拼音首字母/许可证号", "Name, initials or licence no.") />
         </div>
-        {move || venues.get().map(|listed| match listed {
+        // Borrowed, not cloned: a keystroke copies the venues that match, not the whole register.
+        {move || venues.with(|listed| listed.as_ref().map(|listed| match listed {
             Err(error) => view! { <p class="banner banner-error" role="alert">{error.to_string()}</p> }.into_any(),
             Ok(listed) => {
                 let lang = i18n.lang();
                 let query = search.get();
-                let mut matching: Vec<_> = listed.items.into_iter().filter(|venue| venue.matches(&query)).collect();
+                let mut matching: Vec<_> = listed.items.iter().filter(|venue| venue.matches(&query)).cloned().collect();
                 matching.sort_by_key(|venue| !venue.field_registered);
                 let total = matching.len();
                 view! {
@@ -427,7 +428,7 @@ fn VenueRegister() -> impl IntoView {
                     }}</p> })}
                 }.into_any()
             }
-        })}
+        }))}
     }
 }
 

@@ -7,6 +7,7 @@ use fieldcheck_core::query::RecordQuery;
 use fieldcheck_core::sync::Officer;
 use fieldcheck_core::{InspectionKind, Status, UserId, Venue, VenueId, VenueKind};
 use leptos::prelude::*;
+use leptos::reactive::computed::ScopedFuture;
 use leptos_router::hooks::use_query_map;
 
 use crate::components::{Icon, IconName, LIST_PAGE, MoreButton, StatusChip, SyncChip};
@@ -71,11 +72,15 @@ pub fn RecordsPage() -> impl IntoView {
     let data = LocalResource::new(move || {
         // Refetch whenever a save or a sync run changed local data.
         let _ = sync.data_version();
-        // The whole set is read once the newest rows are drawn, so that they come first.
-        let drawn = quick.with(|quick| matches!(quick, Some(Ok(_))));
         let store = store.clone();
         async move {
-            if !drawn {
+            // The whole set is read once the newest rows are drawn, so that they come first. Waited
+            // for without subscribing to them: the newest rows arriving again after a sync must not
+            // start a second read of the whole set (an awaited resource is a tracked one).
+            if ScopedFuture::new_untracked(quick.into_future())
+                .await
+                .is_err()
+            {
                 return Ok(None);
             }
             let Listed {

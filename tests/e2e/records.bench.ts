@@ -194,6 +194,36 @@ test('records: a supervisor phone with 10 000 of the unit\'s records', async ({ 
     }
     console.log(`FIGURE memory over 30 visits of 记录 (${N_RECORDS} records): ${seen.join('; ')}`);
 
+    // A sync that pulls one change while 记录 is open: how often the whole list is read again (its
+    // register read, `fieldcheck:venues-register`, is one per read of the whole list).
+    await expect(page.getByTestId('sync-badge')).toHaveAttribute('data-state', 'synced');
+    await page.evaluate(() => {
+      (window as unknown as { fieldcheckTiming: boolean }).fieldcheckTiming = true;
+      performance.clearMeasures();
+      // The run at once when the browser says it is online (the online spread's draw is 0).
+      (window as unknown as { fieldcheckRandom: () => number }).fieldcheckRandom = Math.random;
+      Math.random = () => 0;
+    });
+    const colleague = await server.login('zhangwei', DEMO_PASSWORD);
+    const like = (await server.pullAll(colleague.token)).find((change) => change.entity === 'venue')!.body;
+    const newVenue = crypto.randomUUID();
+    await api(server, colleague.token, 'POST', '/api/sync/push', {
+      device_id: crypto.randomUUID(),
+      mutations: [{ op_id: crypto.randomUUID(), entity: 'venue', id: newVenue, base_rev: 0, body: { ...like, id: newVenue, name: `${like.name}（新址）`, licence_no: '', initials: '' } }],
+    });
+    await page.evaluate(() => window.dispatchEvent(new Event('online')));
+    const wholeListReads = () =>
+      page.evaluate(() => performance.getEntriesByName('fieldcheck:venues-register', 'measure').map((entry) => Math.round(entry.duration)));
+    await expect.poll(async () => (await wholeListReads()).length, { timeout: 60_000 }).toBeGreaterThan(0);
+    // A second read would start when the first ends: time for both.
+    await page.waitForTimeout(2 * wholeReads[2] + 1_000);
+    const afterSync = await wholeListReads();
+    await page.evaluate(() => {
+      (window as unknown as { fieldcheckTiming: boolean }).fieldcheckTiming = false;
+      Math.random = (window as unknown as { fieldcheckRandom: () => number }).fieldcheckRandom;
+    });
+    console.log(`FIGURE 记录 open while a sync pulls one change: ${afterSync.length} read(s) of the whole list (its register part ${afterSync.join(', ')} ms)`);
+
     // 场所 with the district's register, from 记录 at rest: the first rows, then a search for one
     // venue among them all.
     const venueVisits: number[] = [];

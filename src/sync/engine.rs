@@ -331,14 +331,16 @@ impl Engine {
             let _span = Span::start("fieldcheck:sync-once");
             sync_once(&store, &remote, &device_id).await
         };
+        // Before anything that can fail the run: the screens re-read what this run changed even if
+        // a later step stops it (the next run may change nothing and never tell them).
+        if report.changed_anything() {
+            self.data_version.update(|version| *version += 1);
+        }
         let send_again = Span::start("fieldcheck:send-again");
         if owner_is_session && self.send_again_with_photos().await? {
             self.run.borrow_mut().again = true;
         }
         drop(send_again);
-        if report.changed_anything() {
-            self.data_version.update(|version| *version += 1);
-        }
         result.map_err(|error| match error {
             RunError::Local(error) => SyncError::Store(error),
             RunError::Remote(error) => error,

@@ -5,7 +5,7 @@
 
 use fieldcheck_core::import::{ImportReport, RowAction};
 use fieldcheck_core::sync::{NewUserRequest, Officer, UserPatch};
-use fieldcheck_core::{Role, UnitId};
+use fieldcheck_core::{Role, UnitId, Venue};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use wasm_bindgen::JsCast;
@@ -389,13 +389,13 @@ fn VenueRegister() -> impl IntoView {
                 on:input=move |e| search.set(event_target_value(&e))
                 placeholder=move || i18n.lang().pick("场所名称/拼音首字母/许可证号", "Name, initials or licence no.") />
         </div>
-        // Borrowed, not cloned: a keystroke copies the venues that match, not the whole register.
+        // Borrowed, not cloned: a keystroke copies nothing of the register but what it draws.
         {move || venues.with(|listed| listed.as_ref().map(|listed| match listed {
             Err(error) => view! { <p class="banner banner-error" role="alert">{error.to_string()}</p> }.into_any(),
             Ok(listed) => {
                 let lang = i18n.lang();
                 let query = search.get();
-                let mut matching: Vec<_> = listed.items.iter().filter(|venue| venue.matches(&query)).cloned().collect();
+                let mut matching: Vec<&Venue> = listed.items.iter().filter(|venue| venue.matches(&query)).collect();
                 matching.sort_by_key(|venue| !venue.field_registered);
                 let total = matching.len();
                 view! {

@@ -73,14 +73,15 @@ pub fn RecordsPage() -> impl IntoView {
         // Refetch whenever a save or a sync run changed local data.
         let _ = sync.data_version();
         let store = store.clone();
+        // Made here, while the screen surely stands; polling it is what would subscribe.
+        let newest = quick.into_future();
         async move {
             // The whole set is read once the newest rows are drawn, so that they come first. Waited
             // for without subscribing to them: the newest rows arriving again after a sync must not
             // start a second read of the whole set (an awaited resource is a tracked one).
-            if ScopedFuture::new_untracked(quick.into_future())
-                .await
-                .is_err()
-            {
+            let newest = ScopedFuture::new_untracked(newest).await;
+            // Nor is it read for a screen left meanwhile: this task outlives the screen.
+            if newest.is_err() || quick.is_disposed() {
                 return Ok(None);
             }
             let Listed {

@@ -12,7 +12,7 @@ use crate::components::{Icon, IconName, LIST_PAGE, MoreButton};
 use crate::frame::after_paint;
 use crate::geo::Position;
 use crate::i18n::{Lang, use_i18n};
-use crate::store::use_store;
+use crate::store::{Listed, use_store};
 use crate::sync::use_sync;
 
 /// The venues that match the search, how many there are in all, and how many could not be read.
@@ -42,11 +42,17 @@ pub fn VenuesPage() -> impl IntoView {
     let venues = LocalResource::new(move || {
         let _ = sync.data_version();
         let store = store.clone();
+        // Made here, while the screen surely stands; polling it is what would subscribe.
+        let first = first_page.into_future();
         async move {
             // Decoding a district's register takes a while: the first page is painted before it.
             // Waited for without subscribing to it: its arrival must not read the register again.
-            let _ = ScopedFuture::new_untracked(first_page.into_future()).await;
+            let _ = ScopedFuture::new_untracked(first).await;
             after_paint().await;
+            // Nor is it read for a screen left meanwhile: this task outlives the screen.
+            if first_page.is_disposed() {
+                return Ok(Listed::default());
+            }
             store.list_venues("").await
         }
     });

@@ -170,5 +170,21 @@ test('a sync that brings a colleague\'s venue while 记录 is open reads the who
   // Both reads would end within moments of each other; a second gets a second to show.
   await page.waitForTimeout(1_000);
   expect(await reads(), 'reads of the whole list after one sync').toBe(1);
-  await expect(page.getByTestId('records-count')).toBeVisible();
+  // And the run did bring the colleague's venue.
+  await tab(page, '/');
+  await page.locator('input[name="q"]').fill(`${like.name}（新址）`);
+  await expect(page.getByTestId('venue-row')).toHaveCount(1);
+
+  // 记录 left before its newest rows arrive: its whole list is not read for a screen that is gone.
+  await tab(page, '/me');
+  await page.evaluate(async () => {
+    performance.clearMeasures();
+    document.querySelector<HTMLElement>('body > nav.tabbar a[href="/records"]')!.click();
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    document.querySelector<HTMLElement>('body > nav.tabbar a[href="/me"]')!.click();
+  });
+  await expect(page).toHaveURL(/\/me$/);
+  // The newest rows take a few milliseconds, the whole read after them as long again: a second covers both.
+  await page.waitForTimeout(1_000);
+  expect(await reads(), "reads of 记录's whole list for a screen already left").toBe(0);
 });

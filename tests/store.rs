@@ -1441,6 +1441,34 @@ async fn a_newer_version_in_another_tab_closes_this_connection_and_says_so() {
     drop(store);
 }
 
+/// A database this build makes holds nothing of an older layout, and says so from the start: the
+/// release build then never fetches the conversion's code on a new phone.
+#[wasm_bindgen_test]
+async fn a_new_database_is_marked_with_the_current_layout_as_it_is_made() {
+    let (store, name) = fresh_store().await;
+    assert_eq!(
+        store
+            .meta_get::<u32>(meta_keys::LAYOUT)
+            .await
+            .expect("read"),
+        Some(2)
+    );
+    store.close();
+    // A database made by an older version is not marked by the upgrade: its values may be older.
+    let old_name = format!("{name}-old");
+    Store::open_at(&old_name, 1, || {})
+        .await
+        .expect("version 1")
+        .close();
+    let old = Store::open_at(&old_name, DB_VERSION, || {})
+        .await
+        .expect("upgrade");
+    assert_eq!(
+        old.meta_get::<u32>(meta_keys::LAYOUT).await.expect("read"),
+        None
+    );
+}
+
 /// The phone of an earlier version: every record, every queued change and the session must survive.
 #[wasm_bindgen_test]
 async fn a_phone_from_the_first_layout_keeps_every_record_and_its_queue() {

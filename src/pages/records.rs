@@ -15,6 +15,7 @@ use crate::frame::FreeLater;
 use crate::i18n::{Lang, use_i18n};
 use crate::store::{InspectionRow, Listed, StoreError, use_store};
 use crate::sync::use_sync;
+use crate::timing::Span;
 
 /// Rows drawn at once, before the whole set is read: a phone's screen and a scroll beyond.
 const FIRST_SCREEN: usize = 20;
@@ -53,6 +54,7 @@ pub fn RecordsPage() -> impl IntoView {
         let _ = sync.data_version();
         let store = quick_store.clone();
         async move {
+            let _span = Span::start("fieldcheck:records-newest");
             let rows = store.recent_inspection_rows(FIRST_SCREEN).await?;
             // Only the venues these rows name: a district's register is thousands.
             let named: Vec<VenueId> = rows
@@ -84,6 +86,7 @@ pub fn RecordsPage() -> impl IntoView {
             if newest.is_err() || quick.is_disposed() {
                 return Ok(None);
             }
+            let _span = Span::start("fieldcheck:records-whole");
             let Listed {
                 items: records,
                 mut corrupt,

@@ -54,6 +54,13 @@ pub enum StoreError {
     /// The export belongs to another officer: their records go onto a phone they log in to.
     #[error("this export holds the work of {name}; log in as them to import it")]
     ImportOtherOwner { name: String },
+    /// The code that converts what an older build left on the phone could not be fetched; nothing
+    /// was changed, and the next start tries again.
+    #[error(
+        "the code that converts the records an older version of the app left could not be fetched \
+         ({0}); open the app once with a signal"
+    )]
+    ConversionMissing(String),
     /// Another user took the phone over while this sync run was going: the run stops.
     #[error("another user took this phone over; the sync run for the previous user stops")]
     OwnerChanged,

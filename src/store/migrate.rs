@@ -7,6 +7,11 @@
 //! in flight, with the same op id, so the server still recognises a replay); a value that cannot be
 //! read is kept byte for byte as quarantined; an outbox entry that cannot be read stays where it is and
 //! goes into the export of unsynced work.
+//!
+//! Only a phone that ran a layout-1 build needs the conversion, and it is a large part of the code
+//! (the layout-1 records' decoding): the release build keeps it in a file of its own, fetched only
+//! when a database without the current layout's mark opens. A database made by this build is marked
+//! as it is made (`schema.rs`).
 
 use std::collections::BTreeMap;
 
@@ -22,11 +27,26 @@ use crate::store::codec::{from_js, key_text};
 use crate::store::error::IdbContext;
 use crate::store::meta::{meta_keys, put_meta};
 use crate::store::records::{get_all_in_store, get_in, put_record};
-use crate::store::schema::{INSPECTIONS, META, OUTBOX, VENUES};
+use crate::store::schema::{INSPECTIONS, META, OUTBOX, VALUE_LAYOUT as LAYOUT, VENUES};
 use crate::store::{Session, Store, StoreError, StoredRecord};
 
-/// The value layout this app writes.
-const LAYOUT: u32 = 2;
+/// The conversion in a file of its own (the release build).
+#[cfg(feature = "split")]
+mod split {
+    use std::pin::Pin;
+
+    use leptos::wasm_split::{SplitLoaderError, wasm_split};
+
+    use crate::store::{Store, StoreError};
+
+    /// The conversion under way, boxed: a split function cannot be `async`.
+    pub(super) type Converting = Pin<Box<dyn Future<Output = Result<(), StoreError>>>>;
+
+    #[wasm_split(migrate, wasm_split_path = ::leptos::wasm_split, fallible)]
+    pub(super) fn convert(store: Store) -> Result<Converting, SplitLoaderError> {
+        Ok(Box::pin(async move { super::convert(&store).await }))
+    }
+}
 
 /// A record as layout 1 kept it (inspections had all fields; venues only `record` and `rev`).
 #[derive(Debug, Deserialize)]
@@ -69,6 +89,21 @@ pub(crate) async fn values_to_v2(store: &Store) -> Result<(), StoreError> {
     {
         return Ok(());
     }
+    #[cfg(feature = "split")]
+    {
+        // The service worker caches every file of the build before it takes over, so the file is
+        // there offline too; if it is not, nothing was touched and the next start tries again.
+        let converting = split::convert(store.clone())
+            .await
+            .map_err(|error| StoreError::ConversionMissing(error.to_string()))?;
+        converting.await
+    }
+    #[cfg(not(feature = "split"))]
+    convert(store).await
+}
+
+/// The conversion itself, in one strict transaction.
+async fn convert(store: &Store) -> Result<(), StoreError> {
     let tx = store.write_strict(&[INSPECTIONS, VENUES, OUTBOX, META])?;
     {
         let meta = tx.object_store(META).idb(META, "open")?;

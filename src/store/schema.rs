@@ -23,6 +23,10 @@ pub const DB_VERSION: u32 = 5;
 /// and after opening where a database of this version lacks it.
 pub const READABLE_FROM: u32 = 4;
 
+/// The layout of the values this build writes (see `migrate.rs`): a record and its queued work in one
+/// core `LocalState`. Written to `meta` when the database is made, which so holds nothing older.
+pub const VALUE_LAYOUT: u32 = 2;
+
 pub const VENUES: &str = "venues";
 pub const INSPECTIONS: &str = "inspections";
 pub const PHOTOS: &str = "photos";
@@ -86,7 +90,36 @@ pub fn upgrade(
     }
     if target == DB_VERSION {
         mark_readable_from(db)?;
+        // A database made just now holds no values of an older layout: the app need not fetch the
+        // conversion's code (a file of its own in the release build) to find that out.
+        if old_version < 1.0 {
+            mark_new_layout(db)?;
+        }
     }
+    Ok(())
+}
+
+/// Writes [`VALUE_LAYOUT`] to `meta` in the upgrade transaction that makes the database.
+fn mark_new_layout(db: &Database) -> indexed_db_futures::Result<()> {
+    in_upgrade(db, "upgrade_layout", |upgrade| {
+        put_at_once(
+            &upgrade.object_store(META)?,
+            meta_keys::LAYOUT,
+            VALUE_LAYOUT,
+        )
+    })
+}
+
+/// A put sent at once: the library sends a request on its future's first poll, which an upgrade
+/// callback cannot await; the browser's own put is sent at once and commits with the upgrade.
+fn put_at_once(
+    meta: &indexed_db_futures::object_store::ObjectStore<'_>,
+    key: &str,
+    value: u32,
+) -> indexed_db_futures::Result<()> {
+    meta.as_sys()
+        .put_with_key(&JsValue::from(value), &JsValue::from_str(key))
+        .map_err(|error| indexed_db_futures::error::Error::from(js_sys::Error::from(error)))?;
     Ok(())
 }
 
@@ -95,16 +128,11 @@ pub fn upgrade(
 /// an older build reading the old mark).
 fn mark_readable_from(db: &Database) -> indexed_db_futures::Result<()> {
     in_upgrade(db, "upgrade_mark", |upgrade| {
-        let meta = upgrade.object_store(META)?;
-        // The library sends a request on its future's first poll, which an upgrade callback
-        // cannot await; the browser's own put is sent at once and commits with the upgrade.
-        meta.as_sys()
-            .put_with_key(
-                &JsValue::from(READABLE_FROM),
-                &JsValue::from_str(meta_keys::READABLE_FROM),
-            )
-            .map_err(|error| indexed_db_futures::error::Error::from(js_sys::Error::from(error)))?;
-        Ok(())
+        put_at_once(
+            &upgrade.object_store(META)?,
+            meta_keys::READABLE_FROM,
+            READABLE_FROM,
+        )
     })
 }
 

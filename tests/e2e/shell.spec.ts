@@ -550,3 +550,83 @@ test('code fetched at first use (the sync run and the export) that cannot be fet
     await context.close();
   }
 });
+
+/** The conversion of what a layout-1 build left on a phone, by its hashed name. */
+const MIGRATE_FILE = (url: URL) => /\/split_migrate-[0-9a-f]{16}\.wasm$/.test(url.pathname);
+
+test('a phone an older build left converts its records with the conversion\'s own file, and a new phone never fetches it', async ({ browser }) => {
+  server = await Server.start();
+  const officer = await server.login('zhangwei', DEMO_PASSWORD);
+  const like = (await server.pullAll(officer.token)).find((change) => change.entity === 'venue')!.body;
+  const id = crypto.randomUUID();
+  const venue = { ...like, id, name: `${like.name}（旧版离线登记）`, licence_no: '', initials: '' };
+
+  // A new phone: its database is made at this build's layout, so the conversion's file is never asked for.
+  const fresh = await browser.newContext({ serviceWorkers: 'block' });
+  try {
+    const page = await fresh.newPage();
+    const asked: string[] = [];
+    page.on('request', (request) => {
+      if (MIGRATE_FILE(new URL(request.url()))) asked.push(request.url());
+    });
+    // The database is opened, and converted if need be, before the login form is the app's own.
+    await logIn(page, server.baseUrl, 'zhangwei');
+    expect(asked, 'a new phone fetched the conversion').toEqual([]);
+  } finally {
+    await fresh.close();
+  }
+
+  // A phone the first layout's build left: database version 1, the officer's session, and a venue
+  // registered offline, its change queued in `outbox`.
+  const context = await browser.newContext({ serviceWorkers: 'block' });
+  try {
+    const page = await context.newPage();
+    await page.goto(`${server.baseUrl}/robots.txt`);
+    await page.evaluate(
+      async ({ venue, session }) => {
+        const request = <T>(req: IDBRequest<T>) =>
+          new Promise<T>((resolve, reject) => {
+            req.onsuccess = () => resolve(req.result);
+            req.onerror = () => reject(req.error);
+          });
+        const opening = indexedDB.open('fieldcheck', 1);
+        opening.onupgradeneeded = () => {
+          const db = opening.result;
+          const venues = db.createObjectStore('venues', { keyPath: 'record.id' });
+          venues.createIndex('kind', 'record.kind');
+          venues.createIndex('name', 'record.name');
+          const inspections = db.createObjectStore('inspections', { keyPath: 'record.id' });
+          inspections.createIndex('status', 'record.status');
+          inspections.createIndex('venue_id', 'record.venue_id');
+          inspections.createIndex('started_at', 'record.started_at');
+          inspections.createIndex('sync', 'sync');
+          db.createObjectStore('photos', { keyPath: 'sha256' });
+          db.createObjectStore('outbox', { autoIncrement: true }).createIndex('record', ['entity', 'id']);
+          db.createObjectStore('meta');
+        };
+        const db = await request(opening);
+        const tx = db.transaction(['venues', 'outbox', 'meta'], 'readwrite');
+        tx.objectStore('venues').put({ record: venue, rev: 0 });
+        tx.objectStore('outbox').put({ op_id: crypto.randomUUID(), entity: 'venue', id: venue.id, body: venue, attempts: 0 });
+        tx.objectStore('meta').put(session, 'session');
+        await new Promise((resolve, reject) => {
+          tx.oncomplete = resolve;
+          tx.onerror = () => reject(tx.error);
+        });
+        db.close();
+      },
+      { venue, session: { token: officer.token, user: officer.user } },
+    );
+    const converting = page.waitForRequest((request) => MIGRATE_FILE(new URL(request.url())));
+    await page.goto(server.baseUrl);
+    await converting;
+    // The venue is on the phone as a record of today's layout, and its queued change goes up, once.
+    await page.locator('input[name="q"]').fill(venue.name);
+    await expect(page.getByTestId('venue-row')).toHaveCount(1);
+    await syncNow(page);
+    await expect(page.getByTestId('sync-badge')).toHaveAttribute('data-state', 'synced');
+    expect((await server.pullAll(officer.token)).filter((change) => change.id === id)).toHaveLength(1);
+  } finally {
+    await context.close();
+  }
+});

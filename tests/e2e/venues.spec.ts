@@ -1,6 +1,6 @@
 // The venue register offline: search by licence number and pinyin initials, filter by kind, nearest
 // first, and a venue found in the field registered, inspected and synced.
-import { test, expect } from '@playwright/test';
+import { test, expect, type Page } from '@playwright/test';
 import { Server, DEMO_PASSWORD } from './server';
 import { logIn, syncNow, tab } from './phone';
 
@@ -11,6 +11,45 @@ test.use({
   permissions: ['geolocation'],
   geolocation: { latitude: 34.6197, longitude: 112.4536, accuracy: 20 },
 });
+
+/**
+ * Waits until every read the app has begun has ended, and no more follow from them, so that a count
+ * of the app's spans is final: two painted frames (a read waits for its list's paint, and what a
+ * finished read starts runs before the next frame), then a read-write transaction over the stores the
+ * screens read, which the browser runs only after every read begun before it, then until no span
+ * the app started is open; round after round, until a round finds none open.
+ */
+async function settled(page: Page): Promise<void> {
+  await page.evaluate(async () => {
+    const frame = () => new Promise((resolve) => requestAnimationFrame(resolve));
+    const open = () => performance.getEntriesByType('mark').some((mark) => mark.name.includes(':start:'));
+    const db = await new Promise<IDBDatabase>((resolve, reject) => {
+      const opening = indexedDB.open('fieldcheck');
+      opening.onsuccess = () => resolve(opening.result);
+      opening.onerror = () => reject(opening.error);
+    });
+    try {
+      for (;;) {
+        await frame();
+        await frame();
+        await new Promise((resolve, reject) => {
+          const tx = db.transaction(['venues', 'inspections', 'meta'], 'readwrite');
+          tx.oncomplete = resolve;
+          tx.onerror = () => reject(tx.error);
+        });
+        if (!open()) return;
+        while (open()) await frame();
+      }
+    } finally {
+      db.close();
+    }
+  });
+}
+
+/** How many spans named `name` the app has recorded. */
+async function spans(page: Page, name: string): Promise<number> {
+  return page.evaluate((name) => performance.getEntriesByName(name, 'measure').length, name);
+}
 
 test.beforeEach(async () => {
   server = await Server.start();
@@ -132,10 +171,8 @@ test('a district register of 120 venues is drawn a page at a time, and a search 
   await tab(page, '/me');
   await tab(page, '/');
   await expect(more).toHaveText('加载更多（还有 70 条）');
-  // Both reads would end within moments of each other; a second gets a second to show.
-  await page.waitForTimeout(1_000);
-  const reads = await page.evaluate(() => performance.getEntriesByName('fieldcheck:venues-register', 'measure').length);
-  expect(reads, 'reads of the register in one visit').toBe(1);
+  await settled(page);
+  expect(await spans(page, 'fieldcheck:venues-register'), 'reads of the register in one visit').toBe(1);
 });
 
 test('a sync that brings a colleague\'s venue while 记录 is open reads the whole list once', async ({ page }) => {
@@ -164,11 +201,10 @@ test('a sync that brings a colleague\'s venue while 记录 is open reads the who
   });
   expect(pushed.ok).toBe(true);
   await page.evaluate(() => window.dispatchEvent(new Event('online')));
-  // 记录 reads the register with the whole list: one read per change of the phone's data.
-  const reads = () => page.evaluate(() => performance.getEntriesByName('fieldcheck:venues-register', 'measure').length);
+  // 记录 reads its whole list once per change of the phone's data.
+  const reads = () => spans(page, 'fieldcheck:records-whole');
   await expect.poll(reads).toBeGreaterThan(0);
-  // Both reads would end within moments of each other; a second gets a second to show.
-  await page.waitForTimeout(1_000);
+  await settled(page);
   expect(await reads(), 'reads of the whole list after one sync').toBe(1);
   // And the run did bring the colleague's venue.
   await tab(page, '/');
@@ -184,7 +220,6 @@ test('a sync that brings a colleague\'s venue while 记录 is open reads the who
     document.querySelector<HTMLElement>('body > nav.tabbar a[href="/me"]')!.click();
   });
   await expect(page).toHaveURL(/\/me$/);
-  // The newest rows take a few milliseconds, the whole read after them as long again: a second covers both.
-  await page.waitForTimeout(1_000);
+  await settled(page);
   expect(await reads(), "reads of 记录's whole list for a screen already left").toBe(0);
 });

@@ -1261,7 +1261,23 @@ async fn another_user_cannot_take_over_unsynced_work() {
         .await
         .expect_err("the export no longer covers what the phone holds");
     assert_eq!(refused, StoreError::ExportOutdated);
+    // Nor does it cover a form begun after it (a form is never sent: dropping it loses it).
     let export = store.export_unsynced().await.expect("export again");
+    let begun = inspection("a form begun after the export");
+    store.save_form(&begun, 0).await.expect("autosave");
+    let refused = store
+        .take_over(
+            &b,
+            TakeOver::DiscardingExported {
+                fingerprint: export.fingerprint.clone(),
+            },
+        )
+        .await
+        .expect_err("the form is not in the export");
+    assert_eq!(refused, StoreError::ExportOutdated);
+    let export = store.export_unsynced().await.expect("export a third time");
+    let document: Value = serde_json::from_str(&export.text).expect("JSON");
+    assert_eq!(document["forms"][0]["record"]["id"], begun.id.as_str());
     store
         .take_over(
             &b,

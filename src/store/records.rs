@@ -129,8 +129,8 @@ impl Store {
         let owner = self.owner().await?;
         let device_id = self.device_id().await?;
         let tx = self.read(&[INSPECTIONS, VENUES, FORMS, OUTBOX, PHOTO_QUEUE])?;
-        let unsynced = collect_unsynced(&tx).await?;
-        let fingerprint = unsynced.to_string();
+        let read = UnsyncedRaw::read(&tx).await?;
+        let (unsynced, fingerprint) = (read.to_json(), read.fingerprint());
         let mut document = json!({
             "app": "fieldcheck",
             "kind": "unsynced-export",
@@ -207,7 +207,7 @@ impl Store {
                         }
                     }
                     TakeOver::DiscardingExported { fingerprint } => {
-                        let now = collect_unsynced(&tx).await?.to_string();
+                        let now = UnsyncedRaw::read(&tx).await?.fingerprint();
                         if now != *fingerprint {
                             return Err(StoreError::ExportOutdated);
                         }
@@ -578,45 +578,91 @@ impl Store {
     }
 }
 
-/// Everything the server lacks, read raw inside an open transaction over the record stores, `forms`
-/// and `outbox`: records with work or waiting for a person (byte for byte, unreadable ones too),
-/// unsaved forms, and layout-1 changes that could not be read. Its JSON text is the export's
-/// fingerprint.
-async fn collect_unsynced(tx: &Transaction<'_>) -> Result<Value, StoreError> {
-    let mut records = Vec::new();
-    for (entity, name) in [(Entity::Inspection, INSPECTIONS), (Entity::Venue, VENUES)] {
-        let store = tx.object_store(name).idb(name, "open")?;
-        let mut seen = HashSet::new();
-        let queue = store.index(BY_QUEUE).idb(name, "open index queue")?;
-        let mut raw = get_all_in_index(&queue, name, None).await?;
-        let states = store.index(BY_STATE).idb(name, "open index state")?;
-        for state in AWAITING_STATES {
-            let only = KeyRange::Only(JsValue::from_str(state));
-            raw.extend(get_all_in_index(&states, name, Some(only)).await?);
-        }
-        for (key, value) in raw {
-            let id = key_text(&key);
-            if seen.insert(id.clone()) {
-                records
-                    .push(json!({"entity": entity.code(), "id": id, "stored": raw_json(&value)}));
+/// Everything the server lacks, read raw inside an open transaction over the record stores, `forms`,
+/// `outbox` and `photo_queue`: records with work or waiting for a person (unreadable ones too),
+/// unsaved forms, layout-1 changes that could not be read, and the names of photos not uploaded.
+struct UnsyncedRaw {
+    records: Vec<(Entity, String, JsValue)>,
+    forms: Vec<JsValue>,
+    leftovers: Vec<JsValue>,
+    photos_queued: Vec<JsValue>,
+}
+
+impl UnsyncedRaw {
+    async fn read(tx: &Transaction<'_>) -> Result<UnsyncedRaw, StoreError> {
+        let mut records = Vec::new();
+        for (entity, name) in [(Entity::Inspection, INSPECTIONS), (Entity::Venue, VENUES)] {
+            let store = tx.object_store(name).idb(name, "open")?;
+            let mut seen = HashSet::new();
+            let queue = store.index(BY_QUEUE).idb(name, "open index queue")?;
+            let mut raw = get_all_in_index(&queue, name, None).await?;
+            let states = store.index(BY_STATE).idb(name, "open index state")?;
+            for state in AWAITING_STATES {
+                let only = KeyRange::Only(JsValue::from_str(state));
+                raw.extend(get_all_in_index(&states, name, Some(only)).await?);
+            }
+            for (key, value) in raw {
+                let id = key_text(&key);
+                if seen.insert(id.clone()) {
+                    records.push((entity, id, value));
+                }
             }
         }
+        let values = |raw: Vec<(JsValue, JsValue)>| -> Vec<JsValue> {
+            raw.into_iter().map(|(_, value)| value).collect()
+        };
+        let forms = tx.object_store(FORMS).idb(FORMS, "open")?;
+        let forms = values(get_all_in_store(&forms, FORMS, None).await?);
+        let outbox = tx.object_store(OUTBOX).idb(OUTBOX, "open")?;
+        let leftovers = values(get_all_in_store(&outbox, OUTBOX, None).await?);
+        // The names of photos not yet uploaded: the export does not carry their bytes yet, but a
+        // photo taken after the export changes the fingerprint, so it is never discarded unseen.
+        let photo_queue = tx.object_store(PHOTO_QUEUE).idb(PHOTO_QUEUE, "open")?;
+        let photos_queued = values(get_all_in_store(&photo_queue, PHOTO_QUEUE, None).await?);
+        Ok(UnsyncedRaw {
+            records,
+            forms,
+            leftovers,
+            photos_queued,
+        })
     }
-    let raw_values = |raw: Vec<(JsValue, JsValue)>| -> Vec<Value> {
-        raw.iter().map(|(_, value)| raw_json(value)).collect()
-    };
-    let forms = tx.object_store(FORMS).idb(FORMS, "open")?;
-    let forms = raw_values(get_all_in_store(&forms, FORMS, None).await?);
-    let outbox = tx.object_store(OUTBOX).idb(OUTBOX, "open")?;
-    let leftovers = raw_values(get_all_in_store(&outbox, OUTBOX, None).await?);
-    // The names of photos not yet uploaded: the export does not carry their bytes yet, but a photo
-    // taken after the export changes the fingerprint, so it is never discarded unseen.
-    let photo_queue = tx.object_store(PHOTO_QUEUE).idb(PHOTO_QUEUE, "open")?;
-    let photos_queued = raw_values(get_all_in_store(&photo_queue, PHOTO_QUEUE, None).await?);
-    Ok(
-        json!({"records": records, "forms": forms, "unreadable_queue": leftovers,
-              "photos_not_uploaded": photos_queued}),
-    )
+
+    /// What was read, as the browser's JSON text of each value in the order read: equal exactly when
+    /// the phone holds the same unsynced work. Made without decoding a value, so that 登录's check
+    /// before dropping exported work needs none of the export's code.
+    fn fingerprint(&self) -> String {
+        let mut text = String::new();
+        let mut add = |value: &JsValue| {
+            text.push_str(&raw_text(value));
+            text.push('\u{1e}');
+        };
+        for (entity, id, value) in &self.records {
+            add(&JsValue::from_str(entity.code()));
+            add(&JsValue::from_str(id));
+            add(value);
+        }
+        for part in [&self.forms, &self.leftovers, &self.photos_queued] {
+            part.iter().for_each(&mut add);
+            add(&JsValue::NULL);
+        }
+        text
+    }
+
+    /// What was read as the export's JSON: each value byte for byte as the browser keeps it.
+    fn to_json(&self) -> Value {
+        let raw_values =
+            |values: &[JsValue]| -> Vec<Value> { values.iter().map(raw_json).collect() };
+        let records: Vec<Value> = self
+            .records
+            .iter()
+            .map(|(entity, id, value)| {
+                json!({"entity": entity.code(), "id": id, "stored": raw_json(value)})
+            })
+            .collect();
+        json!({"records": records, "forms": raw_values(&self.forms),
+              "unreadable_queue": raw_values(&self.leftovers),
+              "photos_not_uploaded": raw_values(&self.photos_queued)})
+    }
 }
 
 /// The photos the unsynced inspections and forms of an export name (what the phone shows of each).
@@ -773,11 +819,16 @@ async fn blob_bytes(blob: &web_sys::Blob) -> Result<Vec<u8>, StoreError> {
 
 /// A stored JS value as JSON, as it is (for export); text if it is not JSON.
 fn raw_json(value: &JsValue) -> Value {
+    let text = raw_text(value);
+    serde_json::from_str(&text).unwrap_or(Value::String(text))
+}
+
+/// A stored value as the browser's JSON text (its description where it has none).
+fn raw_text(value: &JsValue) -> String {
     js_sys::JSON::stringify(value)
         .ok()
         .and_then(|text| text.as_string())
-        .and_then(|text| serde_json::from_str(&text).ok())
-        .unwrap_or_else(|| Value::String(js_text(value)))
+        .unwrap_or_else(|| js_text(value))
 }
 
 /// The server's answer with its fields as the phone will hold them ([`as_stored`]).

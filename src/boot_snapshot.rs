@@ -64,10 +64,10 @@ pub fn keep(user: &str) {
     }
     // The build, by the main module's hashed name in the page (index.html compares it).
     let build = document
-        .query_selector("link[href$='_bg.wasm']")
+        .query_selector("meta[name='fieldcheck-main']")
         .ok()
         .flatten()
-        .and_then(|link| link.get_attribute("href"))
+        .and_then(|meta| meta.get_attribute("content"))
         .unwrap_or_default();
     // Whose it is first: a copy never stands under another officer's name, even if a write fails.
     crate::boot_form::note(OWNER_NOTE, None);

@@ -93,8 +93,14 @@ pub(crate) async fn values_to_v2(store: &Store) -> Result<(), StoreError> {
     {
         // The service worker caches every file of the build before it takes over, so the file is
         // there offline too; if it is not, nothing was touched and the next start tries again.
-        let converting = split::convert(store.clone())
+        let converting = crate::patience::within(split::convert(store.clone()))
             .await
+            .ok_or_else(|| {
+                StoreError::ConversionMissing(format!(
+                    "it did not arrive within {} ms",
+                    crate::patience::PATIENCE_MS
+                ))
+            })?
             .map_err(|error| StoreError::ConversionMissing(error.to_string()))?;
         converting.await
     }

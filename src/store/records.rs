@@ -636,14 +636,16 @@ impl UnsyncedRaw {
             text.push_str(&raw_text(value));
             text.push('\u{1e}');
         };
+        // Each part led by its length, so that no value can pass for the end of a part.
+        add(&JsValue::from(self.records.len()));
         for (entity, id, value) in &self.records {
             add(&JsValue::from_str(entity.code()));
             add(&JsValue::from_str(id));
             add(value);
         }
         for part in [&self.forms, &self.leftovers, &self.photos_queued] {
+            add(&JsValue::from(part.len()));
             part.iter().for_each(&mut add);
-            add(&JsValue::NULL);
         }
         text
     }

@@ -14,21 +14,25 @@ test.use({
 
 /**
  * Waits until every read the app has begun has ended, and no more follow from them, so that a count
- * of the app's spans is final: two painted frames (a read waits for its list's paint, and what a
- * finished read starts runs before the next frame), then a read-write transaction over the stores the
- * screens read, which the browser runs only after every read begun before it, then until no span
- * the app started is open; round after round, until a round finds none open.
+ * of the app's spans is final. A round: two painted frames (a read waits for its list's paint, and
+ * what a finished read starts runs before the next frame), a read-write transaction over the stores
+ * the screens read, which the browser runs only after every read begun before it, then a frame and a
+ * task more (for a read that waits for a paint after one of those), then until no span the app
+ * started is open. Done when a round finds no span open and no span ended since the round before.
  */
 async function settled(page: Page): Promise<void> {
   await page.evaluate(async () => {
     const frame = () => new Promise((resolve) => requestAnimationFrame(resolve));
+    const task = () => new Promise((resolve) => setTimeout(resolve));
     const open = () => performance.getEntriesByType('mark').some((mark) => mark.name.includes(':start:'));
+    const ended = () => performance.getEntriesByType('measure').length;
     const db = await new Promise<IDBDatabase>((resolve, reject) => {
       const opening = indexedDB.open('fieldcheck');
       opening.onsuccess = () => resolve(opening.result);
       opening.onerror = () => reject(opening.error);
     });
     try {
+      let before = -1;
       for (;;) {
         await frame();
         await frame();
@@ -37,8 +41,11 @@ async function settled(page: Page): Promise<void> {
           tx.oncomplete = resolve;
           tx.onerror = () => reject(tx.error);
         });
-        if (!open()) return;
+        await frame();
+        await task();
         while (open()) await frame();
+        if (ended() === before) return;
+        before = ended();
       }
     } finally {
       db.close();

@@ -3,8 +3,8 @@
 #![cfg(target_arch = "wasm32")]
 
 use fieldcheck::store::{
-    DB_VERSION, INSPECTIONS, LocalState, META, OUTBOX, Resolution, ServerVersion, Session, Store,
-    StoreError, StoredRecord, SyncMark, TakeOver, VENUES, meta_keys,
+    DB_VERSION, Export, INSPECTIONS, LocalState, META, OUTBOX, Resolution, ServerVersion, Session,
+    Store, StoreError, StoredRecord, SyncMark, TakeOver, VENUES, meta_keys,
 };
 use fieldcheck_core::engine::LocalStore;
 use fieldcheck_core::sync::{
@@ -1195,6 +1195,58 @@ async fn an_approved_record_cannot_be_saved_over() {
 // ---------------------------------------------------------------------------------------------
 // The phone's data belongs to one user
 
+/// `user` takes the phone over, dropping the previous user's work that `export` saved.
+async fn discarding(store: &Store, user: &User, export: &Export) -> Result<(), StoreError> {
+    store
+        .take_over(
+            user,
+            TakeOver::DiscardingExported {
+                fingerprint: export.fingerprint.clone(),
+            },
+        )
+        .await
+}
+
+/// A record too damaged to hold a sync state may be work the server never got: another user's
+/// take-over neither clears it unseen nor leaves it out of the export.
+#[wasm_bindgen_test]
+async fn a_damaged_record_blocks_a_take_over_until_exported() {
+    let (store, _) = fresh_store().await;
+    let (a, b) = (user("zhangwei"), user("liqiang"));
+    store
+        .take_over(&a, TakeOver::OnlyIfSynced)
+        .await
+        .expect("A logs in");
+    store
+        .put_raw(
+            INSPECTIONS,
+            None,
+            raw(r#"{"record": {"id": "damaged-3", "notes": "A的记录"}, "local": 5}"#),
+        )
+        .await
+        .expect("plant");
+    assert_eq!(store.unsynced().await.expect("count").unreadable, 1);
+    assert_eq!(
+        store
+            .take_over(&b, TakeOver::OnlyIfSynced)
+            .await
+            .expect_err("B is refused"),
+        StoreError::UnsyncedWork(1)
+    );
+    let export = store.export_unsynced().await.expect("export");
+    let document: Value = serde_json::from_str(&export.text).expect("JSON");
+    assert_eq!(document["records"][0]["id"], "damaged-3");
+    assert_eq!(document["records"][0]["stored"]["local"], 5);
+    assert_eq!(
+        document["records"][0]["stored"]["record"]["notes"],
+        "A的记录"
+    );
+    discarding(&store, &b, &export)
+        .await
+        .expect("B once it is exported");
+    assert_eq!(store.unsynced().await.expect("count").total(), 0);
+}
+
 /// Scenario: A saves offline and logs out; B must not push A's work under B's name.
 #[wasm_bindgen_test]
 async fn another_user_cannot_take_over_unsynced_work() {
@@ -1251,40 +1303,24 @@ async fn another_user_cannot_take_over_unsynced_work() {
     let mut later = record.clone();
     later.notes = "saved in another tab after the export".to_owned();
     store.save_inspection(&later).await.expect("a later save");
-    let refused = store
-        .take_over(
-            &b,
-            TakeOver::DiscardingExported {
-                fingerprint: export.fingerprint.clone(),
-            },
-        )
-        .await
-        .expect_err("the export no longer covers what the phone holds");
-    assert_eq!(refused, StoreError::ExportOutdated);
+    assert_eq!(
+        discarding(&store, &b, &export).await,
+        Err(StoreError::ExportOutdated),
+        "the export no longer covers what the phone holds"
+    );
     // Nor does it cover a form begun after it (a form is never sent: dropping it loses it).
     let export = store.export_unsynced().await.expect("export again");
     let begun = inspection("a form begun after the export");
     store.save_form(&begun, 0).await.expect("autosave");
-    let refused = store
-        .take_over(
-            &b,
-            TakeOver::DiscardingExported {
-                fingerprint: export.fingerprint.clone(),
-            },
-        )
-        .await
-        .expect_err("the form is not in the export");
-    assert_eq!(refused, StoreError::ExportOutdated);
+    assert_eq!(
+        discarding(&store, &b, &export).await,
+        Err(StoreError::ExportOutdated),
+        "the form is not in the export"
+    );
     let export = store.export_unsynced().await.expect("export a third time");
     let document: Value = serde_json::from_str(&export.text).expect("JSON");
     assert_eq!(document["forms"][0]["record"]["id"], begun.id.as_str());
-    store
-        .take_over(
-            &b,
-            TakeOver::DiscardingExported {
-                fingerprint: export.fingerprint,
-            },
-        )
+    discarding(&store, &b, &export)
         .await
         .expect("B after export");
     assert_eq!(store.owner().await.expect("owner"), Some(b));

@@ -601,6 +601,22 @@ impl UnsyncedRaw {
                 let only = KeyRange::Only(JsValue::from_str(state));
                 raw.extend(get_all_in_index(&states, name, Some(only)).await?);
             }
+            // Records too damaged to hold a state are not in the `state` index: found by going
+            // through the store, only when its count says some exist (a take-over is rare).
+            let all = store
+                .count()
+                .primitive()
+                .idb(name, "count")?
+                .await
+                .idb(name, "count")?;
+            if all > count_in_index(&store, name, BY_STATE, None).await? {
+                raw.extend(
+                    get_all_in_store(&store, name, None)
+                        .await?
+                        .into_iter()
+                        .filter(|(_, value)| !has_state(value)),
+                );
+            }
             for (key, value) in raw {
                 let id = key_text(&key);
                 if seen.insert(id.clone()) {
@@ -722,6 +738,15 @@ async fn count_unsynced(tx: &Transaction<'_>) -> Result<Unsynced, StoreError> {
             let only = KeyRange::Only(JsValue::from_str(state));
             unsynced.awaiting += count_in_index(&store, name, BY_STATE, Some(only)).await?;
         }
+        // Every readable record has a state, so the `state` index holds it: the rest are damaged.
+        let all = store
+            .count()
+            .primitive()
+            .idb(name, "count")?
+            .await
+            .idb(name, "count")?;
+        let with_state = count_in_index(&store, name, BY_STATE, None).await?;
+        unsynced.unreadable += all.saturating_sub(with_state);
     }
     let forms = tx.object_store(FORMS).idb(FORMS, "open")?;
     unsynced.forms = forms
@@ -823,6 +848,13 @@ async fn blob_bytes(blob: &web_sys::Blob) -> Result<Vec<u8>, StoreError> {
 fn raw_json(value: &JsValue) -> Value {
     let text = raw_text(value);
     serde_json::from_str(&text).unwrap_or(Value::String(text))
+}
+
+/// Whether a stored record holds a sync state the `state` index can key it by (`local.state`, text).
+fn has_state(value: &JsValue) -> bool {
+    js_sys::Reflect::get(value, &JsValue::from_str("local"))
+        .and_then(|local| js_sys::Reflect::get(&local, &JsValue::from_str("state")))
+        .is_ok_and(|state| state.is_string())
 }
 
 /// A stored value as the browser's JSON text (its description where it has none).

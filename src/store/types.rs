@@ -176,11 +176,14 @@ pub struct Unsynced {
     pub leftovers: u32,
     /// Photos and signatures not uploaded yet.
     pub photos: u32,
+    /// Stored records too damaged to hold a sync state: nobody can tell whether the server has them,
+    /// so they are exported and kept like unsynced work, never cleared unseen.
+    pub unreadable: u32,
 }
 
 impl Unsynced {
     pub fn total(&self) -> u32 {
-        self.queued + self.awaiting + self.forms + self.leftovers + self.photos
+        self.queued + self.awaiting + self.forms + self.leftovers + self.photos + self.unreadable
     }
 }
 

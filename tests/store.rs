@@ -1217,30 +1217,36 @@ async fn a_damaged_record_blocks_a_take_over_until_exported() {
         .take_over(&a, TakeOver::OnlyIfSynced)
         .await
         .expect("A logs in");
-    store
-        .put_raw(
-            INSPECTIONS,
-            None,
-            raw(r#"{"record": {"id": "damaged-3", "notes": "A的记录"}, "local": 5}"#),
-        )
-        .await
-        .expect("plant");
-    assert_eq!(store.unsynced().await.expect("count").unreadable, 1);
+    // One with no state the index can hold, one with a state it holds that no build writes.
+    for planted in [
+        r#"{"record": {"id": "damaged-3", "notes": "A的记录"}, "local": 5}"#,
+        r#"{"record": {"id": "damaged-4"}, "local": {"state": 7}}"#,
+    ] {
+        store
+            .put_raw(INSPECTIONS, None, raw(planted))
+            .await
+            .expect("plant");
+    }
+    assert_eq!(store.unsynced().await.expect("count").unreadable, 2);
+    assert_eq!(store.badge_counts().await.expect("count").unreadable, 0);
     assert_eq!(
         store
             .take_over(&b, TakeOver::OnlyIfSynced)
             .await
             .expect_err("B is refused"),
-        StoreError::UnsyncedWork(1)
+        StoreError::UnsyncedWork(2)
     );
     let export = store.export_unsynced().await.expect("export");
     let document: Value = serde_json::from_str(&export.text).expect("JSON");
-    assert_eq!(document["records"][0]["id"], "damaged-3");
-    assert_eq!(document["records"][0]["stored"]["local"], 5);
-    assert_eq!(
-        document["records"][0]["stored"]["record"]["notes"],
-        "A的记录"
-    );
+    let records = document["records"].as_array().expect("records");
+    assert_eq!(records.len(), 2, "{records:?}");
+    let damaged = records
+        .iter()
+        .find(|record| record["id"] == "damaged-3")
+        .expect("damaged-3 exported");
+    assert_eq!(damaged["stored"]["local"], 5);
+    assert_eq!(damaged["stored"]["record"]["notes"], "A的记录");
+    assert!(records.iter().any(|record| record["id"] == "damaged-4"));
     discarding(&store, &b, &export)
         .await
         .expect("B once it is exported");

@@ -40,6 +40,15 @@ pub(crate) fn store_of(entity: Entity) -> Option<&'static str> {
 
 /// The states that wait for a person, as the `state` index holds them.
 const AWAITING_STATES: [&str; 3] = ["conflict", "rejected", "quarantined"];
+/// Every state a readable record holds (`LocalState::code`): a record with any other is damaged.
+const STATES: [&str; 6] = [
+    "synced",
+    "queued",
+    "in_flight",
+    "conflict",
+    "rejected",
+    "quarantined",
+];
 
 /// How another user takes the phone over.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,10 +61,17 @@ pub enum TakeOver {
 }
 
 impl Store {
-    /// What the phone holds that the server does not.
+    /// What the phone holds that the server does not, damaged records included.
     pub async fn unsynced(&self) -> Result<Unsynced, StoreError> {
         let tx = self.read(&[INSPECTIONS, VENUES, FORMS, OUTBOX, PHOTO_QUEUE])?;
-        count_unsynced(&tx).await
+        count_unsynced(&tx, Damaged::Counted).await
+    }
+
+    /// The counts the sync badge shows after every save and run: without the damaged records, whose
+    /// count walks every record's key in both stores (it matters only when a phone changes hands).
+    pub async fn badge_counts(&self) -> Result<Unsynced, StoreError> {
+        let tx = self.read(&[INSPECTIONS, VENUES, FORMS, OUTBOX, PHOTO_QUEUE])?;
+        count_unsynced(&tx, Damaged::NotCounted).await
     }
 
     /// The records that wait for a person, with the reason, oldest state first per store.
@@ -201,7 +217,7 @@ impl Store {
             if someone_else {
                 match &how {
                     TakeOver::OnlyIfSynced => {
-                        let n_unsynced = count_unsynced(&tx).await?.total();
+                        let n_unsynced = count_unsynced(&tx, Damaged::Counted).await?.total();
                         if n_unsynced > 0 {
                             return Err(StoreError::UnsyncedWork(n_unsynced));
                         }
@@ -601,20 +617,14 @@ impl UnsyncedRaw {
                 let only = KeyRange::Only(JsValue::from_str(state));
                 raw.extend(get_all_in_index(&states, name, Some(only)).await?);
             }
-            // Records too damaged to hold a state are not in the `state` index: found by going
-            // through the store, only when its count says some exist (a take-over is rare).
-            let all = store
-                .count()
-                .primitive()
-                .idb(name, "count")?
-                .await
-                .idb(name, "count")?;
-            if all > count_in_index(&store, name, BY_STATE, None).await? {
+            // Records too damaged to hold a known state: found by going through the store, only
+            // when the counts say some exist (a take-over is rare).
+            if count_damaged(&store, name).await? > 0 {
                 raw.extend(
                     get_all_in_store(&store, name, None)
                         .await?
                         .into_iter()
-                        .filter(|(_, value)| !has_state(value)),
+                        .filter(|(_, value)| !has_known_state(value)),
                 );
             }
             for (key, value) in raw {
@@ -729,7 +739,14 @@ fn photos_named_in(export: &Value) -> Vec<String> {
 }
 
 /// Counts, inside an open transaction over the record stores and `forms`, what the server lacks.
-async fn count_unsynced(tx: &Transaction<'_>) -> Result<Unsynced, StoreError> {
+/// Whether [`count_unsynced`] counts the damaged records.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Damaged {
+    Counted,
+    NotCounted,
+}
+
+async fn count_unsynced(tx: &Transaction<'_>, damaged: Damaged) -> Result<Unsynced, StoreError> {
     let mut unsynced = Unsynced::default();
     for name in [INSPECTIONS, VENUES] {
         let store = tx.object_store(name).idb(name, "open")?;
@@ -738,15 +755,9 @@ async fn count_unsynced(tx: &Transaction<'_>) -> Result<Unsynced, StoreError> {
             let only = KeyRange::Only(JsValue::from_str(state));
             unsynced.awaiting += count_in_index(&store, name, BY_STATE, Some(only)).await?;
         }
-        // Every readable record has a state, so the `state` index holds it: the rest are damaged.
-        let all = store
-            .count()
-            .primitive()
-            .idb(name, "count")?
-            .await
-            .idb(name, "count")?;
-        let with_state = count_in_index(&store, name, BY_STATE, None).await?;
-        unsynced.unreadable += all.saturating_sub(with_state);
+        if damaged == Damaged::Counted {
+            unsynced.unreadable += count_damaged(&store, name).await?;
+        }
     }
     let forms = tx.object_store(FORMS).idb(FORMS, "open")?;
     unsynced.forms = forms
@@ -850,11 +861,32 @@ fn raw_json(value: &JsValue) -> Value {
     serde_json::from_str(&text).unwrap_or(Value::String(text))
 }
 
-/// Whether a stored record holds a sync state the `state` index can key it by (`local.state`, text).
-fn has_state(value: &JsValue) -> bool {
+/// How many records of a record store hold no known state: every record less those the `state`
+/// index holds under each known state's name (a state the index keys but no build wrote, a number
+/// say, is damaged too).
+async fn count_damaged(store: &ObjectStore<'_>, name: &'static str) -> Result<u32, StoreError> {
+    let all = store
+        .count()
+        .primitive()
+        .idb(name, "count")?
+        .await
+        .idb(name, "count")?;
+    let mut known = 0;
+    for state in STATES {
+        let only = KeyRange::Only(JsValue::from_str(state));
+        known += count_in_index(store, name, BY_STATE, Some(only)).await?;
+    }
+    Ok(all.saturating_sub(known))
+}
+
+/// Whether a stored record holds one of the known states (`local.state`), as [`count_damaged`]
+/// counts them.
+fn has_known_state(value: &JsValue) -> bool {
     js_sys::Reflect::get(value, &JsValue::from_str("local"))
         .and_then(|local| js_sys::Reflect::get(&local, &JsValue::from_str("state")))
-        .is_ok_and(|state| state.is_string())
+        .ok()
+        .and_then(|state| state.as_string())
+        .is_some_and(|state| STATES.contains(&state.as_str()))
 }
 
 /// A stored value as the browser's JSON text (its description where it has none).

@@ -598,7 +598,7 @@ impl Engine {
     /// Recounts what waits to be sent and what waits for a person, for the badge.
     pub(crate) async fn refresh_counts(&self) {
         let saves_before = self.saves.get();
-        match self.store.unsynced().await {
+        match self.store.badge_counts().await {
             Ok(unsynced) => self.status.update(|status| {
                 status.pending = unsynced.queued;
                 status.photos = unsynced.photos;

@@ -5,7 +5,7 @@
 import { test, expect } from '@playwright/test';
 import { createHash, randomUUID } from 'node:crypto';
 import { Server, DEMO_PASSWORD } from './server';
-import { timeInPage } from './timing';
+import { settled, timeInPage } from './timing';
 
 const N_RECORDS = 10_000;
 /** Venues registered besides the demo's, as in a large district. */
@@ -215,8 +215,8 @@ test('records: a supervisor phone with 10 000 of the unit\'s records', async ({ 
     const wholeListReads = () =>
       page.evaluate(() => performance.getEntriesByName('fieldcheck:venues-register', 'measure').map((entry) => Math.round(entry.duration)));
     await expect.poll(async () => (await wholeListReads()).length, { timeout: 60_000 }).toBeGreaterThan(0);
-    // A second read would start when the first ends: time for both.
-    await page.waitForTimeout(2 * wholeReads[2] + 1_000);
+    // Until the app has settled: a second read would have begun and ended by then.
+    await settled(page);
     const afterSync = await wholeListReads();
     await page.evaluate(() => {
       (window as unknown as { fieldcheckTiming: boolean }).fieldcheckTiming = false;
@@ -266,7 +266,7 @@ test('records: a supervisor phone with 10 000 of the unit\'s records', async ({ 
     });
     await page.locator('body > nav.tabbar a[href="/"]').click();
     await expect(page.getByTestId('venues-more')).toBeVisible();
-    await page.waitForTimeout(1_000);
+    await settled(page);
     const registerReads = await page.evaluate(() => {
       (window as unknown as { fieldcheckTiming: boolean }).fieldcheckTiming = false;
       return performance.getEntriesByName('fieldcheck:venues-register', 'measure').map((entry) => Math.round(entry.duration));

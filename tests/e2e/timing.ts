@@ -1,6 +1,7 @@
 // In-page timing for benchmarks: from an action fired inside the page to the moment the DOM shows
 // its result, seen by a MutationObserver — not Playwright's polling, whose steps of 100 ms and more
-// would swamp the figures a list is measured by.
+// would swamp the figures a list is measured by; and the wait for the app to settle before its spans
+// are counted (tests and benchmarks).
 import type { Page } from '@playwright/test';
 
 /** What to do in the page, and when it is done: plain data, so it crosses into the page. */
@@ -59,4 +60,45 @@ export async function timeInPage(page: Page, step: Step): Promise<number> {
       }),
     step,
   );
+}
+
+/**
+ * Waits until every read the app has begun has ended, and no more follow from them, so that a count
+ * of the app's spans is final. A round: two painted frames (a read waits for its list's paint, and
+ * what a finished read starts runs before the next frame), a read-write transaction over the stores
+ * the screens read, which the browser runs only after every read begun before it, then a frame and a
+ * task more (for a read that waits for a paint after one of those), then until no span the app
+ * started is open. Done when a round finds no span open and no span ended since the round before.
+ */
+export async function settled(page: Page): Promise<void> {
+  await page.evaluate(async () => {
+    const frame = () => new Promise((resolve) => requestAnimationFrame(resolve));
+    const task = () => new Promise((resolve) => setTimeout(resolve));
+    const open = () => performance.getEntriesByType('mark').some((mark) => mark.name.includes(':start:'));
+    const ended = () => performance.getEntriesByType('measure').length;
+    const db = await new Promise<IDBDatabase>((resolve, reject) => {
+      const opening = indexedDB.open('fieldcheck');
+      opening.onsuccess = () => resolve(opening.result);
+      opening.onerror = () => reject(opening.error);
+    });
+    try {
+      let before = -1;
+      for (;;) {
+        await frame();
+        await frame();
+        await new Promise((resolve, reject) => {
+          const tx = db.transaction(['venues', 'inspections', 'meta'], 'readwrite');
+          tx.oncomplete = resolve;
+          tx.onerror = () => reject(tx.error);
+        });
+        await frame();
+        await task();
+        while (open()) await frame();
+        if (ended() === before) return;
+        before = ended();
+      }
+    } finally {
+      db.close();
+    }
+  });
 }

@@ -1,6 +1,7 @@
 // The venue register offline: search by licence number and pinyin initials, filter by kind, nearest
 // first, and a venue found in the field registered, inspected and synced.
 import { test, expect, type Page } from '@playwright/test';
+import { settled } from './timing';
 import { Server, DEMO_PASSWORD } from './server';
 import { logIn, syncNow, tab } from './phone';
 
@@ -11,47 +12,6 @@ test.use({
   permissions: ['geolocation'],
   geolocation: { latitude: 34.6197, longitude: 112.4536, accuracy: 20 },
 });
-
-/**
- * Waits until every read the app has begun has ended, and no more follow from them, so that a count
- * of the app's spans is final. A round: two painted frames (a read waits for its list's paint, and
- * what a finished read starts runs before the next frame), a read-write transaction over the stores
- * the screens read, which the browser runs only after every read begun before it, then a frame and a
- * task more (for a read that waits for a paint after one of those), then until no span the app
- * started is open. Done when a round finds no span open and no span ended since the round before.
- */
-async function settled(page: Page): Promise<void> {
-  await page.evaluate(async () => {
-    const frame = () => new Promise((resolve) => requestAnimationFrame(resolve));
-    const task = () => new Promise((resolve) => setTimeout(resolve));
-    const open = () => performance.getEntriesByType('mark').some((mark) => mark.name.includes(':start:'));
-    const ended = () => performance.getEntriesByType('measure').length;
-    const db = await new Promise<IDBDatabase>((resolve, reject) => {
-      const opening = indexedDB.open('fieldcheck');
-      opening.onsuccess = () => resolve(opening.result);
-      opening.onerror = () => reject(opening.error);
-    });
-    try {
-      let before = -1;
-      for (;;) {
-        await frame();
-        await frame();
-        await new Promise((resolve, reject) => {
-          const tx = db.transaction(['venues', 'inspections', 'meta'], 'readwrite');
-          tx.oncomplete = resolve;
-          tx.onerror = () => reject(tx.error);
-        });
-        await frame();
-        await task();
-        while (open()) await frame();
-        if (ended() === before) return;
-        before = ended();
-      }
-    } finally {
-      db.close();
-    }
-  });
-}
 
 /** How many spans named `name` the app has recorded. */
 async function spans(page: Page, name: string): Promise<number> {

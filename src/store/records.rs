@@ -738,7 +738,6 @@ fn photos_named_in(export: &Value) -> Vec<String> {
     records.chain(forms).collect()
 }
 
-/// Counts, inside an open transaction over the record stores and `forms`, what the server lacks.
 /// Whether [`count_unsynced`] counts the damaged records.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Damaged {
@@ -746,6 +745,7 @@ enum Damaged {
     NotCounted,
 }
 
+/// Counts, inside an open transaction over the record stores and `forms`, what the server lacks.
 async fn count_unsynced(tx: &Transaction<'_>, damaged: Damaged) -> Result<Unsynced, StoreError> {
     let mut unsynced = Unsynced::default();
     for name in [INSPECTIONS, VENUES] {

@@ -1195,6 +1195,17 @@ async fn an_approved_record_cannot_be_saved_over() {
 // ---------------------------------------------------------------------------------------------
 // The phone's data belongs to one user
 
+/// A fresh phone that `username` logged in to: its data is theirs.
+async fn owned_by(username: &str) -> (Store, User) {
+    let (store, _) = fresh_store().await;
+    let owner = user(username);
+    store
+        .take_over(&owner, TakeOver::OnlyIfSynced)
+        .await
+        .expect("the first officer logs in");
+    (store, owner)
+}
+
 /// `user` takes the phone over, dropping the previous user's work that `export` saved.
 async fn discarding(store: &Store, user: &User, export: &Export) -> Result<(), StoreError> {
     store
@@ -1211,12 +1222,8 @@ async fn discarding(store: &Store, user: &User, export: &Export) -> Result<(), S
 /// take-over neither clears it unseen nor leaves it out of the export.
 #[wasm_bindgen_test]
 async fn a_damaged_record_blocks_a_take_over_until_exported() {
-    let (store, _) = fresh_store().await;
-    let (a, b) = (user("zhangwei"), user("liqiang"));
-    store
-        .take_over(&a, TakeOver::OnlyIfSynced)
-        .await
-        .expect("A logs in");
+    let (store, _) = owned_by("zhangwei").await;
+    let b = user("liqiang");
     // One with no state the index can hold, one with a state it holds that no build writes.
     for planted in [
         r#"{"record": {"id": "damaged-3", "notes": "A的记录"}, "local": 5}"#,
@@ -1256,12 +1263,8 @@ async fn a_damaged_record_blocks_a_take_over_until_exported() {
 /// Scenario: A saves offline and logs out; B must not push A's work under B's name.
 #[wasm_bindgen_test]
 async fn another_user_cannot_take_over_unsynced_work() {
-    let (store, _) = fresh_store().await;
-    let (a, b) = (user("zhangwei"), user("liqiang"));
-    store
-        .take_over(&a, TakeOver::OnlyIfSynced)
-        .await
-        .expect("A logs in");
+    let (store, a) = owned_by("zhangwei").await;
+    let b = user("liqiang");
     store
         .set_session(&Session {
             token: "token-a".to_owned(),
@@ -1336,12 +1339,8 @@ async fn another_user_cannot_take_over_unsynced_work() {
 
 #[wasm_bindgen_test]
 async fn a_clean_takeover_clears_the_previous_users_synced_data() {
-    let (store, _) = fresh_store().await;
-    let (a, b) = (user("zhangwei"), user("zhaolei"));
-    store
-        .take_over(&a, TakeOver::OnlyIfSynced)
-        .await
-        .expect("A");
+    let (store, _) = owned_by("zhangwei").await;
+    let b = user("zhaolei");
     store
         .put_venues(&[(venue("A单位的场所"), 1)])
         .await
@@ -1641,12 +1640,8 @@ async fn a_phone_from_the_first_layout_keeps_every_record_and_its_queue() {
 /// A run for A must not write into the phone once B took it over (logout and login mid-run).
 #[wasm_bindgen_test]
 async fn a_run_for_one_user_stops_once_another_takes_the_phone_over() {
-    let (store, _) = fresh_store().await;
-    let (a, b) = (user("zhangwei"), user("zhaolei"));
-    store
-        .take_over(&a, TakeOver::OnlyIfSynced)
-        .await
-        .expect("A");
+    let (store, a) = owned_by("zhangwei").await;
+    let b = user("zhaolei");
     let run_for_a = store.bound_to(a.id.clone());
     run_for_a
         .apply_page(&page(vec![], "a-1"))

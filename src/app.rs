@@ -2,14 +2,11 @@
 
 use chrono::{DateTime, FixedOffset};
 use leptos::prelude::*;
-use leptos_router::NavigateOptions;
-use leptos_router::components::{Route, Router, Routes};
-use leptos_router::hooks::{use_location, use_navigate};
-use leptos_router::path;
 
 use crate::components::{TabBar, TopBar, UpdateBanner, provide_draft_keeper};
 use crate::i18n::{Lang, Strings, provide_i18n, use_i18n};
 use crate::pages::NotFoundPage;
+use crate::router::{Route, current_screen, provide_router, use_location, use_navigate};
 use crate::screens;
 use crate::store::{Session, Store, StoreError, meta_keys, provide_store};
 use crate::sync::{Phase, provide_sync, use_sync};
@@ -199,10 +196,29 @@ fn Shell(booted: Booted, outdated: RwSignal<bool>) -> impl IntoView {
                 </button>
             </div>
         </Show>
-        <Router>
-            <Layout />
-        </Router>
+        <Layout />
     }
+}
+
+/// Every path of the app and its screen; the first that matches opens.
+static ROUTES: [Route; 13] = [
+    ("/", screens::venues),
+    ("/venues/new", screens::venue_new),
+    ("/venues/:id/edit", screens::venue_edit),
+    ("/login", screens::login),
+    ("/inspect/:venue_id", screens::inspect),
+    ("/records", screens::records),
+    ("/records/:id", screens::record),
+    ("/records/:id/print", screens::print),
+    ("/me", screens::me),
+    ("/hazards", screens::hazards),
+    ("/stats", screens::stats),
+    ("/campaigns", screens::campaigns),
+    ("/admin", screens::admin),
+];
+
+fn not_found() -> AnyView {
+    view! { <NotFoundPage /> }.into_any()
 }
 
 /// Reloads the page (a newer app version took over the database, or a screen's file is gone).
@@ -236,6 +252,7 @@ fn title_for(path: &str, t: &'static Strings) -> &'static str {
 
 #[component]
 fn Layout() -> impl IntoView {
+    provide_router(&ROUTES, not_found);
     let i18n = use_i18n();
     let sync = use_sync();
     let location = use_location();
@@ -246,13 +263,7 @@ fn Layout() -> impl IntoView {
     // exists (even an expired one) the app opens straight into its screens, offline too.
     Effect::new(move |_| {
         if sync.session().is_none() && !on_login() {
-            navigate(
-                "/login",
-                NavigateOptions {
-                    replace: true,
-                    ..NavigateOptions::default()
-                },
-            );
+            navigate.replace("/login");
         }
     });
     // The page's copy of the venue list (src/boot_snapshot.rs) is for an open at the list: the app
@@ -284,21 +295,7 @@ fn Layout() -> impl IntoView {
             </div>
         </Show>
         <main id="main" class="content">
-            <Routes fallback=|| view! { <NotFoundPage /> }>
-                <Route path=path!("/") view=screens::venues() />
-                <Route path=path!("/venues/new") view=screens::venue_new() />
-                <Route path=path!("/venues/:id/edit") view=screens::venue_edit() />
-                <Route path=path!("/login") view=screens::login() />
-                <Route path=path!("/inspect/:venue_id") view=screens::inspect() />
-                <Route path=path!("/records") view=screens::records() />
-                <Route path=path!("/records/:id") view=screens::record() />
-                <Route path=path!("/records/:id/print") view=screens::print() />
-                <Route path=path!("/me") view=screens::me() />
-                <Route path=path!("/hazards") view=screens::hazards() />
-                <Route path=path!("/stats") view=screens::stats() />
-                <Route path=path!("/campaigns") view=screens::campaigns() />
-                <Route path=path!("/admin") view=screens::admin() />
-            </Routes>
+            {current_screen()}
         </main>
         <Show when=move || !on_login()>
             <TabBar />

@@ -20,6 +20,7 @@ pub mod media;
 pub mod pages;
 #[cfg(feature = "split")]
 mod patience;
+pub mod router;
 pub mod screens;
 pub mod store;
 pub mod sync;

@@ -8,7 +8,6 @@
 //! functions in one module. A screen whose file cannot be fetched shows a retry, never a dead app.
 
 use leptos::prelude::*;
-use leptos_router::ChooseView;
 
 use crate::pages::{
     AdminPage, CampaignsPage, HazardsPage, InspectPage, LoginPage, MePage, PrintPage, RecordPage,
@@ -20,8 +19,8 @@ use crate::pages::{
 macro_rules! in_main {
     ($( $name:ident => $view:expr; )*) => {
         $(
-            pub fn $name() -> impl ChooseView {
-                || $view
+            pub fn $name() -> AnyView {
+                $view.into_any()
             }
         )*
     };
@@ -34,13 +33,13 @@ macro_rules! split_off {
     ($( $name:ident in $file:ident => $view:expr; )*) => {
         $(
             #[cfg(feature = "split")]
-            pub fn $name() -> impl ChooseView {
-                leptos_router::Lazy::<split::$name::Screen>::new()
+            pub fn $name() -> AnyView {
+                arriving(stringify!($name), || Box::pin(split::$name::$name()))
             }
 
             #[cfg(not(feature = "split"))]
-            pub fn $name() -> impl ChooseView {
-                || $view
+            pub fn $name() -> AnyView {
+                $view.into_any()
             }
         )*
 
@@ -52,26 +51,13 @@ macro_rules! split_off {
                 pub mod $name {
                     use leptos::prelude::*;
                     use leptos::wasm_split::{SplitLoaderError, wasm_split};
-                    use leptos_router::LazyRoute;
 
                     #[allow(clippy::wildcard_imports)]
                     use super::super::*;
 
                     #[wasm_split($file, wasm_split_path = ::leptos::wasm_split, fallible, preload(ahead))]
-                    pub(super) fn $name() -> Result<AnyView, SplitLoaderError> {
+                    pub(in super::super) fn $name() -> Result<AnyView, SplitLoaderError> {
                         Ok($view.into_any())
-                    }
-
-                    pub struct Screen;
-
-                    impl LazyRoute for Screen {
-                        fn data() -> Self {
-                            Screen
-                        }
-
-                        async fn view(_this: Self) -> AnyView {
-                            super::super::loaded(stringify!($name), || Box::pin($name())).await
-                        }
                     }
                 }
             )*
@@ -121,6 +107,49 @@ pub async fn preload_all() {
 type Load = fn() -> std::pin::Pin<
     Box<dyn Future<Output = Result<AnyView, leptos::wasm_split::SplitLoaderError>>>,
 >;
+
+/// A split screen's place while its file arrives: empty at first (a file the phone has arrives at
+/// once), a note after a moment that it is being fetched, then the screen, or what `loaded` says
+/// when the file cannot be had. The view is made under the owner of the router's screen, so that
+/// leaving the path disposes it.
+#[cfg(feature = "split")]
+fn arriving(name: &'static str, load: Load) -> AnyView {
+    let arrival = RwSignal::new(Arrival::Soon);
+    let arrived = StoredValue::new_local(None::<AnyView>);
+    leptos::task::spawn_local_scoped(async move {
+        let view = loaded(name, load).await;
+        // The officer may have left the path meanwhile: the values are gone with its owner.
+        if arrived.try_set_value(Some(view)).is_none() {
+            arrival.try_set(Arrival::Here);
+        }
+    });
+    leptos::task::spawn_local_scoped(async move {
+        gloo_timers::future::TimeoutFuture::new(FETCHING_AFTER_MS).await;
+        if arrival.try_get_untracked() == Some(Arrival::Soon) {
+            arrival.try_set(Arrival::Slow);
+        }
+    });
+    (move || match arrival.get() {
+        Arrival::Soon => None,
+        Arrival::Slow => Some(view! { <Fetching /> }.into_any()),
+        Arrival::Here => arrived.try_update_value(Option::take).flatten(),
+    })
+    .into_any()
+}
+
+/// How long a screen's file may take before the officer is told it is being fetched: a file the
+/// phone has arrives well within it, and a note flashed on every tap would be noise.
+#[cfg(feature = "split")]
+const FETCHING_AFTER_MS: u32 = 300;
+
+/// Where a split screen's file stands.
+#[cfg(feature = "split")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Arrival {
+    Soon,
+    Slow,
+    Here,
+}
 
 /// A screen's view once its file has arrived; if it cannot be fetched (no signal before the service
 /// worker had it) or takes too long, a notice that says so and a button that fetches it afresh, in
@@ -237,7 +266,7 @@ fn served_offline() -> bool {
         .is_some_and(|controller| controller.is_truthy())
 }
 
-/// Shown while a retry fetches a screen's file.
+/// Shown while a screen's file is fetched (after a moment, or on a retry).
 #[cfg(feature = "split")]
 #[component]
 fn Fetching() -> impl IntoView {

@@ -1,10 +1,10 @@
 //! The bottom tab bar: 检查 · 记录 · 我的, as links so the URL tells where you are.
 
 use leptos::prelude::*;
-use leptos_router::hooks::use_location;
 
 use crate::components::{Icon, IconName};
 use crate::i18n::use_i18n;
+use crate::router::use_location;
 
 /// The bottom tab bar.
 #[component]

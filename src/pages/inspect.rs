@@ -8,12 +8,12 @@ use fieldcheck_core::{
 };
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::hooks::{use_navigate, use_params_map, use_query_map};
 
 use crate::components::{
     ChecklistItem, ItemState, PhotoStrip, ProblemList, SignaturePad, use_draft_keeper,
 };
 use crate::i18n::{Lang, Strings, use_i18n};
+use crate::router::{use_navigate, use_params_map, use_query_map};
 use crate::store::{Form, LocalInspection, Store, StoreError, use_store};
 use crate::sync::use_sync;
 use crate::timing::Span;
@@ -649,13 +649,12 @@ fn InspectForm(data: FormData) -> impl IntoView {
         )));
         drop(shown);
         let store = store.clone();
-        let navigate = navigate.clone();
         let keep_form_after_error = keep_form_after_error.clone();
         spawn_local(async move {
             match store.save_inspection_from(&record, Some(edited_rev)).await {
                 Ok(_) => {
                     sync.saved_locally();
-                    navigate("/records?saved=1", Default::default());
+                    navigate.to("/records?saved=1");
                 }
                 Err(error) => {
                     saving.set(false);

@@ -2,10 +2,9 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::NavigateOptions;
-use leptos_router::hooks::use_navigate;
 
 use crate::i18n::{Strings, use_i18n};
+use crate::router::use_navigate;
 use crate::store::{TakeOver, use_store};
 use crate::sync::{SyncError, use_sync};
 
@@ -73,20 +72,13 @@ pub fn LoginPage() -> impl IntoView {
         error.set(None);
         busy.set(true);
         let store = store.clone();
-        let navigate = navigate.clone();
         spawn_local(async move {
             match crate::sync::login(&store, &name, &secret, how).await {
                 Ok(session) => {
                     password.set(String::new());
                     busy.set(false);
                     sync.logged_in(session);
-                    navigate(
-                        "/",
-                        NavigateOptions {
-                            replace: true,
-                            ..NavigateOptions::default()
-                        },
-                    );
+                    navigate.replace("/");
                 }
                 Err(login_error) => {
                     busy.set(false);

@@ -2,11 +2,10 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::NavigateOptions;
-use leptos_router::hooks::use_navigate;
 
 use crate::components::{Icon, IconName, InstallCell, SyncChip};
 use crate::i18n::{Lang, use_i18n};
+use crate::router::use_navigate;
 use crate::store::{
     Resolution, StorageEstimate, is_persisted, meta_keys, storage_estimate, use_store,
 };
@@ -241,16 +240,9 @@ pub fn MePage() -> impl IntoView {
             confirm_logout.set(true);
             return;
         }
-        let navigate = navigate.clone();
         spawn_local(async move {
             match sync.log_out().await {
-                Ok(()) => navigate(
-                    "/login",
-                    NavigateOptions {
-                        replace: true,
-                        ..NavigateOptions::default()
-                    },
-                ),
+                Ok(()) => navigate.replace("/login"),
                 Err(store_error) => error.set(Some(store_error.to_string())),
             }
         });

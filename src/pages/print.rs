@@ -9,10 +9,10 @@ use fieldcheck_core::printout::{
     Appendix, Finding, Minutes, PrintContext, PrintedOfficer, RectificationOrder, SignatureLine,
 };
 use leptos::prelude::*;
-use leptos_router::hooks::use_params_map;
 
 use crate::components::Thumb;
 use crate::i18n::use_i18n;
+use crate::router::use_params_map;
 use crate::store::{StoreError, use_store};
 use crate::sync::use_sync;
 

@@ -8,11 +8,11 @@ use fieldcheck_core::sync::Entity;
 use fieldcheck_core::{HazardStatus, InspectionId, ItemResult, Rectify, Status, Template, VenueId};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::hooks::use_params_map;
 
 use crate::components::{ConflictTable, Icon, IconName, StatusChip, SyncChip, Thumbs};
 use crate::i18n::use_i18n;
 use crate::pages::record_actions::{AmendmentForm, Amendments, PeopleOnRecord, ReviewPanel};
+use crate::router::use_params_map;
 use crate::store::{LocalInspection, Resolution, StoreError, use_store};
 use crate::sync::use_sync;
 

@@ -8,11 +8,11 @@ use fieldcheck_core::sync::Officer;
 use fieldcheck_core::{InspectionKind, Status, UserId, Venue, VenueId, VenueKind};
 use leptos::prelude::*;
 use leptos::reactive::computed::ScopedFuture;
-use leptos_router::hooks::use_query_map;
 
 use crate::components::{Icon, IconName, LIST_PAGE, MoreButton, StatusChip, SyncChip};
 use crate::frame::FreeLater;
 use crate::i18n::{Lang, use_i18n};
+use crate::router::use_query_map;
 use crate::store::{InspectionRow, Listed, StoreError, use_store};
 use crate::sync::use_sync;
 use crate::timing::Span;

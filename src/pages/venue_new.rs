@@ -6,11 +6,11 @@
 use fieldcheck_core::{Problem, Venue, VenueId, VenueKind};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::hooks::{use_navigate, use_params_map};
 
 use crate::components::ProblemList;
 use crate::geo::Position;
 use crate::i18n::use_i18n;
+use crate::router::{use_navigate, use_params_map};
 use crate::store::use_store;
 use crate::sync::use_sync;
 
@@ -127,7 +127,6 @@ fn VenueForm(existing: Option<Venue>) -> impl IntoView {
         problems.set(Vec::new());
         saving.set(true);
         let store = store.clone();
-        let navigate = navigate.clone();
         spawn_local(async move {
             // A licence already in the register means the venue was not found, not that it is new:
             // a second copy would split its inspections in two.
@@ -144,7 +143,7 @@ fn VenueForm(existing: Option<Venue>) -> impl IntoView {
                     } else {
                         format!("/inspect/{}", venue.id)
                     };
-                    navigate(&next, Default::default());
+                    navigate.to(&next);
                 }
                 Err(error) => {
                     saving.set(false);

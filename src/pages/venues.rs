@@ -5,13 +5,12 @@
 use fieldcheck_core::{Venue, VenueKind};
 use leptos::prelude::*;
 use leptos::reactive::computed::ScopedFuture;
-use leptos_router::NavigateOptions;
-use leptos_router::hooks::use_navigate;
 
 use crate::components::{Icon, IconName, LIST_PAGE, MoreButton};
 use crate::frame::after_paint;
 use crate::geo::Position;
 use crate::i18n::{Lang, use_i18n};
+use crate::router::use_navigate;
 use crate::store::{Listed, use_store};
 use crate::sync::use_sync;
 
@@ -200,7 +199,7 @@ pub fn VenuesPage() -> impl IntoView {
             return taken.unwrap_or(false);
         }
         if let Some(tapped) = crate::boot_snapshot::take() {
-            navigate(&tapped, NavigateOptions::default());
+            navigate.to(&tapped);
         }
         true
     });

@@ -146,7 +146,7 @@ fn shell_files(dir: &Path) -> Result<Vec<PathBuf>> {
 /// when first needed and then by the service worker; those are reported
 /// beside the shell, not counted in it. Lower the ceiling with every saving; raise it only for a fix
 /// officers need now, and say in BENCHMARKS.md what it bought.
-pub const SHELL_BUDGET_BYTES: u64 = 280 * 1024;
+pub const SHELL_BUDGET_BYTES: u64 = 240 * 1024;
 /// Where the shell must get to.
 pub const SHELL_GOAL_BYTES: u64 = 200 * 1024;
 

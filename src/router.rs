@@ -177,7 +177,9 @@ fn link_to_follow(event: &web_sys::MouseEvent) -> Option<String> {
     }
     let url = web_sys::Url::new(&link.href()).ok()?;
     let here = window().location().origin().ok()?;
-    (url.origin() == here).then(|| format!("{}{}", url.pathname(), url.search()))
+    // A `blob:` or `data:` address can carry this page's origin too: it is never one of the app's paths.
+    let web = matches!(url.protocol().as_str(), "http:" | "https:");
+    (web && url.origin() == here).then(|| format!("{}{}", url.pathname(), url.search()))
 }
 
 impl Router {

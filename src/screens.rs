@@ -111,19 +111,20 @@ type Load = fn() -> std::pin::Pin<
 /// A split screen's place while its file arrives: empty at first (a file the phone has arrives at
 /// once), a note after a moment that it is being fetched, then the screen, or what `loaded` says
 /// when the file cannot be had. The view is made under the owner of the router's screen, so that
-/// leaving the path disposes it.
+/// leaving the path disposes it; and leaving before the file arrives drops the wait, so that a
+/// screen the officer left is never made (its reads, or a request for the phone's position over
+/// another screen).
 #[cfg(feature = "split")]
 fn arriving(name: &'static str, load: Load) -> AnyView {
     let arrival = RwSignal::new(Arrival::Soon);
     let arrived = StoredValue::new_local(None::<AnyView>);
-    leptos::task::spawn_local_scoped(async move {
+    leptos::task::spawn_local_scoped_with_cancellation(async move {
         let view = loaded(name, load).await;
-        // The officer may have left the path meanwhile: the values are gone with its owner.
         if arrived.try_set_value(Some(view)).is_none() {
             arrival.try_set(Arrival::Here);
         }
     });
-    leptos::task::spawn_local_scoped(async move {
+    leptos::task::spawn_local_scoped_with_cancellation(async move {
         gloo_timers::future::TimeoutFuture::new(FETCHING_AFTER_MS).await;
         if arrival.try_get_untracked() == Some(Arrival::Soon) {
             arrival.try_set(Arrival::Slow);
@@ -198,7 +199,7 @@ async fn loaded(name: &'static str, load: Load) -> AnyView {
         };
         // The officer has left the screen: nothing to make it for.
         if let Some(owner) = owner.get_value().and_then(|owner| owner.upgrade()) {
-            owner.with(|| leptos::task::spawn_local_scoped(fetch));
+            owner.with(|| leptos::task::spawn_local_scoped_with_cancellation(fetch));
         } else {
             state.set(Retry::Failed);
         }

@@ -384,14 +384,16 @@ fn InspectForm(data: FormData) -> impl IntoView {
     let venue_for_save = venue.clone();
     let template_id = template.id();
     let items_for_save = items.clone();
+    // A record once submitted never goes back to draft: "save" keeps it submitted (or returned).
+    let base_status = base.as_ref().map(|record| record.status);
+    let as_saved = move |status: Status| match (status, base_status) {
+        (Status::Draft, Some(kept @ (Status::Submitted | Status::Returned))) => kept,
+        (chosen, _) => chosen,
+    };
     // The record as the form stands, with `status`; `None` before anyone is logged in.
     let current = move |status: Status| -> Option<Inspection> {
         let session = sync.session_untracked()?;
-        // A record once submitted never goes back to draft: "save" keeps it submitted (or returned).
-        let status = match (status, base.as_ref().map(|record| record.status)) {
-            (Status::Draft, Some(kept @ (Status::Submitted | Status::Returned))) => kept,
-            (chosen, _) => chosen,
-        };
+        let status = as_saved(status);
         Some(build_record(
             base.clone(),
             &record_id,
@@ -480,6 +482,7 @@ fn InspectForm(data: FormData) -> impl IntoView {
     // what was typed since the last autosave is written. A form nobody changed is not written at all.
     let keeper = use_draft_keeper();
     let keep_form_after_error = save_form_now.clone();
+    let write_on_leave = save_form_now.clone();
     let kept_as = keeper.keep(move || {
         let save_form_now = save_form_now.clone();
         Box::pin(async move {
@@ -552,12 +555,18 @@ fn InspectForm(data: FormData) -> impl IntoView {
         }
     });
     // Cleanup runs where the form lives (the page's thread); the wrapper only satisfies the signature.
-    let flush_on_leave = send_wrapper::SendWrapper::new(write_form);
+    let flush_on_leave = send_wrapper::SendWrapper::new(write_on_leave);
     on_cleanup(move || {
         visibility.remove();
         keeper.release(kept_as);
         if pending_autosave.with_value(Option::is_some) {
-            (flush_on_leave.take())();
+            // The form as it is now, written after it has closed: a reload waits for the write.
+            let write = (flush_on_leave.take())();
+            keeper.begin_work();
+            spawn_local(async move {
+                write.await;
+                keeper.end_work();
+            });
         }
     });
 
@@ -650,19 +659,38 @@ fn InspectForm(data: FormData) -> impl IntoView {
         drop(shown);
         let store = store.clone();
         let keep_form_after_error = keep_form_after_error.clone();
+        // A reload for a new version waits for the save, even once the form has closed.
+        keeper.begin_work();
         spawn_local(async move {
-            match store.save_inspection_from(&record, Some(edited_rev)).await {
+            let result = store.save_inspection_from(&record, Some(edited_rev)).await;
+            // The officer may have left the form (back, a tab) while it was being saved: its signals
+            // are gone with it, and nothing is to be opened over the screen they went to.
+            let form_open = saving.try_get_untracked().is_some();
+            match result {
                 Ok(_) => {
                     sync.saved_locally();
-                    navigate.to("/records?saved=1");
+                    if form_open {
+                        navigate.to("/records?saved=1");
+                    }
                 }
-                Err(error) => {
+                Err(error) if form_open => {
                     saving.set(false);
                     save_error.set(Some(error.to_string()));
                     // The record was not saved: the form as typed is kept instead.
                     keep_form_after_error().await;
                 }
+                Err(error) => {
+                    // Nobody sees the form's error now, and the form cannot write itself any more:
+                    // what was typed is kept as its draft here, for the form to open with next time.
+                    leptos::logging::error!("save after the form closed failed: {error}");
+                    let mut draft = record;
+                    draft.status = as_saved(Status::Draft);
+                    if let Err(error) = store.save_form(&draft, edited_rev).await {
+                        leptos::logging::error!("keeping the form after a failed save: {error}");
+                    }
+                }
             }
+            keeper.end_work();
         });
     };
     let save_submit = save.clone();

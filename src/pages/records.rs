@@ -12,7 +12,7 @@ use leptos::reactive::computed::ScopedFuture;
 use crate::components::{Icon, IconName, LIST_PAGE, MoreButton, StatusChip, SyncChip};
 use crate::frame::FreeLater;
 use crate::i18n::{Lang, use_i18n};
-use crate::router::use_query_map;
+use crate::router::{use_navigate, use_query_map};
 use crate::store::{InspectionRow, Listed, StoreError, use_store};
 use crate::sync::use_sync;
 use crate::timing::Span;
@@ -40,7 +40,9 @@ pub fn RecordsPage() -> impl IntoView {
     // reload does not announce the save again.
     let just_saved = query.with_untracked(|query| query.get("saved").is_some());
     if just_saved {
-        forget_saved_flag();
+        // In place of this history entry, and through the router, which then knows the address as
+        // the browser shows it (a tap on 记录 adds no second entry).
+        use_navigate().replace("/records");
     }
     let filter = RwSignal::new(RecordQuery::default());
     // `?status=submitted` opens the review queue.
@@ -152,14 +154,6 @@ pub fn RecordsPage() -> impl IntoView {
                 }
             }}
         </section>
-    }
-}
-
-/// Drops `?saved=1` from the address without a navigation (the page stays as drawn). Should the
-/// browser refuse, the only cost is the banner again on a reload.
-fn forget_saved_flag() {
-    if let Some(history) = web_sys::window().and_then(|window| window.history().ok()) {
-        let _ = history.replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some("/records"));
     }
 }
 

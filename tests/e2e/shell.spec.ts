@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { DEMO_PASSWORD, Server, distDir } from './server';
 import { logIn, submitInspection, syncNow, tab } from './phone';
+import { settled } from './timing';
 
 let server: Server;
 
@@ -506,6 +507,49 @@ test('a screen whose file cannot be fetched says so, keeps the app running, and 
     await page.getByRole('button', { name: '重试' }).click();
     await expect(failed).toHaveCount(0);
     await expect(page.getByText('暂无检查记录')).toBeVisible();
+  } finally {
+    await context.close();
+  }
+});
+
+test('a screen left before its file arrives is never made, and opens when the officer comes back', async ({ browser }) => {
+  server = await Server.start();
+  const context = await browser.newContext({ serviceWorkers: 'block' });
+  try {
+    const page = await context.newPage();
+    // The app's spans on (src/timing.rs): 记录's first read is one, what this test looks for.
+    await page.addInitScript(() => {
+      (window as unknown as { fieldcheckTiming: boolean }).fieldcheckTiming = true;
+    });
+    // 记录's file is held on the way, as on a weak signal, until the test lets it through.
+    const isRecordsFile = (url: URL) => /\/split_records-[0-9a-f]{16}\.wasm$/.test(url.pathname);
+    let letThrough: () => void = () => {};
+    const held = new Promise<void>((resolve) => {
+      letThrough = resolve;
+    });
+    await page.route(isRecordsFile, async (route) => {
+      await held;
+      await route.continue();
+    });
+    await logIn(page, server.baseUrl, 'zhangwei');
+    await tab(page, '/records');
+    // A file still on its way after a moment is said to be coming.
+    await expect(page.getByText('正在下载这个页面…')).toBeVisible();
+    await tab(page, '/');
+    await expect(page.getByTestId('venue-row').first()).toBeVisible();
+
+    const served = page.waitForEvent('requestfinished', (request) => isRecordsFile(new URL(request.url())));
+    letThrough();
+    await served;
+    await settled(page);
+    // The officer is on the venue list: 记录 was left, so nothing of it was made or read.
+    await expect(page.getByTestId('venue-row').first()).toBeVisible();
+    const newestReads = () => page.evaluate(() => performance.getEntriesByName('fieldcheck:records-newest', 'measure').length);
+    expect(await newestReads()).toBe(0);
+
+    await tab(page, '/records');
+    await expect(page.getByText('暂无检查记录')).toBeVisible();
+    expect(await newestReads()).toBeGreaterThan(0);
   } finally {
     await context.close();
   }

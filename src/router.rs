@@ -239,19 +239,26 @@ pub fn use_location() -> Location {
     }
 }
 
-/// The values the current path names (`id` in `/records/:id`).
-pub fn use_params_map() -> Memo<Params> {
+/// The values the screen's path names (`id` in `/records/:id`): fixed for the screen's life, since
+/// a change of them makes the screen again.
+pub fn use_params_map() -> Signal<Params> {
     let router = use_router();
-    Memo::new(move |_| router.route.with(|(_, values)| values.clone()))
+    Signal::stored(router.route.with_untracked(|(_, values)| values.clone()))
 }
 
-/// The current address's query values.
+/// The address's query values while the screen is the one shown: a screen being left keeps the
+/// last of its own, so that nothing in it runs again for the next screen's address.
 pub fn use_query_map() -> Memo<Params> {
     let router = use_router();
-    Memo::new(move |_| {
-        router
-            .address
-            .with(|address| Params::of_query(&address.query))
+    let screen = router.route.with_untracked(|(index, _)| *index);
+    Memo::new(move |previous: Option<&Params>| {
+        let shown = router.route.with(|(index, _)| *index) == screen;
+        match previous {
+            Some(previous) if !shown => previous.clone(),
+            _ => router
+                .address
+                .with(|address| Params::of_query(&address.query)),
+        }
     })
 }
 

@@ -85,13 +85,32 @@ fn history_length() -> u32 {
 /// Waits for the screen to read `expected` (the router redraws in a later task, back and forward
 /// arrive as events); fails with what it shows if it never does.
 async fn screen_reads(expected: &str) {
-    for _ in 0..200 {
+    for _ in 0..1000 {
         if screen_text() == expected {
             return;
         }
         gloo_timers::future::TimeoutFuture::new(5).await;
     }
     assert_eq!(screen_text(), expected);
+}
+
+/// Goes one entry back in the browser's history, and waits for the browser to have gone (the
+/// traversal ends in a `popstate` a task or more later).
+async fn go_back() {
+    let arrived = Rc::new(std::cell::Cell::new(false));
+    let listener = {
+        let arrived = arrived.clone();
+        window_event_listener(leptos::ev::popstate, move |_| arrived.set(true))
+    };
+    window().history().expect("history").back().expect("back");
+    for _ in 0..1000 {
+        if arrived.get() {
+            break;
+        }
+        gloo_timers::future::TimeoutFuture::new(5).await;
+    }
+    listener.remove();
+    assert!(arrived.get(), "the browser went back");
 }
 
 /// Moves the browser's address to `address` as back or forward would: the entry, then `popstate`.
@@ -155,13 +174,13 @@ async fn links_inside_the_app_open_their_screen_in_place_and_back_returns() {
 
     element("print").click();
     screen_reads(r#"print Some("7")"#).await;
-    history.back().expect("back");
+    go_back().await;
     screen_reads(r#"thing Some("a b") Some("张 三") Some("")"#).await;
 
     element("home-in-place").click();
     screen_reads("home").await;
     assert_eq!(history_length(), entries + 2, "replaced, not added");
-    history.back().expect("back");
+    go_back().await;
     screen_reads("home").await;
 
     // Addresses no route has, or with a value left empty, open the not-found screen.

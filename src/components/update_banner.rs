@@ -72,15 +72,12 @@ impl DraftKeeper {
             let keep = Box::pin(async move {
                 // A photo or signature still being stored lands in the form first; the form's
                 // autosave is scheduled in the task after, which the save below then writes.
-                while keeper
-                    .working
-                    .try_get_value()
-                    .is_some_and(|working| working > 0)
-                {
-                    gloo_timers::future::TimeoutFuture::new(50).await;
-                }
+                keeper.work_done().await;
                 gloo_timers::future::TimeoutFuture::new(0).await;
                 keeper.save_open_form().await;
+                // A form closed meanwhile (the phone's back button is not held by the veil) writes
+                // itself as it closes: that write lands before the reload too.
+                keeper.work_done().await;
             });
             // A database that never answers must not keep the veil up for good: after this long the
             // reload goes ahead (a write it cuts is rolled back whole; the last autosave stands).
@@ -88,6 +85,17 @@ impl DraftKeeper {
             futures::future::select(keep, deadline).await;
             apply_update();
         });
+    }
+
+    /// Returns once no work begun with [`DraftKeeper::begin_work`] is under way.
+    async fn work_done(&self) {
+        while self
+            .working
+            .try_get_value()
+            .is_some_and(|working| working > 0)
+        {
+            gloo_timers::future::TimeoutFuture::new(50).await;
+        }
     }
 
     /// Whether a reload is under way.

@@ -384,16 +384,14 @@ fn InspectForm(data: FormData) -> impl IntoView {
     let venue_for_save = venue.clone();
     let template_id = template.id();
     let items_for_save = items.clone();
-    // A record once submitted never goes back to draft: "save" keeps it submitted (or returned).
-    let base_status = base.as_ref().map(|record| record.status);
-    let as_saved = move |status: Status| match (status, base_status) {
-        (Status::Draft, Some(kept @ (Status::Submitted | Status::Returned))) => kept,
-        (chosen, _) => chosen,
-    };
     // The record as the form stands, with `status`; `None` before anyone is logged in.
     let current = move |status: Status| -> Option<Inspection> {
         let session = sync.session_untracked()?;
-        let status = as_saved(status);
+        // A record once submitted never goes back to draft: "save" keeps it submitted (or returned).
+        let status = match (status, base.as_ref().map(|record| record.status)) {
+            (Status::Draft, Some(kept @ (Status::Submitted | Status::Returned))) => kept,
+            (chosen, _) => chosen,
+        };
         Some(build_record(
             base.clone(),
             &record_id,
@@ -659,19 +657,21 @@ fn InspectForm(data: FormData) -> impl IntoView {
         drop(shown);
         let store = store.clone();
         let keep_form_after_error = keep_form_after_error.clone();
+        // Should the save fail after the officer has left the form, this is what the form would have
+        // kept as its draft (its signals are gone by then).
+        let draft = current(Status::Draft);
         // A reload for a new version waits for the save, even once the form has closed.
         keeper.begin_work();
         spawn_local(async move {
             let result = store.save_inspection_from(&record, Some(edited_rev)).await;
-            // The officer may have left the form (back, a tab) while it was being saved: its signals
-            // are gone with it, and nothing is to be opened over the screen they went to.
+            // The officer may have left the form (back, a tab) while it was being saved.
             let form_open = saving.try_get_untracked().is_some();
             match result {
                 Ok(_) => {
                     sync.saved_locally();
-                    if form_open {
-                        navigate.to("/records?saved=1");
-                    }
+                    // 记录 opens with the save announced even so: an officer who left during the
+                    // save must see that it was made, or they may record the visit a second time.
+                    navigate.to("/records?saved=1");
                 }
                 Err(error) if form_open => {
                     saving.set(false);
@@ -683,9 +683,9 @@ fn InspectForm(data: FormData) -> impl IntoView {
                     // Nobody sees the form's error now, and the form cannot write itself any more:
                     // what was typed is kept as its draft here, for the form to open with next time.
                     leptos::logging::error!("save after the form closed failed: {error}");
-                    let mut draft = record;
-                    draft.status = as_saved(Status::Draft);
-                    if let Err(error) = store.save_form(&draft, edited_rev).await {
+                    if let Some(draft) = draft
+                        && let Err(error) = store.save_form(&draft, edited_rev).await
+                    {
                         leptos::logging::error!("keeping the form after a failed save: {error}");
                     }
                 }

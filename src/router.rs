@@ -214,12 +214,11 @@ fn use_router() -> Router {
 /// only the query does (a screen reads its query through [`use_query_map`]).
 pub fn current_screen() -> impl IntoView {
     let router = use_router();
-    let index = Memo::new(move |_| router.route.with(|(index, _)| *index));
-    let values = Memo::new(move |_| router.route.with(|(_, values)| values.clone()));
+    // `route` is a memo of the index and the values together: it changes only when one of them does.
     move || {
-        values.track();
-        let view = index
-            .get()
+        let view = router
+            .route
+            .with(|(index, _)| *index)
             .and_then(|index| router.routes.get(index))
             .map_or(router.not_found, |(_, view)| *view);
         view()

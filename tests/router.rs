@@ -45,6 +45,7 @@ fn thing() -> AnyView {
             )}
         </p>
         <a id="print" href="/things/7/print">"print"</a>
+        <a id="other-thing" href="/things/b">"another thing"</a>
         <button id="home-in-place" on:click=move |_| navigate.replace("/")>"home"</button>
     }
     .into_any()
@@ -174,6 +175,12 @@ async fn links_inside_the_app_open_their_screen_in_place_and_back_returns() {
 
     element("print").click();
     screen_reads(r#"print Some("7")"#).await;
+    go_back().await;
+    screen_reads(r#"thing Some("a b") Some("张 三") Some("")"#).await;
+
+    // The same route with another value in its path: the screen is made again for it.
+    element("other-thing").click();
+    screen_reads(r#"thing Some("b") None None"#).await;
     go_back().await;
     screen_reads(r#"thing Some("a b") Some("张 三") Some("")"#).await;
 

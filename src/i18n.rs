@@ -226,6 +226,27 @@ impl Lang {
         }
     }
 
+    /// What the shell tells the officer of a form they left that could not be kept as it was: for
+    /// the form of `venue`, `reason` the store's error; `draft_kept` when 保存/提交 failed and what
+    /// was typed was kept as the form's draft instead, otherwise the form's own last write failed
+    /// and its changes since the previous autosave are not on the phone.
+    pub fn form_not_kept(self, venue: &str, reason: &str, draft_kept: bool) -> String {
+        match (self, draft_kept) {
+            (Lang::Zh, true) => format!(
+                "刚才离开的「{venue}」检查没有保存成功（{reason}）。已填写的内容存为草稿，请重新打开该场所的检查再保存。"
+            ),
+            (Lang::Zh, false) => format!(
+                "刚才离开的「{venue}」检查表，最后的修改未能存到手机（{reason}）。请重新打开该场所的检查核对。"
+            ),
+            (Lang::En, true) => format!(
+                "The inspection of {venue} you left was not saved ({reason}). What you typed is kept as a draft: open that venue's inspection again and save it."
+            ),
+            (Lang::En, false) => format!(
+                "The last changes to the inspection of {venue} you left could not be kept on the phone ({reason}). Open that venue's inspection again and check it."
+            ),
+        }
+    }
+
     /// Why the unsynced work was not saved to a file.
     pub fn save_failed(self, failed: crate::download::SaveFailed) -> String {
         match failed {
@@ -500,6 +521,10 @@ pub struct Strings {
     pub db_outdated: &'static str,
     pub update_ready: &'static str,
     pub reload: &'static str,
+    /// Dismisses a notice the officer has read.
+    pub got_it: &'static str,
+    /// The form's own autosave failed: what was typed since is not on the phone.
+    pub autosave_failed: &'static str,
     /// Over the page between a tap on 重新载入 and the reload.
     pub reloading: &'static str,
     pub conflict_title: &'static str,
@@ -749,6 +774,8 @@ pub static ZH: Strings = Strings {
     db_outdated: "应用已在另一个标签页中更新。请重新载入以继续，本机记录不会丢失。",
     update_ready: "新版本可用 — 重新载入后使用，正在填写的记录会保留。",
     reload: "重新载入",
+    got_it: "知道了",
+    autosave_failed: "草稿未能存到手机",
     reloading: "正在重新载入，请稍候…",
     conflict_title: "与服务器上的版本冲突",
     col_field: "内容",
@@ -996,6 +1023,8 @@ pub static EN: Strings = Strings {
     db_outdated: "The app was updated in another tab. Reload to continue; nothing on this phone is lost.",
     update_ready: "A new version is ready. Reload to use it; the form you are filling in is kept.",
     reload: "Reload",
+    got_it: "OK",
+    autosave_failed: "The draft could not be kept on the phone",
     reloading: "Reloading…",
     conflict_title: "In conflict with the server's version",
     col_field: "Field",

@@ -28,4 +28,6 @@ pub use sync_badge::SyncBadge;
 pub use sync_chip::SyncChip;
 pub use tab_bar::TabBar;
 pub use top_bar::TopBar;
-pub use update_banner::{DraftKeeper, UpdateBanner, provide_draft_keeper, use_draft_keeper};
+pub use update_banner::{
+    DraftKeeper, FormNotKept, UpdateBanner, provide_draft_keeper, use_draft_keeper,
+};

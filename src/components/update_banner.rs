@@ -24,6 +24,15 @@ const WATCHDOG_MS: i32 = 30_000;
 
 type SaveDraft = Rc<dyn Fn() -> Pin<Box<dyn Future<Output = ()>>>>;
 
+/// What became of an inspection form the officer had already left when its last write failed (see
+/// [`DraftKeeper::form_not_kept`]), in both languages: written by the form (`Lang::form_not_kept`),
+/// so that its wording stays in the form's file and out of the main module.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FormNotKept {
+    pub zh: String,
+    pub en: String,
+}
+
 /// Who can save the form that is open right now, so that a reload the app starts itself (a new
 /// version) never loses what was typed since the last autosave.
 #[derive(Clone, Copy)]
@@ -34,6 +43,8 @@ pub struct DraftKeeper {
     reloading: RwSignal<bool>,
     /// Photos and signatures being made and stored for the open form ([`DraftKeeper::begin_work`]).
     working: StoredValue<u32>,
+    /// A form left by the officer that could not be kept as it was, told over every screen.
+    not_kept: RwSignal<Option<FormNotKept>>,
 }
 
 impl DraftKeeper {
@@ -43,7 +54,14 @@ impl DraftKeeper {
             next: StoredValue::new(0),
             reloading: RwSignal::new(false),
             working: StoredValue::new(0),
+            not_kept: RwSignal::new(None),
         }
+    }
+
+    /// A form the officer has left could not be kept as it was: the shell says so over every screen
+    /// until the officer has read it, since the form that would have shown the error is gone.
+    pub fn form_not_kept(&self, notice: FormNotKept) {
+        self.not_kept.set(Some(notice));
     }
 
     /// A photo or a signature for the open form is being made and stored: a reload waits for it to
@@ -151,6 +169,30 @@ pub fn UpdateBanner() -> impl IntoView {
     let listener = window_event_listener_untyped(UPDATE_EVENT, move |_| waiting.set(true));
     on_cleanup(move || listener.remove());
     view! {
+        {move || {
+            keeper
+                .not_kept
+                .get()
+                .map(|notice| {
+                    view! {
+                        <div
+                            class="banner banner-error banner-top"
+                            role="alert"
+                            data-testid="form-not-kept"
+                        >
+                            <span>{move || i18n.lang().pick(&notice.zh, &notice.en).to_owned()}</span>
+                            " "
+                            <button
+                                type="button"
+                                class="button button-small"
+                                on:click=move |_| keeper.not_kept.set(None)
+                            >
+                                {move || i18n.t().got_it}
+                            </button>
+                        </div>
+                    }
+                })
+        }}
         <Show when=move || keeper.reloading()>
             <div class="reload-veil" role="status" data-testid="reload-veil">
                 {move || i18n.t().reloading}

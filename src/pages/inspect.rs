@@ -10,7 +10,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::components::{
-    ChecklistItem, ItemState, PhotoStrip, ProblemList, SignaturePad, use_draft_keeper,
+    ChecklistItem, FormNotKept, ItemState, PhotoStrip, ProblemList, SignaturePad, use_draft_keeper,
 };
 use crate::i18n::{Lang, Strings, use_i18n};
 use crate::router::{use_navigate, use_params_map, use_query_map};
@@ -119,6 +119,14 @@ pub fn InspectPage() -> impl IntoView {
 
 /// How long the form waits after a change before it keeps it (typing goes on in between).
 const AUTOSAVE_DELAY_MS: u32 = 600;
+
+/// The shell's notice of a form of `venue` left and not kept as it was, in both languages.
+fn not_kept(venue: &str, reason: &str, draft_kept: bool) -> FormNotKept {
+    FormNotKept {
+        zh: Lang::Zh.form_not_kept(venue, reason, draft_kept),
+        en: Lang::En.form_not_kept(venue, reason, draft_kept),
+    }
+}
 
 /// Which checklist item each problem belongs to, and under which field.
 fn problems_by_item(
@@ -382,6 +390,7 @@ fn InspectForm(data: FormData) -> impl IntoView {
     };
 
     let venue_for_save = venue.clone();
+    let venue_for_notice = venue.name.clone();
     let template_id = template.id();
     let items_for_save = items.clone();
     // The record as the form stands, with `status`; `None` before anyone is logged in.
@@ -436,6 +445,12 @@ fn InspectForm(data: FormData) -> impl IntoView {
     // Autosave: every change of the form is kept on the phone shortly after it is made, and at once
     // when the page is hidden (another app, a call) or left.
     let autosaved = RwSignal::new(None::<chrono::DateTime<chrono::FixedOffset>>);
+    // Why the last autosave failed, shown under the form until one succeeds.
+    let autosave_error = RwSignal::new(None::<String>);
+    // A new version of the app reloads the page only after this form is kept (see `keep` below); a
+    // form already left tells the shell what it could not keep.
+    let keeper = use_draft_keeper();
+    let venue_name = venue.name.clone();
     // Counts the inspector's changes, for what follows them (autosave, the problem list).
     let edits = RwSignal::new(0_u32);
     let pending_autosave = StoredValue::new_local(None::<gloo_timers::callback::Timeout>);
@@ -457,6 +472,7 @@ fn InspectForm(data: FormData) -> impl IntoView {
                 autosaves_writing.update_value(|writing| *writing += 1);
             }
             let store = autosave_store.clone();
+            let venue = venue_name.clone();
             async move {
                 let Some(record) = record else {
                     return;
@@ -464,8 +480,16 @@ fn InspectForm(data: FormData) -> impl IntoView {
                 match store.save_form(&record, edited_rev).await {
                     Ok(()) => {
                         let _ = autosaved.try_set(Some(crate::i18n::now_china()));
+                        let _ = autosave_error.try_set(None);
                     }
-                    Err(error) => leptos::logging::error!("autosave failed: {error}"),
+                    Err(error) => {
+                        leptos::logging::error!("autosave failed: {error}");
+                        // The form says so while it is open; once left, the shell does.
+                        if let Some(Some(reason)) = autosave_error.try_set(Some(error.to_string()))
+                        {
+                            keeper.form_not_kept(not_kept(&venue, &reason, false));
+                        }
+                    }
                 }
                 autosaves_writing.try_update_value(|writing| *writing -= 1);
             }
@@ -478,7 +502,6 @@ fn InspectForm(data: FormData) -> impl IntoView {
     // A new version of the app reloads the page only after this form is kept: a save under way (保存,
     // 提交) or an autosave being written is waited for, since a reload could cut its transaction; then
     // what was typed since the last autosave is written. A form nobody changed is not written at all.
-    let keeper = use_draft_keeper();
     let keep_form_after_error = save_form_now.clone();
     let write_on_leave = save_form_now.clone();
     let kept_as = keeper.keep(move || {
@@ -660,6 +683,7 @@ fn InspectForm(data: FormData) -> impl IntoView {
         // Should the save fail after the officer has left the form, this is what the form would have
         // kept as its draft (its signals are gone by then).
         let draft = current(Status::Draft);
+        let venue_left = venue_for_notice.clone();
         // A reload for a new version waits for the save, even once the form has closed.
         keeper.begin_work();
         spawn_local(async move {
@@ -681,11 +705,16 @@ fn InspectForm(data: FormData) -> impl IntoView {
                 }
                 Err(error) => {
                     // Nobody sees the form's error now, and the form cannot write itself any more:
-                    // what was typed is kept as its draft here, for the form to open with next time.
+                    // what was typed is kept as its draft here, for the form to open with next time,
+                    // and the shell tells the officer, who left thinking it saved.
                     leptos::logging::error!("save after the form closed failed: {error}");
-                    if let Some(draft) = draft
-                        && let Err(error) = store.save_form(&draft, edited_rev).await
-                    {
+                    let kept = match draft {
+                        Some(draft) => Some(store.save_form(&draft, edited_rev).await),
+                        None => None,
+                    };
+                    let draft_kept = matches!(kept, Some(Ok(())));
+                    keeper.form_not_kept(not_kept(&venue_left, &error.to_string(), draft_kept));
+                    if let Some(Err(error)) = kept {
                         leptos::logging::error!("keeping the form after a failed save: {error}");
                     }
                 }
@@ -1292,6 +1321,17 @@ fn InspectForm(data: FormData) -> impl IntoView {
                 }}
             </div>
 
+            {move || {
+                autosave_error
+                    .get()
+                    .map(|reason| {
+                        view! {
+                            <p class="banner banner-error" role="alert" data-testid="autosave-failed">
+                                {i18n.t().autosave_failed} "（" {reason} "）"
+                            </p>
+                        }
+                    })
+            }}
             <p class="hint autosave-hint" role="status" aria-live="polite" data-testid="autosaved">
                 {move || autosaved.get().map(|at| format!("{} {}", i18n.t().autosaved, crate::i18n::clock_seconds(&at)))}
             </p>

@@ -43,6 +43,11 @@ pub mod meta_keys {
     /// The day and setting of the last sweep for old copies: `"2026-12-02/12"` (`retention.rs`);
     /// cleared with the pull cursor, since a pull from the start brings old copies back.
     pub const SWEPT: &str = "swept";
+    /// A new value with every write to the venues store (`venues.rs` `mark_register_changed`).
+    pub const REGISTER_STAMP: &str = "register_stamp";
+    /// The venues' shown bodies as one JSON text, with the stamp they were read under: what 场所
+    /// and the other lists read instead of thousands of values while no venue was written since.
+    pub const REGISTER_DIGEST: &str = "register_digest";
     /// Prefix of campaign entries: `campaign:<id>`.
     pub const CAMPAIGN_PREFIX: &str = "campaign:";
 }

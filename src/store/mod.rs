@@ -267,9 +267,15 @@ impl Store {
         key: Option<JsValue>,
         value: JsValue,
     ) -> Result<(), StoreError> {
-        let tx = self.write(&[store_name])?;
+        // A venue planted is a venue written: the register's digest no longer stands for it.
+        let tx = if store_name == META {
+            self.write(&[META])?
+        } else {
+            self.write(&[store_name, META])?
+        };
         {
             let store = tx.object_store(store_name).idb(store_name, "open")?;
+            venues::mark_register_changed(&store, store_name)?;
             match key {
                 Some(key) => {
                     store

@@ -24,6 +24,7 @@ use crate::store::meta::{campaign_range, delete_meta, meta_keys, put_meta};
 use crate::store::schema::{
     BY_QUEUE, BY_STATE, FORMS, INSPECTIONS, META, OUTBOX, PHOTO_QUEUE, PHOTOS, VENUES,
 };
+use crate::store::venues::mark_register_changed;
 use crate::store::{
     Awaiting, Export, Listed, LocalCampaign, Store, StoreError, StoredRecord, SyncMark, Unsynced,
 };
@@ -230,12 +231,9 @@ impl Store {
                     }
                 }
                 for name in [INSPECTIONS, VENUES, FORMS, OUTBOX, PHOTOS, PHOTO_QUEUE] {
-                    tx.object_store(name)
-                        .idb(name, "open")?
-                        .clear()
-                        .idb(name, "clear")?
-                        .await
-                        .idb(name, "clear")?;
+                    let store = tx.object_store(name).idb(name, "open")?;
+                    mark_register_changed(&store, name)?;
+                    store.clear().idb(name, "clear")?.await.idb(name, "clear")?;
                 }
                 meta.delete::<JsValue, _>(campaign_range())
                     .primitive()
@@ -436,15 +434,7 @@ impl LocalStore for Store {
                             &change.id,
                             local.clone(),
                         )?),
-                        None => {
-                            stores
-                                .of(name)
-                                .delete(JsValue::from_str(&change.id))
-                                .primitive()
-                                .idb(name, "delete")?
-                                .await
-                                .idb(name, "delete")?;
-                        }
+                        None => delete_record(stores.of(name), name, &change.id).await?,
                     }
                 }
                 made[slot] = Some(next);
@@ -981,7 +971,23 @@ pub(crate) async fn put_record(
     id: &str,
     local: LocalState,
 ) -> Result<(), StoreError> {
+    mark_register_changed(store, name)?;
     put_value(store, name, &StoredRecord::new(id, local)).await
+}
+
+/// Deletes a record inside an open transaction.
+pub(crate) async fn delete_record(
+    store: &ObjectStore<'_>,
+    name: &'static str,
+    id: &str,
+) -> Result<(), StoreError> {
+    mark_register_changed(store, name)?;
+    store
+        .delete(JsValue::from_str(id))
+        .primitive()
+        .idb(name, "delete")?
+        .await
+        .idb(name, "delete")
 }
 
 /// Reads and decodes one value by string key inside an open transaction.
@@ -1070,6 +1076,7 @@ fn send_put_record(
     id: &str,
     local: LocalState,
 ) -> Result<impl Future<Output = Result<(), StoreError>> + use<>, StoreError> {
+    mark_register_changed(store, name)?;
     send_put(store, name, to_js(&StoredRecord::new(id, local), name)?)
 }
 
@@ -1284,12 +1291,7 @@ impl Store {
             match next {
                 Some(next) => put_record(&store, name, id, next).await?,
                 None => {
-                    store
-                        .delete(JsValue::from_str(id))
-                        .primitive()
-                        .idb(name, "delete")?
-                        .await
-                        .idb(name, "delete")?;
+                    delete_record(&store, name, id).await?;
                     if server_known {
                         delete_meta(&meta, meta_keys::PULL_CURSOR).await?;
                         delete_meta(&meta, meta_keys::SWEPT).await?;

@@ -2,11 +2,14 @@
 
 use fieldcheck_core::local::{LocalState, ServerVersion};
 use fieldcheck_core::{Venue, VenueId};
+use indexed_db_futures::internals::SystemRepr;
+use indexed_db_futures::object_store::ObjectStore;
 use indexed_db_futures::prelude::*;
-use wasm_bindgen::JsValue;
+use wasm_bindgen::{JsCast, JsValue};
 
+use crate::store::codec::{field, js_text};
 use crate::store::error::IdbContext;
-use crate::store::meta::next_order;
+use crate::store::meta::{meta_keys, next_order};
 use crate::store::records::{
     DECODE_CHUNK, first_in_index, get_all_in_store, listed_value, put_record, read_record, send_get,
 };
@@ -14,10 +17,88 @@ use crate::store::schema::{META, VENUES, VENUES_BY_PINYIN};
 use crate::store::{Listed, Store, StoreError, StoredRecord};
 use crate::timing::Span;
 
+/// The register's digest as it is read back (see [`mark_register_changed`]).
+#[derive(serde::Deserialize)]
+struct Digest {
+    /// The register's stamp when the venues were read (`None`: none written yet).
+    stamp: Option<String>,
+    /// How many values the venues store held.
+    count: u32,
+    /// Every venue's shown body, in the store's order.
+    records: Vec<Venue>,
+}
+
+/// Marks, inside the transaction of a write to the venues store, that the register changed: a new
+/// stamp in `meta`, so that no digest made before the write is taken for the register again.
+///
+/// Every write to the venues store calls it (`put_record`, the deletes and the clear): that is what
+/// lets [`Store::list_venues`] answer from the digest, one value, instead of reading thousands. The
+/// transaction must hold `meta`; one that does not fails here rather than write a venue unmarked.
+/// A transaction writing many venues marks once.
+pub(crate) fn mark_register_changed(
+    store: &ObjectStore<'_>,
+    name: &'static str,
+) -> Result<(), StoreError> {
+    thread_local! {
+        /// The transaction marked last: its further writes need no new stamp.
+        static MARKED: std::cell::RefCell<Option<web_sys::IdbTransaction>> = const { std::cell::RefCell::new(None) };
+    }
+    if name != VENUES {
+        return Ok(());
+    }
+    let tx = store.as_sys().transaction();
+    if MARKED.with_borrow(|marked| marked.as_ref() == Some(&tx)) {
+        return Ok(());
+    }
+    let stamp = new_stamp();
+    // The browser's own put, sent at once; its failure fails the transaction, whose commit says so.
+    tx.object_store(META)
+        .and_then(|meta| meta.put_with_key(&stamp, &JsValue::from_str(meta_keys::REGISTER_STAMP)))
+        .map_err(|error| StoreError::Idb {
+            store: META,
+            op: "mark the register changed",
+            message: js_text(&error),
+        })?;
+    MARKED.set(Some(tx));
+    Ok(())
+}
+
+/// A value no other write will have made: the browser's random UUID (in a secure context, where the
+/// app runs), else the time with a random fraction, as text. Made by the browser, so that the main module
+/// carries no UUID or number formatting code for it.
+fn new_stamp() -> JsValue {
+    let global = js_sys::global();
+    let random_uuid = js_sys::Reflect::get(&global, &JsValue::from_str("crypto"))
+        .ok()
+        .and_then(|crypto| {
+            let make = js_sys::Reflect::get(&crypto, &JsValue::from_str("randomUUID")).ok()?;
+            make.dyn_into::<js_sys::Function>()
+                .ok()?
+                .call0(&crypto)
+                .ok()
+        });
+    random_uuid.filter(JsValue::is_string).unwrap_or_else(|| {
+        let moment = js_sys::Number::from(js_sys::Date::now() + js_sys::Math::random());
+        // As a number, should the text fail: a digest never reads a number as its stamp, so
+        // the register is then read whole each time, never taken from an older digest.
+        moment
+            .to_string_with_radix(36)
+            .map_or_else(|_| moment.into(), JsValue::from)
+    })
+}
+
+/// A digest the browser could not make into JSON text.
+fn encode_error(error: &JsValue) -> StoreError {
+    StoreError::Encode {
+        store: META,
+        reason: js_text(error),
+    }
+}
+
 impl Store {
     /// Stores venues as the server has them at the given revs (tests and tools; sync pulls them).
     pub async fn put_venues(&self, venues: &[(Venue, u64)]) -> Result<(), StoreError> {
-        let tx = self.write(&[VENUES])?;
+        let tx = self.write(&[VENUES, META])?;
         {
             let store = tx.object_store(VENUES).idb(VENUES, "open")?;
             for (venue, rev) in venues {
@@ -60,31 +141,141 @@ impl Store {
     /// Venues of every kind that match `search` ([`Venue::matches`]: name, address, licence number,
     /// contact or pinyin initials), in pinyin order.
     ///
-    /// Reads the store, not the `pinyin` index, so that a damaged value without a name is reported.
+    /// Taken from the register's digest when it is of the register as it stands; otherwise read from
+    /// the store itself (not the `pinyin` index, so that a damaged value without a name is reported),
+    /// and the digest made again from what was read.
     pub async fn list_venues(&self, search: &str) -> Result<Listed<Venue>, StoreError> {
         // The benchmarks and tests count and time the register's reads by this span.
         let _span = Span::start("fieldcheck:venues-register");
-        let raw = {
-            let tx = self.read(&[VENUES])?;
-            let store = tx.object_store(VENUES).idb(VENUES, "open")?;
-            get_all_in_store(&store, VENUES, None).await?
+        let mut listed = match self.register_digest().await {
+            Some(items) => {
+                self.check_digest_once();
+                Listed {
+                    items,
+                    corrupt: Vec::new(),
+                }
+            }
+            None => self.read_register().await?,
         };
-        let mut listed = Listed::default();
-        for (idx, (key, value)) in raw.into_iter().enumerate() {
-            // A district's register is thousands of venues: typing stays live between chunks.
-            if idx > 0 && idx % DECODE_CHUNK == 0 {
-                gloo_timers::future::TimeoutFuture::new(0).await;
-            }
-            match listed_value::<Venue>(&value, VENUES, &key) {
-                Ok((venue, _)) => listed.items.extend(venue.matches(search).then_some(venue)),
-                Err(error) => listed.corrupt.push(error),
-            }
-        }
+        listed.items.retain(|venue| venue.matches(search));
         // In pinyin order (by the initials the server sets), as a Chinese list is read; then by name.
         listed
             .items
             .sort_by(|a, b| (&a.initials, &a.name, &a.id).cmp(&(&b.initials, &b.name, &b.id)));
         Ok(listed)
+    }
+
+    /// Every venue in the store, each decoded on its own (one that does not decode is named in
+    /// `corrupt`); a register read whole with nothing unreadable is kept as its digest.
+    async fn read_register(&self) -> Result<Listed<Venue>, StoreError> {
+        let _span = Span::start("fieldcheck:venues-register-whole");
+        // The stamp is read in the same transaction as the venues: the digest is of that register.
+        let (stamp, raw) = {
+            let tx = self.read(&[VENUES, META])?;
+            let store = tx.object_store(VENUES).idb(VENUES, "open")?;
+            let meta = tx.object_store(META).idb(META, "open")?;
+            let stamp = send_get(&meta, META, meta_keys::REGISTER_STAMP)?;
+            let raw = get_all_in_store(&store, VENUES, None).await?;
+            (stamp.await?, raw)
+        };
+        let mut listed = Listed::default();
+        for (idx, (key, value)) in raw.iter().enumerate() {
+            // A district's register is thousands of venues: typing stays live between chunks.
+            if idx > 0 && idx % DECODE_CHUNK == 0 {
+                gloo_timers::future::TimeoutFuture::new(0).await;
+            }
+            match listed_value::<Venue>(value, VENUES, key) {
+                Ok((venue, _)) => listed.items.push(venue),
+                Err(error) => listed.corrupt.push(error),
+            }
+        }
+        if listed.corrupt.is_empty() {
+            // Only a help for the next read: the register stands without it.
+            if let Err(error) = self.keep_digest(stamp, &raw).await {
+                leptos::logging::warn!("the register's digest was not kept: {error}");
+            }
+        }
+        Ok(listed)
+    }
+
+    /// Reads the register whole once per page and database, behind the first answer from its digest,
+    /// which it makes again: an older build of the app (a tab left open, or one the phone fell back to
+    /// offline) writes venues without a new stamp. Whatever it changed is then shown from the next
+    /// read of the list on, not the next venue this build writes.
+    fn check_digest_once(&self) {
+        thread_local! {
+            /// The databases whose digest this page has checked.
+            static CHECKED: std::cell::RefCell<std::collections::HashSet<String>> = std::cell::RefCell::default();
+        }
+        if !CHECKED.with_borrow_mut(|checked| checked.insert(self.name())) {
+            return;
+        }
+        let store = self.clone();
+        wasm_bindgen_futures::spawn_local(async move {
+            if let Err(error) = store.read_register().await {
+                leptos::logging::warn!("the register's digest was not checked: {error}");
+            }
+        });
+    }
+
+    /// The register from its digest, if the digest was made from the register as it stands: made
+    /// under the stamp the store holds now (no venue written since) and of as many venues as the
+    /// store holds. `None` sends the caller to the store itself (no digest, an older one, or one
+    /// that does not read).
+    async fn register_digest(&self) -> Option<Vec<Venue>> {
+        let tx = self.read(&[VENUES, META]).ok()?;
+        let store = tx.object_store(VENUES).ok()?;
+        let meta = tx.object_store(META).ok()?;
+        // All three go out before any is awaited: one snapshot, one wait.
+        let stamp = send_get(&meta, META, meta_keys::REGISTER_STAMP).ok()?;
+        let digest = send_get(&meta, META, meta_keys::REGISTER_DIGEST).ok()?;
+        let count = store.count().primitive().ok()?;
+        let (stamp, digest, count) = (stamp.await.ok()?, digest.await.ok()??, count.await.ok()?);
+        let digest: Digest = serde_json::from_str(&digest.as_string()?).ok()?;
+        let current = digest.stamp == stamp.and_then(|stamp| stamp.as_string())
+            && digest.count == count
+            && digest.records.len() == usize::try_from(count).ok()?;
+        current.then_some(digest.records)
+    }
+
+    /// Keeps the venues' shown bodies as one JSON text in `meta`, with the stamp they were read
+    /// under: written only if no venue was written since (the stamp unchanged), in a transaction
+    /// the register's writes wait for, since each of them holds `meta` too.
+    async fn keep_digest(
+        &self,
+        read_under: Option<JsValue>,
+        raw: &[(JsValue, JsValue)],
+    ) -> Result<(), StoreError> {
+        let records = raw
+            .iter()
+            .map(|(_, value)| field(value, "record").unwrap_or(JsValue::NULL))
+            .collect::<js_sys::Array>();
+        let digest = js_sys::Object::new();
+        let stamp = read_under.clone().unwrap_or(JsValue::NULL);
+        for (name, value) in [
+            ("stamp", stamp),
+            ("count", JsValue::from(records.length())),
+            ("records", records.into()),
+        ] {
+            js_sys::Reflect::set(&digest, &JsValue::from_str(name), &value)
+                .map_err(|error| encode_error(&error))?;
+        }
+        let text = js_sys::JSON::stringify(&digest).map_err(|error| encode_error(&error))?;
+        let tx = self.write(&[META])?;
+        {
+            let meta = tx.object_store(META).idb(META, "open")?;
+            let now = send_get(&meta, META, meta_keys::REGISTER_STAMP)?.await?;
+            if now != read_under {
+                return Ok(());
+            }
+            meta.put(JsValue::from(text))
+                .with_key(JsValue::from_str(meta_keys::REGISTER_DIGEST))
+                .primitive()
+                .idb(META, "put")?
+                .await
+                .idb(META, "put")?;
+        }
+        tx.commit().await.idb(META, "commit")
     }
 
     /// The first `limit` venues of [`Store::list_venues`]'s order, read by the `pinyin` index: the

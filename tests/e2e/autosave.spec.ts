@@ -87,3 +87,51 @@ test('the form is kept as it is typed and comes back after leaving the screen an
   await tab(page, '/');
   await expect(page.getByTestId('unsaved-forms')).toHaveCount(0);
 });
+
+test('a form write the phone refuses is told: under the form while it is open, over every screen once it is left', async ({ page, context }) => {
+  await logIn(page, server.baseUrl, 'zhangwei');
+  await context.setOffline(true);
+  await page.getByTestId('venue-row').first().click();
+  const venue = (await page.locator('.venue-name').textContent())?.trim() ?? '';
+  const items = page.locator('[data-item]');
+  await expect(items.first()).toBeVisible();
+  await items.nth(0).getByRole('button', { name: PASS }).click();
+  await expect(page.getByTestId('autosaved')).toContainText('已自动保存');
+
+  // Another page of the site asks for a newer database: the app lets its connection go (and says
+  // so), and every write it tries after is refused. The upgrade is then called off, so that the
+  // database stays as it was for the app opened again.
+  const other = await context.newPage();
+  await other.goto(`${server.baseUrl}/robots.txt`);
+  await other.evaluate(
+    () =>
+      new Promise<void>((resolve) => {
+        const open = indexedDB.open('fieldcheck', 1000);
+        open.onupgradeneeded = () => open.transaction?.abort();
+        open.onerror = () => resolve();
+        open.onsuccess = () => resolve();
+      }),
+  );
+  await expect(page.getByTestId('db-outdated')).toBeVisible();
+  await page.locator('#inspection-notes').fill('消防通道堆放杂物');
+  await expect(page.getByTestId('autosave-failed')).toContainText('草稿未能存到手机');
+
+  // The officer types on and leaves at once: the form's last write, made as it closes, is refused.
+  await page.locator('#inspection-notes').fill('消防通道堆放杂物，已责令清理');
+  await tab(page, '/records');
+  const notice = page.getByTestId('form-not-kept');
+  await expect(notice).toContainText(`刚才离开的「${venue}」检查表，最后的修改未能存到手机`);
+  // It stays over the next screen until the officer has read it.
+  await tab(page, '/me');
+  await expect(notice).toBeVisible();
+  await notice.getByRole('button', { name: '知道了' }).click();
+  await expect(notice).toHaveCount(0);
+
+  // Opened again, the form is as the phone last kept it: the answer, without the notes.
+  await page.reload();
+  await tab(page, '/');
+  await page.getByTestId('venue-row').first().click();
+  await expect(page.getByTestId('form-resumed')).toBeVisible();
+  await expect(items.nth(0).getByRole('button', { name: PASS })).toHaveAttribute('aria-pressed', 'true');
+  await expect(page.locator('#inspection-notes')).toHaveValue('');
+});

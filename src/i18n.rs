@@ -226,8 +226,32 @@ impl Lang {
         }
     }
 
+    /// Why the phone refused a write, in the officer's words (the store's own text, in English and
+    /// about IndexedDB, goes to the console): the record's status (an approved record is locked), no
+    /// room left, a database connection the app had to let go (another tab upgraded it; reloading
+    /// brings it back), or the phone's storage failing.
+    pub fn store_failure(self, error: &crate::store::StoreError) -> &'static str {
+        let text = error.to_string();
+        let (zh, en) = if matches!(error, crate::store::StoreError::NotAllowed(_)) {
+            (
+                "这条记录的状态不允许这样修改",
+                "the record's status does not allow this change",
+            )
+        } else if text.contains("QuotaExceeded") {
+            ("手机存储空间不足", "the phone's storage is full")
+        } else if text.contains("closing") || text.contains("InvalidStateError") {
+            (
+                "本机数据库已关闭，请重新载入",
+                "the local database was closed: reload the page",
+            )
+        } else {
+            ("本机存储出错", "the phone's storage failed")
+        };
+        self.pick(zh, en)
+    }
+
     /// What the shell tells the officer of a form they left that could not be kept as it was: for
-    /// the form of `venue`, `reason` the store's error; `draft_kept` when 保存/提交 failed and what
+    /// the form of `venue`, `reason` why ([`Lang::store_failure`]); `draft_kept` when 保存/提交 failed and what
     /// was typed was kept as the form's draft instead, otherwise the form's own last write failed
     /// and its changes since the previous autosave are not on the phone.
     pub fn form_not_kept(self, venue: &str, reason: &str, draft_kept: bool) -> String {

@@ -2287,6 +2287,14 @@ async fn the_registers_digest_answers_only_while_no_venue_was_written_since() {
                 discarding(&store, &user("chenjing"), &export)
                     .await
                     .expect("take the phone over");
+                assert_eq!(
+                    store
+                        .get_raw(META, JsValue::from_str(meta_keys::REGISTER_DIGEST))
+                        .await
+                        .expect("read meta"),
+                    None,
+                    "the previous officer's digest goes with their register"
+                );
             }
         }
         assert_eq!(

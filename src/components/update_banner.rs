@@ -22,7 +22,8 @@ const SAVE_BEFORE_RELOAD_MS: u32 = 20_000;
 /// fallback (`fieldcheckApplyUpdate` in `index.html`, 4 s).
 const WATCHDOG_MS: i32 = 30_000;
 
-type SaveDraft = Rc<dyn Fn() -> Pin<Box<dyn Future<Output = ()>>>>;
+/// Saves the open form; the answer says whether it is on the phone.
+type SaveDraft = Rc<dyn Fn() -> Pin<Box<dyn Future<Output = bool>>>>;
 
 /// What became of an inspection form the officer had already left when its last write failed (see
 /// [`DraftKeeper::form_not_kept`]), in both languages: written by the form (`Lang::form_not_kept`),
@@ -43,8 +44,8 @@ pub struct DraftKeeper {
     reloading: RwSignal<bool>,
     /// Photos and signatures being made and stored for the open form ([`DraftKeeper::begin_work`]).
     working: StoredValue<u32>,
-    /// A form left by the officer that could not be kept as it was, told over every screen.
-    not_kept: RwSignal<Option<FormNotKept>>,
+    /// Forms left by the officer that could not be kept as they were, told over every screen.
+    not_kept: RwSignal<Vec<FormNotKept>>,
 }
 
 impl DraftKeeper {
@@ -54,14 +55,19 @@ impl DraftKeeper {
             next: StoredValue::new(0),
             reloading: RwSignal::new(false),
             working: StoredValue::new(0),
-            not_kept: RwSignal::new(None),
+            not_kept: RwSignal::new(Vec::new()),
         }
     }
 
     /// A form the officer has left could not be kept as it was: the shell says so over every screen
     /// until the officer has read it, since the form that would have shown the error is gone.
     pub fn form_not_kept(&self, notice: FormNotKept) {
-        self.not_kept.set(Some(notice));
+        self.not_kept.update(|not_kept| not_kept.push(notice));
+    }
+
+    /// The officer logged out: the next one is not told of their forms.
+    pub fn forget_not_kept(&self) {
+        self.not_kept.set(Vec::new());
     }
 
     /// A photo or a signature for the open form is being made and stored: a reload waits for it to
@@ -92,16 +98,25 @@ impl DraftKeeper {
                 // autosave is scheduled in the task after, which the save below then writes.
                 keeper.work_done().await;
                 gloo_timers::future::TimeoutFuture::new(0).await;
-                keeper.save_open_form().await;
+                let kept = keeper.save_open_form().await;
                 // A form closed meanwhile (the phone's back button is not held by the veil) writes
                 // itself as it closes: that write lands before the reload too.
                 keeper.work_done().await;
+                kept && keeper.not_kept.with_untracked(Vec::is_empty)
             });
             // A database that never answers must not keep the veil up for good: after this long the
             // reload goes ahead (a write it cuts is rolled back whole; the last autosave stands).
             let deadline = gloo_timers::future::TimeoutFuture::new(SAVE_BEFORE_RELOAD_MS);
-            futures::future::select(keep, deadline).await;
-            apply_update();
+            match futures::future::select(keep, deadline).await {
+                // The phone refused the form's write: reloading would drop what it could not keep.
+                // The page is given back, the form (or the shell) says why, and the banner stays.
+                futures::future::Either::Left((false, _)) => {
+                    disarm_watchdog();
+                    release_input();
+                    keeper.reloading.set(false);
+                }
+                _ => apply_update(),
+            }
         });
     }
 
@@ -122,7 +137,7 @@ impl DraftKeeper {
     }
 
     /// The open form says how to save it; the answer releases it when the form closes.
-    pub fn keep(&self, save: impl Fn() -> Pin<Box<dyn Future<Output = ()>>> + 'static) -> u64 {
+    pub fn keep(&self, save: impl Fn() -> Pin<Box<dyn Future<Output = bool>>> + 'static) -> u64 {
         self.next.update_value(|next| *next += 1);
         let token = self.next.get_value();
         self.save.set_value(Some((token, Rc::new(save))));
@@ -138,13 +153,15 @@ impl DraftKeeper {
         });
     }
 
-    /// Saves the open form, if one is open, and returns once it is on the phone.
-    pub async fn save_open_form(&self) {
+    /// Saves the open form, if one is open, and returns once it is on the phone (`true`), or the
+    /// phone refused it (`false`).
+    pub async fn save_open_form(&self) -> bool {
         let save = self
             .save
             .with_value(|save| save.as_ref().map(|(_, save)| save.clone()));
-        if let Some(save) = save {
-            save().await;
+        match save {
+            Some(save) => save().await,
+            None => true,
         }
     }
 }
@@ -170,22 +187,33 @@ pub fn UpdateBanner() -> impl IntoView {
     on_cleanup(move || listener.remove());
     view! {
         {move || {
-            keeper
-                .not_kept
-                .get()
-                .map(|notice| {
+            let notices = keeper.not_kept.get();
+            (!notices.is_empty())
+                .then(|| {
                     view! {
                         <div
-                            class="banner banner-error banner-top"
+                            class="banner banner-error banner-top banner-lines"
                             role="alert"
                             data-testid="form-not-kept"
                         >
-                            <span>{move || i18n.lang().pick(&notice.zh, &notice.en).to_owned()}</span>
+                            <span>
+                                {move || {
+                                    let lang = i18n.lang();
+                                    let mut text = String::new();
+                                    for notice in &notices {
+                                        if !text.is_empty() {
+                                            text.push('\n');
+                                        }
+                                        text.push_str(lang.pick(&notice.zh, &notice.en));
+                                    }
+                                    text
+                                }}
+                            </span>
                             " "
                             <button
                                 type="button"
                                 class="button button-small"
-                                on:click=move |_| keeper.not_kept.set(None)
+                                on:click=move |_| keeper.not_kept.set(Vec::new())
                             >
                                 {move || i18n.t().got_it}
                             </button>
@@ -236,6 +264,11 @@ fn hold_input() {
     }
 }
 
+thread_local! {
+    /// The watchdog's timer, while it is armed.
+    static WATCHDOG: std::cell::Cell<Option<i32>> = const { std::cell::Cell::new(None) };
+}
+
 /// Reloads the page after [`WATCHDOG_MS`] whatever becomes of the app meanwhile: the browser's own
 /// `location.reload`, so that even a stopped app does not leave the veil up.
 fn arm_watchdog() {
@@ -245,8 +278,27 @@ fn arm_watchdog() {
         .and_then(|reload| reload.dyn_into::<js_sys::Function>().ok())
         .map(|reload| reload.bind0(&location));
     if let Some(reload) = reload {
-        let _ =
+        let timer =
             window().set_timeout_with_callback_and_timeout_and_arguments_0(&reload, WATCHDOG_MS);
+        WATCHDOG.set(timer.ok());
+    }
+}
+
+/// The reload is called off: the watchdog with it.
+fn disarm_watchdog() {
+    if let Some(timer) = WATCHDOG.take() {
+        window().clear_timeout_with_handle(timer);
+    }
+}
+
+/// Gives the page back its input (undoes [`hold_input`]).
+fn release_input() {
+    if let Ok(parts) = document().query_selector_all("body > [inert]") {
+        for part in (0..parts.length()).filter_map(|idx| parts.item(idx)) {
+            if let Ok(part) = part.dyn_into::<web_sys::Element>() {
+                let _ = part.remove_attribute("inert");
+            }
+        }
     }
 }
 

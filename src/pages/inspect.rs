@@ -121,10 +121,11 @@ pub fn InspectPage() -> impl IntoView {
 const AUTOSAVE_DELAY_MS: u32 = 600;
 
 /// The shell's notice of a form of `venue` left and not kept as it was, in both languages.
-fn not_kept(venue: &str, reason: &str, draft_kept: bool) -> FormNotKept {
+fn not_kept(venue: &str, error: &StoreError, draft_kept: bool) -> FormNotKept {
+    let text = |lang: Lang| lang.form_not_kept(venue, lang.store_failure(error), draft_kept);
     FormNotKept {
-        zh: Lang::Zh.form_not_kept(venue, reason, draft_kept),
-        en: Lang::En.form_not_kept(venue, reason, draft_kept),
+        zh: text(Lang::Zh),
+        en: text(Lang::En),
     }
 }
 
@@ -446,7 +447,7 @@ fn InspectForm(data: FormData) -> impl IntoView {
     // when the page is hidden (another app, a call) or left.
     let autosaved = RwSignal::new(None::<chrono::DateTime<chrono::FixedOffset>>);
     // Why the last autosave failed, shown under the form until one succeeds.
-    let autosave_error = RwSignal::new(None::<String>);
+    let autosave_error = RwSignal::new(None::<StoreError>);
     // A new version of the app reloads the page only after this form is kept (see `keep` below); a
     // form already left tells the shell what it could not keep.
     let keeper = use_draft_keeper();
@@ -457,7 +458,11 @@ fn InspectForm(data: FormData) -> impl IntoView {
     // Autosaves being written: a reload waits for them (its pending timer is gone by then).
     let autosaves_writing = StoredValue::new(0_u32);
     let autosave_store = store.clone();
-    // The form as it stands, kept on the phone; the future ends once it is.
+    // Numbers the form's writes, outliving the form: only the last write's failure is told once the
+    // form is left (an earlier one failing after a later one landed lost nothing).
+    let writes_begun = std::rc::Rc::new(std::cell::Cell::new(0_u64));
+    // The form as it stands, kept on the phone; the future ends once it is, with whether it is (a
+    // form with nothing to write is kept).
     let save_form_now = {
         let current = current.clone();
         move || {
@@ -473,35 +478,58 @@ fn InspectForm(data: FormData) -> impl IntoView {
             }
             let store = autosave_store.clone();
             let venue = venue_name.clone();
+            let writes_begun = writes_begun.clone();
+            writes_begun.set(writes_begun.get() + 1);
+            let this_write = writes_begun.get();
             async move {
                 let Some(record) = record else {
-                    return;
+                    return true;
                 };
-                match store.save_form(&record, edited_rev).await {
+                let result = store.save_form(&record, edited_rev).await;
+                autosaves_writing.try_update_value(|writing| *writing -= 1);
+                match result {
                     Ok(()) => {
                         let _ = autosaved.try_set(Some(crate::i18n::now_china()));
                         let _ = autosave_error.try_set(None);
+                        true
                     }
                     Err(error) => {
                         leptos::logging::error!("autosave failed: {error}");
                         // The form says so while it is open; once left, the shell does.
-                        if let Some(Some(reason)) = autosave_error.try_set(Some(error.to_string()))
+                        if let Some(Some(error)) = autosave_error.try_set(Some(error))
+                            && writes_begun.get() == this_write
                         {
-                            keeper.form_not_kept(not_kept(&venue, &reason, false));
+                            keeper.form_not_kept(not_kept(&venue, &error, false));
                         }
+                        false
                     }
                 }
-                autosaves_writing.try_update_value(|writing| *writing -= 1);
             }
         }
     };
+    // What was typed is not all on the phone: a change waits for its autosave, or the last autosave
+    // failed (a failed write is tried again, not forgotten, when the form closes or a reload comes).
+    let unkept = move || {
+        pending_autosave
+            .try_with_value(Option::is_some)
+            .unwrap_or(false)
+            || autosave_error
+                .try_with_untracked(Option::is_some)
+                .unwrap_or(false)
+    };
     let write_form = {
         let save_form_now = save_form_now.clone();
-        move || spawn_local(save_form_now())
+        move || {
+            let write = save_form_now();
+            spawn_local(async move {
+                write.await;
+            });
+        }
     };
     // A new version of the app reloads the page only after this form is kept: a save under way (保存,
     // 提交) or an autosave being written is waited for, since a reload could cut its transaction; then
     // what was typed since the last autosave is written. A form nobody changed is not written at all.
+    // A write that fails keeps the page: the form says why, and 重新载入 can be tapped again.
     let keep_form_after_error = save_form_now.clone();
     let write_on_leave = save_form_now.clone();
     let kept_as = keeper.keep(move || {
@@ -516,11 +544,10 @@ fn InspectForm(data: FormData) -> impl IntoView {
             {
                 gloo_timers::future::TimeoutFuture::new(50).await;
             }
-            if pending_autosave
-                .try_with_value(Option::is_some)
-                .unwrap_or(false)
-            {
-                save_form_now().await;
+            if unkept() {
+                save_form_now().await
+            } else {
+                true
             }
         })
     });
@@ -580,7 +607,7 @@ fn InspectForm(data: FormData) -> impl IntoView {
     on_cleanup(move || {
         visibility.remove();
         keeper.release(kept_as);
-        if pending_autosave.with_value(Option::is_some) {
+        if unkept() {
             // The form as it is now, written after it has closed: a reload waits for the write.
             let write = (flush_on_leave.take())();
             keeper.begin_work();
@@ -701,7 +728,7 @@ fn InspectForm(data: FormData) -> impl IntoView {
                     saving.set(false);
                     save_error.set(Some(error.to_string()));
                     // The record was not saved: the form as typed is kept instead.
-                    keep_form_after_error().await;
+                    let _ = keep_form_after_error().await;
                 }
                 Err(error) => {
                     // Nobody sees the form's error now, and the form cannot write itself any more:
@@ -713,7 +740,7 @@ fn InspectForm(data: FormData) -> impl IntoView {
                         None => None,
                     };
                     let draft_kept = matches!(kept, Some(Ok(())));
-                    keeper.form_not_kept(not_kept(&venue_left, &error.to_string(), draft_kept));
+                    keeper.form_not_kept(not_kept(&venue_left, &error, draft_kept));
                     if let Some(Err(error)) = kept {
                         leptos::logging::error!("keeping the form after a failed save: {error}");
                     }
@@ -1324,10 +1351,13 @@ fn InspectForm(data: FormData) -> impl IntoView {
             {move || {
                 autosave_error
                     .get()
-                    .map(|reason| {
+                    .map(|error| {
                         view! {
                             <p class="banner banner-error" role="alert" data-testid="autosave-failed">
-                                {i18n.t().autosave_failed} "（" {reason} "）"
+                                {i18n.t().autosave_failed}
+                                "（"
+                                {i18n.lang().store_failure(&error)}
+                                "）"
                             </p>
                         }
                     })

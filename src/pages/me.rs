@@ -234,6 +234,7 @@ pub fn MePage() -> impl IntoView {
         });
     };
 
+    let draft_keeper = crate::components::use_draft_keeper();
     let log_out = move |_| {
         let status = sync.status();
         if status.pending + status.waiting > 0 && !confirm_logout.get_untracked() {
@@ -242,7 +243,11 @@ pub fn MePage() -> impl IntoView {
         }
         spawn_local(async move {
             match sync.log_out().await {
-                Ok(()) => navigate.replace("/login"),
+                Ok(()) => {
+                    // The next officer is not told of this one's forms.
+                    draft_keeper.forget_not_kept();
+                    navigate.replace("/login");
+                }
                 Err(store_error) => error.set(Some(store_error.to_string())),
             }
         });

@@ -241,6 +241,8 @@ impl Store {
                     .await
                     .idb(META, "delete")?;
                 delete_meta(&meta, meta_keys::PULL_CURSOR).await?;
+                // The previous officer's register goes with it, digest and all.
+                delete_meta(&meta, meta_keys::REGISTER_DIGEST).await?;
                 // The pull from the start brings old copies back: sweep after it, not tomorrow.
                 delete_meta(&meta, meta_keys::SWEPT).await?;
                 delete_meta(&meta, meta_keys::LAST_SYNCED_AT).await?;

@@ -17,6 +17,10 @@ use crate::store::schema::{META, VENUES, VENUES_BY_PINYIN};
 use crate::store::{Listed, Store, StoreError, StoredRecord};
 use crate::timing::Span;
 
+/// How long a check of the register's digest stands ([`Store::check_digest_now_and_then`]): a whole
+/// read in the background at most this often, while an older build could be writing beside this one.
+const DIGEST_CHECKED_FOR_MS: f64 = 10.0 * 60.0 * 1000.0;
+
 /// The register's digest as it is read back (see [`mark_register_changed`]).
 #[derive(serde::Deserialize)]
 struct Digest {
@@ -149,7 +153,7 @@ impl Store {
         let _span = Span::start("fieldcheck:venues-register");
         let mut listed = match self.register_digest().await {
             Some(items) => {
-                self.check_digest_once();
+                self.check_digest_now_and_then();
                 Listed {
                     items,
                     corrupt: Vec::new(),
@@ -198,16 +202,26 @@ impl Store {
         Ok(listed)
     }
 
-    /// Reads the register whole once per page and database, behind the first answer from its digest,
-    /// which it makes again: an older build of the app (a tab left open, or one the phone fell back to
-    /// offline) writes venues without a new stamp. Whatever it changed is then shown from the next
-    /// read of the list on, not the next venue this build writes.
-    fn check_digest_once(&self) {
+    /// Reads the register whole behind an answer from its digest, once per page and database and
+    /// again when the last such read is [`DIGEST_CHECKED_FOR_MS`] old, and makes the digest again if
+    /// it differs: an older build of the app (a tab left open, or one the phone fell back to
+    /// offline) writes venues without a new stamp. What it changed is then shown from the next read
+    /// of the list on.
+    fn check_digest_now_and_then(&self) {
         thread_local! {
-            /// The databases whose digest this page has checked.
-            static CHECKED: std::cell::RefCell<std::collections::HashSet<String>> = std::cell::RefCell::default();
+            /// When this page last checked each database's digest.
+            static CHECKED: std::cell::RefCell<std::collections::HashMap<String, f64>> = std::cell::RefCell::default();
         }
-        if !CHECKED.with_borrow_mut(|checked| checked.insert(self.name())) {
+        let now = js_sys::Date::now();
+        let due = CHECKED.with_borrow_mut(|checked| {
+            let last = checked.entry(self.name()).or_insert(f64::NEG_INFINITY);
+            let due = now - *last >= DIGEST_CHECKED_FOR_MS;
+            if due {
+                *last = now;
+            }
+            due
+        });
+        if !due {
             return;
         }
         let store = self.clone();
@@ -264,8 +278,12 @@ impl Store {
         let tx = self.write(&[META])?;
         {
             let meta = tx.object_store(META).idb(META, "open")?;
-            let now = send_get(&meta, META, meta_keys::REGISTER_STAMP)?.await?;
-            if now != read_under {
+            let now = send_get(&meta, META, meta_keys::REGISTER_STAMP)?;
+            let kept = send_get(&meta, META, meta_keys::REGISTER_DIGEST)?;
+            let (now, kept) = (now.await?, kept.await?);
+            // A venue written since: this digest is already out of date. The same digest kept: the
+            // check behind a digest's answer rewrites nothing.
+            if now != read_under || kept.is_some_and(|kept| JsValue::from(&text) == kept) {
                 return Ok(());
             }
             meta.put(JsValue::from(text))

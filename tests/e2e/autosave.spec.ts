@@ -114,13 +114,26 @@ test('a form write the phone refuses is told: under the form while it is open, o
   );
   await expect(page.getByTestId('db-outdated')).toBeVisible();
   await page.locator('#inspection-notes').fill('消防通道堆放杂物');
-  await expect(page.getByTestId('autosave-failed')).toContainText('草稿未能存到手机');
+  // In the officer's words, not IndexedDB's.
+  await expect(page.getByTestId('autosave-failed')).toHaveText('草稿未能存到手机（本机数据库已关闭，请重新载入）');
+
+  // A new version waits and the officer taps 重新载入: the form's write is refused, so the page is not
+  // reloaded (that would drop what the phone could not keep). It is given back, the form still saying why.
+  await page.evaluate(() => {
+    (window as unknown as { notReloaded: boolean }).notReloaded = true;
+    window.dispatchEvent(new Event('fieldcheck-update'));
+  });
+  await page.getByTestId('update-reload').click();
+  await expect(page.getByTestId('reload-veil')).toHaveCount(0);
+  expect(await page.evaluate(() => (window as unknown as { notReloaded?: boolean }).notReloaded)).toBe(true);
+  await expect(page.getByTestId('update-ready')).toBeVisible();
+  await expect(page.getByTestId('autosave-failed')).toBeVisible();
 
   // The officer types on and leaves at once: the form's last write, made as it closes, is refused.
   await page.locator('#inspection-notes').fill('消防通道堆放杂物，已责令清理');
   await tab(page, '/records');
   const notice = page.getByTestId('form-not-kept');
-  await expect(notice).toContainText(`刚才离开的「${venue}」检查表，最后的修改未能存到手机`);
+  await expect(notice).toContainText(`刚才离开的「${venue}」检查表，最后的修改未能存到手机（本机数据库已关闭，请重新载入）。请重新打开该场所的检查核对。`);
   // It stays over the next screen until the officer has read it.
   await tab(page, '/me');
   await expect(notice).toBeVisible();

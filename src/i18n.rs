@@ -547,6 +547,10 @@ pub struct Strings {
     pub reload: &'static str,
     /// Dismisses a notice the officer has read.
     pub got_it: &'static str,
+    /// A reload called off because the open form could not be kept.
+    pub reload_refused: &'static str,
+    /// 保存/提交 did not make the record (the reason follows).
+    pub save_not_made: &'static str,
     /// The form's own autosave failed: what was typed since is not on the phone.
     pub autosave_failed: &'static str,
     /// Over the page between a tap on 重新载入 and the reload.
@@ -799,6 +803,8 @@ pub static ZH: Strings = Strings {
     update_ready: "新版本可用 — 重新载入后使用，正在填写的记录会保留。",
     reload: "重新载入",
     got_it: "知道了",
+    reload_refused: "本页的修改未能存到手机，没有重新载入。再点一次“重新载入”会直接重新载入，未存下的修改会丢失。",
+    save_not_made: "未能保存",
     autosave_failed: "草稿未能存到手机",
     reloading: "正在重新载入，请稍候…",
     conflict_title: "与服务器上的版本冲突",
@@ -1048,6 +1054,8 @@ pub static EN: Strings = Strings {
     update_ready: "A new version is ready. Reload to use it; the form you are filling in is kept.",
     reload: "Reload",
     got_it: "OK",
+    reload_refused: "This page's changes could not be kept on the phone, so it was not reloaded. Tap Reload again to reload anyway; the changes not kept are lost.",
+    save_not_made: "Not saved",
     autosave_failed: "The draft could not be kept on the phone",
     reloading: "Reloading…",
     conflict_title: "In conflict with the server's version",

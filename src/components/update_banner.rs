@@ -30,6 +30,8 @@ type SaveDraft = Rc<dyn Fn() -> Pin<Box<dyn Future<Output = bool>>>>;
 /// so that its wording stays in the form's file and out of the main module.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FormNotKept {
+    /// The officer whose form it was: told to them only.
+    pub officer: Option<fieldcheck_core::UserId>,
     pub zh: String,
     pub en: String,
 }
@@ -46,6 +48,9 @@ pub struct DraftKeeper {
     working: StoredValue<u32>,
     /// Forms left by the officer that could not be kept as they were, told over every screen.
     not_kept: RwSignal<Vec<FormNotKept>>,
+    /// The last reload was called off because the phone refused the open form's write: the next
+    /// tap on 重新载入 tries to keep the form again, and reloads whatever the answer.
+    refused: RwSignal<bool>,
 }
 
 impl DraftKeeper {
@@ -56,6 +61,7 @@ impl DraftKeeper {
             reloading: RwSignal::new(false),
             working: StoredValue::new(0),
             not_kept: RwSignal::new(Vec::new()),
+            refused: RwSignal::new(false),
         }
     }
 
@@ -87,8 +93,14 @@ impl DraftKeeper {
     /// covers it, since the page may take a few seconds to go (see `fieldcheckApplyUpdate` in
     /// `index.html`) and what was typed meanwhile would be cut by the reload. Then the form is
     /// saved, and the new version takes over.
+    ///
+    /// When the phone refuses the form's write (or a form closed meanwhile is not kept), the reload
+    /// is called off, the page given back, and the officer told; a second tap tries again and reloads
+    /// whatever the answer, since a database the app lost may come back only with a reload.
     pub fn reload_keeping_form(&self) {
         let keeper = *self;
+        let insist = keeper.refused.get_untracked();
+        let notices_before = keeper.not_kept.with_untracked(Vec::len);
         keeper.reloading.set(true);
         hold_input();
         arm_watchdog();
@@ -102,7 +114,7 @@ impl DraftKeeper {
                 // A form closed meanwhile (the phone's back button is not held by the veil) writes
                 // itself as it closes: that write lands before the reload too.
                 keeper.work_done().await;
-                kept && keeper.not_kept.with_untracked(Vec::is_empty)
+                insist || (kept && keeper.not_kept.with_untracked(Vec::len) == notices_before)
             });
             // A database that never answers must not keep the veil up for good: after this long the
             // reload goes ahead (a write it cuts is rolled back whole; the last autosave stands).
@@ -113,6 +125,7 @@ impl DraftKeeper {
                 futures::future::Either::Left((false, _)) => {
                     disarm_watchdog();
                     release_input();
+                    keeper.refused.set(true);
                     keeper.reloading.set(false);
                 }
                 _ => apply_update(),
@@ -182,12 +195,24 @@ pub fn use_draft_keeper() -> DraftKeeper {
 pub fn UpdateBanner() -> impl IntoView {
     let i18n = use_i18n();
     let keeper = use_draft_keeper();
+    let sync = crate::sync::use_sync();
     let waiting = RwSignal::new(update_flagged());
     let listener = window_event_listener_untyped(UPDATE_EVENT, move |_| waiting.set(true));
     on_cleanup(move || listener.remove());
     view! {
+        <Show when=move || keeper.refused.get()>
+            <div class="banner banner-warn banner-top" role="alert" data-testid="reload-refused">
+                {move || i18n.t().reload_refused}
+            </div>
+        </Show>
         {move || {
-            let notices = keeper.not_kept.get();
+            let officer = sync.session().map(|session| session.user.id);
+            let notices: Vec<FormNotKept> = keeper
+                .not_kept
+                .get()
+                .into_iter()
+                .filter(|notice| notice.officer == officer)
+                .collect();
             (!notices.is_empty())
                 .then(|| {
                     view! {

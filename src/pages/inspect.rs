@@ -120,10 +120,17 @@ pub fn InspectPage() -> impl IntoView {
 /// How long the form waits after a change before it keeps it (typing goes on in between).
 const AUTOSAVE_DELAY_MS: u32 = 600;
 
-/// The shell's notice of a form of `venue` left and not kept as it was, in both languages.
-fn not_kept(venue: &str, error: &StoreError, draft_kept: bool) -> FormNotKept {
+/// The shell's notice to `officer` of their form of `venue`, left and not kept as it was, in both
+/// languages.
+fn not_kept(
+    officer: Option<&fieldcheck_core::User>,
+    venue: &str,
+    error: &StoreError,
+    draft_kept: bool,
+) -> FormNotKept {
     let text = |lang: Lang| lang.form_not_kept(venue, lang.store_failure(error), draft_kept);
     FormNotKept {
+        officer: officer.map(|officer| officer.id.clone()),
         zh: text(Lang::Zh),
         en: text(Lang::En),
     }
@@ -362,7 +369,7 @@ fn InspectForm(data: FormData) -> impl IntoView {
     let saving = RwSignal::new(false);
     // The timer that shows a save under way (see `save`); dropped with the screen.
     let saving_shown_later = StoredValue::new_local(None::<gloo_timers::callback::Timeout>);
-    let save_error = RwSignal::new(None::<String>);
+    let save_error = RwSignal::new(None::<StoreError>);
     let started_at = base
         .as_ref()
         .map_or_else(crate::i18n::now_china, |record| record.started_at);
@@ -392,6 +399,7 @@ fn InspectForm(data: FormData) -> impl IntoView {
 
     let venue_for_save = venue.clone();
     let venue_for_notice = venue.name.clone();
+    let officer_for_notice = me.clone();
     let template_id = template.id();
     let items_for_save = items.clone();
     // The record as the form stands, with `status`; `None` before anyone is logged in.
@@ -452,6 +460,7 @@ fn InspectForm(data: FormData) -> impl IntoView {
     // form already left tells the shell what it could not keep.
     let keeper = use_draft_keeper();
     let venue_name = venue.name.clone();
+    let officer = me.clone();
     // Counts the inspector's changes, for what follows them (autosave, the problem list).
     let edits = RwSignal::new(0_u32);
     let pending_autosave = StoredValue::new_local(None::<gloo_timers::callback::Timeout>);
@@ -478,6 +487,7 @@ fn InspectForm(data: FormData) -> impl IntoView {
             }
             let store = autosave_store.clone();
             let venue = venue_name.clone();
+            let officer = officer.clone();
             let writes_begun = writes_begun.clone();
             writes_begun.set(writes_begun.get() + 1);
             let this_write = writes_begun.get();
@@ -499,7 +509,7 @@ fn InspectForm(data: FormData) -> impl IntoView {
                         if let Some(Some(error)) = autosave_error.try_set(Some(error))
                             && writes_begun.get() == this_write
                         {
-                            keeper.form_not_kept(not_kept(&venue, &error, false));
+                            keeper.form_not_kept(not_kept(officer.as_ref(), &venue, &error, false));
                         }
                         false
                     }
@@ -598,7 +608,7 @@ fn InspectForm(data: FormData) -> impl IntoView {
     let flush_on_hide = write_form.clone();
     let visibility = window_event_listener_untyped("visibilitychange", move |_| {
         let hidden = document().visibility_state() == web_sys::VisibilityState::Hidden;
-        if hidden && pending_autosave.with_value(Option::is_some) {
+        if hidden && unkept() {
             flush_on_hide();
         }
     });
@@ -711,6 +721,7 @@ fn InspectForm(data: FormData) -> impl IntoView {
         // kept as its draft (its signals are gone by then).
         let draft = current(Status::Draft);
         let venue_left = venue_for_notice.clone();
+        let officer_left = officer_for_notice.clone();
         // A reload for a new version waits for the save, even once the form has closed.
         keeper.begin_work();
         spawn_local(async move {
@@ -726,7 +737,8 @@ fn InspectForm(data: FormData) -> impl IntoView {
                 }
                 Err(error) if form_open => {
                     saving.set(false);
-                    save_error.set(Some(error.to_string()));
+                    leptos::logging::error!("save failed: {error}");
+                    save_error.set(Some(error));
                     // The record was not saved: the form as typed is kept instead.
                     let _ = keep_form_after_error().await;
                 }
@@ -740,7 +752,12 @@ fn InspectForm(data: FormData) -> impl IntoView {
                         None => None,
                     };
                     let draft_kept = matches!(kept, Some(Ok(())));
-                    keeper.form_not_kept(not_kept(&venue_left, &error, draft_kept));
+                    keeper.form_not_kept(not_kept(
+                        officer_left.as_ref(),
+                        &venue_left,
+                        &error,
+                        draft_kept,
+                    ));
                     if let Some(Err(error)) = kept {
                         leptos::logging::error!("keeping the form after a failed save: {error}");
                     }
@@ -1338,10 +1355,13 @@ fn InspectForm(data: FormData) -> impl IntoView {
                 {move || {
                     save_error
                         .get()
-                        .map(|message| {
+                        .map(|error| {
                             view! {
-                                <p class="banner banner-error" role="alert">
-                                    {i18n.t().err_store} ": " {message}
+                                <p class="banner banner-error" role="alert" data-testid="save-failed">
+                                    {i18n.t().save_not_made}
+                                    "（"
+                                    {i18n.lang().store_failure(&error)}
+                                    "）"
                                 </p>
                             }
                         })

@@ -128,6 +128,7 @@ test('a form write the phone refuses is told: under the form while it is open, o
   expect(await page.evaluate(() => (window as unknown as { notReloaded?: boolean }).notReloaded)).toBe(true);
   await expect(page.getByTestId('update-ready')).toBeVisible();
   await expect(page.getByTestId('autosave-failed')).toBeVisible();
+  await expect(page.getByTestId('reload-refused')).toContainText('再点一次“重新载入”会直接重新载入');
 
   // The officer types on and leaves at once: the form's last write, made as it closes, is refused.
   await page.locator('#inspection-notes').fill('消防通道堆放杂物，已责令清理');
@@ -140,8 +141,12 @@ test('a form write the phone refuses is told: under the form while it is open, o
   await notice.getByRole('button', { name: '知道了' }).click();
   await expect(notice).toHaveCount(0);
 
+  // A second tap on 重新载入 reloads whatever the answer: a database the app lost comes back so.
+  const reloaded = page.waitForEvent('load');
+  await page.getByTestId('update-reload').click();
+  await reloaded;
+  expect(await page.evaluate(() => (window as unknown as { notReloaded?: boolean }).notReloaded ?? false)).toBe(false);
   // Opened again, the form is as the phone last kept it: the answer, without the notes.
-  await page.reload();
   await tab(page, '/');
   await page.getByTestId('venue-row').first().click();
   await expect(page.getByTestId('form-resumed')).toBeVisible();

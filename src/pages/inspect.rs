@@ -120,6 +120,23 @@ pub fn InspectPage() -> impl IntoView {
 /// How long the form waits after a change before it keeps it (typing goes on in between).
 const AUTOSAVE_DELAY_MS: u32 = 600;
 
+/// What the phone refused to write, under the form: `what` failed, and why in the officer's words.
+fn store_failed(
+    what: &'static str,
+    error: &StoreError,
+    test_id: &'static str,
+) -> impl IntoView + use<> {
+    let reason = use_i18n().lang().store_failure(error);
+    view! {
+        <p class="banner banner-error" role="alert" data-testid=test_id>
+            {what}
+            "（"
+            {reason}
+            "）"
+        </p>
+    }
+}
+
 /// The shell's notice to `officer` of their form of `venue`, left and not kept as it was, in both
 /// languages.
 fn not_kept(
@@ -398,8 +415,6 @@ fn InspectForm(data: FormData) -> impl IntoView {
     };
 
     let venue_for_save = venue.clone();
-    let venue_for_notice = venue.name.clone();
-    let officer_for_notice = me.clone();
     let template_id = template.id();
     let items_for_save = items.clone();
     // The record as the form stands, with `status`; `None` before anyone is logged in.
@@ -459,8 +474,14 @@ fn InspectForm(data: FormData) -> impl IntoView {
     // A new version of the app reloads the page only after this form is kept (see `keep` below); a
     // form already left tells the shell what it could not keep.
     let keeper = use_draft_keeper();
-    let venue_name = venue.name.clone();
-    let officer = me.clone();
+    // Tells the officer, over every screen, of this form left and not kept as it was.
+    let tell_not_kept = {
+        let venue = venue.name.clone();
+        let officer = me.clone();
+        move |error: &StoreError, draft_kept: bool| {
+            keeper.form_not_kept(not_kept(officer.as_ref(), &venue, error, draft_kept));
+        }
+    };
     // Counts the inspector's changes, for what follows them (autosave, the problem list).
     let edits = RwSignal::new(0_u32);
     let pending_autosave = StoredValue::new_local(None::<gloo_timers::callback::Timeout>);
@@ -474,6 +495,7 @@ fn InspectForm(data: FormData) -> impl IntoView {
     // form with nothing to write is kept).
     let save_form_now = {
         let current = current.clone();
+        let tell_not_kept = tell_not_kept.clone();
         move || {
             pending_autosave.set_value(None);
             // A form already gone (its signals disposed) has nothing left to write.
@@ -486,8 +508,7 @@ fn InspectForm(data: FormData) -> impl IntoView {
                 autosaves_writing.update_value(|writing| *writing += 1);
             }
             let store = autosave_store.clone();
-            let venue = venue_name.clone();
-            let officer = officer.clone();
+            let tell_not_kept = tell_not_kept.clone();
             let writes_begun = writes_begun.clone();
             writes_begun.set(writes_begun.get() + 1);
             let this_write = writes_begun.get();
@@ -509,7 +530,7 @@ fn InspectForm(data: FormData) -> impl IntoView {
                         if let Some(Some(error)) = autosave_error.try_set(Some(error))
                             && writes_begun.get() == this_write
                         {
-                            keeper.form_not_kept(not_kept(officer.as_ref(), &venue, &error, false));
+                            tell_not_kept(&error, false);
                         }
                         false
                     }
@@ -720,8 +741,7 @@ fn InspectForm(data: FormData) -> impl IntoView {
         // Should the save fail after the officer has left the form, this is what the form would have
         // kept as its draft (its signals are gone by then).
         let draft = current(Status::Draft);
-        let venue_left = venue_for_notice.clone();
-        let officer_left = officer_for_notice.clone();
+        let tell_not_kept = tell_not_kept.clone();
         // A reload for a new version waits for the save, even once the form has closed.
         keeper.begin_work();
         spawn_local(async move {
@@ -752,12 +772,7 @@ fn InspectForm(data: FormData) -> impl IntoView {
                         None => None,
                     };
                     let draft_kept = matches!(kept, Some(Ok(())));
-                    keeper.form_not_kept(not_kept(
-                        officer_left.as_ref(),
-                        &venue_left,
-                        &error,
-                        draft_kept,
-                    ));
+                    tell_not_kept(&error, draft_kept);
                     if let Some(Err(error)) = kept {
                         leptos::logging::error!("keeping the form after a failed save: {error}");
                     }
@@ -1355,32 +1370,14 @@ fn InspectForm(data: FormData) -> impl IntoView {
                 {move || {
                     save_error
                         .get()
-                        .map(|error| {
-                            view! {
-                                <p class="banner banner-error" role="alert" data-testid="save-failed">
-                                    {i18n.t().save_not_made}
-                                    "（"
-                                    {i18n.lang().store_failure(&error)}
-                                    "）"
-                                </p>
-                            }
-                        })
+                        .map(|error| store_failed(i18n.t().save_not_made, &error, "save-failed"))
                 }}
             </div>
 
             {move || {
                 autosave_error
                     .get()
-                    .map(|error| {
-                        view! {
-                            <p class="banner banner-error" role="alert" data-testid="autosave-failed">
-                                {i18n.t().autosave_failed}
-                                "（"
-                                {i18n.lang().store_failure(&error)}
-                                "）"
-                            </p>
-                        }
-                    })
+                    .map(|error| store_failed(i18n.t().autosave_failed, &error, "autosave-failed"))
             }}
             <p class="hint autosave-hint" role="status" aria-live="polite" data-testid="autosaved">
                 {move || autosaved.get().map(|at| format!("{} {}", i18n.t().autosaved, crate::i18n::clock_seconds(&at)))}

@@ -506,11 +506,11 @@ fn InspectForm(data: FormData) -> impl IntoView {
             };
             if record.is_some() {
                 autosaves_writing.update_value(|writing| *writing += 1);
+                writes_begun.set(writes_begun.get() + 1);
             }
             let store = autosave_store.clone();
             let tell_not_kept = tell_not_kept.clone();
             let writes_begun = writes_begun.clone();
-            writes_begun.set(writes_begun.get() + 1);
             let this_write = writes_begun.get();
             async move {
                 let Some(record) = record else {

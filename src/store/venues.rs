@@ -26,9 +26,7 @@ const DIGEST_CHECKED_FOR_MS: f64 = 10.0 * 60.0 * 1000.0;
 struct Digest {
     /// The register's stamp when the venues were read (`None`: none written yet).
     stamp: Option<String>,
-    /// How many values the venues store held.
-    count: u32,
-    /// Every venue's shown body, in the store's order.
+    /// Every venue's shown body, in the store's order (as many as the store held).
     records: Vec<Venue>,
 }
 
@@ -247,7 +245,6 @@ impl Store {
         let (stamp, digest, count) = (stamp.await.ok()?, digest.await.ok()??, count.await.ok()?);
         let digest: Digest = serde_json::from_str(&digest.as_string()?).ok()?;
         let current = digest.stamp == stamp.and_then(|stamp| stamp.as_string())
-            && digest.count == count
             && digest.records.len() == usize::try_from(count).ok()?;
         current.then_some(digest.records)
     }
@@ -266,11 +263,7 @@ impl Store {
             .collect::<js_sys::Array>();
         let digest = js_sys::Object::new();
         let stamp = read_under.clone().unwrap_or(JsValue::NULL);
-        for (name, value) in [
-            ("stamp", stamp),
-            ("count", JsValue::from(records.length())),
-            ("records", records.into()),
-        ] {
+        for (name, value) in [("stamp", stamp), ("records", records.into())] {
             js_sys::Reflect::set(&digest, &JsValue::from_str(name), &value)
                 .map_err(|error| encode_error(&error))?;
         }

@@ -13,8 +13,9 @@ fn login_error_text(error: &SyncError, t: &'static Strings) -> String {
     match error {
         SyncError::BadCredentials => t.err_bad_credentials.to_owned(),
         SyncError::Offline(_) => t.err_login_offline.to_owned(),
-        // Login does not run the sync's code; should it ever, a reload is the way out.
-        SyncError::CodeMissing(_) => t.sync_code_missing.to_owned(),
+        // The login's code is in the sync run's file (a split build), which did not arrive: another
+        // tap fetches it afresh, a reload brings the newest build and its files.
+        SyncError::CodeMissing(_) => t.login_code_missing.to_owned(),
         SyncError::Throttled => t.err_throttled.to_owned(),
         SyncError::Server { code, .. } if code == "account_disabled" => {
             t.err_account_disabled.to_owned()
@@ -102,6 +103,16 @@ pub fn LoginPage() -> impl IntoView {
             }
         });
     }
+    // The login's code comes in the sync run's file (`crate::sync::login`): asked for once the
+    // officer is at the form, so that 登录 seldom waits for it. Not at once: a phone that only
+    // shows 登录 downloads nothing more.
+    let code_asked = StoredValue::new(false);
+    let ask_for_code = move |_| {
+        if !code_asked.get_value() {
+            code_asked.set_value(true);
+            spawn_local(crate::sync::preload_code());
+        }
+    };
     let submit = log_in.clone();
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -137,7 +148,7 @@ pub fn LoginPage() -> impl IntoView {
     view! {
         <section class="page login">
             <p class="login-brand">{move || i18n.t().app_name}</p>
-            <form class="group" on:submit=on_submit novalidate>
+            <form class="group" on:submit=on_submit on:focusin=ask_for_code novalidate>
                 <label class="cell field" for="login-username">
                     <span class="field-label">{move || i18n.t().username}</span>
                     <input

@@ -319,7 +319,69 @@ pub fn use_sync() -> SyncContext {
 /// The phone's data belongs to one user. Another user's work that is not on the server yet stops the
 /// login before anything is sent (it would go up under the wrong name): the phone offers to log in as
 /// that user, or to export the work first; `how` is [`TakeOver::DiscardingUnsynced`] only after that.
+///
+/// In a split build this code is in the sync run's file (`split_sync`), fetched when 登录 is tapped:
+/// none of it is needed to draw 登录 and take the officer's typing, and the first sync run, which
+/// follows every login, needs that file anyway. A login needs the server, so a phone that cannot
+/// fetch the file could not have logged in either; the officer is told and can tap again.
 pub async fn login(
+    store: &Store,
+    username: &str,
+    password: &str,
+    how: TakeOver,
+) -> Result<Session, SyncError> {
+    #[cfg(feature = "split")]
+    {
+        let login = split::login(store.clone(), username.to_owned(), password.to_owned(), how);
+        let login = crate::patience::within(login)
+            .await
+            .ok_or_else(|| {
+                SyncError::Offline(format!(
+                    "the login's code did not arrive within {} ms",
+                    crate::patience::PATIENCE_MS
+                ))
+            })?
+            .map_err(|error| {
+                if engine::navigator_online() {
+                    SyncError::CodeMissing(error.to_string())
+                } else {
+                    SyncError::Offline(format!("the login's code could not be fetched: {error}"))
+                }
+            })?;
+        login.await
+    }
+    #[cfg(not(feature = "split"))]
+    login_now(store, username, password, how).await
+}
+
+/// The login's code in the sync run's file (see [`login`]).
+#[cfg(feature = "split")]
+mod split {
+    use std::pin::Pin;
+
+    use leptos::wasm_split::{SplitLoaderError, wasm_split};
+
+    use crate::store::{Session, Store, TakeOver};
+    use crate::sync::SyncError;
+
+    /// A login under way, boxed: a split function cannot be `async`.
+    pub(super) type Login = Pin<Box<dyn Future<Output = Result<Session, SyncError>>>>;
+
+    #[wasm_split(sync, wasm_split_path = ::leptos::wasm_split, fallible)]
+    pub(super) fn login(
+        store: Store,
+        username: String,
+        password: String,
+        how: TakeOver,
+    ) -> Result<Login, SplitLoaderError> {
+        Ok(Box::pin(async move {
+            super::login_now(&store, &username, &password, how).await
+        }))
+    }
+}
+
+/// [`login`] itself.
+async fn login_now(
     store: &Store,
     username: &str,
     password: &str,

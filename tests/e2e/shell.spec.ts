@@ -598,6 +598,50 @@ test('code fetched at first use (the sync run and the export) that cannot be fet
 /** The conversion of what a layout-1 build left on a phone, by its hashed name. */
 const MIGRATE_FILE = (url: URL) => /\/split_migrate-[0-9a-f]{16}\.wasm$/.test(url.pathname);
 
+test('登录 asks for its code only once the officer is at the form; without it the login says so, sends nothing, and the next tap logs in', async ({ browser }) => {
+  server = await Server.start();
+  const context = await browser.newContext({ serviceWorkers: 'block' });
+  const page = await context.newPage();
+  // The login's code is in the sync run's file: unreachable, as on a weak signal.
+  let asked = 0;
+  await page.route(SYNC_FILE, (route) => {
+    asked += 1;
+    return route.abort('internetdisconnected');
+  });
+  const logins: string[] = [];
+  page.on('request', (request) => {
+    if (new URL(request.url()).pathname === '/api/auth/login') logins.push(request.method());
+  });
+  try {
+    await page.goto(`${server.baseUrl}/login`);
+    // The app's own 登录 (the page's copy has gone), and nothing more asked for while only shown.
+    await expect(page.locator('#boot-login')).toHaveCount(0);
+    await expect(page.locator('#login-username')).toBeVisible();
+    await page.waitForLoadState('networkidle');
+    expect(asked, 'a phone that only shows 登录 fetches no more code').toBe(0);
+
+    await page.locator('#login-username').fill('zhangwei');
+    await expect.poll(() => asked, { message: 'the officer at the form asks for the login\'s code' }).toBeGreaterThan(0);
+    await page.locator('#login-password').fill(DEMO_PASSWORD);
+    const before = asked;
+    await page.locator('button[type="submit"]').click();
+    await expect(page.getByRole('alert')).toContainText('登录所需的程序未能下载到手机上');
+    expect(asked, 'the tap asked for the file afresh').toBeGreaterThan(before);
+    expect(logins, 'nothing was sent to the server').toHaveLength(0);
+    await expect(page).toHaveURL(/\/login$/);
+    await expect(page.locator('#login-password')).toHaveValue(DEMO_PASSWORD);
+
+    // The file can be fetched again: the same tap logs in, once, and the first sync runs.
+    await page.unroute(SYNC_FILE);
+    await page.locator('button[type="submit"]').click();
+    await expect(page.getByTestId('venue-row').first()).toBeVisible();
+    await expect(page.getByTestId('sync-badge')).toHaveAttribute('data-state', 'synced');
+    expect(logins).toHaveLength(1);
+  } finally {
+    await context.close();
+  }
+});
+
 test('a phone an older build left converts its records with the conversion\'s own file, and a new phone never fetches it', async ({ browser }) => {
   server = await Server.start();
   const officer = await server.login('zhangwei', DEMO_PASSWORD);

@@ -36,7 +36,8 @@ pub fn write_shim(bin_dir: &Path) -> Result<()> {
 
 /// `xtask wasm-bindgen ARGS`: splits cargo's wasm (the one argument that is not a flag), then runs
 /// the real wasm-bindgen with Trunk's arguments on the main module, keeping the function table the
-/// screens' files reach the main module through (`--keep-lld-exports`).
+/// screens' files reach the main module through (`--keep-lld-exports`), and gives the glue's
+/// imports short names ([`crate::imports`]).
 pub fn bindgen(root: &Path, cargo_home: &Path, args: &[String]) -> Result<()> {
     let real = cargo_home.join("bin/wasm-bindgen");
     let input = args.iter().position(|arg| !arg.starts_with('-'));
@@ -65,6 +66,21 @@ pub fn bindgen(root: &Path, cargo_home: &Path, args: &[String]) -> Result<()> {
         Command::new(&real)
             .args(bound)
             .args(["--keep-lld-exports", "--no-demangle"]),
+    )?;
+    let out_dir = args
+        .iter()
+        .enumerate()
+        .find_map(|(at, arg)| match arg.strip_prefix("--out-dir") {
+            Some("") => args.get(at + 1).map(String::as_str),
+            Some(value) => value.strip_prefix('='),
+            None => None,
+        })
+        .context("Trunk ran wasm-bindgen without --out-dir")?;
+    let out_dir = Path::new(out_dir);
+    crate::imports::shorten(
+        &out_dir.join(format!("{out_name}_bg.wasm")),
+        &out_dir.join(format!("{out_name}.js")),
+        out_name,
     )
 }
 

@@ -15,7 +15,8 @@ use crate::pages::{
 };
 
 /// The screen in the main module: 登录, what a new phone opens first, so that an officer's first
-/// contact with the app waits for one download only.
+/// contact with the app waits for one download only (the login's own request and take-over come in
+/// the sync run's file, asked for once the officer is at the form: `crate::sync::login`).
 macro_rules! in_main {
     ($( $name:ident => $view:expr; )*) => {
         $(

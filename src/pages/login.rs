@@ -104,8 +104,8 @@ pub fn LoginPage() -> impl IntoView {
         });
     }
     // The login's code comes in the sync run's file (`crate::sync::login`): asked for once the
-    // officer is at the form, so that 登录 seldom waits for it. Not at once: a phone that only
-    // shows 登录 downloads nothing more.
+    // officer is at the form (its first focus), so that 登录 seldom waits for it. Not before: a
+    // phone that only shows 登录 downloads nothing more than the app.
     let code_asked = StoredValue::new(false);
     let ask_for_code = move |_| {
         if !code_asked.get_value() {
@@ -183,10 +183,19 @@ pub fn LoginPage() -> impl IntoView {
                         .get()
                         .filter(|login_error| !matches!(login_error, SyncError::OtherUsersWork { .. }))
                         .map(|login_error| {
+                            // The login's code did not arrive: an installed app has no reload of
+                            // its own, and a download stalled on a weak link ends only with one.
+                            let reload = matches!(login_error, SyncError::CodeMissing(_)).then(|| view! {
+                                <button type="button" class="button button-small" data-testid="login-reload"
+                                    on:click=|_| crate::app::reload()>
+                                    {i18n.t().reload}
+                                </button>
+                            });
                             view! {
                                 <p class="field-error" role="alert">
                                     {login_error_text(&login_error, i18n.t())}
                                 </p>
+                                {reload}
                             }
                         })
                 }}

@@ -39,8 +39,9 @@ const PERIODIC_MS: u64 = 5 * 60 * 1000;
 
 /// The sync run in a wasm file of its own (the release build): the push, the pull, the photo uploads
 /// and every record's encoding and decoding they need are a large part of the app, and none of it
-/// is needed to draw the first screen. The file is fetched at the first run (and ahead, with the
-/// screens' files); a phone that opens offline has it from the service worker's cache.
+/// is needed to draw the first screen. The file is fetched at the first run, or by 登录 (the login's
+/// code is in it too, `crate::sync::login`), and ahead with the screens' files; a phone that opens
+/// offline has it from the service worker's cache.
 #[cfg(feature = "split")]
 mod split {
     use std::pin::Pin;
@@ -260,8 +261,8 @@ impl Engine {
                 ));
             }
             // With no session a run has nothing to do but send a logout left pending, so its file
-            // is not fetched for nothing: on a first visit, 登录 would download it (and the files
-            // it shares with the screens) beside the app, over the same weak signal.
+            // is not fetched for nothing: 登录 asks for it itself once the officer is at its form
+            // (the login's code is in it), and a phone that only shows 登录 downloads the app alone.
             if self.session.with_untracked(Option::is_none) && !self.logout_pending().await {
                 return Err(SyncError::NoSession);
             }

@@ -320,10 +320,13 @@ pub fn use_sync() -> SyncContext {
 /// login before anything is sent (it would go up under the wrong name): the phone offers to log in as
 /// that user, or to export the work first; `how` is [`TakeOver::DiscardingUnsynced`] only after that.
 ///
-/// In a split build this code is in the sync run's file (`split_sync`), fetched when 登录 is tapped:
-/// none of it is needed to draw 登录 and take the officer's typing, and the first sync run, which
-/// follows every login, needs that file anyway. A login needs the server, so a phone that cannot
-/// fetch the file could not have logged in either; the officer is told and can tap again.
+/// In a split build this code is in the sync run's file (`split_sync`), which 登录 asks for when the
+/// officer is first at its form, and the tap waits for: none of it is needed to draw 登录 and take
+/// the officer's typing, and the first sync run, which follows every login, needs that file anyway.
+/// Until the file is here nothing is sent or written. One that cannot be fetched, or is still on its
+/// way after [`crate::patience::PATIENCE_MS`] with the browser online, is `CodeMissing` (the officer
+/// is offered another tap and a reload: a download stalled on a weak link is joined by every later
+/// tap, and only a reload starts it again); with the browser offline, `Offline`.
 pub async fn login(
     store: &Store,
     username: &str,
@@ -333,21 +336,22 @@ pub async fn login(
     #[cfg(feature = "split")]
     {
         let login = split::login(store.clone(), username.to_owned(), password.to_owned(), how);
+        let not_here = |why: String| {
+            if engine::navigator_online() {
+                SyncError::CodeMissing(why)
+            } else {
+                SyncError::Offline(format!("the login's code could not be fetched: {why}"))
+            }
+        };
         let login = crate::patience::within(login)
             .await
             .ok_or_else(|| {
-                SyncError::Offline(format!(
-                    "the login's code did not arrive within {} ms",
+                not_here(format!(
+                    "not arrived within {} ms",
                     crate::patience::PATIENCE_MS
                 ))
             })?
-            .map_err(|error| {
-                if engine::navigator_online() {
-                    SyncError::CodeMissing(error.to_string())
-                } else {
-                    SyncError::Offline(format!("the login's code could not be fetched: {error}"))
-                }
-            })?;
+            .map_err(|error| not_here(error.to_string()))?;
         login.await
     }
     #[cfg(not(feature = "split"))]
@@ -405,9 +409,7 @@ async fn login_now(
         Ok(()) => {}
         Err(StoreError::UnsyncedWork(n)) => {
             // Another account name for the same person is still another user: revoke and refuse.
-            if let Err(error) = api::logout(&answer.token).await {
-                leptos::logging::warn!("could not revoke the refused login: {error}");
-            }
+            revoke(&answer.token).await;
             return Err(SyncError::OtherUsersWork {
                 owner: store
                     .owner()
@@ -418,7 +420,10 @@ async fn login_now(
                 n,
             });
         }
-        Err(other) => return Err(other.into()),
+        Err(other) => {
+            revoke(&answer.token).await;
+            return Err(other.into());
+        }
     }
     let session = Session {
         token: answer.token,
@@ -426,10 +431,26 @@ async fn login_now(
         expires_at: answer.expires_at,
         expired: false,
     };
-    store.set_session(&session).await?;
+    if let Err(error) = store.set_session(&session).await {
+        // Not kept, the token would be live on the server with nobody holding it.
+        revoke(&session.token).await;
+        return Err(error.into());
+    }
+    // The session is kept: a note that could not be written does not undo the login.
     let persisted = crate::store::request_persistence().await;
-    store
+    if let Err(error) = store
         .meta_set(meta_keys::STORAGE_PERSISTED, &persisted)
-        .await?;
+        .await
+    {
+        leptos::logging::error!("{error}; whether the browser keeps the data is not noted");
+    }
     Ok(session)
+}
+
+/// Revokes a token the server issued to a login that did not complete on the phone (best effort: a
+/// token nobody holds expires on its own).
+async fn revoke(token: &str) {
+    if let Err(error) = api::logout(token).await {
+        leptos::logging::warn!("could not revoke the refused login: {error}");
+    }
 }

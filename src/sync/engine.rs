@@ -266,22 +266,9 @@ impl Engine {
             if self.session.with_untracked(Option::is_none) && !self.logout_pending().await {
                 return Err(SyncError::NoSession);
             }
-            let run = crate::patience::within(split::run(self))
+            super::code_in_time(split::run(self), "sync run's")
+                .await?
                 .await
-                .ok_or_else(|| {
-                    SyncError::Offline(format!(
-                        "the sync's code did not arrive within {} ms",
-                        crate::patience::PATIENCE_MS
-                    ))
-                })?
-                .map_err(|error| {
-                    if navigator_online() {
-                        SyncError::CodeMissing(error.to_string())
-                    } else {
-                        SyncError::Offline(format!("the sync's code could not be fetched: {error}"))
-                    }
-                })?;
-            run.await
         }
         #[cfg(not(feature = "split"))]
         self.run_once().await

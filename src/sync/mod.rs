@@ -323,10 +323,8 @@ pub fn use_sync() -> SyncContext {
 /// In a split build this code is in the sync run's file (`split_sync`), which 登录 asks for when the
 /// officer is first at its form, and the tap waits for: none of it is needed to draw 登录 and take
 /// the officer's typing, and the first sync run, which follows every login, needs that file anyway.
-/// Until the file is here nothing is sent or written. One that cannot be fetched, or is still on its
-/// way after [`crate::patience::PATIENCE_MS`] with the browser online, is `CodeMissing` (the officer
-/// is offered another tap and a reload: a download stalled on a weak link is joined by every later
-/// tap, and only a reload starts it again); with the browser offline, `Offline`.
+/// Until the file is here nothing is sent or written; one that does not arrive is told as
+/// [`code_in_time`] says, and 登录 offers another tap and a reload.
 pub async fn login(
     store: &Store,
     username: &str,
@@ -336,26 +334,32 @@ pub async fn login(
     #[cfg(feature = "split")]
     {
         let login = split::login(store.clone(), username.to_owned(), password.to_owned(), how);
-        let not_here = |why: String| {
-            if engine::navigator_online() {
-                SyncError::CodeMissing(why)
-            } else {
-                SyncError::Offline(format!("the login's code could not be fetched: {why}"))
-            }
-        };
-        let login = crate::patience::within(login)
-            .await
-            .ok_or_else(|| {
-                not_here(format!(
-                    "not arrived within {} ms",
-                    crate::patience::PATIENCE_MS
-                ))
-            })?
-            .map_err(|error| not_here(error.to_string()))?;
-        login.await
+        code_in_time(login, "login's").await?.await
     }
     #[cfg(not(feature = "split"))]
     login_now(store, username, password, how).await
+}
+
+/// Waits for code in a file of its own (`what`: the login's, the sync run's), within the app's
+/// patience. Code that cannot be fetched, or is still on its way after the patience, with the
+/// browser online is `CodeMissing`: a download stalled on a weak link is joined by every later call,
+/// and only a reload starts it again (which the login and, after a few runs, the badge offer). With
+/// the browser offline it is `Offline`.
+#[cfg(feature = "split")]
+pub(crate) async fn code_in_time<T>(
+    load: impl Future<Output = Result<T, leptos::wasm_split::SplitLoaderError>>,
+    what: &str,
+) -> Result<T, SyncError> {
+    let why = match crate::patience::within(load).await {
+        Some(Ok(code)) => return Ok(code),
+        Some(Err(error)) => error.to_string(),
+        None => format!("not here within {} ms", crate::patience::PATIENCE_MS),
+    };
+    Err(if engine::navigator_online() {
+        SyncError::CodeMissing(format!("the {what} code: {why}"))
+    } else {
+        SyncError::Offline(format!("the {what} code could not be fetched: {why}"))
+    })
 }
 
 /// The login's code in the sync run's file (see [`login`]).

@@ -266,7 +266,7 @@ impl Engine {
             if self.session.with_untracked(Option::is_none) && !self.logout_pending().await {
                 return Err(SyncError::NoSession);
             }
-            super::code_in_time(split::run(self), "sync run's")
+            super::code_in_time(split::run(self), "sync run's", super::Late::Offline)
                 .await?
                 .await
         }

@@ -50,9 +50,9 @@ pub enum SyncError {
     /// The server's answer does not fit the protocol.
     #[error("protocol error: {0}")]
     Protocol(String),
-    /// The release build's sync code could not be fetched while the browser reports a network: a
-    /// file an older build names may be gone from the server after a deploy (a reload brings the
-    /// newest build), or the link is poor.
+    /// The release build's sync code (with the login's) could not be fetched while the browser
+    /// reports a network, or for a login did not arrive in time: a file an older build names may be
+    /// gone from the server after a deploy (a reload brings the newest build), or the link is poor.
     #[error("the sync's code could not be fetched: {0}")]
     CodeMissing(String),
     /// A bug in the app.
@@ -323,8 +323,10 @@ pub fn use_sync() -> SyncContext {
 /// In a split build this code is in the sync run's file (`split_sync`), which 登录 asks for when the
 /// officer is first at its form, and the tap waits for: none of it is needed to draw 登录 and take
 /// the officer's typing, and the first sync run, which follows every login, needs that file anyway.
-/// Until the file is here nothing is sent or written; one that does not arrive is told as
-/// [`code_in_time`] says, and 登录 offers another tap and a reload.
+/// Until the file is here nothing is sent or written. One that cannot be fetched, or is still on its
+/// way after the patience, with the browser online, is `CodeMissing`, and 登录 offers another tap
+/// (which joins a download still under way) and a reload (which starts a stalled one again); with
+/// the browser offline, `Offline`.
 pub async fn login(
     store: &Store,
     username: &str,
@@ -334,28 +336,43 @@ pub async fn login(
     #[cfg(feature = "split")]
     {
         let login = split::login(store.clone(), username.to_owned(), password.to_owned(), how);
-        code_in_time(login, "login's").await?.await
+        code_in_time(login, "login's", Late::Missing).await?.await
     }
     #[cfg(not(feature = "split"))]
     login_now(store, username, password, how).await
 }
 
+/// What code still on its way after the app's patience means to the one waiting for it.
+#[cfg(feature = "split")]
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Late {
+    /// `CodeMissing` (browser online): the officer, waiting at 登录, is offered another tap and a
+    /// reload.
+    Missing,
+    /// `Offline`: the sync run tries again on its backoff, joining the same download. A slow file
+    /// still arriving over a weak link must not count toward 同步未就绪, whose reload would start it
+    /// from nothing.
+    Offline,
+}
+
 /// Waits for code in a file of its own (`what`: the login's, the sync run's), within the app's
-/// patience. Code that cannot be fetched, or is still on its way after the patience, with the
-/// browser online is `CodeMissing`: a download stalled on a weak link is joined by every later call,
-/// and only a reload starts it again (which the login and, after a few runs, the badge offer). With
-/// the browser offline it is `Offline`.
+/// patience. Code that cannot be fetched with the browser online is `CodeMissing`; with the browser
+/// offline, `Offline`; code still on its way after the patience is as `late` says.
 #[cfg(feature = "split")]
 pub(crate) async fn code_in_time<T>(
     load: impl Future<Output = Result<T, leptos::wasm_split::SplitLoaderError>>,
     what: &str,
+    late: Late,
 ) -> Result<T, SyncError> {
-    let why = match crate::patience::within(load).await {
+    let (why, missing) = match crate::patience::within(load).await {
         Some(Ok(code)) => return Ok(code),
-        Some(Err(error)) => error.to_string(),
-        None => format!("not here within {} ms", crate::patience::PATIENCE_MS),
+        Some(Err(error)) => (error.to_string(), true),
+        None => (
+            format!("not here within {} ms", crate::patience::PATIENCE_MS),
+            late == Late::Missing,
+        ),
     };
-    Err(if engine::navigator_online() {
+    Err(if missing && engine::navigator_online() {
         SyncError::CodeMissing(format!("the {what} code: {why}"))
     } else {
         SyncError::Offline(format!("the {what} code could not be fetched: {why}"))

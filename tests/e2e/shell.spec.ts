@@ -482,46 +482,6 @@ test('a sync file gone from the server (an older build\'s, after a deploy) offer
   }
 });
 
-test('a sync file whose download stalls offers the reload too, which syncs the record once', async ({ browser }) => {
-  // Three runs in a row, each waiting the app's patience, before the reload is offered.
-  test.setTimeout(240_000);
-  server = await Server.start();
-  // The file never answers (a weak link that stalls): each run waits the app's patience (15 s).
-  // Requests made once `stalled` is off go through; those made before stay stalled.
-  let stalled = true;
-  const { context, page } = await withoutSyncFile(browser, async (route) => {
-    if (!stalled) await route.continue();
-  });
-  try {
-    const id = await submitInspection(page, 0, '同步代码下载停滞时保存');
-    const badge = page.getByTestId('sync-badge');
-    const banner = page.getByTestId('sync-code-missing');
-    await tab(page, '/me');
-    await expect
-      .poll(
-        async () => {
-          await page.getByTestId('sync-now').click();
-          return banner.count();
-        },
-        { timeout: 150_000, intervals: [2_000] },
-      )
-      .toBe(1);
-    await expect(banner).toContainText('同步功能未能下载到手机上');
-    await expect(badge).toContainText('同步未就绪');
-    const { token } = await server.login('zhangwei', DEMO_PASSWORD);
-    expect((await server.pullAll(token)).filter((change) => change.id === id)).toHaveLength(0);
-
-    // The link is good again: the reload starts the download afresh, and the record goes up, once.
-    stalled = false;
-    await banner.getByRole('button', { name: '重新载入' }).click();
-    await expect(badge).toHaveAttribute('data-state', 'synced', { timeout: 30_000 });
-    await expect(banner).toHaveCount(0);
-    expect((await server.pullAll(token)).filter((change) => change.id === id)).toHaveLength(1);
-  } finally {
-    await context.close();
-  }
-});
-
 test('a screen whose file cannot be fetched says so, keeps the app running, and opens on retry', async ({ browser }) => {
   server = await Server.start();
   // No service worker, so the page's own fetch of the file is the one that fails (as on a first

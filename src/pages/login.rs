@@ -14,7 +14,8 @@ fn login_error_text(error: &SyncError, t: &'static Strings) -> String {
         SyncError::BadCredentials => t.err_bad_credentials.to_owned(),
         SyncError::Offline(_) => t.err_login_offline.to_owned(),
         // The login's code is in the sync run's file (a split build), which did not arrive: another
-        // tap fetches it afresh, a reload brings the newest build and its files.
+        // tap asks again (joining a download still under way), a reload starts afresh with the
+        // newest build and its files.
         SyncError::CodeMissing(_) => t.login_code_missing.to_owned(),
         SyncError::Throttled => t.err_throttled.to_owned(),
         SyncError::Server { code, .. } if code == "account_disabled" => {

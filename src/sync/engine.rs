@@ -508,9 +508,7 @@ impl Engine {
                     run.code_missing = run.code_missing.saturating_add(1);
                     run.code_missing
                 };
-                leptos::logging::warn!(
-                    "the sync's code could not be fetched ({in_a_row} in a row): {error}"
-                );
+                leptos::logging::warn!("{error} ({in_a_row} runs in a row)");
                 let phase = if in_a_row >= CODE_MISSING_AFTER {
                     Phase::CodeMissing
                 } else {

@@ -53,7 +53,7 @@ pub enum SyncError {
     /// The release build's sync code (with the login's) could not be fetched while the browser
     /// reports a network, or for a login did not arrive in time: a file an older build names may be
     /// gone from the server after a deploy (a reload brings the newest build), or the link is poor.
-    #[error("the sync's code could not be fetched: {0}")]
+    #[error("{0}")]
     CodeMissing(String),
     /// A bug in the app.
     #[error("bug: {0}")]
@@ -373,7 +373,7 @@ pub(crate) async fn code_in_time<T>(
         ),
     };
     Err(if missing && engine::navigator_online() {
-        SyncError::CodeMissing(format!("the {what} code: {why}"))
+        SyncError::CodeMissing(format!("the {what} code could not be fetched: {why}"))
     } else {
         SyncError::Offline(format!("the {what} code could not be fetched: {why}"))
     })

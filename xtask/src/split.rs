@@ -67,15 +67,12 @@ pub fn bindgen(root: &Path, cargo_home: &Path, args: &[String]) -> Result<()> {
             .args(bound)
             .args(["--keep-lld-exports", "--no-demangle"]),
     )?;
+    // Trunk passes its flags as `--name=value` (a value of its own would have been taken for the
+    // input above).
     let out_dir = args
         .iter()
-        .enumerate()
-        .find_map(|(at, arg)| match arg.strip_prefix("--out-dir") {
-            Some("") => args.get(at + 1).map(String::as_str),
-            Some(value) => value.strip_prefix('='),
-            None => None,
-        })
-        .context("Trunk ran wasm-bindgen without --out-dir")?;
+        .find_map(|arg| arg.strip_prefix("--out-dir="))
+        .context("Trunk ran wasm-bindgen without --out-dir=")?;
     let out_dir = Path::new(out_dir);
     crate::imports::shorten(
         &out_dir.join(format!("{out_name}_bg.wasm")),

@@ -3,7 +3,8 @@
 use chrono::{DateTime, FixedOffset};
 use leptos::prelude::*;
 
-use crate::components::{TabBar, TopBar, UpdateBanner, provide_draft_keeper};
+use crate::chrome::{provide_chrome, use_chrome};
+use crate::components::{TopBar, provide_draft_keeper};
 use crate::i18n::{Lang, Strings, provide_i18n, use_i18n};
 use crate::pages::NotFoundPage;
 use crate::router::{Route, current_screen, provide_router, use_location, use_navigate};
@@ -146,6 +147,7 @@ fn Shell(booted: Booted, outdated: RwSignal<bool>) -> impl IntoView {
         crate::boot_form::note_session(user.as_ref().map(|user| user.as_str()));
     });
     let keeper = provide_draft_keeper();
+    let chrome = provide_chrome(sync);
     // Once an officer is logged in and the first screen is up, fetch the other screens' code while
     // the signal lasts; and again when the signal comes back, for any that did not arrive (those that
     // did answer at once). Not before the login: on a first visit over a weak signal the login goes
@@ -155,15 +157,21 @@ fn Shell(booted: Booted, outdated: RwSignal<bool>) -> impl IntoView {
         if started || sync.session().is_none() {
             return started;
         }
-        leptos::task::spawn_local(async {
+        leptos::task::spawn_local(async move {
             gloo_timers::future::TimeoutFuture::new(2_000).await;
-            screens::preload_all().await;
+            if let Some(parts) = chrome.load().await {
+                (parts.preload_all)().await;
+            }
         });
         true
     });
     let online = window_event_listener(leptos::ev::online, move |_| {
         if sync.session_untracked().is_some() {
-            leptos::task::spawn_local(screens::preload_all());
+            leptos::task::spawn_local(async move {
+                if let Some(parts) = chrome.load().await {
+                    (parts.preload_all)().await;
+                }
+            });
         }
     });
     on_cleanup(move || online.remove());
@@ -172,7 +180,7 @@ fn Shell(booted: Booted, outdated: RwSignal<bool>) -> impl IntoView {
     // the service worker is taken up, since that is what brings the missing file.
     let reload_for_sync = move |_| keeper.reload_keeping_form();
     view! {
-        <UpdateBanner />
+        {move || chrome.get().map(|parts| (parts.banners)())}
         <Show when=code_missing>
             <div class="banner banner-warn banner-top" role="alert" data-testid="sync-code-missing">
                 <span>{move || i18n.t().sync_code_missing}</span>
@@ -257,6 +265,7 @@ fn Layout() -> impl IntoView {
     let sync = use_sync();
     let location = use_location();
     let navigate = use_navigate();
+    let chrome = use_chrome();
     let on_login = move || location.pathname.get() == "/login";
 
     // Nobody logged in on this phone yet: the only place to go is the login page. Once a session
@@ -297,9 +306,7 @@ fn Layout() -> impl IntoView {
         <main id="main" class="content">
             {current_screen()}
         </main>
-        <Show when=move || !on_login()>
-            <TabBar />
-        </Show>
+        {move || chrome.get().map(|parts| (parts.tab_bar)())}
     }
 }
 

@@ -11,6 +11,7 @@
 pub mod app;
 mod boot_form;
 mod boot_snapshot;
+pub mod chrome;
 pub mod components;
 pub mod download;
 pub mod frame;

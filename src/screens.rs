@@ -56,9 +56,11 @@ macro_rules! split_off {
                     #[allow(clippy::wildcard_imports)]
                     use super::super::*;
 
+                    /// The screen's maker: the screen is made once the shell's parts are here
+                    /// too (see `loaded`), its file and theirs fetched side by side.
                     #[wasm_split($file, wasm_split_path = ::leptos::wasm_split, fallible, preload(ahead))]
-                    pub(in super::super) fn $name() -> Result<AnyView, SplitLoaderError> {
-                        Ok($view.into_any())
+                    pub(in super::super) fn $name() -> Result<fn() -> AnyView, SplitLoaderError> {
+                        Ok(|| $view.into_any())
                     }
                 }
             )*
@@ -103,10 +105,10 @@ pub async fn preload_all() {
 }
 
 /// A screen's split function, boxed: one `loaded` serves every screen (a generic one would be
-/// copied into the main module once per screen).
+/// copied into the main module once per screen). It gives the screen's maker.
 #[cfg(feature = "split")]
 type Load = fn() -> std::pin::Pin<
-    Box<dyn Future<Output = Result<AnyView, leptos::wasm_split::SplitLoaderError>>>,
+    Box<dyn Future<Output = Result<fn() -> AnyView, leptos::wasm_split::SplitLoaderError>>>,
 >;
 
 /// A split screen's place while its file arrives: empty at first (a file the phone has arrives at
@@ -117,10 +119,11 @@ type Load = fn() -> std::pin::Pin<
 /// another screen).
 #[cfg(feature = "split")]
 fn arriving(name: &'static str, load: Load) -> AnyView {
+    let chrome = crate::chrome::use_chrome();
     let arrival = RwSignal::new(Arrival::Soon);
     let arrived = StoredValue::new_local(None::<AnyView>);
     leptos::task::spawn_local_scoped_with_cancellation(async move {
-        let view = loaded(name, load).await;
+        let view = loaded(name, load, chrome).await;
         if arrived.try_set_value(Some(view)).is_none() {
             arrival.try_set(Arrival::Here);
         }
@@ -153,15 +156,18 @@ enum Arrival {
     Here,
 }
 
-/// A screen's view once its file has arrived; if it cannot be fetched (no signal before the service
-/// worker had it) or takes too long, a notice that says so and a button that fetches it afresh, in
-/// place: a failed fetch is not remembered.
+/// A screen's view once its file and the shell's parts (`crate::chrome`: the tab bar, the badge)
+/// have arrived, fetched side by side: a screen never shows without its tab bar. If either cannot be
+/// fetched (no signal before the service worker had it) or takes too long, a notice that says so
+/// and a button that fetches them afresh, in place: a failed fetch is not remembered.
 #[cfg(feature = "split")]
-async fn loaded(name: &'static str, load: Load) -> AnyView {
-    // Either the view, or why there is none.
+async fn loaded(name: &'static str, load: Load, chrome: crate::chrome::Chrome) -> AnyView {
+    // Either the view, or why there is none (the parts' own load logs theirs).
     let attempt = move || async move {
-        match crate::patience::within(load()).await {
-            Some(Ok(view)) => Some(view),
+        let (screen, parts) = futures::join!(crate::patience::within(load()), chrome.load());
+        match screen {
+            Some(Ok(_)) if parts.is_none() => None,
+            Some(Ok(make)) => Some(make()),
             Some(Err(error)) => {
                 leptos::logging::error!("screen `{name}` did not load: {error}");
                 None

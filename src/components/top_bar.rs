@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use crate::components::SyncBadge;
+use crate::chrome::use_chrome;
 
 /// The top bar of every screen.
 #[component]
@@ -11,10 +11,13 @@ pub fn TopBar(
     #[prop(into)]
     title: Signal<String>,
 ) -> impl IntoView {
+    // The badge is one of the shell's parts 登录 does without (`crate::chrome`): it shows once
+    // their file is here.
+    let chrome = use_chrome();
     view! {
         <header class="topbar">
             <h1 class="topbar-title">{move || title.get()}</h1>
-            <SyncBadge />
+            {move || chrome.get().map(|parts| (parts.badge)())}
         </header>
     }
 }

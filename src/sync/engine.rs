@@ -2,6 +2,7 @@
 //! start, a moment after `online`, after each save and on a backoff timer.
 
 use std::cell::{Cell, RefCell};
+use std::pin::Pin;
 use std::rc::Rc;
 
 use chrono::{DateTime, FixedOffset};
@@ -12,7 +13,7 @@ use gloo_timers::callback::Timeout;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use crate::store::{Resolution, Session, Store, meta_keys};
+use crate::store::{Resolution, Session, Store, StoreError, Unsynced, meta_keys};
 use crate::sync::{Phase, SyncError, SyncStatus, api};
 use crate::timing::Span;
 use fieldcheck_core::sync::Entity;
@@ -70,6 +71,29 @@ pub(crate) async fn preload() {
     }
 }
 
+/// The engine's code that drawing 登录 does without: the run's loop (run, settle, plan the next)
+/// and the count of what waits, for the badge. It comes with the shell's parts (`crate::chrome`),
+/// so that in a split build it is in their file, out of the main module; the screens that show the
+/// counts wait for that file anyway. Until it is here a kick is only noted, and the counts stay
+/// uncounted.
+#[derive(Clone, Copy)]
+pub struct Loop {
+    run: fn(Rc<Engine>) -> Later<()>,
+    count: fn(Store) -> Later<Result<Unsynced, StoreError>>,
+}
+
+/// A future of the loop's code, boxed: reached through the function table from the main module.
+type Later<T> = Pin<Box<dyn Future<Output = T>>>;
+
+/// The engine's [`Loop`], for the shell's parts to hand over: call it only where their file's code
+/// is made (`crate::chrome`), so that its code goes with them.
+pub fn engine_loop() -> Loop {
+    Loop {
+        run: |engine| Box::pin(engine.run_until_quiet()),
+        count: |store| Box::pin(async move { store.badge_counts().await }),
+    }
+}
+
 /// The engine behind [`crate::sync::SyncContext`].
 pub struct Engine {
     store: Store,
@@ -79,6 +103,8 @@ pub struct Engine {
     run: RefCell<RunState>,
     /// Local saves since the app started, to tell a count that may have missed one.
     saves: Cell<u64>,
+    /// The run's loop and the count, once the shell's parts are here (see [`Loop`]).
+    code: Cell<Option<Loop>>,
 }
 
 #[derive(Default)]
@@ -86,6 +112,8 @@ struct RunState {
     running: bool,
     /// A kick arrived during a run: run once more when it ends.
     again: bool,
+    /// A kick came before the run's loop was here ([`Loop`]): it runs when the loop arrives.
+    kicked_early: bool,
     /// Failed runs in a row, for the backoff.
     failures: u32,
     /// Runs in a row whose code could not be fetched with the browser online.
@@ -136,6 +164,7 @@ impl Engine {
             data_version,
             run: RefCell::new(RunState::default()),
             saves: Cell::new(0),
+            code: Cell::new(None),
         }
     }
 
@@ -154,6 +183,10 @@ impl Engine {
 
     /// Starts a run unless one is going; then one more run follows it.
     pub fn kick(self: &Rc<Self>) {
+        let Some(code) = self.code.get() else {
+            self.run.borrow_mut().kicked_early = true;
+            return;
+        };
         {
             let mut run = self.run.borrow_mut();
             if run.running {
@@ -164,8 +197,7 @@ impl Engine {
             run.again = false;
             run.timer = None;
         }
-        let engine = Rc::clone(self);
-        spawn_local(async move { engine.run_until_quiet().await });
+        spawn_local((code.run)(Rc::clone(self)));
     }
 
     /// The browser is back online: a run starts after a random part of the online spread, so that
@@ -581,10 +613,28 @@ impl Engine {
         self.status.update(|status| status.counted = false);
     }
 
-    /// Recounts what waits to be sent and what waits for a person, for the badge.
+    /// The run's loop and the count have arrived with the shell's parts: the counts are read now,
+    /// and a kick that came before them runs.
+    pub(crate) fn arrived(self: &Rc<Self>, code: Loop) {
+        if self.code.replace(Some(code)).is_some() {
+            return;
+        }
+        let engine = Rc::clone(self);
+        spawn_local(async move { engine.refresh_counts().await });
+        let kicked = std::mem::take(&mut self.run.borrow_mut().kicked_early);
+        if kicked {
+            self.kick();
+        }
+    }
+
+    /// Recounts what waits to be sent and what waits for a person, for the badge. Until the shell's
+    /// parts are here nothing shows the counts, and they stay uncounted (`counted` false).
     pub(crate) async fn refresh_counts(&self) {
+        let Some(code) = self.code.get() else {
+            return;
+        };
         let saves_before = self.saves.get();
-        match self.store.badge_counts().await {
+        match (code.count)(self.store.clone()).await {
             Ok(unsynced) => self.status.update(|status| {
                 status.pending = unsynced.queued;
                 status.photos = unsynced.photos;

@@ -14,8 +14,8 @@ use leptos::prelude::*;
 
 use crate::store::{Session, Store, StoreError, TakeOver, meta_keys};
 
-pub use engine::Engine;
 pub(crate) use engine::preload as preload_code;
+pub use engine::{Engine, Loop, engine_loop};
 pub use office::ExportFormat;
 
 /// Why talking to the server did not work. Screens tell these apart; none is swallowed.
@@ -222,6 +222,11 @@ impl SyncContext {
         self.status.update(|status| status.phase = Phase::Idle);
         self.kick();
         Ok(())
+    }
+
+    /// The shell's parts have arrived with the run's loop and the count (see [`Loop`]).
+    pub(crate) fn arrived(&self, code: Loop) {
+        self.engine.with_value(|engine| engine.arrived(code));
     }
 
     /// Call after a person resolved a record: recounts and starts a run.

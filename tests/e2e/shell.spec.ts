@@ -512,6 +512,53 @@ test('a screen whose file cannot be fetched says so, keeps the app running, and 
   }
 });
 
+test('the shell\'s parts (tab bar, badge, the sync\'s loop) come after 登录 is drawn; without them a screen offers a retry and the sync asked for waits, then runs once they arrive', async ({ browser }) => {
+  server = await Server.start();
+  const context = await browser.newContext({ serviceWorkers: 'block' });
+  try {
+    const page = await context.newPage();
+    const chromeFile = (url: URL) => /\/split_chrome-[0-9a-f]{16}\.wasm$/.test(url.pathname);
+    let asked = 0;
+    await page.route(chromeFile, (route) => {
+      asked += 1;
+      return route.abort('internetdisconnected');
+    });
+    const synced: string[] = [];
+    page.on('request', (request) => {
+      if (new URL(request.url()).pathname.startsWith('/api/sync/')) synced.push(request.url());
+    });
+
+    // 登录 is drawn and usable without them; they are asked for once it is painted.
+    await page.goto(`${server.baseUrl}/login`);
+    await expect(page.locator('#boot-login')).toHaveCount(0);
+    await expect(page.locator('#login-username')).toBeVisible();
+    await expect.poll(() => asked, { message: 'the parts are asked for after 登录 is drawn' }).toBeGreaterThan(0);
+
+    // The login goes through (its code is in the sync run's file); the venue list, which waits for
+    // the parts beside its own file, offers a retry, and the first sync the login asked for waits.
+    await page.locator('#login-username').fill('zhangwei');
+    await page.locator('#login-password').fill(DEMO_PASSWORD);
+    await page.locator('button[type="submit"]').click();
+    await expect(page).toHaveURL(`${server.baseUrl}/`);
+    const failed = page.getByTestId('screen-load-failed');
+    await expect(failed).toBeVisible({ timeout: 30_000 });
+    await expect(page.locator('nav.tabbar')).toHaveCount(0);
+    await expect(page.getByTestId('sync-badge')).toHaveCount(0);
+    expect(synced, 'no sync ran without its loop').toHaveLength(0);
+
+    // They can be fetched again: 重试 brings the list with its bars, and the sync asked for runs.
+    await page.unroute(chromeFile);
+    await page.getByRole('button', { name: '重试' }).click();
+    await expect(failed).toHaveCount(0);
+    await expect(page.getByTestId('venue-row').first()).toBeVisible();
+    await expect(page.locator('nav.tabbar')).toBeVisible();
+    await expect(page.getByTestId('sync-badge')).toHaveAttribute('data-state', 'synced');
+    expect(synced.length, 'the sync the login asked for ran').toBeGreaterThan(0);
+  } finally {
+    await context.close();
+  }
+});
+
 test('a screen left before its file arrives is never made, and opens when the officer comes back', async ({ browser }) => {
   server = await Server.start();
   const context = await browser.newContext({ serviceWorkers: 'block' });

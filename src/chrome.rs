@@ -1,0 +1,168 @@
+//! The shell's parts 登录 does without (sync badge, tab bar, 新版本可用, the sync engine's loop), in a wasm file of their own with `split`.
+//!
+//! A new phone's first screen is 登录, and everything the main module holds is downloaded before
+//! it can be drawn. The badge (with its words for every state), the tab bar (with its icons), the
+//! banner of a new version, and the sync engine's loop with the count of what waits were 15.9 KiB
+//! gzip of it, and none of them is needed to draw 登录 or take the officer's typing. So with
+//! `split` they come in `split_chrome.wasm`: asked for once 登录 (or whatever screen opens first)
+//! is painted, and awaited by every other screen beside its own file, so that a screen never shows
+//! without its tab bar and badge, and the page's copy of the venue list (`src/boot_snapshot.rs`) is
+//! kept and taken with the bars in place. A sync asked for before they arrive runs when they do
+//! (`crate::sync::Loop`). Without `split` (tests, `trunk serve`) the parts are there from the start.
+//!
+//! What must work when files are missing stays in the main module: the reload that keeps the open
+//! form (`DraftKeeper`) and the banner offering it when the sync's code cannot be fetched.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use leptos::prelude::*;
+
+use crate::components::{SyncBadge, TabBar, UpdateBanner};
+use crate::router::use_location;
+use crate::sync::{Loop, SyncContext};
+
+/// The parts, as plain functions: in a split build, code of the chrome file reached through the
+/// function table, so that the main module holds none of it.
+#[derive(Clone, Copy)]
+pub struct Parts {
+    /// The sync badge, in the top bar.
+    pub badge: fn() -> AnyView,
+    /// The tab bar, on every screen but 登录.
+    pub tab_bar: fn() -> AnyView,
+    /// The banners over every screen: a new version waits; forms left that could not be kept.
+    pub banners: fn() -> AnyView,
+    /// Fetches every screen's file and the sync run's, one after another.
+    pub preload_all: fn() -> Pin<Box<dyn Future<Output = ()>>>,
+    /// The sync engine's run and count (`crate::sync::Loop`).
+    pub engine: Loop,
+}
+
+fn parts() -> Parts {
+    Parts {
+        badge: || view! { <SyncBadge /> }.into_any(),
+        tab_bar: || view! { <TabBarOffLogin /> }.into_any(),
+        banners: || view! { <UpdateBanner /> }.into_any(),
+        preload_all: || Box::pin(crate::screens::preload_all()),
+        engine: crate::sync::engine_loop(),
+    }
+}
+
+/// The tab bar, but not on 登录 (nowhere to go before a login).
+#[component]
+fn TabBarOffLogin() -> impl IntoView {
+    let location = use_location();
+    view! {
+        <Show when=move || location.pathname.get() != "/login">
+            <TabBar />
+        </Show>
+    }
+}
+
+#[cfg(feature = "split")]
+mod split {
+    use leptos::wasm_split::{SplitLoaderError, wasm_split};
+
+    #[wasm_split(chrome, wasm_split_path = ::leptos::wasm_split, fallible)]
+    pub(super) fn parts() -> Result<super::Parts, SplitLoaderError> {
+        Ok(super::parts())
+    }
+}
+
+/// Where the shell's parts stand: `None` until their file has arrived (never, without `split`).
+#[derive(Clone, Copy)]
+pub struct Chrome {
+    parts: RwSignal<Option<Parts>>,
+    /// Handed the way to count when the parts arrive (from the start without `split`).
+    #[cfg_attr(not(feature = "split"), allow(dead_code))]
+    sync: SyncContext,
+}
+
+impl Chrome {
+    /// The parts once here (reactive).
+    pub fn get(&self) -> Option<Parts> {
+        self.parts.get()
+    }
+
+    /// The parts, their file fetched first if need be (within the app's patience); `None` when it
+    /// cannot be had now, which is logged: the next screen to open asks again, and shows a retry if
+    /// it still cannot.
+    pub async fn load(self) -> Option<Parts> {
+        if let Some(parts) = self.parts.try_get_untracked().flatten() {
+            return Some(parts);
+        }
+        #[cfg(feature = "split")]
+        {
+            let parts = match crate::patience::within(split::parts()).await {
+                Some(Ok(parts)) => parts,
+                Some(Err(error)) => {
+                    leptos::logging::error!("the shell's parts did not load: {error}");
+                    return None;
+                }
+                None => {
+                    leptos::logging::warn!(
+                        "the shell's parts still loading after {} ms",
+                        crate::patience::PATIENCE_MS
+                    );
+                    return None;
+                }
+            };
+            // Once: a second load that raced this one finds the parts set and leaves them.
+            if self.parts.try_with_untracked(Option::is_none) == Some(true) {
+                self.parts.try_set(Some(parts));
+                self.sync.arrived(parts.engine);
+            }
+            Some(parts)
+        }
+        // Without `split` the parts are there from the start.
+        #[cfg(not(feature = "split"))]
+        None
+    }
+}
+
+/// How long after the parts' file could not be fetched the shell asks again, doubling up to
+/// [`RETRY_LAST_MS`].
+#[cfg(feature = "split")]
+const RETRY_FIRST_MS: u32 = 5_000;
+#[cfg(feature = "split")]
+const RETRY_LAST_MS: u32 = 5 * 60 * 1_000;
+
+/// Provides the parts' place; with `split` their file is asked for once the first screen is
+/// painted.
+pub fn provide_chrome(sync: SyncContext) -> Chrome {
+    #[cfg(feature = "split")]
+    let chrome = {
+        let chrome = Chrome {
+            parts: RwSignal::new(None),
+            sync,
+        };
+        leptos::task::spawn_local(async move {
+            crate::frame::after_paint().await;
+            // Until they are here no sync runs (not even a logout made offline, sent with no one
+            // logged in): tried again and again, more slowly, like the sync's backoff. A screen
+            // that opens meanwhile asks at once.
+            let mut wait_ms = RETRY_FIRST_MS;
+            while chrome.load().await.is_none() {
+                gloo_timers::future::TimeoutFuture::new(wait_ms).await;
+                wait_ms = wait_ms.saturating_mul(2).min(RETRY_LAST_MS);
+            }
+        });
+        chrome
+    };
+    #[cfg(not(feature = "split"))]
+    let chrome = {
+        let parts = parts();
+        sync.arrived(parts.engine);
+        Chrome {
+            parts: RwSignal::new(Some(parts)),
+            sync,
+        }
+    };
+    provide_context(chrome);
+    chrome
+}
+
+/// The parts' place the shell provides.
+pub fn use_chrome() -> Chrome {
+    expect_context::<Chrome>()
+}

@@ -76,7 +76,15 @@ pub struct Chrome {
     /// Handed the way to count when the parts arrive (from the start without `split`).
     #[cfg_attr(not(feature = "split"), allow(dead_code))]
     sync: SyncContext,
+    /// Fetches of the parts' file refused with the network up, in a row.
+    #[cfg_attr(not(feature = "split"), allow(dead_code))]
+    refused: StoredValue<u32>,
 }
+
+/// Fetches of the parts' file refused in a row, with the network up, before the shell says the
+/// sync's code is missing (as three runs whose file could not be fetched do).
+#[cfg(feature = "split")]
+const MISSING_AFTER: u32 = 3;
 
 impl Chrome {
     /// The parts once here (reactive).
@@ -97,6 +105,16 @@ impl Chrome {
                 Some(Ok(parts)) => parts,
                 Some(Err(error)) => {
                     leptos::logging::error!("the shell's parts did not load: {error}");
+                    // Refused with the network up, again and again: a file an older build names
+                    // may be gone after a deploy. The sync's code is missing (its loop is in
+                    // this file), and the shell offers the reload that brings the newest build.
+                    // A file still arriving does not count: the reload would start it afresh.
+                    if crate::sync::navigator_online() {
+                        self.refused.update_value(|refused| *refused += 1);
+                        if self.refused.get_value() >= MISSING_AFTER {
+                            self.sync.code_missing();
+                        }
+                    }
                     return None;
                 }
                 None => {
@@ -107,6 +125,7 @@ impl Chrome {
                     return None;
                 }
             };
+            self.refused.set_value(0);
             // Once: a second load that raced this one finds the parts set and leaves them.
             if self.parts.try_with_untracked(Option::is_none) == Some(true) {
                 self.parts.try_set(Some(parts));
@@ -118,7 +137,20 @@ impl Chrome {
         #[cfg(not(feature = "split"))]
         None
     }
+
+    /// The parts, once here: waits for a load (the shell's own, or a screen's) to bring them.
+    pub async fn here(self) -> Parts {
+        loop {
+            if let Some(parts) = self.parts.try_get_untracked().flatten() {
+                return parts;
+            }
+            gloo_timers::future::TimeoutFuture::new(HERE_POLL_MS).await;
+        }
+    }
 }
+
+/// How often [`Chrome::here`] looks for the parts.
+const HERE_POLL_MS: u32 = 500;
 
 /// How long after the parts' file could not be fetched the shell asks again, doubling up to
 /// [`RETRY_LAST_MS`].
@@ -126,6 +158,9 @@ impl Chrome {
 const RETRY_FIRST_MS: u32 = 5_000;
 #[cfg(feature = "split")]
 const RETRY_LAST_MS: u32 = 5 * 60 * 1_000;
+/// How long the shell waits for the first screen's paint before asking for the parts anyway.
+#[cfg(feature = "split")]
+const BACKGROUND_MS: u32 = 1_000;
 
 /// Provides the parts' place; with `split` their file is asked for once the first screen is
 /// painted.
@@ -135,9 +170,14 @@ pub fn provide_chrome(sync: SyncContext) -> Chrome {
         let chrome = Chrome {
             parts: RwSignal::new(None),
             sync,
+            refused: StoredValue::new(0),
         };
         leptos::task::spawn_local(async move {
-            crate::frame::after_paint().await;
+            // After the first screen's paint; a page opened in the background paints nothing
+            // until shown, and its sync must not wait for that.
+            let painted = std::pin::pin!(crate::frame::after_paint());
+            let background = gloo_timers::future::TimeoutFuture::new(BACKGROUND_MS);
+            futures::future::select(painted, background).await;
             // Until they are here no sync runs (not even a logout made offline, sent with no one
             // logged in): tried again and again, more slowly, like the sync's backoff. A screen
             // that opens meanwhile asks at once.
@@ -156,6 +196,7 @@ pub fn provide_chrome(sync: SyncContext) -> Chrome {
         Chrome {
             parts: RwSignal::new(Some(parts)),
             sync,
+            refused: StoredValue::new(0),
         }
     };
     provide_context(chrome);

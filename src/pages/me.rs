@@ -237,7 +237,9 @@ pub fn MePage() -> impl IntoView {
     let draft_keeper = crate::components::use_draft_keeper();
     let log_out = move |_| {
         let status = sync.status();
-        if status.pending + status.waiting > 0 && !confirm_logout.get_untracked() {
+        // Counts not read yet (just after the start, or a save) are taken as work that waits.
+        let waits = !status.counted || status.pending + status.waiting > 0;
+        if waits && !confirm_logout.get_untracked() {
             confirm_logout.set(true);
             return;
         }

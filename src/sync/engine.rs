@@ -174,11 +174,9 @@ impl Engine {
 
     /// The app has started: the first run goes a moment later ([`START_DELAY_MS`]), so that the
     /// screen the officer opened is drawn first; a save or a tap on 立即同步 meanwhile starts it at once.
+    /// (The counts come with the run's loop, [`Engine::arrived`].)
     pub fn start(self: &Rc<Self>) {
         self.run.borrow_mut().plan(self, START_DELAY_MS);
-        // The counts come at once: 退出登录 warns of unsynced work by them.
-        let engine = Rc::clone(self);
-        spawn_local(async move { engine.refresh_counts().await });
     }
 
     /// Starts a run unless one is going; then one more run follows it.

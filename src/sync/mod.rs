@@ -14,6 +14,8 @@ use leptos::prelude::*;
 
 use crate::store::{Session, Store, StoreError, TakeOver, meta_keys};
 
+#[cfg(feature = "split")]
+pub(crate) use engine::navigator_online;
 pub(crate) use engine::preload as preload_code;
 pub use engine::{Engine, Loop, engine_loop};
 pub use office::ExportFormat;
@@ -222,6 +224,14 @@ impl SyncContext {
         self.status.update(|status| status.phase = Phase::Idle);
         self.kick();
         Ok(())
+    }
+
+    /// The sync's code cannot be fetched with the network up (the shell's parts, which hold the
+    /// run's loop): the shell offers a reload (同步未就绪).
+    #[cfg(feature = "split")]
+    pub(crate) fn code_missing(&self) {
+        self.status
+            .update(|status| status.phase = Phase::CodeMissing);
     }
 
     /// The shell's parts have arrived with the run's loop and the count (see [`Loop`]).

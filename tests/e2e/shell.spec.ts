@@ -512,7 +512,7 @@ test('a screen whose file cannot be fetched says so, keeps the app running, and 
   }
 });
 
-test('the shell\'s parts (tab bar, badge, the sync\'s loop) come after 登录 is drawn; without them a screen offers a retry and the sync asked for waits, then runs once they arrive', async ({ browser }) => {
+test('the shell\'s parts (tab bar, badge, the sync\'s loop) come after 登录 is drawn; without them a screen offers a retry, the sync asked for waits and, refused again and again, offers a reload; it runs once they arrive', async ({ browser }) => {
   server = await Server.start();
   const context = await browser.newContext({ serviceWorkers: 'block' });
   try {
@@ -545,6 +545,9 @@ test('the shell\'s parts (tab bar, badge, the sync\'s loop) come after 登录 is
     await expect(page.locator('nav.tabbar')).toHaveCount(0);
     await expect(page.getByTestId('sync-badge')).toHaveCount(0);
     expect(synced, 'no sync ran without its loop').toHaveLength(0);
+    // Refused again and again with the network up (the shell asks on a backoff, the screen asked
+    // too): the sync's code is missing, and the shell offers the reload that brings the newest build.
+    await expect(page.getByTestId('sync-code-missing')).toBeVisible({ timeout: 30_000 });
 
     // They can be fetched again: 重试 brings the list with its bars, and the sync asked for runs.
     await page.unroute(chromeFile);
@@ -554,6 +557,7 @@ test('the shell\'s parts (tab bar, badge, the sync\'s loop) come after 登录 is
     await expect(page.locator('nav.tabbar')).toBeVisible();
     await expect(page.getByTestId('sync-badge')).toHaveAttribute('data-state', 'synced');
     expect(synced.length, 'the sync the login asked for ran').toBeGreaterThan(0);
+    await expect(page.getByTestId('sync-code-missing')).toHaveCount(0);
   } finally {
     await context.close();
   }

@@ -1,14 +1,16 @@
-//! The shell's parts 登录 does without (sync badge, tab bar, 新版本可用, the sync engine's loop), in a wasm file of their own with `split`.
+//! The shell's parts 登录 does without (sync badge, tab bar, 新版本可用), in the venue list's wasm file with `split`.
 //!
 //! A new phone's first screen is 登录, and everything the main module holds is downloaded before
-//! it can be drawn. The badge (with its words for every state), the tab bar (with its icons), the
-//! banner of a new version, and the sync engine's loop with the count of what waits were 15.9 KiB
-//! gzip of it, and none of them is needed to draw 登录 or take the officer's typing. So with
-//! `split` they come in `split_chrome.wasm`: asked for once 登录 (or whatever screen opens first)
-//! is painted, and awaited by every other screen beside its own file, so that a screen never shows
-//! without its tab bar and badge, and the page's copy of the venue list (`src/boot_snapshot.rs`) is
-//! kept and taken with the bars in place. A sync asked for before they arrive runs when they do
-//! (`crate::sync::Loop`). Without `split` (tests, `trunk serve`) the parts are there from the start.
+//! it can be drawn. The badge (with its words for every state), the tab bar (with its icons) and the
+//! banner of a new version are a large part of the logged-in shell, and none of them is needed to
+//! draw 登录 or take the officer's typing. So with `split` they come in the file of 检查's venue list,
+//! the screen every logged-in open shows first (a file of their own would share code with every
+//! screen and the sync run, and the splitter would cut each of those into half as many files again:
+//! measured, the login's code then took 16 s instead of 14 on slow 3G, past its patience). They are
+//! asked for once someone is logged in and the first screen is painted, and awaited by every screen
+//! but 登录 beside its own file, so that a screen never shows without its tab bar and badge, and the
+//! page's copy of the venue list (`src/boot_snapshot.rs`) is kept and taken with the bars in place.
+//! Without `split` (tests, `trunk serve`) the parts are there from the start.
 //!
 //! What must work when files are missing stays in the main module: the reload that keeps the open
 //! form (`DraftKeeper`) and the banner offering it when the sync's code cannot be fetched.
@@ -20,7 +22,7 @@ use leptos::prelude::*;
 
 use crate::components::{SyncBadge, TabBar, UpdateBanner};
 use crate::router::use_location;
-use crate::sync::{Loop, SyncContext};
+use crate::sync::SyncContext;
 
 /// The parts, as plain functions: in a split build, code of the chrome file reached through the
 /// function table, so that the main module holds none of it.
@@ -34,8 +36,6 @@ pub struct Parts {
     pub banners: fn() -> AnyView,
     /// Fetches every screen's file and the sync run's, one after another.
     pub preload_all: fn() -> Pin<Box<dyn Future<Output = ()>>>,
-    /// The sync engine's run and count (`crate::sync::Loop`).
-    pub engine: Loop,
 }
 
 fn parts() -> Parts {
@@ -44,7 +44,6 @@ fn parts() -> Parts {
         tab_bar: || view! { <TabBarOffLogin /> }.into_any(),
         banners: || view! { <UpdateBanner /> }.into_any(),
         preload_all: || Box::pin(crate::screens::preload_all()),
-        engine: crate::sync::engine_loop(),
     }
 }
 
@@ -63,7 +62,7 @@ fn TabBarOffLogin() -> impl IntoView {
 mod split {
     use leptos::wasm_split::{SplitLoaderError, wasm_split};
 
-    #[wasm_split(chrome, wasm_split_path = ::leptos::wasm_split, fallible)]
+    #[wasm_split(venues, wasm_split_path = ::leptos::wasm_split, fallible)]
     pub(super) fn parts() -> Result<super::Parts, SplitLoaderError> {
         Ok(super::parts())
     }
@@ -73,18 +72,7 @@ mod split {
 #[derive(Clone, Copy)]
 pub struct Chrome {
     parts: RwSignal<Option<Parts>>,
-    /// Handed the way to count when the parts arrive (from the start without `split`).
-    #[cfg_attr(not(feature = "split"), allow(dead_code))]
-    sync: SyncContext,
-    /// Fetches of the parts' file refused with the network up, in a row.
-    #[cfg_attr(not(feature = "split"), allow(dead_code))]
-    refused: StoredValue<u32>,
 }
-
-/// Fetches of the parts' file refused in a row, with the network up, before the shell says the
-/// sync's code is missing (as three runs whose file could not be fetched do).
-#[cfg(feature = "split")]
-const MISSING_AFTER: u32 = 3;
 
 impl Chrome {
     /// The parts once here (reactive).
@@ -105,16 +93,6 @@ impl Chrome {
                 Some(Ok(parts)) => parts,
                 Some(Err(error)) => {
                     leptos::logging::error!("the shell's parts did not load: {error}");
-                    // Refused with the network up, again and again: a file an older build names
-                    // may be gone after a deploy. The sync's code is missing (its loop is in
-                    // this file), and the shell offers the reload that brings the newest build.
-                    // A file still arriving does not count: the reload would start it afresh.
-                    if crate::sync::navigator_online() {
-                        self.refused.update_value(|refused| *refused += 1);
-                        if self.refused.get_value() >= MISSING_AFTER {
-                            self.sync.code_missing();
-                        }
-                    }
                     return None;
                 }
                 None => {
@@ -125,11 +103,9 @@ impl Chrome {
                     return None;
                 }
             };
-            self.refused.set_value(0);
             // Once: a second load that raced this one finds the parts set and leaves them.
             if self.parts.try_with_untracked(Option::is_none) == Some(true) {
                 self.parts.try_set(Some(parts));
-                self.sync.arrived(parts.engine);
             }
             Some(parts)
         }
@@ -162,41 +138,42 @@ const RETRY_LAST_MS: u32 = 5 * 60 * 1_000;
 #[cfg(feature = "split")]
 const BACKGROUND_MS: u32 = 1_000;
 
-/// Provides the parts' place; with `split` their file is asked for once the first screen is
-/// painted.
+/// Provides the parts' place; with `split` their file is asked for once someone is logged in and
+/// the first screen is painted.
 pub fn provide_chrome(sync: SyncContext) -> Chrome {
     #[cfg(feature = "split")]
     let chrome = {
         let chrome = Chrome {
             parts: RwSignal::new(None),
-            sync,
-            refused: StoredValue::new(0),
         };
-        leptos::task::spawn_local(async move {
-            // After the first screen's paint; a page opened in the background paints nothing
-            // until shown, and its sync must not wait for that.
-            let painted = std::pin::pin!(crate::frame::after_paint());
-            let background = gloo_timers::future::TimeoutFuture::new(BACKGROUND_MS);
-            futures::future::select(painted, background).await;
-            // Until they are here no sync runs (not even a logout made offline, sent with no one
-            // logged in): tried again and again, more slowly, like the sync's backoff. A screen
-            // that opens meanwhile asks at once.
-            let mut wait_ms = RETRY_FIRST_MS;
-            while chrome.load().await.is_none() {
-                gloo_timers::future::TimeoutFuture::new(wait_ms).await;
-                wait_ms = wait_ms.saturating_mul(2).min(RETRY_LAST_MS);
+        // With someone logged in (at the start, or from a login) every screen needs them; with
+        // nobody, 登录 needs none of them. Asked for once: the loop tries until they are here.
+        Effect::new(move |asked: Option<bool>| {
+            if asked == Some(true) || sync.session().is_none() {
+                return asked.unwrap_or(false);
             }
+            leptos::task::spawn_local(async move {
+                // After the first screen's paint; a page opened in the background paints nothing
+                // until shown, and must not wait for that.
+                let painted = std::pin::pin!(crate::frame::after_paint());
+                let background = gloo_timers::future::TimeoutFuture::new(BACKGROUND_MS);
+                futures::future::select(painted, background).await;
+                // Tried again and again, more slowly; a screen that opens meanwhile asks at once.
+                let mut wait_ms = RETRY_FIRST_MS;
+                while chrome.load().await.is_none() {
+                    gloo_timers::future::TimeoutFuture::new(wait_ms).await;
+                    wait_ms = wait_ms.saturating_mul(2).min(RETRY_LAST_MS);
+                }
+            });
+            true
         });
         chrome
     };
     #[cfg(not(feature = "split"))]
     let chrome = {
-        let parts = parts();
-        sync.arrived(parts.engine);
+        let _ = sync;
         Chrome {
-            parts: RwSignal::new(Some(parts)),
-            sync,
-            refused: StoredValue::new(0),
+            parts: RwSignal::new(Some(parts())),
         }
     };
     provide_context(chrome);

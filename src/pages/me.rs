@@ -23,6 +23,9 @@ struct StorageState {
 }
 
 /// The "me" screen.
+/// How long 退出登录 waits for the counts of what waits to be sent before it asks to confirm.
+const COUNTED_WITHIN_MS: u32 = 3_000;
+
 #[component]
 pub fn MePage() -> impl IntoView {
     let i18n = use_i18n();
@@ -236,14 +239,22 @@ pub fn MePage() -> impl IntoView {
 
     let draft_keeper = crate::components::use_draft_keeper();
     let log_out = move |_| {
-        let status = sync.status();
-        // Counts not read yet (just after the start, or a save) are taken as work that waits.
-        let waits = !status.counted || status.pending + status.waiting > 0;
-        if waits && !confirm_logout.get_untracked() {
-            confirm_logout.set(true);
-            return;
-        }
+        let confirmed = confirm_logout.get_untracked();
         spawn_local(async move {
+            if !confirmed {
+                // The counts come with the sync's code, a moment after the start, and again after
+                // each save: waited for a little, and taken as work that waits if still unread.
+                let mut waited_ms = 0;
+                while !sync.status().counted && waited_ms < COUNTED_WITHIN_MS {
+                    gloo_timers::future::TimeoutFuture::new(100).await;
+                    waited_ms += 100;
+                }
+                let status = sync.status();
+                if !status.counted || status.pending + status.waiting > 0 {
+                    confirm_logout.set(true);
+                    return;
+                }
+            }
             match sync.log_out().await {
                 Ok(()) => {
                     // The next officer is not told of this one's forms.

@@ -33,6 +33,7 @@ const START_DELAY_MS: u64 = 1_000;
 
 /// Runs in a row whose code could not be fetched, with the browser online, before the app offers a
 /// reload instead of saying 离线.
+#[cfg(feature = "split")]
 const CODE_MISSING_AFTER: u32 = 3;
 
 /// When healthy, look for other people's changes this often.
@@ -40,26 +41,19 @@ const PERIODIC_MS: u64 = 5 * 60 * 1000;
 
 /// The sync run in a wasm file of its own (the release build): the push, the pull, the photo uploads
 /// and every record's encoding and decoding they need are a large part of the app, and none of it
-/// is needed to draw the first screen. The file is fetched at the first run, or by 登录 (the login's
-/// code is in it too, `crate::sync::login`), and ahead with the screens' files; a phone that opens
-/// offline has it from the service worker's cache.
+/// is needed to draw the first screen. The run's loop comes in it too ([`Loop`]): the file is
+/// fetched at the first kick with someone logged in (or a logout made offline waiting), or by 登录
+/// (the login's code is in it too, `crate::sync::login`), and ahead with the screens' files; a
+/// phone that opens offline has it from the service worker's cache.
 #[cfg(feature = "split")]
 mod split {
-    use std::pin::Pin;
-    use std::rc::Rc;
-
-    use chrono::{DateTime, FixedOffset};
     use leptos::wasm_split::{SplitLoaderError, wasm_split};
 
-    use super::Engine;
-    use crate::sync::SyncError;
-
-    /// A run under way, boxed: a split function cannot be `async`.
-    pub(super) type Run = Pin<Box<dyn Future<Output = Result<DateTime<FixedOffset>, SyncError>>>>;
+    use super::Loop;
 
     #[wasm_split(sync, wasm_split_path = ::leptos::wasm_split, fallible, preload(ahead))]
-    pub(super) fn run(engine: Rc<Engine>) -> Result<Run, SplitLoaderError> {
-        Ok(Box::pin(async move { engine.run_once().await }))
+    pub(super) fn engine_loop() -> Result<Loop, SplitLoaderError> {
+        Ok(super::engine_loop())
     }
 }
 
@@ -72,27 +66,26 @@ pub(crate) async fn preload() {
 }
 
 /// The engine's code that drawing 登录 does without: the run's loop (run, settle, plan the next)
-/// and the count of what waits, for the badge. It comes with the shell's parts (`crate::chrome`),
-/// so that in a split build it is in their file, out of the main module; the screens that show the
-/// counts wait for that file anyway. Until it is here a kick is only noted, and the counts stay
-/// uncounted.
+/// and the count of what waits, for the badge. In a split build it is in the sync run's file, out
+/// of the main module, handed over as plain functions; until it is here a kick fetches it, and the
+/// counts stay uncounted.
 #[derive(Clone, Copy)]
 pub struct Loop {
     run: fn(Rc<Engine>) -> Later<()>,
     count: fn(Store) -> Later<Result<Unsynced, StoreError>>,
 }
 
-/// A future of the loop's code, boxed: reached through the function table from the main module.
-type Later<T> = Pin<Box<dyn Future<Output = T>>>;
-
-/// The engine's [`Loop`], for the shell's parts to hand over: call it only where their file's code
-/// is made (`crate::chrome`), so that its code goes with them.
-pub fn engine_loop() -> Loop {
+/// The engine's [`Loop`]: called only where its code is to go (the sync run's file in a split
+/// build, [`split`]).
+pub(crate) fn engine_loop() -> Loop {
     Loop {
         run: |engine| Box::pin(engine.run_until_quiet()),
         count: |store| Box::pin(async move { store.badge_counts().await }),
     }
 }
+
+/// A future of the loop's code, boxed: reached through the function table from the main module.
+type Later<T> = Pin<Box<dyn Future<Output = T>>>;
 
 /// The engine behind [`crate::sync::SyncContext`].
 pub struct Engine {
@@ -114,9 +107,12 @@ struct RunState {
     again: bool,
     /// A kick came before the run's loop was here ([`Loop`]): it runs when the loop arrives.
     kicked_early: bool,
+    /// The run's loop is being fetched.
+    #[cfg(feature = "split")]
+    fetching: bool,
     /// Failed runs in a row, for the backoff.
     failures: u32,
-    /// Runs in a row whose code could not be fetched with the browser online.
+    /// Fetches of the run's loop in a row refused with the browser online.
     code_missing: u32,
     /// The next run already planned, if any.
     timer: Option<Planned>,
@@ -182,7 +178,7 @@ impl Engine {
     /// Starts a run unless one is going; then one more run follows it.
     pub fn kick(self: &Rc<Self>) {
         let Some(code) = self.code.get() else {
-            self.run.borrow_mut().kicked_early = true;
+            self.fetch_loop();
             return;
         };
         {
@@ -251,7 +247,7 @@ impl Engine {
             let user = self.session_user();
             let result = {
                 let _span = Span::start("fieldcheck:run");
-                Rc::clone(&self).run_loaded().await
+                self.run_once().await
             };
             if self.session_user() == user {
                 self.settle(result).await;
@@ -276,32 +272,6 @@ impl Engine {
             }
         }
         self.schedule_next();
-    }
-
-    /// One run, its code fetched first in a split build (see [`split`]). The file not arriving
-    /// (no signal before the service worker had it), or not within the patience of a split file,
-    /// fails the run as offline: nothing was sent or taken, `settle` plans the backoff, and the next
-    /// run joins the same fetch or starts a fresh one.
-    async fn run_loaded(self: Rc<Self>) -> Result<DateTime<FixedOffset>, SyncError> {
-        #[cfg(feature = "split")]
-        {
-            if !navigator_online() {
-                return Err(SyncError::Offline(
-                    "the browser reports no network".to_owned(),
-                ));
-            }
-            // With no session a run has nothing to do but send a logout left pending, so its file
-            // is not fetched for nothing: 登录 asks for it itself once the officer is at its form
-            // (the login's code is in it), and a phone that only shows 登录 downloads the app alone.
-            if self.session.with_untracked(Option::is_none) && !self.logout_pending().await {
-                return Err(SyncError::NoSession);
-            }
-            super::code_in_time(split::run(self), "sync run's", super::Late::Offline)
-                .await?
-                .await
-        }
-        #[cfg(not(feature = "split"))]
-        self.run_once().await
     }
 
     /// One run: a pending logout first, then the core's run (push the queue, then pull).
@@ -476,7 +446,7 @@ impl Engine {
     /// Whether a logout is waiting to be sent. A store that cannot say is taken as yes: the run
     /// then tries to read it again, and logs what is wrong.
     #[cfg(feature = "split")]
-    async fn logout_pending(&self) -> bool {
+    pub(crate) async fn logout_pending(&self) -> bool {
         !matches!(
             self.store
                 .meta_get::<String>(meta_keys::PENDING_LOGOUT)
@@ -512,9 +482,6 @@ impl Engine {
 
     /// Turns a run's result into the visible state and the failure count.
     async fn settle(&self, result: Result<DateTime<FixedOffset>, SyncError>) {
-        if !matches!(result, Err(SyncError::CodeMissing(_))) {
-            self.run.borrow_mut().code_missing = 0;
-        }
         let failed = match result {
             Ok(at) => {
                 self.status.update(|status| {
@@ -529,22 +496,6 @@ impl Engine {
             }
             Err(SyncError::Offline(_)) => {
                 self.status.update(|status| status.phase = Phase::Offline);
-                true
-            }
-            Err(SyncError::CodeMissing(error)) => {
-                // Once or twice is a poor link, and says 离线; then the app offers a reload.
-                let in_a_row = {
-                    let mut run = self.run.borrow_mut();
-                    run.code_missing = run.code_missing.saturating_add(1);
-                    run.code_missing
-                };
-                leptos::logging::warn!("{error} ({in_a_row} runs in a row)");
-                let phase = if in_a_row >= CODE_MISSING_AFTER {
-                    Phase::CodeMissing
-                } else {
-                    Phase::Offline
-                };
-                self.status.update(|status| status.phase = phase);
                 true
             }
             Err(SyncError::Unauthorized) => {
@@ -611,12 +562,91 @@ impl Engine {
         self.status.update(|status| status.counted = false);
     }
 
-    /// The run's loop and the count have arrived with the shell's parts: the counts are read now,
-    /// and a kick that came before them runs.
+    /// A kick before the run's loop is here (the sync run's file, [`Loop`]): fetches it, one fetch
+    /// at a time, and the run follows when it arrives. With nobody logged in and no logout waiting
+    /// to be sent there is nothing to run, and the file is not fetched for nothing: 登录 asks for it
+    /// itself once the officer is at its form (the login's code is in it), so that a phone that
+    /// only shows 登录 downloads the app alone; the login's own kick then finds it there.
+    #[cfg(feature = "split")]
+    fn fetch_loop(self: &Rc<Self>) {
+        {
+            let mut run = self.run.borrow_mut();
+            run.kicked_early = true;
+            run.timer = None;
+            if run.fetching {
+                return;
+            }
+            run.fetching = true;
+        }
+        let engine = Rc::clone(self);
+        spawn_local(async move {
+            let wanted =
+                engine.session.with_untracked(Option::is_some) || engine.logout_pending().await;
+            // Offline too: the service worker's cache has the file (and a failed fetch with the
+            // browser offline is `Offline`).
+            let fetched = if wanted {
+                let load = split::engine_loop();
+                Some(super::code_in_time(load, "sync run's", super::Late::Offline).await)
+            } else {
+                None
+            };
+            engine.run.borrow_mut().fetching = false;
+            match fetched {
+                None => engine.run.borrow_mut().kicked_early = false,
+                Some(Ok(code)) => engine.arrived(code),
+                Some(Err(error)) => engine.loop_missing(&error),
+            }
+        });
+    }
+
+    /// Without `split` the loop is there from the start ([`crate::sync::provide_sync`]).
+    #[cfg(not(feature = "split"))]
+    fn fetch_loop(self: &Rc<Self>) {
+        self.run.borrow_mut().kicked_early = true;
+    }
+
+    /// The run's loop could not be fetched: the run it was for failed, as offline (nothing was
+    /// sent or taken), and is tried again on the backoff, joining a download still under way. A
+    /// file refused three times in a row with the network up is missing code: a file an older build
+    /// names may be gone after a deploy, and the app offers the reload that brings the newest build.
+    /// A file still arriving does not count (`Late::Offline`): the reload would start it afresh.
+    #[cfg(feature = "split")]
+    fn loop_missing(self: &Rc<Self>, error: &SyncError) {
+        let phase = match error {
+            SyncError::CodeMissing(_) => {
+                let in_a_row = {
+                    let mut run = self.run.borrow_mut();
+                    run.code_missing = run.code_missing.saturating_add(1);
+                    run.code_missing
+                };
+                leptos::logging::warn!("{error} ({in_a_row} runs in a row)");
+                if in_a_row >= CODE_MISSING_AFTER {
+                    Phase::CodeMissing
+                } else {
+                    Phase::Offline
+                }
+            }
+            _ => {
+                leptos::logging::warn!("the sync run's code not here: {error}");
+                Phase::Offline
+            }
+        };
+        self.status.update(|status| status.phase = phase);
+        let mut run = self.run.borrow_mut();
+        run.failures = run.failures.saturating_add(1);
+        if navigator_online() {
+            let delay_ms = backoff_ms(run.failures - 1, js_sys::Math::random());
+            run.plan(self, delay_ms);
+        }
+    }
+
+    /// The run's loop and the count have arrived: the counts are read now, and a kick that came
+    /// before them runs.
     pub(crate) fn arrived(self: &Rc<Self>, code: Loop) {
         if self.code.replace(Some(code)).is_some() {
             return;
         }
+        self.run.borrow_mut().code_missing = 0;
         let engine = Rc::clone(self);
         spawn_local(async move { engine.refresh_counts().await });
         let kicked = std::mem::take(&mut self.run.borrow_mut().kicked_early);

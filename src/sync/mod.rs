@@ -14,10 +14,8 @@ use leptos::prelude::*;
 
 use crate::store::{Session, Store, StoreError, TakeOver, meta_keys};
 
-#[cfg(feature = "split")]
-pub(crate) use engine::navigator_online;
 pub(crate) use engine::preload as preload_code;
-pub use engine::{Engine, Loop, engine_loop};
+pub use engine::{Engine, Loop};
 pub use office::ExportFormat;
 
 /// Why talking to the server did not work. Screens tell these apart; none is swallowed.
@@ -226,19 +224,6 @@ impl SyncContext {
         Ok(())
     }
 
-    /// The sync's code cannot be fetched with the network up (the shell's parts, which hold the
-    /// run's loop): the shell offers a reload (同步未就绪).
-    #[cfg(feature = "split")]
-    pub(crate) fn code_missing(&self) {
-        self.status
-            .update(|status| status.phase = Phase::CodeMissing);
-    }
-
-    /// The shell's parts have arrived with the run's loop and the count (see [`Loop`]).
-    pub(crate) fn arrived(&self, code: Loop) {
-        self.engine.with_value(|engine| engine.arrived(code));
-    }
-
     /// Call after a person resolved a record: recounts and starts a run.
     pub fn resolved(&self) {
         self.saved_locally();
@@ -282,6 +267,9 @@ pub fn provide_sync(
     let offline_engine = Rc::clone(&engine);
     let _ = window_event_listener(leptos::ev::offline, move |_| offline_engine.went_offline());
     listen_to_other_tabs();
+    // Without `split` the run's loop is here from the start; with it, the first kick fetches it.
+    #[cfg(not(feature = "split"))]
+    engine.arrived(engine::engine_loop());
     engine.start();
     context
 }

@@ -163,16 +163,14 @@ fn Shell(booted: Booted, outdated: RwSignal<bool>) -> impl IntoView {
         });
         true
     });
-    // The shell's parts are asked for too, whoever is logged in: the sync's loop is in their file,
-    // and with nobody logged in it still sends a logout made offline.
     let online = window_event_listener(leptos::ev::online, move |_| {
-        leptos::task::spawn_local(async move {
-            if let Some(parts) = chrome.load().await
-                && sync.session_untracked().is_some()
-            {
-                (parts.preload_all)().await;
-            }
-        });
+        if sync.session_untracked().is_some() {
+            leptos::task::spawn_local(async move {
+                if let Some(parts) = chrome.load().await {
+                    (parts.preload_all)().await;
+                }
+            });
+        }
     });
     on_cleanup(move || online.remove());
     let code_missing = move || sync.status().phase == Phase::CodeMissing;

@@ -240,7 +240,8 @@ pub fn MePage() -> impl IntoView {
     let draft_keeper = crate::components::use_draft_keeper();
     let log_out = move |_| {
         let confirmed = confirm_logout.get_untracked();
-        spawn_local(async move {
+        // Given up if the officer leaves 我的 while the counts are waited for.
+        leptos::task::spawn_local_scoped_with_cancellation(async move {
             if !confirmed {
                 // The counts come with the sync's code, a moment after the start, and again after
                 // each save: waited for a little, and taken as work that waits if still unread.

@@ -592,6 +592,9 @@ impl Engine {
             };
             engine.run.borrow_mut().fetching = false;
             match fetched {
+                // Someone logged in while the phone was asked: their login's kick found this fetch
+                // under way, so it goes now.
+                None if engine.session.with_untracked(Option::is_some) => engine.fetch_loop(),
                 None => engine.run.borrow_mut().kicked_early = false,
                 Some(Ok(code)) => engine.arrived(code),
                 Some(Err(error)) => engine.loop_missing(&error),

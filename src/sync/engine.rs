@@ -446,7 +446,7 @@ impl Engine {
     /// Whether a logout is waiting to be sent. A store that cannot say is taken as yes: the run
     /// then tries to read it again, and logs what is wrong.
     #[cfg(feature = "split")]
-    pub(crate) async fn logout_pending(&self) -> bool {
+    async fn logout_pending(&self) -> bool {
         !matches!(
             self.store
                 .meta_get::<String>(meta_keys::PENDING_LOGOUT)

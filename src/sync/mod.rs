@@ -14,8 +14,8 @@ use leptos::prelude::*;
 
 use crate::store::{Session, Store, StoreError, TakeOver, meta_keys};
 
+pub use engine::Engine;
 pub(crate) use engine::preload as preload_code;
-pub use engine::{Engine, Loop};
 pub use office::ExportFormat;
 
 /// Why talking to the server did not work. Screens tell these apart; none is swallowed.

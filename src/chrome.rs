@@ -24,8 +24,8 @@ use crate::components::{SyncBadge, TabBar, UpdateBanner};
 use crate::router::use_location;
 use crate::sync::SyncContext;
 
-/// The parts, as plain functions: in a split build, code of the chrome file reached through the
-/// function table, so that the main module holds none of it.
+/// The parts, as plain functions: in a split build, code of the venue list's file reached through
+/// the function table, so that the main module holds none of it.
 #[derive(Clone, Copy)]
 pub struct Parts {
     /// The sync badge, in the top bar.

@@ -22,10 +22,10 @@ struct StorageState {
     estimate: Option<StorageEstimate>,
 }
 
-/// The "me" screen.
 /// How long 退出登录 waits for the counts of what waits to be sent before it asks to confirm.
 const COUNTED_WITHIN_MS: u32 = 3_000;
 
+/// The "me" screen.
 #[component]
 pub fn MePage() -> impl IntoView {
     let i18n = use_i18n();

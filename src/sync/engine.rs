@@ -96,7 +96,7 @@ pub struct Engine {
     run: RefCell<RunState>,
     /// Local saves since the app started, to tell a count that may have missed one.
     saves: Cell<u64>,
-    /// The run's loop and the count, once the shell's parts are here (see [`Loop`]).
+    /// The run's loop and the count, once the sync run's file is here (see [`Loop`]).
     code: Cell<Option<Loop>>,
 }
 

@@ -181,6 +181,67 @@ async fn a_save_queues_the_record_in_the_same_write() {
     assert_eq!((batch[0].base_rev, &batch[0].body), (0, &body(&record)));
 }
 
+/// A form checks its record while the save's reads travel (`save_prepared`): when the checks refuse
+/// it, nothing is written — the stored record, the autosaved form and the queue counter stay as they
+/// were — and a record made under another id than the one read is refused the same way.
+#[wasm_bindgen_test]
+async fn a_save_its_form_declines_writes_nothing() {
+    let (store, _) = fresh_store().await;
+    let mut record = inspection("first visit");
+    let first = store.save_inspection(&record).await.expect("save");
+    record.notes = "typed after the save".to_owned();
+    store.save_form(&record, 0).await.expect("autosave");
+
+    let mut asked = 0;
+    let declined = store
+        .save_prepared(&record.id, None, || {
+            asked += 1;
+            Err::<Inspection, _>("the checks found problems")
+        })
+        .await
+        .expect("no database failure");
+    assert!(matches!(declined, Err("the checks found problems")));
+    assert_eq!(asked, 1, "the form is asked for its record once");
+    assert_eq!(state_of(&store, &record).await, first.local);
+    let form = store.form(&record.id).await.expect("read the form");
+    assert!(form.is_some(), "the autosaved form stays");
+
+    let other = inspection("another record");
+    let refused = store
+        .save_prepared(&record.id, None, || Ok::<_, ()>(other.clone()))
+        .await;
+    assert!(
+        matches!(
+            refused,
+            Err(StoreError::Encode {
+                store: INSPECTIONS,
+                ..
+            })
+        ),
+        "{refused:?}"
+    );
+    assert!(store.inspection(&other.id).await.expect("read").is_none());
+    assert_eq!(state_of(&store, &record).await, first.local);
+
+    // The next new record takes the next queue place: the refused saves handed out none.
+    let order = |local: &LocalState| local.order().expect("queued");
+    let next = store.save_inspection(&other).await.expect("save another");
+    assert_eq!(order(&next.local), order(&first.local) + 1);
+    let saved = store
+        .save_prepared(&record.id, None, || Ok::<_, ()>(record.clone()))
+        .await
+        .expect("save")
+        .expect("the form made its record");
+    assert!(
+        matches!(&saved.local, LocalState::Queued { mine, .. } if *mine == body(&record)),
+        "the queued record is rewritten in place: {:?}",
+        saved.local
+    );
+    assert_eq!(state_of(&store, &record).await, saved.local);
+    let form = store.form(&record.id).await.expect("read the form");
+    assert!(form.is_none(), "the saved record's form is gone");
+}
+
 #[wasm_bindgen_test]
 async fn data_is_still_there_after_closing_and_reopening() {
     let (store, name) = fresh_store().await;

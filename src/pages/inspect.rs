@@ -395,6 +395,7 @@ fn InspectForm(data: FormData) -> impl IntoView {
         |record| record.id.clone(),
     );
     let record_id_for_view = record_id.clone();
+    let record_id_for_save = record_id.clone();
 
     let n_items = items.len();
     let items_for_progress = items.clone();
@@ -475,6 +476,8 @@ fn InspectForm(data: FormData) -> impl IntoView {
     // form already left tells the shell what it could not keep.
     let keeper = use_draft_keeper();
     // Tells the officer, over every screen, of this form left and not kept as it was.
+    // Shared, not copied: each save and autosave takes one, and a copy would clone the checklist.
+    let current = std::rc::Rc::new(current);
     let tell_not_kept = {
         let venue = venue.name.clone();
         let officer = me.clone();
@@ -686,6 +689,7 @@ fn InspectForm(data: FormData) -> impl IntoView {
             Err(first_item)
         }
     };
+    let show_problems = std::rc::Rc::new(show_problems);
     // Once a submission was refused, the list follows every change: a fixed problem goes at once.
     let tried = RwSignal::new(None::<Status>);
     let recheck = show_problems.clone();
@@ -702,50 +706,73 @@ fn InspectForm(data: FormData) -> impl IntoView {
         if saving.get_untracked() || locked {
             return;
         }
-        let check = Span::start("fieldcheck:save-check");
-        let Some(record) = current(status) else {
-            return;
-        };
-        let checked = show_problems(&record);
-        drop(check);
-        if let Err(first_item) = checked {
-            // Refused: the pending autosave still keeps what was typed.
-            tried.set(Some(status));
-            match first_item {
-                Some(item) => scroll_to(&format!("item-{item}")),
-                None => scroll_to("form-problems"),
-            }
-            return;
-        }
-        // No autosave may run after the save: it would bring back the form the save removes.
-        let shown = Span::start("fieldcheck:save-shown");
-        pending_autosave.set_value(None);
-        set_if_changed(problems, Vec::new());
-        set_if_changed(item_problems, Vec::new());
-        set_if_changed(save_error, None);
-        // The buttons say 正在保存… only if the save is still going after a moment: it is usually on
-        // disk within a few milliseconds, and redrawing them at once would put a frame of the browser's
-        // between its reads and its writes. `saving` itself is true from now on, so a second tap waits.
+        // From the tap on a second tap waits, even before the checks (they run a moment later).
         saving.update_untracked(|saving| *saving = true);
-        saving_shown_later.set_value(Some(gloo_timers::callback::Timeout::new(
-            SAVING_SHOWN_AFTER_MS,
-            move || {
-                if saving.try_get_untracked() == Some(true) {
-                    saving.notify();
-                }
-            },
-        )));
-        drop(shown);
         let store = store.clone();
+        let record_id = record_id_for_save.clone();
+        let current = current.clone();
+        let show_problems = show_problems.clone();
         let keep_form_after_error = keep_form_after_error.clone();
-        // Should the save fail after the officer has left the form, this is what the form would have
-        // kept as its draft (its signals are gone by then).
-        let draft = current(Status::Draft);
         let tell_not_kept = tell_not_kept.clone();
         // A reload for a new version waits for the save, even once the form has closed.
         keeper.begin_work();
         spawn_local(async move {
-            let result = store.save_inspection_from(&record, Some(edited_rev)).await;
+            // Should the save fail after the officer has left the form, this is what the form would
+            // have kept as its draft (its signals are gone by then).
+            let mut draft = None;
+            // The record is checked and made while the save's reads are on their way to the phone's
+            // database (`Store::save_prepared`), not before it asks.
+            let prepare = || {
+                let check = Span::start("fieldcheck:save-check");
+                let Some(record) = current(status) else {
+                    saving.update_untracked(|saving| *saving = false);
+                    return Err(());
+                };
+                let checked = show_problems(&record);
+                drop(check);
+                if let Err(first_item) = checked {
+                    // Refused: the pending autosave still keeps what was typed.
+                    saving.update_untracked(|saving| *saving = false);
+                    tried.set(Some(status));
+                    match first_item {
+                        Some(item) => scroll_to(&format!("item-{item}")),
+                        None => scroll_to("form-problems"),
+                    }
+                    return Err(());
+                }
+                // No autosave may run after the save: it would bring back the form the save removes.
+                let shown = Span::start("fieldcheck:save-shown");
+                pending_autosave.set_value(None);
+                set_if_changed(problems, Vec::new());
+                set_if_changed(item_problems, Vec::new());
+                set_if_changed(save_error, None);
+                // The buttons say 正在保存… only if the save is still going after a moment: it is
+                // usually on disk within a few milliseconds, and redrawing them at once would put a
+                // frame of the browser's between its reads and its writes.
+                saving_shown_later.set_value(Some(gloo_timers::callback::Timeout::new(
+                    SAVING_SHOWN_AFTER_MS,
+                    move || {
+                        if saving.try_get_untracked() == Some(true) {
+                            saving.notify();
+                        }
+                    },
+                )));
+                draft = current(Status::Draft);
+                drop(shown);
+                Ok(record)
+            };
+            let result = match store
+                .save_prepared(&record_id, Some(edited_rev), prepare)
+                .await
+            {
+                Ok(Ok(saved)) => Ok(saved),
+                // The checks refused it: nothing was written, and the form shows why.
+                Ok(Err(())) => {
+                    keeper.end_work();
+                    return;
+                }
+                Err(error) => Err(error),
+            };
             // The officer may have left the form (back, a tab) while it was being saved.
             let form_open = saving.try_get_untracked().is_some();
             match result {

@@ -1,10 +1,11 @@
 //! Inspections on the phone: saving (queued for the server by the same write), reading and listing.
 
 use std::collections::HashSet;
+use std::convert::Infallible;
 
 use fieldcheck_core::local::LocalState;
 use fieldcheck_core::{Inspection, InspectionId, Status, VenueId};
-use futures::future::{join, join3};
+use futures::future::join;
 use indexed_db_futures::KeyRange;
 use indexed_db_futures::cursor::CursorDirection;
 use indexed_db_futures::prelude::*;
@@ -12,9 +13,10 @@ use wasm_bindgen::JsValue;
 
 use crate::store::codec::{from_js, key_text};
 use crate::store::error::IdbContext;
-use crate::store::meta::{last_order, put_order};
+use crate::store::meta::{send_last_order, send_order};
 use crate::store::records::{
-    DECODE_CHUNK, get_all_in_index, get_all_in_store, listed_value, put_record, read_record,
+    DECODE_CHUNK, get_all_in_index, get_all_in_store, listed_value, send_delete, send_get,
+    send_put_record, state_of,
 };
 use crate::store::schema::{
     FORMS, INSPECTIONS, INSPECTIONS_BY_FOLLOWS, INSPECTIONS_BY_HAZARD_COUNT,
@@ -46,73 +48,108 @@ impl Store {
         record: &Inspection,
         edited_rev: Option<u64>,
     ) -> Result<LocalInspection, StoreError> {
+        let prepared = || Ok::<_, Infallible>(record.clone());
+        match self.save_prepared(&record.id, edited_rev, prepared).await? {
+            Ok(saved) => Ok(saved),
+            Err(never) => match never {},
+        }
+    }
+
+    /// Saves the record `prepare` makes (see [`Store::save_inspection_from`]), called once the save's
+    /// reads of record `id` are on their way: a form checks and builds its record while the browser's
+    /// database answers, instead of before it asks. When `prepare` declines (the form found problems),
+    /// nothing is written and its answer comes back as `Ok(Err(..))`.
+    pub async fn save_prepared<Declined>(
+        &self,
+        id: &InspectionId,
+        edited_rev: Option<u64>,
+        prepare: impl FnOnce() -> Result<Inspection, Declined>,
+    ) -> Result<Result<LocalInspection, Declined>, StoreError> {
+        let asked = Span::start("fieldcheck:save-ask");
+        let tx = self.write_strict(&[INSPECTIONS, FORMS, META]);
+        // The two reads go out together, before the record is made; the three writes go out with the
+        // commit once they are answered, so the save waits twice, as a bare put does (its put, then
+        // its commit). Each request is a round trip to the browser's database process.
+        let sent = tx.as_ref().map_err(Clone::clone).and_then(|tx| {
+            let inspections = tx.object_store(INSPECTIONS).idb(INSPECTIONS, "open")?;
+            let meta = tx.object_store(META).idb(META, "open")?;
+            Ok((
+                send_get(&inspections, INSPECTIONS, id.as_str())?,
+                send_last_order(&meta)?,
+            ))
+        });
+        drop(asked);
+        // Declined: the transaction ends unused (aborted on drop), having only read.
+        let record = match prepare() {
+            Ok(record) => record,
+            Err(declined) => return Ok(Err(declined)),
+        };
+        if record.id != *id {
+            return Err(StoreError::Encode {
+                store: INSPECTIONS,
+                reason: format!("the record made is {}, not {id}, the one read", record.id),
+            });
+        }
         let encode = Span::start("fieldcheck:save-encode");
-        let body = serde_json::to_value(record).map_err(|error| StoreError::Encode {
+        let body = serde_json::to_value(&record).map_err(|error| StoreError::Encode {
             store: INSPECTIONS,
             reason: error.to_string(),
         })?;
-        let id = record.id.as_str();
         drop(encode);
-        let reads = Span::start("fieldcheck:save-reads");
-        let tx = self.write_strict(&[INSPECTIONS, FORMS, META])?;
-        let saved = {
+        let (tx, (current, last_order)) = (tx?, sent?);
+        let id = id.as_str();
+        let (saved, record_put, order_put, form_deleted) = {
             let inspections = tx.object_store(INSPECTIONS).idb(INSPECTIONS, "open")?;
             let forms = tx.object_store(FORMS).idb(FORMS, "open")?;
             let meta = tx.object_store(META).idb(META, "open")?;
-            // Each request is a round trip to the browser's database process: the two reads go out
-            // together, and so do the three writes after them (each future sends its request on its
-            // first poll), so the save waits twice, not five times.
-            let (current, last_order) = join(
-                read_record(&inspections, INSPECTIONS, id),
-                last_order(&meta),
-            )
-            .await;
-            let (current, order) = (current?, last_order? + 1);
+            let reads = Span::start("fieldcheck:save-reads");
+            let (current, last_order) = join(current, last_order).await;
+            let key = JsValue::from_str(id);
+            // Only the state is decoded: the shown copy beside it is the same body again.
+            let current = current?
+                .map(|value| state_of(&value, INSPECTIONS, &key))
+                .transpose()?;
+            let order = last_order? + 1;
             drop(reads);
             let decide = Span::start("fieldcheck:save-decide");
             // The status rules hold on the phone too: nobody types over an approved record.
             if let Some(previous) = current
                 .as_ref()
-                .and_then(|current| current.local.shown())
-                .and_then(|shown| serde_json::from_value::<Inspection>(shown.clone()).ok())
+                .and_then(LocalState::shown)
+                .and_then(|shown| shown.get("status"))
+                .and_then(|status| serde_json::from_value::<Status>(status.clone()).ok())
             {
-                Status::check_push(Some(previous.status), record.status)?;
+                Status::check_push(Some(previous), record.status)?;
             }
             let local = match (current, edited_rev) {
-                (Some(current), Some(edited_rev)) => {
-                    current.local.save_from(body, order, edited_rev)?
-                }
-                (Some(current), None) => current.local.save(body, order)?,
+                (Some(current), Some(edited_rev)) => current.save_from(body, order, edited_rev)?,
+                (Some(current), None) => current.save(body, order)?,
                 (None, _) => LocalState::created(body, order),
             };
             drop(decide);
             let _writes = Span::start("fieldcheck:save-writes");
-            let form_deleted = forms
-                .delete(JsValue::from_str(id))
-                .primitive()
-                .idb(FORMS, "delete")?;
-            let (record_put, order_put, form_deleted) = join3(
-                put_record(&inspections, INSPECTIONS, id, local.clone()),
-                put_order(&meta, order),
-                async { form_deleted.await.idb(FORMS, "delete") },
-            )
-            .await;
-            record_put?;
-            order_put?;
-            form_deleted?;
-            LocalInspection {
-                record: record.clone(),
-                local,
-            }
+            // Sent, not awaited: the browser applies them in order, and one it refuses aborts the
+            // whole transaction, whose commit then fails.
+            let record_put = send_put_record(&inspections, INSPECTIONS, id, &local)?;
+            let order_put = send_order(&meta, order)?;
+            let form_deleted = send_delete(&forms, FORMS, id)?;
+            let saved = LocalInspection { record, local };
+            (saved, record_put, order_put, form_deleted)
         };
         let commit = Span::start("fieldcheck:save-commit");
-        tx.commit().await.idb(INSPECTIONS, "commit")?;
+        let committed = tx.commit().await;
+        // Every answer is in once the transaction has ended: a refused write names itself before the
+        // commit's own failure (the disk, a connection closed by an upgrade) is reported.
+        record_put.await?;
+        order_put.await?;
+        form_deleted.await?;
+        committed.idb(INSPECTIONS, "commit")?;
         drop(commit);
         // The moment a save is on disk, for the benchmark that times it (`tests/e2e/save.bench.ts`).
         if let Some(performance) = web_sys::window().and_then(|window| window.performance()) {
             let _ = performance.mark(SAVED_MARK);
         }
-        Ok(saved)
+        Ok(Ok(saved))
     }
 
     /// One inspection with its state. An unreadable one is an error that says so (it is kept, set

@@ -10,9 +10,9 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use wasm_bindgen::JsValue;
 
-use crate::store::codec::to_js;
+use crate::store::codec::{from_js, to_js};
 use crate::store::error::IdbContext;
-use crate::store::records::{decode_listed, get_all_in_store, get_in};
+use crate::store::records::{decode_listed, get_all_in_store, get_in, send_get};
 use crate::store::schema::META;
 use crate::store::{Listed, LocalCampaign, Session, Store, StoreError};
 use fieldcheck_core::Campaign;
@@ -228,21 +228,57 @@ pub(crate) async fn next_order(meta: &ObjectStore<'_>) -> Result<u64, StoreError
     Ok(next)
 }
 
-/// The last queue position handed out (0: none yet), for a caller that asks for it beside other
-/// reads and then stores the next with [`put_order`] in the same transaction.
+/// The last queue position handed out (0: none yet).
 pub(crate) async fn last_order(meta: &ObjectStore<'_>) -> Result<u64, StoreError> {
-    match get_in::<u64>(meta, META, meta_keys::QUEUE_COUNTER).await {
-        Ok(last) => Ok(last.unwrap_or(0)),
-        // A damaged counter must not stop the inspector from saving: the clock in milliseconds is
-        // past any position handed out so far (one per save), so the order stays increasing.
-        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-        // ms since 1970: positive, < 2^53
-        Err(StoreError::Corrupt { .. }) => Ok(js_sys::Date::now() as u64),
-        Err(other) => Err(other),
-    }
+    send_last_order(meta)?.await
+}
+
+/// Asks for the last queue position handed out and returns its answer to await later (see
+/// [`crate::store::records::send_get`]), for a caller that asks for it beside other reads and then
+/// stores the next with [`send_order`] in the same transaction.
+pub(crate) fn send_last_order(
+    meta: &ObjectStore<'_>,
+) -> Result<impl Future<Output = Result<u64, StoreError>> + use<>, StoreError> {
+    let answer = send_get(meta, META, meta_keys::QUEUE_COUNTER)?;
+    Ok(async move {
+        let key = JsValue::from_str(meta_keys::QUEUE_COUNTER);
+        match answer
+            .await?
+            .map(|value| from_js::<u64>(&value, META, &key))
+        {
+            None => Ok(0),
+            Some(Ok(last)) => Ok(last),
+            // A damaged counter must not stop the inspector from saving: the clock in milliseconds
+            // is past any position handed out so far (one per save), so the order stays increasing.
+            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+            // ms since 1970: positive, < 2^53
+            Some(Err(StoreError::Corrupt { .. })) => Ok(js_sys::Date::now() as u64),
+            Some(Err(other)) => Err(other),
+        }
+    })
 }
 
 /// Stores `order` as the last queue position handed out.
 pub(crate) async fn put_order(meta: &ObjectStore<'_>, order: u64) -> Result<(), StoreError> {
-    put_meta(meta, meta_keys::QUEUE_COUNTER, &order).await
+    send_order(meta, order)?.await
+}
+
+/// Sends the put of `order` as the last queue position handed out and returns its answer to await
+/// later (see [`crate::store::records::send_put`]).
+pub(crate) fn send_order(
+    meta: &ObjectStore<'_>,
+    order: u64,
+) -> Result<impl Future<Output = Result<(), StoreError>> + use<>, StoreError> {
+    // A whole number is its own JS value: no JSON text to write and parse for it.
+    #[expect(
+        clippy::cast_precision_loss,
+        reason = "one position per save: far below 2^53, exact as a float"
+    )]
+    let value = JsValue::from_f64(order as f64);
+    let request = meta
+        .put(value)
+        .with_key(JsValue::from_str(meta_keys::QUEUE_COUNTER))
+        .primitive()
+        .idb(META, "put")?;
+    Ok(async move { request.await.idb(META, "put").map(drop) })
 }

@@ -24,6 +24,7 @@ use crate::store::meta::{campaign_range, delete_meta, meta_keys, put_meta};
 use crate::store::schema::{
     BY_QUEUE, BY_STATE, FORMS, INSPECTIONS, META, OUTBOX, PHOTO_QUEUE, PHOTOS, VENUES,
 };
+use crate::store::types::StoredRecordRef;
 use crate::store::venues::mark_register_changed;
 use crate::store::{
     Awaiting, Export, Listed, LocalCampaign, Store, StoreError, StoredRecord, SyncMark, Unsynced,
@@ -279,7 +280,7 @@ impl LocalStore for Store {
                 let store = tx.object_store(name).idb(name, "open")?;
                 let op_id = OpId(uuid::Uuid::now_v7().to_string());
                 let (next, mutation) = local.take(entity, &id, op_id);
-                writes.push(send_put_record(&store, name, &id, next)?);
+                writes.push(send_put_record(&store, name, &id, &next)?);
                 batch.extend(mutation);
             }
             answered(writes).await?;
@@ -335,7 +336,7 @@ impl LocalStore for Store {
                 match stored {
                     Ok(Some(local)) => {
                         let (next, outcome) = local.settle(&as_stored_answer(result));
-                        writes.push(send_put_record(stores.of(name), name, &mutation.id, next)?);
+                        writes.push(send_put_record(stores.of(name), name, &mutation.id, &next)?);
                         settled.push(outcome);
                     }
                     // Gone or unreadable since it was taken: the next batch sets an unreadable one aside.
@@ -430,12 +431,9 @@ impl LocalStore for Store {
                 if changed {
                     applied.changed += 1;
                     match &next {
-                        Some(local) => writes.push(send_put_record(
-                            stores.of(name),
-                            name,
-                            &change.id,
-                            local.clone(),
-                        )?),
+                        Some(local) => {
+                            writes.push(send_put_record(stores.of(name), name, &change.id, local)?)
+                        }
                         None => delete_record(stores.of(name), name, &change.id).await?,
                     }
                 }
@@ -946,7 +944,11 @@ fn as_stored_change(change: &Change) -> Change {
 /// Decodes only a stored record's state (`local`, the truth). The sync's paths need nothing else, and
 /// the shown copy beside it (for the indexes) is half the value: it is not turned into text and
 /// parsed again for every record a batch reads.
-fn state_of(value: &JsValue, name: &'static str, key: &JsValue) -> Result<LocalState, StoreError> {
+pub(crate) fn state_of(
+    value: &JsValue,
+    name: &'static str,
+    key: &JsValue,
+) -> Result<LocalState, StoreError> {
     let local = field(value, "local")
         .filter(|local| !local.is_undefined())
         .ok_or_else(|| StoreError::Corrupt {
@@ -974,7 +976,7 @@ pub(crate) async fn put_record(
     local: LocalState,
 ) -> Result<(), StoreError> {
     mark_register_changed(store, name)?;
-    put_value(store, name, &StoredRecord::new(id, local)).await
+    put_value(store, name, &StoredRecordRef::new(id, &local)).await
 }
 
 /// Deletes a record inside an open transaction.
@@ -984,12 +986,20 @@ pub(crate) async fn delete_record(
     id: &str,
 ) -> Result<(), StoreError> {
     mark_register_changed(store, name)?;
-    store
-        .delete(JsValue::from_str(id))
+    send_delete(store, name, id)?.await
+}
+
+/// Deletes a value by string key and returns its answer to await later (see [`send_get`]).
+pub(crate) fn send_delete(
+    store: &ObjectStore<'_>,
+    store_name: &'static str,
+    key: &str,
+) -> Result<impl Future<Output = Result<(), StoreError>> + use<>, StoreError> {
+    let request = store
+        .delete(JsValue::from_str(key))
         .primitive()
-        .idb(name, "delete")?
-        .await
-        .idb(name, "delete")
+        .idb(store_name, "delete")?;
+    Ok(async move { request.await.idb(store_name, "delete") })
 }
 
 /// Reads and decodes one value by string key inside an open transaction.
@@ -1072,14 +1082,14 @@ pub(crate) fn send_put(
 }
 
 /// Puts a record's state (see [`put_record`]) and returns its answer to await later.
-fn send_put_record(
+pub(crate) fn send_put_record(
     store: &ObjectStore<'_>,
     name: &'static str,
     id: &str,
-    local: LocalState,
+    local: &LocalState,
 ) -> Result<impl Future<Output = Result<(), StoreError>> + use<>, StoreError> {
     mark_register_changed(store, name)?;
-    send_put(store, name, to_js(&StoredRecord::new(id, local), name)?)
+    send_put(store, name, to_js(&StoredRecordRef::new(id, local), name)?)
 }
 
 /// Waits for the answers of requests sent in a batch, in order; the first failure is the answer.

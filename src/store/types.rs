@@ -1,5 +1,7 @@
 //! The values the phone keeps: records with their one sync state, the session, the autosaved form.
 
+use std::borrow::Cow;
+
 use chrono::{DateTime, FixedOffset};
 use fieldcheck_core::local::LocalState;
 use fieldcheck_core::sync::Entity;
@@ -25,17 +27,37 @@ pub struct StoredRecord {
 impl StoredRecord {
     /// The stored form of a state: the shown body and the queue place derived from it.
     pub fn new(id: &str, local: LocalState) -> StoredRecord {
+        let record = StoredRecordRef::new(id, &local).record.into_owned();
+        StoredRecord {
+            record,
+            queue: local.order(),
+            local,
+        }
+    }
+}
+
+/// [`StoredRecord`] as it is written, borrowing the state: a save encodes its record without first
+/// copying the body twice (into the state it keeps, and into the shown copy).
+#[derive(Serialize)]
+pub(crate) struct StoredRecordRef<'a> {
+    record: Cow<'a, Value>,
+    local: &'a LocalState,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    queue: Option<u64>,
+}
+
+impl<'a> StoredRecordRef<'a> {
+    pub(crate) fn new(id: &str, local: &'a LocalState) -> StoredRecordRef<'a> {
         // The store's key path is `record.id`: a body that does not carry this id (damaged, or not an
         // object) is kept only in `local`, and `record` holds just the id.
         let record = local
             .shown()
             .filter(|shown| shown.get("id").and_then(Value::as_str) == Some(id))
-            .cloned()
-            .unwrap_or_else(|| json!({ "id": id }));
-        StoredRecord {
+            .map_or_else(|| Cow::Owned(json!({ "id": id })), Cow::Borrowed);
+        StoredRecordRef {
             record,
-            queue: local.order(),
             local,
+            queue: local.order(),
         }
     }
 }

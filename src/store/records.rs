@@ -432,7 +432,7 @@ impl LocalStore for Store {
                     applied.changed += 1;
                     match &next {
                         Some(local) => {
-                            writes.push(send_put_record(stores.of(name), name, &change.id, local)?)
+                            writes.push(send_put_record(stores.of(name), name, &change.id, local)?);
                         }
                         None => delete_record(stores.of(name), name, &change.id).await?,
                     }

@@ -80,6 +80,11 @@ impl Chrome {
         self.parts.get()
     }
 
+    /// Whether the parts are here (not reactive).
+    pub fn is_here(self) -> bool {
+        self.parts.try_with_untracked(Option::is_some) == Some(true)
+    }
+
     /// The parts, their file fetched first if need be (within the app's patience); `None` when it
     /// cannot be had now, which is logged: the next screen to open asks again, and shows a retry if
     /// it still cannot.

@@ -159,7 +159,8 @@ enum Arrival {
 /// A screen's view once its file and the shell's parts (`crate::chrome`: the tab bar, the badge)
 /// have arrived, fetched side by side: a screen never shows without its tab bar. If either cannot be
 /// fetched (no signal before the service worker had it) or takes too long, a notice that says so
-/// and a button that fetches them afresh, in place: a failed fetch is not remembered.
+/// and a button that fetches them afresh, in place: a failed fetch is not remembered. Without the
+/// parts, the screen also tries again when the shell's own retries bring them.
 #[cfg(feature = "split")]
 async fn loaded(name: &'static str, load: Load, chrome: crate::chrome::Chrome) -> AnyView {
     // Either the view, or why there is none (the parts' own load logs theirs).
@@ -211,6 +212,20 @@ async fn loaded(name: &'static str, load: Load, chrome: crate::chrome::Chrome) -
             state.set(Retry::Failed);
         }
     };
+    // The shell keeps asking for its parts in the background (`crate::chrome`): a screen that lacked
+    // them tries again by itself once they are here, its own file with them (most often the same).
+    if !chrome.is_here()
+        && let Some(owner) = owner.get_value().and_then(|owner| owner.upgrade())
+    {
+        owner.with(|| {
+            leptos::task::spawn_local_scoped_with_cancellation(async move {
+                chrome.here().await;
+                if state.try_get_untracked() == Some(Retry::Failed) {
+                    retry();
+                }
+            });
+        });
+    }
     (move || match state.get() {
         Retry::Failed => view! { <LoadFailed retry /> }.into_any(),
         Retry::Fetching => view! { <Fetching /> }.into_any(),

@@ -22,6 +22,25 @@ struct StorageState {
     estimate: Option<StorageEstimate>,
 }
 
+/// Where 退出登录 stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Logout {
+    /// A tap logs out, once the counts say nothing waits to be sent.
+    Ready,
+    /// The counts are awaited (they come with the sync's code): the button waits too.
+    Checking,
+    /// Records wait to be sent: a second tap logs out anyway.
+    Unsynced,
+    /// The counts could not be read in time: whether anything waits is unknown, and said so.
+    Unknown,
+}
+
+impl Logout {
+    fn asks_to_confirm(self) -> bool {
+        matches!(self, Logout::Unsynced | Logout::Unknown)
+    }
+}
+
 /// How long 退出登录 waits for the counts of what waits to be sent before it asks to confirm.
 const COUNTED_WITHIN_MS: u32 = 3_000;
 
@@ -32,7 +51,7 @@ pub fn MePage() -> impl IntoView {
     let sync = use_sync();
     let store = use_store();
     let navigate = use_navigate();
-    let confirm_logout = RwSignal::new(false);
+    let logout = RwSignal::new(Logout::Ready);
     let error = RwSignal::new(None::<String>);
 
     let storage_store = store.clone();
@@ -239,22 +258,34 @@ pub fn MePage() -> impl IntoView {
 
     let draft_keeper = crate::components::use_draft_keeper();
     let log_out = move |_| {
-        let confirmed = confirm_logout.get_untracked();
+        let asked = logout.get_untracked();
+        if asked == Logout::Checking {
+            return;
+        }
         // Given up if the officer leaves 我的 while the counts are waited for.
         leptos::task::spawn_local_scoped_with_cancellation(async move {
-            if !confirmed {
+            if asked == Logout::Ready {
                 // The counts come with the sync's code, a moment after the start, and again after
-                // each save: waited for a little, and taken as work that waits if still unread.
+                // each save: waited for a little (the button says so meanwhile), and the officer
+                // asked to confirm if they are still unread.
+                if !sync.status().counted {
+                    logout.set(Logout::Checking);
+                }
                 let mut waited_ms = 0;
                 while !sync.status().counted && waited_ms < COUNTED_WITHIN_MS {
                     gloo_timers::future::TimeoutFuture::new(100).await;
                     waited_ms += 100;
                 }
                 let status = sync.status();
-                if !status.counted || status.pending + status.waiting > 0 {
-                    confirm_logout.set(true);
+                if !status.counted {
+                    logout.set(Logout::Unknown);
                     return;
                 }
+                if status.pending + status.waiting > 0 {
+                    logout.set(Logout::Unsynced);
+                    return;
+                }
+                logout.set(Logout::Ready);
             }
             match sync.log_out().await {
                 Ok(()) => {
@@ -415,17 +446,36 @@ pub fn MePage() -> impl IntoView {
             {move || error.get().map(|message| view! {
                 <p class="banner banner-error" role="alert">{i18n.t().err_store} ": " {message}</p>
             })}
-            <Show when=move || confirm_logout.get()>
-                <p class="banner banner-warn" role="alert">{move || i18n.t().logout_pending_warning}</p>
-            </Show>
+            {move || {
+                let t = i18n.t();
+                match logout.get() {
+                    Logout::Unsynced => Some(t.logout_pending_warning),
+                    Logout::Unknown => Some(t.logout_unknown_warning),
+                    Logout::Ready | Logout::Checking => None,
+                }
+                .map(|warning| view! { <p class="banner banner-warn" role="alert">{warning}</p> })
+            }}
             <div class="actions">
-                <Show when=move || confirm_logout.get()>
-                    <button type="button" class="button button-secondary" on:click=move |_| confirm_logout.set(false)>
+                <Show when=move || logout.get().asks_to_confirm()>
+                    <button type="button" class="button button-secondary" on:click=move |_| logout.set(Logout::Ready)>
                         {move || i18n.t().cancel}
                     </button>
                 </Show>
-                <button type="button" class="button button-danger" data-testid="logout" on:click=log_out>
-                    {move || if confirm_logout.get() { i18n.t().logout_confirm } else { i18n.t().logout }}
+                <button
+                    type="button"
+                    class="button button-danger"
+                    data-testid="logout"
+                    disabled=move || logout.get() == Logout::Checking
+                    on:click=log_out
+                >
+                    {move || {
+                        let t = i18n.t();
+                        match logout.get() {
+                            Logout::Ready => t.logout,
+                            Logout::Checking => t.logout_checking,
+                            Logout::Unsynced | Logout::Unknown => t.logout_confirm,
+                        }
+                    }}
                 </button>
             </div>
         </section>

@@ -1321,6 +1321,49 @@ async fn a_damaged_record_blocks_a_take_over_until_exported() {
     assert_eq!(store.unsynced().await.expect("count").total(), 0);
 }
 
+/// Two officers log out offline one after the other: both tokens wait to be revoked, each until the
+/// server has taken it; a single token an older build kept is read as one of them.
+#[wasm_bindgen_test]
+async fn every_logout_made_offline_waits_to_be_sent() {
+    let (store, _) = fresh_store().await;
+    for (token, username) in [("token-a", "zhangwei"), ("token-b", "liqiang")] {
+        store
+            .set_session(&Session {
+                token: token.to_owned(),
+                user: user(username),
+                expires_at: None,
+                expired: false,
+            })
+            .await
+            .expect("session");
+        store.log_out().await.expect("log out");
+    }
+    let pending = || async { store.pending_logouts().await.expect("read") };
+    assert_eq!(pending().await, ["token-a", "token-b"]);
+
+    store.logout_sent("token-a").await.expect("sent");
+    assert_eq!(pending().await, ["token-b"]);
+    store.logout_sent("token-b").await.expect("sent");
+    assert!(pending().await.is_empty());
+    let left: Option<Value> = store
+        .meta_get(meta_keys::PENDING_LOGOUT)
+        .await
+        .expect("read");
+    assert_eq!(left, None, "nothing left to send, nothing kept");
+
+    store
+        .put_raw(
+            META,
+            Some(JsValue::from_str(meta_keys::PENDING_LOGOUT)),
+            raw(r#""token-old""#),
+        )
+        .await
+        .expect("plant an older build's pending logout");
+    assert_eq!(pending().await, ["token-old"]);
+    store.logout_sent("token-old").await.expect("sent");
+    assert!(pending().await.is_empty());
+}
+
 /// Scenario: A saves offline and logs out; B must not push A's work under B's name.
 #[wasm_bindgen_test]
 async fn another_user_cannot_take_over_unsynced_work() {
@@ -1340,12 +1383,8 @@ async fn another_user_cannot_take_over_unsynced_work() {
     store.log_out().await.expect("log out");
     assert_eq!(store.session().await.expect("read"), None);
     assert_eq!(
-        store
-            .meta_get::<String>(meta_keys::PENDING_LOGOUT)
-            .await
-            .expect("read")
-            .as_deref(),
-        Some("token-a")
+        store.pending_logouts().await.expect("read"),
+        vec!["token-a".to_owned()]
     );
 
     let error = store

@@ -27,7 +27,8 @@ pub mod meta_keys {
     pub const LAST_SYNCED_AT: &str = "last_synced_at";
     /// The last queue position handed out.
     pub const QUEUE_COUNTER: &str = "queue_counter";
-    /// A token to revoke on the server as soon as it can be reached (logged out while offline).
+    /// The tokens to revoke on the server as soon as it can be reached (logged out while offline):
+    /// a list, oldest first; a single token as an older build left it.
     pub const PENDING_LOGOUT: &str = "pending_logout";
     /// Which value layout the records are in (2 since one state per record).
     pub const LAYOUT: &str = "layout";
@@ -130,9 +131,38 @@ impl Store {
             let meta = tx.object_store(META).idb(META, "open")?;
             let session: Option<Session> = get_in(&meta, META, meta_keys::SESSION).await?;
             if let Some(session) = session {
-                put_meta(&meta, meta_keys::PENDING_LOGOUT, &session.token).await?;
+                // Beside the tokens of earlier logouts not yet sent: each is revoked in its turn.
+                let mut pending = pending_logouts_in(&meta).await?;
+                if !pending.contains(&session.token) {
+                    pending.push(session.token);
+                }
+                put_meta(&meta, meta_keys::PENDING_LOGOUT, &pending).await?;
             }
             delete_meta(&meta, meta_keys::SESSION).await?;
+        }
+        tx.commit().await.idb(META, "commit")
+    }
+
+    /// The tokens of logouts not yet sent to the server, oldest first.
+    pub async fn pending_logouts(&self) -> Result<Vec<String>, StoreError> {
+        let tx = self.read(&[META])?;
+        let meta = tx.object_store(META).idb(META, "open")?;
+        pending_logouts_in(&meta).await
+    }
+
+    /// The server has revoked `token` (or no longer knows it): it is not sent again. The others
+    /// stay, a logout made meanwhile among them.
+    pub async fn logout_sent(&self, token: &str) -> Result<(), StoreError> {
+        let tx = self.write_strict(&[META])?;
+        {
+            let meta = tx.object_store(META).idb(META, "open")?;
+            let mut pending = pending_logouts_in(&meta).await?;
+            pending.retain(|pending| pending != token);
+            if pending.is_empty() {
+                delete_meta(&meta, meta_keys::PENDING_LOGOUT).await?;
+            } else {
+                put_meta(&meta, meta_keys::PENDING_LOGOUT, &pending).await?;
+            }
         }
         tx.commit().await.idb(META, "commit")
     }
@@ -194,6 +224,24 @@ pub(crate) fn campaign_range() -> KeyRange<JsValue> {
         false,
         JsValue::from_str(&format!("{prefix}\u{ffff}")),
         true,
+    )
+}
+
+/// The tokens of logouts not yet sent, read inside an open transaction.
+async fn pending_logouts_in(meta: &ObjectStore<'_>) -> Result<Vec<String>, StoreError> {
+    /// As stored: a list, or the one token an older build kept.
+    #[derive(serde::Deserialize)]
+    #[serde(untagged)]
+    enum Pending {
+        Tokens(Vec<String>),
+        Token(String),
+    }
+    Ok(
+        match get_in::<Pending>(meta, META, meta_keys::PENDING_LOGOUT).await? {
+            None => Vec::new(),
+            Some(Pending::Tokens(tokens)) => tokens,
+            Some(Pending::Token(token)) => vec![token],
+        },
     )
 }
 

@@ -13,7 +13,7 @@ use gloo_timers::callback::Timeout;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use crate::store::{Resolution, Session, Store, StoreError, Unsynced, meta_keys};
+use crate::store::{Resolution, Session, Store, StoreError, Unsynced};
 use crate::sync::{Phase, SyncError, SyncStatus, api};
 use crate::timing::Span;
 use fieldcheck_core::sync::Entity;
@@ -447,37 +447,33 @@ impl Engine {
     /// then tries to read it again, and logs what is wrong.
     #[cfg(feature = "split")]
     async fn logout_pending(&self) -> bool {
-        !matches!(
-            self.store
-                .meta_get::<String>(meta_keys::PENDING_LOGOUT)
-                .await,
-            Ok(None)
-        )
+        self.store
+            .pending_logouts()
+            .await
+            .map_or(true, |pending| !pending.is_empty())
     }
 
-    /// Revokes a token left from a logout made offline; kept for the next run until the server says
-    /// it is revoked (or no longer valid). An error when it could not be sent.
+    /// Revokes the tokens left from logouts made offline, oldest first; each is kept for the next
+    /// run until the server says it is revoked (or no longer valid). An error when one could not be
+    /// sent (the later ones wait for the next run too).
     async fn send_pending_logout(&self) -> Result<(), SyncError> {
-        let pending: Option<String> = match self.store.meta_get(meta_keys::PENDING_LOGOUT).await {
+        let pending = match self.store.pending_logouts().await {
             Ok(pending) => pending,
             Err(error) => {
-                leptos::logging::error!("cannot read the pending logout: {error}");
+                leptos::logging::error!("cannot read the pending logouts: {error}");
                 return Ok(());
             }
         };
-        let Some(token) = pending else { return Ok(()) };
-        match api::logout(&token).await {
-            Ok(()) => {
-                if let Err(error) = self.store.meta_delete(meta_keys::PENDING_LOGOUT).await {
-                    leptos::logging::error!("cannot clear the pending logout: {error}");
-                }
-                Ok(())
-            }
-            Err(error) => {
+        for token in pending {
+            if let Err(error) = api::logout(&token).await {
                 leptos::logging::warn!("logout not sent yet: {error}");
-                Err(error)
+                return Err(error);
+            }
+            if let Err(error) = self.store.logout_sent(&token).await {
+                leptos::logging::error!("cannot clear a pending logout: {error}");
             }
         }
+        Ok(())
     }
 
     /// Turns a run's result into the visible state and the failure count.

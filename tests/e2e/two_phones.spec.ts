@@ -178,7 +178,7 @@ test('another user cannot log in over unsynced work: the owner syncs it, or it i
   expect((await server.pullAll(stillColleague.token)).some((change) => change.id === exportedId)).toBe(false);
 });
 
-test('a logout the server did not take is sent again on its own, with nobody logged in, until the token is revoked', async ({ page }) => {
+test('logouts the server did not take are sent again on their own, with nobody logged in, until every token is revoked', async ({ page }) => {
   await logIn(page, server.baseUrl, 'zhangwei');
   const token = await sessionToken(page);
   // The browser is online, but the logout does not get through (a captive portal, a server away).
@@ -195,8 +195,17 @@ test('a logout the server did not take is sent again on its own, with nobody log
   // Nothing else happens on the phone: the retries come from the backoff alone.
   await expect.poll(() => attempts, { timeout: 30_000 }).toBeGreaterThanOrEqual(2);
   expect(await server.pullStatus(token)).toBe(200);
+  // A colleague logs in on the phone meanwhile and out again, that logout refused too: both tokens
+  // wait, and both are revoked once the server can be reached.
+  await logIn(page, server.baseUrl, 'liqiang');
+  const second = await sessionToken(page);
+  await tab(page, '/me');
+  await page.getByTestId('logout').click();
+  await expect(page).toHaveURL(/\/login$/);
+  expect(await server.pullStatus(second)).toBe(200);
   refusing = false;
   await expect.poll(() => server.pullStatus(token), { timeout: 60_000 }).toBe(401);
+  await expect.poll(() => server.pullStatus(second), { timeout: 60_000 }).toBe(401);
 });
 
 test('a colleague cannot rewrite a submitted record; a review on the rev seen reaches the phone and locks it', async ({ browser }) => {

@@ -1362,6 +1362,29 @@ async fn every_logout_made_offline_waits_to_be_sent() {
     assert_eq!(pending().await, ["token-old"]);
     store.logout_sent("token-old").await.expect("sent");
     assert!(pending().await.is_empty());
+
+    // A damaged value cannot be sent, and never stops a logout: the session goes, its token waits.
+    store
+        .put_raw(
+            META,
+            Some(JsValue::from_str(meta_keys::PENDING_LOGOUT)),
+            raw("42"),
+        )
+        .await
+        .expect("plant a damaged pending logout");
+    assert!(pending().await.is_empty());
+    store
+        .set_session(&Session {
+            token: "token-c".to_owned(),
+            user: user("chenjing"),
+            expires_at: None,
+            expired: false,
+        })
+        .await
+        .expect("session");
+    store.log_out().await.expect("log out over a damaged value");
+    assert_eq!(store.session().await.expect("read"), None);
+    assert_eq!(pending().await, ["token-c"]);
 }
 
 /// Scenario: A saves offline and logs out; B must not push A's work under B's name.

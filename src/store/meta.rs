@@ -236,13 +236,18 @@ async fn pending_logouts_in(meta: &ObjectStore<'_>) -> Result<Vec<String>, Store
         Tokens(Vec<String>),
         Token(String),
     }
-    Ok(
-        match get_in::<Pending>(meta, META, meta_keys::PENDING_LOGOUT).await? {
-            None => Vec::new(),
-            Some(Pending::Tokens(tokens)) => tokens,
-            Some(Pending::Token(token)) => vec![token],
-        },
-    )
+    match get_in::<Pending>(meta, META, meta_keys::PENDING_LOGOUT).await {
+        Ok(None) => Ok(Vec::new()),
+        Ok(Some(Pending::Tokens(tokens))) => Ok(tokens),
+        Ok(Some(Pending::Token(token))) => Ok(vec![token]),
+        // A token that cannot be read cannot be sent either; it must not stop a logout (the
+        // session would stay on the phone): the next logout writes over it.
+        Err(error @ StoreError::Corrupt { .. }) => {
+            leptos::logging::error!("pending logouts unreadable, left unsent: {error}");
+            Ok(Vec::new())
+        }
+        Err(error) => Err(error),
+    }
 }
 
 /// Puts a meta value inside an open transaction.

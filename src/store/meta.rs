@@ -136,7 +136,7 @@ impl Store {
                 if !pending.contains(&session.token) {
                     pending.push(session.token);
                 }
-                put_meta(&meta, meta_keys::PENDING_LOGOUT, &pending).await?;
+                put_pending_logouts(&meta, &pending).await?;
             }
             delete_meta(&meta, meta_keys::SESSION).await?;
         }
@@ -158,11 +158,7 @@ impl Store {
             let meta = tx.object_store(META).idb(META, "open")?;
             let mut pending = pending_logouts_in(&meta).await?;
             pending.retain(|pending| pending != token);
-            if pending.is_empty() {
-                delete_meta(&meta, meta_keys::PENDING_LOGOUT).await?;
-            } else {
-                put_meta(&meta, meta_keys::PENDING_LOGOUT, &pending).await?;
-            }
+            put_pending_logouts(&meta, &pending).await?;
         }
         tx.commit().await.idb(META, "commit")
     }
@@ -227,27 +223,46 @@ pub(crate) fn campaign_range() -> KeyRange<JsValue> {
     )
 }
 
-/// The tokens of logouts not yet sent, read inside an open transaction.
+/// The tokens of logouts not yet sent, read inside an open transaction: a list, or the one token an
+/// older build kept. Read from the browser's value as it is (no decoding of JSON text: the shell
+/// carries this read). A value that is neither cannot be sent either; it must not stop a logout
+/// (the session would stay on the phone): it reads as none, and the next logout writes over it.
 async fn pending_logouts_in(meta: &ObjectStore<'_>) -> Result<Vec<String>, StoreError> {
-    /// As stored: a list, or the one token an older build kept.
-    #[derive(serde::Deserialize)]
-    #[serde(untagged)]
-    enum Pending {
-        Tokens(Vec<String>),
-        Token(String),
+    let Some(value) = send_get(meta, META, meta_keys::PENDING_LOGOUT)?.await? else {
+        return Ok(Vec::new());
+    };
+    let tokens = if let Some(token) = value.as_string() {
+        Some(vec![token])
+    } else if js_sys::Array::is_array(&value) {
+        js_sys::Array::from(&value)
+            .iter()
+            .map(|token| token.as_string())
+            .collect()
+    } else {
+        None
+    };
+    Ok(tokens.unwrap_or_else(|| {
+        leptos::logging::error!("pending logouts unreadable, left unsent");
+        Vec::new()
+    }))
+}
+
+/// Puts the tokens of logouts not yet sent inside an open transaction (none: the entry goes).
+async fn put_pending_logouts(meta: &ObjectStore<'_>, tokens: &[String]) -> Result<(), StoreError> {
+    if tokens.is_empty() {
+        return delete_meta(meta, meta_keys::PENDING_LOGOUT).await;
     }
-    match get_in::<Pending>(meta, META, meta_keys::PENDING_LOGOUT).await {
-        Ok(None) => Ok(Vec::new()),
-        Ok(Some(Pending::Tokens(tokens))) => Ok(tokens),
-        Ok(Some(Pending::Token(token))) => Ok(vec![token]),
-        // A token that cannot be read cannot be sent either; it must not stop a logout (the
-        // session would stay on the phone): the next logout writes over it.
-        Err(error @ StoreError::Corrupt { .. }) => {
-            leptos::logging::error!("pending logouts unreadable, left unsent: {error}");
-            Ok(Vec::new())
-        }
-        Err(error) => Err(error),
-    }
+    let list: js_sys::Array = tokens
+        .iter()
+        .map(|token| JsValue::from_str(token))
+        .collect();
+    meta.put(JsValue::from(list))
+        .with_key(JsValue::from_str(meta_keys::PENDING_LOGOUT))
+        .primitive()
+        .idb(META, "put")?
+        .await
+        .idb(META, "put")?;
+    Ok(())
 }
 
 /// Puts a meta value inside an open transaction.

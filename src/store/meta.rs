@@ -256,13 +256,7 @@ async fn put_pending_logouts(meta: &ObjectStore<'_>, tokens: &[String]) -> Resul
         .iter()
         .map(|token| JsValue::from_str(token))
         .collect();
-    meta.put(JsValue::from(list))
-        .with_key(JsValue::from_str(meta_keys::PENDING_LOGOUT))
-        .primitive()
-        .idb(META, "put")?
-        .await
-        .idb(META, "put")?;
-    Ok(())
+    send_meta(meta, meta_keys::PENDING_LOGOUT, list.into())?.await
 }
 
 /// Puts a meta value inside an open transaction.
@@ -271,13 +265,22 @@ pub(crate) async fn put_meta<T: Serialize>(
     key: &str,
     value: &T,
 ) -> Result<(), StoreError> {
-    meta.put(to_js(value, META)?)
+    send_meta(meta, key, to_js(value, META)?)?.await
+}
+
+/// Puts a JS value under `key` in `meta` and returns its answer to await later (see
+/// [`crate::store::records::send_get`]).
+pub(crate) fn send_meta(
+    meta: &ObjectStore<'_>,
+    key: &str,
+    value: JsValue,
+) -> Result<impl Future<Output = Result<(), StoreError>> + use<>, StoreError> {
+    let request = meta
+        .put(value)
         .with_key(JsValue::from_str(key))
         .primitive()
-        .idb(META, "put")?
-        .await
         .idb(META, "put")?;
-    Ok(())
+    Ok(async move { request.await.idb(META, "put").map(drop) })
 }
 
 /// Deletes a meta value inside an open transaction.
@@ -343,10 +346,5 @@ pub(crate) fn send_order(
         reason = "one position per save: far below 2^53, exact as a float"
     )]
     let value = JsValue::from_f64(order as f64);
-    let request = meta
-        .put(value)
-        .with_key(JsValue::from_str(meta_keys::QUEUE_COUNTER))
-        .primitive()
-        .idb(META, "put")?;
-    Ok(async move { request.await.idb(META, "put").map(drop) })
+    send_meta(meta, meta_keys::QUEUE_COUNTER, value)
 }

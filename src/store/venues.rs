@@ -9,7 +9,7 @@ use wasm_bindgen::{JsCast, JsValue};
 
 use crate::store::codec::{field, js_text};
 use crate::store::error::IdbContext;
-use crate::store::meta::{meta_keys, next_order};
+use crate::store::meta::{meta_keys, next_order, send_meta};
 use crate::store::records::{
     DECODE_CHUNK, first_in_index, get_all_in_store, listed_value, put_record, read_record, send_get,
 };
@@ -279,12 +279,7 @@ impl Store {
             if now != read_under || kept.is_some_and(|kept| JsValue::from(&text) == kept) {
                 return Ok(());
             }
-            meta.put(JsValue::from(text))
-                .with_key(JsValue::from_str(meta_keys::REGISTER_DIGEST))
-                .primitive()
-                .idb(META, "put")?
-                .await
-                .idb(META, "put")?;
+            send_meta(&meta, meta_keys::REGISTER_DIGEST, JsValue::from(text))?.await?;
         }
         tx.commit().await.idb(META, "commit")
     }

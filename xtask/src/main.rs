@@ -12,6 +12,7 @@ use std::process::Command;
 use std::time::Instant;
 
 mod imports;
+mod report;
 mod services;
 mod shell;
 mod split;
@@ -278,35 +279,65 @@ impl Project {
 
     /// `cargo xtask bench`: the shell's size, the server's push throughput (`benches/push.rs`) and
     /// the phone-side benchmarks (Playwright, `tests/e2e/*.bench.ts`) on the release app and the real
-    /// server. They print figures (lines starting `FIGURE`) and never fail
-    /// on a timing; BENCHMARKS.md keeps the figures with the machine they came from.
+    /// server. They print figures (lines starting `FIGURE`) and never fail on a timing; the figures
+    /// go into BENCHMARKS.md's generated section, each goal beside the figure measured for it.
     fn bench(&self) -> Result<()> {
         self.install_build_tools()?;
         self.install_debian_packages(BROWSER_PACKAGES)?;
         self.build_app_release()?;
         self.check_bundle_size()?;
+        let mut figures = Vec::new();
+        let files = shell::measure(&self.root.join("dist"))?;
+        let shell: Vec<_> = files.iter().filter(|file| !file.screen).collect();
+        for file in &shell {
+            figures.push(format!(
+                "shell file {}, gzip -9: {:.1} KiB",
+                file.name,
+                kib(file.gzip)
+            ));
+        }
+        figures.push(format!(
+            "{}: {:.1} KiB ({:.1} KiB brotli on the wire)",
+            report::SHELL_FIGURE,
+            kib(shell.iter().map(|file| file.gzip).sum()),
+            kib(shell.iter().filter_map(|file| file.brotli).sum()),
+        ));
         say("server throughput: pushes against bare SQLite, and 200 phones at once");
-        self.cargo_cmd(&[
+        let mut push = self.cargo_cmd(&[
             "bench",
             "--locked",
             "-p",
             "fieldcheck-server",
             "--bench",
             "push",
-        ])
-        .run()?;
-        self.cargo_cmd(&["build", "--locked", "-p", "fieldcheck-server"])
-            .run()?;
-        let mut bench = self.command("npx");
-        bench
-            .args(["playwright", "test", "--config", "bench.config.ts"])
-            .current_dir(self.e2e_dir())
-            .env(
-                "FIELDCHECK_SERVER_BIN",
-                self.root.join("target/debug/fieldcheck-server"),
-            )
-            .env("FIELDCHECK_DIST", self.root.join("dist"));
-        bench.run()
+        ]);
+        let mut ran = report::run_collecting(&mut push, &mut figures);
+        if ran.is_ok() {
+            ran = self
+                .cargo_cmd(&["build", "--locked", "-p", "fieldcheck-server"])
+                .run();
+        }
+        if ran.is_ok() {
+            let mut phone = self.command("npx");
+            phone
+                .args(["playwright", "test", "--config", "bench.config.ts"])
+                .current_dir(self.e2e_dir())
+                .env(
+                    "FIELDCHECK_SERVER_BIN",
+                    self.root.join("target/debug/fieldcheck-server"),
+                )
+                .env("FIELDCHECK_DIST", self.root.join("dist"));
+            ran = report::run_collecting(&mut phone, &mut figures);
+        }
+        // What was measured is written even when a bench failed: its goals say "not printed".
+        let written = self.root.join("BENCHMARKS.md");
+        report::write(&written, &figures)?;
+        say(&format!(
+            "{} figures written to the top of {}",
+            figures.len(),
+            written.display()
+        ));
+        ran
     }
 
     /// Prints what each file of the shell weighs, and fails when the whole is above the budget.

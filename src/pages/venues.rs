@@ -17,6 +17,9 @@ use crate::sync::use_sync;
 /// The venues that match the search, how many there are in all, and how many could not be read.
 type Shown = Result<(Vec<Venue>, usize, usize), String>;
 
+/// Venue rows a tall phone shows at once (about nine fit at 360 × 740 under the search).
+const FIRST_ROWS: usize = 15;
+
 /// The venue picker.
 #[component]
 pub fn VenuesPage() -> impl IntoView {
@@ -31,12 +34,14 @@ pub fn VenuesPage() -> impl IntoView {
     // Nearest first once the phone knows where it is; asked once when the list opens.
     let position = Position::new(None);
     position.locate();
-    // The first page by the pinyin index, drawn at once; then the whole register, read once per
-    // sync change, which the search filters in memory so typing stays instant.
+    // The first screenful by the pinyin index, drawn at once; then the whole register, read once per
+    // sync change, which the search filters in memory so typing stays instant, and fills the page.
+    // A screenful, not a page: the app's start then draws as much for a district's register as for
+    // a handful of venues.
     let first_store = store.clone();
     let first_page = LocalResource::new(move || {
         let store = first_store.clone();
-        async move { store.first_venues(LIST_PAGE).await }
+        async move { store.first_venues(FIRST_ROWS).await }
     });
     let venues = LocalResource::new(move || {
         let _ = sync.data_version();

@@ -23,7 +23,7 @@ const TAP: &str = "fieldcheckSnapshotTap";
 
 /// Rows of the list kept: more than the tallest phone shows at once. Each row more is parsed and
 /// laid out before the copy is painted.
-const ROWS_KEPT: usize = 15;
+pub(crate) const ROWS_KEPT: usize = 15;
 
 /// The parts of the screen kept, in the page's order: the top bar, a banner under it (the session
 /// expired), the list and the tab bar. (The banners at the very top say what the app finds at

@@ -17,8 +17,12 @@ use crate::sync::use_sync;
 /// The venues that match the search, how many there are in all, and how many could not be read.
 type Shown = Result<(Vec<Venue>, usize, usize), String>;
 
-/// Venue rows a tall phone shows at once (about nine fit at 360 × 740 under the search).
-const FIRST_ROWS: usize = 15;
+/// Venue rows a tall phone shows at once (about nine fit at 360 × 740 under the search): as many
+/// as the page's copy of the list keeps for the next open, which is this screenful as drawn.
+const FIRST_ROWS: usize = crate::boot_snapshot::ROWS_KEPT;
+
+/// A venue as its row shows it, with how far it is when the phone knows both positions.
+type Row = (Venue, Option<f64>);
 
 /// The venue picker.
 #[component]
@@ -34,10 +38,10 @@ pub fn VenuesPage() -> impl IntoView {
     // Nearest first once the phone knows where it is; asked once when the list opens.
     let position = Position::new(None);
     position.locate();
-    // The first screenful by the pinyin index, drawn at once; then the whole register, read once per
-    // sync change, which the search filters in memory so typing stays instant, and fills the page.
-    // A screenful, not a page: the app's start then draws as much for a district's register as for
-    // a handful of venues.
+    // The first screenful by the pinyin index, drawn at once; then the whole register, read once
+    // per sync change, which the search filters in memory so typing stays instant, and which fills
+    // the page below the screenful. A screenful, not a page: the app's start draws as much for a
+    // district's register as for a handful of venues.
     let first_store = store.clone();
     let first_page = LocalResource::new(move || {
         let store = first_store.clone();
@@ -113,8 +117,10 @@ pub fn VenuesPage() -> impl IntoView {
         })
     });
     // What the list says above its rows (loading, an error, nothing found, unreadable venues), and
-    // the rows drawn: each a memo, so that the register arriving behind an identical first page, or
-    // a sync that changes nothing shown, redraws nothing (a tap on a row is never lost to a redraw).
+    // the rows drawn: each a memo, so that the register arriving behind an identical first
+    // screenful, or a sync that changes nothing shown, redraws nothing (a tap on a row is never lost
+    // to a redraw). The screenful and the rest of the page are memos of their own: the register
+    // arriving appends the rest below the screenful, which stays as drawn.
     let status = Memo::new(move |_| {
         shown.with(|shown| {
             shown.as_ref().map(|shown| match shown {
@@ -123,24 +129,32 @@ pub fn VenuesPage() -> impl IntoView {
             })
         })
     });
-    let rows = Memo::new(move |_| {
-        let limit = drawn.get();
-        let here = position.location.get();
-        shown.with(|shown| match shown {
-            Some(Ok((matching, _, _))) => Some(
-                matching
-                    .iter()
-                    .take(limit)
-                    .map(|venue| {
-                        let metres = here
-                            .zip(venue.location)
-                            .map(|(here, at)| here.distance_m(&at));
-                        (venue.clone(), metres)
-                    })
-                    .collect::<Vec<_>>(),
-            ),
-            _ => None,
+    let rows_between = move |from: usize, to: Option<usize>| {
+        Memo::new(move |_| {
+            let limit = to.map_or_else(|| drawn.get(), |to| to.min(drawn.get()));
+            let here = position.location.get();
+            shown.with(|shown| match shown {
+                Some(Ok((matching, _, _))) => Some(
+                    matching
+                        .iter()
+                        .take(limit)
+                        .skip(from)
+                        .map(|venue| {
+                            let metres = here
+                                .zip(venue.location)
+                                .map(|(here, at)| here.distance_m(&at));
+                            (venue.clone(), metres)
+                        })
+                        .collect::<Vec<_>>(),
+                ),
+                _ => None,
+            })
         })
+    };
+    let screenful = rows_between(0, Some(FIRST_ROWS));
+    let below = rows_between(FIRST_ROWS, None);
+    let any_rows = Memo::new(move |_| {
+        screenful.with(|rows| rows.as_ref().is_some_and(|rows| !rows.is_empty()))
     });
     let left = Signal::derive(move || {
         shown.with(|shown| match shown {
@@ -212,7 +226,7 @@ pub fn VenuesPage() -> impl IntoView {
     // draws it at an open (by name, before the phone knows where it is), never a search or a filter,
     // with the unsaved-forms banner as it stands (kept again when it changes).
     Effect::new(move |_| {
-        if rows.with(Option::is_none) || unsaved.with(Option::is_none) {
+        if screenful.with(Option::is_none) || unsaved.with(Option::is_none) {
             return;
         }
         leptos::task::spawn_local(async move {
@@ -306,16 +320,23 @@ pub fn VenuesPage() -> impl IntoView {
                 }
             }}
             {move || {
-                let rows = rows.get().filter(|rows| !rows.is_empty())?;
-                let lang = i18n.lang();
-                Some(view! {
-                    <ul class="group list">
-                        {rows
+                let drawn_rows = move |rows: Memo<Option<Vec<Row>>>| {
+                    move || {
+                        let lang = i18n.lang();
+                        rows.get()
+                            .unwrap_or_default()
                             .into_iter()
                             .map(|(venue, metres)| venue_row(venue, metres, lang))
-                            .collect_view()}
-                    </ul>
-                })
+                            .collect_view()
+                    }
+                };
+                any_rows
+                    .get()
+                    .then(|| {
+                        view! {
+                            <ul class="group list">{drawn_rows(screenful)}{drawn_rows(below)}</ul>
+                        }
+                    })
             }}
             <MoreButton left shown=drawn testid="venues-more" />
         </section>

@@ -155,7 +155,7 @@ test('saving an inspection, beside a bare IndexedDB put of the same value', asyn
     for (const [name, values] of steps) {
       console.log(`FIGURE   of which ${name.replace('fieldcheck:save-', '')}: ${spread(values)}`);
     }
-    console.log(`FIGURE ratio of the two medians (goal ≤ 2): ${(median(saves) / median(bare)).toFixed(2)}`);
+    console.log(`FIGURE ratio of the two medians (goal ≤ 2): ${(median(saves) / median(bare)).toFixed(3)}`);
     console.log(`FIGURE the same put into a store with the app's key path and indexes, as a new record: ${spread(indexed)}`);
     console.log(`FIGURE ratio of the save to that put: ${(median(saves) / median(indexed)).toFixed(2)}`);
   } finally {

@@ -86,10 +86,12 @@ test('venues are found by licence number and pinyin initials, nearest first, and
   expect(draft?.body.status).toBe('draft');
 });
 
-test('a district register of 120 venues is drawn a page at a time, and a search reaches past the first page', async ({ page }) => {
+/** Registers venues on the server until the district has `total`, each like one of the demo's;
+ * returns the pushed mutations. */
+async function registerVenues(total: number) {
   const officer = await server.login('zhangwei', DEMO_PASSWORD);
   const demo = (await server.pullAll(officer.token)).filter((change) => change.entity === 'venue');
-  const mutations = Array.from({ length: 120 - demo.length }, (_, idx) => {
+  const mutations = Array.from({ length: total - demo.length }, (_, idx) => {
     const id = crypto.randomUUID();
     const like = demo[idx % demo.length].body;
     return {
@@ -106,7 +108,11 @@ test('a district register of 120 venues is drawn a page at a time, and a search 
     body: JSON.stringify({ device_id: crypto.randomUUID(), mutations }),
   });
   expect(pushed.ok).toBe(true);
+  return mutations;
+}
 
+test('a district register of 120 venues is drawn a page at a time, and a search reaches past the first page', async ({ page }) => {
+  const mutations = await registerVenues(120);
   await logIn(page, server.baseUrl, 'zhangwei');
   const rows = page.getByTestId('venue-row');
   const more = page.getByTestId('venues-more');
@@ -140,6 +146,44 @@ test('a district register of 120 venues is drawn a page at a time, and a search 
   await expect(more).toHaveText('加载更多（还有 70 条）');
   await settled(page);
   expect(await spans(page, 'fieldcheck:venues-register'), 'reads of the register in one visit').toBe(1);
+});
+
+test.describe('where the phone does not know its position', () => {
+  // The list in name order, as an officer who refused the position sees it.
+  test.use({ permissions: [] });
+
+  test('the app opens on a screenful of venues, and the rest of the page goes below it without redrawing it', async ({ page }) => {
+    await registerVenues(40);
+    await logIn(page, server.baseUrl, 'zhangwei');
+    const rows = page.getByTestId('venue-row');
+    await expect(rows).toHaveCount(40);
+    // Opening the app again: the first screenful is drawn from the index before the register is
+    // read, and the register's rows go below it. The rows drawn first stay the same elements, so a
+    // tap on one is never lost to a redraw.
+    await page.addInitScript(() => {
+      const seen = window as unknown as { fieldcheckFirstRow?: Element; fieldcheckFirstDrawn?: number };
+      const observer = new MutationObserver(() => {
+        const row = document.querySelector('[data-testid="venue-row"]');
+        if (row) {
+          seen.fieldcheckFirstRow = row;
+          seen.fieldcheckFirstDrawn = document.querySelectorAll('[data-testid="venue-row"]').length;
+          observer.disconnect();
+        }
+      });
+      observer.observe(document, { subtree: true, childList: true });
+    });
+    await page.goto(`${server.baseUrl}/`);
+    await expect(rows).toHaveCount(40);
+    const first = await page.evaluate(() => {
+      const seen = window as unknown as { fieldcheckFirstRow?: Element; fieldcheckFirstDrawn?: number };
+      return { kept: seen.fieldcheckFirstRow?.isConnected, drawn: seen.fieldcheckFirstDrawn };
+    });
+    expect(first.drawn, 'rows drawn before the register is read: a screenful').toBe(15);
+    expect(first.kept, 'the first row drawn is still in the list').toBe(true);
+    // The rows are the register's, in its order, once each.
+    const names = await rows.locator('.cell-title').allTextContents();
+    expect(new Set(names).size, 'no venue drawn twice').toBe(names.length);
+  });
 });
 
 test('a sync that brings a colleague\'s venue while 记录 is open reads the whole list once', async ({ page }) => {

@@ -305,15 +305,12 @@ fn machine() -> String {
             || "? GiB".to_owned(),
             |kb| format!("{:.0} GiB", kb / 1_048_576.0),
         );
-    let os = first_line("/etc/os-release", "PRETTY_NAME")
-        .or_else(|| {
-            std::fs::read_to_string("/etc/os-release")
-                .ok()
-                .and_then(|text| {
-                    text.lines()
-                        .find_map(|line| line.strip_prefix("PRETTY_NAME="))
-                        .map(|name| name.trim_matches('"').to_owned())
-                })
+    let os = std::fs::read_to_string("/etc/os-release")
+        .ok()
+        .and_then(|text| {
+            text.lines()
+                .find_map(|line| line.strip_prefix("PRETTY_NAME="))
+                .map(|name| name.trim_matches('"').to_owned())
         })
         .unwrap_or_else(|| "unknown OS".to_owned());
     format!(
@@ -439,43 +436,29 @@ mod tests {
     #[test]
     fn each_goal_reads_its_number_from_the_line_the_bench_prints() {
         let lighthouse = "Lighthouse 12.8 mobile, login page (median of 3): performance / accessibility / best practices: 98 / 100 / 96";
-        assert_eq!(
-            number(goal("Lighthouse 12.8 mobile performance"), lighthouse),
-            Some(98.0)
-        );
-        assert_eq!(
-            number(goal("Lighthouse accessibility"), lighthouse),
-            Some(100.0)
-        );
-        assert_eq!(
-            number(goal("Lighthouse best practices"), lighthouse),
-            Some(96.0)
-        );
         let push = "server: 1000 complete inspections pushed in batches of 50: 2247 mutations/s (0.45 s; 0.61 × bare SQLite)";
-        assert_eq!(number(goal("server: ≥ 2 000"), push), Some(2247.0));
-        assert_eq!(number(goal("server: ≥ 0.3"), push), Some(0.61));
         let burst = "server: 200 phones pushing 5 inspections each at once: p50 274 ms, p99 602 ms, max 883 ms, 3 errors";
-        assert_eq!(
-            number(goal("server: 200 phones pushing at once, p99"), burst),
-            Some(602.0)
-        );
-        assert_eq!(
-            number(goal("server: 200 phones pushing at once, 0"), burst),
-            Some(3.0)
-        );
+        let rows =
+            "记录: the newest rows drawn (of 10000), median of 5: 24 ms (22, 23, 24, 30, 31)";
+        let save = "ratio of the two medians (goal ≤ 2): 3.11";
+        for (which, line, expected) in [
+            ("Lighthouse 12.8 mobile performance", lighthouse, 98.0),
+            ("Lighthouse accessibility", lighthouse, 100.0),
+            ("Lighthouse best practices", lighthouse, 96.0),
+            ("server: ≥ 2 000", push, 2247.0),
+            ("server: ≥ 0.3", push, 0.61),
+            ("server: 200 phones pushing at once, p99", burst, 602.0),
+            ("server: 200 phones pushing at once, 0", burst, 3.0),
+            ("记录, 10 000 records: the first", rows, 24.0),
+            ("saving an inspection", save, 3.11),
+        ] {
+            assert_eq!(number(goal(which), line), Some(expected), "{which}");
+        }
         let memory = "memory over 30 visits of 记录 (10000 records): after 1: wasm 33792 KiB, JS heap 4000 KiB; after 30: wasm 34816 KiB, JS heap 3000 KiB";
         let growth = number(goal("memory flat"), memory).expect("a growth");
         assert!((growth - 34816.0 / 33792.0).abs() < 1e-9);
         let heap = number(goal("the JS heap"), memory).expect("a growth");
         assert!((heap - 0.75).abs() < 1e-9);
-        let rows =
-            "记录: the newest rows drawn (of 10000), median of 5: 24 ms (22, 23, 24, 30, 31)";
-        assert_eq!(
-            number(goal("记录, 10 000 records: the first"), rows),
-            Some(24.0)
-        );
-        let save = "ratio of the two medians (goal ≤ 2): 3.11";
-        assert_eq!(number(goal("saving an inspection"), save), Some(3.11));
     }
 
     #[test]

@@ -14,8 +14,11 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{Any, AnyConnection, AnyExecutor, AnyPool, ConnectOptions, Executor, Transaction};
 use std::collections::{HashMap, HashSet};
+use std::ops::{Deref, DerefMut};
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::{Arc, LazyLock, Mutex as StdMutex};
+use tokio::sync::OwnedMutexGuard;
 
 /// What can go wrong below the handlers.
 #[derive(Debug, thiserror::Error)]
@@ -31,6 +34,9 @@ pub enum DbError {
     Unsupported(String),
     #[error("a number does not fit the database: {0}")]
     OutOfRange(String),
+    /// Writers were queued for longer than [`WRITE_WAIT`]: the server is overloaded for a moment.
+    #[error("waited too long for the turn to write")]
+    Busy,
 }
 
 impl DbError {
@@ -121,6 +127,10 @@ pub fn connect_options(data_dir: &Path, database_url: Option<&str>) -> Result<Db
 /// passed.
 const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
                               PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;";
+
+/// How long a writer waits for its turn before it gives up ([`DbError::Busy`]): SQLite's busy
+/// timeout, which bounded the wait before writers queued in this process.
+pub const WRITE_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// The key of the advisory lock every PostgreSQL write transaction takes (see [`begin_write`]).
 const POSTGRES_WRITE_LOCK: i64 = 0x4643_5752; // "FCWR"
@@ -219,9 +229,17 @@ pub async fn revoke_all_tokens(executor: impl AnyExecutor<'_>) -> Result<(), DbE
 /// transaction-scoped advisory lock does the same, and it is what keeps pull from skipping a change:
 /// a change's seq is drawn under the lock and the lock is released only after the commit is visible,
 /// so changes become visible in seq order and a cursor never passes a seq that commits later.
-pub async fn begin_write(pool: &AnyPool) -> Result<Transaction<'static, Any>, DbError> {
-    match Engine::of_pool(pool) {
-        Engine::Sqlite => Ok(pool.begin_with("BEGIN IMMEDIATE").await?),
+///
+/// Within this process, writers first wait their turn in a first-come queue, holding no connection
+/// (see [`WriteTx`]); the database's lock then orders this process against others. A writer must
+/// not begin a second write transaction while it holds one: it would wait for itself. A writer
+/// still waiting after [`WRITE_WAIT`] gives up with [`DbError::Busy`], as SQLite's own wait did.
+pub async fn begin_write(pool: &AnyPool) -> Result<WriteTx, DbError> {
+    let turn = tokio::time::timeout(WRITE_WAIT, writers_queue(pool).lock_owned())
+        .await
+        .map_err(|_| DbError::Busy)?;
+    let tx = match Engine::of_pool(pool) {
+        Engine::Sqlite => pool.begin_with("BEGIN IMMEDIATE").await?,
         Engine::Postgres => {
             // Said, not assumed: under REPEATABLE READ the snapshot would be taken before the lock
             // is held, and two writers could read the same audit head.
@@ -233,9 +251,57 @@ pub async fn begin_write(pool: &AnyPool) -> Result<Transaction<'static, Any>, Db
                 .bind(POSTGRES_WRITE_LOCK)
                 .execute(&mut *tx)
                 .await?;
-            Ok(tx)
+            tx
         }
+    };
+    Ok(WriteTx { tx, _turn: turn })
+}
+
+/// A write transaction from [`begin_write`], holding this process's turn to write until it is
+/// committed or dropped (dropping it rolls back, as a transaction does).
+///
+/// Why a turn of our own: SQLite's queue for its write lock is its busy handler, which sleeps and
+/// tries again at growing intervals (up to 100 ms a try), each waiter holding a pooled connection
+/// meanwhile, so that many writers at once left reads (a token's check) without a connection. Here
+/// a writer waits holding nothing and is woken the moment the one before it is done.
+pub struct WriteTx {
+    // Declared first so that it is dropped first: the rollback is under way before the turn passes.
+    tx: Transaction<'static, Any>,
+    _turn: OwnedMutexGuard<()>,
+}
+
+impl WriteTx {
+    /// Commits, then passes the turn.
+    pub async fn commit(self) -> Result<(), sqlx::Error> {
+        self.tx.commit().await
     }
+}
+
+impl Deref for WriteTx {
+    type Target = AnyConnection;
+
+    fn deref(&self) -> &AnyConnection {
+        &self.tx
+    }
+}
+
+impl DerefMut for WriteTx {
+    fn deref_mut(&mut self) -> &mut AnyConnection {
+        &mut self.tx
+    }
+}
+
+/// The queue of this process's writers to one database, found by its URL, so that every pool on
+/// the same database shares it. A few bytes per database the process opens, kept for its life.
+fn writers_queue(pool: &AnyPool) -> Arc<tokio::sync::Mutex<()>> {
+    static QUEUES: LazyLock<StdMutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>> =
+        LazyLock::new(StdMutex::default);
+    let database = pool.connect_options().database_url.to_string();
+    // A panic while the map was held left it whole (an insert either happened or did not).
+    let mut queues = QUEUES
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    Arc::clone(queues.entry(database).or_default())
 }
 
 /// The server's time as stored: RFC 3339 in UTC with milliseconds, so text order is time order.

@@ -144,6 +144,10 @@ impl From<DbError> for ApiError {
         if error.is_unstorable_text() {
             return ApiError::Malformed("text must not contain the NUL character".to_owned());
         }
+        if matches!(error, DbError::Busy) {
+            // A moment's overload, not a fault: 503 `busy` tells the client to try again shortly.
+            return ApiError::Busy;
+        }
         ApiError::Database(error)
     }
 }

@@ -21,7 +21,6 @@ use fieldcheck_core::{
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use sqlx::{Any, Transaction};
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 /// The most mutations one push may carry; the phone sends its outbox in batches below this.
@@ -431,7 +430,7 @@ struct Accepted {
 
 /// Decides and applies one mutation of a batch inside the batch's transaction.
 async fn apply_mutation(
-    outer: &mut Transaction<'static, Any>,
+    outer: &mut db::WriteTx,
     batch: &mut Batch,
     caller: &Caller,
     device_id: &DeviceId,

@@ -109,19 +109,7 @@ pub async fn add_user(
         .next()
         .map(|(_, name)| name)
         .ok_or_else(|| ApiError::Invalid(format!("there is no unit {unit_id}")))?;
-    let user = users::add_user(
-        &state.pool,
-        NewUser {
-            username: request.username,
-            password: request.password,
-            role: request.role,
-            unit_name,
-            name: Some(request.name),
-            cert_no: request.cert_no,
-        },
-    )
-    .await
-    .map_err(|error| match error {
+    let user_error = |error| match error {
         UserError::Hash(error) => ApiError::Internal(error.to_string()),
         UserError::Database(error) => ApiError::from(error),
         UserError::DuplicateUsername(name) => ApiError::Conflict {
@@ -129,8 +117,20 @@ pub async fn add_user(
             message: format!("a user named \"{name}\" already exists"),
         },
         other => ApiError::Invalid(other.to_string()),
-    })?;
+    };
+    let prepared = users::prepare(NewUser {
+        username: request.username,
+        password: request.password,
+        role: request.role,
+        unit_name,
+        name: Some(request.name),
+        cert_no: request.cert_no,
+    })
+    .await
+    .map_err(user_error)?;
+    // The user and its audit row in one transaction: the officer exists exactly when it is audited.
     let mut tx = db::begin_write(&state.pool).await?;
+    let user = users::insert(&mut tx, prepared).await.map_err(user_error)?;
     audit_change(
         &mut tx,
         &authed,

@@ -82,8 +82,12 @@ pub async fn login(
         // The reserved attempt stays counted as a failure.
         _ => return Err(ApiError::BadCredentials),
     };
-    succeeded(&state.pool, &attempt).await?;
+    // The attempt is forgiven in the token's transaction: one turn to write after the check, not
+    // two, so that a server too busy to finish a login seldom leaves the attempt counted.
+    let mut tx = db::begin_write(&state.pool).await?;
+    succeeded(&mut tx, &attempt).await?;
     if account.disabled {
+        tx.commit().await?;
         return Err(ApiError::AccountDisabled);
     }
     let user = account.user;
@@ -92,9 +96,9 @@ pub async fn login(
     // Handed out only if the password checked is still the account's and the account still active:
     // a reset or a disabling that committed during the check revokes every token, and a token
     // written after it would outlive it.
-    let mut tx = db::begin_write(&state.pool).await?;
     let still = db::account_by_username(&mut *tx, &user.username).await?;
     if !still.is_some_and(|now| now.password_hash == account.password_hash && !now.disabled) {
+        tx.commit().await?;
         return Err(ApiError::BadCredentials);
     }
     db::insert_token(&mut *tx, &token_hash(&token), &user.id, expires_at).await?;
@@ -157,7 +161,11 @@ impl FromRequestParts<AppState> for ClientAddress {
 
 /// `POST /api/auth/logout`: revokes the presented token; it answers 401 from then on.
 pub async fn logout(State(state): State<AppState>, authed: Authed) -> Result<StatusCode, ApiError> {
-    db::revoke_token(&state.pool, &authed.token_hash).await?;
+    // Every write takes its turn (see `db::begin_write`), even one statement: one that skipped the
+    // queue would wait in SQLite's busy handler, and lose the lock to queued writers in a burst.
+    let mut tx = db::begin_write(&state.pool).await?;
+    db::revoke_token(&mut *tx, &authed.token_hash).await?;
+    tx.commit().await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -278,11 +286,13 @@ pub async fn reserve(
 /// A successful login: its attempt is not a failure, and the earlier failures of this username from
 /// this address no longer count against the pair (they still count for the username, the address
 /// and overall, so a success does not wipe a guesser's count elsewhere).
-pub async fn succeeded(pool: &sqlx::AnyPool, attempt: &Attempt) -> Result<(), db::DbError> {
-    let mut tx = db::begin_write(pool).await?;
-    db::forgive_login_failures(&mut tx, &attempt.id, &attempt.username, &attempt.address).await?;
-    tx.commit().await?;
-    Ok(())
+///
+/// Run in a write transaction ([`db::begin_write`]).
+pub async fn succeeded(
+    conn: &mut sqlx::AnyConnection,
+    attempt: &Attempt,
+) -> Result<(), db::DbError> {
+    db::forgive_login_failures(conn, &attempt.id, &attempt.username, &attempt.address).await
 }
 
 /// An attempt whose password was never checked (the server was busy): taken back entirely.

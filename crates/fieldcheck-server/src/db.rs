@@ -233,7 +233,8 @@ pub async fn revoke_all_tokens(executor: impl AnyExecutor<'_>) -> Result<(), DbE
 /// Within this process, writers first wait their turn in a first-come queue, holding no connection
 /// (see [`WriteTx`]); the database's lock then orders this process against others. A writer must
 /// not begin a second write transaction while it holds one: it would wait for itself. A writer
-/// still waiting after [`WRITE_WAIT`] gives up with [`DbError::Busy`], as SQLite's own wait did.
+/// still waiting after [`WRITE_WAIT`] gives up with [`DbError::Busy`], as SQLite's own wait did
+/// (PostgreSQL's advisory lock waits without a limit, and still does for other processes).
 pub async fn begin_write(pool: &AnyPool) -> Result<WriteTx, DbError> {
     let turn = tokio::time::timeout(WRITE_WAIT, writers_queue(pool).lock_owned())
         .await
@@ -291,17 +292,20 @@ impl DerefMut for WriteTx {
     }
 }
 
-/// The queue of this process's writers to one database, found by its URL, so that every pool on
-/// the same database shares it. A few bytes per database the process opens, kept for its life.
+/// The queue of one pool's writers. A server process has one pool for its database ([`open`]); two
+/// pools on one database (two instances in one test process) each have their own queue, and the
+/// database's lock orders them, as it orders instances in processes of their own. Found by the
+/// pool's connect options, one allocation per pool for its life (a pool made where a dropped one
+/// was may find its queue, which is free). A few bytes per pool, kept for the process's life.
 fn writers_queue(pool: &AnyPool) -> Arc<tokio::sync::Mutex<()>> {
-    static QUEUES: LazyLock<StdMutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>> =
+    static QUEUES: LazyLock<StdMutex<HashMap<usize, Arc<tokio::sync::Mutex<()>>>>> =
         LazyLock::new(StdMutex::default);
-    let database = pool.connect_options().database_url.to_string();
+    let pool_key = Arc::as_ptr(&pool.connect_options()) as usize;
     // A panic while the map was held left it whole (an insert either happened or did not).
     let mut queues = QUEUES
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
-    Arc::clone(queues.entry(database).or_default())
+    Arc::clone(queues.entry(pool_key).or_default())
 }
 
 /// The server's time as stored: RFC 3339 in UTC with milliseconds, so text order is time order.

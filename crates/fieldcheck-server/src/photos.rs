@@ -191,7 +191,10 @@ pub async fn upload(
             }
             Err(error) => return Err(store_error(name, &error)),
         }
-        db::add_uploader(&state.pool, name, uploaded_by, Utc::now()).await?;
+        // Through the writers' queue like every write (see `db::begin_write`).
+        let mut tx = db::begin_write(&state.pool).await?;
+        db::add_uploader(&mut *tx, name, uploaded_by, Utc::now()).await?;
+        tx.commit().await.map_err(DbError::from)?;
         return Ok(Upload {
             stored: Stored {
                 sha256: existing.sha256,
@@ -325,7 +328,9 @@ pub async fn collect_garbage(
     let photos = db::delete_unreferenced_photos(&mut *tx, cutoff).await?;
     tx.commit().await.map_err(db::DbError::from)?;
     for name in &photos {
-        db::forget_uploaders(pool, name).await?;
+        let mut tx = db::begin_write(pool).await?;
+        db::forget_uploaders(&mut *tx, name).await?;
+        tx.commit().await.map_err(db::DbError::from)?;
         delete_if_no_row(pool, store, name).await?;
     }
     // Listed in full before anything is removed, so the walk never meets a folder it emptied.

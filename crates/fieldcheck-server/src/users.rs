@@ -9,7 +9,7 @@ use axum::Json;
 use axum::extract::State;
 use fieldcheck_core::sync::{Officer, UsersResponse};
 use fieldcheck_core::{Role, UnitId, User, UserId};
-use sqlx::AnyPool;
+use sqlx::{AnyConnection, AnyPool};
 
 /// `GET /api/users`: the officers of the caller's unit, active or not (admins: every unit), so that
 /// the phone can offer a partner from its own unit while offline and show old records' officers.
@@ -59,6 +59,24 @@ pub enum UserError {
 
 /// Adds a user with an Argon2id-hashed password, creating the unit if it does not exist yet.
 pub async fn add_user(pool: &AnyPool, new_user: NewUser) -> Result<User, UserError> {
+    let prepared = prepare(new_user).await?;
+    let mut tx = db::begin_write(pool).await?;
+    let user = insert(&mut tx, prepared).await?;
+    tx.commit().await.map_err(DbError::from)?;
+    Ok(user)
+}
+
+/// A new user checked, with the password hashed: what [`insert`] writes.
+pub struct Prepared {
+    new_user: NewUser,
+    username: String,
+    unit_name: String,
+    password_hash: String,
+}
+
+/// Checks a new user and hashes the password, before any write transaction: hashing is the slow
+/// part and needs no database.
+pub async fn prepare(mut new_user: NewUser) -> Result<Prepared, UserError> {
     let username = new_user.username.trim().to_owned();
     if username.is_empty() || username.contains(|c: char| c.is_whitespace() || c.is_control()) {
         return Err(UserError::BadUsername);
@@ -70,18 +88,33 @@ pub async fn add_user(pool: &AnyPool, new_user: NewUser) -> Result<User, UserErr
     if unit_name.is_empty() || unit_name.contains(char::is_control) {
         return Err(UserError::EmptyUnit);
     }
-    // Hash before taking the write lock: it is the slow part and needs no database.
-    let password_hash = auth::hash_password(new_user.password).await?;
+    let password = std::mem::take(&mut new_user.password);
+    let password_hash = auth::hash_password(password).await?;
+    Ok(Prepared {
+        new_user,
+        username,
+        unit_name,
+        password_hash,
+    })
+}
 
-    let mut tx = db::begin_write(pool).await?;
-    if db::username_taken(&mut *tx, &username).await? {
+/// Writes a prepared user, and its unit if new, in the caller's write transaction (so that what
+/// the caller writes with it, an audit row, commits or fails with it).
+pub async fn insert(conn: &mut AnyConnection, prepared: Prepared) -> Result<User, UserError> {
+    let Prepared {
+        new_user,
+        username,
+        unit_name,
+        password_hash,
+    } = prepared;
+    if db::username_taken(&mut *conn, &username).await? {
         return Err(UserError::DuplicateUsername(username));
     }
-    let unit_id = match db::unit_by_name(&mut *tx, &unit_name).await? {
+    let unit_id = match db::unit_by_name(&mut *conn, &unit_name).await? {
         Some(unit_id) => unit_id,
         None => {
             let unit_id = UnitId(uuid::Uuid::now_v7().to_string());
-            db::insert_unit(&mut *tx, &unit_id, &unit_name).await?;
+            db::insert_unit(&mut *conn, &unit_id, &unit_name).await?;
             unit_id
         }
     };
@@ -95,13 +128,12 @@ pub async fn add_user(pool: &AnyPool, new_user: NewUser) -> Result<User, UserErr
         username,
         role: new_user.role,
         unit_id,
-        unit_name: unit_name.clone(),
+        unit_name,
         cert_no: new_user
             .cert_no
             .map(|cert_no| cert_no.trim().to_owned())
             .filter(|cert_no| !cert_no.is_empty()),
     };
-    db::insert_user(&mut *tx, &user, &password_hash).await?;
-    tx.commit().await.map_err(DbError::from)?;
+    db::insert_user(&mut *conn, &user, &password_hash).await?;
     Ok(user)
 }

@@ -813,8 +813,9 @@ async fn pushes_waiting_to_write_leave_the_connections_to_reads() -> TestResult 
         .await?;
     let held = db::begin_write(&app.state.pool).await?;
     let mut pushes = tokio::task::JoinSet::new();
-    // The pool has 8 connections.
-    for phone_idx in 0..12 {
+    // More pushes than the pool has connections.
+    let phones = app.state.pool.options().get_max_connections() + 4;
+    for phone_idx in 0..phones {
         let id = new_id();
         let body = app.inspection_body(&id, &venue_id, &app.insp_a);
         let request = Request::post("/api/sync/push")
@@ -836,7 +837,7 @@ async fn pushes_waiting_to_write_leave_the_connections_to_reads() -> TestResult 
         "the pull answered without the venue"
     );
     ensure!(
-        pushes.len() == 12 && pushes.try_join_next().is_none(),
+        pushes.len() == usize::try_from(phones)? && pushes.try_join_next().is_none(),
         "a push ended while the write transaction was still open"
     );
     held.commit().await?;

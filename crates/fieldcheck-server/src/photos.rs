@@ -187,21 +187,25 @@ pub async fn upload(
                     photo = name,
                     "a recorded photo had no object; stored it again"
                 );
-                write_object(&state.photos, &location, bytes).await?;
+                // `Bytes` clones share the buffer.
+                write_object(&state.photos, &location, bytes.clone()).await?;
             }
             Err(error) => return Err(store_error(name, &error)),
         }
-        // Through the writers' queue like every write (see `db::begin_write`).
         let mut tx = db::begin_write(&state.pool).await?;
-        db::add_uploader(&mut *tx, name, uploaded_by, Utc::now()).await?;
-        tx.commit().await.map_err(DbError::from)?;
-        return Ok(Upload {
-            stored: Stored {
-                sha256: existing.sha256,
-                size: existing.size,
-            },
-            created: false,
-        });
+        // Asked again under the lock: the collector may have removed the row since it was read.
+        // Then this upload stores the photo afresh, below, rather than answer for a row that is gone.
+        if db::photo(&mut *tx, name).await?.is_some() {
+            db::add_uploader(&mut *tx, name, uploaded_by, Utc::now()).await?;
+            tx.commit().await.map_err(DbError::from)?;
+            return Ok(Upload {
+                stored: Stored {
+                    sha256: existing.sha256,
+                    size: existing.size,
+                },
+                created: false,
+            });
+        }
     }
     let bytes_again = bytes.clone();
     write_object(&state.photos, &location, bytes).await?;
@@ -328,9 +332,6 @@ pub async fn collect_garbage(
     let photos = db::delete_unreferenced_photos(&mut *tx, cutoff).await?;
     tx.commit().await.map_err(db::DbError::from)?;
     for name in &photos {
-        let mut tx = db::begin_write(pool).await?;
-        db::forget_uploaders(&mut *tx, name).await?;
-        tx.commit().await.map_err(db::DbError::from)?;
         delete_if_no_row(pool, store, name).await?;
     }
     // Listed in full before anything is removed, so the walk never meets a folder it emptied.
@@ -370,6 +371,8 @@ async fn delete_if_no_row(
     // Uploaded again since the row went: the new upload owns the object now.
     let gone = db::photo(&mut *tx, name).await?.is_none();
     if gone {
+        // Who uploaded it no longer counts (kept if it is uploaded again, which makes a row).
+        db::forget_uploaders(&mut *tx, name).await?;
         delete_object(store, &object_path(name)).await?;
     }
     tx.commit().await.map_err(DbError::from)?;

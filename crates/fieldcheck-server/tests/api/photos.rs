@@ -417,6 +417,43 @@ async fn a_record_naming_a_photo_not_on_the_server_is_refused_photo_missing() ->
     Ok(())
 }
 
+/// A photo uploaded again while the collector takes it: the upload found its row, then waited for
+/// the turn to write while the collector removed row and object. Asked again under the lock, the
+/// photo is stored afresh, never answered as stored with its row gone.
+#[tokio::test]
+async fn a_photo_uploaded_again_while_the_collector_takes_it_is_stored_afresh() -> TestResult {
+    let app = fixture().await?;
+    let token = app.login("insp_a").await?;
+    let bytes = jpeg("又传了一次");
+    let name = app.upload(&token, &bytes).await?;
+    // The collector's turn to write, held while the second upload reads the row and waits.
+    let mut collector = db::begin_write(&app.state.pool).await?;
+    let request = Request::put(format!("/api/photos/{name}"))
+        .header(header::CONTENT_TYPE, "image/jpeg")
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .body(Body::from(bytes.clone()))?;
+    let router = router(app.state.clone());
+    let upload = tokio::spawn(async move { read_answer(router.oneshot(request).await?).await });
+    // Time for the upload to read the row and reach its wait. Shorter, the test only proves less:
+    // an upload that reads after the collector's commit finds no row either way.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let taken =
+        db::delete_unreferenced_photos(&mut *collector, Utc::now() + chrono::TimeDelta::days(1))
+            .await?;
+    ensure!(taken.contains(&name), "the collector took {taken:?}");
+    db::forget_uploaders(&mut *collector, &name).await?;
+    let path = object_store::path::Path::from_iter([&name[..2], name.as_str()]);
+    app.state.photos.delete(&path).await?;
+    collector.commit().await?;
+
+    let answer = upload.await??;
+    assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.body);
+    let download = app.get_photo(Some(&token), &name).await?;
+    assert_eq!(download.status, StatusCode::OK);
+    assert_eq!(download.bytes, Bytes::from(bytes));
+    Ok(())
+}
+
 #[tokio::test]
 async fn photos_no_record_names_are_collected_after_the_grace_period_and_named_ones_kept()
 -> TestResult {

@@ -247,18 +247,9 @@ impl App {
 
     /// Pushes mutations and returns the per-mutation results (the push itself must answer 200).
     async fn push(&self, token: &str, mutations: &[Value]) -> anyhow::Result<Vec<MutationResult>> {
-        let answer = self.push_answer(token, mutations).await?;
-        ensure!(
-            answer.status == StatusCode::OK,
-            "push failed: {}",
-            answer.body
-        );
-        let response: PushResponse = serde_json::from_value(answer.body)?;
-        ensure!(
-            response.results.len() == mutations.len(),
-            "one result per mutation"
-        );
-        Ok(response.results)
+        let results = push_results(self.push_answer(token, mutations).await?)?;
+        ensure!(results.len() == mutations.len(), "one result per mutation");
+        Ok(results)
     }
 
     /// Pushes one mutation that must be applied; returns its rev.
@@ -336,6 +327,38 @@ async fn read_answer(response: axum::response::Response) -> anyhow::Result<Answe
 
 // ---------------------------------------------------------------------------------------------
 // Record builders
+
+/// Starts one mutation's push from phone `phone_idx` (a device of its own) through a router of its
+/// own, as phones pushing at the same moment do.
+fn spawn_push(
+    pushes: &mut tokio::task::JoinSet<anyhow::Result<Answer>>,
+    app: &App,
+    token: &str,
+    phone_idx: u32,
+    mutation: Value,
+) -> TestResult {
+    let request = Request::post("/api/sync/push")
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(
+            json!({"device_id": format!("0192f3a4-5b6c-7d8e-9f00-{phone_idx:012}"), "mutations": [mutation]})
+                .to_string(),
+        ))?;
+    let router = router(app.state.clone());
+    pushes.spawn(async move { read_answer(router.oneshot(request).await?).await });
+    Ok(())
+}
+
+/// The per-mutation results of a push's answer, which must be 200.
+fn push_results(answer: Answer) -> anyhow::Result<Vec<MutationResult>> {
+    ensure!(
+        answer.status == StatusCode::OK,
+        "push failed: {}",
+        answer.body
+    );
+    let response: PushResponse = serde_json::from_value(answer.body)?;
+    Ok(response.results)
+}
 
 fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
@@ -766,26 +789,18 @@ async fn of_concurrent_edits_on_the_same_rev_exactly_one_wins() -> TestResult {
             "/name",
             json!(format!("手机{phone_idx}的修改")),
         );
-        let request = Request::post("/api/sync/push")
-            .header(header::AUTHORIZATION, format!("Bearer {token}"))
-            .header(header::CONTENT_TYPE, "application/json")
-            .body(Body::from(
-                json!({"device_id": format!("0192f3a4-5b6c-7d8e-9f00-{phone_idx:012}"), "mutations": [mutation("venue", &venue_id, 1, body)]})
-                    .to_string(),
-            ))?;
-        let router = router(app.state.clone());
-        pushes.spawn(async move { read_answer(router.oneshot(request).await?).await });
+        spawn_push(
+            &mut pushes,
+            &app,
+            &token,
+            phone_idx,
+            mutation("venue", &venue_id, 1, body),
+        )?;
     }
     let mut statuses = Vec::new();
     while let Some(joined) = pushes.join_next().await {
-        let answer = joined??;
-        ensure!(
-            answer.status == StatusCode::OK,
-            "push failed: {}",
-            answer.body
-        );
-        let response: PushResponse = serde_json::from_value(answer.body)?;
-        statuses.push((response.results[0].status, response.results[0].rev));
+        let results = push_results(joined??)?;
+        statuses.push((results[0].status, results[0].rev));
     }
     let applied = statuses
         .iter()
@@ -818,15 +833,13 @@ async fn pushes_waiting_to_write_leave_the_connections_to_reads() -> TestResult 
     for phone_idx in 0..phones {
         let id = new_id();
         let body = app.inspection_body(&id, &venue_id, &app.insp_a);
-        let request = Request::post("/api/sync/push")
-            .header(header::AUTHORIZATION, format!("Bearer {token}"))
-            .header(header::CONTENT_TYPE, "application/json")
-            .body(Body::from(
-                json!({"device_id": format!("0192f3a4-5b6c-7d8e-9f00-{phone_idx:012}"), "mutations": [mutation("inspection", &id, 0, body)]})
-                    .to_string(),
-            ))?;
-        let router = router(app.state.clone());
-        pushes.spawn(async move { read_answer(router.oneshot(request).await?).await });
+        spawn_push(
+            &mut pushes,
+            &app,
+            &token,
+            phone_idx,
+            mutation("inspection", &id, 0, body),
+        )?;
     }
     // Time for every push to reach its wait. Shorter, the test only proves less: a push not yet
     // waiting holds nothing either way.
@@ -842,14 +855,7 @@ async fn pushes_waiting_to_write_leave_the_connections_to_reads() -> TestResult 
     );
     held.commit().await?;
     while let Some(joined) = pushes.join_next().await {
-        let answer = joined??;
-        ensure!(
-            answer.status == StatusCode::OK,
-            "push failed: {}",
-            answer.body
-        );
-        let response: PushResponse = serde_json::from_value(answer.body)?;
-        check(&response.results[0], MutationStatus::Applied, None);
+        check(&push_results(joined??)?[0], MutationStatus::Applied, None);
     }
     Ok(())
 }

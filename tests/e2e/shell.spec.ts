@@ -363,6 +363,12 @@ test('after one visit the app opens in a new page with the server gone, with the
   }
 });
 
+/// How long a test waits for the form after 重新载入: the app reloads within 30 s of the tap whatever
+/// happens (`WATCHDOG_MS`, src/components/update_banner.rs), and the new page must then start. On a
+/// loaded machine the worker's hand-over alone (saving the form, the old worker going idle, the new
+/// one activating) outlasted the default 15 s once.
+const RELOADED_MS = 45_000;
+
 /// Copies the built app where a test can deploy a new version into it, starts the server on it,
 /// logs in, and opens a venue's form; `run` gets the deployed directory and the shell's version.
 async function withDeployedCopy(page: Page, run: (deployed: string, before: string) => Promise<void>) {
@@ -406,7 +412,7 @@ test('a new build is taken up only after the prompt, and the form being filled i
     // Typed just before the tap: not autosaved yet, kept by the reload itself.
     await page.locator('#inspection-notes').fill('更新前刚输入的内容');
     await page.getByTestId('update-reload').click();
-    await expect(page.getByTestId('form-resumed')).toBeVisible();
+    await expect(page.getByTestId('form-resumed')).toBeVisible({ timeout: RELOADED_MS });
     await expect(page.locator('#inspection-notes')).toHaveValue('更新前刚输入的内容');
     await expect(page.getByTestId('update-ready')).toHaveCount(0);
     await expect.poll(() => page.evaluate(() => caches.keys())).toEqual([`fieldcheck-shell-${next}`]);
@@ -431,7 +437,7 @@ test('a new build that never takes over still reloads after the prompt, keeping 
     await page.keyboard.press('Shift+Tab');
     expect(await page.evaluate(() => document.activeElement === document.body || document.activeElement === null)).toBe(true);
     // Only a reload shows it: the form is put back from what was saved before it.
-    await expect(page.getByTestId('form-resumed')).toBeVisible();
+    await expect(page.getByTestId('form-resumed')).toBeVisible({ timeout: RELOADED_MS });
     await expect(page.locator('#inspection-notes')).toHaveValue('新版本未接管时输入的内容');
     // Still the old version, and the new one still waits: the officer is asked again.
     await expect(page.getByTestId('update-ready')).toBeVisible();
@@ -472,7 +478,7 @@ test('a sync file gone from the server (an older build\'s, after a deploy) offer
     // The newest build is there again (here: the file is served): the reload syncs the record, once.
     await page.unroute(SYNC_FILE);
     await banner.getByRole('button', { name: '重新载入' }).click();
-    await expect(page.getByTestId('form-resumed')).toBeVisible();
+    await expect(page.getByTestId('form-resumed')).toBeVisible({ timeout: RELOADED_MS });
     await expect(page.locator('#inspection-notes')).toHaveValue('重新载入前刚输入的内容');
     await expect(page.getByTestId('sync-badge')).toHaveAttribute('data-state', 'synced');
     await expect(page.getByTestId('sync-code-missing')).toHaveCount(0);

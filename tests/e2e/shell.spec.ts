@@ -419,6 +419,48 @@ test('a new build is taken up only after the prompt, and the form being filled i
   });
 });
 
+test('a page still on the old build when another takes the new one up gets the old build\'s files until it closes', async ({ page, context }) => {
+  await withDeployedCopy(page, async (deployed, before) => {
+    // A second tab, opened before the new build: it runs the old one.
+    const other = await context.newPage();
+    await other.goto(server.baseUrl);
+    await expect(other.getByTestId('venue-row').first()).toBeVisible();
+    await workerControls(other);
+    // The new build no longer has the old one's records screen (its name changed with its content):
+    // neither its worker's list nor the server.
+    const { files } = precached(readFileSync(path.join(deployed, 'sw.js'), 'utf8'));
+    const gone = files.find((file) => /^\/split_records-[0-9a-f]{16}\.wasm$/.test(file))!;
+    expect(gone, 'the build has a records screen file').toBeDefined();
+    const next = await deployNewBuild(page, deployed, before, (worker) => {
+      const without = worker.replace(new RegExp(`["']${gone}["'],?`), '');
+      expect(without).not.toEqual(worker);
+      return without;
+    });
+    for (const copy of ['', '.br', '.gz']) rmSync(path.join(deployed, `${gone}${copy}`), { force: true });
+    // `no-store`: from the worker's caches or the server, never from the browser's HTTP cache.
+    const status = (tab: Page) => tab.evaluate(async (file) => (await fetch(file, { cache: 'no-store' })).status, gone);
+
+    // The first tab takes the new build up; the second, now under the new worker, still gets the
+    // old build's file (its screens are fetched as the old build names them).
+    await page.locator('#inspection-notes').fill('另一个标签页仍是旧版本');
+    await page.getByTestId('update-reload').click();
+    await expect(page.getByTestId('form-resumed')).toBeVisible({ timeout: RELOADED_MS });
+    await expect(page.getByTestId('update-ready')).toHaveCount(0);
+    expect(await status(other)).toBe(200);
+    expect(await page.evaluate(() => caches.keys())).toContain(`fieldcheck-shell-${before}`);
+
+    // Once it closes, the old build's files go at the next fetch.
+    await other.close();
+    await expect
+      .poll(async () => {
+        await page.evaluate(() => fetch('/index.html'));
+        return page.evaluate(() => caches.keys());
+      })
+      .toEqual([`fieldcheck-shell-${next}`]);
+    expect(await status(page)).toBe(404);
+  });
+});
+
 test('a new build that never takes over still reloads after the prompt, keeping the form, and asks again', async ({ page }) => {
   await withDeployedCopy(page, async (deployed, before) => {
     // The new version's worker ignores the page's word, as one the browser holds back would.

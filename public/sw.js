@@ -16,10 +16,14 @@ const SHELL_FILES = ['/index.html'];
 
 const SHELL_PREFIX = 'fieldcheck-shell-';
 const SHELL_CACHE = `${SHELL_PREFIX}${SHELL_VERSION}`;
-// Where the worker keeps, across its restarts, the pages open and the older caches there when it
-// took over (see `prune`).
+// The note of the older versions' caches kept after a take-over, and of the pages that may still
+// use them (see `prune`): in a cache of its own, since the worker may be stopped and started again.
 const WORKER_CACHE = 'fieldcheck-worker';
 const OLDER = '/__fieldcheck/older';
+// The older versions' caches stay at least this long after a take-over: a page reloading under the
+// old version just then (the page's fallback, on a weak signal) is not yet a page the take-over can
+// see, and is noted only at its first fetch of an older file.
+const OLDER_GRACE_MS = 5000;
 const SHELL_PAGE = '/index.html';
 // How long a page load waits for the network before it opens from the cache.
 const PAGE_DEADLINE_MS = 1500;
@@ -30,6 +34,10 @@ self.addEventListener('install', (event) => {
       const cache = await caches.open(SHELL_CACHE);
       // `no-cache` skips the browser's HTTP cache, so an old copy never lands in the new version.
       await cache.addAll(SHELL_FILES.map((file) => new Request(file, { cache: 'no-cache' })));
+      // An older worker's prune may have deleted a cache of this name meanwhile (one left by an
+      // install that failed, or this build deployed again): fail, and the browser installs again
+      // later, rather than wait to take over with nothing.
+      if (!(await caches.has(SHELL_CACHE))) throw new Error('the shell cache went while installing');
     })(),
   );
 });
@@ -45,48 +53,97 @@ self.addEventListener('activate', (event) => {
   event.waitUntil(
     (async () => {
       // Every page open now was opened before this version took over and may run an older build:
-      // the older versions' caches stay until those pages are gone. Only the caches there are now:
-      // one made later is a newer version's, installing or waiting.
+      // the older versions' caches stay until those pages are gone.
       const older = (await caches.keys()).filter((name) => name.startsWith(SHELL_PREFIX) && name !== SHELL_CACHE);
-      const pages = (await self.clients.matchAll({ type: 'window', includeUncontrolled: true })).map((page) => page.id);
-      const kept = await caches.open(WORKER_CACHE);
-      await kept.put(OLDER, new Response(JSON.stringify({ pages, caches: older })));
-      olderGone = false;
+      if (older.length > 0) {
+        const pages = (await self.clients.matchAll({ type: 'window', includeUncontrolled: true })).map((page) => page.id);
+        await writeNote({ version: SHELL_VERSION, at: Date.now(), pages, caches: older });
+      } else {
+        await caches.delete(WORKER_CACHE);
+      }
+      olderGone = older.length === 0;
       await self.clients.claim();
-      await prune();
     })(),
   );
 });
 
-// Whether the older versions' caches noted at the take-over are deleted (or none were noted): then
-// no fetch needs to ask again. Unknown (false) each time the worker starts.
+// Whether no older version's cache is kept (or none is this worker's to prune): then no fetch needs
+// to ask again. Unknown (false) each time the worker starts.
 let olderGone = false;
-let pruning = Promise.resolve();
+// Lookups in the older caches and prunes, one at a time, so that a page noted at its first fetch of
+// an older file is noted before any prune decides.
+let turns = Promise.resolve();
 let pruneQueued = false;
 
-// Asks `prune` after a fetch of a file while older caches may be kept (a reloaded page's first
-// fetches come once the page it replaced has gone): one at a time, and once more after the last ask.
-function prunePending() {
-  if (olderGone || pruneQueued) return pruning;
-  pruneQueued = true;
-  const run = () => {
-    pruneQueued = false;
-    return prune();
-  };
-  pruning = pruning.then(run, run);
-  return pruning;
+function inTurn(work) {
+  const done = turns.then(work, work);
+  turns = done.catch(() => {});
+  return done;
 }
 
-// Deletes the older versions' caches noted at the take-over once no page open then is left.
-async function prune() {
-  const noted = await caches.match(OLDER, { cacheName: WORKER_CACHE });
-  if (noted) {
-    const { pages, caches: older } = await noted.json();
-    const open = await Promise.all(pages.map((id) => self.clients.get(id)));
-    if (open.some((page) => page)) return;
-    await Promise.all(older.map((name) => caches.delete(name)));
-    await caches.delete(WORKER_CACHE);
+async function readNote() {
+  try {
+    const noted = await caches.match(OLDER, { cacheName: WORKER_CACHE });
+    const note = noted && (await noted.json());
+    // A newer version's note (this worker is being replaced) is that version's to prune.
+    const ours = note && note.version === SHELL_VERSION && Array.isArray(note.pages) && Array.isArray(note.caches);
+    return ours ? note : null;
+  } catch (unreadable) {
+    return null;
   }
+}
+
+async function writeNote(note) {
+  await (await caches.open(WORKER_CACHE)).put(OLDER, new Response(JSON.stringify(note)));
+}
+
+// A file of the older versions noted at the take-over, asked by a page still on one of them: the page
+// is noted too (one reloaded just as this version took over was not there to be seen).
+function fromOlder(request, page) {
+  return inTurn(async () => {
+    const note = await readNote();
+    for (const name of note ? note.caches : []) {
+      const kept = await caches.match(request, { cacheName: name, ignoreSearch: true });
+      if (!kept) continue;
+      if (page && !note.pages.includes(page)) {
+        note.pages.push(page);
+        await writeNote(note);
+      }
+      return kept;
+    }
+    return undefined;
+  });
+}
+
+// Asked after every file fetched while older caches may be kept (a reloaded page's fetches come once
+// the page it replaced has gone), once the take-over is OLDER_GRACE_MS old.
+async function pruneSoon() {
+  const note = await readNote();
+  const wait = note ? note.at + OLDER_GRACE_MS - Date.now() : 0;
+  if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+  if (olderGone || pruneQueued) return;
+  pruneQueued = true;
+  await inTurn(() => {
+    pruneQueued = false;
+    return prune();
+  });
+}
+
+// Deletes the older versions' caches noted at the take-over once no page noted is open.
+async function prune() {
+  const note = await readNote();
+  if (!note) {
+    olderGone = true;
+    return;
+  }
+  if (Date.now() < note.at + OLDER_GRACE_MS) return;
+  const open = await Promise.all(note.pages.map((id) => self.clients.get(id)));
+  if (open.some((page) => page)) return;
+  // A newer version installing or waiting may be filling a cache of a noted name (a build deployed
+  // again): it notes every other cache itself when it takes over.
+  if (self.registration.installing || self.registration.waiting) return;
+  await Promise.all(note.caches.map((name) => caches.delete(name)));
+  await caches.delete(WORKER_CACHE);
   olderGone = true;
 }
 
@@ -99,8 +156,9 @@ self.addEventListener('fetch', (event) => {
   if (request.mode === 'navigate') {
     event.respondWith(networkFirstShell(request));
   } else {
-    event.respondWith(cacheFirst(request));
-    if (!olderGone) event.waitUntil(prunePending().catch(() => {}));
+    const answer = cacheFirst(request, event.clientId);
+    event.respondWith(answer);
+    if (!olderGone) event.waitUntil(answer.then(pruneSoon, pruneSoon).catch(() => {}));
   }
 });
 
@@ -128,16 +186,9 @@ async function networkFirstShell(request) {
 // A file of this version from its cache; one only an older version has (asked by a page still on
 // that version) from that version's cache, kept while such a page is open; anything else from the
 // network.
-async function cacheFirst(request) {
-  const cache = await caches.open(SHELL_CACHE);
-  const cached = await cache.match(request, { ignoreSearch: true });
+async function cacheFirst(request, page) {
+  const cached = await caches.match(request, { cacheName: SHELL_CACHE, ignoreSearch: true });
   if (cached) return cached;
-  if (!olderGone) {
-    const older = (await caches.keys()).filter((name) => name.startsWith(SHELL_PREFIX) && name !== SHELL_CACHE);
-    for (const name of older) {
-      const kept = await (await caches.open(name)).match(request, { ignoreSearch: true });
-      if (kept) return kept;
-    }
-  }
-  return fetch(request);
+  const kept = olderGone ? undefined : await fromOlder(request, page);
+  return kept ?? fetch(request);
 }

@@ -1208,6 +1208,7 @@ pub struct PhotoRow {
     pub size: u64,
     pub content_type: String,
     pub uploaded_by: UserId,
+    /// The latest upload of these bytes, by anyone: the collector's grace period counts from it.
     pub uploaded_at: DateTime<Utc>,
 }
 
@@ -1271,6 +1272,21 @@ pub async fn add_uploader(
     .bind(timestamp(at))
     .execute(executor)
     .await?;
+    Ok(())
+}
+
+/// A stored photo was uploaded again at `at`: its grace period before the collector starts afresh,
+/// since the phone that sent it again is about to push a record naming it.
+pub async fn photo_uploaded_again(
+    executor: impl AnyExecutor<'_>,
+    sha256: &str,
+    at: DateTime<Utc>,
+) -> Result<(), DbError> {
+    sqlx::query("UPDATE photos SET uploaded_at = $2 WHERE sha256 = $1 AND uploaded_at < $2")
+        .bind(sha256)
+        .bind(timestamp(at))
+        .execute(executor)
+        .await?;
     Ok(())
 }
 

@@ -196,7 +196,9 @@ pub async fn upload(
         // Asked again under the lock: the collector may have removed the row since it was read.
         // Then this upload stores the photo afresh, below, rather than answer for a row that is gone.
         if db::photo(&mut *tx, name).await?.is_some() {
-            db::add_uploader(&mut *tx, name, uploaded_by, Utc::now()).await?;
+            let now = Utc::now();
+            db::photo_uploaded_again(&mut *tx, name, now).await?;
+            db::add_uploader(&mut *tx, name, uploaded_by, now).await?;
             tx.commit().await.map_err(DbError::from)?;
             return Ok(Upload {
                 stored: Stored {

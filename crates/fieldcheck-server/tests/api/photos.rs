@@ -454,6 +454,42 @@ async fn a_photo_uploaded_again_while_the_collector_takes_it_is_stored_afresh() 
     Ok(())
 }
 
+/// A phone sends a stored photo again (its first upload long past) just before the record naming
+/// it: the collector's grace period counts from that upload, so the record's push finds it.
+#[tokio::test]
+async fn a_photo_uploaded_again_gets_a_new_grace_period() -> TestResult {
+    let app = fixture().await?;
+    let token = app.login("insp_a").await?;
+    let bytes = jpeg("三天前传过");
+    let name = app.upload(&token, &bytes).await?;
+    let long_ago = Utc::now() - photos::DEFAULT_GRACE - chrono::TimeDelta::hours(1);
+    sqlx::query("UPDATE photos SET uploaded_at = $2 WHERE sha256 = $1")
+        .bind(&name)
+        .bind(db::timestamp(long_ago))
+        .execute(&app.state.pool)
+        .await?;
+    let answer = app.put_photo(Some(&token), &name, &bytes).await?;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+
+    let collected = photos::collect_garbage(
+        &app.state.pool,
+        app.state.photos.as_ref(),
+        photos::DEFAULT_GRACE,
+        Utc::now(),
+    )
+    .await?;
+    assert_eq!(collected, photos::Collected::default());
+    let venue_id = app
+        .venue(&token, &app.insp_a, VenueKind::InternetCafe)
+        .await?;
+    let id = new_id();
+    let mut body = app.inspection_body(&id, &venue_id, &app.insp_a);
+    body["photos"] = json!([name]);
+    app.push_ok(&token, mutation("inspection", &id, 0, body))
+        .await?;
+    Ok(())
+}
+
 #[tokio::test]
 async fn photos_no_record_names_are_collected_after_the_grace_period_and_named_ones_kept()
 -> TestResult {

@@ -19,7 +19,9 @@ const SHELL_CACHE = `${SHELL_PREFIX}${SHELL_VERSION}`;
 // The note of the older versions' caches kept after a take-over, and of the pages that may still
 // use them (see `prune`): in a cache of its own, since the worker may be stopped and started again.
 const WORKER_CACHE = 'fieldcheck-worker';
-const OLDER = '/__fieldcheck/older';
+// Each version's note under a key of its own: a worker being replaced, finishing its last events,
+// never writes over or deletes the note of the version replacing it.
+const OLDER = `/__fieldcheck/older/${SHELL_VERSION}`;
 // The older versions' caches stay at least this long after a take-over: a page reloading under the
 // old version just then (the page's fallback, on a weak signal) is not yet a page the take-over can
 // see, and is noted only at its first fetch of an older file.
@@ -54,12 +56,12 @@ self.addEventListener('activate', (event) => {
     (async () => {
       // Every page open now was opened before this version took over and may run an older build:
       // the older versions' caches stay until those pages are gone.
+      // The versions before noted pages and caches that this note takes over.
+      await caches.delete(WORKER_CACHE);
       const older = (await caches.keys()).filter((name) => name.startsWith(SHELL_PREFIX) && name !== SHELL_CACHE);
       if (older.length > 0) {
         const pages = (await self.clients.matchAll({ type: 'window', includeUncontrolled: true })).map((page) => page.id);
         await writeNote({ version: SHELL_VERSION, at: Date.now(), pages, caches: older });
-      } else {
-        await caches.delete(WORKER_CACHE);
       }
       olderGone = older.length === 0;
       await self.clients.claim();
@@ -119,7 +121,8 @@ function fromOlder(request, page) {
 // the page it replaced has gone), once the take-over is OLDER_GRACE_MS old.
 async function pruneSoon() {
   const note = await readNote();
-  const wait = note ? note.at + OLDER_GRACE_MS - Date.now() : 0;
+  // At most the grace itself: a clock set back after the take-over must not hold the fetch's event.
+  const wait = note ? Math.min(note.at + OLDER_GRACE_MS - Date.now(), OLDER_GRACE_MS) : 0;
   if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
   if (olderGone || pruneQueued) return;
   pruneQueued = true;
@@ -136,14 +139,20 @@ async function prune() {
     olderGone = true;
     return;
   }
-  if (Date.now() < note.at + OLDER_GRACE_MS) return;
+  const age = Date.now() - note.at;
+  if (age >= 0 && age < OLDER_GRACE_MS) return;
   const open = await Promise.all(note.pages.map((id) => self.clients.get(id)));
   if (open.some((page) => page)) return;
   // A newer version installing or waiting may be filling a cache of a noted name (a build deployed
-  // again): it notes every other cache itself when it takes over.
+  // again): it notes every other cache itself when it takes over. A worker no longer the active one
+  // leaves the pruning to the one that is (checked with no wait before the deletes start).
   if (self.registration.installing || self.registration.waiting) return;
+  if (self.serviceWorker && self.registration.active !== self.serviceWorker) {
+    olderGone = true;
+    return;
+  }
   await Promise.all(note.caches.map((name) => caches.delete(name)));
-  await caches.delete(WORKER_CACHE);
+  await (await caches.open(WORKER_CACHE)).delete(OLDER);
   olderGone = true;
 }
 

@@ -1236,7 +1236,8 @@ pub async fn photo(
 }
 
 /// Records a photo whose object is stored; `false` when a row for it was already there (a replay, or
-/// the same picture sent twice), which is left as it was: the first upload stays the one on record.
+/// the same picture sent twice), which is left as it was: the first uploader stays the one on record
+/// (a later upload only moves its time, [`photo_uploaded_again`]).
 pub async fn insert_photo(
     executor: impl AnyExecutor<'_>,
     photo: &PhotoRow,

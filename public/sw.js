@@ -55,8 +55,8 @@ self.addEventListener('activate', (event) => {
   event.waitUntil(
     (async () => {
       // Every page open now was opened before this version took over and may run an older build:
-      // the older versions' caches stay until those pages are gone.
-      // The versions before noted pages and caches that this note takes over.
+      // the older versions' caches stay until those pages are gone. This note names every older
+      // cache there is, so the notes of the versions before it go.
       await caches.delete(WORKER_CACHE);
       const older = (await caches.keys()).filter((name) => name.startsWith(SHELL_PREFIX) && name !== SHELL_CACHE);
       if (older.length > 0) {

@@ -25,6 +25,17 @@ struct Download {
 }
 
 impl App {
+    /// One run of the photo collector now, with this grace period.
+    async fn collect(&self, grace: chrono::TimeDelta) -> anyhow::Result<photos::Collected> {
+        Ok(photos::collect_garbage(
+            &self.state.pool,
+            self.state.photos.as_ref(),
+            grace,
+            Utc::now(),
+        )
+        .await?)
+    }
+
     /// `PUT /api/photos/{name}` with raw bytes, declared as the phone's camera would declare them.
     async fn put_photo(
         &self,
@@ -471,13 +482,7 @@ async fn a_photo_uploaded_again_gets_a_new_grace_period() -> TestResult {
     let answer = app.put_photo(Some(&token), &name, &bytes).await?;
     assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
 
-    let collected = photos::collect_garbage(
-        &app.state.pool,
-        app.state.photos.as_ref(),
-        photos::DEFAULT_GRACE,
-        Utc::now(),
-    )
-    .await?;
+    let collected = app.collect(photos::DEFAULT_GRACE).await?;
     assert_eq!(collected, photos::Collected::default());
     let venue_id = app
         .venue(&token, &app.insp_a, VenueKind::InternetCafe)
@@ -519,23 +524,11 @@ async fn photos_no_record_names_are_collected_after_the_grace_period_and_named_o
         .await?;
 
     // Within the grace period nothing goes.
-    let collected = photos::collect_garbage(
-        &app.state.pool,
-        app.state.photos.as_ref(),
-        photos::DEFAULT_GRACE,
-        Utc::now(),
-    )
-    .await?;
+    let collected = app.collect(photos::DEFAULT_GRACE).await?;
     assert_eq!(collected, photos::Collected::default());
     assert_eq!(app.stored_objects().await?.len(), 6);
 
-    let collected = photos::collect_garbage(
-        &app.state.pool,
-        app.state.photos.as_ref(),
-        chrono::TimeDelta::zero(),
-        Utc::now(),
-    )
-    .await?;
+    let collected = app.collect(chrono::TimeDelta::zero()).await?;
     assert_eq!(collected.photos, std::slice::from_ref(&unnamed));
     assert_eq!(collected.orphans, std::slice::from_ref(&orphan));
     let left = app.stored_objects().await?;

@@ -49,6 +49,10 @@ self.addEventListener('message', (event) => {
   // A page of the first visit still not controlled once this worker is active: activate's claim
   // missed it (seen in Chromium now and then), and its screens' files would not come from the cache.
   if (event.data === 'claim') event.waitUntil(self.clients.claim());
+  // Prune now, and answer what became of the older versions' caches (see `prune`) on the port sent.
+  if (event.data === 'prune' && event.ports[0]) {
+    event.waitUntil(inTurn(prune).then((outcome) => event.ports[0].postMessage(outcome)));
+  }
 });
 
 self.addEventListener('activate', (event) => {
@@ -132,28 +136,31 @@ async function pruneSoon() {
   });
 }
 
-// Deletes the older versions' caches noted at the take-over once no page noted is open.
+// Deletes the older versions' caches noted at the take-over once no page noted is open, and says
+// what it did: 'none' noted, kept within the 'grace', 'kept' for a page or a newer version,
+// 'pruned', or left to the 'active' worker.
 async function prune() {
   const note = await readNote();
   if (!note) {
     olderGone = true;
-    return;
+    return 'none';
   }
   const age = Date.now() - note.at;
-  if (age >= 0 && age < OLDER_GRACE_MS) return;
+  if (age >= 0 && age < OLDER_GRACE_MS) return 'grace';
   const open = await Promise.all(note.pages.map((id) => self.clients.get(id)));
-  if (open.some((page) => page)) return;
+  if (open.some((page) => page)) return 'kept';
   // A newer version installing or waiting may be filling a cache of a noted name (a build deployed
   // again): it notes every other cache itself when it takes over. A worker no longer the active one
   // leaves the pruning to the one that is (checked with no wait before the deletes start).
-  if (self.registration.installing || self.registration.waiting) return;
+  if (self.registration.installing || self.registration.waiting) return 'kept';
   if (self.serviceWorker && self.registration.active !== self.serviceWorker) {
     olderGone = true;
-    return;
+    return 'active';
   }
   await Promise.all(note.caches.map((name) => caches.delete(name)));
   await (await caches.open(WORKER_CACHE)).delete(OLDER);
   olderGone = true;
+  return 'pruned';
 }
 
 self.addEventListener('fetch', (event) => {

@@ -34,6 +34,8 @@ struct DbWatch {
 }
 
 async fn boot(watch: DbWatch) -> Result<Booted, StoreError> {
+    // Opened in the task after the first draw, not in it (see `crate::mount`).
+    crate::frame::next_task().await;
     let store = Store::open_watched(
         DB_NAME,
         move || watch.blocked.set(true),
@@ -290,6 +292,12 @@ fn Layout() -> impl IntoView {
         ));
     });
 
+    // The screen is drawn in the task after the shell around it (see `crate::mount`).
+    let screen_due = RwSignal::new(false);
+    leptos::task::spawn_local(async move {
+        crate::frame::next_task().await;
+        screen_due.set(true);
+    });
     let title = Signal::derive(move || title_for(&location.pathname.get(), i18n.t()).to_owned());
     let expired = move || sync.session().is_some_and(|session| session.expired) && !on_login();
     view! {
@@ -302,7 +310,7 @@ fn Layout() -> impl IntoView {
             </div>
         </Show>
         <main id="main" class="content">
-            {current_screen()}
+            {current_screen(screen_due)}
         </main>
         {move || chrome.get().map(|parts| (parts.tab_bar)())}
     }

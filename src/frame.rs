@@ -15,6 +15,12 @@ pub async fn after_paint() {
         let _ = painting.send(());
     });
     let _ = painted.await;
+    next_task().await;
+}
+
+/// Resolves in a task of its own, after what the browser has queued meanwhile (a key typed, say):
+/// work cut in two here never holds the page for both halves at once.
+pub async fn next_task() {
     gloo_timers::future::TimeoutFuture::new(0).await;
 }
 

@@ -27,7 +27,17 @@ pub mod store;
 pub mod sync;
 mod timing;
 
-/// Mounts the app on `<body>`.
+/// Mounts the app on `<body>`, a task after the wasm's start.
+///
+/// The app's start is cut into tasks, so that none holds the page long while an officer types into
+/// its login form: the wasm's instantiation, then the first draw here, then opening the database
+/// (`app::boot`), the shell, and the screen (`app::Layout`). On a first visit each function is
+/// compiled as it first runs, which made the instantiation and the first draw one task of 8–31 ms
+/// here (four times that on a phone), and Lighthouse's time to interactive counts any task over
+/// 20 ms: 6 of 10 runs fell at 2.0 s before, 3 of 10 with the start cut (BENCHMARKS.md).
 pub fn mount() {
-    leptos::mount::mount_to_body(app::App);
+    wasm_bindgen_futures::spawn_local(async {
+        frame::next_task().await;
+        leptos::mount::mount_to_body(app::App);
+    });
 }

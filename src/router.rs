@@ -211,11 +211,14 @@ fn use_router() -> Router {
 }
 
 /// The screen of the current path: made again when the path (or a value in it) changes, not when
-/// only the query does (a screen reads its query through [`use_query_map`]).
-pub fn current_screen() -> impl IntoView {
+/// only the query does (a screen reads its query through [`use_query_map`]). Nothing until `due`.
+pub fn current_screen(due: RwSignal<bool>) -> impl IntoView {
     let router = use_router();
     // `route` is a memo of the index and the values together: it changes only when one of them does.
     move || {
+        if !due.get() {
+            return ().into_any();
+        }
         let view = router
             .route
             .with(|(index, _)| *index)

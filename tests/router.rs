@@ -138,7 +138,7 @@ async fn links_inside_the_app_open_their_screen_in_place_and_back_returns() {
     body.append_child(&mount).expect("mounted");
     let app = leptos::mount::mount_to(mount.clone().unchecked_into(), || {
         provide_router(&ROUTES, not_found);
-        current_screen()
+        current_screen(RwSignal::new(true))
     });
     screen_reads("home").await;
 
@@ -199,6 +199,46 @@ async fn links_inside_the_app_open_their_screen_in_place_and_back_returns() {
     }
 
     record.remove();
+    drop(app);
+    mount.remove();
+    history
+        .replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&runner_address))
+        .expect("the runner's address back");
+}
+
+/// The app draws its first screen a task after the shell around it (src/app.rs): until the screen
+/// is due there is nothing of it, and once due it is the path's screen, made once.
+#[wasm_bindgen_test]
+async fn a_screen_is_drawn_only_once_it_is_due() {
+    let history = window().history().expect("history");
+    let runner_address = window().location().href().expect("href");
+    history
+        .replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some("/things/7/print"))
+        .expect("start at a printout");
+    let body = document().body().expect("body");
+    let mount = document().create_element("div").expect("div");
+    body.append_child(&mount).expect("mounted");
+    let due = RwSignal::new(false);
+    let app = leptos::mount::mount_to(mount.clone().unchecked_into(), move || {
+        provide_router(&ROUTES, not_found);
+        current_screen(due)
+    });
+    // A few tasks on, still nothing: only `due` brings the screen.
+    for _ in 0..3 {
+        gloo_timers::future::TimeoutFuture::new(0).await;
+    }
+    assert!(document().get_element_by_id("screen").is_none());
+    due.set(true);
+    screen_reads("print Some(\"7\")").await;
+    let drawn = document().get_element_by_id("screen").expect("the screen");
+    // Nothing the screen depends on changed: the same element stays.
+    gloo_timers::future::TimeoutFuture::new(0).await;
+    assert!(
+        document()
+            .get_element_by_id("screen")
+            .is_some_and(|now| now == drawn)
+    );
+
     drop(app);
     mount.remove();
     history

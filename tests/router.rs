@@ -126,20 +126,36 @@ fn arrive_by_history(address: &str) {
         .expect("dispatched");
 }
 
-#[wasm_bindgen_test]
-async fn links_inside_the_app_open_their_screen_in_place_and_back_returns() {
+/// Mounts the router's screen (drawn once `due`) in an element of its own, at `path`; the function
+/// returned takes it away and puts the runner's own address back.
+fn mount_at(path: &str, due: RwSignal<bool>) -> impl FnOnce() {
     let history = window().history().expect("history");
     let runner_address = window().location().href().expect("href");
     history
-        .replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some("/"))
-        .expect("start at /");
-    let body = document().body().expect("body");
+        .replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(path))
+        .expect("start at the path");
     let mount = document().create_element("div").expect("div");
-    body.append_child(&mount).expect("mounted");
-    let app = leptos::mount::mount_to(mount.clone().unchecked_into(), || {
+    document()
+        .body()
+        .expect("body")
+        .append_child(&mount)
+        .expect("mounted");
+    let app = leptos::mount::mount_to(mount.clone().unchecked_into(), move || {
         provide_router(&ROUTES, not_found);
-        current_screen(RwSignal::new(true))
+        current_screen(due)
     });
+    move || {
+        drop(app);
+        mount.remove();
+        history
+            .replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&runner_address))
+            .expect("the runner's address back");
+    }
+}
+
+#[wasm_bindgen_test]
+async fn links_inside_the_app_open_their_screen_in_place_and_back_returns() {
+    let leave = mount_at("/", RwSignal::new(true));
     screen_reads("home").await;
 
     // After the router's own listener (registered at mount), one of the test's: it sees whether the
@@ -199,30 +215,15 @@ async fn links_inside_the_app_open_their_screen_in_place_and_back_returns() {
     }
 
     record.remove();
-    drop(app);
-    mount.remove();
-    history
-        .replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&runner_address))
-        .expect("the runner's address back");
+    leave();
 }
 
 /// The app draws its first screen a task after the shell around it (src/app.rs): until the screen
 /// is due there is nothing of it, and once due it is the path's screen, made once.
 #[wasm_bindgen_test]
 async fn a_screen_is_drawn_only_once_it_is_due() {
-    let history = window().history().expect("history");
-    let runner_address = window().location().href().expect("href");
-    history
-        .replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some("/things/7/print"))
-        .expect("start at a printout");
-    let body = document().body().expect("body");
-    let mount = document().create_element("div").expect("div");
-    body.append_child(&mount).expect("mounted");
     let due = RwSignal::new(false);
-    let app = leptos::mount::mount_to(mount.clone().unchecked_into(), move || {
-        provide_router(&ROUTES, not_found);
-        current_screen(due)
-    });
+    let leave = mount_at("/things/7/print", due);
     // A few tasks on, still nothing: only `due` brings the screen.
     for _ in 0..3 {
         gloo_timers::future::TimeoutFuture::new(0).await;
@@ -238,10 +239,5 @@ async fn a_screen_is_drawn_only_once_it_is_due() {
             .get_element_by_id("screen")
             .is_some_and(|now| now == drawn)
     );
-
-    drop(app);
-    mount.remove();
-    history
-        .replace_state_with_url(&wasm_bindgen::JsValue::NULL, "", Some(&runner_address))
-        .expect("the runner's address back");
+    leave();
 }

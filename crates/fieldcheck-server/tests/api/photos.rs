@@ -24,6 +24,20 @@ struct Download {
     bytes: Bytes,
 }
 
+impl Fixture {
+    /// Pushes a new record by `author` (logged in as `token`) at a venue of their unit, naming
+    /// `photo`, and checks it was applied.
+    async fn push_record_naming(&self, token: &str, author: &User, photo: &str) -> TestResult {
+        let venue_id = self.venue(token, author, VenueKind::InternetCafe).await?;
+        let id = new_id();
+        let mut body = self.inspection_body(&id, &venue_id, author);
+        body["photos"] = json!([photo]);
+        self.push_ok(token, mutation("inspection", &id, 0, body))
+            .await?;
+        Ok(())
+    }
+}
+
 impl App {
     /// One run of the photo collector now, with this grace period.
     async fn collect(&self, grace: chrono::TimeDelta) -> anyhow::Result<photos::Collected> {
@@ -484,14 +498,7 @@ async fn a_photo_uploaded_again_gets_a_new_grace_period() -> TestResult {
 
     let collected = app.collect(photos::DEFAULT_GRACE).await?;
     assert_eq!(collected, photos::Collected::default());
-    let venue_id = app
-        .venue(&token, &app.insp_a, VenueKind::InternetCafe)
-        .await?;
-    let id = new_id();
-    let mut body = app.inspection_body(&id, &venue_id, &app.insp_a);
-    body["photos"] = json!([name]);
-    app.push_ok(&token, mutation("inspection", &id, 0, body))
-        .await?;
+    app.push_record_naming(&token, &app.insp_a, &name).await?;
     Ok(())
 }
 
@@ -573,13 +580,7 @@ async fn knowing_a_photos_name_does_not_let_another_unit_name_it_or_read_it() ->
     let bytes = jpeg("A单位的现场照片");
     let name = app.upload(&inspector_a, &bytes).await?;
     // Unit A's record names it (its hash is printed on the record given to the party).
-    let venue_a = app
-        .venue(&inspector_a, &app.insp_a, VenueKind::InternetCafe)
-        .await?;
-    let record_a = new_id();
-    let mut body = app.inspection_body(&record_a, &venue_a, &app.insp_a);
-    body["photos"] = json!([name]);
-    app.push_ok(&inspector_a, mutation("inspection", &record_a, 0, body))
+    app.push_record_naming(&inspector_a, &app.insp_a, &name)
         .await?;
 
     // Unit B names the same hash in a draft of its own: answered as if the photo were not there.

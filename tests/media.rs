@@ -4,7 +4,7 @@
 #![cfg(target_arch = "wasm32")]
 
 use fieldcheck::media::{LONG_SIDE, blob_bytes, fit_within, process_photo};
-use fieldcheck::store::{PhotoMeta, Store};
+use fieldcheck::store::{OpenedOn, PhotoMeta, Store};
 use fieldcheck_core::engine::LocalStore;
 use fieldcheck_core::{Inspection, is_photo_name, photo_name};
 use serde_json::json;
@@ -342,7 +342,10 @@ async fn a_photo_named_only_far_down_a_long_queue_is_still_uploaded() {
     saved_record_naming(&store, vec![last.clone()]).await;
     let mut form_record = saved_record_naming(&store, Vec::new()).await;
     form_record.photos = vec![in_form];
-    store.save_form(&form_record, 0).await.expect("form kept");
+    store
+        .save_form(&form_record, &OpenedOn::default())
+        .await
+        .expect("form kept");
     let mut expected = vec![first, last];
     expected.sort();
     assert_eq!(store.photos_to_upload().await.expect("list"), expected);
@@ -355,7 +358,10 @@ async fn only_photos_a_saved_record_names_are_uploaded_and_refused_ones_are_not_
     let in_record = keep_bytes(&store, b"named by a saved record").await;
     let mut form_record = saved_record_naming(&store, Vec::new()).await;
     form_record.photos = vec![in_form.clone()];
-    store.save_form(&form_record, 0).await.expect("form kept");
+    store
+        .save_form(&form_record, &OpenedOn::default())
+        .await
+        .expect("form kept");
     saved_record_naming(&store, vec![in_record.clone()]).await;
     assert_eq!(
         store.photos_to_upload().await.expect("list"),
@@ -423,7 +429,10 @@ async fn the_autosaved_form_keeps_its_photos_and_signatures_across_a_reopen() {
         officer: record.inspectors[0].clone(),
         signature: officer.clone(),
     }];
-    store.save_form(&record, 0).await.expect("autosaved");
+    store
+        .save_form(&record, &OpenedOn::default())
+        .await
+        .expect("autosaved");
 
     let name = store.name();
     store.close();

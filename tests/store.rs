@@ -3,8 +3,8 @@
 #![cfg(target_arch = "wasm32")]
 
 use fieldcheck::store::{
-    DB_VERSION, Export, INSPECTIONS, LocalState, META, OUTBOX, Resolution, ServerVersion, Session,
-    Store, StoreError, StoredRecord, SyncMark, TakeOver, VENUES, meta_keys,
+    DB_VERSION, Export, INSPECTIONS, LocalState, META, OUTBOX, OpenedOn, Resolution, ServerVersion,
+    Session, Store, StoreError, StoredRecord, SyncMark, TakeOver, VENUES, meta_keys,
 };
 use fieldcheck_core::engine::LocalStore;
 use fieldcheck_core::sync::{
@@ -190,7 +190,10 @@ async fn a_save_its_form_declines_writes_nothing() {
     let mut record = inspection("first visit");
     let first = store.save_inspection(&record).await.expect("save");
     record.notes = "typed after the save".to_owned();
-    store.save_form(&record, 0).await.expect("autosave");
+    store
+        .save_form(&record, &OpenedOn::default())
+        .await
+        .expect("autosave");
 
     let mut asked = 0;
     let declined = store
@@ -1443,7 +1446,10 @@ async fn another_user_cannot_take_over_unsynced_work() {
     // Nor does it cover a form begun after it (a form is never sent: dropping it loses it).
     let export = store.export_unsynced().await.expect("export again");
     let begun = inspection("a form begun after the export");
-    store.save_form(&begun, 0).await.expect("autosave");
+    store
+        .save_form(&begun, &OpenedOn::default())
+        .await
+        .expect("autosave");
     assert_eq!(
         discarding(&store, &b, &export).await,
         Err(StoreError::ExportOutdated),
@@ -1520,7 +1526,10 @@ async fn the_last_sync_time_reads_back_as_written_by_this_build_and_earlier_ones
 async fn the_form_is_kept_as_typed_and_leaves_with_the_save() {
     let (store, name) = fresh_store().await;
     let mut record = inspection("half typed");
-    store.save_form(&record, 0).await.expect("autosave");
+    store
+        .save_form(&record, &OpenedOn::default())
+        .await
+        .expect("autosave");
     store.close();
 
     let reopened = Store::open(&name).await.expect("the browser was killed");
@@ -1793,11 +1802,20 @@ async fn a_run_for_one_user_stops_once_another_takes_the_phone_over() {
         run_for_a.take_batch(50).await,
         Err(StoreError::OwnerChanged)
     );
+    let a_officer = fieldcheck_core::sync::Officer {
+        user: a.clone(),
+        active: true,
+    };
+    assert_eq!(
+        run_for_a.set_officers(&[a_officer]).await,
+        Err(StoreError::OwnerChanged)
+    );
     assert_eq!(
         store.list_venues("").await.expect("list").items,
         vec![],
         "nothing of A's unit for B"
     );
+    assert_eq!(store.officers().await.expect("officers"), vec![]);
     assert_eq!(
         store.pull_cursor().await.expect("cursor"),
         None,
@@ -1820,7 +1838,13 @@ async fn a_save_from_a_form_opened_on_an_older_copy_does_not_undo_the_newer_one(
 
     record.notes = "typed on rev 1".to_owned();
     let saved = store
-        .save_inspection_from(&record, Some(1))
+        .save_inspection_from(
+            &record,
+            Some(&OpenedOn {
+                rev: 1,
+                shown: None,
+            }),
+        )
         .await
         .expect("save");
 
@@ -1833,6 +1857,113 @@ async fn a_save_from_a_form_opened_on_an_older_copy_does_not_undo_the_newer_one(
     assert!(
         matches!(state_of(&store, &record).await, LocalState::Conflict { server, .. } if server.rev == 2)
     );
+}
+
+/// A form opened on the officer's own draft, still queued, and saved after the run pushed that
+/// draft and the pull brought it back with the server's fields: the newer copy is the officer's own
+/// work, so the save goes out on top of it, not as a conflict against themselves. The form kept by
+/// the autosave says what it was opened on, so a form resumed later tells the two apart too.
+#[wasm_bindgen_test]
+async fn a_form_opened_on_its_own_queued_draft_saves_after_that_draft_synced() {
+    let (store, _) = fresh_store().await;
+    let mut record = inspection("draft typed offline");
+    store.save_inspection(&record).await.expect("draft");
+    let opened = OpenedOn::now(Some(&state_of(&store, &record).await));
+    assert_eq!(opened.rev, 0, "the server has never had it");
+    record.notes = "typed on the reopened form".to_owned();
+    store.save_form(&record, &opened).await.expect("autosave");
+
+    // The run sends the draft; the server applies it at rev 1 and the pull brings it back.
+    let batch = store.take_batch(50).await.expect("take");
+    store
+        .settle(
+            &batch,
+            &[answer(&batch[0].op_id, MutationStatus::Applied, Some(1))],
+        )
+        .await
+        .expect("settle");
+    let mut on_server = batch[0].body.clone();
+    on_server["created_by"] = json!("u-author");
+    store
+        .apply_page(&page(
+            vec![Change {
+                body: on_server,
+                ..change(&record, 1)
+            }],
+            "c1",
+        ))
+        .await
+        .expect("pull");
+
+    let resumed = store
+        .form(&record.id)
+        .await
+        .expect("read the form")
+        .expect("the form is kept");
+    assert_eq!(resumed.opened_on(), opened);
+    record.status = Status::Submitted;
+    let saved = store
+        .save_inspection_from(&record, Some(&resumed.opened_on()))
+        .await
+        .expect("save");
+    assert_eq!(saved.mark(), SyncMark::Pending);
+    let sent = store.take_batch(50).await.expect("take");
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].base_rev, 1, "on top of the draft the server holds");
+    assert_eq!(sent[0].body["notes"], json!("typed on the reopened form"));
+}
+
+/// A supervisor's correction of a venue, made on rev 1 and saved after a pull brought rev 2 (the
+/// register's import changed the address): it waits as a conflict instead of undoing rev 2, and
+/// keeping it sends it on top of rev 2.
+#[wasm_bindgen_test]
+async fn a_venue_corrected_on_an_older_copy_waits_beside_the_newer_one() {
+    let (store, _) = fresh_store().await;
+    let cafe = venue("星空网吧");
+    store
+        .put_venues(&[(cafe.clone(), 1)])
+        .await
+        .expect("register");
+    let (shown, opened) = store
+        .venue_to_edit(&cafe.id)
+        .await
+        .expect("read")
+        .expect("the venue is there");
+    assert_eq!(opened.rev, 1);
+    let mut imported = cafe.clone();
+    imported.address = "新华路 8 号".to_owned();
+    let pulled = Change {
+        entity: Entity::Venue,
+        id: cafe.id.to_string(),
+        rev: 2,
+        body: serde_json::to_value(&imported).expect("JSON"),
+        deleted: false,
+    };
+    store
+        .apply_page(&page(vec![pulled], "c1"))
+        .await
+        .expect("pull while the form is open");
+
+    let mut corrected = shown;
+    corrected.contact_phone = "13800000000".to_owned();
+    let mark = store
+        .save_venue_from(&corrected, &opened)
+        .await
+        .expect("save");
+    assert_eq!(mark, SyncMark::Conflict);
+    assert_eq!(
+        store.take_batch(50).await.expect("take"),
+        vec![],
+        "nothing goes before the choice"
+    );
+    store
+        .resolve(Entity::Venue, cafe.id.as_str(), Resolution::KeepMine)
+        .await
+        .expect("keep mine");
+    let sent = store.take_batch(50).await.expect("take");
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].base_rev, 2, "on top of the newer copy");
+    assert_eq!(sent[0].body["contact_phone"], json!("13800000000"));
 }
 
 /// Layout-1 leftovers: an entry whose body is not a record still converts (the key path never
@@ -1988,7 +2119,16 @@ async fn only_colleagues_old_settled_records_are_dropped_and_nothing_unsent() {
         ))
         .await
         .expect("pull");
-    store.save_form(&with_form, 1).await.expect("form");
+    store
+        .save_form(
+            &with_form,
+            &OpenedOn {
+                rev: 1,
+                shown: None,
+            },
+        )
+        .await
+        .expect("form");
     // An old record with an edit not yet sent (this phone edits a colleague's draft): stays.
     let mut unsent = old_approved("colleague, old, edited here");
     unsent.status = Status::Draft;
@@ -2383,7 +2523,9 @@ async fn the_registers_digest_answers_only_while_no_venue_was_written_since() {
                 new.initials = "dgy".to_owned();
                 store.save_venue(&new).await.expect("register");
             }
-            "a venue edited on the phone" => store.save_venue(&edited).await.expect("edit"),
+            "a venue edited on the phone" => {
+                store.save_venue(&edited).await.expect("edit");
+            }
             "a venue pulled" => store
                 .put_venues(&[(venue("东方网吧"), 3)])
                 .await

@@ -1,5 +1,6 @@
 //! /inspect/:venue_id (?record=<id> to continue one): the checklist, hazards, notes and saving.
 
+use crate::store::OpenedOn;
 use fieldcheck_core::sync::Officer;
 use fieldcheck_core::{
     Answer, Campaign, CampaignId, Complaint, Hazard, HazardCheck, HazardId, HazardStatus,
@@ -234,17 +235,12 @@ fn InspectForm(data: FormData) -> impl IntoView {
     } = data;
 
     let resumed = form.is_some();
-    // The server copy the edit is made on: the one the resumed form was opened on, else the one the
-    // phone holds now (0 for a record the server has never had).
-    let edited_rev = form.as_ref().map_or_else(
-        || {
-            existing
-                .as_ref()
-                .and_then(|local| local.local.server())
-                .map_or(0, |server| server.rev)
-        },
-        |form| form.edited_rev,
-    );
+    // The copy the edit is made on: the one the resumed form was opened on, else the one the phone
+    // holds now (rev 0 for a record the server has never had).
+    let opened = std::rc::Rc::new(form.as_ref().map_or_else(
+        || OpenedOn::now(existing.as_ref().map(|local| &local.local)),
+        Form::opened_on,
+    ));
     // What the form starts from: the unsaved form if there is one, else the record being edited.
     let base: Option<Inspection> = form
         .map(|form| form.record)
@@ -499,6 +495,7 @@ fn InspectForm(data: FormData) -> impl IntoView {
     let save_form_now = {
         let current = current.clone();
         let tell_not_kept = tell_not_kept.clone();
+        let opened = opened.clone();
         move || {
             pending_autosave.set_value(None);
             // A form already gone (its signals disposed) has nothing left to write.
@@ -515,11 +512,12 @@ fn InspectForm(data: FormData) -> impl IntoView {
             let tell_not_kept = tell_not_kept.clone();
             let writes_begun = writes_begun.clone();
             let this_write = writes_begun.get();
+            let opened = opened.clone();
             async move {
                 let Some(record) = record else {
                     return true;
                 };
-                let result = store.save_form(&record, edited_rev).await;
+                let result = store.save_form(&record, &opened).await;
                 autosaves_writing.try_update_value(|writing| *writing -= 1);
                 match result {
                     Ok(()) => {
@@ -710,6 +708,7 @@ fn InspectForm(data: FormData) -> impl IntoView {
         saving.update_untracked(|saving| *saving = true);
         let store = store.clone();
         let record_id = record_id_for_save.clone();
+        let opened = opened.clone();
         let current = current.clone();
         let show_problems = show_problems.clone();
         let keep_form_after_error = keep_form_after_error.clone();
@@ -762,7 +761,7 @@ fn InspectForm(data: FormData) -> impl IntoView {
                 Ok(record)
             };
             let result = match store
-                .save_prepared(&record_id, Some(edited_rev), prepare)
+                .save_prepared(&record_id, Some(&opened), prepare)
                 .await
             {
                 Ok(Ok(saved)) => Ok(saved),
@@ -795,7 +794,7 @@ fn InspectForm(data: FormData) -> impl IntoView {
                     // and the shell tells the officer, who left thinking it saved.
                     leptos::logging::error!("save after the form closed failed: {error}");
                     let kept = match draft {
-                        Some(draft) => Some(store.save_form(&draft, edited_rev).await),
+                        Some(draft) => Some(store.save_form(&draft, &opened).await),
                         None => None,
                     };
                     let draft_kept = matches!(kept, Some(Ok(())));

@@ -11,13 +11,13 @@ use crate::components::ProblemList;
 use crate::geo::Position;
 use crate::i18n::use_i18n;
 use crate::router::{use_navigate, use_params_map};
-use crate::store::use_store;
+use crate::store::{OpenedOn, SyncMark, use_store};
 use crate::sync::use_sync;
 
 /// The registration form.
 #[component]
 pub fn VenueNewPage() -> impl IntoView {
-    view! { <VenueForm existing=None /> }
+    view! { <VenueForm existing=None opened=None /> }
 }
 
 /// A venue of the register, to correct or close.
@@ -29,12 +29,12 @@ pub fn VenueEditPage() -> impl IntoView {
     let venue = LocalResource::new(move || {
         let store = store.clone();
         let id = params.with(|params| params.get("id").unwrap_or_default());
-        async move { store.venue(&VenueId(id)).await }
+        async move { store.venue_to_edit(&VenueId(id)).await }
     });
     move || {
         match venue.get() {
         None => view! { <p class="empty" role="status">{i18n.t().loading}</p> }.into_any(),
-        Some(Ok(Some(venue))) => view! { <VenueForm existing=Some(venue) /> }.into_any(),
+        Some(Ok(Some((venue, opened)))) => view! { <VenueForm existing=Some(venue) opened=Some(opened) /> }.into_any(),
         Some(Ok(None)) => view! { <p class="empty" role="alert">{i18n.t().venue_missing}</p> }.into_any(),
         Some(Err(error)) => view! {
             <p class="banner banner-error" role="alert">{i18n.t().err_store} ": " {error.to_string()}</p>
@@ -44,8 +44,9 @@ pub fn VenueEditPage() -> impl IntoView {
     }
 }
 
+/// `opened`: the copy a correction is made on, so that a newer one pulled meanwhile is not undone.
 #[component]
-fn VenueForm(existing: Option<Venue>) -> impl IntoView {
+fn VenueForm(existing: Option<Venue>, opened: Option<OpenedOn>) -> impl IntoView {
     let i18n = use_i18n();
     let sync = use_sync();
     let store = use_store();
@@ -70,6 +71,7 @@ fn VenueForm(existing: Option<Venue>) -> impl IntoView {
         position.locate();
     }
     let existing = StoredValue::new(existing);
+    let opened = StoredValue::new(opened);
     let problems = RwSignal::new(Vec::<Problem>::new());
     let save_error = RwSignal::new(None::<String>);
     let saving = RwSignal::new(false);
@@ -135,10 +137,17 @@ fn VenueForm(existing: Option<Venue>) -> impl IntoView {
                 saving.set(false);
                 return;
             }
-            match store.save_venue(&venue).await {
-                Ok(()) => {
+            let saved = match opened.get_value() {
+                Some(opened) => store.save_venue_from(&venue, &opened).await,
+                None => store.save_venue(&venue).await,
+            };
+            match saved {
+                Ok(mark) => {
                     sync.saved_locally();
-                    let next = if editing {
+                    // A correction that met a newer copy waits in 我的, beside it, for a choice.
+                    let next = if mark == SyncMark::Conflict {
+                        "/me".to_owned()
+                    } else if editing {
                         "/admin".to_owned()
                     } else {
                         format!("/inspect/{}", venue.id)

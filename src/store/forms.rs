@@ -1,5 +1,6 @@
 //! The inspection form as typed (autosave): kept as the inspector goes, resumed when they come back.
 
+use fieldcheck_core::local::OpenedOn;
 use fieldcheck_core::{Inspection, InspectionId, VenueId};
 use indexed_db_futures::KeyRange;
 use indexed_db_futures::prelude::*;
@@ -11,14 +12,18 @@ use crate::store::schema::{FORMS, FORMS_BY_VENUE};
 use crate::store::{Form, Listed, Store, StoreError};
 
 impl Store {
-    /// Keeps the form as it stands; `edited_rev` is the server rev of the record it was opened on.
-    /// Written often while typing, so with the browser's default durability; the saved record
-    /// itself is written strictly.
-    pub async fn save_form(&self, record: &Inspection, edited_rev: u64) -> Result<(), StoreError> {
+    /// Keeps the form as it stands, opened on `opened`. Written often while typing, so with the
+    /// browser's default durability; the saved record itself is written strictly.
+    pub async fn save_form(
+        &self,
+        record: &Inspection,
+        opened: &OpenedOn,
+    ) -> Result<(), StoreError> {
         let form = Form {
             record: record.clone(),
             saved_at: crate::i18n::now_china(),
-            edited_rev,
+            edited_rev: opened.rev,
+            opened: opened.shown.clone(),
         };
         let tx = self.write(&[FORMS])?;
         {

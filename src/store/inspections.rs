@@ -3,7 +3,7 @@
 use std::collections::HashSet;
 use std::convert::Infallible;
 
-use fieldcheck_core::local::LocalState;
+use fieldcheck_core::local::{LocalState, OpenedOn};
 use fieldcheck_core::{Inspection, InspectionId, Status, VenueId};
 use futures::future::join;
 use indexed_db_futures::KeyRange;
@@ -40,16 +40,16 @@ impl Store {
         self.save_inspection_from(record, None).await
     }
 
-    /// Saves a record from a form opened on the server copy at `edited_rev` (see
-    /// [`Store::save_inspection`]). If a newer copy was pulled while the form was open, the save waits
-    /// as a conflict beside it instead of silently undoing it (core `save_from`).
+    /// Saves a record from a form opened on `opened` (see [`Store::save_inspection`]). If a newer
+    /// copy, not the phone's own edit, was pulled while the form was open, the save waits as a
+    /// conflict beside it instead of silently undoing it (core `save_from`).
     pub async fn save_inspection_from(
         &self,
         record: &Inspection,
-        edited_rev: Option<u64>,
+        opened: Option<&OpenedOn>,
     ) -> Result<LocalInspection, StoreError> {
         let prepared = || Ok::<_, Infallible>(record.clone());
-        match self.save_prepared(&record.id, edited_rev, prepared).await? {
+        match self.save_prepared(&record.id, opened, prepared).await? {
             Ok(saved) => Ok(saved),
             Err(never) => match never {},
         }
@@ -62,7 +62,7 @@ impl Store {
     pub async fn save_prepared<Declined>(
         &self,
         id: &InspectionId,
-        edited_rev: Option<u64>,
+        opened: Option<&OpenedOn>,
         prepare: impl FnOnce() -> Result<Inspection, Declined>,
     ) -> Result<Result<LocalInspection, Declined>, StoreError> {
         let asked = Span::start("fieldcheck:save-ask");
@@ -121,8 +121,8 @@ impl Store {
             {
                 Status::check_push(Some(previous), record.status)?;
             }
-            let local = match (current, edited_rev) {
-                (Some(current), Some(edited_rev)) => current.save_from(body, order, edited_rev)?,
+            let local = match (current, opened) {
+                (Some(current), Some(opened)) => current.save_from(body, order, opened)?,
                 (Some(current), None) => current.save(body, order)?,
                 (None, _) => LocalState::created(body, order),
             };

@@ -39,7 +39,7 @@ use wasm_bindgen::closure::Closure;
 use wasm_bindgen::{JsCast, JsValue};
 
 pub use error::StoreError;
-pub use fieldcheck_core::local::{LocalState, ServerVersion};
+pub use fieldcheck_core::local::{LocalState, OpenedOn, ServerVersion};
 pub use meta::meta_keys;
 pub use persistence::{StorageEstimate, is_persisted, request_persistence, storage_estimate};
 pub use photos::{PhotoMeta, StoredPhoto};

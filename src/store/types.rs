@@ -3,7 +3,7 @@
 use std::borrow::Cow;
 
 use chrono::{DateTime, FixedOffset};
-use fieldcheck_core::local::LocalState;
+use fieldcheck_core::local::{LocalState, OpenedOn};
 use fieldcheck_core::sync::Entity;
 use fieldcheck_core::{Campaign, Inspection, User, Venue};
 use serde::{Deserialize, Serialize};
@@ -158,6 +158,20 @@ pub struct Form {
     /// later never silently undoes a newer copy pulled meanwhile.
     #[serde(default)]
     pub edited_rev: u64,
+    /// The record as the form showed it when opened, so that a newer copy that is only the phone's
+    /// own edit, pushed since, is told apart from a colleague's (absent: kept by an older build).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub opened: Option<Value>,
+}
+
+impl Form {
+    /// The copy the form was opened on.
+    pub fn opened_on(&self) -> OpenedOn {
+        OpenedOn {
+            rev: self.edited_rev,
+            shown: self.opened.clone(),
+        }
+    }
 }
 
 /// A record that waits for a person, as 我的 lists it.

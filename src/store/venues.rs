@@ -1,6 +1,6 @@
 //! Venues on the phone: the register pulled from the server (and venues an inspector adds).
 
-use fieldcheck_core::local::{LocalState, ServerVersion};
+use fieldcheck_core::local::{LocalState, OpenedOn, ServerVersion};
 use fieldcheck_core::{Venue, VenueId};
 use indexed_db_futures::internals::SystemRepr;
 use indexed_db_futures::object_store::ObjectStore;
@@ -14,7 +14,7 @@ use crate::store::records::{
     DECODE_CHUNK, first_in_index, get_all_in_store, listed_value, put_record, read_record, send_get,
 };
 use crate::store::schema::{META, VENUES, VENUES_BY_PINYIN};
-use crate::store::{Listed, Store, StoreError, StoredRecord};
+use crate::store::{Listed, Store, StoreError, StoredRecord, SyncMark};
 use crate::timing::Span;
 
 /// How long a check of the register's digest stands ([`Store::check_digest_now_and_then`]): a whole
@@ -119,25 +119,61 @@ impl Store {
 
     /// Saves a venue an inspector added or corrected in the field, queued for the server by the same
     /// strict write (it goes before any inspection saved after it).
-    pub async fn save_venue(&self, venue: &Venue) -> Result<(), StoreError> {
+    pub async fn save_venue(&self, venue: &Venue) -> Result<SyncMark, StoreError> {
+        self.save_venue_on(venue, None).await
+    }
+
+    /// Saves a correction made on the venue as `opened` showed it ([`Store::venue_to_edit`]). If a
+    /// newer copy was pulled while the form was open (a colleague's correction, the register's
+    /// import), the save waits as a conflict beside it instead of silently undoing it (core
+    /// `save_from`); the mark says which.
+    pub async fn save_venue_from(
+        &self,
+        venue: &Venue,
+        opened: &OpenedOn,
+    ) -> Result<SyncMark, StoreError> {
+        self.save_venue_on(venue, Some(opened)).await
+    }
+
+    async fn save_venue_on(
+        &self,
+        venue: &Venue,
+        opened: Option<&OpenedOn>,
+    ) -> Result<SyncMark, StoreError> {
         let body = serde_json::to_value(venue).map_err(|error| StoreError::Encode {
             store: VENUES,
             reason: error.to_string(),
         })?;
         let id = venue.id.as_str();
         let tx = self.write_strict(&[VENUES, META])?;
-        {
+        let mark = {
             let venues = tx.object_store(VENUES).idb(VENUES, "open")?;
             let meta = tx.object_store(META).idb(META, "open")?;
             let current = read_record(&venues, VENUES, id).await?;
             let order = next_order(&meta).await?;
-            let local = match current {
-                Some(current) => current.local.save(body, order)?,
-                None => LocalState::created(body, order),
+            let local = match (current, opened) {
+                (Some(current), Some(opened)) => current.local.save_from(body, order, opened)?,
+                (Some(current), None) => current.local.save(body, order)?,
+                (None, _) => LocalState::created(body, order),
             };
+            let mark = SyncMark::of(&local);
             put_record(&venues, VENUES, id, local).await?;
-        }
-        tx.commit().await.idb(VENUES, "commit")
+            mark
+        };
+        tx.commit().await.idb(VENUES, "commit")?;
+        Ok(mark)
+    }
+
+    /// A venue to correct, with the copy its form opens on.
+    pub async fn venue_to_edit(
+        &self,
+        id: &VenueId,
+    ) -> Result<Option<(Venue, OpenedOn)>, StoreError> {
+        let stored: Option<StoredRecord> = self.get_one(VENUES, id.as_str()).await?;
+        Ok(stored.and_then(|stored| {
+            let venue = serde_json::from_value(stored.local.shown()?.clone()).ok()?;
+            Some((venue, OpenedOn::now(Some(&stored.local))))
+        }))
     }
 
     /// Venues of every kind that match `search` ([`Venue::matches`]: name, address, licence number,

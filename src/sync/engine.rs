@@ -313,7 +313,7 @@ impl Engine {
                 self.upload_photos(&session.token).await?;
             }
             let _span = Span::start("fieldcheck:officers");
-            self.refresh_officers(&session.token).await;
+            self.refresh_officers(&store, &session.token).await;
         }
         let (report, result) = {
             let _span = Span::start("fieldcheck:sync-once");
@@ -430,12 +430,13 @@ impl Engine {
         Ok(again)
     }
 
-    /// Keeps the unit's officers on the phone, for picking a partner with no signal. A failure only
-    /// leaves the list that is there.
-    async fn refresh_officers(&self, token: &str) {
+    /// Keeps the unit's officers on the phone, for picking a partner with no signal, through the
+    /// run's `store` (bound to its user): a takeover while the list is asked for keeps the unit's
+    /// names out of the next owner's phone. A failure only leaves the list that is there.
+    async fn refresh_officers(&self, store: &Store, token: &str) {
         match api::users(token).await {
             Ok(answer) => {
-                if let Err(error) = self.store.set_officers(&answer.users).await {
+                if let Err(error) = store.set_officers(&answer.users).await {
                     leptos::logging::error!("cannot keep the officers: {error}");
                 }
             }

@@ -1,7 +1,8 @@
 // Leaving the inspection screen — another tab, a killed browser — loses nothing typed.
 import { test, expect } from '@playwright/test';
 import { Server } from './server';
-import { NA, PASS, logIn, pageJpeg, sign, tab } from './phone';
+import { NA, PASS, completeRecord, editRecord, logIn, pageJpeg, sign, syncNow, tab } from './phone';
+import { DEMO_PASSWORD } from './server';
 
 let server: Server;
 
@@ -152,4 +153,49 @@ test('a form write the phone refuses is told: under the form while it is open, o
   await expect(page.getByTestId('form-resumed')).toBeVisible();
   await expect(items.nth(0).getByRole('button', { name: PASS })).toHaveAttribute('aria-pressed', 'true');
   await expect(page.locator('#inspection-notes')).toHaveValue('');
+});
+
+test('a draft reopened offline and finished after it synced goes up as the officer finished it, not as a conflict with their own draft', async ({ page, context }) => {
+  await logIn(page, server.baseUrl, 'zhangwei');
+  await context.setOffline(true);
+  // A draft saved with no signal, then reopened and typed into: the form is kept as typed.
+  await page.getByTestId('venue-row').first().click();
+  const items = page.locator('[data-item]');
+  await expect(items.first()).toBeVisible();
+  await items.nth(0).getByRole('button', { name: PASS }).click();
+  await page.getByTestId('save-draft').click();
+  await expect(page).toHaveURL(/\/records(\?|$)/);
+  const row = page.getByTestId('record-row').first();
+  await expect(row).toHaveAttribute('data-sync', 'pending');
+  const id = ((await row.getAttribute('href')) ?? '').split('/').pop() ?? '';
+  await editRecord(page, id);
+  await page.locator('#inspection-notes').fill('负责人回来后补签');
+  await expect(page.getByTestId('autosaved')).toContainText('已自动保存');
+
+  // Signal returns: the run sends the draft, and the server holds it at rev 1.
+  await context.setOffline(false);
+  await syncNow(page);
+  await expect(page.getByTestId('sync-badge')).toHaveAttribute('data-pending', '0');
+
+  // The officer goes back to the form, finishes the record and submits it.
+  await editRecord(page, id);
+  await expect(page.getByTestId('form-resumed')).toBeVisible();
+  await expect(page.locator('#inspection-notes')).toHaveValue('负责人回来后补签');
+  const itemCount = await items.count();
+  for (let idx = 1; idx < itemCount; idx++) {
+    await items.nth(idx).getByRole('button', { name: PASS }).click();
+  }
+  await completeRecord(page);
+  await page.getByTestId('submit-inspection').click();
+  await expect(page).toHaveURL(/\/records(\?|$)/);
+  await expect(page.locator(`[data-testid="record-row"][href="/records/${id}"]`).first()).toHaveAttribute('data-sync', 'pending');
+  await syncNow(page);
+  await tab(page, '/records');
+  await expect(page.locator(`[data-testid="record-row"][href="/records/${id}"]`).first()).toHaveAttribute('data-sync', 'synced');
+
+  const colleague = await server.login('liqiang', DEMO_PASSWORD);
+  const [record] = (await server.pullAll(colleague.token)).filter((change) => change.id === id);
+  expect(record.rev).toBe(2);
+  expect(record.body.status).toBe('submitted');
+  expect(record.body.notes).toBe('负责人回来后补签');
 });

@@ -210,6 +210,26 @@ fn holds_edit(server: &Value, mine: &Value) -> bool {
         .all(|(field, value)| server.get(field).unwrap_or(&Value::Null) == value)
 }
 
+/// The copy a form was opened on: the server rev under it (0: a record the server did not have)
+/// and the record as the form showed it then (unknown for forms kept by older builds).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct OpenedOn {
+    pub rev: u64,
+    pub shown: Option<Value>,
+}
+
+impl OpenedOn {
+    /// A form opened now on a record in `state` (none: a new record).
+    pub fn now(state: Option<&LocalState>) -> OpenedOn {
+        OpenedOn {
+            rev: state
+                .and_then(LocalState::server)
+                .map_or(0, |server| server.rev),
+            shown: state.and_then(LocalState::shown).cloned(),
+        }
+    }
+}
+
 /// A record as the phone keeps it: which record, and its state.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LocalRecord {
@@ -452,20 +472,35 @@ impl LocalState {
         })
     }
 
-    /// The inspector saved `body` in a form opened on the server copy at `edited_rev`. If the phone
-    /// has since taken a newer server copy (a pull while the form was open, or before an autosaved
-    /// form was resumed), saving as usual would send the edit on top of a copy the inspector never saw
-    /// and silently undo it: the save waits as a conflict instead, beside that newer copy.
-    pub fn save_from(self, body: Value, order: u64, edited_rev: u64) -> Result<LocalState, NotNow> {
+    /// The inspector saved `body` in a form opened on `opened`. If the phone has since taken a newer
+    /// server copy (a pull while the form was open, or before an autosaved form was resumed), saving
+    /// as usual would send the edit on top of a copy the inspector never saw and silently undo it:
+    /// the save waits as a conflict instead, beside that newer copy. A newer copy that holds what
+    /// the form showed is the phone's own edit, pushed since the form opened on it: nothing of
+    /// anybody else's is undone, and the save goes as usual.
+    pub fn save_from(
+        self,
+        body: Value,
+        order: u64,
+        opened: &OpenedOn,
+    ) -> Result<LocalState, NotNow> {
         match self {
-            LocalState::Synced { server } if server.rev > edited_rev => Ok(LocalState::Conflict {
-                base: (edited_rev > 0).then_some(ServerVersion {
-                    rev: edited_rev,
-                    body: Value::Null,
-                }),
-                mine: body,
-                server,
-            }),
+            LocalState::Synced { server }
+                if server.rev > opened.rev
+                    && !opened
+                        .shown
+                        .as_ref()
+                        .is_some_and(|shown| holds_edit(&server.body, shown)) =>
+            {
+                Ok(LocalState::Conflict {
+                    base: (opened.rev > 0).then_some(ServerVersion {
+                        rev: opened.rev,
+                        body: Value::Null,
+                    }),
+                    mine: body,
+                    server,
+                })
+            }
             other => other.save(body, order),
         }
     }

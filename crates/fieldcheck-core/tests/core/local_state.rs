@@ -1,7 +1,7 @@
 //! The local record state machine, event by event, and the sync run over the in-memory store.
 
 use fieldcheck_core::engine::{LocalStore, PUSH_BYTES, PageApplied, RunError, sync_once};
-use fieldcheck_core::local::{LocalRecord, LocalState, NotNow, ServerVersion, Settled};
+use fieldcheck_core::local::{LocalRecord, LocalState, NotNow, OpenedOn, ServerVersion, Settled};
 use fieldcheck_core::memory::MemoryStore;
 use fieldcheck_core::sync::{
     Change, Entity, ErrorBody, Mutation, MutationResult, MutationStatus, PullResponse, PushRequest,
@@ -1025,25 +1025,91 @@ fn a_record_gone_from_sight_cannot_be_taken_back_only_discarded() {
     assert_eq!(gone.shown(), Some(&json!({"v": 1})));
 }
 
+/// The copy a form opened on, as a form kept by an older build knows it: its rev alone.
+fn opened_at(rev: u64) -> OpenedOn {
+    OpenedOn { rev, shown: None }
+}
+
 /// A form opened on rev 2 and saved after the phone pulled rev 3 must not silently undo rev 3.
 #[test]
 fn a_save_from_a_form_opened_on_an_older_copy_waits_as_a_conflict() {
     let pulled = synced(3, json!({"v": "theirs"}));
-    let saved = pulled.clone().save_from(json!({"v": "mine"}), 5, 2);
+    let saved = pulled
+        .clone()
+        .save_from(json!({"v": "mine"}), 5, &opened_at(2));
     assert!(
         matches!(&saved, Ok(LocalState::Conflict { mine, server, .. })
         if mine == &json!({"v": "mine"}) && server.rev == 3)
     );
     // Opened on the copy the phone still has: an ordinary save.
     assert!(matches!(
-        pulled.save_from(json!({"v": "mine"}), 5, 3),
+        pulled
+            .clone()
+            .save_from(json!({"v": "mine"}), 5, &opened_at(3)),
         Ok(LocalState::Queued { .. })
+    ));
+    // The form showed rev 2, and rev 3 changed what it showed: a conflict too.
+    let shown_rev_2 = OpenedOn {
+        rev: 2,
+        shown: Some(json!({"v": "rev 2"})),
+    };
+    assert!(matches!(
+        pulled.save_from(json!({"v": "mine"}), 5, &shown_rev_2),
+        Ok(LocalState::Conflict { .. })
     ));
     // Local work already queued goes as before; the server compares its base.
     let queued = LocalState::created(json!({}), 1);
     assert!(matches!(
-        queued.save_from(json!({"v": 2}), 5, 0),
+        queued.save_from(json!({"v": 2}), 5, &opened_at(0)),
         Ok(LocalState::Queued { .. })
+    ));
+}
+
+/// A form opened on the phone's own queued edit, saved after that edit was pushed and applied: the
+/// newer server copy is that edit (with the fields the server fills in), so the save goes on top of
+/// it as usual instead of standing as a conflict against the officer's own work.
+#[test]
+fn a_save_from_a_form_opened_on_its_own_queued_edit_goes_after_that_edit_synced() {
+    let draft = json!({"v": "draft", "notes": "typed offline"});
+    let queued = LocalState::created(draft.clone(), 1);
+    let opened = OpenedOn::now(Some(&queued));
+    assert_eq!(
+        opened,
+        OpenedOn {
+            rev: 0,
+            shown: Some(draft.clone())
+        }
+    );
+
+    // The run sends the draft, and the server applies it at rev 1, filling in its own fields.
+    let (in_flight, _) = queued.take(Entity::Inspection, "r1", op("op1"));
+    let (synced, _) = in_flight.settle(&answer("op1", MutationStatus::Applied, Some(1)));
+    let synced = synced
+        .pulled(&change(
+            1,
+            json!({"v": "draft", "notes": "typed offline", "created_by": "u1"}),
+        ))
+        .unwrap_or_else(|| panic!("the pull keeps the record"));
+    assert!(matches!(&synced, LocalState::Synced { server } if server.rev == 1));
+
+    let submitted = json!({"v": "submitted", "notes": "typed offline"});
+    let saved = synced.clone().save_from(submitted.clone(), 2, &opened);
+    assert!(
+        matches!(&saved, Ok(LocalState::Queued { base: Some(base), mine, .. })
+            if base.rev == 1 && mine == &submitted),
+        "{saved:?}"
+    );
+
+    // Had a colleague changed it after that, the save would wait for a person.
+    let changed = synced
+        .pulled(&change(
+            2,
+            json!({"v": "draft", "notes": "a colleague's words", "created_by": "u1"}),
+        ))
+        .unwrap_or_else(|| panic!("the pull keeps the record"));
+    assert!(matches!(
+        changed.save_from(submitted, 2, &opened),
+        Ok(LocalState::Conflict { server, .. }) if server.rev == 2
     ));
 }
 

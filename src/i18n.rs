@@ -126,13 +126,13 @@ impl Lang {
         }
     }
 
-    /// Storage used on the phone.
     /// What an import of a backup file put on the phone.
     pub fn imported(self, imported: &crate::store::Imported) -> String {
         let crate::store::Imported {
             records,
             already_here,
             forms,
+            forms_unreadable,
             photos,
         } = *imported;
         match self {
@@ -141,6 +141,11 @@ impl Lang {
                     format!("已导入 {records} 条记录、{forms} 份未保存表单、{photos} 张照片");
                 if already_here > 0 {
                     text.push_str(&format!("；{already_here} 条本机已有，保留本机的版本"));
+                }
+                if forms_unreadable > 0 {
+                    text.push_str(&format!(
+                        "；{forms_unreadable} 份未保存表单无法读取，未导入（仍保留在文件中）"
+                    ));
                 }
                 text
             }
@@ -151,6 +156,11 @@ impl Lang {
                 if already_here > 0 {
                     text.push_str(&format!(
                         "; {already_here} were on this phone already and keep the phone's copy"
+                    ));
+                }
+                if forms_unreadable > 0 {
+                    text.push_str(&format!(
+                        "; {forms_unreadable} unsaved forms cannot be read here and stay in the file only"
                     ));
                 }
                 text

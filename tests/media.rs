@@ -521,6 +521,7 @@ async fn an_export_imported_on_a_wiped_phone_gives_back_every_record_and_photo_b
             records: 2,
             already_here: 0,
             forms: 0,
+            forms_unreadable: 0,
             photos: 2
         }
     );
@@ -603,6 +604,7 @@ async fn an_export_imported_on_a_wiped_phone_gives_back_every_record_and_photo_b
             records: 0,
             already_here: 2,
             forms: 0,
+            forms_unreadable: 0,
             photos: 0
         }
     );
@@ -638,4 +640,65 @@ async fn an_export_imported_on_a_wiped_phone_gives_back_every_record_and_photo_b
         .await
         .expect_err("not ours");
     assert!(matches!(error, StoreError::BadImport(_)), "{error:?}");
+}
+
+/// A form the new phone cannot read (damaged, or kept by a newer build) stays in the file, and the
+/// records, forms and photos beside it still come in.
+#[wasm_bindgen_test]
+async fn an_unreadable_form_in_an_export_leaves_the_rest_of_the_file_importable() {
+    use fieldcheck::store::{FORMS, Imported, TakeOver};
+    let owner = officer();
+    let old_phone = fresh_store().await;
+    old_phone
+        .take_over(&owner, TakeOver::OnlyIfSynced)
+        .await
+        .expect("owner");
+    let photo = keep_bytes(&old_phone, b"a scene photo").await;
+    let record = saved_record_naming(&old_phone, vec![photo.clone()]).await;
+    let mut typed = record.clone();
+    typed.notes = "typed, not saved".to_owned();
+    old_phone
+        .save_form(&typed, &OpenedOn::default())
+        .await
+        .expect("form kept");
+    let mut damaged = serde_json::to_value(&typed).expect("JSON");
+    damaged["id"] = json!(uuid::Uuid::now_v7().to_string());
+    damaged["status"] = json!("a status of a newer build");
+    let damaged = json!({"record": damaged, "saved_at": "2026-12-07T09:00:00+08:00"});
+    old_phone
+        .put_raw(
+            FORMS,
+            None,
+            wasm_bindgen::JsValue::from(js_sys::JSON::parse(&damaged.to_string()).expect("JSON")),
+        )
+        .await
+        .expect("plant");
+    let export = old_phone.export_unsynced().await.expect("export");
+
+    let new_phone = fresh_store().await;
+    new_phone
+        .take_over(&owner, TakeOver::OnlyIfSynced)
+        .await
+        .expect("the officer logs in on the new phone");
+    let imported = new_phone
+        .import_unsynced(&export.text)
+        .await
+        .expect("the file comes in");
+    assert_eq!(
+        imported,
+        Imported {
+            records: 1,
+            already_here: 0,
+            forms: 1,
+            forms_unreadable: 1,
+            photos: 1
+        }
+    );
+    assert!(new_phone.photo(&photo).await.expect("read").is_some());
+    let form = new_phone
+        .form(&record.id)
+        .await
+        .expect("read")
+        .expect("the readable form came in");
+    assert_eq!(form.record.notes, "typed, not saved");
 }

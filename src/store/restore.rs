@@ -29,6 +29,9 @@ pub struct Imported {
     pub already_here: u32,
     /// Unsaved forms added.
     pub forms: u32,
+    /// Unsaved forms this build cannot read (damaged, or kept by a newer build): left out, and
+    /// still in the file.
+    pub forms_unreadable: u32,
     /// Photos and signatures added, queued for upload.
     pub photos: u32,
 }
@@ -113,11 +116,18 @@ impl Store {
         // Work goes out in the order it was made on the old phone: a venue registered in the field
         // before the inspection that names it.
         records.sort_by_key(|(_, _, local)| local.order().unwrap_or(u64::MAX));
+        // A form is what was typed and never saved: one this build cannot read is left out (the
+        // file keeps it), not a reason to keep every record and photo of the file out too.
         let mut forms = Vec::with_capacity(file.forms.len());
+        let mut forms_unreadable = 0;
         for form in file.forms {
-            let form: Form = serde_json::from_value(form)
-                .map_err(|error| bad(format!("an unsaved form cannot be read: {error}")))?;
-            forms.push(form);
+            match serde_json::from_value::<Form>(form) {
+                Ok(form) => forms.push(form),
+                Err(error) => {
+                    leptos::logging::warn!("an unsaved form in the file cannot be read: {error}");
+                    forms_unreadable += 1;
+                }
+            }
         }
         let mut photos = Vec::with_capacity(file.photos.len());
         for photo in file.photos {
@@ -141,7 +151,10 @@ impl Store {
             photos.push((photo, bytes));
         }
 
-        let mut imported = Imported::default();
+        let mut imported = Imported {
+            forms_unreadable,
+            ..Imported::default()
+        };
         for (photo, bytes) in photos {
             let blob = bytes_blob(&bytes, &photo.content_type)?;
             let meta = PhotoMeta {

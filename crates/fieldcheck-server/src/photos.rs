@@ -286,12 +286,10 @@ pub async fn get(
     let headers = response.headers_mut();
     headers.insert(CONTENT_TYPE, content_type);
     headers.insert(CONTENT_LENGTH, HeaderValue::from(size));
-    // The name is the content's hash: the bytes behind it never change, and only this user may have
-    // them, so the phone keeps them for good and no shared cache keeps them at all.
-    headers.insert(
-        CACHE_CONTROL,
-        HeaderValue::from_static("private, max-age=31536000, immutable"),
-    );
+    // Kept by no cache, the browser's own included: it keys a photo by its address, not by who asked,
+    // so a phone passed to an officer of another unit would show them this one's photos without
+    // asking the server. The app keeps what it fetched in its own database, bound to its user.
+    headers.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     headers.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     Ok(response)
 }

@@ -669,7 +669,7 @@ async fn an_unreadable_form_in_an_export_leaves_the_rest_of_the_file_importable(
         .put_raw(
             FORMS,
             None,
-            wasm_bindgen::JsValue::from(js_sys::JSON::parse(&damaged.to_string()).expect("JSON")),
+            js_sys::JSON::parse(&damaged.to_string()).expect("JSON"),
         )
         .await
         .expect("plant");

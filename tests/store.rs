@@ -721,6 +721,95 @@ async fn copies_the_phone_holds_change_nothing_and_later_changes_in_the_same_pag
     ));
 }
 
+/// A change this build cannot read (a venue kind a newer server added) is kept, not lost with the
+/// cursor that moves past it: the build that reads it applies it with the next page, and a later
+/// change of the record (a tombstone here) supersedes it. A takeover drops what is kept.
+#[wasm_bindgen_test]
+async fn a_pulled_change_this_build_cannot_read_is_kept_for_a_build_that_can() {
+    let (store, _) = fresh_store().await;
+    let unread = || async {
+        store
+            .meta_get::<Vec<Change>>(meta_keys::UNREAD_CHANGES)
+            .await
+            .expect("read")
+            .unwrap_or_default()
+    };
+    let hall = venue("新型沉浸式剧场");
+    let mut newer_kind = serde_json::to_value(&hall).expect("JSON");
+    newer_kind["kind"] = json!("immersive_theatre");
+    let as_pulled = |body: Value, rev: u64| Change {
+        entity: Entity::Venue,
+        id: hall.id.to_string(),
+        rev,
+        body,
+        deleted: false,
+    };
+    let applied = store
+        .apply_page(&page(vec![as_pulled(newer_kind.clone(), 1)], "c1"))
+        .await
+        .expect("apply");
+    assert_eq!((applied.changed, applied.malformed), (0, 1));
+    assert_eq!(store.venue(&hall.id).await.expect("read"), None);
+    assert_eq!(unread().await, vec![as_pulled(newer_kind.clone(), 1)]);
+    assert_eq!(
+        store.pull_cursor().await.expect("cursor").as_deref(),
+        Some("c1")
+    );
+
+    // Still unreadable: kept, and not counted again.
+    let applied = store.apply_page(&page(vec![], "c2")).await.expect("apply");
+    assert_eq!((applied.changed, applied.malformed), (0, 0));
+    assert_eq!(unread().await.len(), 1);
+
+    // A build that reads it (as if updated: the kept change is one this build reads) applies it
+    // with the next page, and keeps it no longer.
+    let readable = as_pulled(serde_json::to_value(&hall).expect("JSON"), 1);
+    store
+        .put_raw(
+            META,
+            Some(JsValue::from_str(meta_keys::UNREAD_CHANGES)),
+            raw(&serde_json::to_string(&vec![readable]).expect("JSON")),
+        )
+        .await
+        .expect("plant");
+    let applied = store.apply_page(&page(vec![], "c3")).await.expect("apply");
+    assert_eq!(applied.changed, 1);
+    assert_eq!(
+        store.venue(&hall.id).await.expect("read"),
+        Some(hall.clone())
+    );
+    assert_eq!(unread().await, vec![]);
+
+    // A later change of the record supersedes what was kept of it: the record is not brought back.
+    store
+        .apply_page(&page(vec![as_pulled(newer_kind.clone(), 2)], "c4"))
+        .await
+        .expect("apply");
+    assert_eq!(unread().await.len(), 1);
+    let gone = Change {
+        body: Value::Null,
+        deleted: true,
+        ..as_pulled(Value::Null, 3)
+    };
+    store
+        .apply_page(&page(vec![gone], "c5"))
+        .await
+        .expect("apply");
+    assert_eq!(unread().await, vec![]);
+    assert_eq!(store.venue(&hall.id).await.expect("read"), None);
+
+    // What one officer's pulls kept goes with the phone to nobody else.
+    store
+        .apply_page(&page(vec![as_pulled(newer_kind, 4)], "c6"))
+        .await
+        .expect("apply");
+    store
+        .take_over(&user("zhaolei"), TakeOver::OnlyIfSynced)
+        .await
+        .expect("another officer takes over");
+    assert_eq!(unread().await, vec![]);
+}
+
 #[wasm_bindgen_test]
 async fn pulls_store_new_records_take_equal_revs_and_tombstones_drop_synced_ones() {
     let (store, _) = fresh_store().await;

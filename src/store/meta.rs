@@ -24,6 +24,8 @@ pub mod meta_keys {
     pub const OWNER: &str = "owner";
     pub const DEVICE_ID: &str = "device_id";
     pub const PULL_CURSOR: &str = "pull_cursor";
+    /// Pulled changes this build could not read, kept for a build that can (`records.rs` `Unread`).
+    pub const UNREAD_CHANGES: &str = "unread_changes";
     pub const LAST_SYNCED_AT: &str = "last_synced_at";
     /// The last queue position handed out.
     pub const QUEUE_COUNTER: &str = "queue_counter";

@@ -14,6 +14,7 @@ use indexed_db_futures::transaction::Transaction;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::collections::HashSet;
 use wasm_bindgen::JsValue;
@@ -248,6 +249,8 @@ impl Store {
                 delete_meta(&meta, meta_keys::SWEPT).await?;
                 delete_meta(&meta, meta_keys::LAST_SYNCED_AT).await?;
                 delete_meta(&meta, meta_keys::OFFICERS).await?;
+                // What the previous officer's pulls could not read is theirs too.
+                delete_meta(&meta, meta_keys::UNREAD_CHANGES).await?;
             }
             put_meta(&meta, meta_keys::OWNER, user).await?;
         }
@@ -366,7 +369,23 @@ impl LocalStore for Store {
             self.check_owner(&tx).await?;
             let meta = tx.object_store(META).idb(META, "open")?;
             let stores = RecordStores::open(&tx)?;
-            let changes = &page.changes;
+            // Changes earlier pages brought that the build then running could not read (a record of
+            // a newer server: a venue kind or a status added since) are kept, and tried again
+            // before every page: the cursor moved past them, and the build that reads them applies
+            // them then. Those that still do not read stay kept.
+            let mut unread = Unread::read(&meta).await?;
+            let retried = unread.take_readable();
+            let changes: Cow<'_, [Change]> = if retried.is_empty() {
+                Cow::Borrowed(&page.changes)
+            } else {
+                Cow::Owned(
+                    retried
+                        .into_iter()
+                        .chain(page.changes.iter().cloned())
+                        .collect(),
+                )
+            };
+            let changes = &*changes;
             // For each change, the first change of the page naming the same record (a page holds a
             // few hundred: comparing them costs nothing beside a round trip).
             let first: Vec<usize> = changes
@@ -411,12 +430,15 @@ impl LocalStore for Store {
                     && let Some(Some(raw)) = &held[slot]
                     && holds_already(raw, change)
                 {
+                    unread.forget_up_to(change);
                     continue;
                 }
                 if !change.deleted && !change.entity.reads(&change.body) {
                     applied.malformed += 1;
+                    unread.keep(change);
                     continue;
                 }
+                unread.forget_up_to(change);
                 let Some(name) = store_of(change.entity) else {
                     if apply_campaign(&meta, change).await? {
                         applied.changed += 1;
@@ -440,10 +462,73 @@ impl LocalStore for Store {
                 made[slot] = Some(next);
             }
             answered(writes).await?;
+            unread.write(&meta).await?;
             put_meta(&meta, meta_keys::PULL_CURSOR, &page.cursor).await?;
         }
         tx.commit().await.idb(META, "commit")?;
         Ok(applied)
+    }
+}
+
+/// Pulled changes this build could not read, kept in `meta` (see [`LocalStore::apply_page`]): the
+/// newest of each record, until a build reads it or a later change of the record supersedes it.
+struct Unread {
+    changes: Vec<Change>,
+    touched: bool,
+}
+
+impl Unread {
+    async fn read(meta: &ObjectStore<'_>) -> Result<Unread, StoreError> {
+        let changes = match get_in::<Vec<Change>>(meta, META, meta_keys::UNREAD_CHANGES).await {
+            Ok(changes) => changes.unwrap_or_default(),
+            // A damaged list costs only what it held: a pull from the start brings those back.
+            Err(StoreError::Corrupt { .. }) => {
+                leptos::logging::warn!("the kept unreadable changes do not read; dropped");
+                return Ok(Unread {
+                    changes: Vec::new(),
+                    touched: true,
+                });
+            }
+            Err(error) => return Err(error),
+        };
+        Ok(Unread {
+            changes,
+            touched: false,
+        })
+    }
+
+    /// Takes out the kept changes this build reads, oldest first, to be applied before the page.
+    fn take_readable(&mut self) -> Vec<Change> {
+        let (readable, unreadable): (Vec<Change>, Vec<Change>) = std::mem::take(&mut self.changes)
+            .into_iter()
+            .partition(|change| change.entity.reads(&change.body));
+        self.touched |= !readable.is_empty();
+        self.changes = unreadable;
+        readable
+    }
+
+    /// Keeps `change`, which does not read, in place of any older one of its record.
+    fn keep(&mut self, change: &Change) {
+        self.forget_up_to(change);
+        self.changes.push(change.clone());
+        self.touched = true;
+    }
+
+    /// Drops the kept changes of `change`'s record that it supersedes.
+    fn forget_up_to(&mut self, change: &Change) {
+        let before = self.changes.len();
+        self.changes.retain(|kept| {
+            !(kept.entity == change.entity && kept.id == change.id && kept.rev <= change.rev)
+        });
+        self.touched |= self.changes.len() != before;
+    }
+
+    async fn write(self, meta: &ObjectStore<'_>) -> Result<(), StoreError> {
+        match (self.touched, self.changes.is_empty()) {
+            (false, _) => Ok(()),
+            (true, true) => delete_meta(meta, meta_keys::UNREAD_CHANGES).await,
+            (true, false) => put_meta(meta, meta_keys::UNREAD_CHANGES, &self.changes).await,
+        }
     }
 }
 

@@ -65,7 +65,8 @@ pub trait Remote {
 pub struct PageApplied {
     /// Changes that changed a local record (stored, refreshed or dropped).
     pub changed: usize,
-    /// Changes whose body does not read as its entity (a server bug): skipped, the rest applied. A
+    /// Changes whose body does not read as its entity (a newer server's record, or a server bug):
+    /// not applied, the rest applied; the phone's store keeps them for a build that reads them. A
     /// store may leave uncounted one whose body is the very copy it already holds, which it neither
     /// checks nor writes.
     pub malformed: usize,

@@ -37,8 +37,8 @@ impl Entity {
         Entity::ALL.into_iter().find(|entity| entity.code() == code)
     }
 
-    /// Whether `body` reads as a record of this entity (a pulled body that does not is a server bug,
-    /// skipped rather than stored).
+    /// Whether `body` reads as a record of this entity (a pulled body that does not, from a newer
+    /// server or a faulty one, is set aside rather than stored).
     pub fn reads(self, body: &Value) -> bool {
         // Through an owned value, as the phone decodes its records elsewhere: one deserializer per
         // type in the app's wasm instead of a second one for borrowed values.

@@ -13,6 +13,13 @@ use std::path::{Path, PathBuf};
 pub enum BackupError {
     #[error("this server runs on PostgreSQL: back it up with pg_dump and restore with pg_restore")]
     Postgres,
+    #[error(
+        "this is SQLite's database: restore a backup of it with `restore --from FILE`; \
+         `restore --database-url` prepares a PostgreSQL database restored with pg_restore"
+    )]
+    NotPostgres,
+    #[error("the restored database's audit chain is broken at row {seq}: {reason}")]
+    AuditBroken { seq: i64, reason: String },
     #[error("{0} already exists; name a new file")]
     Exists(PathBuf),
     #[error("{0} is in use: stop the server first")]
@@ -190,6 +197,47 @@ fn sibling(path: &Path, suffix: &str) -> PathBuf {
     let mut name = path.as_os_str().to_owned();
     name.push(suffix);
     PathBuf::from(name)
+}
+
+/// How far a PostgreSQL database restored from a dump moves its change sequence on: past every seq
+/// the lost database can have handed out since the dump (its last one is lost with it), by far more
+/// than a bureau's changes in a lifetime.
+pub const RESTORED_SEQ_JUMP: i64 = 1_000_000_000;
+
+/// What preparing a restored PostgreSQL database found and did.
+#[derive(Debug)]
+pub struct PreparedRestore {
+    pub audit_rows: u64,
+    /// The next change gets a seq above this one.
+    pub seq_above: i64,
+}
+
+/// Prepares a PostgreSQL database restored with `pg_restore` for the phones that knew the lost one,
+/// as `restore` does for SQLite: checks its audit chain, moves its change sequence past any seq the
+/// lost database can have handed out (a phone's cursor may be there: it would never pull a change
+/// made under it), and revokes every token (none revoked since the dump comes back). Run once, with
+/// the server stopped, before it serves again.
+pub async fn prepare_restored_postgres(pool: &AnyPool) -> Result<PreparedRestore, BackupError> {
+    if Engine::of_pool(pool) != Engine::Postgres {
+        return Err(BackupError::NotPostgres);
+    }
+    let audit_rows = match audit::verify(pool).await? {
+        Verdict::Intact { rows } => rows,
+        Verdict::Broken { seq, reason } => return Err(BackupError::AuditBroken { seq, reason }),
+    };
+    let mut tx = db::begin_write(pool).await?;
+    let highest: Option<i64> = sqlx::query_scalar("SELECT MAX(seq) FROM changes")
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(DbError::from)?;
+    let seq_above = highest.unwrap_or(0) + RESTORED_SEQ_JUMP;
+    db::raise_postgres_change_seq(&mut tx, seq_above).await?;
+    db::revoke_all_tokens(&mut *tx).await?;
+    tx.commit().await.map_err(DbError::from)?;
+    Ok(PreparedRestore {
+        audit_rows,
+        seq_above,
+    })
 }
 
 /// Opens the backup read-only and checks it is a whole FieldCheck database; returns its audit rows.

@@ -192,6 +192,21 @@ pub async fn highest_change_seq(executor: impl AnyExecutor<'_>) -> Result<i64, D
     Ok(seq.unwrap_or(0))
 }
 
+/// Makes the next change seq of a PostgreSQL database at least `reached + 1` (never lower than
+/// its sequence stands: a rolled-back transaction draws seqs too).
+pub async fn raise_postgres_change_seq(
+    conn: &mut AnyConnection,
+    reached: i64,
+) -> Result<(), DbError> {
+    sqlx::query(
+        "SELECT setval(pg_get_serial_sequence('changes', 'seq'), GREATEST($1,          COALESCE(pg_sequence_last_value(pg_get_serial_sequence('changes', 'seq')::regclass), 0)))",
+    )
+    .bind(reached)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
 /// Makes the next change seq of a SQLite database at least `reached + 1`.
 pub async fn raise_change_seq(conn: &mut AnyConnection, reached: i64) -> Result<(), DbError> {
     let current = highest_change_seq(&mut *conn).await?;

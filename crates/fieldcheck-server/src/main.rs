@@ -41,7 +41,8 @@ enum Command {
     /// Copy the SQLite database to a new file while the server runs (PostgreSQL: use pg_dump).
     Backup(BackupArgs),
     /// Replace the SQLite database with a backup, after checking it; stop the server first. The
-    /// database that was there is renamed aside, never deleted.
+    /// database that was there is renamed aside, never deleted. With `--database-url` and no
+    /// `--from`: prepare a PostgreSQL database restored with pg_restore before it serves again.
     Restore(RestoreArgs),
 }
 
@@ -56,9 +57,9 @@ struct BackupArgs {
 
 #[derive(Debug, Args)]
 struct RestoreArgs {
-    /// The backup to restore.
+    /// The backup to restore (SQLite).
     #[arg(long)]
-    from: PathBuf,
+    from: Option<PathBuf>,
     #[command(flatten)]
     storage: StorageArgs,
 }
@@ -252,21 +253,41 @@ async fn backup(args: BackupArgs) -> anyhow::Result<()> {
 }
 
 async fn restore(args: RestoreArgs) -> anyhow::Result<()> {
-    if args.storage.database_url.is_some() {
-        bail!(
-            "restore writes the default database file <data>/fieldcheck.db; leave out --database-url"
-        );
-    }
+    let from = match (&args.from, &args.storage.database_url) {
+        (Some(from), None) => from,
+        (None, Some(_)) => return prepare_restored_postgres(args).await,
+        (Some(_), Some(_)) => bail!(
+            "restore --from writes the default SQLite file <data>/fieldcheck.db; leave out \
+             --database-url (a PostgreSQL database is restored with pg_restore, then prepared \
+             with `restore --database-url URL`)"
+        ),
+        (None, None) => bail!("name the backup to restore: --from FILE"),
+    };
     create_dir(&args.storage.data)?;
     let database = db::default_database_path(&args.storage.data);
-    let restored = fieldcheck_server::backup::restore(&args.from, &database).await?;
+    let restored = fieldcheck_server::backup::restore(from, &database).await?;
     if let Some(aside) = &restored.kept_aside {
         println!("the database that was there is now {}", aside.display());
     }
     println!(
         "restored {} ({} audit rows checked); start the server",
-        args.from.display(),
+        from.display(),
         restored.audit_rows
+    );
+    Ok(())
+}
+
+/// `restore --database-url URL`: the PostgreSQL database pg_restore filled, made ready to serve.
+async fn prepare_restored_postgres(args: RestoreArgs) -> anyhow::Result<()> {
+    let pool = open_database(&args.storage).await?;
+    let prepared = fieldcheck_server::backup::prepare_restored_postgres(&pool).await;
+    pool.close().await;
+    let prepared = prepared?;
+    println!(
+        "prepared: {} audit rows checked, every token revoked, changes numbered from {} on; start \
+         the server",
+        prepared.audit_rows,
+        prepared.seq_above + 1
     );
     Ok(())
 }

@@ -1,5 +1,7 @@
 //! `fieldcheck-server backup` and `restore` on SQLite: a copy taken while the server writes restores
-//! to the same pull result; a file that is not a whole FieldCheck database is refused.
+//! to the same pull result; a file that is not a whole FieldCheck database is refused. On
+//! PostgreSQL: a database restored from an older copy is prepared for the phones that knew the
+//! newer one.
 
 use super::*;
 use fieldcheck_server::backup::{self, BackupError};
@@ -119,5 +121,75 @@ async fn restore_refuses_what_is_not_a_whole_fieldcheck_database() -> TestResult
         }
         assert_eq!(std::fs::read(&target)?, b"kept", "the target is untouched");
     }
+    Ok(())
+}
+
+/// A PostgreSQL database restored from an older copy (as `pg_restore` of last night's dump leaves
+/// it: its change sequence where the copy was) serves the phones whose cursor passed that point
+/// only once prepared: their next pull gets the changes made after the restore, and every token
+/// from before is revoked.
+#[tokio::test]
+async fn a_postgres_database_restored_from_an_older_copy_is_prepared_for_the_phones() -> TestResult
+{
+    if backend::engine() != db::Engine::Postgres {
+        // SQLite's restore prepares the database itself; this one is PostgreSQL's.
+        let app = fixture().await?;
+        let refused = backup::prepare_restored_postgres(&app.state.pool).await;
+        assert!(
+            matches!(refused, Err(BackupError::NotPostgres)),
+            "{refused:?}"
+        );
+        return Ok(());
+    }
+    let app = fixture().await?;
+    let token = app.login("insp_a").await?;
+    app.venue(&token, &app.insp_a, VenueKind::InternetCafe)
+        .await?;
+    // Last night's copy, taken with the server stopped.
+    let data_dir = app._dir.path().to_path_buf();
+    let photos = app.state.photos.clone();
+    app.state.pool.close().await;
+    let copy = tempfile::tempdir()?;
+    backend::copy_database(&data_dir, copy.path()).await?;
+    // The next day goes on: a phone pulls up to a change the copy does not have.
+    let today = App {
+        state: AppState::new(
+            open_pool(&data_dir).await?,
+            photos.clone(),
+            Settings::default(),
+        ),
+        _dir: tempfile::tempdir()?,
+    };
+    let token = today.login("insp_a").await?;
+    today.venue(&token, &app.insp_a, VenueKind::Hotel).await?;
+    let cursor: i64 = sqlx::query_scalar("SELECT MAX(seq) FROM changes")
+        .fetch_one(&today.state.pool)
+        .await?;
+    today.state.pool.close().await;
+
+    // The database is lost and last night's copy restored in its place, then prepared.
+    let restored = open_pool(copy.path()).await?;
+    let prepared = backup::prepare_restored_postgres(&restored).await?;
+    assert!(prepared.audit_rows > 0);
+    assert!(prepared.seq_above > cursor);
+    let again = App {
+        state: AppState::new(restored, photos, Settings::default()),
+        _dir: copy,
+    };
+    let old_token = again.get("/api/sync/pull", &token).await?;
+    assert_eq!(old_token.status, StatusCode::UNAUTHORIZED);
+    let token = again.login("insp_a").await?;
+    let venue = again
+        .venue(&token, &app.insp_a, VenueKind::ScenicSpot)
+        .await?;
+    let page = again.pull(&token, &cursor.to_string(), 100).await?;
+    assert_eq!(
+        page.changes
+            .iter()
+            .map(|change| &change.id)
+            .collect::<Vec<_>>(),
+        [&venue],
+        "the phone whose cursor passed the copy gets the change made after the restore"
+    );
     Ok(())
 }

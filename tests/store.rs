@@ -798,6 +798,19 @@ async fn a_pulled_change_this_build_cannot_read_is_kept_for_a_build_that_can() {
     assert_eq!(unread().await, vec![]);
     assert_eq!(store.venue(&hall.id).await.expect("read"), None);
 
+    // A kept list that does not read any more is pulled again from the start, not dropped.
+    store
+        .put_raw(
+            META,
+            Some(JsValue::from_str(meta_keys::UNREAD_CHANGES)),
+            raw("\"not a list\""),
+        )
+        .await
+        .expect("plant");
+    store.apply_page(&page(vec![], "c5b")).await.expect("apply");
+    assert_eq!(store.pull_cursor().await.expect("cursor"), None);
+    assert_eq!(unread().await, vec![]);
+
     // What one officer's pulls kept goes with the phone to nobody else.
     store
         .apply_page(&page(vec![as_pulled(newer_kind, 4)], "c6"))
@@ -1930,7 +1943,10 @@ async fn a_save_from_a_form_opened_on_an_older_copy_does_not_undo_the_newer_one(
         .save_inspection_from(
             &record,
             Some(&OpenedOn {
-                rev: 1,
+                base: Some(ServerVersion {
+                    rev: 1,
+                    body: Value::Null,
+                }),
                 shown: None,
             }),
         )
@@ -1958,7 +1974,7 @@ async fn a_form_opened_on_its_own_queued_draft_saves_after_that_draft_synced() {
     let mut record = inspection("draft typed offline");
     store.save_inspection(&record).await.expect("draft");
     let opened = OpenedOn::now(Some(&state_of(&store, &record).await));
-    assert_eq!(opened.rev, 0, "the server has never had it");
+    assert_eq!(opened.rev(), 0, "the server has never had it");
     record.notes = "typed on the reopened form".to_owned();
     store.save_form(&record, &opened).await.expect("autosave");
 
@@ -2002,6 +2018,24 @@ async fn a_form_opened_on_its_own_queued_draft_saves_after_that_draft_synced() {
     assert_eq!(sent[0].body["notes"], json!("typed on the reopened form"));
 }
 
+/// The kept form says what it was opened on, the server's copy under it body and all: a form resumed
+/// tomorrow merges with a colleague's edit exactly as one saved today would.
+#[wasm_bindgen_test]
+async fn a_kept_form_keeps_the_copy_it_was_opened_on() {
+    let (store, _) = fresh_store().await;
+    let record = inspection("on the server");
+    synced_at(&store, &record, 1).await;
+    let opened = OpenedOn::now(Some(&state_of(&store, &record).await));
+    assert_eq!(opened.base.as_ref().map(|base| base.rev), Some(1));
+    assert_eq!(
+        opened.base.as_ref().map(|base| &base.body),
+        Some(&body(&record))
+    );
+    store.save_form(&record, &opened).await.expect("autosave");
+    let kept = store.form(&record.id).await.expect("read").expect("kept");
+    assert_eq!(kept.opened_on(), opened);
+}
+
 /// A supervisor's correction of a venue, made on rev 1 and saved after a pull brought rev 2 (the
 /// register's import changed the address): it waits as a conflict instead of undoing rev 2, and
 /// keeping it sends it on top of rev 2.
@@ -2018,7 +2052,7 @@ async fn a_venue_corrected_on_an_older_copy_waits_beside_the_newer_one() {
         .await
         .expect("read")
         .expect("the venue is there");
-    assert_eq!(opened.rev, 1);
+    assert_eq!(opened.rev(), 1);
     let mut imported = cafe.clone();
     imported.address = "新华路 8 号".to_owned();
     let pulled = Change {
@@ -2045,14 +2079,23 @@ async fn a_venue_corrected_on_an_older_copy_waits_beside_the_newer_one() {
         vec![],
         "nothing goes before the choice"
     );
+    // 我的 offers the merge: the correction and the import touched different fields.
+    let waiting = store.awaiting_person().await.expect("awaiting");
+    assert_eq!(waiting.len(), 1);
+    assert!(waiting[0].mergeable);
     store
-        .resolve(Entity::Venue, cafe.id.as_str(), Resolution::KeepMine)
+        .resolve(Entity::Venue, cafe.id.as_str(), Resolution::KeepMerged)
         .await
-        .expect("keep mine");
+        .expect("merge");
     let sent = store.take_batch(50).await.expect("take");
     assert_eq!(sent.len(), 1);
     assert_eq!(sent[0].base_rev, 2, "on top of the newer copy");
     assert_eq!(sent[0].body["contact_phone"], json!("13800000000"));
+    assert_eq!(
+        sent[0].body["address"],
+        json!("新华路 8 号"),
+        "the import's address stays"
+    );
 }
 
 /// Layout-1 leftovers: an entry whose body is not a record still converts (the key path never
@@ -2212,7 +2255,10 @@ async fn only_colleagues_old_settled_records_are_dropped_and_nothing_unsent() {
         .save_form(
             &with_form,
             &OpenedOn {
-                rev: 1,
+                base: Some(ServerVersion {
+                    rev: 1,
+                    body: Value::Null,
+                }),
                 shown: None,
             },
         )

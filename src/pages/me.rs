@@ -7,7 +7,7 @@ use crate::components::{Icon, IconName, InstallCell, SyncChip};
 use crate::i18n::{Lang, use_i18n};
 use crate::router::use_navigate;
 use crate::store::{
-    Resolution, StorageEstimate, SyncMark, is_persisted, meta_keys, storage_estimate, use_store,
+    Resolution, StorageEstimate, is_persisted, meta_keys, storage_estimate, use_store,
 };
 use crate::sync::use_sync;
 use fieldcheck_core::sync::Entity;
@@ -198,9 +198,10 @@ pub fn MePage() -> impl IntoView {
                             };
                             let when = item.started_at.map(|at| i18n.lang().datetime(&at));
                             let (entity, id) = (item.entity, item.id.clone());
-                            // An inspection's conflict is settled on its own page (mine, merged or
-                            // theirs); a venue has none, so keeping its correction is offered here.
-                            let keep_id = (entity == Entity::Venue && item.mark == SyncMark::Conflict)
+                            // An inspection's conflict is settled on its own page, beside both copies;
+                            // a venue has none, so a correction that merges with the newer copy is
+                            // offered here (keeping it whole would undo what it never showed).
+                            let merge_id = (entity == Entity::Venue && item.mergeable)
                                 .then(|| id.clone());
                             let take_id = id.clone();
                             let armed_id = id.clone();
@@ -218,10 +219,10 @@ pub fn MePage() -> impl IntoView {
                                         <SyncChip mark=item.mark />
                                     </span>
                                     <span class="actions actions-wrap">
-                                        {keep_id.map(|keep_id| view! {
-                                            <button type="button" class="button button-small" data-testid="awaiting-keep-mine"
-                                                on:click=move |_| resolve.run((entity, keep_id.clone(), Resolution::KeepMine))>
-                                                {t.keep_mine}
+                                        {merge_id.map(|merge_id| view! {
+                                            <button type="button" class="button button-small" data-testid="awaiting-merge"
+                                                on:click=move |_| resolve.run((entity, merge_id.clone(), Resolution::KeepMerged))>
+                                                {t.keep_merged}
                                             </button>
                                         })}
                                         {item.server_copy.then(|| view! {

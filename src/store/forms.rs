@@ -22,7 +22,8 @@ impl Store {
         let form = Form {
             record: record.clone(),
             saved_at: crate::i18n::now_china(),
-            edited_rev: opened.rev,
+            edited_rev: opened.rev(),
+            edited: opened.base.as_ref().map(|base| base.body.clone()),
             opened: opened.shown.clone(),
         };
         let tx = self.write(&[FORMS])?;

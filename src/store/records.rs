@@ -105,7 +105,7 @@ impl Store {
                         _ => venue_name(&venues, &text("venue_id"), &mut names).await,
                     };
                     let started_at = chrono::DateTime::parse_from_rfc3339(&text("started_at")).ok();
-                    let (mark, reason, code, server_copy) = match stored {
+                    let (mark, reason, code, server_copy, mergeable) = match stored {
                         Ok(stored) => (
                             SyncMark::of(&stored.local),
                             reason_of(&stored.local),
@@ -117,11 +117,14 @@ impl Store {
                                 .local
                                 .server()
                                 .is_some_and(|server| !server.body.is_null()),
+                            matches!(stored.local, LocalState::Conflict { .. })
+                                && stored.local.clone().keep_merged(0).is_ok(),
                         ),
                         Err(error) => (
                             SyncMark::Quarantined,
                             error.to_string(),
                             String::new(),
+                            false,
                             false,
                         ),
                     };
@@ -132,6 +135,7 @@ impl Store {
                         reason,
                         code,
                         server_copy,
+                        mergeable,
                         title,
                         started_at,
                     });
@@ -462,8 +466,14 @@ impl LocalStore for Store {
                 made[slot] = Some(next);
             }
             answered(writes).await?;
+            if unread.lost {
+                delete_meta(&meta, meta_keys::PULL_CURSOR).await?;
+                // The pull from the start brings old copies back: sweep after it.
+                delete_meta(&meta, meta_keys::SWEPT).await?;
+            } else {
+                put_meta(&meta, meta_keys::PULL_CURSOR, &page.cursor).await?;
+            }
             unread.write(&meta).await?;
-            put_meta(&meta, meta_keys::PULL_CURSOR, &page.cursor).await?;
         }
         tx.commit().await.idb(META, "commit")?;
         Ok(applied)
@@ -475,6 +485,8 @@ impl LocalStore for Store {
 struct Unread {
     changes: Vec<Change>,
     touched: bool,
+    /// The kept list itself did not read: what it held is pulled again from the start.
+    lost: bool,
 }
 
 impl Unread {
@@ -482,11 +494,13 @@ impl Unread {
         let changes = match get_in::<Vec<Change>>(meta, META, meta_keys::UNREAD_CHANGES).await {
             Ok(changes) => changes.unwrap_or_default(),
             // A damaged list costs only what it held: a pull from the start brings those back.
+            // What it held comes back with a pull from the start, which this page's write asks for.
             Err(StoreError::Corrupt { .. }) => {
-                leptos::logging::warn!("the kept unreadable changes do not read; dropped");
+                leptos::logging::warn!("the kept unreadable changes do not read; pulling again");
                 return Ok(Unread {
                     changes: Vec::new(),
                     touched: true,
+                    lost: true,
                 });
             }
             Err(error) => return Err(error),
@@ -494,6 +508,7 @@ impl Unread {
         Ok(Unread {
             changes,
             touched: false,
+            lost: false,
         })
     }
 

@@ -3,7 +3,7 @@
 use std::borrow::Cow;
 
 use chrono::{DateTime, FixedOffset};
-use fieldcheck_core::local::{LocalState, OpenedOn};
+use fieldcheck_core::local::{LocalState, OpenedOn, ServerVersion};
 use fieldcheck_core::sync::Entity;
 use fieldcheck_core::{Campaign, Inspection, User, Venue};
 use serde::{Deserialize, Serialize};
@@ -158,6 +158,10 @@ pub struct Form {
     /// later never silently undoes a newer copy pulled meanwhile.
     #[serde(default)]
     pub edited_rev: u64,
+    /// The server's body at `edited_rev`: the common ancestor a conflict merges from (absent:
+    /// kept by an older build, or none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub edited: Option<Value>,
     /// The record as the form showed it when opened, so that a newer copy that is only the phone's
     /// own edit, pushed since, is told apart from a colleague's (absent: kept by an older build).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -168,7 +172,10 @@ impl Form {
     /// The copy the form was opened on.
     pub fn opened_on(&self) -> OpenedOn {
         OpenedOn {
-            rev: self.edited_rev,
+            base: (self.edited_rev > 0).then(|| ServerVersion {
+                rev: self.edited_rev,
+                body: self.edited.clone().unwrap_or(Value::Null),
+            }),
             shown: self.opened.clone(),
         }
     }
@@ -186,6 +193,8 @@ pub struct Awaiting {
     pub code: String,
     /// Whether the server's copy is known, so that "take the server's" can repair it.
     pub server_copy: bool,
+    /// A conflict whose two edits touched different fields: they merge into one.
+    pub mergeable: bool,
     /// What the officer knows the record by: the venue's name (an inspection's venue, or the venue
     /// itself); empty when the phone does not hold it or the record is unreadable.
     pub title: String,

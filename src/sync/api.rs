@@ -144,8 +144,10 @@ pub async fn put_photo(token: &str, name: &str, blob: &web_sys::Blob) -> Result<
 /// `GET /api/photos/{sha256}`: the bytes as a Blob, with their content type. Bytes that do not hash
 /// to the name are refused here too: a photo is evidence.
 pub async fn get_photo(token: &str, name: &str) -> Result<(web_sys::Blob, String), SyncError> {
+    // Past the browser's cache: one kept by an older server's answer would hand the bytes to
+    // whoever uses the phone next, unasked. The app keeps its own copy, bound to its user.
     let (builder, timeout) = with_timeout(authorized(
-        Request::get(&format!("/api/photos/{name}")),
+        Request::get(&format!("/api/photos/{name}")).cache(web_sys::RequestCache::NoStore),
         token,
     ))?;
     let request = builder

@@ -210,23 +210,29 @@ fn holds_edit(server: &Value, mine: &Value) -> bool {
         .all(|(field, value)| server.get(field).unwrap_or(&Value::Null) == value)
 }
 
-/// The copy a form was opened on: the server rev under it (0: a record the server did not have)
-/// and the record as the form showed it then (unknown for forms kept by older builds).
+/// The copy a form was opened on: the server copy its record was made on (none: a record the server
+/// did not have; its body unknown in forms kept by older builds) and the record as the form showed
+/// it then (unknown for forms kept by older builds).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct OpenedOn {
-    pub rev: u64,
+    pub base: Option<ServerVersion>,
     pub shown: Option<Value>,
 }
 
 impl OpenedOn {
-    /// A form opened now on a record in `state` (none: a new record).
+    /// A form opened now on a record in `state` (none: a new record). The base is the copy the
+    /// shown record was made on, not a newer one the phone only keeps beside it: a form opened on a
+    /// local edit still has that edit's base under it.
     pub fn now(state: Option<&LocalState>) -> OpenedOn {
         OpenedOn {
-            rev: state
-                .and_then(LocalState::server)
-                .map_or(0, |server| server.rev),
+            base: state.and_then(LocalState::base).cloned(),
             shown: state.and_then(LocalState::shown).cloned(),
         }
+    }
+
+    /// The server rev under the form (0: none).
+    pub fn rev(&self) -> u64 {
+        self.base.as_ref().map_or(0, |base| base.rev)
     }
 }
 
@@ -310,6 +316,19 @@ impl LocalState {
             | LocalState::InFlight { base, newer, .. }
             | LocalState::Rejected { base, newer, .. } => newer.as_ref().or(base.as_ref()),
             LocalState::Quarantined { server, .. } => server.as_ref(),
+        }
+    }
+
+    /// The server copy the phone's copy is based on: the one it holds, or the one its edit was made
+    /// on (none: the server has never had it, or the phone cannot read what it stored).
+    pub fn base(&self) -> Option<&ServerVersion> {
+        match self {
+            LocalState::Synced { server } => Some(server),
+            LocalState::Queued { base, .. }
+            | LocalState::InFlight { base, .. }
+            | LocalState::Conflict { base, .. }
+            | LocalState::Rejected { base, .. } => base.as_ref(),
+            LocalState::Quarantined { .. } => None,
         }
     }
 
@@ -486,17 +505,16 @@ impl LocalState {
     ) -> Result<LocalState, NotNow> {
         match self {
             LocalState::Synced { server }
-                if server.rev > opened.rev
+                if server.rev > opened.rev()
                     && !opened
                         .shown
                         .as_ref()
                         .is_some_and(|shown| holds_edit(&server.body, shown)) =>
             {
+                // The copy the form was opened on is the common ancestor: with its body known, the
+                // two edits merge when they touch different fields.
                 Ok(LocalState::Conflict {
-                    base: (opened.rev > 0).then_some(ServerVersion {
-                        rev: opened.rev,
-                        body: Value::Null,
-                    }),
+                    base: opened.base.clone(),
                     mine: body,
                     server,
                 })

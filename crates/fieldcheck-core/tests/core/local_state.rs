@@ -1027,7 +1027,10 @@ fn a_record_gone_from_sight_cannot_be_taken_back_only_discarded() {
 
 /// The copy a form opened on, as a form kept by an older build knows it: its rev alone.
 fn opened_at(rev: u64) -> OpenedOn {
-    OpenedOn { rev, shown: None }
+    OpenedOn {
+        base: (rev > 0).then(|| sv(rev, Value::Null)),
+        shown: None,
+    }
 }
 
 /// A form opened on rev 2 and saved after the phone pulled rev 3 must not silently undo rev 3.
@@ -1050,7 +1053,7 @@ fn a_save_from_a_form_opened_on_an_older_copy_waits_as_a_conflict() {
     ));
     // The form showed rev 2, and rev 3 changed what it showed: a conflict too.
     let shown_rev_2 = OpenedOn {
-        rev: 2,
+        base: Some(sv(2, json!({"v": "rev 2"}))),
         shown: Some(json!({"v": "rev 2"})),
     };
     assert!(matches!(
@@ -1076,7 +1079,7 @@ fn a_save_from_a_form_opened_on_its_own_queued_edit_goes_after_that_edit_synced(
     assert_eq!(
         opened,
         OpenedOn {
-            rev: 0,
+            base: None,
             shown: Some(draft.clone())
         }
     );
@@ -1111,6 +1114,44 @@ fn a_save_from_a_form_opened_on_its_own_queued_edit_goes_after_that_edit_synced(
         changed.save_from(submitted, 2, &opened),
         Ok(LocalState::Conflict { server, .. }) if server.rev == 2
     ));
+}
+
+/// A form opened on an edit that then met a colleague's newer copy, and the officer took the server's
+/// copy: the form, still kept, was opened on the edit's base, not on the colleague's copy, so saving
+/// it waits as a conflict instead of undoing the colleague's edit, and the two merge when they
+/// touched different fields.
+#[test]
+fn a_form_opened_on_an_edit_later_given_up_for_the_servers_copy_saves_as_a_conflict() {
+    let base = sv(3, json!({"notes": "base", "address": "old"}));
+    let conflict = LocalState::Conflict {
+        base: Some(base.clone()),
+        mine: json!({"notes": "mine", "address": "old"}),
+        server: sv(4, json!({"notes": "base", "address": "new"})),
+    };
+    let opened = OpenedOn::now(Some(&conflict));
+    assert_eq!(opened.rev(), 3, "the edit's base, not the colleague's copy");
+    let theirs = conflict.take_theirs().expect("take theirs");
+    let saved = theirs
+        .save_from(
+            json!({"notes": "typed later", "address": "old"}),
+            9,
+            &opened,
+        )
+        .expect("save");
+    let LocalState::Conflict {
+        base: Some(kept_base),
+        ..
+    } = &saved
+    else {
+        panic!("a conflict: {saved:?}");
+    };
+    assert_eq!(kept_base, &base, "the common ancestor, body and all");
+    let merged = saved.keep_merged(10).expect("different fields merge");
+    assert!(
+        matches!(&merged, LocalState::Queued { base: Some(base), mine, .. }
+            if base.rev == 4 && mine == &json!({"notes": "typed later", "address": "new"})),
+        "{merged:?}"
+    );
 }
 
 #[test]

@@ -461,15 +461,21 @@ fn officer() -> fieldcheck_core::User {
     .expect("a user")
 }
 
+/// A phone `owner` has logged in on.
+async fn owned_by(owner: &fieldcheck_core::User) -> Store {
+    let phone = fresh_store().await;
+    phone
+        .take_over(owner, fieldcheck::store::TakeOver::OnlyIfSynced)
+        .await
+        .expect("the officer logs in on the phone");
+    phone
+}
+
 #[wasm_bindgen_test]
 async fn an_export_imported_on_a_wiped_phone_gives_back_every_record_and_photo_byte_for_byte() {
     use fieldcheck::store::{Imported, StoreError, TakeOver};
     let owner = officer();
-    let old_phone = fresh_store().await;
-    old_phone
-        .take_over(&owner, TakeOver::OnlyIfSynced)
-        .await
-        .expect("owner");
+    let old_phone = owned_by(&owner).await;
     // Bytes of every value 0..=255, and a length that needs base64 padding.
     let bytes: Vec<u8> = (0..=255_u8).cycle().take(70_001).collect();
     let photo = keep_bytes(&old_phone, &bytes).await;
@@ -646,13 +652,9 @@ async fn an_export_imported_on_a_wiped_phone_gives_back_every_record_and_photo_b
 /// records, forms and photos beside it still come in.
 #[wasm_bindgen_test]
 async fn an_unreadable_form_in_an_export_leaves_the_rest_of_the_file_importable() {
-    use fieldcheck::store::{FORMS, Imported, TakeOver};
+    use fieldcheck::store::{FORMS, Imported};
     let owner = officer();
-    let old_phone = fresh_store().await;
-    old_phone
-        .take_over(&owner, TakeOver::OnlyIfSynced)
-        .await
-        .expect("owner");
+    let old_phone = owned_by(&owner).await;
     let photo = keep_bytes(&old_phone, b"a scene photo").await;
     let record = saved_record_naming(&old_phone, vec![photo.clone()]).await;
     let mut typed = record.clone();
@@ -675,11 +677,7 @@ async fn an_unreadable_form_in_an_export_leaves_the_rest_of_the_file_importable(
         .expect("plant");
     let export = old_phone.export_unsynced().await.expect("export");
 
-    let new_phone = fresh_store().await;
-    new_phone
-        .take_over(&owner, TakeOver::OnlyIfSynced)
-        .await
-        .expect("the officer logs in on the new phone");
+    let new_phone = owned_by(&owner).await;
     let imported = new_phone
         .import_unsynced(&export.text)
         .await

@@ -133,6 +133,15 @@ fn raw(json: &str) -> JsValue {
     js_sys::JSON::parse(json).expect("test JSON parses")
 }
 
+/// Writes `json` under the meta key `key` as the app's code never would (an older build's value, a
+/// damaged one).
+async fn plant_meta(store: &Store, key: &str, json: &str) {
+    store
+        .put_raw(META, Some(JsValue::from_str(key)), raw(json))
+        .await
+        .expect("plant a meta value");
+}
+
 async fn state_of(store: &Store, record: &Inspection) -> LocalState {
     state_of_id(store, record.id.as_str()).await
 }
@@ -140,6 +149,11 @@ async fn state_of(store: &Store, record: &Inspection) -> LocalState {
 /// Saves, takes the batch and has the server apply it at `rev`.
 async fn synced_at(store: &Store, record: &Inspection, rev: u64) {
     store.save_inspection(record).await.expect("save");
+    applied_at(store, record, rev).await;
+}
+
+/// Takes the batch and has the server apply `record`'s queued save at `rev`.
+async fn applied_at(store: &Store, record: &Inspection, rev: u64) {
     let batch = store.take_batch(50).await.expect("take");
     let sent = batch
         .iter()
@@ -764,14 +778,12 @@ async fn a_pulled_change_this_build_cannot_read_is_kept_for_a_build_that_can() {
     // A build that reads it (as if updated: the kept change is one this build reads) applies it
     // with the next page, and keeps it no longer.
     let readable = as_pulled(serde_json::to_value(&hall).expect("JSON"), 1);
-    store
-        .put_raw(
-            META,
-            Some(JsValue::from_str(meta_keys::UNREAD_CHANGES)),
-            raw(&serde_json::to_string(&vec![readable]).expect("JSON")),
-        )
-        .await
-        .expect("plant");
+    plant_meta(
+        &store,
+        meta_keys::UNREAD_CHANGES,
+        &serde_json::to_string(&vec![readable]).expect("JSON"),
+    )
+    .await;
     let applied = store.apply_page(&page(vec![], "c3")).await.expect("apply");
     assert_eq!(applied.changed, 1);
     assert_eq!(
@@ -799,14 +811,7 @@ async fn a_pulled_change_this_build_cannot_read_is_kept_for_a_build_that_can() {
     assert_eq!(store.venue(&hall.id).await.expect("read"), None);
 
     // A kept list that does not read any more is pulled again from the start, not dropped.
-    store
-        .put_raw(
-            META,
-            Some(JsValue::from_str(meta_keys::UNREAD_CHANGES)),
-            raw("\"not a list\""),
-        )
-        .await
-        .expect("plant");
+    plant_meta(&store, meta_keys::UNREAD_CHANGES, "\"not a list\"").await;
     store.apply_page(&page(vec![], "c5b")).await.expect("apply");
     assert_eq!(store.pull_cursor().await.expect("cursor"), None);
     assert_eq!(unread().await, vec![]);
@@ -1303,14 +1308,12 @@ async fn an_older_app_opens_a_newer_database_only_where_the_newer_app_marked_it_
     let later = Store::open_at(&name, DB_VERSION + 1, || {})
         .await
         .expect("a later build");
-    later
-        .put_raw(
-            META,
-            Some(JsValue::from_str(meta_keys::READABLE_FROM)),
-            raw(&(DB_VERSION + 1).to_string()),
-        )
-        .await
-        .expect("its mark");
+    plant_meta(
+        &later,
+        meta_keys::READABLE_FROM,
+        &(DB_VERSION + 1).to_string(),
+    )
+    .await;
     later.close();
     let Err(refused) = Store::open(&name).await else {
         panic!("this build cannot use the later database");
@@ -1456,27 +1459,13 @@ async fn every_logout_made_offline_waits_to_be_sent() {
         .expect("read");
     assert_eq!(left, None, "nothing left to send, nothing kept");
 
-    store
-        .put_raw(
-            META,
-            Some(JsValue::from_str(meta_keys::PENDING_LOGOUT)),
-            raw(r#""token-old""#),
-        )
-        .await
-        .expect("plant an older build's pending logout");
+    plant_meta(&store, meta_keys::PENDING_LOGOUT, r#""token-old""#).await;
     assert_eq!(pending().await, ["token-old"]);
     store.logout_sent("token-old").await.expect("sent");
     assert!(pending().await.is_empty());
 
     // A damaged value cannot be sent, and never stops a logout: the session goes, its token waits.
-    store
-        .put_raw(
-            META,
-            Some(JsValue::from_str(meta_keys::PENDING_LOGOUT)),
-            raw("42"),
-        )
-        .await
-        .expect("plant a damaged pending logout");
+    plant_meta(&store, meta_keys::PENDING_LOGOUT, "42").await;
     assert!(pending().await.is_empty());
     store
         .set_session(&Session {
@@ -1971,23 +1960,17 @@ async fn a_save_from_a_form_opened_on_an_older_copy_does_not_undo_the_newer_one(
 #[wasm_bindgen_test]
 async fn a_form_opened_on_its_own_queued_draft_saves_after_that_draft_synced() {
     let (store, _) = fresh_store().await;
-    let mut record = inspection("draft typed offline");
-    store.save_inspection(&record).await.expect("draft");
+    let draft = inspection("draft typed offline");
+    store.save_inspection(&draft).await.expect("draft");
+    let mut record = draft.clone();
     let opened = OpenedOn::now(Some(&state_of(&store, &record).await));
     assert_eq!(opened.rev(), 0, "the server has never had it");
     record.notes = "typed on the reopened form".to_owned();
     store.save_form(&record, &opened).await.expect("autosave");
 
     // The run sends the draft; the server applies it at rev 1 and the pull brings it back.
-    let batch = store.take_batch(50).await.expect("take");
-    store
-        .settle(
-            &batch,
-            &[answer(&batch[0].op_id, MutationStatus::Applied, Some(1))],
-        )
-        .await
-        .expect("settle");
-    let mut on_server = batch[0].body.clone();
+    applied_at(&store, &draft, 1).await;
+    let mut on_server = body(&draft);
     on_server["created_by"] = json!("u-author");
     store
         .apply_page(&page(

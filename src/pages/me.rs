@@ -187,7 +187,10 @@ pub fn MePage() -> impl IntoView {
                                 .then(|| format!("/records/{}", item.id));
                             // What it means for the officer, then the server's own words (which
                             // name the field at fault).
-                            let meaning = i18n.lang().refusal(&item.code);
+                            let meaning = i18n
+                                .lang()
+                                .refusal(&item.code)
+                                .or_else(|| item.mergeable.then_some(t.merge_hint));
                             let reason = (!item.reason.is_empty()).then(|| item.reason.clone());
                             // Known by the venue and the time; the record's number only when the
                             // phone cannot name it (unknown venue, unreadable record).

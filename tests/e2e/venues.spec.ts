@@ -234,3 +234,43 @@ test('a sync that brings a colleague\'s venue while 记录 is open reads the who
   await settled(page);
   expect(await reads(), "reads of 记录's whole list for a screen already left").toBe(0);
 });
+
+test('a correction saved after a newer copy of the venue arrived waits in 我的 and merges with it', async ({ page, context }) => {
+  await logIn(page, server.baseUrl, 'wangfang');
+  const other = await server.login('wangfang', DEMO_PASSWORD);
+  const venue = (await server.pullAll(other.token)).find((change) => change.entity === 'venue')!;
+  await page.goto(`${server.baseUrl}/venues/${venue.id}/edit`);
+  await expect(page.locator('#venue-phone')).toBeVisible();
+
+  // Another supervisor's phone corrects the address while this form is open, and this phone pulls it.
+  const pushed = await fetch(`${server.baseUrl}/api/sync/push`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${other.token}` },
+    body: JSON.stringify({
+      device_id: '0192f3a4-5b6c-7d8e-9f00-000000000999',
+      mutations: [{ op_id: crypto.randomUUID(), entity: 'venue', id: venue.id, base_rev: venue.rev, body: { ...venue.body, address: '新华路 8 号' } }],
+    }),
+  });
+  expect(pushed.status).toBe(200);
+  const pulled = page.waitForResponse((response) => response.url().includes('/api/sync/pull'), { timeout: 60_000 });
+  await context.setOffline(true);
+  await context.setOffline(false);
+  await pulled;
+  await expect(page.getByTestId('sync-badge')).toHaveAttribute('data-state', 'synced');
+
+  // Her correction does not undo the new address: it waits beside it, and the two merge.
+  await page.locator('#venue-phone').fill('13800001111');
+  await page.getByTestId('save-venue').click();
+  await expect(page).toHaveURL(/\/me$/);
+  const row = page.getByTestId('awaiting-row');
+  await expect(row).toHaveAttribute('data-state', 'conflict');
+  await expect(row).toContainText('两处修改涉及不同内容，可以合并为一份。');
+  await row.getByTestId('awaiting-merge').click();
+  await expect(page.getByTestId('awaiting-none')).toBeVisible();
+  await syncNow(page);
+  await expect(page.getByTestId('sync-badge')).toHaveAttribute('data-pending', '0');
+  const held = (await server.pullAll(other.token)).find((change) => change.id === venue.id)!;
+  expect(held.rev).toBe(venue.rev + 2);
+  expect(held.body.address).toBe('新华路 8 号');
+  expect(held.body.contact_phone).toBe('13800001111');
+});

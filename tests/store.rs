@@ -2066,6 +2066,9 @@ async fn a_venue_corrected_on_an_older_copy_waits_beside_the_newer_one() {
     let waiting = store.awaiting_person().await.expect("awaiting");
     assert_eq!(waiting.len(), 1);
     assert!(waiting[0].mergeable);
+    let sides = waiting[0].sides.as_ref().expect("both copies, to compare");
+    assert_eq!(sides.mine["contact_phone"], json!("13800000000"));
+    assert_eq!(sides.theirs["address"], json!("新华路 8 号"));
     store
         .resolve(Entity::Venue, cafe.id.as_str(), Resolution::KeepMerged)
         .await
@@ -2079,6 +2082,65 @@ async fn a_venue_corrected_on_an_older_copy_waits_beside_the_newer_one() {
         json!("新华路 8 号"),
         "the import's address stays"
     );
+}
+
+/// Two corrections of one field cannot merge: 我的 is given both copies to compare, and keeping this
+/// phone's sends it on top of the newer copy, which it then replaces knowingly.
+#[wasm_bindgen_test]
+async fn a_venue_correction_that_cannot_merge_is_compared_and_kept_on_top_of_the_newer_copy() {
+    let (store, _) = fresh_store().await;
+    let cafe = venue("星空网吧");
+    store
+        .put_venues(&[(cafe.clone(), 1)])
+        .await
+        .expect("register");
+    let (shown, opened) = store
+        .venue_to_edit(&cafe.id)
+        .await
+        .expect("read")
+        .expect("the venue is there");
+    let mut theirs = cafe.clone();
+    theirs.address = "新华路 8 号".to_owned();
+    let pulled = Change {
+        entity: Entity::Venue,
+        id: cafe.id.to_string(),
+        rev: 2,
+        body: serde_json::to_value(&theirs).expect("JSON"),
+        deleted: false,
+    };
+    store
+        .apply_page(&page(vec![pulled], "c1"))
+        .await
+        .expect("pull while the form is open");
+    let mut mine = shown;
+    mine.address = "新华路 18 号".to_owned();
+    let mark = store.save_venue_from(&mine, &opened).await.expect("save");
+    assert_eq!(mark, SyncMark::Conflict);
+
+    let waiting = store.awaiting_person().await.expect("awaiting");
+    assert_eq!(waiting.len(), 1);
+    assert!(!waiting[0].mergeable, "both changed the address");
+    let sides = waiting[0].sides.as_ref().expect("both copies, to compare");
+    assert_eq!(
+        (&sides.mine["address"], &sides.theirs["address"]),
+        (&json!("新华路 18 号"), &json!("新华路 8 号"))
+    );
+    assert!(
+        store
+            .resolve(Entity::Venue, cafe.id.as_str(), Resolution::KeepMerged)
+            .await
+            .is_err(),
+        "nothing to merge"
+    );
+    store
+        .resolve(Entity::Venue, cafe.id.as_str(), Resolution::KeepMine)
+        .await
+        .expect("keep mine");
+    let sent = store.take_batch(50).await.expect("take");
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sent[0].base_rev, 2, "on top of the newer copy");
+    assert_eq!(sent[0].body["address"], json!("新华路 18 号"));
+    assert_eq!(store.awaiting_person().await.expect("awaiting"), vec![]);
 }
 
 /// Layout-1 leftovers: an entry whose body is not a record still converts (the key path never

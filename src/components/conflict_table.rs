@@ -1,7 +1,10 @@
 //! Two versions of a record side by side: one row per field (or checklist item) that differs.
 
 use fieldcheck_core::merge::FieldDiff;
-use fieldcheck_core::{Hazard, HazardStatus, ItemResult, Rectify, Status, Template};
+use fieldcheck_core::sync::Entity;
+use fieldcheck_core::{
+    Hazard, HazardStatus, ItemResult, Location, Rectify, Status, Template, VenueKind,
+};
 use leptos::prelude::*;
 use serde_json::Value;
 
@@ -10,7 +13,11 @@ use crate::i18n::{Lang, use_i18n};
 /// The differing fields of this phone's copy and the server's, highlighted row by row.
 #[component]
 pub fn ConflictTable(
-    /// The checklist the record was made with, to name its items.
+    /// An inspection's or a venue's fields: they name and read their fields differently.
+    #[prop(default = Entity::Inspection)]
+    entity: Entity,
+    /// The checklist an inspection was made with, to name its items.
+    #[prop(optional)]
     template: String,
     rows: Vec<FieldDiff>,
 ) -> impl IntoView {
@@ -21,9 +28,18 @@ pub fn ConflictTable(
     let rows = rows
         .into_iter()
         .map(|row| {
-            let label = row_label(lang, template.as_ref(), &row);
-            let mine = value_text(lang, &row.field, row.mine.as_ref());
-            let theirs = value_text(lang, &row.field, row.theirs.as_ref());
+            let (label, mine, theirs) = match entity {
+                Entity::Venue => (
+                    venue_label(lang, &row.field).to_owned(),
+                    venue_value(lang, &row.field, row.mine.as_ref()),
+                    venue_value(lang, &row.field, row.theirs.as_ref()),
+                ),
+                _ => (
+                    row_label(lang, template.as_ref(), &row),
+                    value_text(lang, &row.field, row.mine.as_ref()),
+                    value_text(lang, &row.field, row.theirs.as_ref()),
+                ),
+            };
             view! {
                 <tr class="diff-row" data-field=row.field.clone()>
                     <th scope="row">{label}</th>
@@ -72,6 +88,40 @@ fn row_label(lang: Lang, template: Option<&Template>, row: &FieldDiff) -> String
         (Lang::Zh, Some(wording)) => format!("{field}：{wording}"),
         (Lang::En, Some(wording)) => format!("{field}: {wording}"),
         (_, None) => format!("{field} {key}"),
+    }
+}
+
+/// A venue's field as its form names it.
+fn venue_label(lang: Lang, field: &str) -> &'static str {
+    let t = lang.t();
+    match field {
+        "name" => t.venue_name,
+        "kind" => t.venue_kind,
+        "licence_no" => t.licence_no,
+        "address" => t.venue_address,
+        "contact_name" => t.venue_contact,
+        "contact_phone" => t.venue_phone,
+        "active" => lang.pick("在营", "Open"),
+        "field_registered" => t.field_registered,
+        "location" => t.field_location,
+        _ => t.field_other,
+    }
+}
+
+/// One side of a venue's field, as its form shows it.
+fn venue_value(lang: Lang, field: &str, value: Option<&Value>) -> String {
+    match (field, value) {
+        ("kind", Some(value)) => serde_json::from_value::<VenueKind>(value.clone())
+            .map(|kind| lang.venue_kind(kind).to_owned())
+            .unwrap_or_else(|_| value.to_string()),
+        ("active", Some(Value::Bool(open))) => {
+            if *open {
+                lang.pick("在营", "Open").to_owned()
+            } else {
+                lang.pick("停业", "Closed").to_owned()
+            }
+        }
+        _ => value_text(lang, field, value),
     }
 }
 
@@ -135,6 +185,10 @@ fn value_text(lang: Lang, field: &str, value: Option<&Value>) -> String {
                 };
                 format!("{} · {how} · {state}", hazard.description)
             }
+            Err(_) => value.to_string(),
+        },
+        "location" => match serde_json::from_value::<Location>(value.clone()) {
+            Ok(at) => format!("{:.5}, {:.5}", at.lat, at.lon),
             Err(_) => value.to_string(),
         },
         _ => match value {

@@ -3,13 +3,14 @@
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use crate::components::{Icon, IconName, InstallCell, SyncChip};
+use crate::components::{ConflictTable, Icon, IconName, InstallCell, SyncChip};
 use crate::i18n::{Lang, use_i18n};
 use crate::router::use_navigate;
 use crate::store::{
-    Resolution, StorageEstimate, is_persisted, meta_keys, storage_estimate, use_store,
+    Awaiting, Resolution, StorageEstimate, is_persisted, meta_keys, storage_estimate, use_store,
 };
 use crate::sync::use_sync;
+use fieldcheck_core::merge::diff;
 use fieldcheck_core::sync::Entity;
 
 /// What the browser says about keeping this site's data.
@@ -185,12 +186,19 @@ pub fn MePage() -> impl IntoView {
                         .map(|item| {
                             let href = (item.entity == Entity::Inspection)
                                 .then(|| format!("/records/{}", item.id));
+                            let (entity, id) = (item.entity, item.id.clone());
                             // What it means for the officer, then the server's own words (which
                             // name the field at fault).
                             let meaning = i18n
                                 .lang()
                                 .refusal(&item.code)
-                                .or_else(|| item.mergeable.then_some(t.merge_hint));
+                                .or_else(|| item.mergeable.then_some(t.merge_hint))
+                                .or_else(|| {
+                                    entity_compared(&item).then_some(i18n.lang().pick(
+                                        "你修改这个场所期间，服务器上的场所信息也有了新的修改（可能来自同事或名录导入）。请对照下表，选择保留哪个版本。",
+                                        "While you corrected this venue, the server's copy changed too (a colleague, or an import of the register). Compare them below and choose which to keep.",
+                                    ))
+                                });
                             let reason = (!item.reason.is_empty()).then(|| item.reason.clone());
                             // Known by the venue and the time; the record's number only when the
                             // phone cannot name it (unknown venue, unreadable record).
@@ -200,12 +208,23 @@ pub fn MePage() -> impl IntoView {
                                 item.title.clone()
                             };
                             let when = item.started_at.map(|at| i18n.lang().datetime(&at));
-                            let (entity, id) = (item.entity, item.id.clone());
                             // An inspection's conflict is settled on its own page, beside both copies;
-                            // a venue has none, so a correction that merges with the newer copy is
-                            // offered here (keeping it whole would undo what it never showed).
-                            let merge_id = (entity == Entity::Venue && item.mergeable)
+                            // a venue has no page of its own, so both copies are compared here, and
+                            // its ways out are offered beside them.
+                            let compared = entity_compared(&item)
+                                .then_some(item.sides)
+                                .flatten()
+                                .map(|sides| {
+                                    // The initials follow the name on the server: not a choice.
+                                    let rows: Vec<_> = diff(&sides.mine, &sides.theirs)
+                                        .into_iter()
+                                        .filter(|row| row.field != "initials")
+                                        .collect();
+                                    view! { <ConflictTable entity=Entity::Venue rows /> }
+                                });
+                            let merge_id = (compared.is_some() && item.mergeable)
                                 .then(|| id.clone());
+                            let mine_id = compared.is_some().then(|| id.clone());
                             let take_id = id.clone();
                             let armed_id = id.clone();
                             let discard_id = id.clone();
@@ -220,12 +239,19 @@ pub fn MePage() -> impl IntoView {
                                         {meaning.map(|meaning| view! { <span class="cell-sub">{meaning}</span> })}
                                         {reason.map(|reason| view! { <span class="cell-sub small">{reason}</span> })}
                                         <SyncChip mark=item.mark />
+                                        {compared}
                                     </span>
                                     <span class="actions actions-wrap">
                                         {merge_id.map(|merge_id| view! {
                                             <button type="button" class="button button-small" data-testid="awaiting-merge"
                                                 on:click=move |_| resolve.run((entity, merge_id.clone(), Resolution::KeepMerged))>
                                                 {t.keep_merged}
+                                            </button>
+                                        })}
+                                        {mine_id.map(|mine_id| view! {
+                                            <button type="button" class="button button-small" data-testid="awaiting-keep-mine"
+                                                on:click=move |_| resolve.run((entity, mine_id.clone(), Resolution::KeepMine))>
+                                                {t.keep_mine}
                                             </button>
                                         })}
                                         {item.server_copy.then(|| view! {
@@ -554,4 +580,9 @@ fn WorkLinks(role: fieldcheck_core::Role) -> impl IntoView {
             }).collect_view()}
         </ul>
     }
+}
+
+/// A conflict 我的 settles itself, beside both copies: a venue's (an inspection's has its page).
+fn entity_compared(item: &Awaiting) -> bool {
+    item.entity == Entity::Venue && item.sides.is_some()
 }

@@ -48,7 +48,7 @@ pub use restore::Imported;
 pub use schema::{DB_VERSION, FORMS, INSPECTIONS, META, OUTBOX, PHOTO_QUEUE, PHOTOS, VENUES};
 pub use types::{
     Awaiting, Export, Form, InspectionRow, Listed, LocalCampaign, LocalInspection, LocalVenue,
-    Session, StoredRecord, SyncMark, Unsynced,
+    Session, Sides, StoredRecord, SyncMark, Unsynced,
 };
 
 use error::IdbContext;

@@ -4,6 +4,7 @@
 use fieldcheck_core::User;
 use fieldcheck_core::engine::{LocalStore, PageApplied};
 use fieldcheck_core::local::{LocalState, ServerVersion, Settled};
+use fieldcheck_core::merge;
 use fieldcheck_core::sync::{Change, Entity, Mutation, MutationResult, PullResponse};
 use fieldcheck_core::{Inspection, OpId};
 use indexed_db_futures::KeyRange;
@@ -28,7 +29,8 @@ use crate::store::schema::{
 use crate::store::types::StoredRecordRef;
 use crate::store::venues::mark_register_changed;
 use crate::store::{
-    Awaiting, Export, Listed, LocalCampaign, Store, StoreError, StoredRecord, SyncMark, Unsynced,
+    Awaiting, Export, Listed, LocalCampaign, Sides, Store, StoreError, StoredRecord, SyncMark,
+    Unsynced,
 };
 use crate::timing::Span;
 
@@ -105,39 +107,24 @@ impl Store {
                         _ => venue_name(&venues, &text("venue_id"), &mut names).await,
                     };
                     let started_at = chrono::DateTime::parse_from_rfc3339(&text("started_at")).ok();
-                    let (mark, reason, code, server_copy, mergeable) = match stored {
-                        Ok(stored) => (
-                            SyncMark::of(&stored.local),
-                            reason_of(&stored.local),
-                            match &stored.local {
-                                LocalState::Rejected { reason, .. } => reason.code.clone(),
-                                _ => String::new(),
-                            },
-                            stored
-                                .local
-                                .server()
-                                .is_some_and(|server| !server.body.is_null()),
-                            matches!(stored.local, LocalState::Conflict { .. })
-                                && stored.local.clone().keep_merged(0).is_ok(),
-                        ),
-                        Err(error) => (
-                            SyncMark::Quarantined,
-                            error.to_string(),
-                            String::new(),
-                            false,
-                            false,
-                        ),
-                    };
-                    awaiting.push(Awaiting {
+                    let item = Awaiting {
                         entity,
                         id,
-                        mark,
-                        reason,
-                        code,
-                        server_copy,
-                        mergeable,
+                        mark: SyncMark::Quarantined,
+                        reason: String::new(),
+                        code: String::new(),
+                        server_copy: false,
+                        mergeable: false,
+                        sides: None,
                         title,
                         started_at,
+                    };
+                    awaiting.push(match stored {
+                        Ok(stored) => awaiting_item(item, &stored.local),
+                        Err(error) => Awaiting {
+                            reason: error.to_string(),
+                            ..item
+                        },
                     });
                 }
             }
@@ -921,6 +908,33 @@ fn quarantine(raw: &JsValue, error: &StoreError, server: Option<ServerVersion>) 
             .unwrap_or_else(|| format!("{raw:?}")),
         reason: error.to_string(),
         server,
+    }
+}
+
+/// What 我的 shows of a record waiting for a person in `local`: its mark and reason and, for a
+/// conflict, both copies and whether they merge.
+fn awaiting_item(item: Awaiting, local: &LocalState) -> Awaiting {
+    let (mergeable, sides) = match local {
+        LocalState::Conflict { base, mine, server } => (
+            merge::three_way(base.as_ref().map(|base| &base.body), mine, &server.body).is_some(),
+            Some(Sides {
+                mine: mine.clone(),
+                theirs: server.body.clone(),
+            }),
+        ),
+        _ => (false, None),
+    };
+    Awaiting {
+        mark: SyncMark::of(local),
+        reason: reason_of(local),
+        code: match local {
+            LocalState::Rejected { reason, .. } => reason.code.clone(),
+            _ => String::new(),
+        },
+        server_copy: local.server().is_some_and(|server| !server.body.is_null()),
+        mergeable,
+        sides,
+        ..item
     }
 }
 

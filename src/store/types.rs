@@ -195,11 +195,20 @@ pub struct Awaiting {
     pub server_copy: bool,
     /// A conflict whose two edits touched different fields: they merge into one.
     pub mergeable: bool,
+    /// A conflict's two copies, this phone's and the server's newer one, to be shown side by side.
+    pub sides: Option<Sides>,
     /// What the officer knows the record by: the venue's name (an inspection's venue, or the venue
     /// itself); empty when the phone does not hold it or the record is unreadable.
     pub title: String,
     /// When an inspection began; none for a venue or an unreadable record.
     pub started_at: Option<DateTime<FixedOffset>>,
+}
+
+/// The two copies of a record in conflict.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Sides {
+    pub mine: Value,
+    pub theirs: Value,
 }
 
 /// Unsynced work exported to a file, and what it covered: discarding it afterwards is allowed only

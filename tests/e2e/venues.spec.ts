@@ -1,6 +1,6 @@
 // The venue register offline: search by licence number and pinyin initials, filter by kind, nearest
 // first, and a venue found in the field registered, inspected and synced.
-import { test, expect, type Page } from '@playwright/test';
+import { test, expect, type BrowserContext, type Page } from '@playwright/test';
 import { settled } from './timing';
 import { Server, DEMO_PASSWORD } from './server';
 import { logIn, syncNow, tab } from './phone';
@@ -235,20 +235,20 @@ test('a sync that brings a colleague\'s venue while 记录 is open reads the who
   expect(await reads(), "reads of 记录's whole list for a screen already left").toBe(0);
 });
 
-test('a correction saved after a newer copy of the venue arrived waits in 我的 and merges with it', async ({ page, context }) => {
+/** Opens a venue's correction form on this phone while another supervisor's phone gives the venue a
+ * new address, and pulls that copy into this phone with the form still open. */
+async function correctWhileAnotherPhoneChangesTheAddress(page: Page, context: BrowserContext, address: string) {
   await logIn(page, server.baseUrl, 'wangfang');
   const other = await server.login('wangfang', DEMO_PASSWORD);
   const venue = (await server.pullAll(other.token)).find((change) => change.entity === 'venue')!;
   await page.goto(`${server.baseUrl}/venues/${venue.id}/edit`);
   await expect(page.locator('#venue-phone')).toBeVisible();
-
-  // Another supervisor's phone corrects the address while this form is open, and this phone pulls it.
   const pushed = await fetch(`${server.baseUrl}/api/sync/push`, {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${other.token}` },
     body: JSON.stringify({
       device_id: '0192f3a4-5b6c-7d8e-9f00-000000000999',
-      mutations: [{ op_id: crypto.randomUUID(), entity: 'venue', id: venue.id, base_rev: venue.rev, body: { ...venue.body, address: '新华路 8 号' } }],
+      mutations: [{ op_id: crypto.randomUUID(), entity: 'venue', id: venue.id, base_rev: venue.rev, body: { ...venue.body, address } }],
     }),
   });
   expect(pushed.status).toBe(200);
@@ -257,6 +257,11 @@ test('a correction saved after a newer copy of the venue arrived waits in 我的
   await context.setOffline(false);
   await pulled;
   await expect(page.getByTestId('sync-badge')).toHaveAttribute('data-state', 'synced');
+  return { other, venue };
+}
+
+test('a correction saved after a newer copy of the venue arrived waits in 我的 and merges with it', async ({ page, context }) => {
+  const { other, venue } = await correctWhileAnotherPhoneChangesTheAddress(page, context, '新华路 8 号');
 
   // Her correction does not undo the new address: it waits beside it, and the two merge.
   await page.locator('#venue-phone').fill('13800001111');
@@ -273,4 +278,27 @@ test('a correction saved after a newer copy of the venue arrived waits in 我的
   expect(held.rev).toBe(venue.rev + 2);
   expect(held.body.address).toBe('新华路 8 号');
   expect(held.body.contact_phone).toBe('13800001111');
+});
+
+test('two corrections of the same field are compared in 我的, and hers is kept knowingly on top of the other', async ({ page, context }) => {
+  const { other, venue } = await correctWhileAnotherPhoneChangesTheAddress(page, context, '新华路 8 号');
+
+  await page.locator('#venue-address').fill('新华路 18 号');
+  await page.getByTestId('save-venue').click();
+  await expect(page).toHaveURL(/\/me$/);
+  const row = page.getByTestId('awaiting-row');
+  await expect(row).toHaveAttribute('data-state', 'conflict');
+  // Both addresses, side by side under the field's name; no merge, since both changed it.
+  const address = row.getByTestId('conflict-table').locator('tr[data-field="address"]');
+  await expect(address.locator('th')).toHaveText('地址');
+  await expect(address.locator('.diff-mine')).toHaveText('新华路 18 号');
+  await expect(address.locator('.diff-theirs')).toHaveText('新华路 8 号');
+  await expect(row.getByTestId('awaiting-merge')).toHaveCount(0);
+  await row.getByTestId('awaiting-keep-mine').click();
+  await expect(page.getByTestId('awaiting-none')).toBeVisible();
+  await syncNow(page);
+  await expect(page.getByTestId('sync-badge')).toHaveAttribute('data-pending', '0');
+  const held = (await server.pullAll(other.token)).find((change) => change.id === venue.id)!;
+  expect(held.rev).toBe(venue.rev + 2);
+  expect(held.body.address).toBe('新华路 18 号');
 });

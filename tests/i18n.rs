@@ -42,6 +42,11 @@ fn the_badge_claims_synced_only_after_counting_what_waits() {
     };
     assert_eq!(status.badge_state(), "idle");
     assert_eq!(badge_text(&status, Lang::Zh), "未同步");
+    // The first run, before it has counted: under way, not "not synced".
+    status.phase = Phase::Syncing;
+    assert_eq!(status.badge_state(), "idle");
+    assert_eq!(badge_text(&status, Lang::Zh), "同步中");
+    assert_eq!(badge_text(&status, Lang::En), "Syncing");
     // Offline is known from the browser, counted or not.
     status.phase = Phase::Offline;
     assert_eq!(status.badge_state(), "offline");

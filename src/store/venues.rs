@@ -372,9 +372,6 @@ impl Store {
 
     /// One venue, as shown.
     pub async fn venue(&self, id: &VenueId) -> Result<Option<Venue>, StoreError> {
-        let stored: Option<StoredRecord> = self.get_one(VENUES, id.as_str()).await?;
-        Ok(stored
-            .and_then(|stored| stored.local.shown().cloned())
-            .and_then(|body| serde_json::from_value(body).ok()))
+        Ok(self.venue_to_edit(id).await?.map(|(venue, _)| venue))
     }
 }

@@ -1,7 +1,7 @@
 // Leaving the inspection screen — another tab, a killed browser — loses nothing typed.
 import { test, expect } from '@playwright/test';
 import { Server } from './server';
-import { NA, PASS, completeRecord, editRecord, logIn, pageJpeg, sign, syncNow, tab } from './phone';
+import { NA, PASS, completeRecord, editRecord, inspectOffline, pageJpeg, sign, syncNow, tab } from './phone';
 import { DEMO_PASSWORD } from './server';
 
 let server: Server;
@@ -15,11 +15,7 @@ test.afterEach(async () => {
 });
 
 test('the form is kept as it is typed and comes back after leaving the screen and after a killed browser', async ({ page, context }) => {
-  await logIn(page, server.baseUrl, 'zhangwei');
-  await context.setOffline(true);
-  await page.getByTestId('venue-row').first().click();
-  const items = page.locator('[data-item]');
-  await expect(items.first()).toBeVisible();
+  const items = await inspectOffline(page, context, server.baseUrl, 'zhangwei');
   await items.nth(0).getByRole('button', { name: PASS }).click();
   await items.nth(1).getByRole('button', { name: NA }).click();
   await page.locator('#inspection-notes').fill('现场负责人不在，稍后补充');
@@ -90,12 +86,8 @@ test('the form is kept as it is typed and comes back after leaving the screen an
 });
 
 test('a form write the phone refuses is told: under the form while it is open, over every screen once it is left', async ({ page, context }) => {
-  await logIn(page, server.baseUrl, 'zhangwei');
-  await context.setOffline(true);
-  await page.getByTestId('venue-row').first().click();
+  const items = await inspectOffline(page, context, server.baseUrl, 'zhangwei');
   const venue = (await page.locator('.venue-name').textContent())?.trim() ?? '';
-  const items = page.locator('[data-item]');
-  await expect(items.first()).toBeVisible();
   await items.nth(0).getByRole('button', { name: PASS }).click();
   await expect(page.getByTestId('autosaved')).toContainText('已自动保存');
 
@@ -156,12 +148,8 @@ test('a form write the phone refuses is told: under the form while it is open, o
 });
 
 test('a draft reopened offline and finished after it synced goes up as the officer finished it, not as a conflict with their own draft', async ({ page, context }) => {
-  await logIn(page, server.baseUrl, 'zhangwei');
-  await context.setOffline(true);
   // A draft saved with no signal, then reopened and typed into: the form is kept as typed.
-  await page.getByTestId('venue-row').first().click();
-  const items = page.locator('[data-item]');
-  await expect(items.first()).toBeVisible();
+  const items = await inspectOffline(page, context, server.baseUrl, 'zhangwei');
   await items.nth(0).getByRole('button', { name: PASS }).click();
   await page.getByTestId('save-draft').click();
   await expect(page).toHaveURL(/\/records(\?|$)/);

@@ -1,5 +1,5 @@
 // What an inspector does on a phone, step by step, for the end-to-end flows.
-import { expect, type Page } from '@playwright/test';
+import { expect, type BrowserContext, type Locator, type Page } from '@playwright/test';
 import { DEMO_PASSWORD } from './server';
 
 /** The chosen answer gains a check mark, so that the choice never shows by colour alone. */
@@ -19,6 +19,16 @@ export async function logIn(page: Page, baseUrl: string, username: string): Prom
   await page.locator('button[type="submit"]').click();
   await expect(page.getByTestId('venue-row').first()).toBeVisible();
   await expect(page.getByTestId('sync-badge')).toHaveAttribute('data-state', 'synced');
+}
+
+/** Logs in, loses the signal and opens the first venue's checklist: the checklist's items. */
+export async function inspectOffline(page: Page, context: BrowserContext, baseUrl: string, username: string): Promise<Locator> {
+  await logIn(page, baseUrl, username);
+  await context.setOffline(true);
+  await page.getByTestId('venue-row').first().click();
+  const items = page.locator('[data-item]');
+  await expect(items.first()).toBeVisible();
+  return items;
 }
 
 /** Draws a short stroke on the signature pad `testid` with the pointer and confirms it. */

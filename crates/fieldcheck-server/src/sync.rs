@@ -57,26 +57,36 @@ pub async fn push(
             ),
         });
     }
-    let mut results = Vec::with_capacity(request.mutations.len());
+    let pushed = Pushed {
+        caller: &authed.caller,
+        device_id: &request.device_id,
+        mutations: &request.mutations,
+    };
     let mut tx = db::begin_write(&state.pool).await?;
-    let mut batch = Batch::read_ahead(&mut tx, &authed.caller, &request.mutations).await?;
-    for (n, mutation) in request.mutations.iter().enumerate() {
-        results.push(
-            apply_mutation(
-                &mut tx,
-                &mut batch,
-                &authed.caller,
-                &request.device_id,
-                (n, mutation),
-            )
-            .await?,
-        );
-    }
-    batch
-        .write(&mut tx, &authed.caller, &request.device_id)
-        .await?;
+    let mut answers = apply_pushes(&mut tx, &[pushed]).await?;
     tx.commit().await.map_err(DbError::from)?;
-    Ok(Json(PushResponse { results }))
+    Ok(Json(answers.pop().unwrap_or(PushResponse {
+        results: Vec::new(),
+    })))
+}
+
+/// Decides and holds every mutation of `pushes` in `tx`, then writes what was held: one answer per
+/// push, in order. Nothing is committed here.
+async fn apply_pushes(
+    tx: &mut db::WriteTx,
+    pushes: &[Pushed<'_>],
+) -> Result<Vec<PushResponse>, ApiError> {
+    let mut batch = Batch::read_ahead(tx, pushes).await?;
+    let mut answers = Vec::with_capacity(pushes.len());
+    for (p, push) in pushes.iter().enumerate() {
+        let mut results = Vec::with_capacity(push.mutations.len());
+        for n in 0..push.mutations.len() {
+            results.push(apply_mutation(tx, &mut batch, *push, (p, n)).await?);
+        }
+        answers.push(PushResponse { results });
+    }
+    batch.write(tx).await?;
+    Ok(answers)
 }
 
 /// Query of `GET /api/sync/pull`. Both are read as text so that bad values get our own messages.
@@ -150,11 +160,19 @@ fn parse_limit(limit: Option<&str>) -> Result<u32, ApiError> {
     }
 }
 
-/// What the mutations of one push share inside its transaction, so that each does not ask again:
-/// the units' active officers, the caller's ops and the records the batch names. A push changes
-/// neither users nor anybody else's appends, ops or records, since the transaction holds the write
-/// lock; what the batch itself writes, it notes here as it goes. The rows nothing in the batch reads
-/// back (its audit rows, ops and photo references) are held and written together at its end.
+/// One phone's push as a batch decides it: who sent it, from which phone, and its mutations.
+#[derive(Clone, Copy)]
+struct Pushed<'a> {
+    caller: &'a Caller,
+    device_id: &'a DeviceId,
+    mutations: &'a [Mutation],
+}
+
+/// What the mutations of one or more pushes share inside their transaction, so that each does not
+/// ask again: the units' active officers, each caller's ops and the records the batch names. A batch
+/// changes neither users nor anybody else's appends, ops or records, since the transaction holds the
+/// write lock; what the batch itself writes, it notes here as it goes. The rows nothing in the batch
+/// reads back (its audit rows, ops and photo references) are held and written together at its end.
 #[derive(Default)]
 struct Batch {
     /// The accepted revs, in order: the change log and the current copies.
@@ -163,61 +181,77 @@ struct Batch {
     new_ops: Vec<db::NewOp>,
     /// `(photo, inspection)` pairs the batch's records name.
     photo_refs: BTreeSet<(String, String)>,
-    /// The inspection bodies that parsed, by the mutation's place in the batch (each taken once).
-    inspections: HashMap<usize, Inspection>,
-    /// Photo names already asked about, and those of them the caller may not name.
-    photos_asked: HashSet<String>,
-    photos_missing: HashSet<String>,
+    /// The inspection bodies that parsed, by the push and the mutation's place in it (each taken
+    /// once).
+    inspections: HashMap<(usize, usize), Inspection>,
+    /// Photo names already asked about for a user, and those of them the user may not name.
+    photos_asked: HashSet<(UserId, String)>,
+    photos_missing: HashSet<(UserId, String)>,
     officers: HashMap<UnitId, HashSet<UserId>>,
-    /// The caller's applied ops among the batch's op ids.
-    ops: HashMap<String, db::AppliedOp>,
+    /// Each caller's applied ops among the batch's op ids (op ids are scoped per user).
+    ops: HashMap<(UserId, String), db::AppliedOp>,
     /// Current copies by entity and id; `None`: the server has no such record.
     records: HashMap<(Entity, String), Option<StoredRecord>>,
 }
 
-/// An accepted mutation's new rev, held for the batch's end (by the caller, from the batch's device).
+/// An accepted mutation's new rev, held for the batch's end.
 struct HeldWrite {
     entity: Entity,
     id: String,
     unit_id: UnitId,
     rev: u64,
     body: Value,
+    user_id: UserId,
+    device_id: DeviceId,
     op_id: OpId,
     content_hash: String,
     at: DateTime<Utc>,
 }
 
 impl Batch {
-    /// Reads in one query each what the batch's mutations will ask for one by one: the caller's ops
-    /// with these op ids, the records they change, the venues and amended records their
-    /// inspections name and which of their photos the caller may not name. Anything not read ahead
+    /// Reads in one query each what the batch's mutations will ask for one by one: each caller's
+    /// ops with these op ids, the records they change, the venues and amended records their
+    /// inspections name and which of their photos each caller may not name. Anything not read ahead
     /// (a body too odd to peek into) is read when asked.
     async fn read_ahead(
         conn: &mut sqlx::AnyConnection,
-        caller: &Caller,
-        all: &[Mutation],
+        pushes: &[Pushed<'_>],
     ) -> Result<Batch, DbError> {
-        let inspections: HashMap<usize, Inspection> = all
+        let inspections: HashMap<(usize, usize), Inspection> = pushes
             .iter()
             .enumerate()
+            .flat_map(|(p, push)| {
+                push.mutations
+                    .iter()
+                    .enumerate()
+                    .map(move |(n, mutation)| ((p, n), mutation))
+            })
             .filter(|(_, mutation)| mutation.entity == Entity::Inspection)
-            .filter_map(|(n, mutation)| Some((n, Inspection::deserialize(&mutation.body).ok()?)))
+            .filter_map(|(at, mutation)| Some((at, Inspection::deserialize(&mutation.body).ok()?)))
             .collect();
         // Text the database cannot hold is left out: its mutation is refused before it asks.
-        let mutations: Vec<&Mutation> = all
-            .iter()
-            .filter(|mutation| storable(mutation.op_id.as_str()) && storable(&mutation.id))
-            .collect();
-        let op_ids: Vec<&str> = mutations
-            .iter()
-            .map(|mutation| mutation.op_id.as_str())
-            .collect();
-        let ops = db::applied_ops(&mut *conn, &caller.user_id, &op_ids)
-            .await?
-            .into_iter()
-            .collect();
+        let mut by_user: HashMap<&UserId, (&Caller, Vec<&Mutation>)> = HashMap::new();
+        for push in pushes {
+            by_user
+                .entry(&push.caller.user_id)
+                .or_insert_with(|| (push.caller, Vec::new()))
+                .1
+                .extend(push.mutations.iter().filter(|mutation| {
+                    storable(mutation.op_id.as_str()) && storable(&mutation.id)
+                }));
+        }
+        let mut ops = HashMap::new();
+        for (user, (_, mutations)) in &by_user {
+            let op_ids: Vec<&str> = mutations
+                .iter()
+                .map(|mutation| mutation.op_id.as_str())
+                .collect();
+            for (op_id, op) in db::applied_ops(&mut *conn, user, &op_ids).await? {
+                ops.insert(((*user).clone(), op_id), op);
+            }
+        }
         let mut named: HashMap<Entity, HashSet<&str>> = HashMap::new();
-        for mutation in mutations {
+        for mutation in by_user.values().flat_map(|(_, mutations)| mutations) {
             named
                 .entry(mutation.entity)
                 .or_default()
@@ -253,13 +287,24 @@ impl Batch {
             records,
             ..Batch::default()
         };
-        let photos: HashSet<&str> = inspections
-            .values()
-            .flat_map(Inspection::photo_names)
-            .filter(|name| storable(name))
-            .collect();
-        let photos: Vec<&str> = photos.into_iter().collect();
-        batch.ask_photos(conn, caller, &photos).await?;
+        let mut photos: HashMap<&UserId, (&Caller, HashSet<&str>)> = HashMap::new();
+        for ((p, _), inspection) in &inspections {
+            let caller = pushes[*p].caller;
+            photos
+                .entry(&caller.user_id)
+                .or_insert_with(|| (caller, HashSet::new()))
+                .1
+                .extend(
+                    inspection
+                        .photo_names()
+                        .into_iter()
+                        .filter(|name| storable(name)),
+                );
+        }
+        for (caller, names) in photos.into_values() {
+            let names: Vec<&str> = names.into_iter().collect();
+            batch.ask_photos(conn, caller, &names).await?;
+        }
         batch.inspections = inspections;
         Ok(batch)
     }
@@ -273,15 +318,16 @@ impl Batch {
         caller: &Caller,
         names: &[&str],
     ) -> Result<Vec<String>, DbError> {
+        let key = |name: &str| (caller.user_id.clone(), name.to_owned());
         let unasked: Vec<&str> = names
             .iter()
             .copied()
-            .filter(|name| !self.photos_asked.contains(*name))
+            .filter(|name| !self.photos_asked.contains(&key(name)))
             .collect();
         self.ask_photos(conn, caller, &unasked).await?;
         Ok(names
             .iter()
-            .filter(|name| self.photos_missing.contains(**name))
+            .filter(|name| self.photos_missing.contains(&key(name)))
             .map(|name| (*name).to_owned())
             .collect())
     }
@@ -297,20 +343,17 @@ impl Batch {
         }
         let unit = (!caller.sees_all_units()).then_some(&caller.unit_id);
         let missing = db::missing_photos(&mut *conn, names, &caller.user_id, unit).await?;
+        let user = &caller.user_id;
         self.photos_asked
-            .extend(names.iter().map(|name| (*name).to_owned()));
-        self.photos_missing.extend(missing);
+            .extend(names.iter().map(|name| (user.clone(), (*name).to_owned())));
+        self.photos_missing
+            .extend(missing.into_iter().map(|name| (user.clone(), name)));
         Ok(())
     }
 
     /// Writes what the batch held back: its records' new revs, audit rows, ops and photo
     /// references, a statement for many rows each. Before the commit, in the batch's transaction.
-    async fn write(
-        &mut self,
-        conn: &mut sqlx::AnyConnection,
-        caller: &Caller,
-        device_id: &DeviceId,
-    ) -> Result<(), DbError> {
+    async fn write(&mut self, conn: &mut sqlx::AnyConnection) -> Result<(), DbError> {
         let writes: Vec<RecordWrite<'_>> = self
             .writes
             .iter()
@@ -320,10 +363,10 @@ impl Batch {
                 unit_id: &held.unit_id,
                 rev: held.rev,
                 body: &held.body,
-                user_id: Some(&caller.user_id),
+                user_id: Some(&held.user_id),
                 origin: Some(PushOrigin {
                     op_id: &held.op_id,
-                    device_id,
+                    device_id: &held.device_id,
                     content_hash: &held.content_hash,
                 }),
                 at: held.at,
@@ -432,10 +475,13 @@ struct Accepted {
 async fn apply_mutation(
     outer: &mut db::WriteTx,
     batch: &mut Batch,
-    caller: &Caller,
-    device_id: &DeviceId,
-    (n, mutation): (usize, &Mutation),
+    push: Pushed<'_>,
+    at: (usize, usize),
 ) -> Result<MutationResult, ApiError> {
+    let Pushed {
+        caller, device_id, ..
+    } = push;
+    let mutation = &push.mutations[at.1];
     // Ids with control characters can be neither stored nor audited (PostgreSQL text cannot hold
     // NUL): refused here, alone, so the rest of the batch goes on.
     if ![mutation.op_id.as_str(), mutation.id.as_str()]
@@ -454,7 +500,8 @@ async fn apply_mutation(
     // A replay of an applied op (the phone never heard the answer) changes nothing and gets the same
     // rev, whatever happened to the record since. The op id is bound to the mutation it first came
     // with: the same op id with another record or other content is refused, never "duplicate".
-    let decided = match batch.ops.get(mutation.op_id.as_str()) {
+    let op_key = (caller.user_id.clone(), mutation.op_id.as_str().to_owned());
+    let decided = match batch.ops.get(&op_key) {
         Some(op)
             if op.entity == mutation.entity
                 && op.id == mutation.id
@@ -489,7 +536,7 @@ async fn apply_mutation(
         None => match mutation.entity {
             Entity::Venue => accept_venue(outer, batch, caller, mutation).await,
             Entity::Campaign => accept_campaign(outer, batch, caller, mutation).await,
-            Entity::Inspection => accept_inspection(outer, batch, caller, (n, mutation)).await,
+            Entity::Inspection => accept_inspection(outer, batch, caller, (at, mutation)).await,
         },
     };
     let now = Utc::now();
@@ -520,6 +567,8 @@ async fn apply_mutation(
                 unit_id: accepted.unit_id.clone(),
                 rev: accepted.rev,
                 body: accepted.body.clone(),
+                user_id: caller.user_id.clone(),
+                device_id: device_id.clone(),
                 op_id: mutation.op_id.clone(),
                 content_hash: content_hash.clone(),
                 at: now,
@@ -547,7 +596,7 @@ async fn apply_mutation(
                 .await?;
             // What later mutations of the batch see: this op applied, this rev current.
             batch.ops.insert(
-                mutation.op_id.as_str().to_owned(),
+                op_key,
                 db::AppliedOp {
                     entity: mutation.entity,
                     id: mutation.id.clone(),
@@ -675,9 +724,9 @@ async fn accept_inspection(
     conn: &mut sqlx::AnyConnection,
     batch: &mut Batch,
     caller: &Caller,
-    (n, mutation): (usize, &Mutation),
+    (at, mutation): ((usize, usize), &Mutation),
 ) -> Result<Accepted, Stop> {
-    let mut inspection: Inspection = match batch.inspections.remove(&n) {
+    let mut inspection: Inspection = match batch.inspections.remove(&at) {
         Some(parsed) => parsed,
         None => parse_body(mutation)?,
     };

@@ -5,7 +5,7 @@
 //! database refuses UPDATE and DELETE on the table (triggers in the migrations) so that the server
 //! itself cannot rewrite history either. `verify` walks the chain and names the first broken row.
 
-use crate::db::{DbError, timestamp, values_list};
+use crate::db::{DbError, Engine, timestamp, values_list};
 use chrono::{DateTime, Utc};
 use fieldcheck_core::{DeviceId, OpId, UserId};
 use serde_json::{Value, json};
@@ -193,7 +193,7 @@ impl Pending {
             let sql = format!(
                 "INSERT INTO audit (at, user_id, device_id, action, outcome, code, entity, id, op_id, \
                  rev, content_hash, prev_hash, hash) VALUES {}",
-                values_list(chunk.len(), 13)
+                values_list(Engine::of(conn), chunk.len(), 13)
             );
             let mut query = sqlx::query(&sql);
             for row in chunk {

@@ -21,7 +21,10 @@ use fieldcheck_core::{
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use sqlx::AnyPool;
 use std::collections::{BTreeSet, HashMap, HashSet};
+use std::sync::Mutex as StdMutex;
+use tokio::sync::{mpsc, oneshot};
 
 /// The most mutations one push may carry; the phone sends its outbox in batches below this.
 pub const MAX_MUTATIONS: usize = 500;
@@ -33,10 +36,11 @@ pub const MAX_PULL_LIMIT: u32 = 1000;
 
 /// Applies each mutation on its own and answers one result per mutation, in order.
 ///
-/// The whole batch is one transaction (one commit, one sync to disk, instead of one per mutation).
-/// Each mutation is decided by reads alone and written only when accepted: a rejected one leaves
-/// only its audit row and does not stop the rest. A database failure, by contrast, fails the whole
-/// request with 500 and commits nothing: the phone keeps its outbox and sends the batch again.
+/// The whole batch is one transaction (one commit, one sync to disk, instead of one per mutation),
+/// shared with the pushes of other phones that wait at the same moment (see [`PushQueue`]). Each
+/// mutation is decided by reads alone and written only when accepted: a rejected one leaves only its
+/// audit row and does not stop the rest. A database failure, by contrast, fails the whole request
+/// with 500 and commits nothing of it: the phone keeps its outbox and sends the batch again.
 /// Answering `rejected` for a server fault would make the phone drop a change it should have kept.
 pub async fn push(
     State(state): State<AppState>,
@@ -57,17 +61,197 @@ pub async fn push(
             ),
         });
     }
-    let pushed = Pushed {
-        caller: &authed.caller,
-        device_id: &request.device_id,
-        mutations: &request.mutations,
-    };
-    let mut tx = db::begin_write(&state.pool).await?;
-    let mut answers = apply_pushes(&mut tx, &[pushed]).await?;
+    let (answer, answered) = oneshot::channel();
+    // What depends on the push alone is worked out here, as pushes arrive on whichever core is free,
+    // not in the writer's turn that every push waits for.
+    let hashes = request
+        .mutations
+        .iter()
+        .map(|mutation| audit::content_hash(mutation.base_rev, &mutation.body))
+        .collect();
+    let inspections = parse_inspections(&request.mutations);
+    state.pushes.submit(
+        &state.pool,
+        Waiting {
+            caller: authed.caller,
+            request,
+            hashes,
+            inspections,
+            answer,
+        },
+    );
+    // The writer's own wait for the turn is bounded by `WRITE_WAIT`; this bounds the queue before
+    // it. A push answered busy here may still be written later: the phone's next try is a replay.
+    match tokio::time::timeout(2 * db::WRITE_WAIT, answered).await {
+        Ok(Ok(answer)) => answer.map(Json),
+        Ok(Err(_)) => Err(ApiError::Internal(
+            "the push's writer stopped before it answered".to_owned(),
+        )),
+        Err(_) => Err(ApiError::Busy),
+    }
+}
+
+/// The most mutations the pushes written together may carry: beyond a few dozen, a bigger group only
+/// makes its first pushes wait for its last (and its bodies leave the processor's caches), while
+/// the begin and commit it saves are already shared.
+const GROUP_MUTATIONS: usize = 200;
+
+/// Pushes waiting to be written, and the one writer task of the process that writes them: whatever
+/// waits when the writer is free goes into one transaction and one commit, the disk's sync shared
+/// by every phone in it. Started by the first push, and again should it ever stop.
+#[derive(Default)]
+pub struct PushQueue {
+    writer: StdMutex<Option<mpsc::UnboundedSender<Waiting>>>,
+}
+
+/// One push waiting for the writer, what it brings already worked out, and where its answer goes.
+struct Waiting {
+    caller: Caller,
+    request: PushRequest,
+    /// Each mutation's content hash, in order.
+    hashes: Vec<String>,
+    /// The inspection bodies that parse, by the mutation's place (taken by the batch that writes
+    /// them; one written again after a failed group parses them again).
+    inspections: HashMap<usize, Inspection>,
+    answer: oneshot::Sender<Result<PushResponse, ApiError>>,
+}
+
+impl Waiting {
+    fn pushed(&self) -> Pushed<'_> {
+        Pushed {
+            caller: &self.caller,
+            device_id: &self.request.device_id,
+            mutations: &self.request.mutations,
+            hashes: &self.hashes,
+        }
+    }
+}
+
+/// The inspection bodies among `mutations` that parse, by their place.
+fn parse_inspections(mutations: &[Mutation]) -> HashMap<usize, Inspection> {
+    mutations
+        .iter()
+        .enumerate()
+        .filter(|(_, mutation)| mutation.entity == Entity::Inspection)
+        .filter_map(|(n, mutation)| Some((n, Inspection::deserialize(&mutation.body).ok()?)))
+        .collect()
+}
+
+impl PushQueue {
+    fn submit(&self, pool: &AnyPool, waiting: Waiting) {
+        // Held only to send, or to start a writer: never across an await.
+        let mut writer = self
+            .writer
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let waiting = match writer.as_ref() {
+            Some(writer) => match writer.send(waiting) {
+                Ok(()) => return,
+                // The writer has stopped (its runtime was shut down): a new one is started.
+                Err(mpsc::error::SendError(waiting)) => waiting,
+            },
+            None => waiting,
+        };
+        let (sender, queue) = mpsc::unbounded_channel();
+        tokio::spawn(write_pushes(pool.clone(), queue));
+        // The writer was just made and holds its end: this send cannot fail.
+        let _ = sender.send(waiting);
+        *writer = Some(sender);
+    }
+}
+
+/// The writer: takes what waits (up to [`GROUP_MUTATIONS`]) and writes it, until the queue closes.
+async fn write_pushes(pool: AnyPool, mut queue: mpsc::UnboundedReceiver<Waiting>) {
+    while let Some(first) = queue.recv().await {
+        let mut mutations = first.request.mutations.len();
+        let mut group = vec![first];
+        while mutations < GROUP_MUTATIONS {
+            let Ok(next) = queue.try_recv() else { break };
+            mutations += next.request.mutations.len();
+            group.push(next);
+        }
+        // A task of its own, so that a panic while deciding fails only this group's pushes (their
+        // answers are dropped, and each gets 500) and the writer goes on to the next.
+        if let Err(error) = tokio::spawn(write_group(pool.clone(), group)).await {
+            tracing::error!(%error, "writing a group of pushes stopped");
+        }
+    }
+}
+
+/// Writes a group in one transaction, answering each push. Should the group fail (a database
+/// fault), nothing of it is kept and each push is written again alone, so that a fault of one
+/// push's reaches only that push.
+async fn write_group(pool: AnyPool, mut group: Vec<Waiting>) {
+    if group.len() > 1 {
+        let inspections = group
+            .iter_mut()
+            .enumerate()
+            .flat_map(|(p, waiting)| {
+                waiting
+                    .inspections
+                    .drain()
+                    .map(move |(n, inspection)| ((p, n), inspection))
+            })
+            .collect();
+        let pushes: Vec<Pushed<'_>> = group.iter().map(Waiting::pushed).collect();
+        match write_together(&pool, &pushes, inspections).await {
+            Ok((answers, batch)) => {
+                drop(pushes);
+                answer_and_free(
+                    group.into_iter().zip(answers.into_iter().map(Ok)),
+                    Some(batch),
+                );
+                return;
+            }
+            Err(error) => {
+                tracing::warn!(%error, pushes = group.len(), "a group of pushes failed; each is written alone");
+            }
+        }
+    }
+    for mut waiting in group {
+        let inspections = waiting
+            .inspections
+            .drain()
+            .map(|(n, inspection)| ((0, n), inspection))
+            .collect();
+        let (answer, batch) = match write_together(&pool, &[waiting.pushed()], inspections).await {
+            Ok((mut answers, batch)) => (
+                answers.pop().ok_or_else(|| {
+                    ApiError::Internal("a push was written without an answer".to_owned())
+                }),
+                Some(batch),
+            ),
+            Err(error) => (Err(error), None),
+        };
+        answer_and_free(std::iter::once((waiting, answer)), batch);
+    }
+}
+
+/// Sends each push its answer before the pushes' bodies and what their batch held are freed (which
+/// takes about as long as deciding them). A phone that has gone meanwhile gets nothing: its next try
+/// is a replay.
+fn answer_and_free(
+    answered: impl Iterator<Item = (Waiting, Result<PushResponse, ApiError>)>,
+    batch: Option<Batch>,
+) {
+    let mut spent = Vec::new();
+    for (waiting, answer) in answered {
+        let _ = waiting.answer.send(answer);
+        spent.push(waiting.request);
+    }
+    drop((spent, batch));
+}
+
+/// One transaction for `pushes`, committed: one answer per push, in order.
+async fn write_together(
+    pool: &AnyPool,
+    pushes: &[Pushed<'_>],
+    inspections: HashMap<(usize, usize), Inspection>,
+) -> Result<(Vec<PushResponse>, Batch), ApiError> {
+    let mut tx = db::begin_write(pool).await?;
+    let (answers, batch) = apply_pushes(&mut tx, pushes, inspections).await?;
     tx.commit().await.map_err(DbError::from)?;
-    Ok(Json(answers.pop().unwrap_or(PushResponse {
-        results: Vec::new(),
-    })))
+    Ok((answers, batch))
 }
 
 /// Decides and holds every mutation of `pushes` in `tx`, then writes what was held: one answer per
@@ -75,8 +259,9 @@ pub async fn push(
 async fn apply_pushes(
     tx: &mut db::WriteTx,
     pushes: &[Pushed<'_>],
-) -> Result<Vec<PushResponse>, ApiError> {
-    let mut batch = Batch::read_ahead(tx, pushes).await?;
+    inspections: HashMap<(usize, usize), Inspection>,
+) -> Result<(Vec<PushResponse>, Batch), ApiError> {
+    let mut batch = Batch::read_ahead(tx, pushes, inspections).await?;
     let mut answers = Vec::with_capacity(pushes.len());
     for (p, push) in pushes.iter().enumerate() {
         let mut results = Vec::with_capacity(push.mutations.len());
@@ -86,7 +271,7 @@ async fn apply_pushes(
         answers.push(PushResponse { results });
     }
     batch.write(tx).await?;
-    Ok(answers)
+    Ok((answers, batch))
 }
 
 /// Query of `GET /api/sync/pull`. Both are read as text so that bad values get our own messages.
@@ -160,12 +345,14 @@ fn parse_limit(limit: Option<&str>) -> Result<u32, ApiError> {
     }
 }
 
-/// One phone's push as a batch decides it: who sent it, from which phone, and its mutations.
+/// One phone's push as a batch decides it: who sent it, from which phone, and its mutations with
+/// their content hashes.
 #[derive(Clone, Copy)]
 struct Pushed<'a> {
     caller: &'a Caller,
     device_id: &'a DeviceId,
     mutations: &'a [Mutation],
+    hashes: &'a [String],
 }
 
 /// What the mutations of one or more pushes share inside their transaction, so that each does not
@@ -184,14 +371,29 @@ struct Batch {
     /// The inspection bodies that parsed, by the push and the mutation's place in it (each taken
     /// once).
     inspections: HashMap<(usize, usize), Inspection>,
-    /// Photo names already asked about for a user, and those of them the user may not name.
-    photos_asked: HashSet<(UserId, String)>,
-    photos_missing: HashSet<(UserId, String)>,
+    /// Photo names already asked about for a caller (see [`PhotoAsker`]), and those of them the
+    /// caller may not name.
+    photos_asked: HashSet<(PhotoAsker, String)>,
+    photos_missing: HashSet<(PhotoAsker, String)>,
     officers: HashMap<UnitId, HashSet<UserId>>,
     /// Each caller's applied ops among the batch's op ids (op ids are scoped per user).
     ops: HashMap<(UserId, String), db::AppliedOp>,
     /// Current copies by entity and id; `None`: the server has no such record.
     records: HashMap<(Entity, String), Option<StoredRecord>>,
+}
+
+/// Who asks whether a photo may be named: the user, and the unit whose records' photos they may
+/// name too (none for an administrator, who sees every unit), which is what the answer depends on.
+#[derive(Clone, PartialEq, Eq, Hash)]
+struct PhotoAsker(UserId, Option<UnitId>);
+
+impl PhotoAsker {
+    fn of(caller: &Caller) -> PhotoAsker {
+        PhotoAsker(
+            caller.user_id.clone(),
+            (!caller.sees_all_units()).then(|| caller.unit_id.clone()),
+        )
+    }
 }
 
 /// An accepted mutation's new rev, held for the batch's end.
@@ -212,23 +414,22 @@ impl Batch {
     /// Reads in one query each what the batch's mutations will ask for one by one: each caller's
     /// ops with these op ids, the records they change, the venues and amended records their
     /// inspections name and which of their photos each caller may not name. Anything not read ahead
-    /// (a body too odd to peek into) is read when asked.
+    /// (a body too odd to peek into) is read when asked. `inspections` are the bodies parsed already,
+    /// by push and place.
     async fn read_ahead(
         conn: &mut sqlx::AnyConnection,
         pushes: &[Pushed<'_>],
+        mut inspections: HashMap<(usize, usize), Inspection>,
     ) -> Result<Batch, DbError> {
-        let inspections: HashMap<(usize, usize), Inspection> = pushes
-            .iter()
-            .enumerate()
-            .flat_map(|(p, push)| {
-                push.mutations
-                    .iter()
-                    .enumerate()
-                    .map(move |(n, mutation)| ((p, n), mutation))
-            })
-            .filter(|(_, mutation)| mutation.entity == Entity::Inspection)
-            .filter_map(|(at, mutation)| Some((at, Inspection::deserialize(&mutation.body).ok()?)))
-            .collect();
+        for (p, push) in pushes.iter().enumerate() {
+            if !inspections.keys().any(|(q, _)| *q == p) {
+                inspections.extend(
+                    parse_inspections(push.mutations)
+                        .into_iter()
+                        .map(|(n, inspection)| ((p, n), inspection)),
+                );
+            }
+        }
         // Text the database cannot hold is left out: its mutation is refused before it asks.
         let mut by_user: HashMap<&UserId, (&Caller, Vec<&Mutation>)> = HashMap::new();
         for push in pushes {
@@ -287,11 +488,11 @@ impl Batch {
             records,
             ..Batch::default()
         };
-        let mut photos: HashMap<&UserId, (&Caller, HashSet<&str>)> = HashMap::new();
+        let mut photos: HashMap<PhotoAsker, (&Caller, HashSet<&str>)> = HashMap::new();
         for ((p, _), inspection) in &inspections {
             let caller = pushes[*p].caller;
             photos
-                .entry(&caller.user_id)
+                .entry(PhotoAsker::of(caller))
                 .or_insert_with(|| (caller, HashSet::new()))
                 .1
                 .extend(
@@ -318,7 +519,7 @@ impl Batch {
         caller: &Caller,
         names: &[&str],
     ) -> Result<Vec<String>, DbError> {
-        let key = |name: &str| (caller.user_id.clone(), name.to_owned());
+        let key = |name: &str| (PhotoAsker::of(caller), name.to_owned());
         let unasked: Vec<&str> = names
             .iter()
             .copied()
@@ -341,13 +542,12 @@ impl Batch {
         if names.is_empty() {
             return Ok(());
         }
-        let unit = (!caller.sees_all_units()).then_some(&caller.unit_id);
-        let missing = db::missing_photos(&mut *conn, names, &caller.user_id, unit).await?;
-        let user = &caller.user_id;
+        let asker = PhotoAsker::of(caller);
+        let missing = db::missing_photos(&mut *conn, names, &asker.0, asker.1.as_ref()).await?;
         self.photos_asked
-            .extend(names.iter().map(|name| (user.clone(), (*name).to_owned())));
+            .extend(names.iter().map(|name| (asker.clone(), (*name).to_owned())));
         self.photos_missing
-            .extend(missing.into_iter().map(|name| (user.clone(), name)));
+            .extend(missing.into_iter().map(|name| (asker.clone(), name)));
         Ok(())
     }
 
@@ -496,7 +696,11 @@ async fn apply_mutation(
             ..result(mutation, MutationStatus::Rejected, None)
         });
     }
-    let content_hash = audit::content_hash(mutation.base_rev, &mutation.body);
+    let content_hash = push
+        .hashes
+        .get(at.1)
+        .cloned()
+        .unwrap_or_else(|| audit::content_hash(mutation.base_rev, &mutation.body));
     // A replay of an applied op (the phone never heard the answer) changes nothing and gets the same
     // rev, whatever happened to the record since. The op id is bound to the mutation it first came
     // with: the same op id with another record or other content is refused, never "duplicate".

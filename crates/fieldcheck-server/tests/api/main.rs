@@ -5,6 +5,7 @@ mod accounts;
 mod audit;
 mod backend;
 mod backup;
+mod groups;
 mod guards;
 mod hostile;
 mod instances;

@@ -1,0 +1,236 @@
+//! Pushes written together: the phones that wait at the same moment share one transaction, and
+//! each is answered as it would be alone, a database fault of one push's reaching only that push.
+
+use super::*;
+use tokio::task::JoinHandle;
+
+/// Starts a push of `mutations` from phone `phone_idx` through a router of its own.
+fn start_push(
+    app: &App,
+    token: &str,
+    phone_idx: u32,
+    mutations: &[Value],
+) -> anyhow::Result<JoinHandle<anyhow::Result<Answer>>> {
+    let request = Request::post("/api/sync/push")
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(
+            json!({"device_id": format!("0192f3a4-5b6c-7d8e-9f00-{phone_idx:012}"), "mutations": mutations})
+                .to_string(),
+        ))?;
+    let router = router(app.state.clone());
+    Ok(tokio::spawn(async move {
+        read_answer(router.oneshot(request).await?).await
+    }))
+}
+
+/// A trigger that makes the database refuse to store any change of record `id`: a fault of the
+/// server's, not of the push's.
+async fn poison(pool: &AnyPool, id: &str) -> TestResult {
+    match backend::engine() {
+        db::Engine::Sqlite => {
+            sqlx::query(&format!(
+                "CREATE TRIGGER poisoned BEFORE INSERT ON changes WHEN NEW.id = '{id}' \
+                 BEGIN SELECT RAISE(ABORT, 'poisoned'); END"
+            ))
+            .execute(pool)
+            .await?;
+        }
+        db::Engine::Postgres => {
+            sqlx::query(
+                "CREATE FUNCTION poisoned() RETURNS trigger LANGUAGE plpgsql AS \
+                 $$ BEGIN RAISE EXCEPTION 'poisoned'; END $$",
+            )
+            .execute(pool)
+            .await?;
+            sqlx::query(&format!(
+                "CREATE TRIGGER poisoned BEFORE INSERT ON changes FOR EACH ROW \
+                 WHEN (NEW.id = '{id}') EXECUTE FUNCTION poisoned()"
+            ))
+            .execute(pool)
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+/// Officers of two units push while the writer is busy, so that their pushes wait and are written
+/// together: new records, a replay of one op on a second connection, a refusal, two edits of one
+/// venue on the same rev, and a record the database refuses to store. Each push gets what it would
+/// have got alone; the refused store fails only its own push, and the audit chain holds.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pushes_written_together_are_each_answered_as_alone() -> TestResult {
+    let app = fixture().await?;
+    let (a, a2, b) = (
+        app.login("insp_a").await?,
+        app.login("insp_a2").await?,
+        app.login("insp_b").await?,
+    );
+    let venue_a = app.venue(&a, &app.insp_a, VenueKind::InternetCafe).await?;
+    let venue_b = app.venue(&b, &app.insp_b, VenueKind::InternetCafe).await?;
+    let poisoned = new_id();
+    poison(&app.state.pool, &poisoned).await?;
+
+    // The writer is busy: the first push waits alone for the turn, the rest wait behind it and are
+    // then taken together. (Were a push late, it would go alone: the answers are the same.)
+    let held = db::begin_write(&app.state.pool).await?;
+    let plug_id = new_id();
+    let plug = start_push(
+        &app,
+        &a,
+        9,
+        &[mutation(
+            "venue",
+            &plug_id,
+            0,
+            venue_body(&plug_id, &app.insp_a, VenueKind::Arcade),
+        )],
+    )?;
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    let (record_a, record_b, replayed) = (new_id(), new_id(), new_id());
+    let replay = mutation(
+        "inspection",
+        &replayed,
+        0,
+        app.inspection_body(&replayed, &venue_a, &app.insp_a),
+    );
+    let renamed = |name: &str| {
+        mutation(
+            "venue",
+            &venue_a,
+            1,
+            with(
+                venue_body(&venue_a, &app.insp_a, VenueKind::InternetCafe),
+                "/name",
+                json!(name),
+            ),
+        )
+    };
+    let foreign = new_id();
+    let pushes = [
+        start_push(
+            &app,
+            &a,
+            1,
+            &[mutation(
+                "inspection",
+                &record_a,
+                0,
+                app.inspection_body(&record_a, &venue_a, &app.insp_a),
+            )],
+        )?,
+        start_push(
+            &app,
+            &b,
+            2,
+            &[
+                mutation(
+                    "inspection",
+                    &record_b,
+                    0,
+                    app.inspection_body(&record_b, &venue_b, &app.insp_b),
+                ),
+                // Another unit's venue: refused, and the rest of the push goes on.
+                mutation(
+                    "inspection",
+                    &foreign,
+                    0,
+                    app.inspection_body(&foreign, &venue_a, &app.insp_b),
+                ),
+            ],
+        )?,
+        start_push(&app, &a, 3, std::slice::from_ref(&replay))?,
+        start_push(&app, &a, 3, std::slice::from_ref(&replay))?,
+        start_push(&app, &a, 1, &[renamed("星际网咖（甲）")])?,
+        start_push(&app, &a2, 4, &[renamed("星际网咖（乙）")])?,
+        start_push(
+            &app,
+            &a2,
+            4,
+            &[mutation(
+                "inspection",
+                &poisoned,
+                0,
+                app.inspection_body(&poisoned, &venue_a, &app.insp_a2),
+            )],
+        )?,
+    ];
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    ensure!(
+        !plug.is_finished() && pushes.iter().all(|push| !push.is_finished()),
+        "a push was answered while the writer was busy"
+    );
+    held.commit().await?;
+
+    check(
+        &push_results(plug.await??)?[0],
+        MutationStatus::Applied,
+        None,
+    );
+    let mut answers = Vec::new();
+    for push in pushes {
+        answers.push(push.await??);
+    }
+    let poisoned_answer = answers.pop().context("seven answers")?;
+    assert_eq!(poisoned_answer.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(poisoned_answer.body["error"]["code"], json!("internal"));
+    let mut results = answers
+        .into_iter()
+        .map(push_results)
+        .collect::<anyhow::Result<Vec<_>>>()?
+        .into_iter();
+    let mut next = || results.next().context("an answer per push");
+    check(&next()?[0], MutationStatus::Applied, None);
+    let pushed_b = next()?;
+    check(&pushed_b[0], MutationStatus::Applied, None);
+    check(&pushed_b[1], MutationStatus::Rejected, Some("forbidden"));
+    let replays = [next()?[0].clone(), next()?[0].clone()];
+    let mut replay_statuses: Vec<_> = replays
+        .iter()
+        .map(|result| (result.status, result.rev))
+        .collect();
+    replay_statuses.sort_by_key(|(status, _)| *status == MutationStatus::Duplicate);
+    assert_eq!(
+        replay_statuses,
+        [
+            (MutationStatus::Applied, Some(1)),
+            (MutationStatus::Duplicate, Some(1))
+        ]
+    );
+    let mut edits = [next()?[0].status, next()?[0].status];
+    edits.sort_by_key(|status| *status == MutationStatus::Conflict);
+    assert_eq!(edits, [MutationStatus::Applied, MutationStatus::Conflict]);
+
+    let held_a: HashSet<String> = app
+        .pull_all(&a)
+        .await?
+        .into_iter()
+        .map(|(_, id, rev, _)| format!("{id}@{rev}"))
+        .collect();
+    for expected in [
+        format!("{record_a}@1"),
+        format!("{replayed}@1"),
+        format!("{venue_a}@2"),
+        format!("{plug_id}@1"),
+    ] {
+        ensure!(held_a.contains(&expected), "unit A lacks {expected}");
+    }
+    ensure!(
+        !held_a
+            .iter()
+            .any(|held| held.starts_with(&poisoned) || held.starts_with(&foreign)),
+        "a refused record was stored"
+    );
+    ensure!(
+        app.pull_all(&b)
+            .await?
+            .iter()
+            .any(|(_, id, rev, _)| *id == record_b && *rev == 1),
+        "unit B lacks its record"
+    );
+    assert!(matches!(
+        fieldcheck_server::audit::verify(&app.state.pool).await?,
+        fieldcheck_server::audit::Verdict::Intact { .. }
+    ));
+    Ok(())
+}

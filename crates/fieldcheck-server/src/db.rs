@@ -124,9 +124,40 @@ pub fn connect_options(data_dir: &Path, database_url: Option<&str>) -> Result<Db
 /// Every SQLite connection's settings. WAL lets pulls read while a push writes. FULL: a commit the
 /// server answered `applied` is on disk, even across a power loss — with NORMAL the phone would mark a
 /// lost commit synced, and the change sequence could hand out again numbers that phones' cursors have
-/// passed.
+/// passed. No automatic checkpoint: the pool's own task folds the log in ([`fold_log_now_and_then`]).
 const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
-                              PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;";
+                              PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; \
+                              PRAGMA wal_autocheckpoint = 0;";
+
+/// How often a SQLite pool's write-ahead log is folded into the database file.
+const FOLD_LOG_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Folds the write-ahead log into the database file every [`FOLD_LOG_EVERY`], until the pool closes.
+///
+/// Why not SQLite's own checkpoint: it runs in the commit that takes the log past its threshold, so
+/// that commit's writer held the turn to write while a few megabytes were copied (10–20 ms), and
+/// every push behind it waited. Here the copy runs beside the writers on a connection of its own:
+/// `PASSIVE` neither waits for nor blocks readers and writers, and a log already folded in costs a
+/// look. Durability is the commit's (synchronous FULL), not the checkpoint's.
+async fn fold_log_now_and_then(pool: AnyPool) {
+    let mut ticks = tokio::time::interval(FOLD_LOG_EVERY);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        if pool.is_closed() {
+            return;
+        }
+        if let Err(error) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+            .execute(&pool)
+            .await
+        {
+            if pool.is_closed() {
+                return;
+            }
+            tracing::warn!(%error, "folding the write-ahead log into the database");
+        }
+    }
+}
 
 /// How long a writer waits for its turn before it gives up ([`DbError::Busy`]): SQLite's busy
 /// timeout, which bounded the wait before writers queued in this process.
@@ -153,7 +184,10 @@ pub async fn open(config: DbConfig) -> Result<AnyPool, DbError> {
     .connect_with(config.options)
     .await?;
     match config.engine {
-        Engine::Sqlite => sqlx::migrate!("./migrations/sqlite").run(&pool).await?,
+        Engine::Sqlite => {
+            sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
+            tokio::spawn(fold_log_now_and_then(pool.clone()));
+        }
         Engine::Postgres => sqlx::migrate!("./migrations/postgres").run(&pool).await?,
     }
     Ok(pool)

@@ -18,12 +18,14 @@ use fieldcheck_core::sync::{
 use fieldcheck_core::{
     Campaign, DeviceId, Inspection, OpId, Problems, Status, UnitId, UserId, Venue,
 };
+use futures_util::FutureExt;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sqlx::AnyPool;
 use std::collections::{BTreeSet, HashMap, HashSet};
-use std::sync::Mutex as StdMutex;
+use std::future::Future;
+use std::sync::{Arc, Mutex as StdMutex};
 use tokio::sync::{mpsc, oneshot};
 
 /// The most mutations one push may carry; the phone sends its outbox in batches below this.
@@ -79,7 +81,7 @@ pub async fn push(
             inspections,
             answer,
         },
-    );
+    )?;
     // The writer's own wait for the turn is bounded by `WRITE_WAIT`; this bounds the queue before
     // it. A push answered busy here may still be written later: the phone's next try is a replay.
     match tokio::time::timeout(2 * db::WRITE_WAIT, answered).await {
@@ -94,14 +96,20 @@ pub async fn push(
 /// The most mutations the pushes written together may carry: beyond a few dozen, a bigger group only
 /// makes its first pushes wait for its last (and its bodies leave the processor's caches), while
 /// the begin and commit it saves are already shared.
-const GROUP_MUTATIONS: usize = 200;
+const GROUP_MUTATIONS: usize = 50;
+
+/// The most pushes that may wait for the writer; one more is answered busy (the phone tries again
+/// later) rather than queued behind more work than the writer can do before its phone gives up.
+const WAITING_PUSHES: usize = 2_000;
 
 /// Pushes waiting to be written, and the one writer task of the process that writes them: whatever
 /// waits when the writer is free goes into one transaction and one commit, the disk's sync shared
 /// by every phone in it. Started by the first push, and again should it ever stop.
 #[derive(Default)]
 pub struct PushQueue {
-    writer: StdMutex<Option<mpsc::UnboundedSender<Waiting>>>,
+    writer: StdMutex<Option<mpsc::Sender<Waiting>>>,
+    /// The most pushes written in one transaction so far: said in the log, and read by the tests.
+    largest_group: std::sync::atomic::AtomicUsize,
 }
 
 /// One push waiting for the writer, what it brings already worked out, and where its answer goes.
@@ -138,30 +146,40 @@ fn parse_inspections(mutations: &[Mutation]) -> HashMap<usize, Inspection> {
 }
 
 impl PushQueue {
-    fn submit(&self, pool: &AnyPool, waiting: Waiting) {
+    fn submit(self: &Arc<Self>, pool: &AnyPool, waiting: Waiting) -> Result<(), ApiError> {
         // Held only to send, or to start a writer: never across an await.
         let mut writer = self
             .writer
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         let waiting = match writer.as_ref() {
-            Some(writer) => match writer.send(waiting) {
-                Ok(()) => return,
+            Some(writer) => match writer.try_send(waiting) {
+                Ok(()) => return Ok(()),
+                Err(mpsc::error::TrySendError::Full(_)) => return Err(ApiError::Busy),
                 // The writer has stopped (its runtime was shut down): a new one is started.
-                Err(mpsc::error::SendError(waiting)) => waiting,
+                Err(mpsc::error::TrySendError::Closed(waiting)) => waiting,
             },
             None => waiting,
         };
-        let (sender, queue) = mpsc::unbounded_channel();
-        tokio::spawn(write_pushes(pool.clone(), queue));
-        // The writer was just made and holds its end: this send cannot fail.
-        let _ = sender.send(waiting);
+        let (sender, queue) = mpsc::channel(WAITING_PUSHES);
+        tokio::spawn(write_pushes(pool.clone(), Arc::clone(self), queue));
+        // The writer was just made, empty, and holds its end: this send cannot fail.
+        let _ = sender.try_send(waiting);
         *writer = Some(sender);
+        Ok(())
+    }
+
+    /// The most pushes written in one transaction since the server started.
+    pub fn largest_group(&self) -> usize {
+        self.largest_group
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 }
 
 /// The writer: takes what waits (up to [`GROUP_MUTATIONS`]) and writes it, until the queue closes.
-async fn write_pushes(pool: AnyPool, mut queue: mpsc::UnboundedReceiver<Waiting>) {
+/// A push whose phone stopped waiting (it went, or was answered busy) is left out: nothing of it was
+/// written, and the phone sends it again.
+async fn write_pushes(pool: AnyPool, queue_of: Arc<PushQueue>, mut queue: mpsc::Receiver<Waiting>) {
     while let Some(first) = queue.recv().await {
         let mut mutations = first.request.mutations.len();
         let mut group = vec![first];
@@ -170,17 +188,25 @@ async fn write_pushes(pool: AnyPool, mut queue: mpsc::UnboundedReceiver<Waiting>
             mutations += next.request.mutations.len();
             group.push(next);
         }
-        // A task of its own, so that a panic while deciding fails only this group's pushes (their
-        // answers are dropped, and each gets 500) and the writer goes on to the next.
+        group.retain(|waiting| !waiting.answer.is_closed());
+        if group.is_empty() {
+            continue;
+        }
+        queue_of
+            .largest_group
+            .fetch_max(group.len(), std::sync::atomic::Ordering::Relaxed);
+        // A task of its own, so that nothing a group does can stop the writer.
         if let Err(error) = tokio::spawn(write_group(pool.clone(), group)).await {
             tracing::error!(%error, "writing a group of pushes stopped");
         }
     }
 }
 
-/// Writes a group in one transaction, answering each push. Should the group fail (a database
-/// fault), nothing of it is kept and each push is written again alone, so that a fault of one
-/// push's reaches only that push.
+/// Writes a group in one transaction, answering each push. Should the group fail on something one
+/// of its pushes may have caused (a statement the database refused, a panic while deciding), nothing
+/// of it is kept and each push is written again alone, so that the fault reaches only that push. A
+/// failure no push causes (no turn to write, no connection) is every push's answer at once: written
+/// one by one, each would wait for it again.
 async fn write_group(pool: AnyPool, mut group: Vec<Waiting>) {
     if group.len() > 1 {
         let inspections = group
@@ -194,13 +220,23 @@ async fn write_group(pool: AnyPool, mut group: Vec<Waiting>) {
             })
             .collect();
         let pushes: Vec<Pushed<'_>> = group.iter().map(Waiting::pushed).collect();
-        match write_together(&pool, &pushes, inspections).await {
+        match guarded(write_together(&pool, &pushes, inspections)).await {
             Ok((answers, batch)) => {
                 drop(pushes);
                 answer_and_free(
                     group.into_iter().zip(answers.into_iter().map(Ok)),
                     Some(batch),
                 );
+                return;
+            }
+            Err(error) if !of_one_push(&error) => {
+                drop(pushes);
+                tracing::warn!(%error, pushes = group.len(), "a group of pushes could not be written");
+                let answers = group
+                    .iter()
+                    .map(|_| Err(same_failure(&error)))
+                    .collect::<Vec<_>>();
+                answer_and_free(group.into_iter().zip(answers), None);
                 return;
             }
             Err(error) => {
@@ -214,16 +250,46 @@ async fn write_group(pool: AnyPool, mut group: Vec<Waiting>) {
             .drain()
             .map(|(n, inspection)| ((0, n), inspection))
             .collect();
-        let (answer, batch) = match write_together(&pool, &[waiting.pushed()], inspections).await {
-            Ok((mut answers, batch)) => (
-                answers.pop().ok_or_else(|| {
-                    ApiError::Internal("a push was written without an answer".to_owned())
-                }),
-                Some(batch),
-            ),
-            Err(error) => (Err(error), None),
-        };
+        let (answer, batch) =
+            match guarded(write_together(&pool, &[waiting.pushed()], inspections)).await {
+                Ok((mut answers, batch)) => (
+                    answers.pop().ok_or_else(|| {
+                        ApiError::Internal("a push was written without an answer".to_owned())
+                    }),
+                    Some(batch),
+                ),
+                Err(error) => (Err(error), None),
+            };
         answer_and_free(std::iter::once((waiting, answer)), batch);
+    }
+}
+
+/// `writing`, with a panic turned into the request's failure (500), so that the group's pushes are
+/// answered, and written again alone.
+async fn guarded<T>(writing: impl Future<Output = Result<T, ApiError>>) -> Result<T, ApiError> {
+    std::panic::AssertUnwindSafe(writing)
+        .catch_unwind()
+        .await
+        .unwrap_or_else(|_| Err(ApiError::Internal("a push's writing panicked".to_owned())))
+}
+
+/// Whether a group's failure may come from one of its pushes (so each is written again alone), not
+/// from the server's state at that moment (no turn to write within its wait, no connection).
+fn of_one_push(error: &ApiError) -> bool {
+    !matches!(
+        error,
+        ApiError::Busy
+            | ApiError::Database(DbError::Sqlx(
+                sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_)
+            ))
+    )
+}
+
+/// The answer for every push of a group that failed on something none of them caused.
+fn same_failure(error: &ApiError) -> ApiError {
+    match error {
+        ApiError::Busy => ApiError::Busy,
+        other => ApiError::Internal(other.to_string()),
     }
 }
 
@@ -511,8 +577,9 @@ impl Batch {
     }
 
     /// Those of `names` the caller may not name in a record (see [`db::missing_photos`]), in order.
-    /// The batch's own photo references are written at its end, which changes no answer: a name
-    /// its records could name, the caller could name already.
+    /// The batch's own photo references are written at its end, so they are looked at here: a photo
+    /// an accepted record of the caller's unit names (another officer's push in the same batch, say),
+    /// the caller may name, as they could once that push was committed.
     async fn missing_photos(
         &mut self,
         conn: &mut sqlx::AnyConnection,
@@ -529,8 +596,22 @@ impl Batch {
         Ok(names
             .iter()
             .filter(|name| self.photos_missing.contains(&key(name)))
+            .filter(|name| !self.named_in_sight(caller, name))
             .map(|name| (*name).to_owned())
             .collect())
+    }
+
+    /// Whether a record this batch accepted, in a unit the caller sees, names photo `name`.
+    fn named_in_sight(&self, caller: &Caller, name: &str) -> bool {
+        self.photo_refs
+            .range((name.to_owned(), String::new())..)
+            .take_while(|(photo, _)| photo == name)
+            .any(|(_, inspection)| {
+                self.records
+                    .get(&(Entity::Inspection, inspection.clone()))
+                    .and_then(Option::as_ref)
+                    .is_some_and(|record| caller.sees_unit(&record.unit_id))
+            })
     }
 
     async fn ask_photos(

@@ -232,5 +232,75 @@ async fn pushes_written_together_are_each_answered_as_alone() -> TestResult {
         fieldcheck_server::audit::verify(&app.state.pool).await?,
         fieldcheck_server::audit::Verdict::Intact { .. }
     ));
+    ensure!(
+        app.state.pushes.largest_group() > 1,
+        "the pushes were never written together"
+    );
+    Ok(())
+}
+
+/// A push whose phone stopped waiting before the writer came to it (the connection dropped, or it
+/// was answered busy) is not written: the phone still holds it and sends it again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_push_nobody_waits_for_any_more_is_left_unwritten() -> TestResult {
+    let app = fixture().await?;
+    let token = app.login("insp_a").await?;
+    let venue_id = app
+        .venue(&token, &app.insp_a, VenueKind::InternetCafe)
+        .await?;
+    let held = db::begin_write(&app.state.pool).await?;
+    let (first, gone) = (new_id(), new_id());
+    let plug = start_push(
+        &app,
+        &token,
+        1,
+        &[mutation(
+            "inspection",
+            &first,
+            0,
+            app.inspection_body(&first, &venue_id, &app.insp_a),
+        )],
+    )?;
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    let dropped = start_push(
+        &app,
+        &token,
+        2,
+        &[mutation(
+            "inspection",
+            &gone,
+            0,
+            app.inspection_body(&gone, &venue_id, &app.insp_a),
+        )],
+    )?;
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    dropped.abort();
+    ensure!(dropped.await.is_err(), "the dropped push was answered");
+    held.commit().await?;
+    check(
+        &push_results(plug.await??)?[0],
+        MutationStatus::Applied,
+        None,
+    );
+    // The writer comes to the dropped push after the plug's commit; a push after it shows it has.
+    let after = new_id();
+    app.push_ok(
+        &token,
+        mutation(
+            "inspection",
+            &after,
+            0,
+            app.inspection_body(&after, &venue_id, &app.insp_a),
+        ),
+    )
+    .await?;
+    let ids: HashSet<String> = app
+        .pull_all(&token)
+        .await?
+        .into_iter()
+        .map(|(_, id, _, _)| id)
+        .collect();
+    ensure!(ids.contains(&first) && ids.contains(&after), "{ids:?}");
+    ensure!(!ids.contains(&gone), "a push nobody waited for was written");
     Ok(())
 }

@@ -124,10 +124,11 @@ pub fn connect_options(data_dir: &Path, database_url: Option<&str>) -> Result<Db
 /// Every SQLite connection's settings. WAL lets pulls read while a push writes. FULL: a commit the
 /// server answered `applied` is on disk, even across a power loss — with NORMAL the phone would mark a
 /// lost commit synced, and the change sequence could hand out again numbers that phones' cursors have
-/// passed. No automatic checkpoint: the pool's own task folds the log in ([`fold_log_now_and_then`]).
+/// passed. The pool's own task folds the log in ([`fold_log_now_and_then`]); SQLite's automatic
+/// checkpoint is left only as a backstop, should the log ever reach 40 MB (10 000 pages).
 const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
                               PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; \
-                              PRAGMA wal_autocheckpoint = 0;";
+                              PRAGMA wal_autocheckpoint = 10000;";
 
 /// How often a SQLite pool's write-ahead log is folded into the database file.
 const FOLD_LOG_EVERY: std::time::Duration = std::time::Duration::from_secs(1);

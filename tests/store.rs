@@ -2019,12 +2019,10 @@ async fn a_kept_form_keeps_the_copy_it_was_opened_on() {
     assert_eq!(kept.opened_on(), opened);
 }
 
-/// A supervisor's correction of a venue, made on rev 1 and saved after a pull brought rev 2 (the
-/// register's import changed the address): it waits as a conflict instead of undoing rev 2, and
-/// keeping it sends it on top of rev 2.
-#[wasm_bindgen_test]
-async fn a_venue_corrected_on_an_older_copy_waits_beside_the_newer_one() {
-    let (store, _) = fresh_store().await;
+/// A venue held at rev 1, its correction form opened on it, and rev 2 with a new `address` (from
+/// another phone, or the register's import) pulled while the form is open: the venue at rev 1, the
+/// venue as the form shows it, and what the form was opened on.
+async fn venue_changed_under_its_form(store: &Store, address: &str) -> (Venue, Venue, OpenedOn) {
     let cafe = venue("星空网吧");
     store
         .put_venues(&[(cafe.clone(), 1)])
@@ -2036,19 +2034,29 @@ async fn a_venue_corrected_on_an_older_copy_waits_beside_the_newer_one() {
         .expect("read")
         .expect("the venue is there");
     assert_eq!(opened.rev(), 1);
-    let mut imported = cafe.clone();
-    imported.address = "新华路 8 号".to_owned();
+    let mut newer = cafe.clone();
+    newer.address = address.to_owned();
     let pulled = Change {
         entity: Entity::Venue,
         id: cafe.id.to_string(),
         rev: 2,
-        body: serde_json::to_value(&imported).expect("JSON"),
+        body: serde_json::to_value(&newer).expect("JSON"),
         deleted: false,
     };
     store
         .apply_page(&page(vec![pulled], "c1"))
         .await
         .expect("pull while the form is open");
+    (cafe, shown, opened)
+}
+
+/// A supervisor's correction of a venue, made on rev 1 and saved after a pull brought rev 2 (the
+/// register's import changed the address): it waits as a conflict instead of undoing rev 2, and
+/// keeping it sends it on top of rev 2.
+#[wasm_bindgen_test]
+async fn a_venue_corrected_on_an_older_copy_waits_beside_the_newer_one() {
+    let (store, _) = fresh_store().await;
+    let (cafe, shown, opened) = venue_changed_under_its_form(&store, "新华路 8 号").await;
 
     let mut corrected = shown;
     corrected.contact_phone = "13800000000".to_owned();
@@ -2089,29 +2097,7 @@ async fn a_venue_corrected_on_an_older_copy_waits_beside_the_newer_one() {
 #[wasm_bindgen_test]
 async fn a_venue_correction_that_cannot_merge_is_compared_and_kept_on_top_of_the_newer_copy() {
     let (store, _) = fresh_store().await;
-    let cafe = venue("星空网吧");
-    store
-        .put_venues(&[(cafe.clone(), 1)])
-        .await
-        .expect("register");
-    let (shown, opened) = store
-        .venue_to_edit(&cafe.id)
-        .await
-        .expect("read")
-        .expect("the venue is there");
-    let mut theirs = cafe.clone();
-    theirs.address = "新华路 8 号".to_owned();
-    let pulled = Change {
-        entity: Entity::Venue,
-        id: cafe.id.to_string(),
-        rev: 2,
-        body: serde_json::to_value(&theirs).expect("JSON"),
-        deleted: false,
-    };
-    store
-        .apply_page(&page(vec![pulled], "c1"))
-        .await
-        .expect("pull while the form is open");
+    let (cafe, shown, opened) = venue_changed_under_its_form(&store, "新华路 8 号").await;
     let mut mine = shown;
     mine.address = "新华路 18 号".to_owned();
     let mark = store.save_venue_from(&mine, &opened).await.expect("save");

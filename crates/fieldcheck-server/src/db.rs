@@ -124,40 +124,58 @@ pub fn connect_options(data_dir: &Path, database_url: Option<&str>) -> Result<Db
 /// Every SQLite connection's settings. WAL lets pulls read while a push writes. FULL: a commit the
 /// server answered `applied` is on disk, even across a power loss — with NORMAL the phone would mark a
 /// lost commit synced, and the change sequence could hand out again numbers that phones' cursors have
-/// passed. The pool's own task folds the log in ([`fold_log_now_and_then`]); SQLite's automatic
+/// passed. Writers fold the log in after their commits ([`fold_log_soon`]); SQLite's automatic
 /// checkpoint is left only as a backstop, should the log ever reach 40 MB (10 000 pages).
 const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
                               PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; \
                               PRAGMA wal_autocheckpoint = 10000;";
 
-/// How often a SQLite pool's write-ahead log is folded into the database file.
+/// How often, at most, a SQLite pool's write-ahead log is folded into the database file.
 const FOLD_LOG_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
 
-/// Folds the write-ahead log into the database file every [`FOLD_LOG_EVERY`], until the pool closes.
+/// After a write's commit, with the turn passed on: folds the write-ahead log into the database
+/// file in a task of its own, at most every [`FOLD_LOG_EVERY`] per pool.
 ///
-/// Why not SQLite's own checkpoint: it runs in the commit that takes the log past its threshold, so
-/// that commit's writer held the turn to write while a few megabytes were copied (10–20 ms), and
-/// every push behind it waited. Here the copy runs beside the writers on a connection of its own:
-/// `PASSIVE` neither waits for nor blocks readers and writers, and a log already folded in costs a
-/// look. Durability is the commit's (synchronous FULL), not the checkpoint's.
-async fn fold_log_now_and_then(pool: AnyPool) {
-    let mut ticks = tokio::time::interval(FOLD_LOG_EVERY);
-    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        ticks.tick().await;
-        if pool.is_closed() {
+/// Why not SQLite's own checkpoint (left only as a backstop, see [`SQLITE_PRAGMAS`]): it runs in the
+/// commit that takes the log past its threshold, so that commit's writer held the turn to write
+/// while a few megabytes were copied (10–20 ms), and every push behind it waited. Here the copy runs
+/// beside the next writers on a connection of its own: `PASSIVE` neither waits for nor blocks
+/// readers and writers. Durability is the commit's (synchronous FULL), not the checkpoint's.
+fn fold_log_soon(pool: &AnyPool) {
+    if Engine::of_pool(pool) != Engine::Sqlite {
+        return;
+    }
+    // By the pool's connect options, kept weakly: a pool made where a dropped one was is new here.
+    type Folded = HashMap<usize, (std::sync::Weak<AnyConnectOptions>, std::time::Instant)>;
+    static FOLDED: LazyLock<StdMutex<Folded>> = LazyLock::new(StdMutex::default);
+    let options = pool.connect_options();
+    let pool_key = Arc::as_ptr(&options) as usize;
+    {
+        let mut folded = FOLDED
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        folded.retain(|_, (options, _)| options.strong_count() > 0);
+        if folded.get(&pool_key).is_some_and(|(same, at)| {
+            same.upgrade()
+                .is_some_and(|same| Arc::ptr_eq(&same, &options))
+                && at.elapsed() < FOLD_LOG_EVERY
+        }) {
             return;
         }
+        folded.insert(
+            pool_key,
+            (Arc::downgrade(&options), std::time::Instant::now()),
+        );
+    }
+    let pool = pool.clone();
+    tokio::spawn(async move {
         if let Err(error) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
             .execute(&pool)
             .await
         {
-            if pool.is_closed() {
-                return;
-            }
             tracing::warn!(%error, "folding the write-ahead log into the database");
         }
-    }
+    });
 }
 
 /// How long a writer waits for its turn before it gives up ([`DbError::Busy`]): SQLite's busy
@@ -185,10 +203,7 @@ pub async fn open(config: DbConfig) -> Result<AnyPool, DbError> {
     .connect_with(config.options)
     .await?;
     match config.engine {
-        Engine::Sqlite => {
-            sqlx::migrate!("./migrations/sqlite").run(&pool).await?;
-            tokio::spawn(fold_log_now_and_then(pool.clone()));
-        }
+        Engine::Sqlite => sqlx::migrate!("./migrations/sqlite").run(&pool).await?,
         Engine::Postgres => sqlx::migrate!("./migrations/postgres").run(&pool).await?,
     }
     Ok(pool)
@@ -305,7 +320,11 @@ pub async fn begin_write(pool: &AnyPool) -> Result<WriteTx, DbError> {
             tx
         }
     };
-    Ok(WriteTx { tx, _turn: turn })
+    Ok(WriteTx {
+        tx,
+        _turn: turn,
+        pool: pool.clone(),
+    })
 }
 
 /// A write transaction from [`begin_write`], holding this process's turn to write until it is
@@ -319,12 +338,17 @@ pub struct WriteTx {
     // Declared first so that it is dropped first: the rollback is under way before the turn passes.
     tx: Transaction<'static, Any>,
     _turn: OwnedMutexGuard<()>,
+    pool: AnyPool,
 }
 
 impl WriteTx {
-    /// Commits, then passes the turn.
+    /// Commits, then passes the turn (and has the log folded in soon, see [`fold_log_soon`]).
     pub async fn commit(self) -> Result<(), sqlx::Error> {
-        self.tx.commit().await
+        let WriteTx { tx, _turn, pool } = self;
+        tx.commit().await?;
+        drop(_turn);
+        fold_log_soon(&pool);
+        Ok(())
     }
 }
 

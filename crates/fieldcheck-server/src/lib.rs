@@ -83,8 +83,6 @@ pub struct AppState {
     pub photos: photos::PhotoStore,
     pub settings: Arc<Settings>,
     pub throttle: Arc<auth::LoginThrottle>,
-    /// Pushes waiting to be written together ([`sync::PushQueue`]).
-    pub pushes: Arc<sync::PushQueue>,
 }
 
 impl AppState {
@@ -94,7 +92,6 @@ impl AppState {
             photos,
             settings: Arc::new(settings),
             throttle: Arc::new(auth::LoginThrottle::default()),
-            pushes: Arc::default(),
         }
     }
 }

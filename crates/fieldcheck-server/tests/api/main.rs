@@ -154,6 +154,22 @@ impl Fixture {
     fn inspection_body(&self, id: &str, venue_id: &str, author: &User) -> Value {
         complete_inspection(id, venue_id, &[author, self.partner_of(author)])
     }
+
+    /// A new complete inspection by `author` at `venue_id`, pushed and applied: its id.
+    async fn inspect(&self, token: &str, venue_id: &str, author: &User) -> anyhow::Result<String> {
+        let id = new_id();
+        self.push_ok(
+            token,
+            mutation(
+                "inspection",
+                &id,
+                0,
+                self.inspection_body(&id, venue_id, author),
+            ),
+        )
+        .await?;
+        Ok(id)
+    }
 }
 
 async fn fixture() -> anyhow::Result<Fixture> {
@@ -338,16 +354,21 @@ fn spawn_push(
     phone_idx: u32,
     mutation: Value,
 ) -> TestResult {
-    let request = Request::post("/api/sync/push")
-        .header(header::AUTHORIZATION, format!("Bearer {token}"))
-        .header(header::CONTENT_TYPE, "application/json")
-        .body(Body::from(
-            json!({"device_id": format!("0192f3a4-5b6c-7d8e-9f00-{phone_idx:012}"), "mutations": [mutation]})
-                .to_string(),
-        ))?;
+    let request = push_request(token, phone_idx, &[mutation])?;
     let router = router(app.state.clone());
     pushes.spawn(async move { read_answer(router.oneshot(request).await?).await });
     Ok(())
+}
+
+/// A push of `mutations` from phone `phone_idx` (a device of its own).
+fn push_request(token: &str, phone_idx: u32, mutations: &[Value]) -> anyhow::Result<Request<Body>> {
+    Ok(Request::post("/api/sync/push")
+        .header(header::AUTHORIZATION, format!("Bearer {token}"))
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(
+            json!({"device_id": format!("0192f3a4-5b6c-7d8e-9f00-{phone_idx:012}"), "mutations": mutations})
+                .to_string(),
+        ))?)
 }
 
 /// The per-mutation results of a push's answer, which must be 200.
@@ -1257,17 +1278,7 @@ async fn units_do_not_see_or_touch_each_others_records() -> TestResult {
     let venue_a = app
         .venue(&token_a, &app.insp_a, VenueKind::InternetCafe)
         .await?;
-    let inspection_a = new_id();
-    app.push_ok(
-        &token_a,
-        mutation(
-            "inspection",
-            &inspection_a,
-            0,
-            app.inspection_body(&inspection_a, &venue_a, &app.insp_a),
-        ),
-    )
-    .await?;
+    let inspection_a = app.inspect(&token_a, &venue_a, &app.insp_a).await?;
     let venue_b = app
         .venue(&token_b, &app.insp_b, VenueKind::InternetCafe)
         .await?;

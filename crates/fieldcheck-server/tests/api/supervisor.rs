@@ -93,17 +93,7 @@ async fn returned_resubmitted_approved_locked_then_amended() -> TestResult {
     )
     .await?;
     // Only an approved record takes an amendment, and it cannot be moved to another record.
-    let open_id = new_id();
-    app.push_ok(
-        &inspector,
-        mutation(
-            "inspection",
-            &open_id,
-            0,
-            app.inspection_body(&open_id, &venue_id, &app.insp_a),
-        ),
-    )
-    .await?;
+    let open_id = app.inspect(&inspector, &venue_id, &app.insp_a).await?;
     let second = new_id();
     check(
         &app.push(

@@ -361,9 +361,8 @@ impl Batch {
     }
 
     /// Those of `names` the caller may not name in a record (see [`db::missing_photos`]), in order.
-    /// The batch's own photo references are written at its end, so they are looked at here: a photo
-    /// an accepted record of the caller's unit names (another officer's push in the same batch, say),
-    /// the caller may name, as they could once that push was committed.
+    /// The batch's own photo references are written at its end, which changes no answer while a
+    /// batch is one caller's: a name its records could name, the caller could name already.
     async fn missing_photos(
         &mut self,
         conn: &mut sqlx::AnyConnection,
@@ -380,22 +379,8 @@ impl Batch {
         Ok(names
             .iter()
             .filter(|name| self.photos_missing.contains(&key(name)))
-            .filter(|name| !self.named_in_sight(caller, name))
             .map(|name| (*name).to_owned())
             .collect())
-    }
-
-    /// Whether a record this batch accepted, in a unit the caller sees, names photo `name`.
-    fn named_in_sight(&self, caller: &Caller, name: &str) -> bool {
-        self.photo_refs
-            .range((name.to_owned(), String::new())..)
-            .take_while(|(photo, _)| photo == name)
-            .any(|(_, inspection)| {
-                self.records
-                    .get(&(Entity::Inspection, inspection.clone()))
-                    .and_then(Option::as_ref)
-                    .is_some_and(|record| caller.sees_unit(&record.unit_id))
-            })
     }
 
     async fn ask_photos(

@@ -150,7 +150,7 @@ impl Run {
             .await?;
             officers.push((username, unit));
         }
-        pool.close().await;
+        db::close(&pool).await;
         let prefix = format!("load-{}", uuid::Uuid::new_v4().simple());
         let store: photos::PhotoStore = match bucket {
             Some(bucket) => photos::open_store(dir.path(), Some(&format!("{bucket}/{prefix}")))?,
@@ -298,7 +298,7 @@ impl Run {
                 pool.execute("CHECKPOINT").await?
             }
         };
-        pool.close().await;
+        db::close(&pool).await;
         #[allow(clippy::cast_precision_loss)] // thousands
         let per_second = total as f64 / filled.as_secs_f64();
         figure(

@@ -151,7 +151,7 @@ async fn bare_sqlite(dir: &std::path::Path) -> anyhow::Result<f64> {
         tx.commit().await?;
     }
     let elapsed = started.elapsed();
-    pool.close().await;
+    db::close(&pool).await;
     #[allow(clippy::cast_precision_loss)] // thousands
     Ok(BARE_TRANSACTIONS as f64 / elapsed.as_secs_f64())
 }

@@ -169,7 +169,7 @@ async fn settle_replaced(database: &Path) -> Result<i64, BackupError> {
         Ok(db::highest_change_seq(&pool).await?)
     }
     .await;
-    pool.close().await;
+    db::close(&pool).await;
     settled
 }
 
@@ -189,7 +189,7 @@ async fn prepare_restored(staging: &Path, reached: i64) -> Result<(), BackupErro
         Ok(())
     }
     .await;
-    pool.close().await;
+    db::close(&pool).await;
     prepared
 }
 
@@ -270,7 +270,7 @@ async fn check_backup(from: &Path) -> Result<u64, BackupError> {
         Ok(audit::verify(&pool).await?)
     }
     .await;
-    pool.close().await;
+    db::close(&pool).await;
     match checked? {
         Verdict::Intact { rows } => Ok(rows),
         Verdict::Broken { seq, reason } => Err(not_a_backup(format!(

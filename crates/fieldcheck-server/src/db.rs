@@ -232,6 +232,22 @@ pub async fn open_sqlite_file(path: &Path) -> Result<AnyPool, DbError> {
         .await?)
 }
 
+/// Closes `pool` and returns once every connection of it is closed.
+///
+/// sqlx's own `close` can return with one connection still open: a connection given back just before
+/// is checked in a task of its own (a ping) and, when that check began before the close, put back
+/// among the idle ones after the close looked there. It stays open in the closed pool for as long as
+/// the pool lives, and on PostgreSQL keeps the database in use (a restore's `CREATE DATABASE …
+/// TEMPLATE` is refused). Closing again picks it up; after [`WRITE_WAIT`] the pool is left as it is.
+pub async fn close<DB: sqlx::Database>(pool: &sqlx::Pool<DB>) {
+    pool.close().await;
+    let deadline = tokio::time::Instant::now() + WRITE_WAIT;
+    while pool.size() > 0 && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+        pool.close().await;
+    }
+}
+
 /// The highest change seq a SQLite database handed out (its AUTOINCREMENT counter, which keeps the
 /// value even when rows are gone).
 pub async fn highest_change_seq(executor: impl AnyExecutor<'_>) -> Result<i64, DbError> {

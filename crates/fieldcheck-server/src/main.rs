@@ -246,7 +246,7 @@ async fn main() -> anyhow::Result<()> {
 async fn backup(args: BackupArgs) -> anyhow::Result<()> {
     let pool = open_database(&args.storage).await?;
     let done = fieldcheck_server::backup::backup(&pool, &args.to).await;
-    pool.close().await;
+    db::close(&pool).await;
     done?;
     println!("backed up to {}", args.to.display());
     Ok(())
@@ -281,7 +281,7 @@ async fn restore(args: RestoreArgs) -> anyhow::Result<()> {
 async fn prepare_restored_postgres(args: RestoreArgs) -> anyhow::Result<()> {
     let pool = open_database(&args.storage).await?;
     let prepared = fieldcheck_server::backup::prepare_restored_postgres(&pool).await;
-    pool.close().await;
+    db::close(&pool).await;
     let prepared = prepared?;
     println!(
         "prepared: {} audit rows checked, every token revoked, changes numbered from {} on; start \
@@ -297,7 +297,7 @@ async fn collect_photos(args: PhotosGcArgs) -> anyhow::Result<()> {
     let pool = open_database(&args.storage).await?;
     let store = open_photo_store(&args.storage)?;
     let collected = photos::collect_garbage(&pool, store.as_ref(), grace, chrono::Utc::now()).await;
-    pool.close().await;
+    db::close(&pool).await;
     let collected = collected.context("collecting photos")?;
     println!(
         "removed {} unreferenced photos and {} orphaned objects",
@@ -310,7 +310,7 @@ async fn collect_photos(args: PhotosGcArgs) -> anyhow::Result<()> {
 async fn disable_user(args: UserDisableArgs) -> anyhow::Result<()> {
     let pool = open_database(&args.storage).await?;
     let disabled = db::disable_user(&pool, args.username.trim()).await?;
-    pool.close().await;
+    db::close(&pool).await;
     match disabled {
         Some(_) => {
             println!(
@@ -326,7 +326,7 @@ async fn disable_user(args: UserDisableArgs) -> anyhow::Result<()> {
 async fn verify_audit(args: StorageOnlyArgs) -> anyhow::Result<()> {
     let pool = open_database(&args.storage).await?;
     let verdict = audit::verify(&pool).await?;
-    pool.close().await;
+    db::close(&pool).await;
     match verdict {
         audit::Verdict::Intact { rows } => {
             println!("audit chain intact: {rows} rows");
@@ -408,7 +408,7 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     };
     collector.abort();
     served.context("serving")?;
-    pool.close().await;
+    db::close(&pool).await;
     tracing::info!("stopped");
     Ok(())
 }
@@ -428,7 +428,7 @@ async fn add_user(args: UserAddArgs) -> anyhow::Result<()> {
         },
     )
     .await?;
-    pool.close().await;
+    db::close(&pool).await;
     println!(
         "added {} ({}, {}) to {}",
         user.username,

@@ -37,7 +37,7 @@ async fn a_backup_restores_to_the_same_pull_result() -> TestResult {
         let seqs: Vec<i64> = sqlx::query_scalar("SELECT seq FROM changes ORDER BY seq")
             .fetch_all(&pool)
             .await?;
-        pool.close().await;
+        db::close(&pool).await;
         seqs.len()
     };
     let before = app.pull_all(&token).await?;
@@ -56,7 +56,7 @@ async fn a_backup_restores_to_the_same_pull_result() -> TestResult {
         .await?;
     let data_dir = app._dir.path().to_path_buf();
     let photos = app.state.photos.clone();
-    app.state.pool.close().await;
+    db::close(&app.state.pool).await;
     let target = db::default_database_path(&data_dir);
     let restored = backup::restore(&file, &target).await?;
     let aside = restored.kept_aside.context("the old database is kept")?;
@@ -106,7 +106,7 @@ async fn restore_refuses_what_is_not_a_whole_fieldcheck_database() -> TestResult
         sqlx::query("CREATE TABLE t (x INTEGER)")
             .execute(&pool)
             .await?;
-        pool.close().await;
+        db::close(&pool).await;
     }
     for (file, expected) in [
         (dir.path().join("missing.db"), "no such file"),
@@ -148,7 +148,7 @@ async fn a_postgres_database_restored_from_an_older_copy_is_prepared_for_the_pho
     // Last night's copy, taken with the server stopped.
     let data_dir = app._dir.path().to_path_buf();
     let photos = app.state.photos.clone();
-    app.state.pool.close().await;
+    db::close(&app.state.pool).await;
     let copy = tempfile::tempdir()?;
     backend::copy_database(&data_dir, copy.path()).await?;
     // The next day goes on: a phone pulls up to a change the copy does not have.
@@ -165,7 +165,7 @@ async fn a_postgres_database_restored_from_an_older_copy_is_prepared_for_the_pho
     let cursor: i64 = sqlx::query_scalar("SELECT MAX(seq) FROM changes")
         .fetch_one(&today.state.pool)
         .await?;
-    today.state.pool.close().await;
+    db::close(&today.state.pool).await;
 
     // The database is lost and last night's copy restored in its place, then prepared.
     let restored = open_pool(copy.path()).await?;
@@ -191,5 +191,30 @@ async fn a_postgres_database_restored_from_an_older_copy_is_prepared_for_the_pho
         [&venue],
         "the phone whose cursor passed the copy gets the change made after the restore"
     );
+    Ok(())
+}
+
+/// A pool closed just after a query leaves no connection open: its connection, given back just
+/// before, is still being checked when the close begins (`db::close`; sqlx's own `close` left it open
+/// in about one close in four here, which kept a PostgreSQL database in use for the restore above).
+#[tokio::test]
+async fn a_pool_closed_just_after_a_query_leaves_no_connection_open() -> TestResult {
+    for yields in 0..4 {
+        for _ in 0..10 {
+            let dir = tempfile::tempdir()?;
+            let pool = open_pool(dir.path()).await?;
+            sqlx::query("SELECT 1").execute(&pool).await?;
+            // The connection's return is a task of its own: let it begin, or not, before the close.
+            for _ in 0..yields {
+                tokio::task::yield_now().await;
+            }
+            db::close(&pool).await;
+            assert_eq!(
+                pool.size(),
+                0,
+                "a connection left open, {yields} yields before the close"
+            );
+        }
+    }
     Ok(())
 }

@@ -23,7 +23,7 @@ async fn two_instances_serve_what_the_other_stored_and_share_the_login_throttle(
         let pool = open_pool(dir.path()).await?;
         let inspector = add(&pool, "insp_a", Role::Inspector, UNIT_A).await?;
         let partner = add(&pool, "partner_a", Role::Inspector, UNIT_A).await?;
-        pool.close().await;
+        db::close(&pool).await;
         (inspector, partner)
     };
     let one = start_server(dir.path()).await?;
@@ -127,7 +127,7 @@ async fn a_push_under_way_when_the_server_stops_is_answered_and_kept() -> TestRe
     let inspector = {
         let pool = open_pool(dir.path()).await?;
         let inspector = add(&pool, "insp_a", Role::Inspector, UNIT_A).await?;
-        pool.close().await;
+        db::close(&pool).await;
         inspector
     };
     let RunningServer {
@@ -171,12 +171,12 @@ async fn a_push_under_way_when_the_server_stops_is_answered_and_kept() -> TestRe
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     assert!(answer.contains("\"applied\""), "{answer}");
     task.await??;
-    pool.close().await;
+    db::close(&pool).await;
 
     // What was answered is kept.
     let pool = open_pool(dir.path()).await?;
     let stored = db::get_record(&pool, fieldcheck_core::sync::Entity::Venue, &venue_id).await?;
     assert_eq!(stored.map(|record| record.rev), Some(1));
-    pool.close().await;
+    db::close(&pool).await;
     Ok(())
 }

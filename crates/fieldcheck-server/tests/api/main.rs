@@ -525,7 +525,7 @@ async fn health_fails_when_the_photo_store_or_the_database_is_gone() -> TestResu
         app.call("GET", "/api/health", None, None).await?.status,
         StatusCode::OK
     );
-    pool.close().await;
+    db::close(&pool).await;
     let answer = app.call("GET", "/api/health", None, None).await?;
     assert_eq!(answer.status, StatusCode::INTERNAL_SERVER_ERROR);
     Ok(())
@@ -916,7 +916,7 @@ async fn the_write_ahead_log_is_folded_in_beside_the_writers() -> TestResult {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         waited += 1;
     }
-    pool.close().await;
+    db::close(&pool).await;
     Ok(())
 }
 
@@ -1799,7 +1799,7 @@ impl RunningServer {
     async fn stop(self) -> anyhow::Result<()> {
         let _ = self.stop.send(());
         self.task.await??;
-        self.pool.close().await;
+        db::close(&self.pool).await;
         Ok(())
     }
 }
@@ -1876,7 +1876,7 @@ async fn a_real_server_keeps_data_across_a_restart_and_answers_a_replay_as_dupli
         let pool = open_pool(&data_dir).await?;
         let inspector = add(&pool, "insp_a", Role::Inspector, UNIT_A).await?;
         let partner = add(&pool, "partner_a", Role::Inspector, UNIT_A).await?;
-        pool.close().await;
+        db::close(&pool).await;
         (inspector, partner)
     };
     let venue_id = new_id();

@@ -170,7 +170,7 @@ impl Seed {
             );
         }
         backend::settle(&pool).await?;
-        pool.close().await;
+        db::close(&pool).await;
         Ok(Seed {
             dir,
             tokens,
@@ -205,7 +205,7 @@ impl Server {
     /// Stops the server (closing the database) and starts a new one over the same file.
     async fn restart(&self) -> anyhow::Result<()> {
         let old = self.state.borrow().pool.clone();
-        old.close().await;
+        db::close(&old).await;
         let pool = open_pool(self.dir.path()).await?;
         let photos = backend::photo_store(self.dir.path())?;
         *self.state.borrow_mut() = AppState::new(pool, photos, Settings::default());

@@ -83,6 +83,8 @@ pub struct AppState {
     pub photos: photos::PhotoStore,
     pub settings: Arc<Settings>,
     pub throttle: Arc<auth::LoginThrottle>,
+    /// Pushes waiting to be written together ([`sync::PushQueue`]).
+    pub pushes: Arc<sync::PushQueue>,
 }
 
 impl AppState {
@@ -92,6 +94,7 @@ impl AppState {
             photos,
             settings: Arc::new(settings),
             throttle: Arc::new(auth::LoginThrottle::default()),
+            pushes: Arc::default(),
         }
     }
 }

@@ -18,11 +18,16 @@ use fieldcheck_core::sync::{
 use fieldcheck_core::{
     Campaign, DeviceId, Inspection, OpId, Problems, Status, UnitId, UserId, Venue,
 };
+use futures_util::FutureExt;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use sqlx::AnyPool;
 use std::collections::{BTreeSet, HashMap, HashSet};
+use std::future::Future;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex as StdMutex};
+use tokio::sync::{mpsc, oneshot};
 
 /// The most mutations one push may carry; the phone sends its outbox in batches below this.
 pub const MAX_MUTATIONS: usize = 500;
@@ -34,10 +39,11 @@ pub const MAX_PULL_LIMIT: u32 = 1000;
 
 /// Applies each mutation on its own and answers one result per mutation, in order.
 ///
-/// The whole batch is one transaction (one commit, one sync to disk, instead of one per mutation).
-/// Each mutation is decided by reads alone and written only when accepted: a rejected one leaves
-/// only its audit row and does not stop the rest. A database failure, by contrast, fails the whole
-/// request with 500 and commits nothing: the phone keeps its outbox and sends the batch again.
+/// The whole batch is one transaction (one commit, one sync to disk, instead of one per mutation),
+/// shared with the pushes of other phones that wait at the same moment (see [`PushQueue`]). Each
+/// mutation is decided by reads alone and written only when accepted: a rejected one leaves only its
+/// audit row and does not stop the rest. A database failure, by contrast, fails the whole request
+/// with 500 and commits nothing of it: the phone keeps its outbox and sends the batch again.
 /// Answering `rejected` for a server fault would make the phone drop a change it should have kept.
 pub async fn push(
     State(state): State<AppState>,
@@ -58,28 +64,78 @@ pub async fn push(
             ),
         });
     }
-    // What depends on the push alone is worked out before it takes its turn to write, which every
-    // other push waits for.
-    let hashes: Vec<String> = request
+    let (answer, answered) = oneshot::channel();
+    // What depends on the push alone is worked out here, as pushes arrive on whichever core is free,
+    // not in the writer's turn that every push waits for.
+    let hashes = request
         .mutations
         .iter()
         .map(|mutation| audit::content_hash(mutation.base_rev, &mutation.body))
         .collect();
-    let inspections = parse_inspections(&request.mutations)
-        .into_iter()
-        .map(|(n, inspection)| ((0, n), inspection))
-        .collect();
-    let pushed = Pushed {
-        caller: &authed.caller,
-        device_id: &request.device_id,
-        mutations: &request.mutations,
-        hashes: &hashes,
-    };
-    let (mut answers, _) = write_together(&state.pool, &[pushed], inspections).await?;
-    answers
-        .pop()
-        .map(Json)
-        .ok_or_else(|| ApiError::Internal("a push was written without an answer".to_owned()))
+    let inspections = parse_inspections(&request.mutations);
+    state.pushes.submit(
+        &state.pool,
+        Waiting {
+            caller: authed.caller,
+            request,
+            hashes,
+            inspections,
+            answer,
+        },
+    )?;
+    // The writer's own wait for the turn is bounded by `WRITE_WAIT`; this bounds the queue before
+    // it. A push answered busy here may still be written later: the phone's next try is a replay.
+    match tokio::time::timeout(2 * db::WRITE_WAIT, answered).await {
+        Ok(Ok(answer)) => answer.map(Json),
+        Ok(Err(_)) => Err(ApiError::Internal(
+            "the push's writer stopped before it answered".to_owned(),
+        )),
+        Err(_) => Err(ApiError::Busy),
+    }
+}
+
+/// The most mutations the pushes written together may carry: beyond a few dozen, a bigger group only
+/// makes its first pushes wait for its last (and its bodies leave the processor's caches), while
+/// the begin and commit it saves are already shared.
+const GROUP_MUTATIONS: usize = 50;
+
+/// The most pushes that may wait for the writer; one more is answered busy (the phone tries again
+/// later) rather than queued behind more work than the writer can do before its phone gives up.
+const WAITING_PUSHES: usize = 2_000;
+
+/// Pushes waiting to be written, and the one writer task of the process that writes them: whatever
+/// waits when the writer is free goes into one transaction and one commit, the disk's sync shared
+/// by every phone in it. Started by the first push, and again should it ever stop.
+#[derive(Default)]
+pub struct PushQueue {
+    writer: StdMutex<Option<mpsc::Sender<Waiting>>>,
+    /// The most pushes written in one transaction so far: read by the tests. Shared with the writer,
+    /// which holds no handle on the queue itself: when the server's state goes, its sender goes, the
+    /// writer's queue closes and the writer ends, letting go of the pool.
+    largest_group: Arc<AtomicUsize>,
+}
+
+/// One push waiting for the writer, what it brings already worked out, and where its answer goes.
+struct Waiting {
+    caller: Caller,
+    request: PushRequest,
+    /// Each mutation's content hash, in order.
+    hashes: Vec<String>,
+    /// The inspection bodies that parse, by the mutation's place (taken by the batch that writes
+    /// them; one written again after a failed group parses them again).
+    inspections: HashMap<usize, Inspection>,
+    answer: oneshot::Sender<Result<PushResponse, ApiError>>,
+}
+
+impl Waiting {
+    fn pushed(&self) -> Pushed<'_> {
+        Pushed {
+            caller: &self.caller,
+            device_id: &self.request.device_id,
+            mutations: &self.request.mutations,
+            hashes: &self.hashes,
+        }
+    }
 }
 
 /// The inspection bodies among `mutations` that parse, by their place.
@@ -90,6 +146,174 @@ fn parse_inspections(mutations: &[Mutation]) -> HashMap<usize, Inspection> {
         .filter(|(_, mutation)| mutation.entity == Entity::Inspection)
         .filter_map(|(n, mutation)| Some((n, Inspection::deserialize(&mutation.body).ok()?)))
         .collect()
+}
+
+impl PushQueue {
+    fn submit(&self, pool: &AnyPool, waiting: Waiting) -> Result<(), ApiError> {
+        // Held only to send, or to start a writer: never across an await.
+        let mut writer = self
+            .writer
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let waiting = match writer.as_ref() {
+            Some(writer) => match writer.try_send(waiting) {
+                Ok(()) => return Ok(()),
+                Err(mpsc::error::TrySendError::Full(_)) => return Err(ApiError::Busy),
+                // The writer has stopped (its runtime was shut down): a new one is started.
+                Err(mpsc::error::TrySendError::Closed(waiting)) => waiting,
+            },
+            None => waiting,
+        };
+        let (sender, queue) = mpsc::channel(WAITING_PUSHES);
+        tokio::spawn(write_pushes(
+            pool.clone(),
+            Arc::clone(&self.largest_group),
+            queue,
+        ));
+        // The writer was just made, empty, and holds its end: this send cannot fail.
+        let _ = sender.try_send(waiting);
+        *writer = Some(sender);
+        Ok(())
+    }
+
+    /// The most pushes written in one transaction since the server started.
+    pub fn largest_group(&self) -> usize {
+        self.largest_group.load(Ordering::Relaxed)
+    }
+}
+
+/// The writer: takes what waits (up to [`GROUP_MUTATIONS`]) and writes it, until the queue closes.
+/// A push whose phone stopped waiting (it went, or was answered busy) is left out: nothing of it was
+/// written, and the phone sends it again.
+async fn write_pushes(
+    pool: AnyPool,
+    largest_group: Arc<AtomicUsize>,
+    mut queue: mpsc::Receiver<Waiting>,
+) {
+    while let Some(first) = queue.recv().await {
+        let mut mutations = first.request.mutations.len();
+        let mut group = vec![first];
+        while mutations < GROUP_MUTATIONS {
+            let Ok(next) = queue.try_recv() else { break };
+            mutations += next.request.mutations.len();
+            group.push(next);
+        }
+        group.retain(|waiting| !waiting.answer.is_closed());
+        if group.is_empty() {
+            continue;
+        }
+        largest_group.fetch_max(group.len(), Ordering::Relaxed);
+        // A task of its own, so that nothing a group does can stop the writer.
+        if let Err(error) = tokio::spawn(write_group(pool.clone(), group)).await {
+            tracing::error!(%error, "writing a group of pushes stopped");
+        }
+    }
+}
+
+/// Writes a group in one transaction, answering each push. Should the group fail on something one
+/// of its pushes may have caused (a statement the database refused, a panic while deciding), nothing
+/// of it is kept and each push is written again alone, so that the fault reaches only that push. A
+/// failure no push causes (no turn to write, no connection) is every push's answer at once: written
+/// one by one, each would wait for it again.
+async fn write_group(pool: AnyPool, mut group: Vec<Waiting>) {
+    if group.len() > 1 {
+        let inspections = group
+            .iter_mut()
+            .enumerate()
+            .flat_map(|(p, waiting)| {
+                waiting
+                    .inspections
+                    .drain()
+                    .map(move |(n, inspection)| ((p, n), inspection))
+            })
+            .collect();
+        let pushes: Vec<Pushed<'_>> = group.iter().map(Waiting::pushed).collect();
+        match guarded(write_together(&pool, &pushes, inspections)).await {
+            Ok((answers, batch)) => {
+                drop(pushes);
+                answer_and_free(
+                    group.into_iter().zip(answers.into_iter().map(Ok)),
+                    Some(batch),
+                );
+                return;
+            }
+            Err(error) if !of_one_push(&error) => {
+                drop(pushes);
+                tracing::warn!(%error, pushes = group.len(), "a group of pushes could not be written");
+                let answers = group
+                    .iter()
+                    .map(|_| Err(same_failure(&error)))
+                    .collect::<Vec<_>>();
+                answer_and_free(group.into_iter().zip(answers), None);
+                return;
+            }
+            Err(error) => {
+                tracing::warn!(%error, pushes = group.len(), "a group of pushes failed; each is written alone");
+            }
+        }
+    }
+    for mut waiting in group {
+        let inspections = waiting
+            .inspections
+            .drain()
+            .map(|(n, inspection)| ((0, n), inspection))
+            .collect();
+        let (answer, batch) =
+            match guarded(write_together(&pool, &[waiting.pushed()], inspections)).await {
+                Ok((mut answers, batch)) => (
+                    answers.pop().ok_or_else(|| {
+                        ApiError::Internal("a push was written without an answer".to_owned())
+                    }),
+                    Some(batch),
+                ),
+                Err(error) => (Err(error), None),
+            };
+        answer_and_free(std::iter::once((waiting, answer)), batch);
+    }
+}
+
+/// `writing`, with a panic turned into the request's failure (500), so that the group's pushes are
+/// answered, and written again alone.
+async fn guarded<T>(writing: impl Future<Output = Result<T, ApiError>>) -> Result<T, ApiError> {
+    std::panic::AssertUnwindSafe(writing)
+        .catch_unwind()
+        .await
+        .unwrap_or_else(|_| Err(ApiError::Internal("a push's writing panicked".to_owned())))
+}
+
+/// Whether a group's failure may come from one of its pushes (so each is written again alone), not
+/// from the server's state at that moment (no turn to write within its wait, no connection).
+fn of_one_push(error: &ApiError) -> bool {
+    !matches!(
+        error,
+        ApiError::Busy
+            | ApiError::Database(DbError::Sqlx(
+                sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_)
+            ))
+    )
+}
+
+/// The answer for every push of a group that failed on something none of them caused.
+fn same_failure(error: &ApiError) -> ApiError {
+    match error {
+        ApiError::Busy => ApiError::Busy,
+        other => ApiError::Internal(other.to_string()),
+    }
+}
+
+/// Sends each push its answer before the pushes' bodies and what their batch held are freed (which
+/// takes about as long as deciding them). A phone that has gone meanwhile gets nothing: its next try
+/// is a replay.
+fn answer_and_free(
+    answered: impl Iterator<Item = (Waiting, Result<PushResponse, ApiError>)>,
+    batch: Option<Batch>,
+) {
+    let mut spent = Vec::new();
+    for (waiting, answer) in answered {
+        let _ = waiting.answer.send(answer);
+        spent.push(waiting.request);
+    }
+    drop((spent, batch));
 }
 
 /// One transaction for `pushes`, committed: one answer per push, in order.
@@ -361,8 +585,12 @@ impl Batch {
     }
 
     /// Those of `names` the caller may not name in a record (see [`db::missing_photos`]), in order.
-    /// The batch's own photo references are written at its end, which changes no answer while a
-    /// batch is one caller's: a name its records could name, the caller could name already.
+    /// The batch's own photo references are written at its end, so they are looked at here: a photo
+    /// an accepted record of the caller's unit names (another officer's push in the same batch, say),
+    /// the caller may name, as they could once that push was committed. What the database said is
+    /// as it stood when the batch began: a name the caller could name then stays nameable through
+    /// the batch even if an earlier push in it moved the record naming it out of the caller's
+    /// sight, as if this push had come first (arriving at the same moment, it could have).
     async fn missing_photos(
         &mut self,
         conn: &mut sqlx::AnyConnection,
@@ -379,8 +607,22 @@ impl Batch {
         Ok(names
             .iter()
             .filter(|name| self.photos_missing.contains(&key(name)))
+            .filter(|name| !self.named_in_sight(caller, name))
             .map(|name| (*name).to_owned())
             .collect())
+    }
+
+    /// Whether a record this batch accepted, in a unit the caller sees, names photo `name`.
+    fn named_in_sight(&self, caller: &Caller, name: &str) -> bool {
+        self.photo_refs
+            .range((name.to_owned(), String::new())..)
+            .take_while(|(photo, _)| photo == name)
+            .any(|(_, inspection)| {
+                self.records
+                    .get(&(Entity::Inspection, inspection.clone()))
+                    .and_then(Option::as_ref)
+                    .is_some_and(|record| caller.sees_unit(&record.unit_id))
+            })
     }
 
     async fn ask_photos(

@@ -1,6 +1,6 @@
-//! Pushes that wait for the turn to write at the same moment: each is answered as it would be
-//! alone, a database fault of one push's reaching only that push, and one whose phone stopped
-//! waiting is not written.
+//! Pushes written together: the phones that wait at the same moment share one transaction, and
+//! each is answered as it would be alone, a database fault of one push's reaching only that push,
+//! and one whose phone stopped waiting is not written.
 
 use super::*;
 use tokio::task::JoinHandle;
@@ -49,12 +49,12 @@ async fn poison(pool: &AnyPool, id: &str) -> TestResult {
     Ok(())
 }
 
-/// Officers of two units push while a write holds the turn, so that their pushes wait and then go
-/// one after another: new records, a replay of one op on a second connection, a refusal, two edits
-/// of one venue on the same rev, and a record the database refuses to store. Each push gets what it
-/// would have got alone; the refused store fails only its own push, and the audit chain holds.
+/// Officers of two units push while the writer is busy, so that their pushes wait and are written
+/// together: new records, a replay of one op on a second connection, a refusal, two edits of one
+/// venue on the same rev, and a record the database refuses to store. Each push gets what it would
+/// have got alone; the refused store fails only its own push, and the audit chain holds.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn pushes_waiting_together_are_each_answered_as_alone() -> TestResult {
+async fn pushes_written_together_are_each_answered_as_alone() -> TestResult {
     let app = fixture().await?;
     let (a, a2, b) = (
         app.login("insp_a").await?,
@@ -66,7 +66,8 @@ async fn pushes_waiting_together_are_each_answered_as_alone() -> TestResult {
     let poisoned = new_id();
     poison(&app.state.pool, &poisoned).await?;
 
-    // Another write holds the turn: every push waits for it.
+    // Another write holds the turn: the first push waits alone for it, the rest wait behind it and
+    // are then taken together. (Were a push late, it would go alone: the answers are the same.)
     let held = db::begin_write(&app.state.pool).await?;
     let plug_id = new_id();
     let plug = start_push(
@@ -226,10 +227,14 @@ async fn pushes_waiting_together_are_each_answered_as_alone() -> TestResult {
         fieldcheck_server::audit::verify(&app.state.pool).await?,
         fieldcheck_server::audit::Verdict::Intact { .. }
     ));
+    ensure!(
+        app.state.pushes.largest_group() > 1,
+        "the pushes were never written together"
+    );
     Ok(())
 }
 
-/// A push whose phone stopped waiting before its turn to write came (the connection dropped) is not
+/// A push whose phone stopped waiting before the writer came to it (the connection dropped) is not
 /// written: the phone still holds it and sends it again.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_push_nobody_waits_for_any_more_is_left_unwritten() -> TestResult {
@@ -272,7 +277,7 @@ async fn a_push_nobody_waits_for_any_more_is_left_unwritten() -> TestResult {
         MutationStatus::Applied,
         None,
     );
-    // A push after it has had its turn too.
+    // The writer comes to the dropped push after the plug's commit; a push after it shows it has.
     let after = app.inspect(&token, &venue_id, &app.insp_a).await?;
     let ids: HashSet<String> = app
         .pull_all(&token)
@@ -282,5 +287,74 @@ async fn a_push_nobody_waits_for_any_more_is_left_unwritten() -> TestResult {
         .collect();
     ensure!(ids.contains(&first) && ids.contains(&after), "{ids:?}");
     ensure!(!ids.contains(&gone), "a push nobody waited for was written");
+    Ok(())
+}
+
+/// In a group, a photo named by a record accepted earlier in it may be named by an officer of the
+/// same unit after it, as it could be once that record was committed; another unit still may not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_photo_named_earlier_in_a_group_may_be_named_by_the_unit_after_it() -> TestResult {
+    let app = fixture().await?;
+    let (a, a2, b) = (
+        app.login("insp_a").await?,
+        app.login("insp_a2").await?,
+        app.login("insp_b").await?,
+    );
+    let venue_a = app.venue(&a, &app.insp_a, VenueKind::InternetCafe).await?;
+    let venue_b = app.venue(&b, &app.insp_b, VenueKind::InternetCafe).await?;
+    let photo = app.upload(&a, &super::photos::jpeg("包间监控照片")).await?;
+    let naming = |id: &str, venue: &str, author: &User| {
+        let mut body = app.inspection_body(id, venue, author);
+        body["photos"] = json!([photo]);
+        mutation("inspection", id, 0, body)
+    };
+
+    // The writer waits for the turn with a first push; the three after it wait together, in the
+    // order they are sent.
+    let held = db::begin_write(&app.state.pool).await?;
+    let plug_id = new_id();
+    let plug = start_push(
+        &app,
+        &a,
+        9,
+        &[mutation(
+            "venue",
+            &plug_id,
+            0,
+            venue_body(&plug_id, &app.insp_a, VenueKind::Arcade),
+        )],
+    )?;
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    let first = start_push(&app, &a, 1, &[naming(&new_id(), &venue_a, &app.insp_a)])?;
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    let same_unit = start_push(&app, &a2, 2, &[naming(&new_id(), &venue_a, &app.insp_a2)])?;
+    let other_unit = start_push(&app, &b, 3, &[naming(&new_id(), &venue_b, &app.insp_b)])?;
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    held.commit().await?;
+
+    check(
+        &push_results(plug.await??)?[0],
+        MutationStatus::Applied,
+        None,
+    );
+    check(
+        &push_results(first.await??)?[0],
+        MutationStatus::Applied,
+        None,
+    );
+    check(
+        &push_results(same_unit.await??)?[0],
+        MutationStatus::Applied,
+        None,
+    );
+    check(
+        &push_results(other_unit.await??)?[0],
+        MutationStatus::Rejected,
+        Some("photo_missing"),
+    );
+    ensure!(
+        app.state.pushes.largest_group() >= 3,
+        "the three pushes were not written together"
+    );
     Ok(())
 }

@@ -11,7 +11,7 @@ use object_store::ObjectStoreExt;
 
 /// Bytes that begin like a JPEG (the server checks the signature, not the whole image), different for
 /// every label.
-fn jpeg(label: &str) -> Vec<u8> {
+pub(super) fn jpeg(label: &str) -> Vec<u8> {
     let mut bytes = vec![0xFF, 0xD8, 0xFF, 0xE0];
     bytes.extend_from_slice(label.as_bytes());
     bytes
@@ -67,7 +67,7 @@ impl App {
     }
 
     /// Uploads `bytes` under their own name, which must be answered 201 or 200; returns the name.
-    async fn upload(&self, token: &str, bytes: &[u8]) -> anyhow::Result<String> {
+    pub(super) async fn upload(&self, token: &str, bytes: &[u8]) -> anyhow::Result<String> {
         let name = photo_name(bytes);
         let answer = self.put_photo(Some(token), &name, bytes).await?;
         ensure!(

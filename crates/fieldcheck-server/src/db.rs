@@ -316,26 +316,54 @@ pub async fn revoke_all_tokens(executor: impl AnyExecutor<'_>) -> Result<(), DbE
 /// not begin a second write transaction while it holds one: it would wait for itself. A writer
 /// still waiting after [`WRITE_WAIT`] gives up with [`DbError::Busy`], as SQLite's own wait did
 /// (PostgreSQL's advisory lock waits without a limit, and still does for other processes).
-pub async fn begin_write(pool: &AnyPool) -> Result<WriteTx, DbError> {
-    let turn = tokio::time::timeout(WRITE_WAIT, writers_queue(pool).lock_owned())
+pub async fn begin_write(pool: &AnyPool) -> Result<WriteTx<'static>, DbError> {
+    let turn = take_turn(pool).await?;
+    let tx = pool.begin_with(begin_statement(pool)).await?;
+    hold_lock(tx, turn, pool).await
+}
+
+/// [`begin_write`] on a connection the caller keeps from one transaction to the next: the push
+/// writer's, which would otherwise wait for a pooled connection behind every request of a burst
+/// (each checks its token through the pool) before each group it writes.
+pub async fn begin_write_on<'c>(
+    pool: &AnyPool,
+    conn: &'c mut AnyConnection,
+) -> Result<WriteTx<'c>, DbError> {
+    let turn = take_turn(pool).await?;
+    let tx = sqlx::Connection::begin_with(conn, begin_statement(pool)).await?;
+    hold_lock(tx, turn, pool).await
+}
+
+/// This process's turn to write, waited for holding nothing; [`DbError::Busy`] after [`WRITE_WAIT`].
+async fn take_turn(pool: &AnyPool) -> Result<OwnedMutexGuard<()>, DbError> {
+    tokio::time::timeout(WRITE_WAIT, writers_queue(pool).lock_owned())
         .await
-        .map_err(|_| DbError::Busy)?;
-    let tx = match Engine::of_pool(pool) {
-        Engine::Sqlite => pool.begin_with("BEGIN IMMEDIATE").await?,
-        Engine::Postgres => {
-            // Said, not assumed: under REPEATABLE READ the snapshot would be taken before the lock
-            // is held, and two writers could read the same audit head.
-            let mut tx = pool
-                .begin_with("BEGIN ISOLATION LEVEL READ COMMITTED")
-                .await?;
-            // Selected through a constant: the lock function returns `void`, a type rows cannot carry.
-            sqlx::query("SELECT 1 FROM pg_advisory_xact_lock($1)")
-                .bind(POSTGRES_WRITE_LOCK)
-                .execute(&mut *tx)
-                .await?;
-            tx
-        }
-    };
+        .map_err(|_| DbError::Busy)
+}
+
+fn begin_statement(pool: &AnyPool) -> &'static str {
+    match Engine::of_pool(pool) {
+        Engine::Sqlite => "BEGIN IMMEDIATE",
+        // Said, not assumed: under REPEATABLE READ the snapshot would be taken before the lock is
+        // held, and two writers could read the same audit head.
+        Engine::Postgres => "BEGIN ISOLATION LEVEL READ COMMITTED",
+    }
+}
+
+/// The database's lock for writers, which orders this process against others: SQLite's is taken by
+/// `BEGIN IMMEDIATE`, PostgreSQL's is an advisory lock held to the transaction's end.
+async fn hold_lock<'c>(
+    mut tx: Transaction<'c, Any>,
+    turn: OwnedMutexGuard<()>,
+    pool: &AnyPool,
+) -> Result<WriteTx<'c>, DbError> {
+    if Engine::of_pool(pool) == Engine::Postgres {
+        // Selected through a constant: the lock function returns `void`, a type rows cannot carry.
+        sqlx::query("SELECT 1 FROM pg_advisory_xact_lock($1)")
+            .bind(POSTGRES_WRITE_LOCK)
+            .execute(&mut *tx)
+            .await?;
+    }
     Ok(WriteTx {
         tx,
         _turn: turn,
@@ -350,14 +378,14 @@ pub async fn begin_write(pool: &AnyPool) -> Result<WriteTx, DbError> {
 /// tries again at growing intervals (up to 100 ms a try), each waiter holding a pooled connection
 /// meanwhile, so that many writers at once left reads (a token's check) without a connection. Here
 /// a writer waits holding nothing and is woken the moment the one before it is done.
-pub struct WriteTx {
+pub struct WriteTx<'c> {
     // Declared first so that it is dropped first: the rollback is under way before the turn passes.
-    tx: Transaction<'static, Any>,
+    tx: Transaction<'c, Any>,
     _turn: OwnedMutexGuard<()>,
     pool: AnyPool,
 }
 
-impl WriteTx {
+impl WriteTx<'_> {
     /// Commits, then passes the turn (and has the log folded in soon, see [`fold_log_soon`]).
     pub async fn commit(self) -> Result<(), sqlx::Error> {
         let WriteTx { tx, _turn, pool } = self;
@@ -368,7 +396,7 @@ impl WriteTx {
     }
 }
 
-impl Deref for WriteTx {
+impl Deref for WriteTx<'_> {
     type Target = AnyConnection;
 
     fn deref(&self) -> &AnyConnection {
@@ -376,7 +404,7 @@ impl Deref for WriteTx {
     }
 }
 
-impl DerefMut for WriteTx {
+impl DerefMut for WriteTx<'_> {
     fn deref_mut(&mut self) -> &mut AnyConnection {
         &mut self.tx
     }

@@ -22,7 +22,8 @@ use futures_util::FutureExt;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use sqlx::AnyPool;
+use sqlx::pool::PoolConnection;
+use sqlx::{Any, AnyPool};
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::future::Future;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -182,7 +183,8 @@ impl PushQueue {
     }
 }
 
-/// The writer: takes what waits (up to [`GROUP_MUTATIONS`]) and writes it, until the queue closes.
+/// The writer: takes what waits (up to [`GROUP_MUTATIONS`]) and writes it on a connection it keeps
+/// while pushes keep coming ([`Kept`]), until the queue closes.
 /// A push whose phone stopped waiting (it went, or was answered busy) is left out: nothing of it was
 /// written, and the phone sends it again.
 async fn write_pushes(
@@ -190,6 +192,7 @@ async fn write_pushes(
     largest_group: Arc<AtomicUsize>,
     mut queue: mpsc::Receiver<Waiting>,
 ) {
+    let mut kept: Kept = None;
     while let Some(first) = queue.recv().await {
         let mut mutations = first.request.mutations.len();
         let mut group = vec![first];
@@ -204,18 +207,29 @@ async fn write_pushes(
         }
         largest_group.fetch_max(group.len(), Ordering::Relaxed);
         // A task of its own, so that nothing a group does can stop the writer.
-        if let Err(error) = tokio::spawn(write_group(pool.clone(), group)).await {
-            tracing::error!(%error, "writing a group of pushes stopped");
+        match tokio::spawn(write_group(pool.clone(), group, kept.take())).await {
+            Ok(connection) => kept = connection,
+            Err(error) => tracing::error!(%error, "writing a group of pushes stopped"),
+        }
+        // Given back once nothing waits: an idle server holds no connection, and a pool being
+        // closed gets it back.
+        if queue.is_empty() {
+            kept = None;
         }
     }
 }
+
+/// The writer's connection, kept from one group to the next while pushes keep coming: taken from
+/// the pool before each group, it would wait behind every request of a burst (each checks its token
+/// through the pool). Given up after any failure, so that a group written again starts afresh.
+type Kept = Option<PoolConnection<Any>>;
 
 /// Writes a group in one transaction, answering each push. Should the group fail on something one
 /// of its pushes may have caused (a statement the database refused, a panic while deciding), nothing
 /// of it is kept and each push is written again alone, so that the fault reaches only that push. A
 /// failure no push causes (no turn to write, no connection) is every push's answer at once: written
 /// one by one, each would wait for it again.
-async fn write_group(pool: AnyPool, mut group: Vec<Waiting>) {
+async fn write_group(pool: AnyPool, mut group: Vec<Waiting>, mut kept: Kept) -> Kept {
     if group.len() > 1 {
         let inspections = group
             .iter_mut()
@@ -228,14 +242,14 @@ async fn write_group(pool: AnyPool, mut group: Vec<Waiting>) {
             })
             .collect();
         let pushes: Vec<Pushed<'_>> = group.iter().map(Waiting::pushed).collect();
-        match guarded(write_together(&pool, &pushes, inspections)).await {
+        match guarded(write_together(&pool, &mut kept, &pushes, inspections)).await {
             Ok((answers, batch)) => {
                 drop(pushes);
                 answer_and_free(
                     group.into_iter().zip(answers.into_iter().map(Ok)),
                     Some(batch),
                 );
-                return;
+                return kept;
             }
             Err(error) if !of_one_push(&error) => {
                 drop(pushes);
@@ -245,9 +259,10 @@ async fn write_group(pool: AnyPool, mut group: Vec<Waiting>) {
                     .map(|_| Err(same_failure(&error)))
                     .collect::<Vec<_>>();
                 answer_and_free(group.into_iter().zip(answers), None);
-                return;
+                return None;
             }
             Err(error) => {
+                kept = None;
                 tracing::warn!(%error, pushes = group.len(), "a group of pushes failed; each is written alone");
             }
         }
@@ -258,18 +273,28 @@ async fn write_group(pool: AnyPool, mut group: Vec<Waiting>) {
             .drain()
             .map(|(n, inspection)| ((0, n), inspection))
             .collect();
-        let (answer, batch) =
-            match guarded(write_together(&pool, &[waiting.pushed()], inspections)).await {
-                Ok((mut answers, batch)) => (
-                    answers.pop().ok_or_else(|| {
-                        ApiError::Internal("a push was written without an answer".to_owned())
-                    }),
-                    Some(batch),
-                ),
-                Err(error) => (Err(error), None),
-            };
+        let written = guarded(write_together(
+            &pool,
+            &mut kept,
+            &[waiting.pushed()],
+            inspections,
+        ))
+        .await;
+        let (answer, batch) = match written {
+            Ok((mut answers, batch)) => (
+                answers.pop().ok_or_else(|| {
+                    ApiError::Internal("a push was written without an answer".to_owned())
+                }),
+                Some(batch),
+            ),
+            Err(error) => {
+                kept = None;
+                (Err(error), None)
+            }
+        };
         answer_and_free(std::iter::once((waiting, answer)), batch);
     }
+    kept
 }
 
 /// `writing`, with a panic turned into the request's failure (500), so that the group's pushes are
@@ -316,13 +341,19 @@ fn answer_and_free(
     drop((spent, batch));
 }
 
-/// One transaction for `pushes`, committed: one answer per push, in order.
+/// One transaction for `pushes` on the writer's connection (taken from the pool if none is kept),
+/// committed: one answer per push, in order.
 async fn write_together(
     pool: &AnyPool,
+    kept: &mut Kept,
     pushes: &[Pushed<'_>],
     inspections: HashMap<(usize, usize), Inspection>,
 ) -> Result<(Vec<PushResponse>, Batch), ApiError> {
-    let mut tx = db::begin_write(pool).await?;
+    let connection = match kept {
+        Some(connection) => connection,
+        None => kept.insert(pool.acquire().await.map_err(DbError::from)?),
+    };
+    let mut tx = db::begin_write_on(pool, connection).await?;
     let (answers, batch) = apply_pushes(&mut tx, pushes, inspections).await?;
     tx.commit().await.map_err(DbError::from)?;
     Ok((answers, batch))
@@ -331,7 +362,7 @@ async fn write_together(
 /// Decides and holds every mutation of `pushes` in `tx`, then writes what was held: one answer per
 /// push, in order. Nothing is committed here.
 async fn apply_pushes(
-    tx: &mut db::WriteTx,
+    tx: &mut db::WriteTx<'_>,
     pushes: &[Pushed<'_>],
     inspections: HashMap<(usize, usize), Inspection>,
 ) -> Result<(Vec<PushResponse>, Batch), ApiError> {
@@ -765,7 +796,7 @@ struct Accepted {
 
 /// Decides and applies one mutation of a batch inside the batch's transaction.
 async fn apply_mutation(
-    outer: &mut db::WriteTx,
+    outer: &mut db::WriteTx<'_>,
     batch: &mut Batch,
     push: Pushed<'_>,
     at: (usize, usize),

@@ -326,9 +326,9 @@ fn same_failure(error: &ApiError) -> ApiError {
     }
 }
 
-/// Sends each push its answer before the pushes' bodies and what their batch held are freed (which
-/// takes about as long as deciding them). A phone that has gone meanwhile gets nothing: its next try
-/// is a replay.
+/// Sends each push its answer, then frees the pushes' bodies and what their batch held in a task of
+/// its own: freeing takes about as long as deciding them, and the writer goes on to the next group
+/// meanwhile. A phone that has gone meanwhile gets nothing: its next try is a replay.
 fn answer_and_free(
     answered: impl Iterator<Item = (Waiting, Result<PushResponse, ApiError>)>,
     batch: Option<Batch>,
@@ -338,7 +338,7 @@ fn answer_and_free(
         let _ = waiting.answer.send(answer);
         spent.push(waiting.request);
     }
-    drop((spent, batch));
+    tokio::spawn(async move { drop((spent, batch)) });
 }
 
 /// One transaction for `pushes` on the writer's connection (taken from the pool if none is kept),

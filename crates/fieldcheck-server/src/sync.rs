@@ -184,7 +184,7 @@ impl PushQueue {
 }
 
 /// The writer: takes what waits (up to [`GROUP_MUTATIONS`]) and writes it on a connection it keeps
-/// while pushes keep coming ([`Kept`]), until the queue closes.
+/// while pushes keep coming ([`Kept`], [`KEEP_IDLE`]), until the queue closes.
 /// A push whose phone stopped waiting (it went, or was answered busy) is left out: nothing of it was
 /// written, and the phone sends it again.
 async fn write_pushes(
@@ -193,7 +193,21 @@ async fn write_pushes(
     mut queue: mpsc::Receiver<Waiting>,
 ) {
     let mut kept: Kept = None;
-    while let Some(first) = queue.recv().await {
+    loop {
+        let next = if kept.is_some() {
+            match tokio::time::timeout(KEEP_IDLE, queue.recv()).await {
+                Ok(next) => next,
+                // Nothing came: an idle server holds no connection, and a pool being closed gets
+                // it back.
+                Err(_) => {
+                    kept = None;
+                    continue;
+                }
+            }
+        } else {
+            queue.recv().await
+        };
+        let Some(first) = next else { break };
         let mut mutations = first.request.mutations.len();
         let mut group = vec![first];
         while mutations < GROUP_MUTATIONS {
@@ -211,13 +225,12 @@ async fn write_pushes(
             Ok(connection) => kept = connection,
             Err(error) => tracing::error!(%error, "writing a group of pushes stopped"),
         }
-        // Given back once nothing waits: an idle server holds no connection, and a pool being
-        // closed gets it back.
-        if queue.is_empty() {
-            kept = None;
-        }
     }
 }
+
+/// How long the writer keeps its connection with nothing to write: pushes of a burst arrive over
+/// tens of milliseconds, with gaps in which the queue is empty for a moment.
+const KEEP_IDLE: std::time::Duration = std::time::Duration::from_millis(50);
 
 /// The writer's connection, kept from one group to the next while pushes keep coming: taken from
 /// the pool before each group, it would wait behind every request of a burst (each checks its token
@@ -268,6 +281,11 @@ async fn write_group(pool: AnyPool, mut group: Vec<Waiting>, mut kept: Kept) -> 
         }
     }
     for mut waiting in group {
+        // Written alone, each push waits for its own turn: one whose phone stopped waiting
+        // meanwhile is left unwritten, as before a group (its next try is checked afresh).
+        if waiting.answer.is_closed() {
+            continue;
+        }
         let inspections = waiting
             .inspections
             .drain()

@@ -235,7 +235,8 @@ async fn pushes_written_together_are_each_answered_as_alone() -> TestResult {
 }
 
 /// A push whose phone stopped waiting before the writer came to it (the connection dropped) is not
-/// written: the phone still holds it and sends it again.
+/// written: the phone still holds it and sends it again. The writer, with nothing left to write,
+/// gives its connection back.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_push_nobody_waits_for_any_more_is_left_unwritten() -> TestResult {
     let app = fixture().await?;
@@ -277,7 +278,17 @@ async fn a_push_nobody_waits_for_any_more_is_left_unwritten() -> TestResult {
         MutationStatus::Applied,
         None,
     );
-    // The writer comes to the dropped push after the plug's commit; a push after it shows it has.
+    // The writer comes to the dropped push after the plug's commit and leaves it. With nothing more
+    // to write it gives its connection back (a pool being closed waits for every connection).
+    let given_back_by = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while app.state.pool.num_idle() < app.state.pool.size() as usize {
+        ensure!(
+            std::time::Instant::now() < given_back_by,
+            "the writer kept its connection with nothing to write"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    // A push after it is written.
     let after = app.inspect(&token, &venue_id, &app.insp_a).await?;
     let ids: HashSet<String> = app
         .pull_all(&token)

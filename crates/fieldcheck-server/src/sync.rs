@@ -501,8 +501,11 @@ struct Batch {
     officers: HashMap<UnitId, HashSet<UserId>>,
     /// Each caller's applied ops among the batch's op ids (op ids are scoped per user).
     ops: HashMap<(UserId, String), db::AppliedOp>,
-    /// Current copies by entity and id; `None`: the server has no such record.
-    records: HashMap<(Entity, String), Option<StoredRecord>>,
+    /// Current copies by entity and id; `None`: the server has no such record. Shared, so that
+    /// asking for a copy and holding an accepted one for the batch's end copy no body.
+    records: HashMap<(Entity, String), Option<Arc<StoredRecord>>>,
+    /// Venue bodies parsed once per batch, by id, with the rev they were parsed at.
+    venues: HashMap<String, (u64, Venue)>,
 }
 
 /// Who asks whether a photo may be named: the user, and the unit whose records' photos they may
@@ -521,11 +524,8 @@ impl PhotoAsker {
 
 /// An accepted mutation's new rev, held for the batch's end.
 struct HeldWrite {
-    entity: Entity,
-    id: String,
-    unit_id: UnitId,
-    rev: u64,
-    body: Value,
+    /// The new current copy, the one later mutations of the batch see too.
+    record: Arc<StoredRecord>,
     user_id: UserId,
     device_id: DeviceId,
     op_id: OpId,
@@ -600,7 +600,7 @@ impl Batch {
             }
             for (id, record) in db::records_named(&mut *conn, entity, &ids).await? {
                 match record {
-                    Ok(record) => records.insert((entity, id), Some(record)),
+                    Ok(record) => records.insert((entity, id), Some(Arc::new(record))),
                     // Left to be read again, and to fail, only if a mutation asks for it.
                     Err(_) => records.remove(&(entity, id)),
                 };
@@ -699,11 +699,11 @@ impl Batch {
             .writes
             .iter()
             .map(|held| RecordWrite {
-                entity: held.entity,
-                id: &held.id,
-                unit_id: &held.unit_id,
-                rev: held.rev,
-                body: &held.body,
+                entity: held.record.entity,
+                id: &held.record.id,
+                unit_id: &held.record.unit_id,
+                rev: held.record.rev,
+                body: &held.record.body,
                 user_id: Some(&held.user_id),
                 origin: Some(PushOrigin {
                     op_id: &held.op_id,
@@ -736,7 +736,7 @@ impl Batch {
         conn: &mut sqlx::AnyConnection,
         entity: Entity,
         id: &str,
-    ) -> Result<Option<StoredRecord>, Stop> {
+    ) -> Result<Option<Arc<StoredRecord>>, Stop> {
         if let Some(known) = self.records.get(&(entity, id.to_owned())) {
             return Ok(known.clone());
         }
@@ -747,9 +747,24 @@ impl Batch {
                 return Err(unreadable(entity, id));
             }
             Err(error) => return Err(error.into()),
-        };
+        }
+        .map(Arc::new);
         self.records.insert((entity, id.to_owned()), record.clone());
         Ok(record)
+    }
+
+    /// The venue `record` holds, parsed once per batch and rev.
+    fn venue(&mut self, record: &StoredRecord) -> Result<&Venue, Stop> {
+        let stale = self
+            .venues
+            .get(&record.id)
+            .is_none_or(|(rev, _)| *rev != record.rev);
+        if stale {
+            let venue =
+                Venue::deserialize(&record.body).map_err(|error| corrupt(record, &error))?;
+            self.venues.insert(record.id.clone(), (record.rev, venue));
+        }
+        Ok(&self.venues[&record.id].1)
     }
 }
 
@@ -906,12 +921,17 @@ async fn apply_mutation(
         Ok(accepted) => {
             // The fields the server set, so that the phone need not pull its own change back.
             let fields = server_fields(&mutation.body, &accepted.body);
-            batch.writes.push(HeldWrite {
+            let record = Arc::new(StoredRecord {
                 entity: mutation.entity,
                 id: mutation.id.clone(),
-                unit_id: accepted.unit_id.clone(),
+                unit_id: accepted.unit_id,
                 rev: accepted.rev,
-                body: accepted.body.clone(),
+                body: accepted.body,
+                // Known once the batch's writes are made; nothing in the batch reads it.
+                seq: 0,
+            });
+            batch.writes.push(HeldWrite {
+                record: Arc::clone(&record),
                 user_id: caller.user_id.clone(),
                 device_id: device_id.clone(),
                 op_id: mutation.op_id.clone(),
@@ -949,18 +969,9 @@ async fn apply_mutation(
                     content_hash: Some(content_hash.clone()),
                 },
             );
-            batch.records.insert(
-                (mutation.entity, mutation.id.clone()),
-                Some(StoredRecord {
-                    entity: mutation.entity,
-                    id: mutation.id.clone(),
-                    unit_id: accepted.unit_id,
-                    rev: accepted.rev,
-                    body: accepted.body,
-                    // Known once the batch's writes are made; nothing in the batch reads it.
-                    seq: 0,
-                }),
-            );
+            batch
+                .records
+                .insert((mutation.entity, mutation.id.clone()), Some(record));
             MutationResult {
                 fields,
                 ..result(mutation, MutationStatus::Applied, Some(accepted.rev))
@@ -1036,7 +1047,7 @@ async fn accept_venue(
     venue.validate().map_err(|problems| invalid(&problems))?;
     check_owner_unit(conn, caller, &venue.unit_id).await?;
     let existing = batch.record(conn, Entity::Venue, &mutation.id).await?;
-    let rev = next_rev(caller, existing.as_ref(), false, mutation.base_rev)?;
+    let rev = next_rev(caller, existing.as_deref(), false, mutation.base_rev)?;
     Ok(Accepted {
         unit_id: venue.unit_id.clone(),
         rev,
@@ -1056,7 +1067,7 @@ async fn accept_campaign(
     campaign.validate().map_err(|problems| invalid(&problems))?;
     check_owner_unit(conn, caller, &campaign.unit_id).await?;
     let existing = batch.record(conn, Entity::Campaign, &mutation.id).await?;
-    let rev = next_rev(caller, existing.as_ref(), false, mutation.base_rev)?;
+    let rev = next_rev(caller, existing.as_deref(), false, mutation.base_rev)?;
     Ok(Accepted {
         unit_id: campaign.unit_id.clone(),
         rev,
@@ -1096,10 +1107,8 @@ async fn accept_inspection(
     if !caller.sees_unit(&venue_record.unit_id) {
         return Err(reject("forbidden", "the venue belongs to another unit"));
     }
-    let venue: Venue =
-        Venue::deserialize(&venue_record.body).map_err(|error| corrupt(&venue_record, &error))?;
     inspection
-        .validate_for_venue(&venue)
+        .validate_for_venue(batch.venue(&venue_record)?)
         .map_err(|problems| invalid(&problems))?;
 
     let existing = batch.record(conn, Entity::Inspection, &mutation.id).await?;
@@ -1114,7 +1123,7 @@ async fn accept_inspection(
     let locked = server_copy
         .as_ref()
         .is_some_and(|copy| copy.status == Status::Approved || copy.amends.is_some());
-    let rev = next_rev(caller, existing.as_ref(), locked, mutation.base_rev)?;
+    let rev = next_rev(caller, existing.as_deref(), locked, mutation.base_rev)?;
     // The unit's active officers are the only people a record may name.
     if !batch.officers.contains_key(&venue_record.unit_id) {
         let active = db::active_user_ids(&mut *conn, &venue_record.unit_id).await?;
@@ -1223,7 +1232,7 @@ async fn accept_inspection(
         }
     }
     Ok(Accepted {
-        unit_id: venue_record.unit_id,
+        unit_id: venue_record.unit_id.clone(),
         rev,
         body: normalised(&inspection)?,
         photo_refs: Some(photo_refs),

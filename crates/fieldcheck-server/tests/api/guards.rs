@@ -682,3 +682,58 @@ async fn an_id_with_a_control_character_is_refused_alone() -> TestResult {
     check(&results[1], MutationStatus::Applied, None);
     Ok(())
 }
+
+#[tokio::test]
+async fn an_inspection_is_checked_against_its_venue_as_changed_earlier_in_the_same_push()
+-> TestResult {
+    let app = fixture().await?;
+    let token = app.login("insp_a").await?;
+    let venue_id = new_id();
+    app.push_ok(
+        &token,
+        mutation(
+            "venue",
+            &venue_id,
+            0,
+            venue_body(&venue_id, &app.insp_a, VenueKind::InternetCafe),
+        ),
+    )
+    .await?;
+    // An internet café's record, then the venue found to be a song-and-dance hall, then another café record:
+    // the second is judged against what the push made of the venue, not the café the first was judged on.
+    let (before, after) = (new_id(), new_id());
+    let results = app
+        .push(
+            &token,
+            &[
+                mutation(
+                    "inspection",
+                    &before,
+                    0,
+                    app.inspection_body(&before, &venue_id, &app.insp_a),
+                ),
+                mutation(
+                    "venue",
+                    &venue_id,
+                    1,
+                    venue_body(&venue_id, &app.insp_a, VenueKind::SongDance),
+                ),
+                mutation(
+                    "inspection",
+                    &after,
+                    0,
+                    app.inspection_body(&after, &venue_id, &app.insp_a),
+                ),
+            ],
+        )
+        .await?;
+    check(&results[0], MutationStatus::Applied, None);
+    check(&results[1], MutationStatus::Applied, None);
+    check(&results[2], MutationStatus::Rejected, Some("invalid"));
+    let message = &results[2].error.as_ref().context("no error")?.message;
+    assert!(
+        message.contains("does not fit a venue of kind song_dance"),
+        "message: {message}"
+    );
+    Ok(())
+}

@@ -19,6 +19,34 @@ fn start_push(
     }))
 }
 
+/// Another write takes the turn, then `token`'s phone pushes a new arcade venue: the writer waits
+/// for the turn with that push alone, so the pushes sent after it wait together. The held write,
+/// the venue's id and the pending push.
+async fn hold_the_turn(
+    app: &Fixture,
+    token: &str,
+) -> anyhow::Result<(
+    db::WriteTx<'static>,
+    String,
+    JoinHandle<anyhow::Result<Answer>>,
+)> {
+    let held = db::begin_write(&app.state.pool).await?;
+    let plug_id = new_id();
+    let plug = start_push(
+        app,
+        token,
+        9,
+        &[mutation(
+            "venue",
+            &plug_id,
+            0,
+            venue_body(&plug_id, &app.insp_a, VenueKind::Arcade),
+        )],
+    )?;
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    Ok((held, plug_id, plug))
+}
+
 /// A trigger that makes the database refuse to store any change of record `id`: a fault of the
 /// server's, not of the push's.
 async fn poison(pool: &AnyPool, id: &str) -> TestResult {
@@ -68,20 +96,7 @@ async fn pushes_written_together_are_each_answered_as_alone() -> TestResult {
 
     // Another write holds the turn: the first push waits alone for it, the rest wait behind it and
     // are then taken together. (Were a push late, it would go alone: the answers are the same.)
-    let held = db::begin_write(&app.state.pool).await?;
-    let plug_id = new_id();
-    let plug = start_push(
-        &app,
-        &a,
-        9,
-        &[mutation(
-            "venue",
-            &plug_id,
-            0,
-            venue_body(&plug_id, &app.insp_a, VenueKind::Arcade),
-        )],
-    )?;
-    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    let (held, plug_id, plug) = hold_the_turn(&app, &a).await?;
     let (record_a, record_b, replayed) = (new_id(), new_id(), new_id());
     let replay = mutation(
         "inspection",
@@ -322,20 +337,7 @@ async fn a_photo_named_earlier_in_a_group_may_be_named_by_the_unit_after_it() ->
 
     // The writer waits for the turn with a first push; the three after it wait together, in the
     // order they are sent.
-    let held = db::begin_write(&app.state.pool).await?;
-    let plug_id = new_id();
-    let plug = start_push(
-        &app,
-        &a,
-        9,
-        &[mutation(
-            "venue",
-            &plug_id,
-            0,
-            venue_body(&plug_id, &app.insp_a, VenueKind::Arcade),
-        )],
-    )?;
-    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    let (held, _, plug) = hold_the_turn(&app, &a).await?;
     let first = start_push(&app, &a, 1, &[naming(&new_id(), &venue_a, &app.insp_a)])?;
     tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     let same_unit = start_push(&app, &a2, 2, &[naming(&new_id(), &venue_a, &app.insp_a2)])?;

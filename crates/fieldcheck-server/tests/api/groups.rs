@@ -1,6 +1,6 @@
 //! Pushes written together: the phones that wait at the same moment share one transaction, and
 //! each is answered as it would be alone, a database fault of one push's reaching only that push,
-//! and one whose phone stopped waiting is not written.
+//! and one whose phone stopped waiting is not written, in the group or alone after it failed.
 
 use super::*;
 use tokio::task::JoinHandle;
@@ -313,6 +313,108 @@ async fn a_push_nobody_waits_for_any_more_is_left_unwritten() -> TestResult {
         .collect();
     ensure!(ids.contains(&first) && ids.contains(&after), "{ids:?}");
     ensure!(!ids.contains(&gone), "a push nobody waited for was written");
+    Ok(())
+}
+
+/// A push whose phone stops waiting after its group was formed is left out when the group fails and
+/// each push is written again alone: nothing of it is stored, and when the phone sends it again (the
+/// same op) it is applied, once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_push_given_up_in_a_failed_group_is_not_written_alone_and_applied_when_sent_again()
+-> TestResult {
+    let app = fixture().await?;
+    let token = app.login("insp_a").await?;
+    let venue_id = app
+        .venue(&token, &app.insp_a, VenueKind::InternetCafe)
+        .await?;
+    let inspection = |id: &str| {
+        mutation(
+            "inspection",
+            id,
+            0,
+            app.inspection_body(id, &venue_id, &app.insp_a),
+        )
+    };
+    let (poisoned, gone, kept) = (new_id(), new_id(), new_id());
+    poison(&app.state.pool, &poisoned).await?;
+    let (held, plug_id, plug) = hold_the_turn(&app, &token).await?;
+    let given_up = inspection(&gone);
+    // In this order in the queue, so that the given-up push's turn alone comes before the last
+    // push is answered.
+    let mut pushes = Vec::new();
+    for (phone_idx, pushed) in [
+        (1, inspection(&poisoned)),
+        (2, given_up.clone()),
+        (3, inspection(&kept)),
+    ] {
+        pushes.push(start_push(&app, &token, phone_idx, &[pushed])?);
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let [poisoned_push, given_up_push, kept_push]: [_; 3] = pushes
+        .try_into()
+        .map_err(|_| anyhow::anyhow!("three pushes"))?;
+    // The turn after the plug's is the test's again (turns go first come, first served): the writer
+    // takes the three pushes together once the plug is written, then waits for it.
+    let pool = app.state.pool.clone();
+    let next_turn = tokio::spawn(async move { db::begin_write(&pool).await });
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    held.commit().await?;
+    check(
+        &push_results(plug.await??)?[0],
+        MutationStatus::Applied,
+        None,
+    );
+    let held_again = next_turn.await??;
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    // All three were in the group as it was formed: the phone gives up only now.
+    ensure!(
+        app.state.pushes.largest_group() == 3,
+        "the three pushes were not taken together (largest group {})",
+        app.state.pushes.largest_group()
+    );
+    given_up_push.abort();
+    ensure!(
+        given_up_push.await.is_err(),
+        "the given-up push was answered"
+    );
+    held_again.commit().await?;
+
+    let poisoned_answer = poisoned_push.await??;
+    assert_eq!(poisoned_answer.status, StatusCode::INTERNAL_SERVER_ERROR);
+    check(
+        &push_results(kept_push.await??)?[0],
+        MutationStatus::Applied,
+        None,
+    );
+    let ids: HashSet<String> = app
+        .pull_all(&token)
+        .await?
+        .into_iter()
+        .map(|(_, id, _, _)| id)
+        .collect();
+    ensure!(ids.contains(&kept) && ids.contains(&plug_id), "{ids:?}");
+    ensure!(!ids.contains(&poisoned), "the refused record was stored");
+    ensure!(
+        !ids.contains(&gone),
+        "a push nobody waited for was written alone"
+    );
+
+    // The phone still holds it and sends it again: applied once, at rev 1.
+    let again = start_push(&app, &token, 2, std::slice::from_ref(&given_up))?.await??;
+    check(&push_results(again)?[0], MutationStatus::Applied, None);
+    ensure!(
+        app.pull_all(&token)
+            .await?
+            .iter()
+            .filter(|(_, id, _, _)| *id == gone)
+            .map(|(_, _, rev, _)| *rev)
+            .eq([1]),
+        "the record sent again is not there once at rev 1"
+    );
+    assert!(matches!(
+        fieldcheck_server::audit::verify(&app.state.pool).await?,
+        fieldcheck_server::audit::Verdict::Intact { .. }
+    ));
     Ok(())
 }
 

@@ -112,6 +112,14 @@ const DEMO_USERS: &[DemoUser] = &[
         cert_no: Some("豫C-0102031"),
         unit: SECOND_UNIT,
     },
+    // A second officer, so that the unit's records can be submitted: each needs two.
+    DemoUser {
+        username: "zhoumin",
+        role: Role::Inspector,
+        name: "周敏",
+        cert_no: Some("豫C-0102046"),
+        unit: SECOND_UNIT,
+    },
 ];
 
 /// One register entry: kind, name, licence number, address, (lat, lon), contact, phone, unit.

@@ -1734,6 +1734,14 @@ async fn demo_data_covers_every_venue_kind_and_is_pulled_per_unit() -> TestResul
         .context("an empty database gets demo data")?;
     let kinds: HashSet<VenueKind> = demo_data.venues.iter().map(|venue| venue.kind).collect();
     assert_eq!(kinds.len(), VenueKind::ALL.len());
+    // A record is submitted by two officers of its unit: every unit's inspectors can show it.
+    for (unit, users) in &demo_data.units {
+        let inspectors = users
+            .iter()
+            .filter(|user| user.role == Role::Inspector)
+            .count();
+        assert!(inspectors >= 2, "{unit} has {inspectors} inspector(s)");
+    }
     let table = demo_data.logins_table();
     assert!(
         table.contains("\n  zhangwei / fieldcheck  (inspector, 张伟)\n"),

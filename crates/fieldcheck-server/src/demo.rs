@@ -112,12 +112,20 @@ const DEMO_USERS: &[DemoUser] = &[
         cert_no: Some("豫C-0102031"),
         unit: SECOND_UNIT,
     },
-    // A second officer, so that the unit's records can be submitted: each needs two.
+    // A second officer, so that the unit's records can be submitted (each needs two), and a
+    // supervisor to review them.
     DemoUser {
         username: "zhoumin",
         role: Role::Inspector,
         name: "周敏",
         cert_no: Some("豫C-0102046"),
+        unit: SECOND_UNIT,
+    },
+    DemoUser {
+        username: "sunhui",
+        role: Role::Supervisor,
+        name: "孙慧",
+        cert_no: Some("豫C-0102008"),
         unit: SECOND_UNIT,
     },
 ];

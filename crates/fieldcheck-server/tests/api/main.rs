@@ -1734,13 +1734,13 @@ async fn demo_data_covers_every_venue_kind_and_is_pulled_per_unit() -> TestResul
         .context("an empty database gets demo data")?;
     let kinds: HashSet<VenueKind> = demo_data.venues.iter().map(|venue| venue.kind).collect();
     assert_eq!(kinds.len(), VenueKind::ALL.len());
-    // A record is submitted by two officers of its unit: every unit's inspectors can show it.
+    // A record is submitted by two officers of its unit and reviewed by its supervisor: every unit
+    // can show the whole flow.
     for (unit, users) in &demo_data.units {
-        let inspectors = users
-            .iter()
-            .filter(|user| user.role == Role::Inspector)
-            .count();
+        let with_role = |role: Role| users.iter().filter(|user| user.role == role).count();
+        let inspectors = with_role(Role::Inspector);
         assert!(inspectors >= 2, "{unit} has {inspectors} inspector(s)");
+        assert!(with_role(Role::Supervisor) >= 1, "{unit} has no supervisor");
     }
     let table = demo_data.logins_table();
     assert!(

@@ -47,6 +47,16 @@ async fn hold_the_turn(
     Ok((held, plug_id, plug))
 }
 
+/// The ids of every record `token`'s officer pulls.
+async fn pulled_ids(app: &Fixture, token: &str) -> anyhow::Result<HashSet<String>> {
+    Ok(app
+        .pull_all(token)
+        .await?
+        .into_iter()
+        .map(|(_, id, _, _)| id)
+        .collect())
+}
+
 /// A trigger that makes the database refuse to store any change of record `id`: a fault of the
 /// server's, not of the push's.
 async fn poison(pool: &AnyPool, id: &str) -> TestResult {
@@ -305,12 +315,7 @@ async fn a_push_nobody_waits_for_any_more_is_left_unwritten() -> TestResult {
     }
     // A push after it is written.
     let after = app.inspect(&token, &venue_id, &app.insp_a).await?;
-    let ids: HashSet<String> = app
-        .pull_all(&token)
-        .await?
-        .into_iter()
-        .map(|(_, id, _, _)| id)
-        .collect();
+    let ids = pulled_ids(&app, &token).await?;
     ensure!(ids.contains(&first) && ids.contains(&after), "{ids:?}");
     ensure!(!ids.contains(&gone), "a push nobody waited for was written");
     Ok(())
@@ -394,12 +399,7 @@ async fn a_push_given_up_in_a_failed_group_is_not_written_alone_and_applied_when
         MutationStatus::Applied,
         None,
     );
-    let ids: HashSet<String> = app
-        .pull_all(&token)
-        .await?
-        .into_iter()
-        .map(|(_, id, _, _)| id)
-        .collect();
+    let ids = pulled_ids(&app, &token).await?;
     ensure!(ids.contains(&kept) && ids.contains(&plug_id), "{ids:?}");
     ensure!(!ids.contains(&poisoned), "the refused record was stored");
     ensure!(

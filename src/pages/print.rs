@@ -74,9 +74,14 @@ pub fn PrintPage() -> impl IntoView {
             <p class="banner banner-error" role="alert">{i18n.t().err_store} ": " {error.to_string()}</p>
         }
         .into_any(),
-        Some(Ok(None)) => {
-            view! { <p class="empty" role="alert">{i18n.t().record_missing}</p> }.into_any()
+        // Not on this phone (another unit's, or an address typed or kept): a way out, not a dead end.
+        Some(Ok(None)) => view! {
+            <section class="page">
+                <p class="empty" role="alert">{i18n.t().record_missing}</p>
+                <a class="button button-secondary" href="/">{i18n.t().back_home}</a>
+            </section>
         }
+        .into_any(),
         Some(Ok(Some((id, minutes, order)))) => view! {
             <section class="page print-page">
                 <div class="print-toolbar no-print">

@@ -92,9 +92,14 @@ pub fn RecordPage() -> impl IntoView {
             </section>
         }
         .into_any(),
-        Some(Ok(None)) => {
-            view! { <p class="empty" role="alert">{i18n.t().record_missing}</p> }.into_any()
+        // Not on this phone (another unit's, or an address typed or kept): a way out, not a dead end.
+        Some(Ok(None)) => view! {
+            <section class="page">
+                <p class="empty" role="alert">{i18n.t().record_missing}</p>
+                <a class="button button-secondary" href="/">{i18n.t().back_home}</a>
+            </section>
         }
+        .into_any(),
         Some(Ok(Some((local, venue_name, photos_waiting, others, officers)))) => view! {
             <RecordView local venue_name photos_waiting others officers resolve action_error reviewed />
         }

@@ -45,10 +45,21 @@ pub fn RecordsPage() -> impl IntoView {
         use_navigate().replace("/records");
     }
     let filter = RwSignal::new(RecordQuery::default());
-    // `?status=submitted` opens the review queue.
-    if let Some(status) = query.with_untracked(|query| query.get("status")) {
-        filter.update(|filter| filter.status = status_from_code(&status));
+    // `?status=submitted` opens the review queue. The screen stays when the address changes to
+    // another of its own (a tap on 记录 from the queue): the status filter then follows the address,
+    // or the supervisor would find every other record hidden behind a filter she never chose.
+    // Set at once for the first read; the effect (which runs a moment later) only follows changes.
+    let opened_on = query.with_untracked(|query| query.get("status"));
+    if let Some(status) = &opened_on {
+        filter.update(|filter| filter.status = status_from_code(status));
     }
+    Effect::new(move |before: Option<Option<String>>| {
+        let status = query.with(|query| query.get("status"));
+        if before.as_ref().unwrap_or(&opened_on) != &status {
+            filter.update(|filter| filter.status = status.as_deref().and_then(status_from_code));
+        }
+        status
+    });
     let shown = RwSignal::new(LIST_PAGE);
     // The newest rows and the venues, read in a moment: drawn while the whole set is read.
     let quick_store = use_store();

@@ -104,6 +104,9 @@ test('a supervisor returns, approves, follows an overdue hazard and copies the p
   await expect(supervisor).toHaveURL(/status=submitted/);
   await expect(supervisor.getByTestId('records-count')).toBeVisible();
   await expect(supervisor.locator(`[data-testid="record-row"][href="/records/${id}"]`)).toHaveCount(0);
+  // 记录 from the queue lists every record again: the queue's filter went with its address.
+  await tab(supervisor, '/records');
+  await expect(supervisor.locator(`[data-testid="record-row"][href="/records/${id}"]`)).toHaveCount(1);
 
   // Approved: the officer can no longer edit it; later facts go in as an amendment shown on it.
   await syncNow(officer);
@@ -165,5 +168,13 @@ test('a supervisor returns, approves, follows an overdue hazard and copies the p
     await expect(officer.getByTestId('reviewers-only')).toContainText('此页面仅供督查员和管理员使用');
     await expect(officer.getByTestId('add-officer')).toHaveCount(0);
     await expect(officer.getByTestId('export-xlsx')).toHaveCount(0);
+  }
+  // A record address the phone holds nothing for says so, with a way back rather than a dead end.
+  const nothing = '0192f3a4-5b6c-7d8e-9f00-000000000000';
+  for (const path of [`/records/${nothing}`, `/records/${nothing}/print`]) {
+    await officer.goto(`${server.baseUrl}${path}`);
+    await expect(officer.getByRole('alert')).toContainText('本机没有这条记录');
+    await officer.getByRole('link', { name: '返回首页' }).click();
+    await expect(officer.getByTestId('venue-row').first()).toBeVisible();
   }
 });

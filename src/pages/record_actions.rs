@@ -199,10 +199,13 @@ pub fn AmendmentForm(record: Inspection) -> impl IntoView {
         <Show
             when=move || open.get()
             fallback=move || view! {
-                <button type="button" class="button button-secondary" data-testid="amend"
-                    on:click=move |_| open.set(true)>
-                    {move || i18n.lang().pick("补充说明", "Add an amendment")}
-                </button>
+                // In a row of its own, in line with the record's other buttons.
+                <div class="actions">
+                    <button type="button" class="button button-secondary" data-testid="amend"
+                        on:click=move |_| open.set(true)>
+                        {move || i18n.lang().pick("补充说明", "Add an amendment")}
+                    </button>
+                </div>
             }
         >
             <div class="group" data-testid="amend-form">

@@ -78,7 +78,9 @@ pub fn PrintPage() -> impl IntoView {
         Some(Ok(None)) => view! {
             <section class="page">
                 <p class="empty" role="alert">{i18n.t().record_missing}</p>
-                <a class="button button-secondary" href="/">{i18n.t().back_home}</a>
+                <div class="actions">
+                    <a class="button button-secondary" href="/">{i18n.t().back_home}</a>
+                </div>
             </section>
         }
         .into_any(),

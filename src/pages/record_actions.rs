@@ -208,14 +208,17 @@ pub fn AmendmentForm(record: Inspection) -> impl IntoView {
                 </div>
             }
         >
-            <div class="group" data-testid="amend-form">
+            <div class="group form" data-testid="amend-form">
                 <p class="small">{move || i18n.lang().pick(
                     "已审核通过的记录不能修改；后来的情况作为补充记录附在原记录上。",
                     "An approved record cannot change; later facts are attached to it as an amendment.",
                 )}</p>
-                <textarea class="input" rows="4" data-testid="amend-notes"
-                    prop:value=move || notes.get()
-                    on:input=move |event| notes.set(event_target_value(&event))></textarea>
+                <label class="field">
+                    <span class="field-label">{move || i18n.lang().pick("补充内容", "What is added")}</span>
+                    <textarea class="input" rows="4" data-testid="amend-notes"
+                        prop:value=move || notes.get()
+                        on:input=move |event| notes.set(event_target_value(&event))></textarea>
+                </label>
                 {move || error.get().map(|message| view! { <p class="banner banner-error" role="alert">{message}</p> })}
                 <div class="actions">
                     <button type="button" class="button button-secondary" on:click=move |_| open.set(false)>

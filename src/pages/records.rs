@@ -39,10 +39,11 @@ pub fn RecordsPage() -> impl IntoView {
     // `?saved=1` says this visit follows a save; the flag leaves the address at once, so that a
     // reload does not announce the save again.
     let just_saved = query.with_untracked(|query| query.get("saved").is_some());
+    let navigate = use_navigate();
     if just_saved {
         // In place of this history entry, and through the router, which then knows the address as
         // the browser shows it (a tap on 记录 adds no second entry).
-        use_navigate().replace("/records");
+        navigate.replace("/records");
     }
     let filter = RwSignal::new(RecordQuery::default());
     // `?status=submitted` opens the review queue. The screen stays when the address changes to
@@ -53,14 +54,15 @@ pub fn RecordsPage() -> impl IntoView {
     if let Some(status) = &opened_on {
         filter.update(|filter| filter.status = status_from_code(status));
     }
+    let shown = RwSignal::new(LIST_PAGE);
     Effect::new(move |before: Option<Option<String>>| {
         let status = query.with(|query| query.get("status"));
         if before.as_ref().unwrap_or(&opened_on) != &status {
             filter.update(|filter| filter.status = status.as_deref().and_then(status_from_code));
+            shown.set(LIST_PAGE);
         }
         status
     });
-    let shown = RwSignal::new(LIST_PAGE);
     // The newest rows and the venues, read in a moment: drawn while the whole set is read.
     let quick_store = use_store();
     let quick = LocalResource::new(move || {
@@ -189,6 +191,7 @@ fn RecordsList(
     shown: RwSignal<usize>,
 ) -> impl IntoView {
     let i18n = use_i18n();
+    let navigate = use_navigate();
     let lang = i18n.lang();
     let t = lang.t();
     let RecordsData {
@@ -308,10 +311,14 @@ fn RecordsList(
             </div>
         })}
         {(whole_unit && n_to_review > 0).then(|| view! {
+            // Through the address, like the queue's link on 我的: a tap on 记录 then leaves it.
             <button type="button" class="button button-primary button-block" data-testid="review-queue"
-                on:click=move |_| filter.update(|filter| {
-                    *filter = RecordQuery { status: Some(Status::Submitted), ..RecordQuery::default() };
-                })>
+                on:click=move |_| {
+                    filter.update(|filter| {
+                        *filter = RecordQuery { status: Some(Status::Submitted), ..RecordQuery::default() };
+                    });
+                    navigate.to("/records?status=submitted");
+                }>
                 {match lang {
                     crate::i18n::Lang::Zh => format!("待审核 {n_to_review} 条"),
                     crate::i18n::Lang::En => format!("{n_to_review} to review"),

@@ -14,6 +14,7 @@ use crate::components::{
     ChecklistItem, FormNotKept, ItemState, PhotoStrip, ProblemList, SignaturePad, use_draft_keeper,
 };
 use crate::i18n::{Lang, Strings, use_i18n};
+use crate::pages::not_found::NothingHere;
 use crate::router::{use_navigate, use_params_map, use_query_map};
 use crate::store::{Form, LocalInspection, Store, StoreError, use_store};
 use crate::sync::use_sync;
@@ -102,15 +103,7 @@ pub fn InspectPage() -> impl IntoView {
     move || match data.get() {
         None => view! { <p class="empty" role="status">{i18n.t().loading}</p> }.into_any(),
         Some(Ok(Some(data))) => view! { <InspectForm data /> }.into_any(),
-        Some(Ok(None)) => view! {
-            <section class="page">
-                <p class="empty" role="alert">{i18n.t().venue_missing}</p>
-                <div class="actions">
-                    <a class="button button-secondary" href="/">{i18n.t().back_home}</a>
-                </div>
-            </section>
-        }
-        .into_any(),
+        Some(Ok(None)) => view! { <NothingHere message=|t| t.venue_missing /> }.into_any(),
         Some(Err(error)) => view! {
             <p class="banner banner-error" role="alert">
                 {i18n.t().err_store} ": " {error.to_string()}

@@ -12,6 +12,7 @@ use leptos::prelude::*;
 
 use crate::components::Thumb;
 use crate::i18n::use_i18n;
+use crate::pages::not_found::NothingHere;
 use crate::router::use_params_map;
 use crate::store::{StoreError, use_store};
 use crate::sync::use_sync;
@@ -74,16 +75,7 @@ pub fn PrintPage() -> impl IntoView {
             <p class="banner banner-error" role="alert">{i18n.t().err_store} ": " {error.to_string()}</p>
         }
         .into_any(),
-        // Not on this phone (another unit's, or an address typed or kept): a way out, not a dead end.
-        Some(Ok(None)) => view! {
-            <section class="page">
-                <p class="empty" role="alert">{i18n.t().record_missing}</p>
-                <div class="actions">
-                    <a class="button button-secondary" href="/">{i18n.t().back_home}</a>
-                </div>
-            </section>
-        }
-        .into_any(),
+        Some(Ok(None)) => view! { <NothingHere message=|t| t.record_missing /> }.into_any(),
         Some(Ok(Some((id, minutes, order)))) => view! {
             <section class="page print-page">
                 <div class="print-toolbar no-print">

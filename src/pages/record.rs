@@ -11,6 +11,7 @@ use leptos::task::spawn_local;
 
 use crate::components::{ConflictTable, Icon, IconName, StatusChip, SyncChip, Thumbs};
 use crate::i18n::use_i18n;
+use crate::pages::not_found::NothingHere;
 use crate::pages::record_actions::{AmendmentForm, Amendments, PeopleOnRecord, ReviewPanel};
 use crate::router::use_params_map;
 use crate::store::{LocalInspection, Resolution, StoreError, use_store};
@@ -92,16 +93,7 @@ pub fn RecordPage() -> impl IntoView {
             </section>
         }
         .into_any(),
-        // Not on this phone (another unit's, or an address typed or kept): a way out, not a dead end.
-        Some(Ok(None)) => view! {
-            <section class="page">
-                <p class="empty" role="alert">{i18n.t().record_missing}</p>
-                <div class="actions">
-                    <a class="button button-secondary" href="/">{i18n.t().back_home}</a>
-                </div>
-            </section>
-        }
-        .into_any(),
+        Some(Ok(None)) => view! { <NothingHere message=|t| t.record_missing /> }.into_any(),
         Some(Ok(Some((local, venue_name, photos_waiting, others, officers)))) => view! {
             <RecordView local venue_name photos_waiting others officers resolve action_error reviewed />
         }

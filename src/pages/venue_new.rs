@@ -10,6 +10,7 @@ use leptos::task::spawn_local;
 use crate::components::ProblemList;
 use crate::geo::Position;
 use crate::i18n::use_i18n;
+use crate::pages::not_found::NothingHere;
 use crate::router::{use_navigate, use_params_map};
 use crate::store::{OpenedOn, SyncMark, use_store};
 use crate::sync::use_sync;
@@ -35,7 +36,7 @@ pub fn VenueEditPage() -> impl IntoView {
         match venue.get() {
         None => view! { <p class="empty" role="status">{i18n.t().loading}</p> }.into_any(),
         Some(Ok(Some((venue, opened)))) => view! { <VenueForm existing=Some(venue) opened=Some(opened) /> }.into_any(),
-        Some(Ok(None)) => view! { <p class="empty" role="alert">{i18n.t().venue_missing}</p> }.into_any(),
+        Some(Ok(None)) => view! { <NothingHere message=|t| t.venue_missing /> }.into_any(),
         Some(Err(error)) => view! {
             <p class="banner banner-error" role="alert">{i18n.t().err_store} ": " {error.to_string()}</p>
         }

@@ -20,6 +20,9 @@ const BARE_TRANSACTIONS: usize = 2_000;
 /// Phones pushing at the same moment, each one batch of this many inspections.
 const DEVICES: usize = 200;
 const DEVICE_BATCH: usize = 5;
+/// Inspections on the server when the year's figures are timed, and how many times they are asked.
+const STATS_RECORDS: usize = 10_000;
+const STATS_RUNS: usize = 5;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -127,6 +130,56 @@ async fn main() -> anyhow::Result<()> {
             percentile(&latencies, 50).as_millis(),
             percentile(&latencies, 99).as_millis(),
             latencies.last().copied().unwrap_or_default().as_millis()
+        ),
+    );
+
+    // The supervisor's figures for the year over a unit's 10 000 records, as 统计 asks for them.
+    let pushed = RECORDS + DEVICES * DEVICE_BATCH;
+    let more: Vec<Value> = (pushed..STATS_RECORDS)
+        .map(|n| {
+            complete_inspection(
+                &venues[n % venues.len()],
+                &[&author.user.id.0, &partner.user.id.0],
+                &[],
+            )
+        })
+        .collect();
+    for batch in more.chunks(BATCH) {
+        server
+            .push(&client, &author.token, &device_id(0), batch)
+            .await?;
+    }
+    let supervisor = server.login(&client, "wangfang").await?;
+    let mut took = Vec::new();
+    for _ in 0..STATS_RUNS {
+        let started = Instant::now();
+        let response = client
+            .get(format!(
+                "{}/api/stats?from=2026-01-01&to=2026-12-31",
+                server.base
+            ))
+            .bearer_auth(&supervisor.token)
+            .send()
+            .await?;
+        if !response.status().is_success() {
+            bail!("stats answered {}", response.status());
+        }
+        let stats: Value = response.json().await?;
+        took.push(started.elapsed());
+        if stats.to_string().len() < 10 {
+            bail!("stats answered nothing: {stats}");
+        }
+    }
+    took.sort();
+    figure(
+        &format!(
+            "server: the unit's figures for the year over {STATS_RECORDS} records (GET /api/stats, median of {STATS_RUNS})"
+        ),
+        format!(
+            "{} ms ({} – {} ms)",
+            percentile(&took, 50).as_millis(),
+            took.first().copied().unwrap_or_default().as_millis(),
+            took.last().copied().unwrap_or_default().as_millis()
         ),
     );
     Ok(())

@@ -540,6 +540,36 @@ pub async fn records_of(
     rows.into_iter().map(record_from_row).collect()
 }
 
+/// The stored bodies of the current records of `entity` (in `unit`, or in every unit), as text, in
+/// the order they changed: for reports, which parse each straight into its type. Going through a
+/// JSON tree first (as [`records_of`] does) took two thirds of a year's figures over 10 000 records.
+pub async fn bodies_of(
+    executor: impl AnyExecutor<'_>,
+    entity: Entity,
+    unit: Option<&UnitId>,
+) -> Result<Vec<StoredBody>, DbError> {
+    let rows: Vec<(String, String)> = sqlx::query_as(
+        "SELECT id, body FROM records \
+         WHERE entity = $1 AND ($2 IS NULL OR unit_id = $2) ORDER BY seq",
+    )
+    .bind(entity.code())
+    .bind(unit.map(UnitId::as_str))
+    .fetch_all(executor)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, body)| StoredBody { entity, id, body })
+        .collect())
+}
+
+/// One record's stored body as text (see [`bodies_of`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredBody {
+    pub entity: Entity,
+    pub id: String,
+    pub body: String,
+}
+
 /// An op the server applied before: which mutation it was and the rev it produced.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AppliedOp {

@@ -356,6 +356,49 @@ async fn the_half_year_figures_reproduce_the_bureaus_report() -> TestResult {
 }
 
 #[tokio::test]
+async fn a_stored_body_that_does_not_read_is_left_out_of_the_figures_and_fails_nothing()
+-> TestResult {
+    let app = fixture().await?;
+    h1_records(&app).await?;
+    // Two of the period's counted records damaged on the server: one is no longer an inspection,
+    // the other no longer JSON at all.
+    for (n, body) in [
+        (1, r#"{"not": "an inspection"}"#),
+        (2, r#"{"id": "cut off"#),
+    ] {
+        sqlx::query("UPDATE records SET body = $1 WHERE id = $2")
+            .bind(body)
+            .bind(format!("0192f3a4-5b6c-7d8e-9f00-{n:012}"))
+            .execute(&app.state.pool)
+            .await?;
+    }
+    let supervisor = app.login("super_a").await?;
+    let answer = app
+        .get("/api/stats?from=2023-01-01&to=2023-06-30", &supervisor)
+        .await?;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    assert_eq!(
+        answer.body["visits"],
+        456 + 156 + 417 - 2,
+        "{}",
+        answer.body
+    );
+    let csv = app
+        .call(
+            "GET",
+            "/api/export.csv?from=2023-01-01&to=2023-06-30&sheet=inspections",
+            Some(&supervisor),
+            None,
+        )
+        .await?;
+    assert_eq!(csv.status, StatusCode::OK, "{}", csv.body);
+    let text = csv.body.as_str().context("csv text")?;
+    // The header and one row per readable visit of the period.
+    assert_eq!(text.lines().count(), 1 + 456 + 156 + 417 - 2);
+    Ok(())
+}
+
+#[tokio::test]
 async fn the_export_holds_the_periods_records_hazards_and_figures() -> TestResult {
     let app = fixture().await?;
     h1_records(&app).await?;

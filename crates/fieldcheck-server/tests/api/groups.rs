@@ -47,6 +47,20 @@ async fn hold_the_turn(
     Ok((held, plug_id, plug))
 }
 
+/// Ends the write `held`, and sees the plug waiting behind it (see [`hold_the_turn`]) applied.
+async fn let_the_plug_through(
+    held: db::WriteTx<'static>,
+    plug: JoinHandle<anyhow::Result<Answer>>,
+) -> TestResult {
+    held.commit().await?;
+    check(
+        &push_results(plug.await??)?[0],
+        MutationStatus::Applied,
+        None,
+    );
+    Ok(())
+}
+
 /// The ids of every record `token`'s officer pulls.
 async fn pulled_ids(app: &Fixture, token: &str) -> anyhow::Result<HashSet<String>> {
     Ok(app
@@ -180,13 +194,7 @@ async fn pushes_written_together_are_each_answered_as_alone() -> TestResult {
         !plug.is_finished() && pushes.iter().all(|push| !push.is_finished()),
         "a push was answered while another write held the turn"
     );
-    held.commit().await?;
-
-    check(
-        &push_results(plug.await??)?[0],
-        MutationStatus::Applied,
-        None,
-    );
+    let_the_plug_through(held, plug).await?;
     let mut answers = Vec::new();
     for push in pushes {
         answers.push(push.await??);
@@ -297,12 +305,7 @@ async fn a_push_nobody_waits_for_any_more_is_left_unwritten() -> TestResult {
     tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     dropped.abort();
     ensure!(dropped.await.is_err(), "the dropped push was answered");
-    held.commit().await?;
-    check(
-        &push_results(plug.await??)?[0],
-        MutationStatus::Applied,
-        None,
-    );
+    let_the_plug_through(held, plug).await?;
     // The writer comes to the dropped push after the plug's commit and leaves it. With nothing more
     // to write it gives its connection back (a pool being closed waits for every connection).
     let given_back_by = std::time::Instant::now() + std::time::Duration::from_secs(5);
@@ -363,12 +366,7 @@ async fn a_push_given_up_in_a_failed_group_is_not_written_alone_and_applied_when
     let pool = app.state.pool.clone();
     let next_turn = tokio::spawn(async move { db::begin_write(&pool).await });
     tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    held.commit().await?;
-    check(
-        &push_results(plug.await??)?[0],
-        MutationStatus::Applied,
-        None,
-    );
+    let_the_plug_through(held, plug).await?;
     let held_again = next_turn.await??;
     // All three are in the group as it is formed (and it waits for the test's turn): the phone gives
     // up only then.
@@ -426,6 +424,117 @@ async fn a_push_given_up_in_a_failed_group_is_not_written_alone_and_applied_when
     Ok(())
 }
 
+/// A push whose phone stops waiting while it is being written alone (after its group failed) is
+/// stored without an answer: the phone still holds it, and when it sends it again (the same op) it is
+/// answered `duplicate` with the rev it was stored at, never stored twice.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_push_given_up_while_written_alone_is_kept_once_and_its_resend_is_a_duplicate()
+-> TestResult {
+    let app = fixture().await?;
+    let token = app.login("insp_a").await?;
+    let venue_id = app
+        .venue(&token, &app.insp_a, VenueKind::InternetCafe)
+        .await?;
+    let inspection = |id: &str| {
+        mutation(
+            "inspection",
+            id,
+            0,
+            app.inspection_body(id, &venue_id, &app.insp_a),
+        )
+    };
+    let (poisoned, late) = (new_id(), new_id());
+    poison(&app.state.pool, &poisoned).await?;
+    let (held, _, plug) = hold_the_turn(&app, &token).await?;
+    let given_up = inspection(&late);
+    let poisoned_push = start_push(&app, &token, 1, &[inspection(&poisoned)])?;
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    let given_up_push = start_push(&app, &token, 2, std::slice::from_ref(&given_up))?;
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    // Turns go first come, first served. Once the plug is written the writer waits for a turn with
+    // the two pushes together, behind the test's; the test asks for the turn after the group's, so
+    // that the poisoned push, written alone once the group has failed, waits behind it.
+    let pool = app.state.pool.clone();
+    let second_turn = tokio::spawn(async move { db::begin_write(&pool).await });
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    let_the_plug_through(held, plug).await?;
+    let held_again = second_turn.await??;
+    let formed_by = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while app.state.pushes.largest_group() < 2 {
+        ensure!(
+            std::time::Instant::now() < formed_by,
+            "the two pushes were not taken together"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    let pool = app.state.pool.clone();
+    let third_turn = tokio::spawn(async move { db::begin_write(&pool).await });
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    // The group fails on the poisoned record; its push alone waits for the turn after the test's
+    // third, and the test asks for the one after that, for the other push alone.
+    held_again.commit().await?;
+    let held_third = third_turn.await??;
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    let pool = app.state.pool.clone();
+    let fourth_turn = tokio::spawn(async move { db::begin_write(&pool).await });
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    ensure!(
+        !poisoned_push.is_finished() && !given_up_push.is_finished(),
+        "a push was answered before its turn alone"
+    );
+    held_third.commit().await?;
+    // The poisoned push fails alone; the writer comes to the other, whose phone still waits, and
+    // that waits for the test's fourth turn: its phone gives up only now.
+    assert_eq!(
+        poisoned_push.await??.status,
+        StatusCode::INTERNAL_SERVER_ERROR
+    );
+    let held_fourth = fourth_turn.await??;
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    given_up_push.abort();
+    ensure!(
+        given_up_push.await.is_err(),
+        "the given-up push was answered"
+    );
+    held_fourth.commit().await?;
+
+    // Written with nobody to tell: stored once, at rev 1.
+    let stored_once = |records: Vec<(Entity, String, u64, Value)>| {
+        records
+            .iter()
+            .filter(|(_, id, _, _)| *id == late)
+            .map(|(_, _, rev, _)| *rev)
+            .eq([1])
+    };
+    let written_by = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while !stored_once(app.pull_all(&token).await?) {
+        ensure!(
+            std::time::Instant::now() < written_by,
+            "the push given up while written alone was not stored once at rev 1"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    // The phone sends it again: the same op, answered as the first time, nothing stored again.
+    let again = start_push(&app, &token, 2, std::slice::from_ref(&given_up))?.await??;
+    let result = &push_results(again)?[0];
+    check(result, MutationStatus::Duplicate, None);
+    assert_eq!(result.rev, Some(1));
+    ensure!(
+        stored_once(app.pull_all(&token).await?),
+        "the record sent again is not there once at rev 1"
+    );
+    ensure!(
+        !pulled_ids(&app, &token).await?.contains(&poisoned),
+        "the refused record was stored"
+    );
+    assert!(matches!(
+        fieldcheck_server::audit::verify(&app.state.pool).await?,
+        fieldcheck_server::audit::Verdict::Intact { .. }
+    ));
+    Ok(())
+}
+
 /// In a group, a photo named by a record accepted earlier in it may be named by an officer of the
 /// same unit after it, as it could be once that record was committed; another unit still may not.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -453,13 +562,7 @@ async fn a_photo_named_earlier_in_a_group_may_be_named_by_the_unit_after_it() ->
     let same_unit = start_push(&app, &a2, 2, &[naming(&new_id(), &venue_a, &app.insp_a2)])?;
     let other_unit = start_push(&app, &b, 3, &[naming(&new_id(), &venue_b, &app.insp_b)])?;
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-    held.commit().await?;
-
-    check(
-        &push_results(plug.await??)?[0],
-        MutationStatus::Applied,
-        None,
-    );
+    let_the_plug_through(held, plug).await?;
     check(
         &push_results(first.await??)?[0],
         MutationStatus::Applied,

@@ -41,7 +41,8 @@ fn the_badge_claims_synced_only_after_counting_what_waits() {
         last_synced: Some(at),
     };
     assert_eq!(status.badge_state(), "idle");
-    assert_eq!(badge_text(&status, Lang::Zh), "未同步");
+    // Its first run comes at once: the badge says so, not 未同步 for the moment before it.
+    assert_eq!(badge_text(&status, Lang::Zh), "同步中");
     // The first run, before it has counted: under way, not "not synced".
     status.phase = Phase::Syncing;
     assert_eq!(status.badge_state(), "idle");
@@ -60,4 +61,10 @@ fn the_badge_claims_synced_only_after_counting_what_waits() {
     assert_eq!(status.badge_state(), "synced");
     assert_eq!(badge_text(&status, Lang::Zh), "已同步 09:05");
     assert_eq!(badge_text(&status, Lang::En), "Synced 09:05");
+    // A save after that run: what it saved waits to be counted, and the badge says so.
+    status.phase = Phase::Synced;
+    status.counted = false;
+    assert_eq!(status.badge_state(), "idle");
+    assert_eq!(badge_text(&status, Lang::Zh), "未同步");
+    assert_eq!(badge_text(&status, Lang::En), "Not synced");
 }

@@ -30,8 +30,12 @@ pub fn badge_text(status: &SyncStatus, lang: Lang) -> String {
             Some(at) => lang.synced_at(at),
             None => t.sync_synced.to_owned(),
         },
-        // A run under way says so rather than 未同步, until it has counted what waits.
-        _ if status.phase == Phase::Syncing => t.badge_syncing.to_owned(),
+        // A run under way says so rather than 未同步, until it has counted what waits; so does the
+        // app's start and a login, whose first run comes at once (a save's recount says 未同步:
+        // what it saved waits).
+        _ if status.phase == Phase::Syncing || (status.phase == Phase::Idle && !status.counted) => {
+            t.badge_syncing.to_owned()
+        }
         _ => t.badge_idle.to_owned(),
     }
 }

@@ -17,6 +17,13 @@ use crate::router::use_params_map;
 use crate::store::{StoreError, use_store};
 use crate::sync::use_sync;
 
+/// What the phone lacks for a printout.
+#[derive(Clone, Copy)]
+enum Missing {
+    Record,
+    Venue,
+}
+
 /// The printable record.
 #[component]
 pub fn PrintPage() -> impl IntoView {
@@ -30,10 +37,12 @@ pub fn PrintPage() -> impl IntoView {
         let session = sync.session_untracked();
         async move {
             let Some(local) = store.inspection(&InspectionId(id)).await? else {
-                return Ok::<_, StoreError>(None);
+                return Ok::<_, StoreError>(Err(Missing::Record));
             };
+            // The record is here but not the venue it names (not synced to this phone yet): the
+            // printout cannot name the party, and says what is missing.
             let Some(venue) = store.venue(&local.record.venue_id).await? else {
-                return Ok(None);
+                return Ok(Err(Missing::Venue));
             };
             let mut officers: Vec<PrintedOfficer> = store
                 .officers()
@@ -65,7 +74,7 @@ pub fn PrintPage() -> impl IntoView {
             };
             let minutes = local.record.minutes(&context);
             let order = local.record.rectification_order(&context);
-            Ok(Some((local.record.id, minutes, order)))
+            Ok(Ok((local.record.id, minutes, order)))
         }
     });
     move || {
@@ -75,8 +84,13 @@ pub fn PrintPage() -> impl IntoView {
             <p class="banner banner-error" role="alert">{i18n.t().err_store} ": " {error.to_string()}</p>
         }
         .into_any(),
-        Some(Ok(None)) => view! { <NothingHere message=|t| t.record_missing /> }.into_any(),
-        Some(Ok(Some((id, minutes, order)))) => view! {
+        Some(Ok(Err(Missing::Record))) => {
+            view! { <NothingHere message=|t| t.record_missing /> }.into_any()
+        }
+        Some(Ok(Err(Missing::Venue))) => {
+            view! { <NothingHere message=|t| t.venue_missing /> }.into_any()
+        }
+        Some(Ok(Ok((id, minutes, order)))) => view! {
             <section class="page print-page">
                 <div class="print-toolbar no-print">
                     <a class="button button-secondary button-small" href=format!("/records/{id}")>

@@ -185,4 +185,26 @@ test('a supervisor returns, approves, follows an overdue hazard and copies the p
     await officer.getByRole('link', { name: '返回首页' }).click();
     await expect(officer.getByTestId('venue-row').first()).toBeVisible();
   }
+  // A record whose venue the phone lacks: its printout says the venue is missing, not the record.
+  await officer.evaluate(
+    (id) =>
+      new Promise<void>((resolve, reject) => {
+        const open = indexedDB.open('fieldcheck');
+        open.onerror = () => reject(open.error);
+        open.onsuccess = () => {
+          const tx = open.result.transaction(['inspections', 'venues'], 'readwrite');
+          const get = tx.objectStore('inspections').get(id);
+          get.onsuccess = () => tx.objectStore('venues').delete(get.result.record.venue_id);
+          tx.oncomplete = () => {
+            open.result.close();
+            resolve();
+          };
+          tx.onerror = () => reject(tx.error);
+        };
+      }),
+    id,
+  );
+  await officer.goto(`${server.baseUrl}/records/${id}/print`);
+  await expect(officer.getByRole('alert').filter({ hasText: '本机没有这个场所' })).toBeVisible();
+  await expect(officer.getByText('本机没有这条记录')).toHaveCount(0);
 });

@@ -52,16 +52,17 @@ async fn main() -> anyhow::Result<()> {
     let author = &logins[0];
     let partner = &logins[1];
 
+    // The author's `n`-th record, at the demo's venues in turn.
+    let record = |n: usize| {
+        complete_inspection(
+            &venues[n % venues.len()],
+            &[&author.user.id.0, &partner.user.id.0],
+            &[],
+        )
+    };
+
     // One phone sends 1 000 records in batches of 50, one batch after another.
-    let records: Vec<Value> = (0..RECORDS)
-        .map(|n| {
-            complete_inspection(
-                &venues[n % venues.len()],
-                &[&author.user.id.0, &partner.user.id.0],
-                &[],
-            )
-        })
-        .collect();
+    let records: Vec<Value> = (0..RECORDS).map(record).collect();
     let started = Instant::now();
     for batch in records.chunks(BATCH) {
         let answer = server
@@ -135,15 +136,7 @@ async fn main() -> anyhow::Result<()> {
 
     // The supervisor's figures for the year over a unit's 10 000 records, as 统计 asks for them.
     let pushed = RECORDS + DEVICES * DEVICE_BATCH;
-    let more: Vec<Value> = (pushed..STATS_RECORDS)
-        .map(|n| {
-            complete_inspection(
-                &venues[n % venues.len()],
-                &[&author.user.id.0, &partner.user.id.0],
-                &[],
-            )
-        })
-        .collect();
+    let more: Vec<Value> = (pushed..STATS_RECORDS).map(record).collect();
     for batch in more.chunks(BATCH) {
         server
             .push(&client, &author.token, &device_id(0), batch)

@@ -61,6 +61,23 @@ async fn let_the_plug_through(
     Ok(())
 }
 
+/// An officer's token, and a maker of new inspections (creations of record `id`) at a venue of theirs.
+async fn new_inspections(app: &Fixture) -> anyhow::Result<(String, impl Fn(&str) -> Value + '_)> {
+    let token = app.login("insp_a").await?;
+    let venue_id = app
+        .venue(&token, &app.insp_a, VenueKind::InternetCafe)
+        .await?;
+    let inspection = move |id: &str| {
+        mutation(
+            "inspection",
+            id,
+            0,
+            app.inspection_body(id, &venue_id, &app.insp_a),
+        )
+    };
+    Ok((token, inspection))
+}
+
 /// The ids of every record `token`'s officer pulls.
 async fn pulled_ids(app: &Fixture, token: &str) -> anyhow::Result<HashSet<String>> {
     Ok(app
@@ -331,18 +348,7 @@ async fn a_push_nobody_waits_for_any_more_is_left_unwritten() -> TestResult {
 async fn a_push_given_up_in_a_failed_group_is_not_written_alone_and_applied_when_sent_again()
 -> TestResult {
     let app = fixture().await?;
-    let token = app.login("insp_a").await?;
-    let venue_id = app
-        .venue(&token, &app.insp_a, VenueKind::InternetCafe)
-        .await?;
-    let inspection = |id: &str| {
-        mutation(
-            "inspection",
-            id,
-            0,
-            app.inspection_body(id, &venue_id, &app.insp_a),
-        )
-    };
+    let (token, inspection) = new_inspections(&app).await?;
     let (poisoned, gone, kept) = (new_id(), new_id(), new_id());
     poison(&app.state.pool, &poisoned).await?;
     let (held, plug_id, plug) = hold_the_turn(&app, &token).await?;
@@ -431,18 +437,7 @@ async fn a_push_given_up_in_a_failed_group_is_not_written_alone_and_applied_when
 async fn a_push_given_up_while_written_alone_is_kept_once_and_its_resend_is_a_duplicate()
 -> TestResult {
     let app = fixture().await?;
-    let token = app.login("insp_a").await?;
-    let venue_id = app
-        .venue(&token, &app.insp_a, VenueKind::InternetCafe)
-        .await?;
-    let inspection = |id: &str| {
-        mutation(
-            "inspection",
-            id,
-            0,
-            app.inspection_body(id, &venue_id, &app.insp_a),
-        )
-    };
+    let (token, inspection) = new_inspections(&app).await?;
     let (poisoned, late) = (new_id(), new_id());
     poison(&app.state.pool, &poisoned).await?;
     let (held, _, plug) = hold_the_turn(&app, &token).await?;

@@ -103,7 +103,9 @@ pub fn InspectPage() -> impl IntoView {
     move || match data.get() {
         None => view! { <p class="empty" role="status">{i18n.t().loading}</p> }.into_any(),
         Some(Ok(Some(data))) => view! { <InspectForm data /> }.into_any(),
-        Some(Ok(None)) => view! { <NothingHere message=|t| t.venue_missing /> }.into_any(),
+        Some(Ok(None)) => {
+            view! { <NothingHere message=|lang| lang.t().venue_missing /> }.into_any()
+        }
         Some(Err(error)) => view! {
             <p class="banner banner-error" role="alert">
                 {i18n.t().err_store} ": " {error.to_string()}

@@ -2,22 +2,22 @@
 
 use leptos::prelude::*;
 
-use crate::i18n::{Strings, use_i18n};
+use crate::i18n::{Lang, use_i18n};
 
 /// Shown for any path the router does not know.
 #[component]
 pub fn NotFoundPage() -> impl IntoView {
-    view! { <NothingHere message=|t| t.not_found /> }
+    view! { <NothingHere message=|lang| lang.t().not_found /> }
 }
 
 /// What a screen shows when the phone holds nothing at its address (an unknown path, another
 /// unit's record, a venue gone): the fact, and the way home rather than a dead end.
 #[component]
-pub fn NothingHere(message: fn(&'static Strings) -> &'static str) -> impl IntoView {
+pub fn NothingHere(message: fn(Lang) -> &'static str) -> impl IntoView {
     let i18n = use_i18n();
     view! {
         <section class="page">
-            <p class="empty" role="alert">{move || message(i18n.t())}</p>
+            <p class="empty" role="alert">{move || message(i18n.lang())}</p>
             <div class="actions">
                 <a class="button button-secondary" href="/">{move || i18n.t().back_home}</a>
             </div>

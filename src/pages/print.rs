@@ -85,10 +85,18 @@ pub fn PrintPage() -> impl IntoView {
         }
         .into_any(),
         Some(Ok(Err(Missing::Record))) => {
-            view! { <NothingHere message=|t| t.record_missing /> }.into_any()
+            view! { <NothingHere message=|lang| lang.t().record_missing /> }.into_any()
         }
         Some(Ok(Err(Missing::Venue))) => {
-            view! { <NothingHere message=|t| t.venue_missing /> }.into_any()
+            view! {
+                <NothingHere message=|lang| {
+                    lang.pick(
+                        "本机还没有这条记录所检查场所的信息，同步后再打印。",
+                        "This phone does not have the venue of this record yet; sync, then print.",
+                    )
+                } />
+            }
+            .into_any()
         }
         Some(Ok(Ok((id, minutes, order)))) => view! {
             <section class="page print-page">

@@ -93,7 +93,7 @@ pub fn RecordPage() -> impl IntoView {
             </section>
         }
         .into_any(),
-        Some(Ok(None)) => view! { <NothingHere message=|t| t.record_missing /> }.into_any(),
+        Some(Ok(None)) => view! { <NothingHere message=|lang| lang.t().record_missing /> }.into_any(),
         Some(Ok(Some((local, venue_name, photos_waiting, others, officers)))) => view! {
             <RecordView local venue_name photos_waiting others officers resolve action_error reviewed />
         }

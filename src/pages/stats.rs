@@ -180,7 +180,21 @@ fn StatsView(stats: Stats, note: RwSignal<Option<String>>) -> impl IntoView {
         .iter()
         .map(|month| (month.month.clone(), month.visits))
         .collect();
+    // Damaged copies on the server are left out of the figures: the period's report would be short
+    // of them, and the supervisor must know before copying it.
+    let unreadable = (stats.unreadable > 0).then(|| {
+        let n = stats.unreadable;
+        view! {
+            <p class="banner banner-error" role="alert" data-testid="stats-unreadable">
+                {match lang {
+                    Lang::Zh => format!("服务器上有{n}条记录已损坏、无法读取，未计入以下数字。请联系系统管理员。"),
+                    Lang::En => format!("{n} records on the server are damaged and cannot be read; they are not in the figures below. Tell the administrator."),
+                }}
+            </p>
+        }
+    });
     view! {
+        {unreadable}
         <div class="group figures" data-testid="stats-figures">
             {figures.into_iter().map(|(label, value)| view! {
                 <div class="figure">

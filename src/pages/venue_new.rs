@@ -36,7 +36,7 @@ pub fn VenueEditPage() -> impl IntoView {
         match venue.get() {
         None => view! { <p class="empty" role="status">{i18n.t().loading}</p> }.into_any(),
         Some(Ok(Some((venue, opened)))) => view! { <VenueForm existing=Some(venue) opened=Some(opened) /> }.into_any(),
-        Some(Ok(None)) => view! { <NothingHere message=|t| t.venue_missing /> }.into_any(),
+        Some(Ok(None)) => view! { <NothingHere message=|lang| lang.t().venue_missing /> }.into_any(),
         Some(Err(error)) => view! {
             <p class="banner banner-error" role="alert">{i18n.t().err_store} ": " {error.to_string()}</p>
         }

@@ -239,7 +239,11 @@ pub fn provide_sync(
     last_synced: Option<DateTime<FixedOffset>>,
 ) -> SyncContext {
     let status = RwSignal::new(SyncStatus {
-        phase: if engine::navigator_online() {
+        // A session the server refused before needs a new login, not a run (the badge says so from
+        // the start, rather than 同步中 until the run's code has arrived to find it out).
+        phase: if session.as_ref().is_some_and(|session| session.expired) {
+            Phase::Unauthorized
+        } else if engine::navigator_online() {
             Phase::Idle
         } else {
             Phase::Offline

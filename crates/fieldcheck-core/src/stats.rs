@@ -67,6 +67,10 @@ pub struct Stats {
     pub months: Vec<MonthRow>,
     /// The figures as the bureau's report states them.
     pub summary_zh: String,
+    /// Records the server holds for these figures but cannot read (a damaged stored copy): left out
+    /// of every figure above, and counted here so that a report short of them says so.
+    #[serde(default)]
+    pub unreadable: u32,
 }
 
 /// Whether a record counts as a visit: submitted or reviewed (a draft is unfinished work), and not an
@@ -116,6 +120,7 @@ pub fn compute(all: &[Inspection], campaigns: &[Campaign], period: Period) -> St
         complaints_handled: 0,
         months: Vec::new(),
         summary_zh: String::new(),
+        unreadable: 0,
     };
     for inspection in &counted {
         let Some(venue_kind) = venue_kind_of(inspection) else {

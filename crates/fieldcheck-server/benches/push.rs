@@ -159,8 +159,11 @@ async fn main() -> anyhow::Result<()> {
         }
         let stats: Value = response.json().await?;
         took.push(started.elapsed());
-        if stats.to_string().len() < 10 {
-            bail!("stats answered nothing: {stats}");
+        if stats["visits"]
+            .as_u64()
+            .is_none_or(|visits| visits < STATS_RECORDS as u64)
+        {
+            bail!("stats counted fewer than the {STATS_RECORDS} records pushed: {stats}");
         }
     }
     took.sort();

@@ -42,10 +42,7 @@ pub async fn stats(
     query: Result<Query<ReportQuery>, QueryRejection>,
 ) -> Result<Json<Stats>, ApiError> {
     let (period, query) = read_query(&authed, query)?;
-    let stats = UnitData::work(&state, &authed, &query, move |data| {
-        stats::compute(&data.inspections, &data.campaigns, period)
-    })
-    .await?;
+    let stats = UnitData::work(&state, &authed, &query, move |data| data.stats(period)).await?;
     Ok(Json(stats))
 }
 
@@ -144,6 +141,8 @@ struct UnitData {
     campaigns: Vec<Campaign>,
     venues: HashMap<String, Venue>,
     users: HashMap<String, User>,
+    /// Stored records of the query's units that do not read, left out of everything above.
+    unreadable: u32,
 }
 
 impl UnitData {
@@ -168,10 +167,14 @@ impl UnitData {
         let venues = db::bodies_of(pool, Entity::Venue, unit).await?;
         let users = db::users_of(pool, None).await?;
         tokio::task::spawn_blocking(move || {
+            let mut unreadable = 0;
+            let inspections = parsed(inspections, &mut unreadable);
+            let campaigns = parsed(campaigns, &mut unreadable);
+            let venues = parsed::<Venue>(venues, &mut unreadable);
             work(UnitData {
-                inspections: parsed(inspections),
-                campaigns: parsed(campaigns),
-                venues: parsed::<Venue>(venues)
+                inspections,
+                campaigns,
+                venues: venues
                     .into_iter()
                     .map(|venue| (venue.id.to_string(), venue))
                     .collect(),
@@ -179,6 +182,7 @@ impl UnitData {
                     .into_iter()
                     .map(|(user, _)| (user.id.to_string(), user))
                     .collect(),
+                unreadable,
             })
         })
         .await
@@ -198,8 +202,16 @@ impl UnitData {
         vec![
             self.inspection_sheet(&counted),
             self.hazard_sheet(&counted),
-            figures_sheet(&stats::compute(&self.inspections, &self.campaigns, period)),
+            figures_sheet(&self.stats(period)),
         ]
+    }
+
+    /// The period's figures, with the records left out because they do not read.
+    fn stats(&self, period: Period) -> Stats {
+        Stats {
+            unreadable: self.unreadable,
+            ..stats::compute(&self.inspections, &self.campaigns, period)
+        }
     }
 
     fn venue(&self, inspection: &Inspection) -> (String, String) {
@@ -414,6 +426,13 @@ fn figures_sheet(stats: &Stats) -> Sheet {
     ] {
         rows.push(vec![Cell::text(label), Cell::text(""), number(value)]);
     }
+    if stats.unreadable > 0 {
+        rows.push(vec![
+            Cell::text("服务器无法读取、未计入以上数字的记录（条）"),
+            Cell::text(""),
+            number(stats.unreadable),
+        ]);
+    }
     rows.push(Vec::new());
     rows.push(vec![
         Cell::text("情况说明"),
@@ -427,14 +446,18 @@ fn figures_sheet(stats: &Stats) -> Sheet {
     }
 }
 
-/// Stored bodies that no longer parse (as their type, or as JSON at all) are left out of reports
-/// (and logged), never fail them.
-fn parsed<T: serde::de::DeserializeOwned>(records: Vec<db::StoredBody>) -> Vec<T> {
+/// Stored bodies that no longer parse (as their type, or as JSON at all) are left out of reports,
+/// never fail them: each is logged and counted in `unreadable`, which the figures show.
+fn parsed<T: serde::de::DeserializeOwned>(
+    records: Vec<db::StoredBody>,
+    unreadable: &mut u32,
+) -> Vec<T> {
     records
         .into_iter()
         .filter_map(|record| match serde_json::from_str(&record.body) {
             Ok(value) => Some(value),
             Err(error) => {
+                *unreadable = unreadable.saturating_add(1);
                 tracing::error!(entity = record.entity.code(), id = %record.id, %error, "stored record does not parse; left out of the report");
                 None
             }

@@ -446,9 +446,8 @@ async fn a_push_given_up_while_written_alone_is_kept_once_and_its_resend_is_a_du
     tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     let given_up_push = start_push(&app, &token, 2, std::slice::from_ref(&given_up))?;
     tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    // Turns go first come, first served. Once the plug is written the writer waits for a turn with
-    // the two pushes together, behind the test's; the test asks for the turn after the group's, so
-    // that the poisoned push, written alone once the group has failed, waits behind it.
+    // Turns go first come, first served. The test asks for the turn after the plug's: once the plug
+    // is written, the writer waits behind it with the two pushes together.
     let pool = app.state.pool.clone();
     let second_turn = tokio::spawn(async move { db::begin_write(&pool).await });
     tokio::time::sleep(std::time::Duration::from_millis(100)).await;

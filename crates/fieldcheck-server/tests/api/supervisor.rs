@@ -383,6 +383,8 @@ async fn a_stored_body_that_does_not_read_is_left_out_of_the_figures_and_fails_n
         "{}",
         answer.body
     );
+    // Left out, and said so: the report is short of them.
+    assert_eq!(answer.body["unreadable"], 2, "{}", answer.body);
     let csv = app
         .call(
             "GET",
@@ -395,6 +397,25 @@ async fn a_stored_body_that_does_not_read_is_left_out_of_the_figures_and_fails_n
     let text = csv.body.as_str().context("csv text")?;
     // The header and one row per readable visit of the period.
     assert_eq!(text.lines().count(), 1 + 456 + 156 + 417 - 2);
+    let figures = app
+        .call(
+            "GET",
+            "/api/export.csv?from=2023-01-01&to=2023-06-30&sheet=stats",
+            Some(&supervisor),
+            None,
+        )
+        .await?;
+    let text = figures.body.as_str().context("csv text")?;
+    assert!(
+        text.contains("服务器无法读取、未计入以上数字的记录（条）,,2\r\n"),
+        "{text}"
+    );
+    // Where every record reads, the figures say nothing of it.
+    let other = app.login("super_b").await?;
+    let answer = app
+        .get("/api/stats?from=2023-01-01&to=2023-06-30", &other)
+        .await?;
+    assert_eq!(answer.body["unreadable"], 0, "{}", answer.body);
     Ok(())
 }
 

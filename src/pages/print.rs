@@ -91,8 +91,8 @@ pub fn PrintPage() -> impl IntoView {
             view! {
                 <NothingHere message=|lang| {
                     lang.pick(
-                        "本机还没有这条记录所检查场所的信息，同步后再打印。",
-                        "This phone does not have the venue of this record yet; sync, then print.",
+                        "本机还没有这条记录所检查场所的信息。请同步后再打印；仍不行请联系管理员。",
+                        "This phone does not have the venue of this record. Sync, then print; if that does not help, tell the administrator.",
                     )
                 } />
             }

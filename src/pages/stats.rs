@@ -186,9 +186,10 @@ fn StatsView(stats: Stats, note: RwSignal<Option<String>>) -> impl IntoView {
         let n = stats.unreadable;
         view! {
             <p class="banner banner-error" role="alert" data-testid="stats-unreadable">
-                {match lang {
-                    Lang::Zh => format!("服务器上有{n}条记录已损坏、无法读取，未计入以下数字。请联系系统管理员。"),
-                    Lang::En => format!("{n} records on the server are damaged and cannot be read; they are not in the figures below. Tell the administrator."),
+                {match (lang, n) {
+                    (Lang::Zh, _) => format!("服务器上有{n}条本期或日期不明的检查记录已损坏、无法读取，未计入以下数字。请联系系统管理员。"),
+                    (Lang::En, 1) => "One inspection record of this period (or of no readable date) is damaged on the server and cannot be read; it is not in the figures below. Tell the administrator.".to_owned(),
+                    (Lang::En, _) => format!("{n} inspection records of this period (or of no readable date) are damaged on the server and cannot be read; they are not in the figures below. Tell the administrator."),
                 }}
             </p>
         }

@@ -205,6 +205,6 @@ test('a supervisor returns, approves, follows an overdue hazard and copies the p
     id,
   );
   await officer.goto(`${server.baseUrl}/records/${id}/print`);
-  await expect(officer.getByRole('alert').filter({ hasText: '本机还没有这条记录所检查场所的信息，同步后再打印' })).toBeVisible();
+  await expect(officer.getByRole('alert').filter({ hasText: '本机还没有这条记录所检查场所的信息。请同步后再打印' })).toBeVisible();
   await expect(officer.getByText('本机没有这条记录')).toHaveCount(0);
 });

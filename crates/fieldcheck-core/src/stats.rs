@@ -67,8 +67,9 @@ pub struct Stats {
     pub months: Vec<MonthRow>,
     /// The figures as the bureau's report states them.
     pub summary_zh: String,
-    /// Records the server holds for these figures but cannot read (a damaged stored copy): left out
-    /// of every figure above, and counted here so that a report short of them says so.
+    /// Inspections the server holds for these figures but cannot read (a damaged stored copy), of the
+    /// period or of no readable day: left out of every figure above, and counted here so that a
+    /// report that may be short of them says so.
     #[serde(default)]
     pub unreadable: u32,
 }

@@ -8,7 +8,7 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use chrono::{NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use fieldcheck_core::stats::{self, Period, Stats};
 use fieldcheck_core::sync::Entity;
 use fieldcheck_core::{
@@ -141,8 +141,10 @@ struct UnitData {
     campaigns: Vec<Campaign>,
     venues: HashMap<String, Venue>,
     users: HashMap<String, User>,
-    /// Stored records of the query's units that do not read, left out of everything above.
-    unreadable: u32,
+    /// The visit days of the stored inspections that do not read (`None` where not even that reads),
+    /// left out of everything above. A venue or campaign that does not read drops no visit (only a
+    /// name from the export or the paragraph) and is only logged.
+    unreadable: Vec<Option<NaiveDate>>,
 }
 
 impl UnitData {
@@ -167,10 +169,10 @@ impl UnitData {
         let venues = db::bodies_of(pool, Entity::Venue, unit).await?;
         let users = db::users_of(pool, None).await?;
         tokio::task::spawn_blocking(move || {
-            let mut unreadable = 0;
-            let inspections = parsed(inspections, &mut unreadable);
-            let campaigns = parsed(campaigns, &mut unreadable);
-            let venues = parsed::<Venue>(venues, &mut unreadable);
+            let mut unreadable = Vec::new();
+            let inspections = parsed(inspections, |body| unreadable.push(visit_day_of(body)));
+            let campaigns = parsed(campaigns, |_| {});
+            let venues = parsed::<Venue>(venues, |_| {});
             work(UnitData {
                 inspections,
                 campaigns,
@@ -206,10 +208,16 @@ impl UnitData {
         ]
     }
 
-    /// The period's figures, with the records left out because they do not read.
+    /// The period's figures, with the inspections they may be short of because they do not read:
+    /// those of the period and those whose day cannot be told.
     fn stats(&self, period: Period) -> Stats {
+        let unreadable = self
+            .unreadable
+            .iter()
+            .filter(|day| day.is_none_or(|day| period.contains(day)))
+            .count();
         Stats {
-            unreadable: self.unreadable,
+            unreadable: u32::try_from(unreadable).unwrap_or(u32::MAX),
             ..stats::compute(&self.inspections, &self.campaigns, period)
         }
     }
@@ -428,7 +436,7 @@ fn figures_sheet(stats: &Stats) -> Sheet {
     }
     if stats.unreadable > 0 {
         rows.push(vec![
-            Cell::text("服务器无法读取、未计入以上数字的记录（条）"),
+            Cell::text("本期或日期不明、服务器无法读取而未计入的检查记录（条）"),
             Cell::text(""),
             number(stats.unreadable),
         ]);
@@ -447,22 +455,35 @@ fn figures_sheet(stats: &Stats) -> Sheet {
 }
 
 /// Stored bodies that no longer parse (as their type, or as JSON at all) are left out of reports,
-/// never fail them: each is logged and counted in `unreadable`, which the figures show.
+/// never fail them: each is logged and handed to `left_out`.
 fn parsed<T: serde::de::DeserializeOwned>(
     records: Vec<db::StoredBody>,
-    unreadable: &mut u32,
+    mut left_out: impl FnMut(&str),
 ) -> Vec<T> {
     records
         .into_iter()
         .filter_map(|record| match serde_json::from_str(&record.body) {
             Ok(value) => Some(value),
             Err(error) => {
-                *unreadable = unreadable.saturating_add(1);
+                left_out(&record.body);
                 tracing::error!(entity = record.entity.code(), id = %record.id, %error, "stored record does not parse; left out of the report");
                 None
             }
         })
         .collect()
+}
+
+/// The visit day of a stored inspection body that does not read as one, as [`Inspection::visit_day`]
+/// tells it, if its times still do.
+fn visit_day_of(body: &str) -> Option<NaiveDate> {
+    #[derive(Deserialize)]
+    struct Times {
+        started_at: Option<String>,
+        finished_at: Option<String>,
+    }
+    let times: Times = serde_json::from_str(body).ok()?;
+    let at = times.finished_at.or(times.started_at)?;
+    Some(DateTime::parse_from_rfc3339(&at).ok()?.date_naive())
 }
 
 fn kind_name(inspection: &Inspection) -> &'static str {

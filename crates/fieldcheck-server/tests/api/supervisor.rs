@@ -360,15 +360,22 @@ async fn a_stored_body_that_does_not_read_is_left_out_of_the_figures_and_fails_n
 -> TestResult {
     let app = fixture().await?;
     h1_records(&app).await?;
-    // Two of the period's counted records damaged on the server: one is no longer an inspection,
-    // the other no longer JSON at all.
-    for (n, body) in [
+    // Three of the period's counted records damaged on the server: one is no longer an inspection,
+    // one no longer JSON at all, and one, no longer an inspection either, still dated a year before
+    // the period; and a campaign no longer JSON. Only the first two may be the period's.
+    let damaged = [
         (1, r#"{"not": "an inspection"}"#),
         (2, r#"{"id": "cut off"#),
-    ] {
+        (3, r#"{"started_at": "2022-06-01T10:00:00+08:00"}"#),
+    ]
+    .map(|(n, body)| (format!("0192f3a4-5b6c-7d8e-9f00-{n:012}"), body));
+    for (id, body) in damaged
+        .into_iter()
+        .chain([("c-gas".to_owned(), r#"{"id": "c-gas""#)])
+    {
         sqlx::query("UPDATE records SET body = $1 WHERE id = $2")
             .bind(body)
-            .bind(format!("0192f3a4-5b6c-7d8e-9f00-{n:012}"))
+            .bind(id)
             .execute(&app.state.pool)
             .await?;
     }
@@ -379,7 +386,7 @@ async fn a_stored_body_that_does_not_read_is_left_out_of_the_figures_and_fails_n
     assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
     assert_eq!(
         answer.body["visits"],
-        456 + 156 + 417 - 2,
+        456 + 156 + 417 - 3,
         "{}",
         answer.body
     );
@@ -396,7 +403,7 @@ async fn a_stored_body_that_does_not_read_is_left_out_of_the_figures_and_fails_n
     assert_eq!(csv.status, StatusCode::OK, "{}", csv.body);
     let text = csv.body.as_str().context("csv text")?;
     // The header and one row per readable visit of the period.
-    assert_eq!(text.lines().count(), 1 + 456 + 156 + 417 - 2);
+    assert_eq!(text.lines().count(), 1 + 456 + 156 + 417 - 3);
     let figures = app
         .call(
             "GET",
@@ -407,7 +414,7 @@ async fn a_stored_body_that_does_not_read_is_left_out_of_the_figures_and_fails_n
         .await?;
     let text = figures.body.as_str().context("csv text")?;
     assert!(
-        text.contains("服务器无法读取、未计入以上数字的记录（条）,,2\r\n"),
+        text.contains("本期或日期不明、服务器无法读取而未计入的检查记录（条）,,2\r\n"),
         "{text}"
     );
     // Where every record reads, the figures say nothing of it.

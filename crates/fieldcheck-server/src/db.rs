@@ -895,7 +895,7 @@ pub struct PulledRow {
     pub entity: Entity,
     pub id: String,
     pub rev: u64,
-    /// `None` for a tombstone; `null` for a stored body that is not JSON.
+    /// `None` for a tombstone.
     pub body: Option<Value>,
     pub seq: i64,
 }
@@ -905,15 +905,13 @@ type PulledDbRow = (String, String, i64, Option<String>, i64);
 fn pulled_from_row((entity, id, rev, body, seq): PulledDbRow) -> Result<PulledRow, DbError> {
     let entity = Entity::from_code(&entity)
         .ok_or_else(|| DbError::Corrupt(format!("unknown entity \"{entity}\"")))?;
-    // A stored body that is not JSON (a damaged row) goes out as `null`: a body the phone does not
-    // read, which it keeps aside while it applies the rest. Failing the pull instead would stop every
-    // phone of the unit from syncing at all, for one record.
-    let body = body.map(|body| {
-        serde_json::from_str(&body).unwrap_or_else(|error| {
-            tracing::error!(entity = entity.code(), %id, %error, "stored body does not parse; pulled as null");
-            Value::Null
+    let body = body
+        .map(|body| {
+            serde_json::from_str(&body).map_err(|error| {
+                DbError::Corrupt(format!("body of {} {id}: {error}", entity.code()))
+            })
         })
-    });
+        .transpose()?;
     Ok(PulledRow {
         entity,
         id,

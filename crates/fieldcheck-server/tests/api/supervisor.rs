@@ -281,6 +281,20 @@ async fn h1_records(app: &Fixture) -> TestResult {
     Ok(())
 }
 
+/// One sheet of the first half of 2023's export as CSV text, as `token`'s officer downloads it.
+async fn h1_csv(app: &App, token: &str, sheet: &str) -> anyhow::Result<String> {
+    let answer = app
+        .call(
+            "GET",
+            &format!("/api/export.csv?from=2023-01-01&to=2023-06-30&sheet={sheet}"),
+            Some(token),
+            None,
+        )
+        .await?;
+    ensure!(answer.status == StatusCode::OK, "{}", answer.body);
+    Ok(answer.body.as_str().context("csv text")?.to_owned())
+}
+
 #[tokio::test]
 async fn the_half_year_figures_reproduce_the_bureaus_report() -> TestResult {
     let app = fixture().await?;
@@ -392,27 +406,10 @@ async fn a_stored_body_that_does_not_read_is_left_out_of_the_figures_and_fails_n
     );
     // Left out, and said so: the report is short of them.
     assert_eq!(answer.body["unreadable"], 2, "{}", answer.body);
-    let csv = app
-        .call(
-            "GET",
-            "/api/export.csv?from=2023-01-01&to=2023-06-30&sheet=inspections",
-            Some(&supervisor),
-            None,
-        )
-        .await?;
-    assert_eq!(csv.status, StatusCode::OK, "{}", csv.body);
-    let text = csv.body.as_str().context("csv text")?;
+    let text = h1_csv(&app, &supervisor, "inspections").await?;
     // The header and one row per readable visit of the period.
     assert_eq!(text.lines().count(), 1 + 456 + 156 + 417 - 3);
-    let figures = app
-        .call(
-            "GET",
-            "/api/export.csv?from=2023-01-01&to=2023-06-30&sheet=stats",
-            Some(&supervisor),
-            None,
-        )
-        .await?;
-    let text = figures.body.as_str().context("csv text")?;
+    let text = h1_csv(&app, &supervisor, "stats").await?;
     assert!(
         text.contains("本期或日期不明、服务器无法读取而未计入的检查记录（条）,,2\r\n"),
         "{text}"
@@ -476,15 +473,7 @@ async fn the_export_holds_the_periods_records_hazards_and_figures() -> TestResul
         .context("the paragraph")?;
     assert!(summary[1].to_string().contains("共出动检查人员912人次"));
 
-    let csv = app
-        .call(
-            "GET",
-            "/api/export.csv?from=2023-01-01&to=2023-06-30&sheet=stats",
-            Some(&supervisor),
-            None,
-        )
-        .await?;
-    let text = csv.body.as_str().context("csv text")?;
+    let text = h1_csv(&app, &supervisor, "stats").await?;
     assert!(
         text.starts_with("\u{feff}场所类型,检查类型,家次,人次\r\n"),
         "{text}"

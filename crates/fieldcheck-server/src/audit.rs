@@ -24,6 +24,8 @@ pub enum Action {
     Review,
     /// An administrator's or supervisor's change to users, units or the venue register.
     Admin,
+    /// A record's current copy restored from the change log (`fieldcheck-server records repair`).
+    Repair,
 }
 
 impl Action {
@@ -32,6 +34,7 @@ impl Action {
             Action::Push => "push",
             Action::Review => "review",
             Action::Admin => "admin",
+            Action::Repair => "repair",
         }
     }
 }

@@ -169,11 +169,14 @@ fn fold_log_soon(pool: &AnyPool) {
     }
     let pool = pool.clone();
     tokio::spawn(async move {
-        if let Err(error) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+        match sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
             .execute(&pool)
             .await
         {
-            tracing::warn!(%error, "folding the write-ahead log into the database");
+            // Closed meanwhile (a command that has done its work): SQLite folds the log as the
+            // last connection closes.
+            Ok(_) | Err(sqlx::Error::PoolClosed) => {}
+            Err(error) => tracing::warn!(%error, "folding the write-ahead log into the database"),
         }
     });
 }
@@ -463,13 +466,22 @@ pub struct StoredRecord {
 
 type RecordRow = (String, String, String, i64, String, i64);
 
+/// A stored current copy that is not JSON, with what the administrator can do about it (logged, never
+/// sent to a client).
+fn damaged_body(entity: Entity, id: &str, error: &serde_json::Error) -> DbError {
+    DbError::Corrupt(format!(
+        "the stored copy of {} {id} does not read ({error}); `fieldcheck-server records repair` \
+         restores it from the change log",
+        entity.code()
+    ))
+}
+
 fn record_from_row(
     (entity, id, unit_id, rev, body, seq): RecordRow,
 ) -> Result<StoredRecord, DbError> {
     let entity = Entity::from_code(&entity)
         .ok_or_else(|| DbError::Corrupt(format!("unknown entity \"{entity}\"")))?;
-    let body = serde_json::from_str(&body)
-        .map_err(|error| DbError::Corrupt(format!("body of {} {id}: {error}", entity.code())))?;
+    let body = serde_json::from_str(&body).map_err(|error| damaged_body(entity, &id, &error))?;
     Ok(StoredRecord {
         entity,
         id,
@@ -906,11 +918,7 @@ fn pulled_from_row((entity, id, rev, body, seq): PulledDbRow) -> Result<PulledRo
     let entity = Entity::from_code(&entity)
         .ok_or_else(|| DbError::Corrupt(format!("unknown entity \"{entity}\"")))?;
     let body = body
-        .map(|body| {
-            serde_json::from_str(&body).map_err(|error| {
-                DbError::Corrupt(format!("body of {} {id}: {error}", entity.code()))
-            })
-        })
+        .map(|body| serde_json::from_str(&body).map_err(|error| damaged_body(entity, &id, &error)))
         .transpose()?;
     Ok(PulledRow {
         entity,

@@ -16,6 +16,7 @@ pub mod initials;
 pub mod inspections;
 pub mod json;
 pub mod photos;
+pub mod repair;
 pub mod reports;
 pub mod security;
 pub mod static_files;

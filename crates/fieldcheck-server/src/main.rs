@@ -5,7 +5,7 @@ use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand};
 use fieldcheck_core::Role;
 use fieldcheck_server::users::{self, NewUser};
-use fieldcheck_server::{AppState, Settings, audit, db, demo, photos, tls};
+use fieldcheck_server::{AppState, Settings, audit, db, demo, photos, repair, tls};
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use tokio::net::TcpListener;
@@ -32,6 +32,11 @@ enum Command {
     Audit {
         #[command(subcommand)]
         command: AuditCommand,
+    },
+    /// Check the records' current copies against the change log, and restore damaged ones.
+    Records {
+        #[command(subcommand)]
+        command: RecordsCommand,
     },
     /// Look after the stored photos and signatures.
     Photos {
@@ -115,6 +120,16 @@ enum AuditCommand {
     /// Walk the audit chain and name the first row that was changed, removed or inserted behind the
     /// server's back. Exits with status 1 if the chain is broken.
     Verify(StorageOnlyArgs),
+}
+
+#[derive(Debug, Subcommand)]
+enum RecordsCommand {
+    /// List every record whose current copy differs from the change log (damaged, or edited behind
+    /// the server's back), and whether the log can restore it. Exits with status 1 if any differ.
+    Check(StorageOnlyArgs),
+    /// Restore each such copy from the change log, at the same rev, with an audit row; safe while
+    /// the server runs. Exits with status 1 if any is left that the log cannot restore.
+    Repair(StorageOnlyArgs),
 }
 
 #[derive(Debug, Args)]
@@ -235,6 +250,12 @@ async fn main() -> anyhow::Result<()> {
         Command::Audit {
             command: AuditCommand::Verify(args),
         } => verify_audit(args).await,
+        Command::Records {
+            command: RecordsCommand::Check(args),
+        } => check_records(args).await,
+        Command::Records {
+            command: RecordsCommand::Repair(args),
+        } => repair_records(args).await,
         Command::Photos {
             command: PhotosCommand::Gc(args),
         } => collect_photos(args).await,
@@ -336,6 +357,51 @@ async fn verify_audit(args: StorageOnlyArgs) -> anyhow::Result<()> {
             println!("audit chain broken at row {seq}: {reason}");
             std::process::exit(1);
         }
+    }
+}
+
+async fn check_records(args: StorageOnlyArgs) -> anyhow::Result<()> {
+    let pool = open_database(&args.storage).await?;
+    let found = repair::check(&pool).await;
+    db::close(&pool).await;
+    let found = found?;
+    if found.is_empty() {
+        println!("every record's current copy matches the change log");
+        return Ok(());
+    }
+    for mismatch in &found {
+        println!("{}", mismatch.describe());
+    }
+    println!(
+        "{} record(s) differ from the change log; `records repair` restores those marked restorable",
+        found.len()
+    );
+    std::process::exit(1);
+}
+
+async fn repair_records(args: StorageOnlyArgs) -> anyhow::Result<()> {
+    let pool = open_database(&args.storage).await?;
+    let repaired = repair::repair(&pool).await;
+    db::close(&pool).await;
+    let repaired = repaired?;
+    for mismatch in &repaired.restored {
+        println!(
+            "restored {} {} rev {}",
+            mismatch.entity, mismatch.id, mismatch.rev
+        );
+    }
+    for mismatch in &repaired.left {
+        println!("left: {}", mismatch.describe());
+    }
+    println!(
+        "{} restored from the change log, {} left",
+        repaired.restored.len(),
+        repaired.left.len()
+    );
+    if repaired.left.is_empty() {
+        Ok(())
+    } else {
+        std::process::exit(1);
     }
 }
 

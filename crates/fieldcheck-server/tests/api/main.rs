@@ -12,6 +12,7 @@ mod instances;
 mod matrix;
 mod model;
 mod photos;
+mod repair;
 mod supervisor;
 mod tls;
 

@@ -648,7 +648,7 @@ pub struct RecordWrite<'a> {
     pub unit_id: &'a UnitId,
     pub rev: u64,
     pub body: &'a Value,
-    /// `None` only for changes the server makes on its own (demo data).
+    /// `None` only for changes the server makes on its own (demo data, `records repair`).
     pub user_id: Option<&'a UserId>,
     pub origin: Option<PushOrigin<'a>>,
     pub at: DateTime<Utc>,

@@ -124,11 +124,13 @@ enum AuditCommand {
 
 #[derive(Debug, Subcommand)]
 enum RecordsCommand {
-    /// List every record whose current copy differs from the change log (damaged, or edited behind
-    /// the server's back), and whether the log can restore it. Exits with status 1 if any differ.
+    /// List every record whose current copy differs from its latest change in the change log
+    /// (damaged, gone, or edited behind the server's back), and whether the log can restore it.
+    /// Exits with status 1 if any differ.
     Check(StorageOnlyArgs),
-    /// Restore each such copy from the change log, at the same rev, with an audit row; safe while
-    /// the server runs. Exits with status 1 if any is left that the log cannot restore.
+    /// Write each such record again from its latest change, as a new rev that every phone pulls,
+    /// with an audit row; the replaced texts are kept in <data>/repaired. Safe while the server
+    /// runs. Exits with status 1 if any is left that the log cannot restore.
     Repair(StorageOnlyArgs),
 }
 
@@ -384,11 +386,23 @@ async fn repair_records(args: StorageOnlyArgs) -> anyhow::Result<()> {
     let repaired = repair::repair(&pool).await;
     db::close(&pool).await;
     let repaired = repaired?;
-    for mismatch in &repaired.restored {
-        println!(
-            "restored {} {} rev {}",
-            mismatch.entity, mismatch.id, mismatch.rev
+    // The replaced texts are kept beside the data, as evidence of what was there.
+    let kept = args.storage.data.join("repaired");
+    let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
+    for (n, restored) in repaired.restored.iter().enumerate() {
+        let mismatch = &restored.mismatch;
+        print!(
+            "restored {} {} as rev {}",
+            mismatch.entity, mismatch.id, restored.rev
         );
+        if let Some(text) = &restored.replaced {
+            std::fs::create_dir_all(&kept)
+                .with_context(|| format!("creating {}", kept.display()))?;
+            let file = kept.join(format!("{stamp}-{}.txt", n + 1));
+            std::fs::write(&file, text).with_context(|| format!("writing {}", file.display()))?;
+            print!("; the copy it replaced is kept in {}", file.display());
+        }
+        println!();
     }
     for mismatch in &repaired.left {
         println!("left: {}", mismatch.describe());

@@ -1,122 +1,144 @@
-//! Current copies of records that no longer match the change log: found, and restored from it.
+//! Current copies of records checked against the change log, and restored from it as a new rev.
 //!
-//! A record's current copy (`records`) is written with its change (`changes`), from the same text, at
-//! the same seq. The change log is append-only (the migrations' triggers refuse UPDATE and DELETE),
-//! so it is the reference: a current copy that differs from the change at its seq was damaged, or
-//! edited behind the server's back. One that no longer reads stops every pull of its unit (answered
-//! 500: a pull never skips a change), and leaves a report short of it. Restoring the change's text,
-//! at the same rev and seq, lets those pulls through with exactly what the phones already past that
-//! seq were given; each restored copy is an audit row of its own.
+//! Every write of a record appends its change (`changes`) and makes it the current copy (`records`),
+//! from the same text, unit and seq. The change log is append-only (the migrations' triggers refuse
+//! UPDATE and DELETE), so its latest change of each record is the reference: a current copy that
+//! differs from it, or is gone, was damaged or edited behind the server's back. One that is not JSON
+//! stops every pull of its unit (answered 500: a pull never skips a change); one that is JSON has
+//! been handed to phones as it is. The repair therefore writes the latest change again as a new rev
+//! and seq, as any write does: every phone pulls it, whatever it was given before, and a phone of a
+//! unit the copy was wrongly moved to gets a tombstone. Each repair is an audit row (action
+//! `repair`), and the text it replaces is handed back to be kept.
 
 use crate::audit::{self, Action, Outcome};
-use crate::db::{self, DbError};
+use crate::db::{self, DbError, Engine, RecordWrite};
 use chrono::Utc;
+use fieldcheck_core::UnitId;
 use fieldcheck_core::sync::Entity;
 use serde_json::Value;
 use sqlx::{AnyConnection, AnyPool};
 
-/// A current copy that differs from the change log at its seq.
+/// A record whose current copy differs from its latest change, or has no change at all.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Mismatch {
-    /// The entity's code as stored (an unknown one is a mismatch of its own).
+    /// The entity's code as stored.
     pub entity: String,
     pub id: String,
-    pub rev: i64,
-    pub seq: i64,
-    /// Whether the current copy still reads as a record of its entity.
-    pub current_reads: bool,
-    /// What the change log holds at that seq.
+    pub current: Current,
     pub logged: Logged,
 }
 
-/// The change log's copy of a mismatched record.
+/// The current copy of a mismatched record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Current {
+    /// No current copy: pulls no longer hand the record out.
+    Missing,
+    /// It reads as a record of its entity, but its text, rev, seq or unit differ from the change.
+    Differs,
+    /// It does not read as a record of its entity (not JSON, or not such a record).
+    Unreadable,
+}
+
+/// What the change log holds of a mismatched record.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Logged {
-    /// The change of this record at this rev, and it reads: the current copy can be restored from
-    /// it.
+    /// Its latest change reads: the record can be restored from it.
     Restorable,
-    /// The change is there but does not read either: nothing on the server holds this rev intact.
+    /// Its latest change does not read either: nothing is restored over the current copy.
     Unreadable,
-    /// No change at this seq is of this record at this rev.
-    Missing,
+    /// No change of the record at all: it was not written by the server.
+    Absent,
 }
 
 impl Mismatch {
+    /// Whether `records repair` restores it.
+    pub fn restorable(&self) -> bool {
+        self.logged == Logged::Restorable
+    }
+
     /// One line for an administrator, naming the record and what can be done.
     pub fn describe(&self) -> String {
-        let current = if self.current_reads {
-            "its current copy reads but differs from the change log"
-        } else {
-            "its current copy does not read"
+        let current = match self.current {
+            Current::Missing => "its current copy is gone",
+            Current::Differs => "its current copy reads but differs from its latest change",
+            Current::Unreadable => "its current copy does not read",
         };
         let logged = match self.logged {
             Logged::Restorable => "restorable from the change log",
-            Logged::Unreadable => "the change log's copy does not read either: not restorable",
-            Logged::Missing => "the change log has no change of it at that seq: not restorable",
+            Logged::Unreadable => "its latest change does not read either: not restorable",
+            Logged::Absent => "the change log has no change of it: not restorable",
         };
-        format!(
-            "{} {} rev {} (seq {}): {current}; {logged}",
-            self.entity, self.id, self.rev, self.seq
-        )
+        format!("{} {}: {current}; {logged}", self.entity, self.id)
     }
+}
+
+/// One record restored.
+#[derive(Debug)]
+pub struct Restored {
+    pub mismatch: Mismatch,
+    /// The rev written.
+    pub rev: u64,
+    /// The text the restored copy replaced, as stored (`None`: there was none).
+    pub replaced: Option<Vec<u8>>,
 }
 
 /// What a repair did.
 #[derive(Debug, Default)]
 pub struct Repaired {
-    pub restored: Vec<Mismatch>,
+    pub restored: Vec<Restored>,
     /// Mismatches the change log cannot restore, left as they were.
     pub left: Vec<Mismatch>,
 }
 
-/// Every current copy that differs from the change log at its seq, oldest seq first.
+/// Every record whose current copy differs from its latest change, by the latest seq of either.
 pub async fn check(pool: &AnyPool) -> Result<Vec<Mismatch>, DbError> {
     let mut conn = pool.acquire().await?;
-    Ok(mismatches(&mut conn)
-        .await?
-        .into_iter()
-        .map(|(mismatch, _)| mismatch)
-        .collect())
+    let mut found = Vec::new();
+    for (entity, id) in candidates(&mut conn).await? {
+        if let Some((mismatch, _)) = examine(&mut conn, &entity, &id).await? {
+            found.push(mismatch);
+        }
+    }
+    Ok(found)
 }
 
-/// Restores every restorable mismatch from the change log in one write transaction, each with an
-/// audit row (action `repair`), and leaves the rest as they are. Safe while the server runs: the
-/// transaction holds the write lock, and a copy is rewritten only if it is still the damaged text
-/// that was read.
+/// Restores every restorable mismatch in one write transaction, each as a new rev written from its
+/// latest change with an audit row, and leaves the rest as they are. Safe while the server runs:
+/// the whole table is compared before the write lock is taken, and each record found is examined
+/// again under it.
 pub async fn repair(pool: &AnyPool) -> Result<Repaired, DbError> {
+    let candidates = {
+        let mut conn = pool.acquire().await?;
+        candidates(&mut conn).await?
+    };
     let mut tx = db::begin_write(pool).await?;
-    let found = mismatches(&mut tx).await?;
     let mut repaired = Repaired::default();
-    let mut events = audit::Pending::default();
-    let now = Utc::now();
-    for (mismatch, texts) in found {
-        let Some((current, logged)) = texts.filter(|_| mismatch.logged == Logged::Restorable)
-        else {
-            repaired.left.push(mismatch);
-            continue;
-        };
-        let updated = sqlx::query(
-            "UPDATE records SET body = $1 WHERE entity = $2 AND id = $3 AND rev = $4 AND seq = $5 \
-             AND body = $6",
-        )
-        .bind(logged.as_str())
-        .bind(mismatch.entity.as_str())
-        .bind(mismatch.id.as_str())
-        .bind(mismatch.rev)
-        .bind(mismatch.seq)
-        .bind(current.as_str())
-        .execute(&mut *tx)
-        .await?;
-        if updated.rows_affected() != 1 {
-            return Err(DbError::Corrupt(format!(
-                "{} {} changed while it was being restored",
-                mismatch.entity, mismatch.id
-            )));
+    let mut plans = Vec::new();
+    for (entity, id) in candidates {
+        match examine(&mut tx, &entity, &id).await? {
+            Some((mismatch, Some(plan))) => plans.push((mismatch, plan)),
+            Some((mismatch, None)) => repaired.left.push(mismatch),
+            None => {}
         }
-        let body: Value = serde_json::from_str(&logged)
-            .map_err(|error| DbError::Corrupt(format!("a restorable copy: {error}")))?;
-        let rev = u64::try_from(mismatch.rev)
-            .map_err(|_| DbError::Corrupt(format!("negative rev {}", mismatch.rev)))?;
+    }
+    let now = Utc::now();
+    let writes: Vec<RecordWrite<'_>> = plans
+        .iter()
+        .map(|(mismatch, plan)| RecordWrite {
+            entity: plan.entity,
+            id: &mismatch.id,
+            unit_id: &plan.unit_id,
+            rev: plan.rev,
+            body: &plan.body,
+            user_id: None,
+            origin: None,
+            at: now,
+        })
+        .collect();
+    db::write_records(&mut tx, &writes).await?;
+    drop(writes);
+    let mut events = audit::Pending::default();
+    for (mismatch, plan) in &plans {
         events
             .push(
                 &mut tx,
@@ -127,76 +149,135 @@ pub async fn repair(pool: &AnyPool) -> Result<Repaired, DbError> {
                     action: Action::Repair,
                     outcome: Outcome::Applied,
                     code: None,
-                    entity: &mismatch.entity,
+                    entity: plan.entity.code(),
                     id: &mismatch.id,
                     op_id: None,
-                    rev: Some(rev),
-                    content_hash: &audit::content_hash(rev, &body),
+                    rev: Some(plan.rev),
+                    content_hash: &audit::content_hash(plan.rev, &plan.body),
                 },
             )
             .await?;
-        repaired.restored.push(mismatch);
     }
     events.write(&mut tx).await?;
     tx.commit().await?;
+    repaired.restored = plans
+        .into_iter()
+        .map(|(mismatch, plan)| Restored {
+            mismatch,
+            rev: plan.rev,
+            replaced: plan.replaced,
+        })
+        .collect();
     Ok(repaired)
 }
 
-/// The stored texts of a mismatch: the current copy's and, when restorable, the change log's.
-type Texts = Option<(String, String)>;
+/// How a restorable record is written again.
+struct Plan {
+    entity: Entity,
+    unit_id: UnitId,
+    /// Above every rev the record has had, in the log or in its current copy.
+    rev: u64,
+    body: Value,
+    replaced: Option<Vec<u8>>,
+}
 
-type MismatchRow = (
-    String,
-    String,
-    i64,
-    i64,
-    String,
-    Option<String>,
-    Option<String>,
-    Option<i64>,
-    Option<String>,
-);
-
-async fn mismatches(conn: &mut AnyConnection) -> Result<Vec<(Mismatch, Texts)>, DbError> {
-    // Text compared with text: both copies were bound from one string when written.
-    let rows: Vec<MismatchRow> = sqlx::query_as(
-        "SELECT r.entity, r.id, r.rev, r.seq, r.body, c.entity, c.id, c.rev, c.body \
-         FROM records r LEFT JOIN changes c ON c.seq = r.seq \
-         WHERE c.seq IS NULL OR c.entity <> r.entity OR c.id <> r.id OR c.rev <> r.rev \
-         OR c.body <> r.body \
-         ORDER BY r.seq",
+/// The records whose current copy may differ from their latest change: compared in SQL, text with
+/// text (both were bound from one string when written), without reading any body into the server.
+async fn candidates(conn: &mut AnyConnection) -> Result<Vec<(String, String)>, DbError> {
+    Ok(sqlx::query_as::<_, (String, String, i64)>(
+        "SELECT c.entity, c.id, c.seq FROM changes c \
+         JOIN (SELECT entity, id, MAX(seq) AS seq FROM changes GROUP BY entity, id) latest \
+         ON latest.seq = c.seq \
+         LEFT JOIN records r ON r.entity = c.entity AND r.id = c.id \
+         WHERE r.id IS NULL OR r.unit_id <> c.unit_id OR r.rev <> c.rev OR r.seq <> c.seq \
+         OR r.body <> c.body \
+         UNION ALL \
+         SELECT r.entity, r.id, r.seq FROM records r WHERE NOT EXISTS \
+         (SELECT 1 FROM changes c WHERE c.entity = r.entity AND c.id = r.id) \
+         ORDER BY 3",
     )
     .fetch_all(&mut *conn)
+    .await?
+    .into_iter()
+    .map(|(entity, id, _)| (entity, id))
+    .collect())
+}
+
+/// A copy as stored: unit, rev, seq and the body's bytes (read as bytes, so that damaged text that
+/// is not UTF-8 is examined instead of failing the query).
+type CopyRow = (String, i64, i64, Vec<u8>);
+
+/// Whether the record differs from its latest change, and how to restore it if it can be.
+async fn examine(
+    conn: &mut AnyConnection,
+    entity: &str,
+    id: &str,
+) -> Result<Option<(Mismatch, Option<Plan>)>, DbError> {
+    let bytes = match Engine::of(conn) {
+        Engine::Sqlite => "CAST(body AS BLOB)",
+        Engine::Postgres => "convert_to(body, 'UTF8')",
+    };
+    let current: Option<CopyRow> = sqlx::query_as(&format!(
+        "SELECT unit_id, rev, seq, {bytes} FROM records WHERE entity = $1 AND id = $2"
+    ))
+    .bind(entity)
+    .bind(id)
+    .fetch_optional(&mut *conn)
     .await?;
-    Ok(rows
-        .into_iter()
-        .map(
-            |(entity, id, rev, seq, current, logged_entity, logged_id, logged_rev, logged)| {
-                let kind = Entity::from_code(&entity);
-                let reads = |text: &str| {
-                    kind.is_some_and(|kind| {
-                        serde_json::from_str::<Value>(text).is_ok_and(|body| kind.reads(&body))
-                    })
-                };
-                let same_change = logged_entity.as_deref() == Some(entity.as_str())
-                    && logged_id.as_deref() == Some(id.as_str())
-                    && logged_rev == Some(rev);
-                let (logged, texts) = match logged.filter(|_| same_change) {
-                    None => (Logged::Missing, None),
-                    Some(text) if reads(&text) => (Logged::Restorable, Some(text)),
-                    Some(_) => (Logged::Unreadable, None),
-                };
-                let mismatch = Mismatch {
-                    current_reads: reads(&current),
-                    entity,
-                    id,
-                    rev,
-                    seq,
-                    logged,
-                };
-                let texts = texts.map(|logged| (current, logged));
-                (mismatch, texts)
-            },
-        )
-        .collect())
+    let latest: Option<CopyRow> = sqlx::query_as(&format!(
+        "SELECT unit_id, rev, seq, {bytes} FROM changes WHERE entity = $1 AND id = $2 \
+         ORDER BY seq DESC LIMIT 1"
+    ))
+    .bind(entity)
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    if current.is_some() && current == latest {
+        return Ok(None);
+    }
+    let kind = Entity::from_code(entity);
+    let read = |bytes: &[u8]| -> Option<(Entity, Value)> {
+        let kind = kind?;
+        let body: Value = serde_json::from_slice(bytes).ok()?;
+        kind.reads(&body).then_some((kind, body))
+    };
+    let current_state = match &current {
+        None => Current::Missing,
+        Some(copy) if read(&copy.3).is_some() => Current::Differs,
+        Some(_) => Current::Unreadable,
+    };
+    let restorable = latest
+        .as_ref()
+        .and_then(|copy| Some((copy, read(&copy.3)?)));
+    let logged = match (&latest, &restorable) {
+        (None, _) => Logged::Absent,
+        (Some(_), None) => Logged::Unreadable,
+        (Some(_), Some(_)) => Logged::Restorable,
+    };
+    let mismatch = Mismatch {
+        entity: entity.to_owned(),
+        id: id.to_owned(),
+        current: current_state,
+        logged,
+    };
+    let plan = match restorable {
+        Some(((unit_id, logged_rev, _, _), (kind, body))) => {
+            let highest = current
+                .as_ref()
+                .map_or(*logged_rev, |copy| copy.1.max(*logged_rev));
+            let rev = u64::try_from(highest)
+                .ok()
+                .and_then(|rev| rev.checked_add(1))
+                .ok_or_else(|| DbError::Corrupt(format!("rev {highest} of {entity} {id}")))?;
+            Some(Plan {
+                entity: kind,
+                unit_id: UnitId(unit_id.clone()),
+                rev,
+                body,
+                replaced: current.map(|copy| copy.3),
+            })
+        }
+        None => None,
+    };
+    Ok(Some((mismatch, plan)))
 }

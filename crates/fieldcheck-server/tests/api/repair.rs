@@ -1,20 +1,40 @@
-//! Damaged current copies of records: named by `records check` and restored from the change log by
-//! `records repair`, so that the pulls they stop go through again with what was committed.
+//! Records whose current copy was damaged, removed or edited behind the server's back: named by
+//! `records check`, written again from the change log by `records repair`, and pulled by every phone,
+//! including those that had pulled the bad copy.
 
 use super::*;
+use fieldcheck_core::sync::Change;
 use fieldcheck_server::audit::{self, Verdict};
-use fieldcheck_server::repair::{self, Logged};
+use fieldcheck_server::repair::{self, Current, Logged, Mismatch};
+
+/// Every change after `cursor` the caller pulls, and the cursor after them.
+async fn pull_from(app: &App, token: &str, cursor: &str) -> anyhow::Result<(Vec<Change>, String)> {
+    let mut changes = Vec::new();
+    let mut cursor = cursor.to_owned();
+    loop {
+        let page = app.pull(token, &cursor, 1000).await?;
+        changes.extend(page.changes);
+        cursor = page.cursor;
+        if !page.has_more {
+            return Ok((changes, cursor));
+        }
+    }
+}
+
+fn ids(found: &[Mismatch]) -> Vec<&str> {
+    found.iter().map(|mismatch| mismatch.id.as_str()).collect()
+}
 
 #[tokio::test]
-async fn a_damaged_copy_stops_its_units_pulls_until_repair_restores_it_from_the_change_log()
+async fn records_differing_from_the_change_log_are_written_again_and_pulled_by_every_phone()
 -> TestResult {
     let app = fixture().await?;
     let author = app.login("insp_a").await?;
     let venue_id = app
         .venue(&author, &app.insp_a, VenueKind::InternetCafe)
         .await?;
-    let (damaged, untouched, moved) = (new_id(), new_id(), new_id());
-    for id in [&damaged, &untouched, &moved] {
+    let [not_json, not_a_record, removed, moved, untouched] = [(); 5].map(|()| new_id());
+    for id in [&not_json, &not_a_record, &removed, &moved, &untouched] {
         let body = app.inspection_body(id, &venue_id, &app.insp_a);
         app.push_ok(&author, mutation("inspection", id, 0, body.clone()))
             .await?;
@@ -30,32 +50,67 @@ async fn a_damaged_copy_stops_its_units_pulls_until_repair_restores_it_from_the_
         .await?;
     }
     let colleague = app.login("insp_a2").await?;
-    let committed = app.pull_all(&colleague).await?;
+    let (committed, _) = pull_from(&app, &colleague, "").await?;
+    let other_unit = app.login("insp_b").await?;
+    let (_, other_cursor) = pull_from(&app, &other_unit, "").await?;
     assert!(repair::check(&app.state.pool).await?.is_empty());
 
-    // Behind the server's back: one copy cut short (no longer JSON), the venue's licence number changed
-    // (it still reads), and one copy's rev changed, which no change of the log matches.
-    for (sql, id) in [
-        (
-            "UPDATE records SET body = '{\"id\": \"cut' WHERE id = $1",
-            &damaged,
-        ),
-        (
-            "UPDATE records SET body = replace(body, '41030210023', '41030299999') WHERE id = $1",
-            &venue_id,
-        ),
-        ("UPDATE records SET rev = 9 WHERE id = $1", &moved),
-    ] {
+    let edit = async |sql: &str, id: &str| -> TestResult {
         let changed = sqlx::query(sql).bind(id).execute(&app.state.pool).await?;
         assert_eq!(changed.rows_affected(), 1, "{sql}");
-    }
+        Ok(())
+    };
+    // Behind the server's back, copies phones then pull as they are: a venue's licence number
+    // changed, a record that is JSON but no inspection, one moved to the other unit.
+    edit(
+        "UPDATE records SET body = replace(body, '41030210023', '41030299999') WHERE id = $1",
+        &venue_id,
+    )
+    .await?;
+    edit(
+        "UPDATE records SET body = '{\"not\": \"an inspection\"}' WHERE id = $1",
+        &not_a_record,
+    )
+    .await?;
+    let unit_b = app.insp_b.unit_id.as_str();
+    edit(
+        &format!("UPDATE records SET unit_id = '{unit_b}' WHERE id = $1"),
+        &moved,
+    )
+    .await?;
+    let (tampered, colleague_cursor) = pull_from(&app, &colleague, "").await?;
+    assert!(
+        tampered
+            .iter()
+            .any(|change| change.body["not"] == "an inspection")
+    );
+    let (exposed, _) = pull_from(&app, &other_unit, "").await?;
+    assert!(exposed.iter().any(|change| change.id == moved));
+    // Then one cut short (no longer JSON), one removed, and one no change of the log wrote.
+    edit(
+        "UPDATE records SET body = '{\"id\": \"cut' WHERE id = $1",
+        &not_json,
+    )
+    .await?;
+    edit("DELETE FROM records WHERE id = $1", &removed).await?;
+    let stray = new_id();
+    sqlx::query(
+        "INSERT INTO records (entity, id, unit_id, rev, body, seq, created_at, updated_at) \
+         SELECT entity, $1, unit_id, rev, body, seq + 1000000, created_at, updated_at \
+         FROM records WHERE id = $2",
+    )
+    .bind(&stray)
+    .bind(&untouched)
+    .execute(&app.state.pool)
+    .await?;
+
     let found = repair::check(&app.state.pool).await?;
-    let summary: Vec<(&str, bool, Logged)> = found
+    let summary: Vec<(&str, Current, Logged)> = found
         .iter()
         .map(|mismatch| {
             (
                 mismatch.id.as_str(),
-                mismatch.current_reads,
+                mismatch.current.clone(),
                 mismatch.logged.clone(),
             )
         })
@@ -63,53 +118,85 @@ async fn a_damaged_copy_stops_its_units_pulls_until_repair_restores_it_from_the_
     assert_eq!(
         summary,
         [
-            (venue_id.as_str(), true, Logged::Restorable),
-            (damaged.as_str(), false, Logged::Restorable),
-            (moved.as_str(), true, Logged::Missing),
+            (venue_id.as_str(), Current::Differs, Logged::Restorable),
+            (not_json.as_str(), Current::Unreadable, Logged::Restorable),
+            (
+                not_a_record.as_str(),
+                Current::Unreadable,
+                Logged::Restorable
+            ),
+            (removed.as_str(), Current::Missing, Logged::Restorable),
+            (moved.as_str(), Current::Differs, Logged::Restorable),
+            (stray.as_str(), Current::Differs, Logged::Absent),
         ]
     );
     assert!(found[1].describe().contains("does not read"), "{found:?}");
-
-    // The unit's pulls stop at the copy that does not read, without its text; the other unit's go on.
+    // The unit's pulls stop at the copy that is not JSON, without its text.
     let answer = app.get("/api/sync/pull?limit=1000", &colleague).await?;
     assert_eq!(answer.status, StatusCode::INTERNAL_SERVER_ERROR);
     assert!(!answer.body.to_string().contains("cut"), "{}", answer.body);
-    let other = app.login("insp_b").await?;
-    app.pull_all(&other).await?;
 
     let repaired = repair::repair(&app.state.pool).await?;
-    let ids = |found: &[repair::Mismatch]| -> Vec<String> {
-        found.iter().map(|mismatch| mismatch.id.clone()).collect()
-    };
+    let restored: Vec<(&str, u64, bool)> = repaired
+        .restored
+        .iter()
+        .map(|restored| {
+            (
+                restored.mismatch.id.as_str(),
+                restored.rev,
+                restored.replaced.is_some(),
+            )
+        })
+        .collect();
     assert_eq!(
-        ids(&repaired.restored),
-        [venue_id.as_str(), damaged.as_str()]
-    );
-    assert_eq!(ids(&repaired.left), [moved.as_str()]);
-
-    // Pulled again, every restored record is what was committed, at its rev.
-    let pulled = app.pull_all(&colleague).await?;
-    for id in [&venue_id, &damaged, &untouched] {
-        let of = |all: &[(Entity, String, u64, Value)]| {
-            all.iter()
-                .find(|change| change.1 == *id)
-                .map(|change| (change.2, change.3.clone()))
-        };
-        assert_eq!(of(&pulled), of(&committed), "{id}");
-        assert!(of(&pulled).is_some(), "{id}");
-    }
-    // Each restored copy is an audit row of its own; the chain holds.
-    let rows: Vec<(String, String, i64)> =
-        sqlx::query_as("SELECT id, outcome, rev FROM audit WHERE action = 'repair' ORDER BY seq")
-            .fetch_all(&app.state.pool)
-            .await?;
-    assert_eq!(
-        rows,
+        restored,
         [
-            (venue_id.clone(), "applied".to_owned(), 1),
-            (damaged.clone(), "applied".to_owned(), 2),
+            (venue_id.as_str(), 2, true),
+            (not_json.as_str(), 3, true),
+            (not_a_record.as_str(), 3, true),
+            (removed.as_str(), 3, false),
+            (moved.as_str(), 3, true),
         ]
     );
+    assert_eq!(
+        repaired.restored[1].replaced.as_deref(),
+        Some(&b"{\"id\": \"cut"[..])
+    );
+    assert_eq!(ids(&repaired.left), [stray.as_str()]);
+
+    // The phone that had pulled the bad copies gets every record again as it was committed, at a
+    // newer rev; the other unit's phone is told the moved record left it.
+    let (after, _) = pull_from(&app, &colleague, &colleague_cursor).await?;
+    for id in [&venue_id, &not_json, &not_a_record, &removed, &moved] {
+        let was = committed.iter().find(|change| change.id == *id);
+        let now = after.iter().find(|change| change.id == *id);
+        assert_eq!(
+            now.map(|change| &change.body),
+            was.map(|change| &change.body),
+            "{id}"
+        );
+        assert!(
+            now.is_some_and(|now| was.is_some_and(|was| now.rev > was.rev)),
+            "{id}"
+        );
+    }
+    assert!(!after.iter().any(|change| change.id == untouched));
+    let (left, _) = pull_from(&app, &other_unit, &other_cursor).await?;
+    assert!(
+        left.iter()
+            .any(|change| change.id == moved && change.deleted),
+        "{left:?}"
+    );
+    // Each restored record is an audit row of its own; the chain holds.
+    let rows: Vec<(String, i64)> =
+        sqlx::query_as("SELECT id, rev FROM audit WHERE action = 'repair' ORDER BY seq")
+            .fetch_all(&app.state.pool)
+            .await?;
+    let expected: Vec<(String, i64)> = restored
+        .iter()
+        .map(|(id, rev, _)| ((*id).to_owned(), i64::try_from(*rev).unwrap_or(-1)))
+        .collect();
+    assert_eq!(rows, expected);
     assert!(matches!(
         audit::verify(&app.state.pool).await?,
         Verdict::Intact { .. }
@@ -117,10 +204,10 @@ async fn a_damaged_copy_stops_its_units_pulls_until_repair_restores_it_from_the_
     // What the log cannot restore is still named, and a second repair changes nothing.
     assert_eq!(
         ids(&repair::check(&app.state.pool).await?),
-        [moved.as_str()]
+        [stray.as_str()]
     );
     let again = repair::repair(&app.state.pool).await?;
     assert!(again.restored.is_empty());
-    assert_eq!(ids(&again.left), [moved.as_str()]);
+    assert_eq!(ids(&again.left), [stray.as_str()]);
     Ok(())
 }

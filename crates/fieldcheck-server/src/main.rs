@@ -383,23 +383,17 @@ async fn check_records(args: StorageOnlyArgs) -> anyhow::Result<()> {
 
 async fn repair_records(args: StorageOnlyArgs) -> anyhow::Result<()> {
     let pool = open_database(&args.storage).await?;
-    let repaired = repair::repair(&pool).await;
+    // The replaced texts are kept beside the data, as evidence of what was there.
+    let repaired = repair::repair(&pool, &args.storage.data.join("repaired")).await;
     db::close(&pool).await;
     let repaired = repaired?;
-    // The replaced texts are kept beside the data, as evidence of what was there.
-    let kept = args.storage.data.join("repaired");
-    let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ");
-    for (n, restored) in repaired.restored.iter().enumerate() {
+    for restored in &repaired.restored {
         let mismatch = &restored.mismatch;
         print!(
             "restored {} {} as rev {}",
             mismatch.entity, mismatch.id, restored.rev
         );
-        if let Some(text) = &restored.replaced {
-            std::fs::create_dir_all(&kept)
-                .with_context(|| format!("creating {}", kept.display()))?;
-            let file = kept.join(format!("{stamp}-{}.txt", n + 1));
-            std::fs::write(&file, text).with_context(|| format!("writing {}", file.display()))?;
+        if let Some(file) = &restored.kept {
             print!("; the copy it replaced is kept in {}", file.display());
         }
         println!();

@@ -8,15 +8,16 @@
 //! been handed to phones as it is. The repair therefore writes the latest change again as a new rev
 //! and seq, as any write does: every phone pulls it, whatever it was given before, and a phone of a
 //! unit the copy was wrongly moved to gets a tombstone. Each repair is an audit row (action
-//! `repair`), and the text it replaces is handed back to be kept.
+//! `repair`), and the text it replaces is kept in a file first.
 
 use crate::audit::{self, Action, Outcome};
 use crate::db::{self, DbError, Engine, RecordWrite};
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use fieldcheck_core::UnitId;
 use fieldcheck_core::sync::Entity;
 use serde_json::Value;
 use sqlx::{AnyConnection, AnyPool};
+use std::path::{Path, PathBuf};
 
 /// A record whose current copy differs from its latest change, or has no change at all.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -78,8 +79,8 @@ pub struct Restored {
     pub mismatch: Mismatch,
     /// The rev written.
     pub rev: u64,
-    /// The text the restored copy replaced, as stored (`None`: there was none).
-    pub replaced: Option<Vec<u8>>,
+    /// The file keeping the text the restored copy replaced (`None`: there was none).
+    pub kept: Option<PathBuf>,
 }
 
 /// What a repair did.
@@ -91,11 +92,18 @@ pub struct Repaired {
 }
 
 /// Every record whose current copy differs from its latest change, by the latest seq of either.
+/// Read in one transaction that sees one state of the database, so that a push made meanwhile is
+/// not reported as a mismatch.
 pub async fn check(pool: &AnyPool) -> Result<Vec<Mismatch>, DbError> {
-    let mut conn = pool.acquire().await?;
+    let mut tx = pool.begin().await?;
+    if Engine::of(&tx) == Engine::Postgres {
+        sqlx::query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            .execute(&mut *tx)
+            .await?;
+    }
     let mut found = Vec::new();
-    for (entity, id) in candidates(&mut conn).await? {
-        if let Some((mismatch, _)) = examine(&mut conn, &entity, &id).await? {
+    for (entity, id) in candidates(&mut tx).await? {
+        if let Some((mismatch, _)) = examine(&mut tx, &entity, &id).await? {
             found.push(mismatch);
         }
     }
@@ -103,12 +111,13 @@ pub async fn check(pool: &AnyPool) -> Result<Vec<Mismatch>, DbError> {
 }
 
 /// Restores every restorable mismatch in one write transaction, each as a new rev written from its
-/// latest change with an audit row, and leaves the rest as they are. Safe while the server runs:
-/// the whole table is compared before the write lock is taken, and each record found is examined
-/// again under it.
-pub async fn repair(pool: &AnyPool) -> Result<Repaired, DbError> {
+/// latest change with an audit row, and leaves the rest as they are. The text each replaces is first
+/// kept in a file of its own in `keep` (made if missing); the repair writes nothing if one cannot
+/// be. Safe while the server runs: the whole table is compared before the write lock is taken, and
+/// each record found is examined again under it.
+pub async fn repair(pool: &AnyPool, keep: &Path) -> Result<Repaired, RepairError> {
     let candidates = {
-        let mut conn = pool.acquire().await?;
+        let mut conn = pool.acquire().await.map_err(DbError::from)?;
         candidates(&mut conn).await?
     };
     let mut tx = db::begin_write(pool).await?;
@@ -122,6 +131,28 @@ pub async fn repair(pool: &AnyPool) -> Result<Repaired, DbError> {
         }
     }
     let now = Utc::now();
+    let mut kept = Vec::with_capacity(plans.len());
+    for (mismatch, plan) in &plans {
+        kept.push(match &plan.replaced {
+            Some(text) => Some(keep_replaced(keep, now, mismatch, plan.rev, text)?),
+            None => None,
+        });
+    }
+    // A copy whose seq was raised behind the server's back may have moved a phone's cursor past
+    // the seqs the log would hand out next: the restored changes, and every later one, must come
+    // after it (and never take a seq such a copy holds).
+    let reached: Option<i64> = sqlx::query_scalar(
+        "SELECT MAX(seq) FROM (SELECT seq FROM records UNION ALL SELECT seq FROM tombstones) s",
+    )
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(DbError::from)?;
+    if let Some(reached) = reached {
+        match Engine::of(&tx) {
+            Engine::Sqlite => db::raise_change_seq(&mut tx, reached).await?,
+            Engine::Postgres => db::raise_postgres_change_seq(&mut tx, reached).await?,
+        }
+    }
     let writes: Vec<RecordWrite<'_>> = plans
         .iter()
         .map(|(mismatch, plan)| RecordWrite {
@@ -159,16 +190,74 @@ pub async fn repair(pool: &AnyPool) -> Result<Repaired, DbError> {
             .await?;
     }
     events.write(&mut tx).await?;
-    tx.commit().await?;
+    tx.commit().await.map_err(DbError::from)?;
     repaired.restored = plans
         .into_iter()
-        .map(|(mismatch, plan)| Restored {
+        .zip(kept)
+        .map(|((mismatch, plan), kept)| Restored {
             mismatch,
             rev: plan.rev,
-            replaced: plan.replaced,
+            kept,
         })
         .collect();
     Ok(repaired)
+}
+
+/// Why a repair wrote nothing.
+#[derive(Debug, thiserror::Error)]
+pub enum RepairError {
+    #[error(transparent)]
+    Database(#[from] DbError),
+    #[error("keeping the replaced copy of {what} in {path}: {error}")]
+    Keep {
+        what: String,
+        path: PathBuf,
+        error: std::io::Error,
+    },
+}
+
+/// Writes the text a restored copy replaces to a new file in `keep`, on disk before the repair
+/// commits, readable by its owner only (it holds an inspection's personal data). Named by time,
+/// entity, id and the rev written, so that no two repairs share a file.
+fn keep_replaced(
+    keep: &Path,
+    now: DateTime<Utc>,
+    mismatch: &Mismatch,
+    rev: u64,
+    text: &[u8],
+) -> Result<PathBuf, RepairError> {
+    // Ids are checked on push, but a row written behind the server's back may hold anything.
+    let safe = |text: &str| -> String {
+        text.chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' {
+                    c
+                } else {
+                    '_'
+                }
+            })
+            .collect()
+    };
+    let path = keep.join(format!(
+        "{}-{}-{}-rev{rev}.txt",
+        now.format("%Y%m%dT%H%M%SZ"),
+        safe(&mismatch.entity),
+        safe(&mismatch.id)
+    ));
+    let failed = |error| RepairError::Keep {
+        what: format!("{} {}", mismatch.entity, mismatch.id),
+        path: path.clone(),
+        error,
+    };
+    std::fs::create_dir_all(keep).map_err(failed)?;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options.open(&path).map_err(failed)?;
+    std::io::Write::write_all(&mut file, text).map_err(failed)?;
+    file.sync_all().map_err(failed)?;
+    Ok(path)
 }
 
 /// How a restorable record is written again.

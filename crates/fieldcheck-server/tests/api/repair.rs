@@ -33,8 +33,15 @@ async fn records_differing_from_the_change_log_are_written_again_and_pulled_by_e
     let venue_id = app
         .venue(&author, &app.insp_a, VenueKind::InternetCafe)
         .await?;
-    let [not_json, not_a_record, removed, moved, untouched] = [(); 5].map(|()| new_id());
-    for id in [&not_json, &not_a_record, &removed, &moved, &untouched] {
+    let [not_json, not_a_record, removed, moved, raised, untouched] = [(); 6].map(|()| new_id());
+    for id in [
+        &not_json,
+        &not_a_record,
+        &removed,
+        &moved,
+        &raised,
+        &untouched,
+    ] {
         let body = app.inspection_body(id, &venue_id, &app.insp_a);
         app.push_ok(&author, mutation("inspection", id, 0, body.clone()))
             .await?;
@@ -61,7 +68,8 @@ async fn records_differing_from_the_change_log_are_written_again_and_pulled_by_e
         Ok(())
     };
     // Behind the server's back, copies phones then pull as they are: a venue's licence number
-    // changed, a record that is JSON but no inspection, one moved to the other unit.
+    // changed, a record that is JSON but no inspection, one moved to the other unit, and one whose
+    // seq was raised past those the log hands out next (it takes a phone's cursor there).
     edit(
         "UPDATE records SET body = replace(body, '41030210023', '41030299999') WHERE id = $1",
         &venue_id,
@@ -78,6 +86,7 @@ async fn records_differing_from_the_change_log_are_written_again_and_pulled_by_e
         &moved,
     )
     .await?;
+    edit("UPDATE records SET seq = seq + 500 WHERE id = $1", &raised).await?;
     let (tampered, colleague_cursor) = pull_from(&app, &colleague, "").await?;
     assert!(
         tampered
@@ -127,6 +136,7 @@ async fn records_differing_from_the_change_log_are_written_again_and_pulled_by_e
             ),
             (removed.as_str(), Current::Missing, Logged::Restorable),
             (moved.as_str(), Current::Differs, Logged::Restorable),
+            (raised.as_str(), Current::Differs, Logged::Restorable),
             (stray.as_str(), Current::Differs, Logged::Absent),
         ]
     );
@@ -136,7 +146,8 @@ async fn records_differing_from_the_change_log_are_written_again_and_pulled_by_e
     assert_eq!(answer.status, StatusCode::INTERNAL_SERVER_ERROR);
     assert!(!answer.body.to_string().contains("cut"), "{}", answer.body);
 
-    let repaired = repair::repair(&app.state.pool).await?;
+    let keep = tempfile::tempdir()?;
+    let repaired = repair::repair(&app.state.pool, keep.path()).await?;
     let restored: Vec<(&str, u64, bool)> = repaired
         .restored
         .iter()
@@ -144,7 +155,7 @@ async fn records_differing_from_the_change_log_are_written_again_and_pulled_by_e
             (
                 restored.mismatch.id.as_str(),
                 restored.rev,
-                restored.replaced.is_some(),
+                restored.kept.is_some(),
             )
         })
         .collect();
@@ -156,18 +167,26 @@ async fn records_differing_from_the_change_log_are_written_again_and_pulled_by_e
             (not_a_record.as_str(), 3, true),
             (removed.as_str(), 3, false),
             (moved.as_str(), 3, true),
+            (raised.as_str(), 3, true),
         ]
     );
-    assert_eq!(
-        repaired.restored[1].replaced.as_deref(),
-        Some(&b"{\"id\": \"cut"[..])
-    );
+    // The replaced texts are kept, as they were stored.
+    let kept = repaired.restored[1].kept.as_ref().context("kept")?;
+    assert_eq!(std::fs::read(kept)?, b"{\"id\": \"cut");
+    assert_eq!(std::fs::read_dir(keep.path())?.count(), 5);
     assert_eq!(ids(&repaired.left), [stray.as_str()]);
 
     // The phone that had pulled the bad copies gets every record again as it was committed, at a
     // newer rev; the other unit's phone is told the moved record left it.
     let (after, _) = pull_from(&app, &colleague, &colleague_cursor).await?;
-    for id in [&venue_id, &not_json, &not_a_record, &removed, &moved] {
+    for id in [
+        &venue_id,
+        &not_json,
+        &not_a_record,
+        &removed,
+        &moved,
+        &raised,
+    ] {
         let was = committed.iter().find(|change| change.id == *id);
         let now = after.iter().find(|change| change.id == *id);
         assert_eq!(
@@ -206,7 +225,7 @@ async fn records_differing_from_the_change_log_are_written_again_and_pulled_by_e
         ids(&repair::check(&app.state.pool).await?),
         [stray.as_str()]
     );
-    let again = repair::repair(&app.state.pool).await?;
+    let again = repair::repair(&app.state.pool, keep.path()).await?;
     assert!(again.restored.is_empty());
     assert_eq!(ids(&again.left), [stray.as_str()]);
     Ok(())

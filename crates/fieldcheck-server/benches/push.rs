@@ -20,6 +20,8 @@ const BARE_TRANSACTIONS: usize = 2_000;
 /// Phones pushing at the same moment, each one batch of this many inspections.
 const DEVICES: usize = 200;
 const DEVICE_BATCH: usize = 5;
+/// How many times they do, one burst after the other.
+const BURSTS: usize = 3;
 /// Inspections on the server when the year's figures are timed, and how many times they are asked.
 const STATS_RECORDS: usize = 10_000;
 const STATS_RUNS: usize = 5;
@@ -88,54 +90,41 @@ async fn main() -> anyhow::Result<()> {
         ),
     );
 
-    // 200 phones push at once, one batch each.
-    let mut tasks = Vec::new();
-    for device in 0..DEVICES {
-        let client = client.clone();
-        let login = &logins[device % logins.len()];
-        let partner = &logins[(device + 1) % logins.len()];
-        let batch: Vec<Value> = (0..DEVICE_BATCH)
-            .map(|n| {
-                complete_inspection(
-                    &venues[(device + n) % venues.len()],
-                    &[&login.user.id.0, &partner.user.id.0],
-                    &[],
-                )
-            })
-            .collect();
-        let token = login.token.clone();
-        let base = server.base.clone();
-        tasks.push(tokio::spawn(async move {
-            let started = Instant::now();
-            let answer = push_to(&client, &base, &token, &device_id(device + 1), &batch).await;
-            (
-                started.elapsed(),
-                answer.is_ok_and(|answer| answer.results.len() == DEVICE_BATCH),
-            )
-        }));
-    }
-    let mut latencies = Vec::new();
+    // 200 phones push at once, one batch each; three such bursts, one after the other, so that one
+    // caught by something else on the machine does not make the figure.
+    let mut bursts = Vec::new();
     let mut errors = 0;
-    for task in tasks {
-        let (latency, ok) = task.await?;
-        latencies.push(latency);
-        if !ok {
-            errors += 1;
-        }
+    for _ in 0..BURSTS {
+        let (latencies, failed) = burst(&server, &client, &logins, &venues).await?;
+        errors += failed;
+        bursts.push(latencies);
     }
-    latencies.sort();
+    // Each burst's percentile, then the median burst's.
+    let median = |percent: usize| -> u128 {
+        let mut each: Vec<u128> = bursts
+            .iter()
+            .map(|latencies| percentile(latencies, percent).as_millis())
+            .collect();
+        each.sort_unstable();
+        each[each.len() / 2]
+    };
+    let p99s: Vec<String> = bursts
+        .iter()
+        .map(|latencies| percentile(latencies, 99).as_millis().to_string())
+        .collect();
     figure(
         &format!("server: {DEVICES} phones pushing {DEVICE_BATCH} inspections each at once"),
         format!(
-            "p50 {} ms, p99 {} ms, max {} ms, {errors} errors",
-            percentile(&latencies, 50).as_millis(),
-            percentile(&latencies, 99).as_millis(),
-            latencies.last().copied().unwrap_or_default().as_millis()
+            "p50 {} ms, p99 {} ms, max {} ms, {errors} errors (the median of {BURSTS} bursts; their p99 {} ms)",
+            median(50),
+            median(99),
+            median(100),
+            p99s.join(", ")
         ),
     );
 
     // The supervisor's figures for the year over a unit's 10 000 records, as 统计 asks for them.
-    let pushed = RECORDS + DEVICES * DEVICE_BATCH;
+    let pushed = RECORDS + BURSTS * DEVICES * DEVICE_BATCH;
     let more: Vec<Value> = (pushed..STATS_RECORDS).map(record).collect();
     for batch in more.chunks(BATCH) {
         server
@@ -179,6 +168,52 @@ async fn main() -> anyhow::Result<()> {
         ),
     );
     Ok(())
+}
+
+/// [`DEVICES`] phones pushing [`DEVICE_BATCH`] new inspections each, all at once: each push's time
+/// to its answer, sorted, and how many failed.
+async fn burst(
+    server: &Running,
+    client: &reqwest::Client,
+    logins: &[LoginResponse],
+    venues: &[String],
+) -> anyhow::Result<(Vec<std::time::Duration>, usize)> {
+    let mut tasks = Vec::new();
+    for device in 0..DEVICES {
+        let client = client.clone();
+        let login = &logins[device % logins.len()];
+        let partner = &logins[(device + 1) % logins.len()];
+        let batch: Vec<Value> = (0..DEVICE_BATCH)
+            .map(|n| {
+                complete_inspection(
+                    &venues[(device + n) % venues.len()],
+                    &[&login.user.id.0, &partner.user.id.0],
+                    &[],
+                )
+            })
+            .collect();
+        let token = login.token.clone();
+        let base = server.base.clone();
+        tasks.push(tokio::spawn(async move {
+            let started = Instant::now();
+            let answer = push_to(&client, &base, &token, &device_id(device + 1), &batch).await;
+            (
+                started.elapsed(),
+                answer.is_ok_and(|answer| answer.results.len() == DEVICE_BATCH),
+            )
+        }));
+    }
+    let mut latencies = Vec::new();
+    let mut errors = 0;
+    for task in tasks {
+        let (latency, ok) = task.await?;
+        latencies.push(latency);
+        if !ok {
+            errors += 1;
+        }
+    }
+    latencies.sort();
+    Ok((latencies, errors))
 }
 
 /// Single-row write transactions per second on a file with the server's settings.

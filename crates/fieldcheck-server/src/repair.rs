@@ -52,11 +52,6 @@ pub enum Logged {
 }
 
 impl Mismatch {
-    /// Whether `records repair` restores it.
-    pub fn restorable(&self) -> bool {
-        self.logged == Logged::Restorable
-    }
-
     /// One line for an administrator, naming the record and what can be done.
     pub fn describe(&self) -> String {
         let current = match self.current {

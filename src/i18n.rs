@@ -213,29 +213,6 @@ impl Lang {
         Some(self.pick(zh, en))
     }
 
-    /// Why a backup file was not imported (nothing of it was).
-    pub fn import_refused(self, error: &crate::store::StoreError) -> String {
-        use crate::store::StoreError;
-        match (self, error) {
-            (Lang::Zh, StoreError::ImportOtherOwner { name }) => {
-                format!("此备份文件是{name}的记录，请用其账号登录后再导入。")
-            }
-            (Lang::En, StoreError::ImportOtherOwner { name }) => {
-                format!("This backup holds the records of {name}: log in as them to import it.")
-            }
-            (Lang::Zh, StoreError::BadImport(reason)) => {
-                format!("无法导入：这不是可用的备份文件（{reason}）。本机数据未改动。")
-            }
-            (Lang::En, StoreError::BadImport(reason)) => {
-                format!(
-                    "Not imported: this is not a usable backup file ({reason}). Nothing on this phone changed."
-                )
-            }
-            (Lang::Zh, other) => format!("导入失败：{other}"),
-            (Lang::En, other) => format!("Import failed: {other}"),
-        }
-    }
-
     /// Why the phone refused a write, in the officer's words (the store's own text, in English and
     /// about IndexedDB, goes to the console): the record's status (an approved record is locked), no
     /// room left, a database connection the app had to let go (another tab upgraded it; reloading
@@ -299,6 +276,9 @@ impl Lang {
     pub fn storage_used(self, used_mb: f64, quota_mb: f64) -> String {
         match self {
             Lang::Zh => format!("已用 {used_mb:.1} MB / 可用 {quota_mb:.0} MB"),
+            Lang::En if quota_mb >= 1024.0 => {
+                format!("{used_mb:.1} MB used of {:.1} GB", quota_mb / 1024.0)
+            }
             Lang::En => format!("{used_mb:.1} MB used of {quota_mb:.0} MB"),
         }
     }
@@ -978,7 +958,7 @@ pub static EN: Strings = Strings {
     err_server: "The server had a problem, try again later",
     err_bug: "Something went wrong in the app: take a screenshot for the administrator",
     err_store: "Local storage failed",
-    search_venue: "Name, address, licence no. or pinyin initials",
+    search_venue: "Name, address, licence or initials",
     no_venues: "No venues on this phone yet. They appear after syncing online.",
     no_match: "No matching venue",
     venue_missing: "This venue is not on this phone; go back and pick again.",

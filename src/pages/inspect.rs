@@ -398,8 +398,12 @@ fn InspectForm(data: FormData) -> impl IntoView {
             .filter(|state| state.result.get().is_some())
             .count()
     };
+    let all_answered = {
+        let answered = answered.clone();
+        move || answered() >= n_items
+    };
     let items_for_jump = items.clone();
-    let jump_to_unanswered = move |_| {
+    let jump_to_unanswered = move |_: leptos::ev::MouseEvent| {
         if let Some(state) = items_for_jump
             .iter()
             .find(|state| state.result.get_untracked().is_none())
@@ -1171,7 +1175,13 @@ fn InspectForm(data: FormData) -> impl IntoView {
                 <span class="progress" aria-live="polite">
                     {move || i18n.lang().progress(answered(), n_items)}
                 </span>
-                <button type="button" class="link-button" on:click=jump_to_unanswered>
+                // Only while something is left to answer: at 14/14 there is nowhere to jump.
+                <button
+                    type="button"
+                    class="link-button"
+                    prop:hidden=all_answered
+                    on:click=jump_to_unanswered
+                >
                     {move || i18n.t().jump_unanswered}
                 </button>
             </div>

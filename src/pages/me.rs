@@ -146,7 +146,7 @@ pub fn MePage() -> impl IntoView {
                 }
                 Err(store_error) => {
                     imported.set(None);
-                    import_error.set(Some(i18n.lang().import_refused(&store_error)));
+                    import_error.set(Some(import_refused(i18n.lang(), &store_error)));
                 }
             }
         });
@@ -585,4 +585,27 @@ fn WorkLinks(role: fieldcheck_core::Role) -> impl IntoView {
 /// A conflict 我的 settles itself, beside both copies: a venue's (an inspection's has its page).
 fn entity_compared(item: &Awaiting) -> bool {
     item.entity == Entity::Venue && item.sides.is_some()
+}
+
+/// Why a backup file was not imported (nothing of it was), in the officer's words: what exactly
+/// does not read in the file is for a developer, not for the officer holding the phone.
+fn import_refused(lang: Lang, error: &crate::store::StoreError) -> String {
+    use crate::store::StoreError;
+    match (lang, error) {
+        (Lang::Zh, StoreError::ImportOtherOwner { name }) => {
+            format!("此备份文件是{name}的记录，请用其账号登录后再导入。")
+        }
+        (Lang::En, StoreError::ImportOtherOwner { name }) => {
+            format!("This backup holds the records of {name}: log in as them to import it.")
+        }
+        (Lang::Zh, StoreError::BadImport(_)) => {
+            "无法导入：这不是本应用导出的备份文件，或文件已损坏。本机数据未改动。".to_owned()
+        }
+        (Lang::En, StoreError::BadImport(_)) => {
+            "Not imported: this is not a FieldCheck backup file, or it is damaged. Nothing on this phone changed."
+                .to_owned()
+        }
+        (Lang::Zh, other) => format!("导入失败：{}", lang.store_failure(other)),
+        (Lang::En, other) => format!("Import failed: {}", lang.store_failure(other)),
+    }
 }

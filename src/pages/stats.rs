@@ -48,9 +48,15 @@ pub fn StatsPage() -> impl IntoView {
     let stats = RwSignal::new(None::<Result<Stats, String>>);
     let loading = RwSignal::new(false);
     let note = RwSignal::new(None::<String>);
+    // A period the form can tell is wrong is said so here, not sent for the server to refuse.
+    let wrong_period = move || period_problem(i18n.lang(), &from.get(), &to.get());
     let load = move || {
         let (from, to) = (from.get_untracked(), to.get_untracked());
         let lang = i18n.lang();
+        if let Some(problem) = period_problem(lang, &from, &to) {
+            stats.set(Some(Err(problem)));
+            return;
+        }
         loading.set(true);
         spawn_local(async move {
             let result = sync.stats(&from, &to).await;
@@ -109,14 +115,17 @@ pub fn StatsPage() -> impl IntoView {
             <h2 class="section-title">{move || i18n.lang().pick("导出", "Export")}</h2>
             <div class="actions actions-wrap">
                 <button type="button" class="button button-primary" data-testid="export-xlsx"
+                    disabled=move || wrong_period().is_some()
                     on:click=move |_| export(ExportFormat::Xlsx)>
                     {move || i18n.lang().pick("导出 Excel", "Export Excel")}
                 </button>
                 <button type="button" class="button button-secondary" data-testid="export-csv"
+                    disabled=move || wrong_period().is_some()
                     on:click=move |_| export(ExportFormat::Csv("inspections"))>
                     {move || i18n.lang().pick("检查记录 CSV", "Records CSV")}
                 </button>
                 <button type="button" class="button button-secondary"
+                    disabled=move || wrong_period().is_some()
                     on:click=move |_| export(ExportFormat::Csv("hazards"))>
                     {move || i18n.lang().pick("隐患 CSV", "Hazards CSV")}
                 </button>
@@ -124,6 +133,22 @@ pub fn StatsPage() -> impl IntoView {
             {move || note.get().map(|message| view! { <p class="banner banner-error" role="alert">{message}</p> })}
         </section>
     }
+}
+
+/// What is wrong with a period the form can see for itself: a date left empty, or an end before
+/// the start (the dates are `YYYY-MM-DD`, which order as text).
+fn period_problem(lang: Lang, from: &str, to: &str) -> Option<String> {
+    let problem = if from.is_empty() || to.is_empty() {
+        lang.pick("请选择起止日期", "Choose both dates")
+    } else if to < from {
+        lang.pick(
+            "结束日期早于开始日期，请重新选择",
+            "The end date is before the start date: choose again",
+        )
+    } else {
+        return None;
+    };
+    Some(problem.to_owned())
 }
 
 #[component]

@@ -164,6 +164,11 @@ test('a supervisor returns, approves, follows an overdue hazard and copies the p
   expect(download.suggestedFilename()).toMatch(/^fieldcheck-\d{4}-\d{2}-\d{2}-\d{4}-\d{2}-\d{2}\.xlsx$/);
   // An XLSX is a zip: it starts with "PK".
   expect(readFileSync(await download.path()).subarray(0, 2).toString()).toBe('PK');
+  // A period that ends before it starts is said so on the phone, and nothing is exported for it.
+  await supervisor.getByTestId('stats-to').fill('2020-01-01');
+  await expect(supervisor.getByRole('alert').filter({ hasText: '结束日期早于开始日期，请重新选择' })).toBeVisible();
+  await expect(supervisor.getByTestId('export-xlsx')).toBeDisabled();
+  await expect(supervisor.getByTestId('stats-summary')).toHaveCount(0);
 
   // An officer has no statistics or administration to reach.
   await tab(officer, '/me');

@@ -287,7 +287,7 @@ impl Inspection {
                         problems.add(
                             field,
                             "credentials_not_shown",
-                            "officers must show their certificates (item 1 passed)".into(),
+                            "officers must show their certificates: item 1 must be Pass".into(),
                             "执法人员须出示执法证件（第1项须为合格）".into(),
                         );
                     }

@@ -958,7 +958,7 @@ pub static EN: Strings = Strings {
     err_server: "The server had a problem, try again later",
     err_bug: "Something went wrong in the app: take a screenshot for the administrator",
     err_store: "Local storage failed",
-    search_venue: "Name, address, licence or initials",
+    search_venue: "Name, address, licence no., pinyin",
     no_venues: "No venues on this phone yet. They appear after syncing online.",
     no_match: "No matching venue",
     venue_missing: "This venue is not on this phone; go back and pick again.",

@@ -4,7 +4,7 @@ use fieldcheck_core::{HazardId, InspectionId, ItemResult, Problem, Rectify, Temp
 use leptos::prelude::*;
 
 use crate::components::PhotoStrip;
-use crate::i18n::use_i18n;
+use crate::i18n::{Lang, use_i18n};
 
 /// The editable state of one item's answer and hazard.
 #[derive(Debug, Clone, Copy)]
@@ -72,7 +72,10 @@ pub fn ChecklistItem(
                 .map(|(_, problem)| {
                     view! {
                         <p class="field-error" role="alert">
-                            {lang.pick(&problem.zh, &problem.en).to_owned()}
+                            {match lang {
+                                Lang::Zh => problem.zh.clone(),
+                                Lang::En => capitalised(&problem.en),
+                            }}
                         </p>
                     }
                 })
@@ -216,4 +219,14 @@ pub fn ChecklistItem(
             </Show>
         </div>
     }
+}
+
+/// An English problem, written as a clause ("a hazard needs a description"), as a sentence of its
+/// own under its field.
+fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
 }

@@ -145,6 +145,8 @@ pub fn MePage() -> impl IntoView {
                     sync.resolved();
                 }
                 Err(store_error) => {
+                    // What exactly did not read is for whoever supports the officer.
+                    leptos::logging::warn!("import refused: {store_error}");
                     imported.set(None);
                     import_error.set(Some(import_refused(i18n.lang(), &store_error)));
                 }
@@ -605,7 +607,19 @@ fn import_refused(lang: Lang, error: &crate::store::StoreError) -> String {
             "Not imported: this is not a FieldCheck backup file, or it is damaged. Nothing on this phone changed."
                 .to_owned()
         }
-        (Lang::Zh, other) => format!("导入失败：{}", lang.store_failure(other)),
-        (Lang::En, other) => format!("Import failed: {}", lang.store_failure(other)),
+        (Lang::Zh, StoreError::OwnerChanged) => {
+            "导入中断：本机刚有其他账号登录。请重新登录后再导入同一文件。".to_owned()
+        }
+        (Lang::En, StoreError::OwnerChanged) => {
+            "Import stopped: another account logged in on this phone meanwhile. Log in again and import the same file again."
+                .to_owned()
+        }
+        (Lang::Zh, other) => {
+            format!("未能导入：{}。可以再次导入同一文件。", lang.store_failure(other))
+        }
+        (Lang::En, other) => format!(
+            "Not imported: {}. Importing the same file again is safe.",
+            lang.store_failure(other)
+        ),
     }
 }

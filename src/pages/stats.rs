@@ -50,16 +50,25 @@ pub fn StatsPage() -> impl IntoView {
     let note = RwSignal::new(None::<String>);
     // A period the form can tell is wrong is said so here, not sent for the server to refuse.
     let wrong_period = move || period_problem(i18n.lang(), &from.get(), &to.get());
+    // Each load's turn: an answer for a period no longer asked for (a slow signal, dates typed one
+    // after the other) is dropped, not shown over the one asked for since.
+    let asked = StoredValue::new(0_u64);
     let load = move || {
         let (from, to) = (from.get_untracked(), to.get_untracked());
         let lang = i18n.lang();
+        asked.update_value(|turn| *turn += 1);
+        let turn = asked.get_value();
         if let Some(problem) = period_problem(lang, &from, &to) {
+            loading.set(false);
             stats.set(Some(Err(problem)));
             return;
         }
         loading.set(true);
         spawn_local(async move {
             let result = sync.stats(&from, &to).await;
+            if asked.get_value() != turn {
+                return;
+            }
             loading.set(false);
             stats.set(Some(result.map_err(|error| online_error(lang, &error))));
         });

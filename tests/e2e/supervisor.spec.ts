@@ -169,6 +169,11 @@ test('a supervisor returns, approves, follows an overdue hazard and copies the p
   await expect(supervisor.getByRole('alert').filter({ hasText: '结束日期早于开始日期，请重新选择' })).toBeVisible();
   await expect(supervisor.getByTestId('export-xlsx')).toBeDisabled();
   await expect(supervisor.getByTestId('stats-summary')).toHaveCount(0);
+  // A preset brings the figures back.
+  const half = Number(chinaDay(Date.now()).slice(5, 7)) <= 6 ? '上半年' : '下半年';
+  await supervisor.locator('.period-presets button').filter({ hasText: half }).click();
+  await expect(summary).toContainText('共检查各类场所2家次');
+  await expect(supervisor.getByTestId('export-xlsx')).toBeEnabled();
 
   // An officer has no statistics or administration to reach.
   await tab(officer, '/me');

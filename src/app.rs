@@ -333,8 +333,8 @@ pub(crate) fn ForReviewers(children: ChildrenFn) -> impl IntoView {
                 <section class="page">
                     <p class="banner banner-warn" role="alert" data-testid="reviewers-only">
                         {move || i18n.lang().pick(
-                            "此页面仅供督查员和管理员使用。",
-                            "This screen is for supervisors and administrators.",
+                            "此页面仅供队长和管理员使用。",
+                            "This screen is for team leaders and administrators.",
                         )}
                         " "
                         <a href="/">{move || i18n.lang().pick("返回检查", "Back to inspections")}</a>

@@ -3,9 +3,9 @@
 //! manage their own unit's inspectors; admins every unit. Needs the server: every change is audited
 //! there.
 
-use fieldcheck_core::import::{ImportReport, RowAction};
+use fieldcheck_core::import::{FileProblem, ImportReport, RowAction};
 use fieldcheck_core::sync::{NewUserRequest, Officer, UserPatch};
-use fieldcheck_core::{Role, UnitId, Venue};
+use fieldcheck_core::{Role, UnitId, Venue, VenueKind};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use wasm_bindgen::JsCast;
@@ -15,41 +15,53 @@ use crate::i18n::{Lang, use_i18n};
 use crate::media::blob_bytes;
 use crate::pages::record_actions::online_error;
 use crate::store::use_store;
-use crate::sync::use_sync;
+use crate::sync::{SyncError, use_sync};
 
-type Outcome = RwSignal<Option<Result<String, String>>>;
+/// How an action went: what to say, green or red.
+type Said = Result<String, String>;
+type Outcome = RwSignal<Option<Said>>;
+/// Whose row an outcome is said in: an officer's id, or `None` for the new-officer form.
+type Whose = Option<String>;
 
-/// The administration screen.
+/// The administration screen. Each part says how its last action went beside its own form, not at
+/// the top of a long page.
 #[component]
 pub fn AdminPage() -> impl IntoView {
     let i18n = use_i18n();
     let sync = use_sync();
-    let message: Outcome = RwSignal::new(None);
     view! {
         <section class="page admin-page">
-            {move || message.get().map(|message| match message {
-                Ok(text) => view! { <p class="banner banner-ok" role="status" data-testid="admin-ok">{text}</p> }.into_any(),
-                Err(text) => view! { <p class="banner banner-error" role="alert">{text}</p> }.into_any(),
-            })}
             <h2 class="section-title">{move || i18n.lang().pick("执法人员", "Officers")}</h2>
-            <Officers message />
+            <Officers />
             <Show when=move || sync.session().is_some_and(|session| session.user.role == Role::Admin)>
                 <h2 class="section-title">{move || i18n.lang().pick("单位", "Units")}</h2>
-                <NewUnit message />
+                <NewUnit />
             </Show>
             <h2 class="section-title">{move || i18n.lang().pick("场所台账", "Venue register")}</h2>
             <VenueRegister />
             <h2 class="section-title">{move || i18n.lang().pick("导入场所台账", "Import the venue register")}</h2>
-            <VenueImport message />
+            <VenueImport />
         </section>
+    }
+}
+
+/// How an action went: a green status or a red alert, nothing before the first.
+#[component]
+fn OutcomeBanner(#[prop(into)] said: Signal<Option<Said>>) -> impl IntoView {
+    move || {
+        said.get().map(|said| match said {
+            Ok(text) => view! { <p class="banner banner-ok" role="status" data-testid="admin-ok">{text}</p> }.into_any(),
+            Err(text) => view! { <p class="banner banner-error" role="alert" data-testid="admin-error">{text}</p> }.into_any(),
+        })
     }
 }
 
 /// Adds a unit (admins): a brigade or section whose officers see each other's records.
 #[component]
-fn NewUnit(message: Outcome) -> impl IntoView {
+fn NewUnit() -> impl IntoView {
     let i18n = use_i18n();
     let sync = use_sync();
+    let message: Outcome = RwSignal::new(None);
     let name = RwSignal::new(String::new());
     let sending = RwSignal::new(false);
     let add = move |_| {
@@ -86,11 +98,12 @@ fn NewUnit(message: Outcome) -> impl IntoView {
                 </button>
             </div>
         </div>
+        <OutcomeBanner said=message />
     }
 }
 
 #[component]
-fn Officers(message: Outcome) -> impl IntoView {
+fn Officers() -> impl IntoView {
     let i18n = use_i18n();
     let sync = use_sync();
     let version = RwSignal::new(0u32);
@@ -102,14 +115,29 @@ fn Officers(message: Outcome) -> impl IntoView {
         sync.session()
             .is_some_and(|session| session.user.role == Role::Admin)
     };
-    let done = Callback::new(move |result: Result<String, String>| {
-        if result.is_ok() {
-            version.update(|version| *version += 1);
-        }
-        message.set(Some(result));
-    });
+    // The last action's outcome: of the new-officer form (`None`), or of the officer with this id,
+    // said in that officer's row. Kept here, not in the row: a change redraws the list, rows and all.
+    let said: RwSignal<Option<(Whose, Said)>> = RwSignal::new(None);
+    let said_of = move |who: Whose| {
+        Signal::derive(move || {
+            said.with(|said| {
+                said.as_ref()
+                    .filter(|(of, _)| *of == who)
+                    .map(|(_, result)| result.clone())
+            })
+        })
+    };
+    let done_of = move |who: Whose| {
+        Callback::new(move |result: Result<String, String>| {
+            if result.is_ok() {
+                version.update(|version| *version += 1);
+            }
+            said.set(Some((who.clone(), result)));
+        })
+    };
     view! {
-        <NewOfficer done is_admin=Signal::derive(is_admin) />
+        <NewOfficer done=done_of(None) is_admin=Signal::derive(is_admin) />
+        <OutcomeBanner said=said_of(None) />
         {move || match officers.get() {
             None => view! { <p class="empty" role="status">{i18n.t().loading}</p> }.into_any(),
             Some(Err(error)) => view! {
@@ -117,8 +145,11 @@ fn Officers(message: Outcome) -> impl IntoView {
             }.into_any(),
             Some(Ok(officers)) => view! {
                 <ul class="group list" data-testid="officers">
-                    {officers.into_iter().map(|officer| view! {
-                        <OfficerRow officer done is_admin=Signal::derive(is_admin) />
+                    {officers.into_iter().map(|officer| {
+                        let who = Some(officer.user.id.to_string());
+                        view! {
+                            <OfficerRow officer done=done_of(who.clone()) said=said_of(who) is_admin=Signal::derive(is_admin) />
+                        }
                     }).collect_view()}
                 </ul>
             }.into_any(),
@@ -138,6 +169,7 @@ fn role_options(lang: Lang, is_admin: bool) -> Vec<(Role, &'static str)> {
 fn OfficerRow(
     officer: Officer,
     done: Callback<Result<String, String>>,
+    said: Signal<Option<Result<String, String>>>,
     is_admin: Signal<bool>,
 ) -> impl IntoView {
     let i18n = use_i18n();
@@ -175,8 +207,16 @@ fn OfficerRow(
     let reset = move |_| {
         let lang = i18n.lang();
         let new_password = password.get_untracked();
+        // What the server would refuse, said before anything is sent; the typed password is kept.
+        if let Some(problem) = password_problem(&new_password) {
+            done.run(Err(lang.pick(problem.0, problem.1).to_owned()));
+            return;
+        }
         spawn_local(async move {
             let result = sync.reset_password(&id.get_value(), new_password).await;
+            if result.is_ok() {
+                password.set(String::new());
+            }
             done.run(
                 result
                     .map(|()| {
@@ -189,7 +229,6 @@ fn OfficerRow(
                     .map_err(|error| online_error(lang, &error)),
             );
         });
-        password.set(String::new());
     };
     let username = officer.user.username.clone();
     let username_attr = username.clone();
@@ -243,6 +282,7 @@ fn OfficerRow(
                         </div>
                     </div>
                 </Show>
+                <OutcomeBanner said />
             </span>
             <button type="button" class="button button-secondary button-small" data-testid="edit-officer"
                 on:click=move |_| editing.update(|editing| *editing = !*editing)>
@@ -361,13 +401,15 @@ fn new_officer_problem(
     if name.trim().is_empty() {
         return Some(("请填写姓名。", "Enter the officer's name."));
     }
-    if password.trim().is_empty() || password.chars().count() < 8 {
-        return Some((
-            "初始密码至少8位，且不能全是空格。",
-            "The first password needs 8 or more characters, not only spaces.",
-        ));
-    }
-    None
+    password_problem(password)
+}
+
+/// What is wrong with a password an officer is given (the server's rule), or `None`.
+fn password_problem(password: &str) -> Option<(&'static str, &'static str)> {
+    (password.trim().is_empty() || password.chars().count() < 8).then_some((
+        "密码至少8位，且不能全是空格。",
+        "The password needs 8 or more characters, not only spaces.",
+    ))
 }
 
 /// The unit's venues on the phone: field registrations to confirm first, closed ones marked, each
@@ -433,9 +475,10 @@ fn VenueRegister() -> impl IntoView {
 }
 
 #[component]
-fn VenueImport(message: Outcome) -> impl IntoView {
+fn VenueImport() -> impl IntoView {
     let i18n = use_i18n();
     let sync = use_sync();
+    let message: Outcome = RwSignal::new(None);
     let file = RwSignal::new(None::<(String, Vec<u8>)>);
     let report = RwSignal::new(None::<ImportReport>);
     let busy = RwSignal::new(false);
@@ -448,6 +491,7 @@ fn VenueImport(message: Outcome) -> impl IntoView {
         }
         let lang = i18n.lang();
         busy.set(true);
+        message.set(None);
         spawn_local(async move {
             let result = sync.import_venues(&content_type, &bytes, commit).await;
             busy.set(false);
@@ -467,7 +511,11 @@ fn VenueImport(message: Outcome) -> impl IntoView {
                     }
                     report.set(Some(answer));
                 }
-                Err(error) => message.set(Some(Err(online_error(lang, &error)))),
+                Err(error) => {
+                    // A report of an earlier file would read as this one's.
+                    report.set(None);
+                    message.set(Some(Err(import_refused(lang, &error))));
+                }
             }
         });
     };
@@ -500,8 +548,16 @@ fn VenueImport(message: Outcome) -> impl IntoView {
         <div class="group">
             <p class="small">{move || i18n.lang().pick(
                 "Excel（.xlsx）或 CSV，第1行为表头：场所名称、场所类型、许可证号、地址、联系人、联系电话、纬度、经度、状态。许可证号已存在的场所会被更新。",
-                "Excel (.xlsx) or CSV; row 1 names the columns: 场所名称, 场所类型, 许可证号, 地址, 联系人, 联系电话, 纬度, 经度, 状态. A licence number already in the register updates that venue.",
+                "Excel (.xlsx) or CSV; row 1 names the columns: 场所名称 (name), 场所类型 (kind), 许可证号 (licence no.), 地址 (address), 联系人 (contact), 联系电话 (phone), 纬度 (latitude), 经度 (longitude), 状态 (正常 open or 停业 closed). A licence number already in the register updates that venue.",
             )}</p>
+            <p class="small" data-testid="import-kinds">{move || {
+                let lang = i18n.lang();
+                let kinds: Vec<&str> = VenueKind::ALL.into_iter().map(|kind| lang.venue_kind(kind)).collect();
+                match lang {
+                    Lang::Zh => format!("场所类型填以下之一：{}。", kinds.join("、")),
+                    Lang::En => format!("场所类型 is one of: {} (or its Chinese name).", kinds.join(", ")),
+                }
+            }}</p>
             <input type="file" class="input" data-testid="import-file"
                 accept=".xlsx,.csv,text/csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
                 on:change=picked />
@@ -529,7 +585,9 @@ fn VenueImport(message: Outcome) -> impl IntoView {
                             <li class=if bad { "cell import-row bad" } else { "cell import-row" } data-testid="import-row" data-bad=bad.to_string()>
                                 <span class="cell-main">
                                     <span class="cell-title">{match lang { Lang::Zh => format!("第{}行 {}", row.row, row.name), Lang::En => format!("Row {} {}", row.row, row.name) }}</span>
-                                    {row.problems.into_iter().map(|problem| view! { <span class="cell-sub problem">{problem}</span> }).collect_view()}
+                                    {row.problems.into_iter().map(|problem| view! {
+                                        <span class="cell-sub problem">{match lang { Lang::Zh => problem.zh, Lang::En => problem.en }}</span>
+                                    }).collect_view()}
                                 </span>
                                 <span class="chip">{action}</span>
                             </li>
@@ -547,5 +605,20 @@ fn VenueImport(message: Outcome) -> impl IntoView {
                 })}
             }
         })}
+        <OutcomeBanner said=message />
+    }
+}
+
+/// Why a file was not read as a register, in the officer's language when the server named it.
+fn import_refused(lang: Lang, error: &SyncError) -> String {
+    match error {
+        SyncError::Server { code, .. } => match FileProblem::from_code(code) {
+            Some(problem) => match lang {
+                Lang::Zh => problem.zh(),
+                Lang::En => problem.en(),
+            },
+            None => online_error(lang, error),
+        },
+        other => online_error(lang, other),
     }
 }

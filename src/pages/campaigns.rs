@@ -72,7 +72,7 @@ pub fn CampaignsPage() -> impl IntoView {
                             {campaigns.into_iter().map(|campaign| {
                                 let record = campaign.record.clone();
                                 let active = record.starts_on <= today && today <= record.ends_on;
-                                let kinds = record.venue_kinds.iter().map(|kind| lang.venue_kind(*kind)).collect::<Vec<_>>().join("、");
+                                let kinds = record.venue_kinds.iter().map(|kind| lang.venue_kind(*kind)).collect::<Vec<_>>().join(lang.pick("、", ", "));
                                 view! {
                                     <li class="cell" data-testid="campaign" data-active=active.to_string()>
                                         <span class="cell-main">

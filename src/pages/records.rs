@@ -290,7 +290,7 @@ fn RecordsList(
                     .collect()
             });
             if !who.is_empty() {
-                name = format!("{name} · {}", who.join("、"));
+                name = format!("{name} · {}", who.join(lang.pick("、", ", ")));
             }
         }
         record_row(lang, local, name)

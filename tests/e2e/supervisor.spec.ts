@@ -183,7 +183,7 @@ test('a supervisor returns, approves, follows an overdue hazard and copies the p
   // Nor by typing the address: the screens say whose they are, and show no forms.
   for (const path of ['/stats', '/admin']) {
     await officer.goto(`${server.baseUrl}${path}`);
-    await expect(officer.getByTestId('reviewers-only')).toContainText('此页面仅供督查员和管理员使用');
+    await expect(officer.getByTestId('reviewers-only')).toContainText('此页面仅供队长和管理员使用');
     await expect(officer.getByTestId('add-officer')).toHaveCount(0);
     await expect(officer.getByTestId('export-xlsx')).toHaveCount(0);
   }

@@ -47,11 +47,149 @@ pub struct ImportRow {
     pub row: usize,
     pub name: String,
     pub action: RowAction,
-    /// What is wrong, in Chinese and English; empty for a good row.
-    pub problems: Vec<String>,
+    /// What is wrong; empty for a good row.
+    pub problems: Vec<RowProblem>,
     /// The venue to store (for a good row).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub venue: Option<Venue>,
+}
+
+/// One thing wrong with a row, said in Chinese and in English: the screen shows the officer's
+/// language, a program reading the API either.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RowProblem {
+    pub zh: String,
+    pub en: String,
+}
+
+impl RowProblem {
+    fn new(zh: impl Into<String>, en: impl Into<String>) -> Self {
+        RowProblem {
+            zh: zh.into(),
+            en: en.into(),
+        }
+    }
+}
+
+/// Why a file is not read as a register at all. Each has its code on the wire
+/// (`{"error": {"code", "message"}}`, the message in English), by which the screen says it in the
+/// officer's language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileProblem {
+    /// Neither `.xlsx` nor `.csv`.
+    NotASheet,
+    /// A CSV not saved as UTF-8 (Excel's plain "CSV" is GBK on a Chinese Windows).
+    CsvNotUtf8,
+    /// Not an XLSX workbook that can be read.
+    NotAWorkbook,
+    /// A workbook with no sheet, or whose first sheet does not read.
+    NoSheet,
+    /// No rows at all.
+    Empty,
+    /// The first row does not name 场所名称 and 场所类型.
+    NoHeader,
+    /// More rows than [`MAX_ROWS`].
+    TooManyRows,
+}
+
+/// The largest register accepted, in rows below the header (checked by the server before it reads
+/// the unit's register).
+pub const MAX_ROWS: usize = 20_000;
+
+impl FileProblem {
+    const ALL: [FileProblem; 7] = [
+        FileProblem::NotASheet,
+        FileProblem::CsvNotUtf8,
+        FileProblem::NotAWorkbook,
+        FileProblem::NoSheet,
+        FileProblem::Empty,
+        FileProblem::NoHeader,
+        FileProblem::TooManyRows,
+    ];
+
+    /// The error code on the wire.
+    pub fn code(self) -> &'static str {
+        match self {
+            FileProblem::NotASheet => "not_a_sheet",
+            FileProblem::CsvNotUtf8 => "csv_not_utf8",
+            FileProblem::NotAWorkbook => "not_a_workbook",
+            FileProblem::NoSheet => "no_sheet",
+            FileProblem::Empty => "empty_sheet",
+            FileProblem::NoHeader => "no_header",
+            FileProblem::TooManyRows => "too_many_rows",
+        }
+    }
+
+    /// The problem a wire code names, if it is one of these.
+    pub fn from_code(code: &str) -> Option<FileProblem> {
+        FileProblem::ALL
+            .into_iter()
+            .find(|problem| problem.code() == code)
+    }
+
+    /// What to tell the officer, in Chinese.
+    pub fn zh(self) -> String {
+        match self {
+            FileProblem::NotASheet => "请选择 Excel（.xlsx）或 CSV 文件。".to_owned(),
+            FileProblem::CsvNotUtf8 => {
+                "CSV 文件不是 UTF-8 编码：请在 Excel 中“另存为”“CSV UTF-8（逗号分隔）”后再导入。"
+                    .to_owned()
+            }
+            FileProblem::NotAWorkbook => {
+                "无法读取此 Excel 文件：请用 Excel 另存为 .xlsx 后再导入。".to_owned()
+            }
+            FileProblem::NoSheet => "此 Excel 文件的第一个工作表无法读取。".to_owned(),
+            FileProblem::Empty => "表格为空。".to_owned(),
+            FileProblem::NoHeader => {
+                "第1行须为表头，至少包含“场所名称”和“场所类型”两列。".to_owned()
+            }
+            FileProblem::TooManyRows => format!("表格超过{MAX_ROWS}行，请分成几个文件导入。"),
+        }
+    }
+
+    /// What to tell the officer, in English (also the message on the wire).
+    pub fn en(self) -> String {
+        match self {
+            FileProblem::NotASheet => "Choose an Excel (.xlsx) or CSV file.".to_owned(),
+            FileProblem::CsvNotUtf8 => {
+                "The CSV is not UTF-8: save it from Excel as \"CSV UTF-8 (comma delimited)\" and import it again.".to_owned()
+            }
+            FileProblem::NotAWorkbook => {
+                "This Excel file cannot be read: save it from Excel as .xlsx and import it again.".to_owned()
+            }
+            FileProblem::NoSheet => "The first sheet of this Excel file cannot be read.".to_owned(),
+            FileProblem::Empty => "The sheet is empty.".to_owned(),
+            FileProblem::NoHeader => {
+                "Row 1 must name the columns, with at least 场所名称 (name) and 场所类型 (kind).".to_owned()
+            }
+            FileProblem::TooManyRows => {
+                format!("The sheet has more than {MAX_ROWS} rows: import it in several files.")
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for FileProblem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.en())
+    }
+}
+
+/// The ten kinds as a cell may name them, for a message: `(Chinese, English)`.
+fn kinds_named() -> (String, String) {
+    let zh: Vec<&str> = VenueKind::ALL.iter().map(|kind| kind.name_zh()).collect();
+    let en: Vec<&str> = VenueKind::ALL.iter().map(|kind| kind.name_en()).collect();
+    (zh.join("、"), en.join(", "))
+}
+
+/// `text` with its first letter a capital: the record rules' English reads as a clause, a row's
+/// problem as a sentence of its own.
+fn capitalised(text: &str) -> String {
+    let mut chars = text.chars();
+    chars
+        .next()
+        .map(|first| first.to_uppercase().chain(chars).collect())
+        .unwrap_or_default()
 }
 
 /// The answer of `POST /api/venues/import`: every row's verdict, and whether it was stored.
@@ -93,9 +231,9 @@ pub fn read_venues(
     unit_id: &UnitId,
     existing: &[Venue],
     mut new_id: impl FnMut() -> VenueId,
-) -> Result<Vec<ImportRow>, String> {
+) -> Result<Vec<ImportRow>, FileProblem> {
     let Some((header, rows)) = sheet.split_first() else {
-        return Err("the sheet is empty / 表格为空".to_owned());
+        return Err(FileProblem::Empty);
     };
     let column = |field: &str| -> Option<usize> {
         let accepted = COLUMNS
@@ -110,10 +248,7 @@ pub fn read_venues(
         })
     };
     let (Some(name_col), Some(kind_col)) = (column("name"), column("kind")) else {
-        return Err(
-            "the first row must name the columns, with at least 场所名称 and 场所类型 / 第1行须为表头，至少包含“场所名称”和“场所类型”"
-                .to_owned(),
-        );
+        return Err(FileProblem::NoHeader);
     };
     let cell = |row: &[String], field: &str| -> String {
         column(field)
@@ -138,13 +273,22 @@ pub fn read_venues(
             .unwrap_or_default();
         let mut problems = Vec::new();
         if name.is_empty() {
-            problems.push("场所名称为空 / the name is empty".to_owned());
+            problems.push(RowProblem::new("场所名称为空", "The name is empty"));
         }
         let kind = kind_from_cell(&kind_text);
         if kind.is_none() {
-            problems.push(format!(
-                "场所类型“{kind_text}”无法识别 / the kind \"{kind_text}\" is not one of the ten"
-            ));
+            let (zh, en) = kinds_named();
+            problems.push(if kind_text.is_empty() {
+                RowProblem::new(
+                    format!("场所类型为空，应为：{zh}"),
+                    format!("The kind is empty; it must be one of: {en}"),
+                )
+            } else {
+                RowProblem::new(
+                    format!("场所类型“{kind_text}”无法识别，应为：{zh}"),
+                    format!("The kind \"{kind_text}\" is not one of: {en}"),
+                )
+            });
         }
         let (lat, lon) = (cell(row, "lat"), cell(row, "lon"));
         let location = match (lat.is_empty(), lon.is_empty()) {
@@ -160,8 +304,11 @@ pub fn read_venues(
                     })
                 }
                 _ => {
-                    problems.push(format!(
-                        "经纬度“{lat}, {lon}”无效 / the position \"{lat}, {lon}\" is not a valid latitude and longitude"
+                    problems.push(RowProblem::new(
+                        format!("经纬度“{lat}, {lon}”无效"),
+                        format!(
+                            "The position \"{lat}, {lon}\" is not a valid latitude and longitude"
+                        ),
                     ));
                     None
                 }
@@ -171,8 +318,9 @@ pub fn read_venues(
             "" | "正常" | "营业" | "在营" | "active" | "true" | "1" => true,
             "停业" | "注销" | "inactive" | "false" | "0" => false,
             other => {
-                problems.push(format!(
-                    "状态“{other}”无法识别（正常/停业） / the state \"{other}\" is neither active nor inactive"
+                problems.push(RowProblem::new(
+                    format!("状态“{other}”无法识别，应为“正常”或“停业”"),
+                    format!("The state \"{other}\" is neither 正常 (open) nor 停业 (closed)"),
                 ));
                 true
             }
@@ -186,10 +334,14 @@ pub fn read_venues(
         };
         if seen_keys.contains(&key) {
             problems.push(if licence_no.is_empty() {
-                "名称和地址与前面的行重复 / the name and address repeat an earlier row".to_owned()
+                RowProblem::new(
+                    "名称和地址与前面的行重复",
+                    "The name and address repeat an earlier row",
+                )
             } else {
-                format!(
-                    "许可证号“{licence_no}”与前面的行重复 / the licence number \"{licence_no}\" repeats an earlier row"
+                RowProblem::new(
+                    format!("许可证号“{licence_no}”与前面的行重复"),
+                    format!("The licence number \"{licence_no}\" repeats an earlier row"),
                 )
             });
         }
@@ -234,7 +386,7 @@ pub fn read_venues(
                     found
                         .0
                         .into_iter()
-                        .map(|problem| format!("{} / {}", problem.zh, problem.en))
+                        .map(|problem| RowProblem::new(problem.zh, capitalised(&problem.en)))
                         .collect()
                 })
                 .unwrap_or_default();
@@ -246,10 +398,15 @@ pub fn read_venues(
                 row: number,
                 name,
                 action: RowAction::Skip,
-                problems: vec![format!(
-                    "台账中该场所为“{}”，与表格的“{kind_text}”不一致；场所类型建档后不能通过导入修改 / the register has this venue as {}, not \"{kind_text}\"; an import does not change a venue's kind",
-                    known.kind.name_zh(),
-                    known.kind.name_en()
+                problems: vec![RowProblem::new(
+                    format!(
+                        "台账中该场所为“{}”，与表格的“{kind_text}”不一致；场所类型建档后不能通过导入修改",
+                        known.kind.name_zh()
+                    ),
+                    format!(
+                        "The register has this venue as {}, not \"{kind_text}\"; an import does not change a venue's kind",
+                        known.kind.name_en()
+                    ),
                 )],
                 venue: None,
             });
@@ -285,7 +442,7 @@ pub fn read_venues(
 fn verdict(
     row: usize,
     name: String,
-    problems: Vec<String>,
+    problems: Vec<RowProblem>,
     venue: Venue,
     action: RowAction,
 ) -> ImportRow {

@@ -8,7 +8,7 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use chrono::Utc;
-use fieldcheck_core::import::{self, ImportReport, RowAction};
+use fieldcheck_core::import::{self, FileProblem, ImportReport, RowAction};
 use fieldcheck_core::sync::{
     Entity, NewUnit, NewUserRequest, Officer, PasswordReset, Unit, UnitsResponse, UserPatch,
 };
@@ -309,9 +309,6 @@ pub struct ImportQuery {
     unit: Option<String>,
 }
 
-/// The largest register accepted, in rows.
-pub const MAX_IMPORT_ROWS: usize = 20_000;
-
 /// `POST /api/venues/import[?commit=true]`: the venue register from an XLSX (first sheet) or CSV
 /// body. Answers every row's verdict; with `commit=true` the good rows are stored (licence numbers
 /// already in the unit update that venue) and reach phones on their next pull. Bad rows are named
@@ -355,11 +352,9 @@ pub async fn import_venues(
         .and_then(|value| value.to_str().ok())
         .unwrap_or("");
     let sheet = read_sheet(content_type, &body)?;
-    if sheet.len() > MAX_IMPORT_ROWS + 1 {
-        return Err(ApiError::TooLarge {
-            code: "too_many_rows",
-            message: format!("the register has more than {MAX_IMPORT_ROWS} rows"),
-        });
+    // Before the register is read or the write lock taken.
+    if sheet.len() > import::MAX_ROWS + 1 {
+        return Err(FileProblem::TooManyRows.into());
     }
     // A preview only reads; a commit reads the register again inside its write transaction, so the
     // revs it writes follow exactly what it read.
@@ -383,8 +378,7 @@ pub async fn import_venues(
     let venues: Vec<Venue> = existing.iter().map(|(venue, _)| venue.clone()).collect();
     let mut rows = import::read_venues(&sheet, &unit_id, &venues, || {
         VenueId(uuid::Uuid::now_v7().to_string())
-    })
-    .map_err(ApiError::Invalid)?;
+    })?;
     let count = |action| rows.iter().filter(|row| row.action == action).count();
     let mut report = ImportReport {
         created: count(RowAction::Create),
@@ -453,7 +447,7 @@ pub async fn import_venues(
 
 /// The body as rows of text cells: an XLSX workbook's first sheet, or CSV (UTF-8, with or without a
 /// byte-order mark).
-fn read_sheet(content_type: &str, body: &[u8]) -> Result<Vec<Vec<String>>, ApiError> {
+fn read_sheet(content_type: &str, body: &[u8]) -> Result<Vec<Vec<String>>, FileProblem> {
     let media = content_type
         .split(';')
         .next()
@@ -463,31 +457,25 @@ fn read_sheet(content_type: &str, body: &[u8]) -> Result<Vec<Vec<String>>, ApiEr
     match media.as_str() {
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet" => read_xlsx(body),
         "text/csv" => {
-            let text = std::str::from_utf8(body).map_err(|_| {
-                ApiError::Invalid(
-                    "the CSV is not UTF-8; save it from Excel as \"CSV UTF-8\"".to_owned(),
-                )
-            })?;
+            let text = std::str::from_utf8(body).map_err(|_| FileProblem::CsvNotUtf8)?;
             Ok(read_csv(text.trim_start_matches('\u{feff}')))
         }
-        _ => Err(ApiError::UnsupportedMediaType),
+        _ => Err(FileProblem::NotASheet),
     }
 }
 
-fn read_xlsx(body: &[u8]) -> Result<Vec<Vec<String>>, ApiError> {
+fn read_xlsx(body: &[u8]) -> Result<Vec<Vec<String>>, FileProblem> {
     use calamine::{Data, Reader, Xlsx};
-    let not_a_workbook =
-        |_| ApiError::Invalid("the file is not an XLSX workbook that can be read".to_owned());
     let mut workbook: Xlsx<_> =
-        Xlsx::new(std::io::Cursor::new(body.to_vec())).map_err(not_a_workbook)?;
+        Xlsx::new(std::io::Cursor::new(body.to_vec())).map_err(|_| FileProblem::NotAWorkbook)?;
     let first = workbook
         .sheet_names()
         .first()
         .cloned()
-        .ok_or_else(|| ApiError::Invalid("the workbook has no sheet".to_owned()))?;
+        .ok_or(FileProblem::NoSheet)?;
     let range = workbook
         .worksheet_range(&first)
-        .map_err(|_| ApiError::Invalid(format!("sheet \"{first}\" cannot be read")))?;
+        .map_err(|_| FileProblem::NoSheet)?;
     Ok(range
         .rows()
         .map(|row| {

@@ -4,6 +4,7 @@ use crate::db::DbError;
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use fieldcheck_core::import::FileProblem;
 use fieldcheck_core::sync::{ErrorBody, ErrorResponse};
 
 /// Everything a handler can fail with. Client errors carry a message meant for the client; internal
@@ -40,6 +41,9 @@ pub enum ApiError {
     /// The body is not declared as JSON (`Content-Type: application/json`).
     #[error("unsupported media type")]
     UnsupportedMediaType,
+    /// The body is of a media type this path does not read, with its own code (e.g. `not_a_sheet`).
+    #[error("{code}: {message}")]
+    UnsupportedMediaTypeCode { code: &'static str, message: String },
     /// The server is at its limit of concurrent password checks; try again shortly.
     #[error("busy")]
     Busy,
@@ -82,6 +86,9 @@ impl ApiError {
             ApiError::UnsupportedMediaType => {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
             }
+            ApiError::UnsupportedMediaTypeCode { code, .. } => {
+                (StatusCode::UNSUPPORTED_MEDIA_TYPE, code)
+            }
             ApiError::Busy => (StatusCode::SERVICE_UNAVAILABLE, "busy"),
             ApiError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             ApiError::MethodNotAllowed => (StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed"),
@@ -107,6 +114,7 @@ impl ApiError {
             | ApiError::TooLarge { message, .. }
             | ApiError::BadRequestCode { message, .. }
             | ApiError::InvalidCode { message, .. }
+            | ApiError::UnsupportedMediaTypeCode { message, .. }
             | ApiError::ForbiddenCode { message, .. } => message.clone(),
             ApiError::AccountDisabled => {
                 "this account is disabled; ask your administrator".to_owned()
@@ -149,6 +157,23 @@ impl From<DbError> for ApiError {
             return ApiError::Busy;
         }
         ApiError::Database(error)
+    }
+}
+
+/// A file that is not read as a venue register: each problem under its own code, so that the
+/// screen can say it in the officer's language.
+impl From<FileProblem> for ApiError {
+    fn from(problem: FileProblem) -> Self {
+        let (code, message) = (problem.code(), problem.en());
+        match problem {
+            FileProblem::TooManyRows => ApiError::TooLarge { code, message },
+            FileProblem::NotASheet => ApiError::UnsupportedMediaTypeCode { code, message },
+            FileProblem::CsvNotUtf8
+            | FileProblem::NotAWorkbook
+            | FileProblem::NoSheet
+            | FileProblem::Empty
+            | FileProblem::NoHeader => ApiError::InvalidCode { code, message },
+        }
     }
 }
 

@@ -1,7 +1,7 @@
 //! Reading a venue register from spreadsheet rows: headers in any order, kinds by their Chinese names,
 //! every bad row named, and a second import of the same sheet changing nothing.
 
-use fieldcheck_core::import::{RowAction, kind_from_cell, read_venues};
+use fieldcheck_core::import::{FileProblem, RowAction, RowProblem, kind_from_cell, read_venues};
 use fieldcheck_core::{UnitId, Venue, VenueId, VenueKind};
 
 fn sheet(rows: &[&[&str]]) -> Vec<Vec<String>> {
@@ -70,9 +70,12 @@ fn rows_are_created_updated_kept_or_skipped_with_their_reason() {
             (6, RowAction::Skip, 1),
         ]
     );
-    assert!(first[2].problems[0].contains("重复"));
-    assert!(first[3].problems[0].contains("场所名称为空"));
-    assert!(first[4].problems[0].contains("歇业中"));
+    // Each problem said in both languages, neither holding the other.
+    let said = |row: usize| -> &RowProblem { &first[row].problems[0] };
+    assert!(said(2).zh.contains("重复") && said(2).en.contains("repeat"));
+    assert!(said(3).zh.contains("场所名称为空") && said(3).en.starts_with("The name is empty"));
+    assert!(said(4).zh.contains("歇业中") && said(4).en.contains("歇业中"));
+    assert!(!said(4).en.contains("无法识别"));
     let closed = first[1].venue.as_ref().expect("stored");
     assert!(!closed.active);
 
@@ -102,7 +105,7 @@ fn rows_are_created_updated_kept_or_skipped_with_their_reason() {
     let fourth = read_venues(&other_kind, &unit, &stored, ids()).expect("a register");
     assert_eq!(fourth[0].action, RowAction::Skip);
     assert!(
-        fourth[0].problems[0].contains("场所类型"),
+        fourth[0].problems[0].zh.contains("场所类型"),
         "{:?}",
         fourth[0].problems
     );
@@ -113,6 +116,49 @@ fn a_sheet_without_the_needed_headers_is_refused_whole() {
     let unit = UnitId("unit-a".into());
     let error =
         read_venues(&sheet(&[&["地址"], &["x"]]), &unit, &[], ids()).expect_err("no name column");
-    assert!(error.contains("场所名称"));
-    assert!(read_venues(&[], &unit, &[], ids()).is_err());
+    assert_eq!(error, FileProblem::NoHeader);
+    assert!(error.zh().contains("场所名称") && error.en().contains("场所名称"));
+    assert_eq!(
+        read_venues(&[], &unit, &[], ids()).expect_err("no rows"),
+        FileProblem::Empty
+    );
+}
+
+#[test]
+fn a_kind_not_read_is_answered_with_the_ten_kinds_in_the_officers_language() {
+    let unit = UnitId("unit-a".into());
+    let rows = sheet(&[
+        &["场所名称", "场所类型"],
+        &["金色年华", "舞厅"],
+        &["无类型", ""],
+    ]);
+    let read = read_venues(&rows, &unit, &[], ids()).expect("a register");
+    for row in &read {
+        let problem = &row.problems[0];
+        for kind in VenueKind::ALL {
+            assert!(problem.zh.contains(kind.name_zh()), "{problem:?}");
+            assert!(problem.en.contains(kind.name_en()), "{problem:?}");
+        }
+        assert!(!problem.en.contains("无法识别"), "{problem:?}");
+    }
+    assert!(read[0].problems[0].zh.contains("“舞厅”无法识别"));
+    assert!(read[1].problems[0].en.starts_with("The kind is empty"));
+}
+
+#[test]
+fn every_file_problem_is_found_by_its_wire_code() {
+    for problem in [
+        FileProblem::NotASheet,
+        FileProblem::CsvNotUtf8,
+        FileProblem::NotAWorkbook,
+        FileProblem::NoSheet,
+        FileProblem::Empty,
+        FileProblem::NoHeader,
+        FileProblem::TooManyRows,
+    ] {
+        assert_eq!(FileProblem::from_code(problem.code()), Some(problem));
+        assert!(problem.en().starts_with(|c: char| c.is_ascii_uppercase()));
+        assert!(!problem.zh().is_ascii());
+    }
+    assert_eq!(FileProblem::from_code("invalid"), None);
 }

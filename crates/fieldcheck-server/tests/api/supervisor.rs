@@ -527,7 +527,7 @@ async fn the_venue_register_imports_from_csv_and_xlsx_naming_bad_rows() -> TestR
         .rows
         .iter()
         .filter(|row| !row.problems.is_empty())
-        .map(|row| (row.row, row.problems[0].as_str()))
+        .map(|row| (row.row, row.problems[0].zh.as_str()))
         .collect();
     assert_eq!(bad.len(), 4, "{bad:?}");
     assert_eq!(bad[0].0, 3);
@@ -643,14 +643,18 @@ async fn the_venue_register_imports_from_csv_and_xlsx_naming_bad_rows() -> TestR
     )
     .await?;
     assert_eq!(answer.body["bad"], 1, "{}", answer.body);
+    let problem = &answer.body["rows"][0]["problems"][0];
     assert!(
-        answer.body["rows"][0]["problems"][0]
+        problem["zh"]
             .as_str()
             .unwrap_or_default()
             .contains("场所类型")
+            && problem["en"].as_str().unwrap_or_default().contains("kind"),
+        "{problem}"
     );
 
-    // Not a workbook, not a register, not allowed.
+    // Not a workbook, not UTF-8, not a register, not a sheet at all, not allowed: each under the
+    // code the screen says it by.
     import(
         &app,
         &supervisor,
@@ -659,7 +663,17 @@ async fn the_venue_register_imports_from_csv_and_xlsx_naming_bad_rows() -> TestR
         b"PK not really".to_vec(),
     )
     .await?
-    .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid");
+    .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "not_a_workbook");
+    // 场所名称 in GBK, as Excel's plain "CSV" saves it on a Chinese Windows.
+    import(
+        &app,
+        &supervisor,
+        "",
+        "text/csv",
+        b"\xb3\xa1\xcb\xf9\xc3\xfb\xb3\xc6\r\n".to_vec(),
+    )
+    .await?
+    .assert_error(StatusCode::UNPROCESSABLE_ENTITY, "csv_not_utf8");
     let answer = import(
         &app,
         &supervisor,
@@ -668,8 +682,11 @@ async fn the_venue_register_imports_from_csv_and_xlsx_naming_bad_rows() -> TestR
         "地址,电话\r\nx,y\r\n".as_bytes().to_vec(),
     )
     .await?;
-    answer.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "invalid");
+    answer.assert_error(StatusCode::UNPROCESSABLE_ENTITY, "no_header");
     assert!(answer.message().contains("场所名称"));
+    import(&app, &supervisor, "", "text/plain", csv.as_bytes().to_vec())
+        .await?
+        .assert_error(StatusCode::UNSUPPORTED_MEDIA_TYPE, "not_a_sheet");
     import(
         &app,
         &app.login("insp_a").await?,

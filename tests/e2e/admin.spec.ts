@@ -1,0 +1,75 @@
+// The team leader's administration screen at 360 px: a venue register imported from a CSV whose bad
+// rows are named in the screen's language (with the kinds a cell may name), a file that is no
+// register said as such, and each action's outcome beside its own form — a password reset in the
+// officer's row, refused on the phone when too short.
+import { test, expect, type Page } from '@playwright/test';
+import { Server } from './server';
+import { logIn, tab } from './phone';
+
+async function openAdmin(page: Page): Promise<void> {
+  await tab(page, '/me');
+  await page.getByTestId('link-admin').click();
+  await expect(page.getByTestId('officers')).toBeVisible();
+}
+
+async function pick(page: Page, name: string, body: Buffer): Promise<void> {
+  await page.getByTestId('import-file').setInputFiles({ name, mimeType: 'text/csv', buffer: body });
+}
+
+const REGISTER = [
+  '场所名称,场所类型,许可证号,地址',
+  '星河网咖,网吧,41030299001,中州东路9号',
+  '金色年华,舞厅,41030299002,',
+  ',景区,41030299003,',
+].join('\r\n');
+
+test('a team leader imports a register in English and in Chinese, and resets a password in its row', async ({ page }) => {
+  const server = await Server.start();
+  try {
+    await logIn(page, server.baseUrl, 'wangfang');
+    await openAdmin(page);
+
+    // In Chinese: the kinds listed above the picker, each bad row in Chinese only.
+    await expect(page.getByTestId('import-kinds')).toContainText('网吧、歌舞娱乐场所');
+    await pick(page, 'register.csv', Buffer.from(REGISTER, 'utf8'));
+    const rows = page.getByTestId('import-row');
+    await expect(rows).toHaveCount(3);
+    await expect(rows.nth(1)).toContainText('场所类型“舞厅”无法识别，应为：网吧、歌舞娱乐场所');
+    await expect(rows.nth(1)).not.toContainText('is not one of');
+    await expect(rows.nth(2)).toContainText('场所名称为空');
+
+    // A CSV saved by Excel as plain "CSV" (GBK): said in the officer's words, under the import.
+    await pick(page, 'gbk.csv', Buffer.from([0xb3, 0xa1, 0xcb, 0xf9, 0xc3, 0xfb, 0xb3, 0xc6, 0x0d, 0x0a]));
+    const importError = page.locator('[data-testid="admin-error"]');
+    await expect(importError).toContainText('CSV 文件不是 UTF-8 编码');
+    await expect(rows).toHaveCount(0);
+
+    // In English: the same register's problems in English only, the kinds by their English names.
+    await tab(page, '/me');
+    await page.getByTestId('lang-switch').click();
+    await openAdmin(page);
+    await expect(page.getByTestId('import-kinds')).toContainText('Internet café, KTV / dance hall');
+    await pick(page, 'register.csv', Buffer.from(REGISTER, 'utf8'));
+    await expect(rows).toHaveCount(3);
+    await expect(rows.nth(1)).toContainText('The kind "舞厅" is not one of: Internet café, KTV / dance hall');
+    await expect(rows.nth(1)).not.toContainText('无法识别');
+    await expect(rows.nth(2)).toContainText('The name is empty');
+    await page.getByTestId('import-commit').click();
+    await expect(page.getByTestId('admin-ok')).toContainText('Imported: 1 new, 0 updated.');
+
+    // A password too short is refused in the officer's row before anything is sent; a good one is
+    // reset, and said in that row.
+    const officer = page.locator('[data-testid="officer"][data-username="zhangwei"]');
+    await officer.getByTestId('edit-officer').click();
+    await officer.locator('input[type="password"]').fill('short');
+    await officer.getByTestId('reset-password').click();
+    await expect(officer.getByTestId('admin-error')).toContainText('The password needs 8 or more characters');
+    await expect(officer.locator('input[type="password"]')).toHaveValue('short');
+    await officer.locator('input[type="password"]').fill('a new password');
+    await officer.getByTestId('reset-password').click();
+    await expect(officer.getByTestId('admin-ok')).toContainText('Password reset');
+    await page.screenshot({ path: test.info().outputPath('admin-en.png'), fullPage: true });
+  } finally {
+    await server.stop();
+  }
+});

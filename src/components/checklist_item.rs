@@ -74,7 +74,7 @@ pub fn ChecklistItem(
                         <p class="field-error" role="alert">
                             {match lang {
                                 Lang::Zh => problem.zh.clone(),
-                                Lang::En => capitalised(&problem.en),
+                                Lang::En => problem.en_sentence(),
                             }}
                         </p>
                     }
@@ -219,14 +219,4 @@ pub fn ChecklistItem(
             </Show>
         </div>
     }
-}
-
-/// An English problem, written as a clause ("a hazard needs a description"), as a sentence of its
-/// own under its field.
-fn capitalised(text: &str) -> String {
-    let mut chars = text.chars();
-    chars
-        .next()
-        .map(|first| first.to_uppercase().chain(chars).collect())
-        .unwrap_or_default()
 }

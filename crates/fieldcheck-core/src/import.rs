@@ -97,7 +97,8 @@ pub enum FileProblem {
 pub const MAX_ROWS: usize = 20_000;
 
 impl FileProblem {
-    const ALL: [FileProblem; 7] = [
+    /// Every problem a file can have.
+    pub const ALL: [FileProblem; 7] = [
         FileProblem::NotASheet,
         FileProblem::CsvNotUtf8,
         FileProblem::NotAWorkbook,
@@ -180,16 +181,6 @@ fn kinds_named() -> (String, String) {
     let zh: Vec<&str> = VenueKind::ALL.iter().map(|kind| kind.name_zh()).collect();
     let en: Vec<&str> = VenueKind::ALL.iter().map(|kind| kind.name_en()).collect();
     (zh.join("、"), en.join(", "))
-}
-
-/// `text` with its first letter a capital: the record rules' English reads as a clause, a row's
-/// problem as a sentence of its own.
-fn capitalised(text: &str) -> String {
-    let mut chars = text.chars();
-    chars
-        .next()
-        .map(|first| first.to_uppercase().chain(chars).collect())
-        .unwrap_or_default()
 }
 
 /// The answer of `POST /api/venues/import`: every row's verdict, and whether it was stored.
@@ -386,7 +377,7 @@ pub fn read_venues(
                     found
                         .0
                         .into_iter()
-                        .map(|problem| RowProblem::new(problem.zh, capitalised(&problem.en)))
+                        .map(|problem| RowProblem::new(problem.zh.clone(), problem.en_sentence()))
                         .collect()
                 })
                 .unwrap_or_default();

@@ -19,6 +19,18 @@ pub struct Problem {
     pub zh: String,
 }
 
+impl Problem {
+    /// The English problem, written as a clause ("a hazard needs a description"), as a sentence of
+    /// its own: its first letter a capital.
+    pub fn en_sentence(&self) -> String {
+        let mut chars = self.en.chars();
+        chars
+            .next()
+            .map(|first| first.to_uppercase().chain(chars).collect())
+            .unwrap_or_default()
+    }
+}
+
 /// Every problem found in one record; empty means valid.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Problems(pub Vec<Problem>);

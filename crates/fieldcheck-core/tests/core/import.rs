@@ -147,15 +147,7 @@ fn a_kind_not_read_is_answered_with_the_ten_kinds_in_the_officers_language() {
 
 #[test]
 fn every_file_problem_is_found_by_its_wire_code() {
-    for problem in [
-        FileProblem::NotASheet,
-        FileProblem::CsvNotUtf8,
-        FileProblem::NotAWorkbook,
-        FileProblem::NoSheet,
-        FileProblem::Empty,
-        FileProblem::NoHeader,
-        FileProblem::TooManyRows,
-    ] {
+    for problem in FileProblem::ALL {
         assert_eq!(FileProblem::from_code(problem.code()), Some(problem));
         assert!(problem.en().starts_with(|c: char| c.is_ascii_uppercase()));
         assert!(!problem.zh().is_ascii());

@@ -86,7 +86,7 @@ split_off! {
     venues in venues => view! { <VenuesPage /> };
     inspect in inspect => view! { <InspectPage /> };
     venue_new in inspect => view! { <VenueNewPage /> };
-    venue_edit in inspect => view! { <VenueEditPage /> };
+    venue_edit in inspect => view! { <crate::app::ForReviewers><VenueEditPage /></crate::app::ForReviewers> };
     records in records => view! { <RecordsPage /> };
     record in records => view! { <RecordPage /> };
     print in records => view! { <PrintPage /> };

@@ -336,13 +336,21 @@ impl Caller {
         self.role == Role::Admin
     }
 
-    /// Whether the caller may push this entity at all.
+    /// Whether the caller may push this entity at all (for venues, see also [`Caller::may_change_venue`]).
     pub fn may_push(&self, entity: Entity) -> bool {
         match entity {
-            // Inspectors meet unregistered venues in the field and may add or correct them.
+            // Inspectors meet unregistered venues in the field and register them.
             Entity::Venue | Entity::Inspection => true,
             Entity::Campaign => matches!(self.role, Role::Supervisor | Role::Admin),
         }
+    }
+
+    /// Whether the caller may write a venue the server already holds (`stored`) or a new one.
+    /// Inspectors register the venues they meet in the field, each stored as a field registration
+    /// for the team leader to confirm; correcting, closing or confirming a venue of the register is
+    /// the team leader's (or an admin's): a venue closed drops off every officer's list.
+    pub fn may_change_venue(&self, stored: bool) -> bool {
+        self.role.reviews() || !stored
     }
 }
 

@@ -1047,6 +1047,16 @@ async fn accept_venue(
     venue.validate().map_err(|problems| invalid(&problems))?;
     check_owner_unit(conn, caller, &venue.unit_id).await?;
     let existing = batch.record(conn, Entity::Venue, &mutation.id).await?;
+    if !caller.may_change_venue(existing.is_some()) {
+        return Err(reject(
+            "forbidden",
+            "an inspector registers new venues; correcting, closing or confirming a venue of the register is for team leaders",
+        ));
+    }
+    if !caller.role.reviews() {
+        // Whatever the phone sent: a registration by an inspector waits for the team leader.
+        venue.field_registered = true;
+    }
     let rev = next_rev(caller, existing.as_deref(), false, mutation.base_rev)?;
     Ok(Accepted {
         unit_id: venue.unit_id.clone(),

@@ -611,4 +611,9 @@ fn callers_see_their_unit_and_admins_all() {
     assert!(!caller(Role::Inspector).may_push(Entity::Campaign));
     assert!(caller(Role::Supervisor).may_push(Entity::Campaign));
     assert!(caller(Role::Inspector).may_push(Entity::Inspection));
+    // Inspectors register venues; the register's venues are the team leader's to change.
+    assert!(caller(Role::Inspector).may_change_venue(false));
+    assert!(!caller(Role::Inspector).may_change_venue(true));
+    assert!(caller(Role::Supervisor).may_change_venue(true));
+    assert!(caller(Role::Admin).may_change_venue(true));
 }

@@ -130,6 +130,8 @@ async fn pushes_written_together_are_each_answered_as_alone() -> TestResult {
         app.login("insp_a2").await?,
         app.login("insp_b").await?,
     );
+    // The team leader on two phones: a venue of the register is theirs to rename.
+    let (leader, leader2) = (app.login("super_a").await?, app.login("super_a").await?);
     let venue_a = app.venue(&a, &app.insp_a, VenueKind::InternetCafe).await?;
     let venue_b = app.venue(&b, &app.insp_b, VenueKind::InternetCafe).await?;
     let poisoned = new_id();
@@ -192,8 +194,8 @@ async fn pushes_written_together_are_each_answered_as_alone() -> TestResult {
         )?,
         start_push(&app, &a, 3, std::slice::from_ref(&replay))?,
         start_push(&app, &a, 3, std::slice::from_ref(&replay))?,
-        start_push(&app, &a, 1, &[renamed("星际网咖（甲）")])?,
-        start_push(&app, &a2, 4, &[renamed("星际网咖（乙）")])?,
+        start_push(&app, &leader, 1, &[renamed("星际网咖（甲）")])?,
+        start_push(&app, &leader2, 4, &[renamed("星际网咖（乙）")])?,
         start_push(
             &app,
             &a2,

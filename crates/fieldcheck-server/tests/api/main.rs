@@ -712,7 +712,8 @@ async fn requests_without_a_valid_token_get_401() -> TestResult {
 #[tokio::test]
 async fn push_creates_at_rev_1_updates_to_rev_2_and_a_replay_is_duplicate() -> TestResult {
     let app = fixture().await?;
-    let token = app.login("insp_a").await?;
+    // A venue, the protocol's plainest record: its updates are the team leader's.
+    let token = app.login("super_a").await?;
     let venue_id = new_id();
     let create = mutation(
         "venue",
@@ -753,12 +754,81 @@ async fn push_creates_at_rev_1_updates_to_rev_2_and_a_replay_is_duplicate() -> T
     Ok(())
 }
 
+/// Inspectors register the venues they meet in the field, each as a registration for the team
+/// leader to confirm; correcting, closing or confirming a venue of the register is the team
+/// leader's: a venue closed drops off every officer's list.
+#[tokio::test]
+async fn an_inspector_registers_venues_and_only_the_team_leader_changes_the_register() -> TestResult
+{
+    let app = fixture().await?;
+    let (inspector, leader) = (app.login("insp_a").await?, app.login("super_a").await?);
+    let venue_id = new_id();
+    // A registration claiming to be confirmed is stored as one to confirm.
+    let claimed = with(
+        venue_body(&venue_id, &app.insp_a, VenueKind::Arcade),
+        "/field_registered",
+        json!(false),
+    );
+    let results = app
+        .push(&inspector, &[mutation("venue", &venue_id, 0, claimed)])
+        .await?;
+    check(&results[0], MutationStatus::Applied, None);
+    assert_eq!(
+        results[0]
+            .fields
+            .as_ref()
+            .map(|fields| &fields["field_registered"]),
+        Some(&json!(true)),
+        "the phone is told what the server stored: {:?}",
+        results[0]
+    );
+    let closed = with(
+        venue_body(&venue_id, &app.insp_a, VenueKind::Arcade),
+        "/active",
+        json!(false),
+    );
+    let confirmed = with(
+        venue_body(&venue_id, &app.insp_a, VenueKind::Arcade),
+        "/field_registered",
+        json!(false),
+    );
+    let results = app
+        .push(
+            &inspector,
+            &[
+                mutation("venue", &venue_id, 1, closed.clone()),
+                mutation("venue", &venue_id, 1, confirmed),
+            ],
+        )
+        .await?;
+    for result in &results {
+        check(result, MutationStatus::Rejected, Some("forbidden"));
+    }
+    let pulled = app.pull_all(&inspector).await?;
+    assert_eq!(
+        (
+            pulled[0].2,
+            &pulled[0].3["active"],
+            &pulled[0].3["field_registered"]
+        ),
+        (1, &json!(true), &json!(true)),
+        "{pulled:?}"
+    );
+    assert_eq!(
+        app.push_ok(&leader, mutation("venue", &venue_id, 1, closed))
+            .await?,
+        2
+    );
+    Ok(())
+}
+
 #[tokio::test]
 async fn stale_base_rev_and_creating_an_existing_id_are_conflicts_with_the_server_copy()
 -> TestResult {
     let app = fixture().await?;
-    let token = app.login("insp_a").await?;
-    let other_token = app.login("insp_a2").await?;
+    // The team leader on two phones: venues of the register are theirs to change.
+    let token = app.login("super_a").await?;
+    let other_token = app.login("super_a").await?;
     let venue_id = app.venue(&token, &app.insp_a, VenueKind::Hotel).await?;
     let edit = |name: &str| {
         with(
@@ -803,7 +873,7 @@ async fn stale_base_rev_and_creating_an_existing_id_are_conflicts_with_the_serve
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn of_concurrent_edits_on_the_same_rev_exactly_one_wins() -> TestResult {
     let app = fixture().await?;
-    let token = app.login("insp_a").await?;
+    let token = app.login("super_a").await?;
     let venue_id = app.venue(&token, &app.insp_a, VenueKind::Hotel).await?;
     let mut pushes = tokio::task::JoinSet::new();
     for phone_idx in 0..8 {
@@ -1211,7 +1281,8 @@ async fn push_limits_and_malformed_bodies_answer_in_the_error_shape() -> TestRes
 #[tokio::test]
 async fn pull_pages_by_limit_and_cursor() -> TestResult {
     let app = fixture().await?;
-    let token = app.login("insp_a").await?;
+    // The team leader: the edit below closes a venue of the register.
+    let token = app.login("super_a").await?;
     let mut pushed = Vec::new();
     for kind in &VenueKind::ALL[..5] {
         pushed.push(app.venue(&token, &app.insp_a, *kind).await?);

@@ -10,7 +10,7 @@ use crate::store::{
     Awaiting, Resolution, StorageEstimate, is_persisted, meta_keys, storage_estimate, use_store,
 };
 use crate::sync::use_sync;
-use fieldcheck_core::merge::diff;
+use fieldcheck_core::merge::edit_diff;
 use fieldcheck_core::sync::Entity;
 
 /// What the browser says about keeping this site's data.
@@ -218,7 +218,7 @@ pub fn MePage() -> impl IntoView {
                                 .flatten()
                                 .map(|sides| {
                                     // The initials follow the name on the server: not a choice.
-                                    let rows: Vec<_> = diff(&sides.mine, &sides.theirs)
+                                    let rows: Vec<_> = edit_diff(sides.base.as_ref(), &sides.mine, &sides.theirs)
                                         .into_iter()
                                         .filter(|row| row.field != "initials")
                                         .collect();

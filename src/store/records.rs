@@ -918,6 +918,7 @@ fn awaiting_item(item: Awaiting, local: &LocalState) -> Awaiting {
         LocalState::Conflict { base, mine, server } => (
             merge::three_way(base.as_ref().map(|base| &base.body), mine, &server.body).is_some(),
             Some(Sides {
+                base: base.as_ref().map(|base| base.body.clone()),
                 mine: mine.clone(),
                 theirs: server.body.clone(),
             }),

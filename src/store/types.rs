@@ -207,6 +207,9 @@ pub struct Awaiting {
 /// The two copies of a record in conflict.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Sides {
+    /// The server's copy the phone's edit was made on, when known: what the edit changed is told
+    /// from what only the server's copy changed.
+    pub base: Option<Value>,
     pub mine: Value,
     pub theirs: Value,
 }

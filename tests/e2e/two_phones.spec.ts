@@ -57,7 +57,8 @@ test('an edit made offline on one phone meets a newer edit from another: shown s
   await openRecord(a, id);
   const conflict = a.getByTestId('conflict');
   await expect(conflict).toBeVisible();
-  await expect(conflict.getByTestId('conflict-table').locator('tbody tr')).toHaveCount(2);
+  // Only what this phone changed is a choice: B's answer is not offered as A's "Pass".
+  await expect(conflict.getByTestId('conflict-table').locator('tbody tr')).toHaveCount(1);
   await expect(conflict).toContainText('A：离线补充');
   await a.screenshot({ path: test.info().outputPath('conflict-360.png'), fullPage: true });
   await conflict.getByTestId('keep-merged').click();
@@ -74,6 +75,30 @@ test('an edit made offline on one phone meets a newer edit from another: shown s
   await syncNow(b);
   await openRecord(b, id);
   await expect(b.locator('.notes')).toContainText('A：离线补充');
+
+  // Again, and now both change the notes: no merge. Keeping A's edit keeps A's notes and B's
+  // answer to the third item, which A never touched.
+  await phoneA.setOffline(true);
+  await editRecord(a, id);
+  await a.locator('#inspection-notes').fill('A：第二次离线补充');
+  await a.getByTestId('submit-inspection').click();
+  await expect(a.getByTestId('record-row').first()).toHaveAttribute('data-sync', 'pending');
+  await editRecord(b, id);
+  await b.locator('[data-item]').nth(2).getByRole('button', { name: NA }).click();
+  await b.locator('#inspection-notes').fill('B：复查');
+  await b.getByTestId('submit-inspection').click();
+  await expect(b.getByTestId('record-row').first()).toHaveAttribute('data-sync', 'synced');
+  await phoneA.setOffline(false);
+  await syncNow(a);
+  await openRecord(a, id);
+  await expect(conflict.getByTestId('conflict-table').locator('tbody tr')).toHaveCount(1);
+  await expect(conflict.getByTestId('keep-merged')).toHaveCount(0);
+  await conflict.getByTestId('keep-mine').click();
+  await expect(a.getByTestId('record-sync')).toHaveAttribute('data-sync', 'synced');
+  const kept = await recordOnServer(officer.token, id);
+  expect(kept.rev).toBe(5);
+  expect(kept.body.notes).toBe('A：第二次离线补充');
+  expect([kept.body.answers[1].result, kept.body.answers[2].result]).toEqual(['na', 'na']);
   await phoneA.close();
   await phoneB.close();
 });

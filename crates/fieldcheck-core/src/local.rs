@@ -750,13 +750,19 @@ impl LocalState {
         }
     }
 
-    /// Conflict resolved for the phone's copy: it is queued as an edit of the server's current copy.
+    /// Conflict resolved for the phone's edit: what it changed (and every value both changed) is
+    /// the phone's, what only the server's copy changed stays (see [`crate::merge::keeping_mine`]);
+    /// queued as an edit of the server's current copy.
     pub fn keep_mine(self, order: u64) -> Result<LocalState, NotNow> {
         match self {
-            LocalState::Conflict { mine, server, .. } => Ok(LocalState::Queued {
+            LocalState::Conflict { base, mine, server } => Ok(LocalState::Queued {
                 order,
+                mine: crate::merge::keeping_mine(
+                    base.as_ref().map(|base| &base.body),
+                    &mine,
+                    &server.body,
+                ),
                 base: Some(server),
-                mine,
                 newer: None,
             }),
             _ => Err(NotNow::NothingToResolve),

@@ -60,6 +60,47 @@ pub fn diff(mine: &Value, theirs: &Value) -> Vec<FieldDiff> {
 /// or changed them to the same value. `None` when both changed the same thing differently, or when
 /// there is no common base.
 pub fn three_way(base: Option<&Value>, mine: &Value, theirs: &Value) -> Option<Value> {
+    merged(base, mine, theirs, Clash::Unresolved)
+}
+
+/// "Keep mine": this phone's edit on top of `theirs`. What this phone changed since `base` is its
+/// own, a value both changed is this phone's, and what only the other side changed (a colleague's
+/// answer to another item) is theirs: keeping an edit never undoes a change it did not make.
+/// Without a common base, nothing tells whose a value is, and `mine` is kept whole.
+pub fn keeping_mine(base: Option<&Value>, mine: &Value, theirs: &Value) -> Value {
+    merged(base, mine, theirs, Clash::Mine).unwrap_or_else(|| mine.clone())
+}
+
+/// The rows of [`diff`] that this phone's edit made: the fields (or keyed elements) where `mine`
+/// differs from `base`. A value only the other side changed is no choice, whichever way the
+/// conflict is settled; without a base every difference is shown.
+pub fn edit_diff(base: Option<&Value>, mine: &Value, theirs: &Value) -> Vec<FieldDiff> {
+    let rows = diff(mine, theirs);
+    let Some(base) = base.and_then(Value::as_object) else {
+        return rows;
+    };
+    rows.into_iter()
+        .filter(|row| {
+            let was = base.get(&row.field);
+            let was = match &row.key {
+                Some(key) => keyed(was).and_then(|list| find(&list, key)),
+                None => was,
+            };
+            was != row.mine.as_ref()
+        })
+        .collect()
+}
+
+/// What a merge does with a value both sides changed differently.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Clash {
+    /// No merge.
+    Unresolved,
+    /// This phone's value.
+    Mine,
+}
+
+fn merged(base: Option<&Value>, mine: &Value, theirs: &Value, clash: Clash) -> Option<Value> {
     if mine == theirs {
         return Some(mine.clone());
     }
@@ -71,9 +112,10 @@ pub fn three_way(base: Option<&Value>, mine: &Value, theirs: &Value) -> Option<V
     fields.extend(mine.keys());
     fields.extend(theirs.keys());
     for field in fields {
-        let picked = pick(base.get(field), mine.get(field), theirs.get(field)).or_else(|| {
-            merge_keyed(base.get(field), mine.get(field), theirs.get(field)).map(Some)
-        })?;
+        let (was, mine, theirs) = (base.get(field), mine.get(field), theirs.get(field));
+        let picked = pick(was, mine, theirs)
+            .or_else(|| merge_keyed(was, mine, theirs, clash).map(Some))
+            .or_else(|| (clash == Clash::Mine).then(|| mine.cloned()))?;
         if let Some(value) = picked {
             merged.insert(field.clone(), value);
         }
@@ -102,6 +144,7 @@ fn merge_keyed(
     base: Option<&Value>,
     mine: Option<&Value>,
     theirs: Option<&Value>,
+    clash: Clash,
 ) -> Option<Value> {
     let base_list = match base {
         None => Vec::new(),
@@ -118,11 +161,14 @@ fn merge_keyed(
     }
     let mut merged = Vec::new();
     for key in keys {
-        if let Some(element) = pick(
+        let (was, mine, theirs) = (
             find(&base_list, &key),
             find(&mine_list, &key),
             find(&theirs_list, &key),
-        )? {
+        );
+        let picked =
+            pick(was, mine, theirs).or_else(|| (clash == Clash::Mine).then(|| mine.cloned()))?;
+        if let Some(element) = picked {
             merged.push(element);
         }
     }

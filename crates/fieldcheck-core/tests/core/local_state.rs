@@ -385,11 +385,12 @@ fn a_tombstone_drops_a_synced_record_and_flags_local_work() {
 
 #[test]
 fn a_person_resolves_a_conflict_or_a_refusal() {
-    // Keep mine: queued on the server's rev.
+    // Keep mine: queued on the server's rev, with what only the server changed (the status) kept.
     let kept = conflict().keep_mine(9);
     assert!(
         matches!(&kept, Ok(LocalState::Queued { order: 9, base: Some(base), mine, .. })
-        if base.rev == 2 && mine["notes"] == "mine")
+        if base.rev == 2 && *mine == json!({"notes": "mine", "status": "submitted"})),
+        "{kept:?}"
     );
     // Take theirs: synced at the server copy; the local edit is gone by choice.
     assert_eq!(

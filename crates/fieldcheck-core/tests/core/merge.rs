@@ -1,6 +1,6 @@
 //! Field-by-field differences and the three-way merge of two edits.
 
-use fieldcheck_core::merge::{FieldDiff, diff, three_way};
+use fieldcheck_core::merge::{FieldDiff, diff, edit_diff, keeping_mine, three_way};
 use serde_json::{Value, json};
 
 fn record(notes: &str, answers: Value) -> Value {
@@ -73,6 +73,49 @@ fn edits_of_the_same_field_or_item_do_not_merge() {
     let mine = record("a", json!([]));
     let theirs = record("a", json!([answer("a", "na")]));
     assert_eq!(three_way(Some(&base), &mine, &theirs), None);
+}
+
+/// Both changed the notes; only the colleague answered item b N/A. Keeping this phone's edit keeps
+/// its notes and item a, and the colleague's item b: it never undoes a change it did not make. The
+/// table shows only what this phone changed.
+#[test]
+fn keeping_mine_keeps_what_this_phone_changed_and_the_rest_of_theirs() {
+    let base = record("a", json!([answer("a", "pass"), answer("b", "pass")]));
+    let mine = record("mine", json!([answer("a", "fail"), answer("b", "pass")]));
+    let theirs = record(
+        "theirs",
+        json!([answer("a", "na"), answer("b", "na"), answer("c", "pass")]),
+    );
+    assert_eq!(three_way(Some(&base), &mine, &theirs), None);
+    assert_eq!(
+        keeping_mine(Some(&base), &mine, &theirs),
+        record(
+            "mine",
+            json!([answer("a", "fail"), answer("b", "na"), answer("c", "pass")])
+        )
+    );
+    let shown: Vec<(String, Option<String>)> = edit_diff(Some(&base), &mine, &theirs)
+        .into_iter()
+        .map(|row| (row.field, row.key))
+        .collect();
+    assert_eq!(
+        shown,
+        [
+            ("answers".to_owned(), Some("a".to_owned())),
+            ("notes".to_owned(), None)
+        ]
+    );
+    // Every difference is a row of the plain diff, the colleague's b and c too.
+    assert_eq!(diff(&mine, &theirs).len(), 4);
+    // Deleted here, changed there: the deletion is this phone's.
+    let deleted = record("a", json!([answer("b", "pass")]));
+    assert_eq!(
+        keeping_mine(Some(&base), &deleted, &theirs),
+        record("theirs", json!([answer("b", "na"), answer("c", "pass")]))
+    );
+    // Without a base nothing tells whose a value is: this phone's copy whole, every row shown.
+    assert_eq!(keeping_mine(None, &mine, &theirs), mine);
+    assert_eq!(edit_diff(None, &mine, &theirs).len(), 4);
 }
 
 #[test]

@@ -546,21 +546,19 @@ impl Case<'_> {
                 let (id, state) = waiting[pick % waiting.len()].clone();
                 let phone = &mut self.phones[device];
                 let outcome = match (&state, choice) {
-                    (LocalState::Conflict { .. }, 0) => {
-                        phone
-                            .store
-                            .resolve(Entity::Inspection, &id, LocalState::keep_mine)
-                    }
-                    (LocalState::Conflict { .. }, 1) => {
-                        let merged =
-                            phone
-                                .store
-                                .resolve(Entity::Inspection, &id, LocalState::keep_merged);
+                    (LocalState::Conflict { .. }, kept @ (0 | 1)) => {
+                        let keep = if kept == 0 {
+                            LocalState::keep_mine
+                        } else {
+                            LocalState::keep_merged
+                        };
+                        let merged = phone.store.resolve(Entity::Inspection, &id, keep);
                         if merged.is_ok()
                             && let Some(LocalState::Queued { mine, .. }) =
                                 phone.store.get(Entity::Inspection, &id)
                         {
-                            // The merge is what the person chose to keep now.
+                            // Their edit on top of the server's copy (kept or merged) is what the
+                            // person chose to keep now.
                             phone.saved.insert(
                                 id.clone(),
                                 Saved {

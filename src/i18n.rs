@@ -90,7 +90,7 @@ impl Lang {
                 "本机有{owner}的{n_records}条记录尚未同步到服务器。请以{owner}的身份登录完成同步，或先导出这些记录。"
             ),
             Lang::En => format!(
-                "This phone holds {n_records} records of {owner} that are not on the server yet. Log in as {owner} to sync them, or export them first."
+                "This phone holds records of {owner} that are not on the server yet ({n_records}). Log in as {owner} to sync them, or export them first."
             ),
         }
     }

@@ -5,7 +5,7 @@ use fieldcheck_core::{Campaign, CampaignId, OpId, VenueKind};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use crate::i18n::{now_china, use_i18n};
+use crate::i18n::{Lang, now_china, use_i18n};
 use crate::pages::record_actions::online_error;
 use crate::store::{LocalCampaign, StoreError, use_store};
 use crate::sync::use_sync;
@@ -31,7 +31,14 @@ pub fn CampaignsPage() -> impl IntoView {
             .is_some_and(|session| session.user.role.reviews())
     };
     let today = now_china().date_naive();
+    // Ending a campaign cannot be undone here: the first tap on 结束 only asks for a second.
+    let armed = RwSignal::new(None::<CampaignId>);
     let close = move |campaign: LocalCampaign| {
+        if armed.get_untracked().as_ref() != Some(&campaign.record.id) {
+            armed.set(Some(campaign.record.id.clone()));
+            return;
+        }
+        armed.set(None);
         let lang = i18n.lang();
         let mut record = campaign.record;
         record.ends_on = today.max(record.starts_on);
@@ -84,11 +91,18 @@ pub fn CampaignsPage() -> impl IntoView {
                                             <span class=if active { "chip chip-ok" } else { "chip" }>
                                                 {if active { lang.pick("进行中", "Active") } else { lang.pick("已结束", "Closed") }}
                                             </span>
-                                            {(active && manages()).then(|| view! {
-                                                <button type="button" class="button button-secondary button-small" data-testid="close-campaign"
-                                                    on:click=move |_| close(campaign.clone())>
-                                                    {lang.pick("结束", "Close")}
-                                                </button>
+                                            {(active && manages()).then(|| {
+                                                let id = record.id.clone();
+                                                view! {
+                                                    <button type="button" class="button button-secondary button-small" data-testid="close-campaign"
+                                                        on:click=move |_| close(campaign.clone())>
+                                                        {move || if armed.with(|armed| armed.as_ref() == Some(&id)) {
+                                                            lang.pick("再点一次结束", "Tap again to end it")
+                                                        } else {
+                                                            lang.pick("结束", "End campaign")
+                                                        }}
+                                                    </button>
+                                                }
                                             })}
                                         </span>
                                     </li>
@@ -122,6 +136,8 @@ fn NewCampaign(message: RwSignal<Option<Result<String, String>>>) -> impl IntoVi
     };
     let ids = StoredValue::new(fresh());
     let sending = RwSignal::new(false);
+    // What stops the form, said beside its buttons (the page's banner is a screen above them).
+    let problem = RwSignal::new(None::<String>);
     let save = move |_| {
         if sending.get_untracked() {
             return;
@@ -133,9 +149,10 @@ fn NewCampaign(message: RwSignal<Option<Result<String, String>>>) -> impl IntoVi
         let (Ok(starts_on), Ok(ends_on)) =
             (starts.get_untracked().parse(), ends.get_untracked().parse())
         else {
-            message.set(Some(Err(lang
-                .pick("请填写开始和结束日期。", "Give the start and end dates.")
-                .to_owned())));
+            problem.set(Some(
+                lang.pick("请填写开始和结束日期。", "Give the start and end dates.")
+                    .to_owned(),
+            ));
             return;
         };
         let (id, op_id) = ids.get_value();
@@ -148,14 +165,18 @@ fn NewCampaign(message: RwSignal<Option<Result<String, String>>>) -> impl IntoVi
             unit_id: session.user.unit_id.clone(),
         };
         if let Err(problems) = campaign.validate() {
-            message.set(Some(Err(problems
+            let said: Vec<String> = problems
                 .0
                 .iter()
-                .map(|problem| lang.pick(&problem.zh, &problem.en).to_owned())
-                .collect::<Vec<_>>()
-                .join("；"))));
+                .map(|problem| match lang {
+                    Lang::Zh => format!("{}。", problem.zh),
+                    Lang::En => format!("{}.", problem.en_sentence()),
+                })
+                .collect();
+            problem.set(Some(said.join(lang.pick("", " "))));
             return;
         }
+        problem.set(None);
         sending.set(true);
         spawn_local(async move {
             let result = sync.save_campaign(&campaign, 0, op_id).await;
@@ -170,7 +191,7 @@ fn NewCampaign(message: RwSignal<Option<Result<String, String>>>) -> impl IntoVi
                     kinds.set(Vec::new());
                     open.set(false);
                 }
-                Err(error) => message.set(Some(Err(online_error(lang, &error)))),
+                Err(error) => problem.set(Some(online_error(lang, &error))),
             }
         });
     };
@@ -218,6 +239,9 @@ fn NewCampaign(message: RwSignal<Option<Result<String, String>>>) -> impl IntoVi
                             on:change=move |event| ends.set(event_target_value(&event)) />
                     </label>
                 </div>
+                {move || problem.get().map(|problem| view! {
+                    <p class="banner banner-error" role="alert" data-testid="campaign-problem">{problem}</p>
+                })}
                 <div class="actions">
                     <button type="button" class="button button-secondary" on:click=move |_| open.set(false)>
                         {move || i18n.t().cancel}

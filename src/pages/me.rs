@@ -153,10 +153,12 @@ pub fn MePage() -> impl IntoView {
             }
         });
     };
-    // A person's way out for records that need them: the server's copy (when known), or discard —
-    // after a second tap, since it drops what only this phone holds.
+    // A person's way out for records that need them: their edit kept, merged, the server's copy
+    // (when known), or discard — the last two after a second tap, since they drop this phone's edit.
     let resolve_store = store.clone();
-    let armed = RwSignal::new(None::<String>);
+    // The record and the choice a first tap armed: each way out that drops this phone's edit asks
+    // for a second tap.
+    let armed = RwSignal::new(None::<(String, Resolution)>);
     let resolve = Callback::new(
         move |(entity, id, resolution): (Entity, String, Resolution)| {
             let store = resolve_store.clone();
@@ -171,6 +173,20 @@ pub fn MePage() -> impl IntoView {
             });
         },
     );
+    let is_armed = move |id: &str, choice: Resolution| {
+        armed.with(|armed| {
+            armed
+                .as_ref()
+                .is_some_and(|(armed_id, armed_choice)| armed_id == id && *armed_choice == choice)
+        })
+    };
+    let tap_twice = move |entity: Entity, id: &str, choice: Resolution| {
+        if is_armed(id, choice) {
+            resolve.run((entity, id.to_owned(), choice));
+        } else {
+            armed.set(Some((id.to_owned(), choice)));
+        }
+    };
     let awaiting_list = move || {
         let t = i18n.t();
         awaiting.get().map(|listed| match listed {
@@ -228,6 +244,7 @@ pub fn MePage() -> impl IntoView {
                                 .then(|| id.clone());
                             let mine_id = compared.is_some().then(|| id.clone());
                             let take_id = id.clone();
+                            let take_label_id = id.clone();
                             let armed_id = id.clone();
                             let discard_id = id.clone();
                             view! {
@@ -258,19 +275,13 @@ pub fn MePage() -> impl IntoView {
                                         })}
                                         {item.server_copy.then(|| view! {
                                             <button type="button" class="button button-small" data-testid="awaiting-take-theirs"
-                                                on:click=move |_| resolve.run((entity, take_id.clone(), Resolution::TakeTheirs))>
-                                                {t.take_server}
+                                                on:click=move |_| tap_twice(entity, &take_id, Resolution::TakeTheirs)>
+                                                {move || if is_armed(&take_label_id, Resolution::TakeTheirs) { t.discard_confirm } else { t.take_server }}
                                             </button>
                                         })}
                                         <button type="button" class="button button-small button-danger" data-testid="awaiting-discard"
-                                            on:click=move |_| {
-                                                if armed.get_untracked().as_deref() == Some(discard_id.as_str()) {
-                                                    resolve.run((entity, discard_id.clone(), Resolution::Discard));
-                                                } else {
-                                                    armed.set(Some(discard_id.clone()));
-                                                }
-                                            }>
-                                            {move || if armed.get().as_deref() == Some(armed_id.as_str()) { t.discard_confirm } else { t.discard_mine }}
+                                            on:click=move |_| tap_twice(entity, &discard_id, Resolution::Discard)>
+                                            {move || if is_armed(&armed_id, Resolution::Discard) { t.discard_confirm } else { t.discard_mine }}
                                         </button>
                                     </span>
                                 </li>

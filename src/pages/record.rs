@@ -285,10 +285,7 @@ fn RecordView(
                     <div class="actions">
                         {if has_server_copy {
                             view! {
-                                <button type="button" class="button button-secondary" data-testid="take-theirs"
-                                    on:click=move |_| resolve.run((id_take.clone(), Resolution::TakeTheirs))>
-                                    {t.take_server}
-                                </button>
+                                <TakeTheirs id=id_take.clone() resolve />
                             }.into_any()
                         } else {
                             // Drops what only this phone holds: a second tap confirms.
@@ -450,6 +447,25 @@ fn RecordView(
     }
 }
 
+/// 以服务器为准: it drops this phone's edit, so a first tap only asks for a second.
+#[component]
+fn TakeTheirs(id: InspectionId, resolve: Callback<(InspectionId, Resolution)>) -> impl IntoView {
+    let t = use_i18n().t();
+    let armed = RwSignal::new(false);
+    view! {
+        <button type="button" class="button button-secondary" data-testid="take-theirs"
+            on:click=move |_| {
+                if armed.get_untracked() {
+                    resolve.run((id.clone(), Resolution::TakeTheirs));
+                } else {
+                    armed.set(true);
+                }
+            }>
+            {move || if armed.get() { t.discard_confirm } else { t.take_server }}
+        </button>
+    }
+}
+
 /// A conflict: what differs, side by side, and the three ways out.
 #[component]
 fn ConflictView(
@@ -474,8 +490,7 @@ fn ConflictView(
             <ConflictTable template rows />
             {mergeable.then(|| view! { <p class="small">{t.merge_hint}</p> })}
             <div class="actions actions-wrap">
-                <button type="button" class="button button-secondary" data-testid="take-theirs"
-                    on:click=move |_| resolve.run((id_theirs.clone(), Resolution::TakeTheirs))>{t.take_server}</button>
+                <TakeTheirs id=id_theirs resolve />
                 {mergeable.then(|| view! {
                     <button type="button" class="button button-secondary" data-testid="keep-merged"
                         on:click=move |_| resolve.run((id_merged.clone(), Resolution::KeepMerged))>{t.keep_merged}</button>

@@ -32,6 +32,18 @@ pub fn online_error(lang: crate::i18n::Lang, error: &SyncError) -> String {
                 "The server failed and did not finish: try again later.",
             )
             .to_owned(),
+        SyncError::Server { code, .. } if code == "stale" => lang
+            .pick(
+                "这条记录刚被他人更新，请查看最新内容后再审核。",
+                "Someone changed this record just now: read the latest copy, then review it.",
+            )
+            .to_owned(),
+        SyncError::Server { code, .. } if code == "own_record" => lang
+            .pick(
+                "不能审核本人参与的检查记录。",
+                "You are named on this record, so you cannot review it.",
+            )
+            .to_owned(),
         SyncError::Server { status: 403, .. } => lang
             .pick("您没有权限做此操作。", "You are not allowed to do this.")
             .to_owned(),
@@ -48,7 +60,16 @@ pub fn online_error(lang: crate::i18n::Lang, error: &SyncError) -> String {
                 lang.pick("服务器未接受：", "The server refused: ")
             )
         }
-        other => other.to_string(),
+        // An answer the app does not understand, or a code missing after a deploy: the officer is
+        // told it did not finish; the details go to the console for whoever helps them.
+        other => {
+            leptos::logging::warn!("not done: {other}");
+            lang.pick(
+                "未能完成，请稍后再试；如一直如此，请重新载入应用。",
+                "It did not finish: try again later, or reload the app if it keeps happening.",
+            )
+            .to_owned()
+        }
     }
 }
 

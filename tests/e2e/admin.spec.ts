@@ -1,7 +1,8 @@
-// The team leader's administration screen at 360 px: a venue register imported from a CSV whose bad
-// rows are named in the screen's language (with the kinds a cell may name), a file that is no
-// register said as such, and each action's outcome beside its own form — a password reset in the
-// officer's row, refused on the phone when too short.
+// The team leader's administration and campaign screens at 360 px: a venue register imported from a
+// CSV whose bad rows are named in the screen's language (with the kinds a cell may name), a file
+// that is no register said as such, and each action's outcome beside its own form — a password
+// reset in the officer's row, refused on the phone when too short; a campaign's missing name and
+// kinds said beside its buttons, and ending it asked twice.
 import { test, expect, type Page } from '@playwright/test';
 import { Server } from './server';
 import { logIn, tab } from './phone';
@@ -69,6 +70,35 @@ test('a team leader imports a register in English and in Chinese, and resets a p
     await officer.getByTestId('reset-password').click();
     await expect(officer.getByTestId('admin-ok')).toContainText('Password reset');
     await page.screenshot({ path: test.info().outputPath('admin-en.png'), fullPage: true });
+  } finally {
+    await server.stop();
+  }
+});
+
+test('a team leader starts a campaign, told beside the form what is missing, and ends it with a second tap', async ({ page }) => {
+  const server = await Server.start();
+  try {
+    await logIn(page, server.baseUrl, 'wangfang');
+    await tab(page, '/me');
+    await page.getByTestId('lang-switch').click();
+    await page.getByTestId('link-campaigns').click();
+    await page.getByTestId('new-campaign').click();
+    await page.getByTestId('save-campaign').click();
+    // Said beside the buttons, one sentence per problem, in English only.
+    const problem = page.getByTestId('campaign-problem');
+    await expect(problem).toHaveText('The campaign needs a name. The campaign must cover at least one venue kind.');
+    await expect(problem).toBeInViewport();
+    await page.getByTestId('campaign-name').fill('2026年冬季网吧专项检查');
+    await page.locator('[data-testid="campaign-form"] input[data-kind="internet_cafe"]').check();
+    await page.getByTestId('save-campaign').click();
+    const campaign = page.getByTestId('campaign').filter({ hasText: '2026年冬季网吧专项检查' });
+    await expect(campaign).toHaveAttribute('data-active', 'true');
+    // The first tap only asks; the second ends it.
+    await campaign.getByTestId('close-campaign').click();
+    await expect(campaign.getByTestId('close-campaign')).toHaveText('Tap again to end it');
+    await expect(campaign).toHaveAttribute('data-active', 'true');
+    await campaign.getByTestId('close-campaign').click();
+    await expect(page.getByRole('status').filter({ hasText: 'The campaign is closed.' })).toBeVisible();
   } finally {
     await server.stop();
   }

@@ -888,7 +888,7 @@ async fn apply_mutation(
         None if !caller.may_push(mutation.entity) => Err(reject(
             "forbidden",
             format!(
-                "a {} may not change {}s",
+                "the role {} may not change {}s",
                 caller.role.code(),
                 mutation.entity.code()
             ),

@@ -67,10 +67,20 @@ pub fn PrintPage() -> impl IntoView {
                     cert_no: me.cert_no,
                 });
             }
+            // The venue's records: the amendments of this one among them print under it.
+            let amendments: Vec<fieldcheck_core::Inspection> = store
+                .inspections_for_venue(&venue.id)
+                .await?
+                .items
+                .into_iter()
+                .map(|other| other.record)
+                .filter(|other| other.amends.as_ref() == Some(&local.record.id))
+                .collect();
             let context = PrintContext {
                 venue: &venue,
                 officers: &officers,
                 unit: &unit,
+                amendments: &amendments,
             };
             let minutes = local.record.minutes(&context);
             let order = local.record.rectification_order(&context);
@@ -129,6 +139,7 @@ pub fn PrintPage() -> impl IntoView {
 #[component]
 fn MinutesSheet(minutes: Minutes) -> impl IntoView {
     let Minutes {
+        not_final,
         unit,
         time_span,
         place,
@@ -147,9 +158,11 @@ fn MinutesSheet(minutes: Minutes) -> impl IntoView {
         officer_signatures,
         photos,
         location,
+        amendments,
     } = minutes;
     view! {
         <article class="sheet" data-testid="print-minutes" lang="zh-CN">
+            {not_final.map(|said| view! { <p class="sheet-not-final" data-testid="print-not-final">{said}</p> })}
             <p class="sheet-unit">{unit}</p>
             <h1 class="sheet-title">"现场检查笔录"</h1>
             <dl class="sheet-fields">
@@ -192,6 +205,15 @@ fn MinutesSheet(minutes: Minutes) -> impl IntoView {
                     .map(|line| view! { <SignatureBox line /> })
                     .collect_view()}
             </div>
+            {(!amendments.is_empty()).then(|| view! {
+                <h2 class="sheet-heading">"补充记录"</h2>
+                <ol class="sheet-findings" data-testid="print-amendments">
+                    {amendments
+                        .into_iter()
+                        .map(|line| view! { <li>{line.at} "，" {line.officer} "：" {line.notes}</li> })
+                        .collect_view()}
+                </ol>
+            })}
             {(!photos.is_empty()).then(|| view! { <PhotoAppendix photos /> })}
         </article>
     }

@@ -125,6 +125,10 @@ test('a supervisor returns, approves, follows an overdue hazard and copies the p
   await officer.getByTestId('amend-notes').fill('经营者次日补交了消防检查合格证明');
   await officer.getByTestId('amend-save').click();
   await expect(officer.getByTestId('amendments')).toContainText('补交了消防检查合格证明');
+  // The printout of the approved record carries it, and says nothing of a draft.
+  await officer.getByTestId('print-record').click();
+  await expect(officer.getByTestId('print-amendments')).toContainText('张伟：经营者次日补交了消防检查合格证明');
+  await expect(officer.getByTestId('print-not-final')).toHaveCount(0);
   await syncNow(officer);
   const token = (await server.login('wangfang', DEMO_PASSWORD)).token;
   const onServer = await server.pullAll(token);

@@ -6,7 +6,7 @@
 //! on A4. Both documents are Chinese whatever the app's language: they are legal documents.
 
 use crate::ids::UserId;
-use crate::inspection::{Inspection, ItemResult, Rectify};
+use crate::inspection::{Inspection, ItemResult, Rectify, Status};
 use crate::template::Template;
 use crate::validate::CREDENTIALS_ITEM;
 use crate::venue::Venue;
@@ -61,9 +61,21 @@ pub struct SignatureLine {
     pub instead: Option<String>,
 }
 
+/// A 补充记录 printed under the minutes it adds to: later facts of an approved, locked record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AmendmentLine {
+    /// 2026年12月1日10时05分.
+    pub at: String,
+    pub officer: String,
+    pub notes: String,
+}
+
 /// The 现场检查笔录.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Minutes {
+    /// Said above the title when the record is not final: a draft, or returned and not resubmitted.
+    /// A printout of it is no record of the inspection yet.
+    pub not_final: Option<&'static str>,
     pub unit: String,
     /// 检查时间：2026年11月26日10时00分至10时40分.
     pub time_span: String,
@@ -86,6 +98,8 @@ pub struct Minutes {
     pub officer_signatures: Vec<SignatureLine>,
     pub photos: Vec<Appendix>,
     pub location: Option<String>,
+    /// The record's amendments, oldest first.
+    pub amendments: Vec<AmendmentLine>,
 }
 
 /// The 责令改正通知书 for the deadline hazards of a record.
@@ -106,6 +120,8 @@ pub struct PrintContext<'a> {
     pub officers: &'a [PrintedOfficer],
     /// The enforcement unit's name.
     pub unit: &'a str,
+    /// Records the phone holds that may amend this one (those whose `amends` names it are printed).
+    pub amendments: &'a [Inspection],
 }
 
 /// `2026年3月5日`, as documents write a date. Written out rather than through chrono's `format`,
@@ -258,7 +274,30 @@ impl Inspection {
                 }
             })
             .collect();
+        let mut amendments: Vec<&Inspection> = context
+            .amendments
+            .iter()
+            .filter(|other| other.amends.as_ref() == Some(&self.id))
+            .collect();
+        amendments.sort_by_key(|amendment| amendment.started_at);
         Minutes {
+            not_final: match self.status {
+                Status::Draft => Some("草稿：尚未提交，不作为现场检查笔录使用"),
+                Status::Returned => Some("已退回修改：尚未重新提交，不作为现场检查笔录使用"),
+                Status::Submitted | Status::Approved => None,
+            },
+            amendments: amendments
+                .into_iter()
+                .map(|amendment| AmendmentLine {
+                    at: minute(&amendment.started_at),
+                    officer: amendment
+                        .inspectors
+                        .first()
+                        .map(|id| officer(id).name)
+                        .unwrap_or_default(),
+                    notes: amendment.notes.clone(),
+                })
+                .collect(),
             unit: context.unit.to_owned(),
             time_span,
             place: context.venue.address.clone(),

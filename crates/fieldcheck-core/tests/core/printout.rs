@@ -1,7 +1,8 @@
 //! The printed 现场检查笔录 and 责令改正通知书 carry every field a brigade files.
 
+use chrono::DateTime;
 use fieldcheck_core::printout::{PrintContext, PrintedOfficer};
-use fieldcheck_core::{Rectify, photo_name};
+use fieldcheck_core::{InspectionId, Rectify, Status, photo_name};
 
 fn officers() -> Vec<PrintedOfficer> {
     vec![
@@ -29,6 +30,7 @@ fn the_minutes_name_time_place_people_findings_and_signatures() {
         venue: &venue,
         officers: &officers,
         unit: "洛阳市老城区文化市场综合执法大队",
+        amendments: &[],
     };
     let minutes = record.minutes(&context);
     assert_eq!(minutes.time_span, "2026年11月26日10时00分至10时40分");
@@ -89,6 +91,7 @@ fn a_refusal_prints_in_place_of_the_signature_with_its_witness() {
         venue: &venue,
         officers: &[],
         unit: "",
+        amendments: &[],
     };
     let line = record.minutes(&context).party_signature;
     assert_eq!(line.signature, None);
@@ -96,6 +99,60 @@ fn a_refusal_prints_in_place_of_the_signature_with_its_witness() {
         line.instead.as_deref(),
         Some("当事人拒绝签字，原因：称需请示老板；见证人：网管 李某")
     );
+}
+
+/// An approved record prints with its amendments under it, oldest first (another record's are not
+/// its own); a draft or a returned record says on the printout that it is not a record yet.
+#[test]
+fn the_minutes_carry_their_amendments_and_say_when_they_are_not_final() {
+    let mut record = super::complete::complete();
+    record.status = Status::Approved;
+    let venue = super::sample_venue();
+    let officers = officers();
+    let at = |text: &str| DateTime::parse_from_rfc3339(text).expect("a time");
+    let later = record.amendment(
+        InspectionId("a2".into()),
+        at("2026-11-28T09:30:00+08:00"),
+        record.inspectors[0].clone(),
+        "业主已补办从业人员健康证".into(),
+    );
+    let first = record.amendment(
+        InspectionId("a1".into()),
+        at("2026-11-27T15:05:00+08:00"),
+        record.inspectors[0].clone(),
+        "消防通道杂物已清理".into(),
+    );
+    let mut elsewhere = first.clone();
+    elsewhere.amends = Some(InspectionId("another-record".into()));
+    elsewhere.notes = "另一条记录的补充".into();
+    let amendments = [later, elsewhere, first];
+    let context = PrintContext {
+        venue: &venue,
+        officers: &officers,
+        unit: "执法大队",
+        amendments: &amendments,
+    };
+    let minutes = record.minutes(&context);
+    assert_eq!(minutes.not_final, None);
+    let lines: Vec<(&str, &str, &str)> = minutes
+        .amendments
+        .iter()
+        .map(|line| (line.at.as_str(), line.officer.as_str(), line.notes.as_str()))
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            ("2026年11月27日15时05分", "张伟", "消防通道杂物已清理"),
+            ("2026年11月28日09时30分", "张伟", "业主已补办从业人员健康证"),
+        ]
+    );
+    for (status, said) in [(Status::Draft, "草稿"), (Status::Returned, "已退回")] {
+        record.status = status;
+        let not_final = record.minutes(&context).not_final.expect("not final");
+        assert!(not_final.starts_with(said), "{not_final}");
+    }
+    record.status = Status::Submitted;
+    assert_eq!(record.minutes(&context).not_final, None);
 }
 
 #[test]
@@ -106,6 +163,7 @@ fn the_rectification_order_lists_only_deadline_hazards() {
         venue: &venue,
         officers: &[],
         unit: "执法大队",
+        amendments: &[],
     };
     let order = record
         .rectification_order(&context)

@@ -126,48 +126,6 @@ impl Lang {
         }
     }
 
-    /// What an import of a backup file put on the phone.
-    pub fn imported(self, imported: &crate::store::Imported) -> String {
-        let crate::store::Imported {
-            records,
-            already_here,
-            forms,
-            forms_unreadable,
-            photos,
-        } = *imported;
-        match self {
-            Lang::Zh => {
-                let mut text =
-                    format!("已导入 {records} 条记录、{forms} 份未保存表单、{photos} 张照片");
-                if already_here > 0 {
-                    text.push_str(&format!("；{already_here} 条本机已有，保留本机的版本"));
-                }
-                if forms_unreadable > 0 {
-                    text.push_str(&format!(
-                        "；{forms_unreadable} 份未保存表单无法读取，未导入（仍保留在文件中）"
-                    ));
-                }
-                text
-            }
-            Lang::En => {
-                let mut text = format!(
-                    "Imported {records} records, {forms} unsaved forms and {photos} photos"
-                );
-                if already_here > 0 {
-                    text.push_str(&format!(
-                        "; {already_here} were on this phone already and keep the phone's copy"
-                    ));
-                }
-                if forms_unreadable > 0 {
-                    text.push_str(&format!(
-                        "; {forms_unreadable} unsaved forms cannot be read here and stay in the file only"
-                    ));
-                }
-                text
-            }
-        }
-    }
-
     /// What a refusal of the server means for the officer and what to do, by its code; `None` for a
     /// code this build does not know, when the server's own message is all there is.
     pub fn refusal(self, code: &str) -> Option<&'static str> {
@@ -274,12 +232,14 @@ impl Lang {
     }
 
     pub fn storage_used(self, used_mb: f64, quota_mb: f64) -> String {
+        let quota = if quota_mb >= 1024.0 {
+            format!("{:.1} GB", quota_mb / 1024.0)
+        } else {
+            format!("{quota_mb:.0} MB")
+        };
         match self {
-            Lang::Zh => format!("已用 {used_mb:.1} MB / 可用 {quota_mb:.0} MB"),
-            Lang::En if quota_mb >= 1024.0 => {
-                format!("{used_mb:.1} MB used of {:.1} GB", quota_mb / 1024.0)
-            }
-            Lang::En => format!("{used_mb:.1} MB used of {quota_mb:.0} MB"),
+            Lang::Zh => format!("已用 {used_mb:.1} MB / 可用 {quota}"),
+            Lang::En => format!("{used_mb:.1} MB used of {quota}"),
         }
     }
 

@@ -97,11 +97,16 @@ fn hazard_row(lang: Lang, open: OpenHazard) -> impl IntoView {
         (Some(1), Lang::En) => "1 day left".to_owned(),
         (Some(days), Lang::En) => format!("{days} days left"),
     };
+    // Each date says what it is: the visit that found the hazard, the day it must be fixed by.
+    let found = format!(
+        "{}{}",
+        lang.pick("发现于 ", "Found "),
+        lang.date(&open.record.visit_day())
+    );
     let deadline = open
         .hazard
         .deadline
-        .map(|day| lang.date(&day))
-        .unwrap_or_default();
+        .map(|day| format!(" · {}{}", lang.pick("限期至 ", "due "), lang.date(&day)));
     view! {
         <li class=if overdue { "cell hazard-row overdue" } else { "cell hazard-row" }
             data-testid="open-hazard" data-overdue=overdue.to_string()>
@@ -109,8 +114,8 @@ fn hazard_row(lang: Lang, open: OpenHazard) -> impl IntoView {
                 <span class="cell-title">{open.venue_name}</span>
                 <span class="cell-sub">{open.hazard.description.clone()}</span>
                 <span class="cell-sub">
-                    <a href=format!("/records/{}", open.record.id)>{lang.date(&open.record.visit_day())}</a>
-                    " · " {deadline}
+                    <a class="hazard-record" href=format!("/records/{}", open.record.id)>{found}</a>
+                    {deadline}
                 </span>
             </span>
             <span class="hazard-side">

@@ -141,7 +141,7 @@ pub fn MePage() -> impl IntoView {
             match store.import_unsynced(&text).await {
                 Ok(done) => {
                     import_error.set(None);
-                    imported.set(Some(i18n.lang().imported(&done)));
+                    imported.set(Some(imported_text(i18n.lang(), &done)));
                     sync.resolved();
                 }
                 Err(store_error) => {
@@ -632,5 +632,55 @@ fn import_refused(lang: Lang, error: &crate::store::StoreError) -> String {
             "Not imported: {}. Importing the same file again is safe.",
             lang.store_failure(other)
         ),
+    }
+}
+
+/// What an import of a backup file put on the phone; a file whose work the phone already holds
+/// says that nothing was new, not "imported 0".
+fn imported_text(lang: Lang, imported: &crate::store::Imported) -> String {
+    let crate::store::Imported {
+        records,
+        already_here,
+        forms,
+        forms_unreadable,
+        photos,
+    } = *imported;
+    let nothing_new = records + forms + photos == 0;
+    let mut parts = Vec::new();
+    match lang {
+        Lang::Zh => {
+            parts.push(if nothing_new {
+                "没有需要导入的新内容".to_owned()
+            } else {
+                format!("已导入 {records} 条记录、{forms} 份未保存表单、{photos} 张照片")
+            });
+            if already_here > 0 {
+                parts.push(format!("{already_here} 条本机已有，保留本机的版本"));
+            }
+            if forms_unreadable > 0 {
+                parts.push(format!(
+                    "{forms_unreadable} 份未保存表单无法读取，未导入（仍保留在文件中）"
+                ));
+            }
+            format!("{}。", parts.join("；"))
+        }
+        Lang::En => {
+            parts.push(if nothing_new {
+                "Nothing new to import".to_owned()
+            } else {
+                format!("Imported {records} records, {forms} unsaved forms and {photos} photos")
+            });
+            if already_here > 0 {
+                parts.push(format!(
+                    "already on this phone: {already_here} (the phone's copies kept)"
+                ));
+            }
+            if forms_unreadable > 0 {
+                parts.push(format!(
+                    "unsaved forms that cannot be read here: {forms_unreadable} (they stay in the file)"
+                ));
+            }
+            format!("{}.", parts.join("; "))
+        }
     }
 }

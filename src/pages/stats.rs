@@ -148,11 +148,11 @@ pub fn StatsPage() -> impl IntoView {
 /// the start (the dates are `YYYY-MM-DD`, which order as text).
 fn period_problem(lang: Lang, from: &str, to: &str) -> Option<String> {
     let problem = if from.is_empty() || to.is_empty() {
-        lang.pick("请选择起止日期", "Choose both dates")
+        lang.pick("请选择起止日期。", "Choose both dates.")
     } else if to < from {
         lang.pick(
-            "结束日期早于开始日期，请重新选择",
-            "The end date is before the start date: choose again",
+            "结束日期早于开始日期，请重新选择。",
+            "The end date is before the start date: choose again.",
         )
     } else {
         return None;
@@ -256,7 +256,7 @@ fn StatsView(stats: Stats, note: RwSignal<Option<String>>) -> impl IntoView {
             <thead>
                 <tr>
                     <th>{lang.pick("场所类型", "Venue kind")}</th>
-                    <th>{lang.pick("检查类型", "Kind")}</th>
+                    <th>{lang.pick("检查类型", "Inspection")}</th>
                     <th class="number">{lang.pick("家次", "Visits")}</th>
                     <th class="number">{lang.pick("人次", "Officers")}</th>
                 </tr>

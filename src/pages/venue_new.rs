@@ -57,11 +57,9 @@ fn VenueForm(existing: Option<Venue>, opened: Option<OpenedOn>) -> impl IntoView
         RwSignal::new(existing.as_ref().map(pick).cloned().unwrap_or_default())
     };
     let name = field(|venue| &venue.name);
-    let kind = RwSignal::new(
-        existing
-            .as_ref()
-            .map_or(VenueKind::InternetCafe, |venue| venue.kind),
-    );
+    // None until the officer chooses: a kind taken by default would give the venue's records
+    // another kind's checklist.
+    let kind = RwSignal::new(existing.as_ref().map(|venue| venue.kind));
     let address = field(|venue| &venue.address);
     let licence = field(|venue| &venue.licence_no);
     let contact = field(|venue| &venue.contact_name);
@@ -81,6 +79,15 @@ fn VenueForm(existing: Option<Venue>, opened: Option<OpenedOn>) -> impl IntoView
         let Some(session) = sync.session_untracked() else {
             return;
         };
+        let Some(chosen_kind) = kind.get_untracked() else {
+            problems.set(vec![Problem {
+                field: "kind".to_owned(),
+                code: "no_kind",
+                en: "choose the venue's kind".to_owned(),
+                zh: "请选择场所类型".to_owned(),
+            }]);
+            return;
+        };
         let before = existing.get_value();
         // What the register held: a venue is not refused for a phone or a licence it already had.
         let (phone_before, licence_before) =
@@ -92,7 +99,7 @@ fn VenueForm(existing: Option<Venue>, opened: Option<OpenedOn>) -> impl IntoView
                 || VenueId(uuid::Uuid::now_v7().to_string()),
                 |venue| venue.id.clone(),
             ),
-            kind: kind.get_untracked(),
+            kind: chosen_kind,
             name: name.get_untracked().trim().to_owned(),
             licence_no: licence.get_untracked().trim().to_owned(),
             address: address.get_untracked().trim().to_owned(),
@@ -197,17 +204,16 @@ fn VenueForm(existing: Option<Venue>, opened: Option<OpenedOn>) -> impl IntoView
                     <select
                         id="venue-kind"
                         disabled=editing
-                        on:change=move |ev| {
-                            if let Some(chosen) = VenueKind::from_code(&event_target_value(&ev)) {
-                                kind.set(chosen);
-                            }
-                        }
+                        on:change=move |ev| kind.set(VenueKind::from_code(&event_target_value(&ev)))
                     >
+                        <option value="" selected=move || kind.get().is_none()>
+                            {move || i18n.lang().pick("请选择", "Choose")}
+                        </option>
                         {VenueKind::ALL
                             .into_iter()
                             .map(|option| {
                                 view! {
-                                    <option value=option.code() selected=move || kind.get() == option>
+                                    <option value=option.code() selected=move || kind.get() == Some(option)>
                                         {move || i18n.lang().venue_kind(option)}
                                     </option>
                                 }

@@ -74,7 +74,7 @@ test('a draft with a photo, exported from a phone with no signal, is imported on
 
   // The same file again adds nothing: the phone keeps its copy, and the server still has one record.
   await importBackup(second, exported);
-  await expect(second.getByTestId('import-done')).toContainText('1 条本机已有');
+  await expect(second.getByTestId('import-done')).toHaveText('没有需要导入的新内容；1 条本机已有，保留本机的版本。');
   await expect(second.getByTestId('sync-badge')).toHaveAttribute('data-state', 'synced');
   expect((await server.pullAll(token)).filter((change) => change.id === id)).toHaveLength(1);
 

@@ -40,8 +40,14 @@ pub fn ConflictTable(
                     value_text(lang, &row.field, row.theirs.as_ref()),
                 ),
             };
+            // A value only the other side changed: said so, since keeping this phone's edit keeps it.
+            let mine = if row.mine_unchanged {
+                format!("{mine}{}", lang.pick("（未改动）", " (unchanged)"))
+            } else {
+                mine
+            };
             view! {
-                <tr class="diff-row" data-field=row.field.clone()>
+                <tr class="diff-row" data-field=row.field.clone() data-unchanged=row.mine_unchanged.to_string()>
                     <th scope="row">{label}</th>
                     <td class="diff-mine">{mine}</td>
                     <td class="diff-theirs">{theirs}</td>

@@ -10,7 +10,7 @@ use crate::store::{
     Awaiting, Resolution, StorageEstimate, is_persisted, meta_keys, storage_estimate, use_store,
 };
 use crate::sync::use_sync;
-use fieldcheck_core::merge::edit_diff;
+use fieldcheck_core::merge::diff_since;
 use fieldcheck_core::sync::Entity;
 
 /// What the browser says about keeping this site's data.
@@ -159,6 +159,16 @@ pub fn MePage() -> impl IntoView {
     // The record and the choice a first tap armed: each way out that drops this phone's edit asks
     // for a second tap.
     let armed = RwSignal::new(None::<(String, Resolution)>);
+    let reviews = move || {
+        sync.session()
+            .is_some_and(|session| session.user.role.reviews())
+    };
+    // A first tap is for the copies shown then: the list read again (a pull may have brought a newer
+    // server copy) asks for the first tap again.
+    Effect::new(move |_| {
+        awaiting.track();
+        armed.set(None);
+    });
     let resolve = Callback::new(
         move |(entity, id, resolution): (Entity, String, Resolution)| {
             let store = resolve_store.clone();
@@ -168,7 +178,10 @@ pub fn MePage() -> impl IntoView {
                         armed.set(None);
                         sync.resolved();
                     }
-                    Err(store_error) => error.set(Some(store_error.to_string())),
+                    Err(store_error) => {
+                        armed.set(None);
+                        error.set(Some(store_error.to_string()));
+                    }
                 }
             });
         },
@@ -234,15 +247,17 @@ pub fn MePage() -> impl IntoView {
                                 .flatten()
                                 .map(|sides| {
                                     // The initials follow the name on the server: not a choice.
-                                    let rows: Vec<_> = edit_diff(sides.base.as_ref(), &sides.mine, &sides.theirs)
+                                    let rows: Vec<_> = diff_since(sides.base.as_ref(), &sides.mine, &sides.theirs)
                                         .into_iter()
                                         .filter(|row| row.field != "initials")
                                         .collect();
                                     view! { <ConflictTable entity=Entity::Venue rows /> }
                                 });
-                            let merge_id = (compared.is_some() && item.mergeable)
-                                .then(|| id.clone());
-                            let mine_id = compared.is_some().then(|| id.clone());
+                            // A venue of the register is the team leader's to change: an
+                            // inspector's edit of one would only be refused.
+                            let keepable = compared.is_some() && reviews();
+                            let merge_id = (keepable && item.mergeable).then(|| id.clone());
+                            let mine_id = keepable.then(|| id.clone());
                             let take_id = id.clone();
                             let take_label_id = id.clone();
                             let armed_id = id.clone();

@@ -14,7 +14,7 @@ use crate::components::Thumb;
 use crate::i18n::use_i18n;
 use crate::pages::not_found::NothingHere;
 use crate::router::use_params_map;
-use crate::store::{StoreError, use_store};
+use crate::store::{StoreError, SyncMark, use_store};
 use crate::sync::use_sync;
 
 /// What the phone lacks for a printout.
@@ -73,6 +73,8 @@ pub fn PrintPage() -> impl IntoView {
                 .await?
                 .items
                 .into_iter()
+                // One the server refused (or that waits on a conflict) is no amendment of record.
+                .filter(|other| matches!(other.mark(), SyncMark::Synced | SyncMark::Pending))
                 .map(|other| other.record)
                 .filter(|other| other.amends.as_ref() == Some(&local.record.id))
                 .collect();
@@ -127,8 +129,13 @@ pub fn PrintPage() -> impl IntoView {
                         {move || i18n.t().print}
                     </button>
                 </div>
-                <MinutesSheet minutes />
-                {order.map(|order| view! { <OrderSheet order /> })}
+                {
+                    let not_final = minutes.not_final;
+                    view! {
+                        <MinutesSheet minutes />
+                        {order.map(|order| view! { <OrderSheet order not_final /> })}
+                    }
+                }
             </section>
         }
         .into_any(),
@@ -278,7 +285,7 @@ fn PhotoAppendix(photos: Vec<Appendix>) -> impl IntoView {
 }
 
 #[component]
-fn OrderSheet(order: RectificationOrder) -> impl IntoView {
+fn OrderSheet(order: RectificationOrder, not_final: Option<&'static str>) -> impl IntoView {
     let RectificationOrder {
         unit,
         venue,
@@ -288,6 +295,7 @@ fn OrderSheet(order: RectificationOrder) -> impl IntoView {
     } = order;
     view! {
         <article class="sheet sheet-order" data-testid="print-order" lang="zh-CN">
+            {not_final.map(|said| view! { <p class="sheet-not-final">{said}</p> })}
             <p class="sheet-unit">{unit.clone()}</p>
             <h1 class="sheet-title">"责令改正通知书"</h1>
             <p class="sheet-para">{venue} "："</p>

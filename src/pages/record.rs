@@ -2,7 +2,7 @@
 //! inspector, the server's word: a conflict side by side, or a refusal with its reason.
 
 use fieldcheck_core::local::LocalState;
-use fieldcheck_core::merge::{FieldDiff, diff, edit_diff, three_way};
+use fieldcheck_core::merge::{FieldDiff, diff, diff_since, three_way};
 use fieldcheck_core::rules::may_edit;
 use fieldcheck_core::sync::Entity;
 use fieldcheck_core::{HazardStatus, InspectionId, ItemResult, Rectify, Status, Template, VenueId};
@@ -236,8 +236,8 @@ fn RecordView(
         LocalState::Conflict { base, mine, server } => {
             let base = base.as_ref().map(|base| &base.body);
             let merged = three_way(base, mine, &server.body);
-            // Only what this phone changed is a choice: a colleague's other changes stay either way.
-            let rows = edit_diff(base, mine, &server.body);
+            // Every difference, those this phone did not make marked: keeping its edit keeps them.
+            let rows = diff_since(base, mine, &server.body);
             view! {
                 <ConflictView
                     id=record.id.clone()
@@ -484,8 +484,8 @@ fn ConflictView(
         <div class="banner banner-warn conflict" role="alert" data-testid="conflict">
             <p class="banner-title">{t.conflict_title}</p>
             <p>{i18n.lang().pick(
-                "你修改这条记录期间，服务器上的版本也有了新的修改（可能来自同事或你的其他设备）。下表列出你改过、而服务器上不同的内容。“以本机为准”保留你的这些修改，服务器上的其他修改照样保留；“以服务器为准”放弃你的修改。",
-                "While you edited this record, the server's copy changed too (a colleague, or another device of yours). Below is what you changed where the server's copy differs. \"Keep mine\" keeps your changes and the server's other changes; \"Take the server's\" drops yours.",
+                "你修改这条记录期间，服务器上的版本也有了新的修改（可能来自同事或你的其他设备）。请对照下表：“以本机为准”保留你的修改，本机标为“未改动”的项目采用服务器上的；“以服务器为准”放弃你的修改。",
+                "While you edited this record, the server's copy changed too (a colleague, or another device of yours). Compare them below: \"Keep mine\" keeps your changes, and the server's where this phone says \"unchanged\"; \"Take the server's\" drops yours.",
             )}</p>
             <ConflictTable template rows />
             {mergeable.then(|| view! { <p class="small">{t.merge_hint}</p> })}

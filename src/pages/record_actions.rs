@@ -60,6 +60,8 @@ pub fn online_error(lang: crate::i18n::Lang, error: &SyncError) -> String {
                 lang.pick("服务器未接受：", "The server refused: ")
             )
         }
+        // The phone's own storage: said as such (a full phone is the officer's to fix).
+        SyncError::Store(store_error) => lang.store_failure(store_error).to_owned(),
         // An answer the app does not understand, or a code missing after a deploy: the officer is
         // told it did not finish; the details go to the console for whoever helps them.
         other => {

@@ -57,8 +57,11 @@ test('an edit made offline on one phone meets a newer edit from another: shown s
   await openRecord(a, id);
   const conflict = a.getByTestId('conflict');
   await expect(conflict).toBeVisible();
-  // Only what this phone changed is a choice: B's answer is not offered as A's "Pass".
-  await expect(conflict.getByTestId('conflict-table').locator('tbody tr')).toHaveCount(1);
+  // B's answer is shown as B's: this phone left that item unchanged, not "Pass" by choice.
+  await expect(conflict.getByTestId('conflict-table').locator('tbody tr')).toHaveCount(2);
+  await expect(conflict.locator('tr[data-field="answers"]')).toHaveAttribute('data-unchanged', 'true');
+  await expect(conflict.locator('tr[data-field="answers"] .diff-mine')).toContainText('（未改动）');
+  await expect(conflict.locator('tr[data-field="notes"]')).toHaveAttribute('data-unchanged', 'false');
   await expect(conflict).toContainText('A：离线补充');
   await a.screenshot({ path: test.info().outputPath('conflict-360.png'), fullPage: true });
   await conflict.getByTestId('keep-merged').click();
@@ -91,7 +94,8 @@ test('an edit made offline on one phone meets a newer edit from another: shown s
   await phoneA.setOffline(false);
   await syncNow(a);
   await openRecord(a, id);
-  await expect(conflict.getByTestId('conflict-table').locator('tbody tr')).toHaveCount(1);
+  await expect(conflict.locator('tr[data-field="notes"]')).toHaveAttribute('data-unchanged', 'false');
+  await expect(conflict.locator('tr[data-field="answers"]')).toHaveAttribute('data-unchanged', 'true');
   await expect(conflict.getByTestId('keep-merged')).toHaveCount(0);
   await conflict.getByTestId('keep-mine').click();
   await expect(a.getByTestId('record-sync')).toHaveAttribute('data-sync', 'synced');

@@ -17,6 +17,9 @@ pub struct FieldDiff {
     /// The value on each side; `None` where that side does not have it.
     pub mine: Option<Value>,
     pub theirs: Option<Value>,
+    /// This phone's edit left the value as it was (see [`diff_since`]): the difference is the other
+    /// side's change alone, which "keep mine" keeps.
+    pub mine_unchanged: bool,
 }
 
 /// The fields (and keyed list elements) in which `mine` and `theirs` differ, in field order.
@@ -41,6 +44,7 @@ pub fn diff(mine: &Value, theirs: &Value) -> Vec<FieldDiff> {
                             key: Some(key),
                             mine: mine_element.cloned(),
                             theirs: theirs_element.cloned(),
+                            mine_unchanged: false,
                         });
                     }
                 }
@@ -50,6 +54,7 @@ pub fn diff(mine: &Value, theirs: &Value) -> Vec<FieldDiff> {
                 key: None,
                 mine: mine_value.cloned(),
                 theirs: theirs_value.cloned(),
+                mine_unchanged: false,
             }),
         }
     }
@@ -71,24 +76,23 @@ pub fn keeping_mine(base: Option<&Value>, mine: &Value, theirs: &Value) -> Value
     merged(base, mine, theirs, Clash::Mine).unwrap_or_else(|| mine.clone())
 }
 
-/// The rows of [`diff`] that this phone's edit made: the fields (or keyed elements) where `mine`
-/// differs from `base`. A value only the other side changed is no choice, whichever way the
-/// conflict is settled; without a base every difference is shown.
-pub fn edit_diff(base: Option<&Value>, mine: &Value, theirs: &Value) -> Vec<FieldDiff> {
-    let rows = diff(mine, theirs);
+/// The rows of [`diff`], each marked when this phone's edit left its value as it was in `base`: a
+/// difference only the other side made, which is no choice (keeping the edit keeps it too). Without
+/// a base nothing is marked.
+pub fn diff_since(base: Option<&Value>, mine: &Value, theirs: &Value) -> Vec<FieldDiff> {
+    let mut rows = diff(mine, theirs);
     let Some(base) = base.and_then(Value::as_object) else {
         return rows;
     };
-    rows.into_iter()
-        .filter(|row| {
-            let was = base.get(&row.field);
-            let was = match &row.key {
-                Some(key) => keyed(was).and_then(|list| find(&list, key)),
-                None => was,
-            };
-            was != row.mine.as_ref()
-        })
-        .collect()
+    for row in &mut rows {
+        let was = base.get(&row.field);
+        let was = match &row.key {
+            Some(key) => keyed(was).and_then(|list| find(&list, key)),
+            None => was,
+        };
+        row.mine_unchanged = was == row.mine.as_ref();
+    }
+    rows
 }
 
 /// What a merge does with a value both sides changed differently.
@@ -100,6 +104,17 @@ enum Clash {
     Mine,
 }
 
+/// The fields the server keeps once the record has them (see `rules::check_fixed_fields`): kept as
+/// the server's copy has them when both sides set them, so that keeping an edit is never refused for
+/// them; the people on a record likewise once it is no draft.
+const FIXED: [&str; 5] = [
+    "venue_id",
+    "template",
+    "amends",
+    "started_at",
+    "finished_at",
+];
+
 fn merged(base: Option<&Value>, mine: &Value, theirs: &Value, clash: Clash) -> Option<Value> {
     if mine == theirs {
         return Some(mine.clone());
@@ -107,20 +122,107 @@ fn merged(base: Option<&Value>, mine: &Value, theirs: &Value, clash: Clash) -> O
     let base = base?.as_object()?;
     let mine = mine.as_object()?;
     let theirs = theirs.as_object()?;
+    let theirs_final = theirs
+        .get("status")
+        .is_some_and(|status| status.as_str() != Some("draft"));
     let mut merged = Map::new();
     let mut fields: BTreeSet<&String> = base.keys().collect();
     fields.extend(mine.keys());
     fields.extend(theirs.keys());
     for field in fields {
         let (was, mine, theirs) = (base.get(field), mine.get(field), theirs.get(field));
+        let fixed = FIXED.contains(&field.as_str()) || (field == "inspectors" && theirs_final);
         let picked = pick(was, mine, theirs)
             .or_else(|| merge_keyed(was, mine, theirs, clash).map(Some))
-            .or_else(|| (clash == Clash::Mine).then(|| mine.cloned()))?;
+            .or_else(|| merge_names(field, was, mine, theirs).map(Some))
+            .or_else(|| match clash {
+                Clash::Mine if fixed && theirs.is_some_and(|theirs| !theirs.is_null()) => {
+                    Some(theirs.cloned())
+                }
+                Clash::Mine => Some(mine.cloned()),
+                Clash::Unresolved => None,
+            })?;
         if let Some(value) = picked {
             merged.insert(field.clone(), value);
         }
     }
     Some(Value::Object(merged))
+}
+
+/// One element of a keyed list (an answer, a hazard) changed on both sides: merged field by field,
+/// so that a note written here and a photo added there both stay.
+fn merge_element(
+    base: Option<&Value>,
+    mine: Option<&Value>,
+    theirs: Option<&Value>,
+    clash: Clash,
+) -> Option<Option<Value>> {
+    if let Some(picked) = pick(base, mine, theirs) {
+        return Some(picked);
+    }
+    let empty = Map::new();
+    let (Some(Value::Object(mine_fields)), Some(Value::Object(theirs_fields))) = (mine, theirs)
+    else {
+        // Deleted on one side, changed on the other.
+        return (clash == Clash::Mine).then(|| mine.cloned());
+    };
+    let base_fields = match base {
+        Some(Value::Object(fields)) => fields,
+        _ => &empty,
+    };
+    let mut keys: BTreeSet<&String> = base_fields.keys().collect();
+    keys.extend(mine_fields.keys());
+    keys.extend(theirs_fields.keys());
+    let mut merged = Map::new();
+    for key in keys {
+        let (was, mine, theirs) = (
+            base_fields.get(key),
+            mine_fields.get(key),
+            theirs_fields.get(key),
+        );
+        let picked = pick(was, mine, theirs)
+            .or_else(|| merge_names(key, was, mine, theirs).map(Some))
+            .or_else(|| (clash == Clash::Mine).then(|| mine.cloned()))?;
+        if let Some(value) = picked {
+            merged.insert(key.clone(), value);
+        }
+    }
+    Some(Some(Value::Object(merged)))
+}
+
+/// Photo names changed on both sides, merged as sets: the server's in their order without those
+/// this phone took out, then those this phone added. A photo is evidence: one side adding a photo
+/// never removes the other's.
+fn merge_names(
+    field: &str,
+    base: Option<&Value>,
+    mine: Option<&Value>,
+    theirs: Option<&Value>,
+) -> Option<Value> {
+    if field != "photos" {
+        return None;
+    }
+    let (base, mine, theirs) = (names(base)?, names(mine)?, names(theirs)?);
+    let mut merged: Vec<&str> = theirs
+        .iter()
+        .copied()
+        .filter(|name| !(base.contains(name) && !mine.contains(name)))
+        .collect();
+    for name in mine {
+        if !base.contains(&name) && !merged.contains(&name) {
+            merged.push(name);
+        }
+    }
+    Some(Value::Array(merged.into_iter().map(Value::from).collect()))
+}
+
+/// A list of names (absent or null: none); `None` for anything else.
+fn names(value: Option<&Value>) -> Option<Vec<&str>> {
+    match value {
+        None | Some(Value::Null) => Some(Vec::new()),
+        Some(Value::Array(list)) => list.iter().map(Value::as_str).collect(),
+        Some(_) => None,
+    }
 }
 
 /// The three-way choice for one value: `Some(choice)` when at most one side changed it (or both alike),
@@ -161,13 +263,12 @@ fn merge_keyed(
     }
     let mut merged = Vec::new();
     for key in keys {
-        let (was, mine, theirs) = (
+        let picked = merge_element(
             find(&base_list, &key),
             find(&mine_list, &key),
             find(&theirs_list, &key),
-        );
-        let picked =
-            pick(was, mine, theirs).or_else(|| (clash == Clash::Mine).then(|| mine.cloned()))?;
+            clash,
+        )?;
         if let Some(element) = picked {
             merged.push(element);
         }

@@ -1,6 +1,6 @@
 //! Field-by-field differences and the three-way merge of two edits.
 
-use fieldcheck_core::merge::{FieldDiff, diff, edit_diff, keeping_mine, three_way};
+use fieldcheck_core::merge::{FieldDiff, diff, diff_since, keeping_mine, three_way};
 use serde_json::{Value, json};
 
 fn record(notes: &str, answers: Value) -> Value {
@@ -77,7 +77,7 @@ fn edits_of_the_same_field_or_item_do_not_merge() {
 
 /// Both changed the notes; only the colleague answered item b N/A. Keeping this phone's edit keeps
 /// its notes and item a, and the colleague's item b: it never undoes a change it did not make. The
-/// table shows only what this phone changed.
+/// table marks what this phone left unchanged.
 #[test]
 fn keeping_mine_keeps_what_this_phone_changed_and_the_rest_of_theirs() {
     let base = record("a", json!([answer("a", "pass"), answer("b", "pass")]));
@@ -94,19 +94,19 @@ fn keeping_mine_keeps_what_this_phone_changed_and_the_rest_of_theirs() {
             json!([answer("a", "fail"), answer("b", "na"), answer("c", "pass")])
         )
     );
-    let shown: Vec<(String, Option<String>)> = edit_diff(Some(&base), &mine, &theirs)
+    let shown: Vec<(String, Option<String>, bool)> = diff_since(Some(&base), &mine, &theirs)
         .into_iter()
-        .map(|row| (row.field, row.key))
+        .map(|row| (row.field, row.key, row.mine_unchanged))
         .collect();
     assert_eq!(
         shown,
         [
-            ("answers".to_owned(), Some("a".to_owned())),
-            ("notes".to_owned(), None)
+            ("answers".to_owned(), Some("a".to_owned()), false),
+            ("answers".to_owned(), Some("b".to_owned()), true),
+            ("answers".to_owned(), Some("c".to_owned()), true),
+            ("notes".to_owned(), None, false)
         ]
     );
-    // Every difference is a row of the plain diff, the colleague's b and c too.
-    assert_eq!(diff(&mine, &theirs).len(), 4);
     // Deleted here, changed there: the deletion is this phone's.
     let deleted = record("a", json!([answer("b", "pass")]));
     assert_eq!(
@@ -115,7 +115,11 @@ fn keeping_mine_keeps_what_this_phone_changed_and_the_rest_of_theirs() {
     );
     // Without a base nothing tells whose a value is: this phone's copy whole, every row shown.
     assert_eq!(keeping_mine(None, &mine, &theirs), mine);
-    assert_eq!(edit_diff(None, &mine, &theirs).len(), 4);
+    assert!(
+        diff_since(None, &mine, &theirs)
+            .iter()
+            .all(|row| !row.mine_unchanged)
+    );
 }
 
 #[test]
@@ -130,4 +134,38 @@ fn the_same_change_on_both_sides_and_deletions_merge() {
     // No common base (a record both sides created): only identical copies "merge".
     assert_eq!(three_way(None, &mine, &theirs), None);
     assert_eq!(three_way(None, &mine, &mine), Some(mine.clone()));
+}
+
+/// Photos are evidence: two officers adding photos to the same record (or the same answer) keep
+/// both, merged or kept; a note here and a photo there on one answer both stay; a time the server
+/// keeps once set is the server's when both set it, so that keeping an edit is not refused.
+#[test]
+fn photos_from_both_sides_stay_and_fixed_fields_are_the_servers() {
+    let base = json!({"id": "r1", "notes": "a", "status": "draft", "photos": ["p0"],
+        "answers": [{"item": "a", "result": "fail", "note": "", "photos": []}]});
+    let mine = json!({"id": "r1", "notes": "mine", "status": "submitted", "photos": ["p0", "p1"],
+        "finished_at": "2026-11-26T10:40:00+08:00",
+        "answers": [{"item": "a", "result": "fail", "note": "门锁", "photos": ["m"]}]});
+    let theirs = json!({"id": "r1", "notes": "theirs", "status": "submitted", "photos": ["p2"],
+        "finished_at": "2026-11-26T10:45:00+08:00",
+        "answers": [{"item": "a", "result": "fail", "note": "", "photos": ["t"]}]});
+    let kept = keeping_mine(Some(&base), &mine, &theirs);
+    assert_eq!(
+        kept,
+        json!({"id": "r1", "notes": "mine", "status": "submitted", "photos": ["p2", "p1"],
+            "finished_at": "2026-11-26T10:45:00+08:00",
+            "answers": [{"item": "a", "result": "fail", "note": "门锁", "photos": ["t", "m"]}]})
+    );
+    // Without the notes and the time, the two edits merge outright.
+    let mine = json!({"id": "r1", "notes": "a", "status": "draft", "photos": ["p0", "p1"],
+        "answers": [{"item": "a", "result": "fail", "note": "门锁", "photos": []}]});
+    let theirs = json!({"id": "r1", "notes": "a", "status": "draft", "photos": ["p0", "p2"],
+        "answers": [{"item": "a", "result": "fail", "note": "", "photos": ["t"]}]});
+    assert_eq!(
+        three_way(Some(&base), &mine, &theirs),
+        Some(
+            json!({"id": "r1", "notes": "a", "status": "draft", "photos": ["p0", "p2", "p1"],
+            "answers": [{"item": "a", "result": "fail", "note": "门锁", "photos": ["t"]}]})
+        )
+    );
 }

@@ -804,6 +804,20 @@ async fn an_inspector_registers_venues_and_only_the_team_leader_changes_the_regi
     for result in &results {
         check(result, MutationStatus::Rejected, Some("forbidden"));
     }
+    // The same registration created again (a backup imported on another phone after it synced):
+    // a conflict with the server's copy, for the officer to take, not a refusal.
+    let again = app
+        .push(
+            &inspector,
+            &[mutation(
+                "venue",
+                &venue_id,
+                0,
+                venue_body(&venue_id, &app.insp_a, VenueKind::Arcade),
+            )],
+        )
+        .await?;
+    check(&again[0], MutationStatus::Conflict, None);
     let pulled = app.pull_all(&inspector).await?;
     assert_eq!(
         (

@@ -206,7 +206,8 @@ fn merge_names(
     let mut merged: Vec<&str> = theirs
         .iter()
         .copied()
-        .filter(|name| !(base.contains(name) && !mine.contains(name)))
+        // Not one this phone took out.
+        .filter(|name| !base.contains(name) || mine.contains(name))
         .collect();
     for name in mine {
         if !base.contains(&name) && !merged.contains(&name) {

@@ -285,22 +285,12 @@ fn RecordView(
                     <div class="actions">
                         {if has_server_copy {
                             view! {
-                                <TakeTheirs id=id_take.clone() resolve />
+                                <TapTwice id=id_take.clone() choice=Resolution::TakeTheirs label=t.take_server testid="take-theirs" resolve />
                             }.into_any()
                         } else {
-                            // Drops what only this phone holds: a second tap confirms.
-                            let armed = RwSignal::new(false);
+                            // Drops what only this phone holds.
                             view! {
-                                <button type="button" class="button button-secondary" data-testid="discard-mine"
-                                    on:click=move |_| {
-                                        if armed.get_untracked() {
-                                            resolve.run((id_discard.clone(), Resolution::Discard));
-                                        } else {
-                                            armed.set(true);
-                                        }
-                                    }>
-                                    {move || if armed.get() { t.discard_confirm } else { t.discard_mine }}
-                                </button>
+                                <TapTwice id=id_discard.clone() choice=Resolution::Discard label=t.discard_mine testid="discard-mine" resolve />
                             }.into_any()
                         }}
                         // A locked record refuses every change: sending it again can only fail again.
@@ -447,21 +437,27 @@ fn RecordView(
     }
 }
 
-/// 以服务器为准: it drops this phone's edit, so a first tap only asks for a second.
+/// A way out that drops this phone's edit (以服务器为准, 放弃本机修改): a first tap only asks for a second.
 #[component]
-fn TakeTheirs(id: InspectionId, resolve: Callback<(InspectionId, Resolution)>) -> impl IntoView {
+fn TapTwice(
+    id: InspectionId,
+    choice: Resolution,
+    label: &'static str,
+    testid: &'static str,
+    resolve: Callback<(InspectionId, Resolution)>,
+) -> impl IntoView {
     let t = use_i18n().t();
     let armed = RwSignal::new(false);
     view! {
-        <button type="button" class="button button-secondary" data-testid="take-theirs"
+        <button type="button" class="button button-secondary" data-testid=testid
             on:click=move |_| {
                 if armed.get_untracked() {
-                    resolve.run((id.clone(), Resolution::TakeTheirs));
+                    resolve.run((id.clone(), choice));
                 } else {
                     armed.set(true);
                 }
             }>
-            {move || if armed.get() { t.discard_confirm } else { t.take_server }}
+            {move || if armed.get() { t.discard_confirm } else { label }}
         </button>
     }
 }
@@ -490,7 +486,7 @@ fn ConflictView(
             <ConflictTable template rows />
             {mergeable.then(|| view! { <p class="small">{t.merge_hint}</p> })}
             <div class="actions actions-wrap">
-                <TakeTheirs id=id_theirs resolve />
+                <TapTwice id=id_theirs choice=Resolution::TakeTheirs label=t.take_server testid="take-theirs" resolve />
                 {mergeable.then(|| view! {
                     <button type="button" class="button button-secondary" data-testid="keep-merged"
                         on:click=move |_| resolve.run((id_merged.clone(), Resolution::KeepMerged))>{t.keep_merged}</button>

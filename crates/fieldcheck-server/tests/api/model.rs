@@ -557,6 +557,15 @@ impl Case<'_> {
                             && let Some(LocalState::Queued { mine, .. }) =
                                 phone.store.get(Entity::Inspection, &id)
                         {
+                            if kept == 0
+                                && let LocalState::Conflict {
+                                    base: Some(base),
+                                    mine: edited,
+                                    server,
+                                } = &state
+                            {
+                                kept_mine_holds(&base.body, edited, &server.body, &mine)?;
+                            }
                             // Their edit on top of the server's copy (kept or merged) is what the
                             // person chose to keep now.
                             phone.saved.insert(
@@ -957,4 +966,52 @@ struct Stats {
 
 fn bump(counter: &Cell<usize>, by: usize) {
     counter.set(counter.get() + by);
+}
+
+/// "Keep mine" on a record's plain fields: each field the officer's edit changed since `base` is
+/// the officer's, each one it left as it was is the server copy's (a colleague's change is not
+/// undone). Lists (answers, hazards, photos, the people) merge element by element and the fields the
+/// server freezes follow its copy: `merge`'s own tests cover those.
+fn kept_mine_holds(
+    base: &Value,
+    edited: &Value,
+    server: &Value,
+    kept: &Value,
+) -> Result<(), TestCaseError> {
+    const FROZEN: [&str; 5] = [
+        "venue_id",
+        "template",
+        "amends",
+        "started_at",
+        "finished_at",
+    ];
+    let fields = |value: &Value| -> Vec<String> {
+        value
+            .as_object()
+            .map(|object| object.keys().cloned().collect())
+            .unwrap_or_default()
+    };
+    let mut names = fields(base);
+    names.extend(fields(edited));
+    names.extend(fields(server));
+    names.sort();
+    names.dedup();
+    for name in names {
+        let at = |value: &Value| value.get(&name).cloned();
+        let (was, mine, theirs, now) = (at(base), at(edited), at(server), at(kept));
+        let list = [&was, &mine, &theirs]
+            .iter()
+            .any(|value| matches!(value, Some(Value::Array(_))));
+        if list || FROZEN.contains(&name.as_str()) {
+            continue;
+        }
+        let expected = if mine == was { theirs } else { mine };
+        prop_assert_eq!(
+            now,
+            expected,
+            "keep mine changed field {} against the officer's edit or the server's copy",
+            name
+        );
+    }
+    Ok(())
 }

@@ -4,6 +4,7 @@
 //! own key — checklist answers (`item`), hazards (`id`) — are compared element by element, because two
 //! officers typically answer different items of the same checklist and both answers must survive.
 
+use crate::rules::FixedField;
 use serde_json::{Map, Value};
 use std::collections::BTreeSet;
 
@@ -104,17 +105,6 @@ enum Clash {
     Mine,
 }
 
-/// The fields the server keeps once the record has them (see `rules::check_fixed_fields`): kept as
-/// the server's copy has them when both sides set them, so that keeping an edit is never refused for
-/// them; the people on a record likewise once it is no draft.
-const FIXED: [&str; 5] = [
-    "venue_id",
-    "template",
-    "amends",
-    "started_at",
-    "finished_at",
-];
-
 fn merged(base: Option<&Value>, mine: &Value, theirs: &Value, clash: Clash) -> Option<Value> {
     if mine == theirs {
         return Some(mine.clone());
@@ -122,6 +112,8 @@ fn merged(base: Option<&Value>, mine: &Value, theirs: &Value, clash: Clash) -> O
     let base = base?.as_object()?;
     let mine = mine.as_object()?;
     let theirs = theirs.as_object()?;
+    // The fields the server keeps once the record has them are kept as the server's copy has them
+    // when both sides set them, so that keeping an edit is never refused for them.
     let theirs_final = theirs
         .get("status")
         .is_some_and(|status| status.as_str() != Some("draft"));
@@ -131,7 +123,9 @@ fn merged(base: Option<&Value>, mine: &Value, theirs: &Value, clash: Clash) -> O
     fields.extend(theirs.keys());
     for field in fields {
         let (was, mine, theirs) = (base.get(field), mine.get(field), theirs.get(field));
-        let fixed = FIXED.contains(&field.as_str()) || (field == "inspectors" && theirs_final);
+        let fixed = FixedField::ALL
+            .iter()
+            .any(|fixed| fixed.name() == field && (!fixed.once_not_draft() || theirs_final));
         let picked = pick(was, mine, theirs)
             .or_else(|| merge_keyed(was, mine, theirs, clash).map(Some))
             .or_else(|| merge_names(field, was, mine, theirs).map(Some))

@@ -103,24 +103,70 @@ pub fn check_inspection_edit(
     Ok(())
 }
 
-fn check_fixed_fields(existing: &Inspection, incoming: &Inspection) -> Result<(), EditRefusal> {
-    let fixed = [
-        ("venue_id", existing.venue_id == incoming.venue_id),
-        ("template", existing.template == incoming.template),
-        ("amends", existing.amends == incoming.amends),
-        ("started_at", existing.started_at == incoming.started_at),
-        (
-            "finished_at",
-            existing.finished_at.is_none() || existing.finished_at == incoming.finished_at,
-        ),
-        (
-            "inspectors",
-            existing.status == Status::Draft
-                || same_people(&existing.inspectors, &incoming.inspectors),
-        ),
+/// A field an inspection keeps once the server has it. One list for the server's check
+/// ([`check_inspection_edit`]) and for "keep mine" (`merge::keeping_mine`), which keeps the server's
+/// value of each rather than send an edit the server would refuse.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FixedField {
+    VenueId,
+    Template,
+    Amends,
+    StartedAt,
+    /// Set once: a record without a finish time may get one.
+    FinishedAt,
+    /// The people on the record, fixed once it is no draft.
+    Inspectors,
+}
+
+impl FixedField {
+    pub const ALL: [FixedField; 6] = [
+        FixedField::VenueId,
+        FixedField::Template,
+        FixedField::Amends,
+        FixedField::StartedAt,
+        FixedField::FinishedAt,
+        FixedField::Inspectors,
     ];
-    match fixed.into_iter().find(|(_, unchanged)| !unchanged) {
-        Some((field, _)) => Err(EditRefusal::ImmutableField(field)),
+
+    /// The field's name in the record's JSON.
+    pub fn name(self) -> &'static str {
+        match self {
+            FixedField::VenueId => "venue_id",
+            FixedField::Template => "template",
+            FixedField::Amends => "amends",
+            FixedField::StartedAt => "started_at",
+            FixedField::FinishedAt => "finished_at",
+            FixedField::Inspectors => "inspectors",
+        }
+    }
+
+    /// Whether the field is fixed only once the record is no draft (the people on it).
+    pub fn once_not_draft(self) -> bool {
+        self == FixedField::Inspectors
+    }
+
+    /// Whether `incoming` keeps the field as `existing` has it (or may set it, where it is set once).
+    fn kept(self, existing: &Inspection, incoming: &Inspection) -> bool {
+        match self {
+            FixedField::VenueId => existing.venue_id == incoming.venue_id,
+            FixedField::Template => existing.template == incoming.template,
+            FixedField::Amends => existing.amends == incoming.amends,
+            FixedField::StartedAt => existing.started_at == incoming.started_at,
+            FixedField::FinishedAt => {
+                existing.finished_at.is_none() || existing.finished_at == incoming.finished_at
+            }
+            FixedField::Inspectors => same_people(&existing.inspectors, &incoming.inspectors),
+        }
+    }
+}
+
+fn check_fixed_fields(existing: &Inspection, incoming: &Inspection) -> Result<(), EditRefusal> {
+    match FixedField::ALL
+        .into_iter()
+        .filter(|field| !field.once_not_draft() || existing.status != Status::Draft)
+        .find(|field| !field.kept(existing, incoming))
+    {
+        Some(field) => Err(EditRefusal::ImmutableField(field.name())),
         None => Ok(()),
     }
 }

@@ -17,7 +17,7 @@ use super::*;
 use fieldcheck_core::engine::{Remote, sync_once};
 use fieldcheck_core::local::{LocalState, ServerVersion, unsynced_count};
 use fieldcheck_core::memory::MemoryStore;
-use fieldcheck_core::rules::may_edit;
+use fieldcheck_core::rules::{FixedField, may_edit};
 use fieldcheck_core::sync::{PushRequest, PushResponse};
 use fieldcheck_core::{DeviceId, Inspection, ItemResult, OfficerSignature, Status, UserId};
 use proptest::prelude::*;
@@ -978,13 +978,6 @@ fn kept_mine_holds(
     server: &Value,
     kept: &Value,
 ) -> Result<(), TestCaseError> {
-    const FROZEN: [&str; 5] = [
-        "venue_id",
-        "template",
-        "amends",
-        "started_at",
-        "finished_at",
-    ];
     let fields = |value: &Value| -> Vec<String> {
         value
             .as_object()
@@ -1002,7 +995,8 @@ fn kept_mine_holds(
         let list = [&was, &mine, &theirs]
             .iter()
             .any(|value| matches!(value, Some(Value::Array(_))));
-        if list || FROZEN.contains(&name.as_str()) {
+        let frozen = FixedField::ALL.iter().any(|field| field.name() == name);
+        if list || frozen {
             continue;
         }
         let expected = if mine == was { theirs } else { mine };

@@ -7,6 +7,7 @@
 use fieldcheck_core::InspectionId;
 use fieldcheck_core::printout::{
     Appendix, Finding, Minutes, PrintContext, PrintedOfficer, RectificationOrder, SignatureLine,
+    Unsettled,
 };
 use leptos::prelude::*;
 
@@ -83,6 +84,11 @@ pub fn PrintPage() -> impl IntoView {
                 officers: &officers,
                 unit: &unit,
                 amendments: &amendments,
+                unsettled: match local.mark() {
+                    SyncMark::Rejected => Some(Unsettled::Refused),
+                    SyncMark::Conflict => Some(Unsettled::Conflict),
+                    SyncMark::Pending | SyncMark::Synced | SyncMark::Quarantined => None,
+                },
             };
             let minutes = local.record.minutes(&context);
             let order = local.record.rectification_order(&context);
@@ -292,6 +298,7 @@ fn OrderSheet(order: RectificationOrder, not_final: Option<&'static str>) -> imp
         found_on,
         findings,
         deadline,
+        officers,
     } = order;
     view! {
         <article class="sheet sheet-order" data-testid="print-order" lang="zh-CN">
@@ -299,13 +306,19 @@ fn OrderSheet(order: RectificationOrder, not_final: Option<&'static str>) -> imp
             <p class="sheet-unit">{unit.clone()}</p>
             <h1 class="sheet-title">"责令改正通知书"</h1>
             <p class="sheet-para">{venue} "："</p>
-            <p class="sheet-para">"经" {found_on} "现场检查，你单位存在下列问题："</p>
+            <p class="sheet-para">"经" {found_on.clone()} "现场检查，你单位存在下列问题："</p>
             <FindingList findings />
             <p class="sheet-para">
                 "现责令你单位于" {fieldcheck_core::printout::date_zh(&deadline)}
                 "前改正上述问题。逾期不改正的，将依法予以处理。"
             </p>
-            <p class="sheet-para sheet-right">{unit}</p>
+            <p class="sheet-para">"执法人员：" {officers.join("、")}</p>
+            <p class="sheet-para sheet-right">{unit} "（印章）"</p>
+            // Issued on the spot, on the day of the visit.
+            <p class="sheet-para sheet-right">{found_on}</p>
+            <p class="sheet-para" data-testid="print-order-receipt">
+                "当事人签收：＿＿＿＿＿＿　　　年　　月　　日"
+            </p>
         </article>
     }
 }

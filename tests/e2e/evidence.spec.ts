@@ -171,7 +171,13 @@ test('a complete on-site record with two officers, a photo and signatures is mad
   await expect(page.getByTestId('print-officers')).toContainText('豫C-0101088');
   await expect(page.getByTestId('print-photos')).toContainText(photoName);
   await expect(page.getByTestId('print-photos').locator('img.thumb')).toHaveCount(1);
-  await expect(page.getByTestId('print-order')).toContainText('责令改正通知书');
+  const order = page.getByTestId('print-order');
+  await expect(order).toContainText('责令改正通知书');
+  // Served by both officers, issued under the unit's seal, with a line for the party's receipt.
+  await expect(order).toContainText('豫C-0101023');
+  await expect(order).toContainText('豫C-0101088');
+  await expect(order).toContainText('（印章）');
+  await expect(order.getByTestId('print-order-receipt')).toContainText('当事人签收');
   await expect(minutes).toContainText('当场给予警告');
   await page.emulateMedia({ media: 'print' });
   await expect(page.locator('.tabbar')).toBeHidden();

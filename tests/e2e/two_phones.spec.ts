@@ -294,6 +294,10 @@ test('a colleague cannot rewrite a submitted record; a review on the rev seen re
   // Only the officer's own changes: not the approval the server made meanwhile.
   await expect(refused.getByTestId('conflict-table').locator('tbody th')).toHaveText(['备注']);
   await expect(author.getByTestId('edit-record')).toHaveCount(0);
+  // Printed now, the phone's copy says it is not the record of the inspection.
+  await author.getByTestId('print-record').click();
+  await expect(author.getByTestId('print-not-final')).toContainText('本机版本未被服务器接受');
+  await openRecord(author, id);
   // It drops the officer's change: the first tap only asks for a second.
   await refused.getByTestId('take-theirs').click();
   await expect(refused.getByTestId('take-theirs')).toHaveText('再点一次确认放弃');

@@ -73,7 +73,8 @@ pub struct AmendmentLine {
 /// The 现场检查笔录.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Minutes {
-    /// Said above the title when the record is not final: a draft, or returned and not resubmitted.
+    /// Said above the title when the record is not final: a draft, returned and not resubmitted, or
+    /// a copy the server refused or holds a newer version of.
     /// A printout of it is no record of the inspection yet.
     pub not_final: Option<&'static str>,
     pub unit: String,
@@ -111,6 +112,32 @@ pub struct RectificationOrder {
     pub findings: Vec<Finding>,
     /// The latest deadline, for the closing sentence.
     pub deadline: NaiveDate,
+    /// The officers who serve it, each with their certificate number.
+    pub officers: Vec<String>,
+}
+
+/// The officer `id` as the phone knows them; their id in place of a name when it does not.
+fn printed(context: &PrintContext<'_>, id: &UserId) -> PrintedOfficer {
+    context
+        .officers
+        .iter()
+        .find(|officer| &officer.id == id)
+        .cloned()
+        .unwrap_or_else(|| PrintedOfficer {
+            id: id.clone(),
+            name: id.to_string(),
+            cert_no: None,
+        })
+}
+
+impl PrintedOfficer {
+    /// `张伟（执法证号：豫C-0101023）`, as the documents name an officer.
+    fn line(&self) -> String {
+        match &self.cert_no {
+            Some(cert) => format!("{}（执法证号：{cert}）", self.name),
+            None => format!("{}（执法证号：未登记）", self.name),
+        }
+    }
 }
 
 /// Everything the printout needs besides the record.
@@ -122,6 +149,17 @@ pub struct PrintContext<'a> {
     pub unit: &'a str,
     /// Records the phone holds that may amend this one (those whose `amends` names it are printed).
     pub amendments: &'a [Inspection],
+    /// The phone's copy is not the server's record: refused, or waiting beside a newer copy.
+    pub unsettled: Option<Unsettled>,
+}
+
+/// Why the phone's copy of a submitted record is not the record of the inspection yet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unsettled {
+    /// The server refused the phone's last change of it.
+    Refused,
+    /// The server holds a newer copy and the officer has not chosen between them.
+    Conflict,
 }
 
 /// `2026年3月5日`, as documents write a date. Written out rather than through chrono's `format`,
@@ -152,18 +190,7 @@ impl Inspection {
     /// The 现场检查笔录 of this record.
     pub fn minutes(&self, context: &PrintContext<'_>) -> Minutes {
         let template = Template::by_id(&self.template);
-        let officer = |id: &UserId| -> PrintedOfficer {
-            context
-                .officers
-                .iter()
-                .find(|officer| &officer.id == id)
-                .cloned()
-                .unwrap_or_else(|| PrintedOfficer {
-                    id: id.clone(),
-                    name: id.to_string(),
-                    cert_no: None,
-                })
-        };
+        let officer = |id: &UserId| printed(context, id);
         let officers: Vec<PrintedOfficer> = self.inspectors.iter().map(officer).collect();
         let time_span = match self.finished_at {
             Some(finished) if finished.date_naive() == self.started_at.date_naive() => {
@@ -284,7 +311,15 @@ impl Inspection {
             not_final: match self.status {
                 Status::Draft => Some("草稿：尚未提交，不作为现场检查笔录使用"),
                 Status::Returned => Some("已退回修改：尚未重新提交，不作为现场检查笔录使用"),
-                Status::Submitted | Status::Approved => None,
+                Status::Submitted | Status::Approved => match context.unsettled {
+                    Some(Unsettled::Refused) => {
+                        Some("本机版本未被服务器接受：不作为现场检查笔录使用")
+                    }
+                    Some(Unsettled::Conflict) => {
+                        Some("本机版本与服务器上的版本冲突，尚未处理：不作为现场检查笔录使用")
+                    }
+                    None => None,
+                },
             },
             amendments: amendments
                 .into_iter()
@@ -305,13 +340,7 @@ impl Inspection {
             licence_no: context.venue.licence_no.clone(),
             kind: self.kind.name_zh(),
             party: party_line,
-            officers: officers
-                .iter()
-                .map(|printed| match &printed.cert_no {
-                    Some(cert) => format!("{}（执法证号：{cert}）", printed.name),
-                    None => format!("{}（执法证号：未登记）", printed.name),
-                })
-                .collect(),
+            officers: officers.iter().map(PrintedOfficer::line).collect(),
             recorder: officers
                 .first()
                 .map(|printed| printed.name.clone())
@@ -350,6 +379,11 @@ impl Inspection {
             found_on: date_zh(&self.visit_day()),
             findings,
             deadline,
+            officers: self
+                .inspectors
+                .iter()
+                .map(|id| printed(context, id).line())
+                .collect(),
         })
     }
 

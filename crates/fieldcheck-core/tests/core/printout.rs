@@ -1,7 +1,7 @@
 //! The printed 现场检查笔录 and 责令改正通知书 carry every field a brigade files.
 
 use chrono::DateTime;
-use fieldcheck_core::printout::{PrintContext, PrintedOfficer};
+use fieldcheck_core::printout::{PrintContext, PrintedOfficer, Unsettled};
 use fieldcheck_core::{InspectionId, Rectify, Status, photo_name};
 
 fn officers() -> Vec<PrintedOfficer> {
@@ -31,6 +31,7 @@ fn the_minutes_name_time_place_people_findings_and_signatures() {
         officers: &officers,
         unit: "洛阳市老城区文化市场综合执法大队",
         amendments: &[],
+        unsettled: None,
     };
     let minutes = record.minutes(&context);
     assert_eq!(minutes.time_span, "2026年11月26日10时00分至10时40分");
@@ -92,6 +93,7 @@ fn a_refusal_prints_in_place_of_the_signature_with_its_witness() {
         officers: &[],
         unit: "",
         amendments: &[],
+        unsettled: None,
     };
     let line = record.minutes(&context).party_signature;
     assert_eq!(line.signature, None);
@@ -131,6 +133,7 @@ fn the_minutes_carry_their_amendments_and_say_when_they_are_not_final() {
         officers: &officers,
         unit: "执法大队",
         amendments: &amendments,
+        unsettled: None,
     };
     let minutes = record.minutes(&context);
     assert_eq!(minutes.not_final, None);
@@ -153,22 +156,39 @@ fn the_minutes_carry_their_amendments_and_say_when_they_are_not_final() {
     }
     record.status = Status::Submitted;
     assert_eq!(record.minutes(&context).not_final, None);
+    // A submission the server refused, or one beside a newer server copy, is not the record either.
+    for (unsettled, said) in [
+        (Unsettled::Refused, "本机版本未被服务器接受"),
+        (Unsettled::Conflict, "本机版本与服务器上的版本冲突"),
+    ] {
+        let context = PrintContext {
+            unsettled: Some(unsettled),
+            ..context
+        };
+        let not_final = record.minutes(&context).not_final.expect("not final");
+        assert!(not_final.starts_with(said), "{not_final}");
+    }
 }
 
 #[test]
 fn the_rectification_order_lists_only_deadline_hazards() {
     let mut record = super::complete::complete();
     let venue = super::sample_venue();
+    let officers = officers();
     let context = PrintContext {
         venue: &venue,
-        officers: &[],
+        officers: &officers,
         unit: "执法大队",
         amendments: &[],
+        unsettled: None,
     };
     let order = record
         .rectification_order(&context)
         .expect("a deadline hazard");
     assert_eq!(order.findings.len(), 1);
+    // Served by the record's officers, named with their certificates as on the minutes.
+    assert_eq!(order.officers, record.minutes(&context).officers);
+    assert_eq!(order.officers[0], "张伟（执法证号：豫C-0101023）");
     assert_eq!(order.deadline.to_string(), "2026-12-03");
     assert_eq!(
         order.findings[0].basis,

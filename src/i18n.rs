@@ -71,6 +71,7 @@ impl Lang {
     pub fn photos_waiting(self, n_photos: u32) -> String {
         match self {
             Lang::Zh => format!("{n_photos}个附件待上传"),
+            Lang::En if n_photos == 1 => "1 attachment waiting".to_owned(),
             Lang::En => format!("{n_photos} attachments waiting"),
         }
     }
@@ -79,6 +80,7 @@ impl Lang {
     pub fn n_attention(self, n_waiting: u32) -> String {
         match self {
             Lang::Zh => format!("{n_waiting}条待处理"),
+            Lang::En if n_waiting == 1 => "1 needs you".to_owned(),
             Lang::En => format!("{n_waiting} need you"),
         }
     }

@@ -45,9 +45,18 @@ pub fn PrintPage() -> impl IntoView {
             let Some(venue) = store.venue(&local.record.venue_id).await? else {
                 return Ok(Err(Missing::Venue));
             };
-            let mut officers: Vec<PrintedOfficer> = store
-                .officers()
-                .await?
+            let known = store.officers().await?;
+            // The unit whose venue it is, which the record belongs to, as its officers' accounts name
+            // it: an administrator printing another unit's record must not put their own unit's name
+            // (and seal) on it. Unknown here, the notice says it is incomplete.
+            let unit = known
+                .iter()
+                .map(|officer| &officer.user)
+                .chain(session.as_ref().map(|session| &session.user))
+                .find(|user| user.unit_id == venue.unit_id)
+                .map(|user| user.unit_name.clone())
+                .unwrap_or_default();
+            let mut officers: Vec<PrintedOfficer> = known
                 .into_iter()
                 .map(|officer| PrintedOfficer {
                     id: officer.user.id,
@@ -55,10 +64,6 @@ pub fn PrintPage() -> impl IntoView {
                     cert_no: officer.user.cert_no,
                 })
                 .collect();
-            let unit = session
-                .as_ref()
-                .map(|session| session.user.unit_name.clone())
-                .unwrap_or_default();
             if let Some(me) = session.map(|session| session.user)
                 && !officers.iter().any(|officer| officer.id == me.id)
             {
@@ -84,11 +89,7 @@ pub fn PrintPage() -> impl IntoView {
                 officers: &officers,
                 unit: &unit,
                 amendments: &amendments,
-                unsettled: match local.mark() {
-                    SyncMark::Rejected => Some(Unsettled::Refused),
-                    SyncMark::Conflict => Some(Unsettled::Conflict),
-                    SyncMark::Pending | SyncMark::Synced | SyncMark::Quarantined => None,
-                },
+                unsettled: Unsettled::of(&local.local),
             };
             let minutes = local.record.minutes(&context);
             let order = local.record.rectification_order(&context);
@@ -299,10 +300,12 @@ fn OrderSheet(order: RectificationOrder, not_final: Option<&'static str>) -> imp
         findings,
         deadline,
         officers,
+        incomplete,
     } = order;
     view! {
         <article class="sheet sheet-order" data-testid="print-order" lang="zh-CN">
-            {not_final.map(|said| view! { <p class="sheet-not-final">{said}</p> })}
+            {not_final.map(|said| view! { <p class="sheet-not-final" data-testid="print-order-not-final">{said}</p> })}
+            {incomplete.map(|said| view! { <p class="sheet-not-final" data-testid="print-order-incomplete">{said}</p> })}
             <p class="sheet-unit">{unit.clone()}</p>
             <h1 class="sheet-title">"责令改正通知书"</h1>
             <p class="sheet-para">{venue} "："</p>

@@ -10,7 +10,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::components::{ConflictTable, Icon, IconName, StatusChip, SyncChip, Thumbs};
-use crate::i18n::use_i18n;
+use crate::i18n::{Lang, use_i18n};
 use crate::pages::not_found::NothingHere;
 use crate::pages::record_actions::{AmendmentForm, Amendments, PeopleOnRecord, ReviewPanel};
 use crate::router::use_params_map;
@@ -273,8 +273,19 @@ fn RecordView(
                 <div class="banner banner-error" role="alert" data-testid="rejected">
                     <p class="banner-title">{t.rejected_title}</p>
                     <p>{lang.refusal(&reason.code).unwrap_or(&reason.message).to_owned()}</p>
-                    // The server's own words, for whoever helps the officer.
-                    <p class="small">{format!("{} ({})", reason.message, reason.code)}</p>
+                    // The server's own words, for whoever helps the officer: the half of a two-language
+                    // message in the officer's language, an English-only one only in English, and the
+                    // code always.
+                    <p class="small">{
+                        let words = match reason.message.split_once(" / ") {
+                            Some((en, zh)) => Some(lang.pick(zh, en)),
+                            None => (lang == Lang::En).then_some(reason.message.as_str()),
+                        };
+                        match words {
+                            Some(words) => format!("{words} ({})", reason.code),
+                            None => format!("({})", reason.code),
+                        }
+                    }</p>
                     {dropped.map(|rows| view! {
                         <p class="small">{lang.pick(
                             "以服务器为准将放弃本机的以下修改，需要时请以补充记录补记：",

@@ -5,7 +5,7 @@
 // kinds said beside its buttons, and ending it asked twice.
 import { test, expect, type Page } from '@playwright/test';
 import { Server } from './server';
-import { logIn, tab } from './phone';
+import { PASS, completeRecord, logIn, tab } from './phone';
 
 async function openAdmin(page: Page): Promise<void> {
   await tab(page, '/me');
@@ -99,6 +99,32 @@ test('a team leader starts a campaign, told beside the form what is missing, and
     await expect(campaign).toHaveAttribute('data-active', 'true');
     await campaign.getByTestId('close-campaign').click();
     await expect(page.getByRole('status').filter({ hasText: 'The campaign is closed.' })).toBeVisible();
+  } finally {
+    await server.stop();
+  }
+});
+
+test("an administrator prints another unit's record under that unit's name, never their own", async ({ browser }) => {
+  const server = await Server.start();
+  try {
+    const officer = await (await browser.newContext()).newPage();
+    await logIn(officer, server.baseUrl, 'zhaolei');
+    await officer.getByTestId('venue-row').first().click();
+    const items = officer.locator('[data-item]');
+    await expect(items.first()).toBeVisible();
+    for (let idx = 0; idx < (await items.count()); idx++) await items.nth(idx).getByRole('button', { name: PASS }).click();
+    await completeRecord(officer, '周敏');
+    await officer.getByTestId('submit-inspection').click();
+    await expect(officer).toHaveURL(/\/records(\?|$)/);
+    const id = ((await officer.getByTestId('record-row').first().getAttribute('href')) ?? '').split('/').pop() ?? '';
+    await expect(officer.getByTestId('record-row').first()).toHaveAttribute('data-sync', 'synced');
+
+    const admin = await (await browser.newContext()).newPage();
+    await logIn(admin, server.baseUrl, 'admin');
+    await admin.goto(`${server.baseUrl}/records/${id}/print`);
+    const unit = admin.getByTestId('print-minutes').locator('.sheet-unit');
+    await expect(unit).toHaveText('洛阳市西工区文化市场综合执法大队');
+    await expect(admin.getByTestId('print-not-final')).toHaveCount(0);
   } finally {
     await server.stop();
   }

@@ -288,6 +288,9 @@ test('a colleague cannot rewrite a submitted record; a review on the rev seen re
   await openRecord(author, id);
   const refused = author.getByTestId('rejected');
   await expect(refused).toContainText('此记录已审核通过并锁定');
+  // The server's English-only words are not shown to a Chinese reader; its code is, for whoever helps.
+  await expect(refused).toContainText('(locked)');
+  await expect(refused).not.toContainText('approved and locked');
   await expect(refused.getByTestId('send-again')).toHaveCount(0);
   // What taking the server's copy drops is shown first, to carry into an amendment.
   await expect(refused.getByTestId('conflict-table')).toContainText('审核后又改的内容');

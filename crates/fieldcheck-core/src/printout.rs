@@ -7,6 +7,7 @@
 
 use crate::ids::UserId;
 use crate::inspection::{Inspection, ItemResult, Rectify, Status};
+use crate::local::LocalState;
 use crate::template::Template;
 use crate::validate::CREDENTIALS_ITEM;
 use crate::venue::Venue;
@@ -114,6 +115,9 @@ pub struct RectificationOrder {
     pub deadline: NaiveDate,
     /// The officers who serve it, each with their certificate number.
     pub officers: Vec<String>,
+    /// Said above the title when the phone lacks what the notice must name (the unit, an officer or
+    /// their certificate number): it is not to be served as it is.
+    pub incomplete: Option<&'static str>,
 }
 
 /// The officer `id` as the phone knows them; their id in place of a name when it does not.
@@ -160,6 +164,38 @@ pub enum Unsettled {
     Refused,
     /// The server holds a newer copy and the officer has not chosen between them.
     Conflict,
+    /// A change of a record the server holds, not yet accepted by it.
+    Unsent,
+    /// The phone cannot read its own copy.
+    Unreadable,
+}
+
+impl Unsettled {
+    /// How the phone's copy stands against the server's record. A first submission not yet sent is
+    /// settled: the server holds nothing else, and it is printed on site before there is signal.
+    pub fn of(local: &LocalState) -> Option<Unsettled> {
+        match local {
+            LocalState::Synced { .. } => None,
+            LocalState::Queued { newer: Some(_), .. }
+            | LocalState::InFlight { newer: Some(_), .. }
+            | LocalState::Conflict { .. } => Some(Unsettled::Conflict),
+            LocalState::Queued { base, .. } | LocalState::InFlight { base, .. } => {
+                base.as_ref().map(|_| Unsettled::Unsent)
+            }
+            LocalState::Rejected { .. } => Some(Unsettled::Refused),
+            LocalState::Quarantined { .. } => Some(Unsettled::Unreadable),
+        }
+    }
+
+    /// The line above the printout's title.
+    fn said(self) -> &'static str {
+        match self {
+            Unsettled::Refused => "本机版本未被服务器接受：不作为现场检查笔录使用",
+            Unsettled::Conflict => "本机版本与服务器上的版本冲突，尚未处理：不作为现场检查笔录使用",
+            Unsettled::Unsent => "本机修改尚未被服务器接受：不作为现场检查笔录使用",
+            Unsettled::Unreadable => "本机副本无法读取：不作为现场检查笔录使用",
+        }
+    }
 }
 
 /// `2026年3月5日`, as documents write a date. Written out rather than through chrono's `format`,
@@ -311,15 +347,7 @@ impl Inspection {
             not_final: match self.status {
                 Status::Draft => Some("草稿：尚未提交，不作为现场检查笔录使用"),
                 Status::Returned => Some("已退回修改：尚未重新提交，不作为现场检查笔录使用"),
-                Status::Submitted | Status::Approved => match context.unsettled {
-                    Some(Unsettled::Refused) => {
-                        Some("本机版本未被服务器接受：不作为现场检查笔录使用")
-                    }
-                    Some(Unsettled::Conflict) => {
-                        Some("本机版本与服务器上的版本冲突，尚未处理：不作为现场检查笔录使用")
-                    }
-                    None => None,
-                },
+                Status::Submitted | Status::Approved => context.unsettled.map(Unsettled::said),
             },
             amendments: amendments
                 .into_iter()
@@ -384,6 +412,14 @@ impl Inspection {
                 .iter()
                 .map(|id| printed(context, id).line())
                 .collect(),
+            incomplete: (context.unit.is_empty()
+                || self.inspectors.iter().any(|id| {
+                    !context
+                        .officers
+                        .iter()
+                        .any(|officer| &officer.id == id && officer.cert_no.is_some())
+                }))
+            .then_some("执法单位或执法人员证号不全，请同步后重新打印：不作为正式文书送达"),
         })
     }
 

@@ -1,8 +1,10 @@
 //! The printed 现场检查笔录 and 责令改正通知书 carry every field a brigade files.
 
 use chrono::DateTime;
+use fieldcheck_core::local::{LocalState, ServerVersion};
 use fieldcheck_core::printout::{PrintContext, PrintedOfficer, Unsettled};
-use fieldcheck_core::{InspectionId, Rectify, Status, photo_name};
+use fieldcheck_core::sync::ErrorBody;
+use fieldcheck_core::{InspectionId, OpId, Rectify, Status, photo_name};
 
 fn officers() -> Vec<PrintedOfficer> {
     vec![
@@ -156,18 +158,76 @@ fn the_minutes_carry_their_amendments_and_say_when_they_are_not_final() {
     }
     record.status = Status::Submitted;
     assert_eq!(record.minutes(&context).not_final, None);
-    // A submission the server refused, or one beside a newer server copy, is not the record either.
-    for (unsettled, said) in [
-        (Unsettled::Refused, "本机版本未被服务器接受"),
-        (Unsettled::Conflict, "本机版本与服务器上的版本冲突"),
-    ] {
-        let context = PrintContext {
-            unsettled: Some(unsettled),
-            ..context
-        };
-        let not_final = record.minutes(&context).not_final.expect("not final");
-        assert!(not_final.starts_with(said), "{not_final}");
+    // A submission the server refused, one beside a newer server copy, or a change not yet accepted
+    // is not the record either, submitted or approved.
+    for status in [Status::Submitted, Status::Approved] {
+        record.status = status;
+        for (unsettled, said) in [
+            (Unsettled::Refused, "本机版本未被服务器接受"),
+            (Unsettled::Conflict, "本机版本与服务器上的版本冲突"),
+            (Unsettled::Unsent, "本机修改尚未被服务器接受"),
+            (Unsettled::Unreadable, "本机副本无法读取"),
+        ] {
+            let context = PrintContext {
+                unsettled: Some(unsettled),
+                ..context
+            };
+            let not_final = record.minutes(&context).not_final.expect("not final");
+            assert!(not_final.starts_with(said), "{not_final}");
+        }
     }
+}
+
+/// How the phone's copy stands decides the line: only the server's own copy, or a first submission
+/// the server has never had (printed on site before there is signal), prints as the record.
+#[test]
+fn a_copy_the_server_has_not_accepted_as_it_stands_is_unsettled() {
+    let body = serde_json::to_value(super::complete::complete()).expect("a record encodes");
+    let server = || ServerVersion {
+        rev: 2,
+        body: body.clone(),
+    };
+    let first = LocalState::created(body.clone(), 1);
+    assert_eq!(Unsettled::of(&first), None);
+    assert_eq!(
+        Unsettled::of(&LocalState::Synced { server: server() }),
+        None
+    );
+    let edited = LocalState::Queued {
+        order: 2,
+        base: Some(server()),
+        mine: body.clone(),
+        newer: None,
+    };
+    assert_eq!(Unsettled::of(&edited), Some(Unsettled::Unsent));
+    let beside_newer = LocalState::InFlight {
+        order: 2,
+        base: None,
+        mine: body.clone(),
+        op_id: OpId("op".into()),
+        next: None,
+        newer: Some(server()),
+    };
+    assert_eq!(Unsettled::of(&beside_newer), Some(Unsettled::Conflict));
+    let conflict = LocalState::Conflict {
+        base: None,
+        mine: body.clone(),
+        server: server(),
+    };
+    assert_eq!(Unsettled::of(&conflict), Some(Unsettled::Conflict));
+    let refused = LocalState::Rejected {
+        base: Some(server()),
+        mine: body,
+        reason: ErrorBody::new("locked", "locked"),
+        newer: None,
+    };
+    assert_eq!(Unsettled::of(&refused), Some(Unsettled::Refused));
+    let unreadable = LocalState::Quarantined {
+        raw: "{".into(),
+        reason: "not JSON".into(),
+        server: None,
+    };
+    assert_eq!(Unsettled::of(&unreadable), Some(Unsettled::Unreadable));
 }
 
 #[test]
@@ -194,6 +254,29 @@ fn the_rectification_order_lists_only_deadline_hazards() {
         order.findings[0].basis,
         Some("《消防法》；《娱乐场所管理条例》第21条")
     );
+    assert_eq!(order.incomplete, None);
+    // Without the unit's name, or an officer the phone does not know or whose certificate it lacks,
+    // the notice says it is not to be served.
+    let unnamed = PrintContext {
+        unit: "",
+        ..context
+    };
+    let order = record.rectification_order(&unnamed).expect("an order");
+    assert!(
+        order
+            .incomplete
+            .is_some_and(|said| said.contains("不作为正式文书送达"))
+    );
+    let mut uncertified = officers.clone();
+    uncertified[1].cert_no = None;
+    for known in [&officers[..1], &uncertified[..]] {
+        let partial = PrintContext {
+            officers: known,
+            ..context
+        };
+        let order = record.rectification_order(&partial).expect("an order");
+        assert!(order.incomplete.is_some(), "{:?}", order.officers);
+    }
     record.hazards[0].rectify = Some(Rectify::OnSite);
     record.hazards[0].deadline = None;
     assert_eq!(record.rectification_order(&context), None);

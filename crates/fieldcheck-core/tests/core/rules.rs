@@ -1,9 +1,9 @@
 //! Who may change an inspection and how, and who may review it.
 
 use fieldcheck_core::rules::{
-    EditRefusal, ReviewRefusal, check_inspection_edit, check_review, may_edit,
+    EditRefusal, FixedField, ReviewRefusal, check_inspection_edit, check_review, may_edit,
 };
-use fieldcheck_core::{Inspection, ReviewDecision, Status, TransitionError, UserId};
+use fieldcheck_core::{Inspection, InspectionId, ReviewDecision, Status, TransitionError, UserId};
 
 fn user(name: &str) -> UserId {
     UserId(name.to_owned())
@@ -72,6 +72,12 @@ fn edit_rules() {
         "u1",
         on,
         |r| r.started_at += chrono::Duration::minutes(1),
+        Err("immutable_field"),
+    );
+    check(
+        "u1",
+        on,
+        |r| r.amends = Some(InspectionId("another".into())),
         Err("immutable_field"),
     );
     // finished_at is set once; inspectors are fixed once submitted.
@@ -210,4 +216,33 @@ fn the_phone_offers_edits_only_where_the_server_allows_them() {
     let mut approved = stored();
     approved.status = Status::Approved;
     assert!(!may_edit(&user("u1"), &approved));
+}
+
+/// The one list of fixed fields names each field as the record's JSON does: keep mine and the
+/// server's check read it, so a field dropped from it would be editable with both still agreeing.
+#[test]
+fn the_fixed_fields_are_the_records_identity_its_finish_and_its_people() {
+    let names: Vec<&str> = FixedField::ALL.iter().map(|field| field.name()).collect();
+    assert_eq!(
+        names,
+        [
+            "venue_id",
+            "template",
+            "amends",
+            "started_at",
+            "finished_at",
+            "inspectors"
+        ]
+    );
+    let mut record = stored();
+    record.amends = Some(InspectionId("earlier".into()));
+    let record = serde_json::to_value(record).expect("a record encodes");
+    for name in names {
+        assert!(record.get(name).is_some(), "the record has no field {name}");
+    }
+    let only_once_not_draft: Vec<FixedField> = FixedField::ALL
+        .into_iter()
+        .filter(|field| field.once_not_draft())
+        .collect();
+    assert_eq!(only_once_not_draft, [FixedField::Inspectors]);
 }

@@ -304,6 +304,10 @@ fn NewOfficer(done: Callback<Result<String, String>>, is_admin: Signal<bool>) ->
     let password = RwSignal::new(String::new());
     let unit = RwSignal::new(String::new());
     let units = LocalResource::new(move || async move { sync.units().await });
+    let own_unit = StoredValue::new(
+        sync.session_untracked()
+            .map(|session| session.user.unit_id.to_string()),
+    );
     let add = move |_| {
         let lang = i18n.lang();
         // What the server would refuse, said here in the officer's words before anything is sent.
@@ -351,28 +355,59 @@ fn NewOfficer(done: Callback<Result<String, String>>, is_admin: Signal<bool>) ->
             </button>
         }>
             <div class="group form" data-testid="officer-form">
-                <input class="input" data-testid="new-username" autocomplete="off" prop:value=move || username.get()
-                    on:input=move |e| username.set(event_target_value(&e)) placeholder=move || i18n.lang().pick("登录名", "Username") />
-                <input class="input" data-testid="new-name" prop:value=move || name.get()
-                    on:input=move |e| name.set(event_target_value(&e)) placeholder=move || i18n.lang().pick("姓名", "Name") />
-                <input class="input" data-testid="new-cert" prop:value=move || cert.get()
-                    on:input=move |e| cert.set(event_target_value(&e)) placeholder=move || i18n.lang().pick("执法证号", "Certificate no.") />
-                <select class="input" on:change=move |e| {
-                    if let Some(picked) = Role::from_code(&event_target_value(&e)) { role.set(picked); }
-                }>
-                    {move || role_options(i18n.lang(), is_admin.get()).into_iter().map(|(option, label)| view! {
-                        <option value=option.code() selected=move || role.get() == option>{label}</option>
-                    }).collect_view()}
-                </select>
-                {move || (is_admin.get()).then(|| view! {
-                    <select class="input" on:change=move |e| unit.set(event_target_value(&e))>
-                        {move || units.get().and_then(Result::ok).map(|units| units.units.into_iter().map(|option| view! {
-                            <option value=option.id.to_string()>{option.name}</option>
-                        }).collect_view())}
+                // Labelled, not only by placeholders: once filled, each field still says what it is.
+                <label class="field">
+                    <span class="field-label">{move || i18n.lang().pick("登录名", "Username")}</span>
+                    <input class="input" data-testid="new-username" autocomplete="off" prop:value=move || username.get()
+                        on:input=move |e| username.set(event_target_value(&e)) />
+                </label>
+                <label class="field">
+                    <span class="field-label">{move || i18n.lang().pick("姓名", "Name")}</span>
+                    <input class="input" data-testid="new-name" prop:value=move || name.get()
+                        on:input=move |e| name.set(event_target_value(&e)) />
+                </label>
+                <label class="field">
+                    <span class="field-label">{move || i18n.lang().pick("执法证号", "Certificate no.")}</span>
+                    <input class="input" data-testid="new-cert" prop:value=move || cert.get()
+                        on:input=move |e| cert.set(event_target_value(&e)) />
+                </label>
+                <label class="field">
+                    <span class="field-label">{move || i18n.lang().pick("角色", "Role")}</span>
+                    <select class="input" on:change=move |e| {
+                        if let Some(picked) = Role::from_code(&event_target_value(&e)) { role.set(picked); }
+                    }>
+                        {move || role_options(i18n.lang(), is_admin.get()).into_iter().map(|(option, label)| view! {
+                            <option value=option.code() selected=move || role.get() == option>{label}</option>
+                        }).collect_view()}
                     </select>
+                </label>
+                {move || (is_admin.get()).then(|| view! {
+                    <label class="field">
+                        <span class="field-label">{move || i18n.lang().pick("所属单位", "Unit")}</span>
+                        <select class="input" on:change=move |e| unit.set(event_target_value(&e))>
+                            // The unit shown is the one sent: none picked yet is the administrator's own,
+                            // which the server files the officer in, whatever unit the list names first.
+                            {move || units.get().and_then(Result::ok).map(|units| units.units.into_iter().map(|option| {
+                                let id = option.id.to_string();
+                                let shown = id.clone();
+                                view! {
+                                    <option value=id selected=move || unit.with(|unit| {
+                                        if unit.is_empty() {
+                                            own_unit.with_value(|own| own.as_deref() == Some(shown.as_str()))
+                                        } else {
+                                            *unit == shown
+                                        }
+                                    })>{option.name}</option>
+                                }
+                            }).collect_view())}
+                        </select>
+                    </label>
                 })}
-                <input class="input" type="password" data-testid="new-password" autocomplete="new-password" prop:value=move || password.get()
-                    on:input=move |e| password.set(event_target_value(&e)) placeholder=move || i18n.lang().pick("初始密码（至少8位）", "First password (8+ characters)") />
+                <label class="field">
+                    <span class="field-label">{move || i18n.lang().pick("初始密码", "First password")}</span>
+                    <input class="input" type="password" data-testid="new-password" autocomplete="new-password" prop:value=move || password.get()
+                        on:input=move |e| password.set(event_target_value(&e)) placeholder=move || i18n.lang().pick("至少8位", "8+ characters") />
+                </label>
                 <div class="actions">
                     <button type="button" class="button button-secondary" on:click=move |_| open.set(false)>{move || i18n.t().cancel}</button>
                     <button type="button" class="button button-primary" data-testid="save-officer" on:click=add>{move || i18n.lang().pick("添加", "Add")}</button>

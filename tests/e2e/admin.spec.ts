@@ -4,7 +4,7 @@
 // reset in the officer's row, refused on the phone when too short; a campaign's missing name and
 // kinds said beside its buttons, and ending it asked twice.
 import { test, expect, type Page } from '@playwright/test';
-import { Server } from './server';
+import { DEMO_PASSWORD, Server } from './server';
 import { PASS, completeRecord, logIn, tab } from './phone';
 
 async function openAdmin(page: Page): Promise<void> {
@@ -125,6 +125,44 @@ test("an administrator prints another unit's record under that unit's name, neve
     const unit = admin.getByTestId('print-minutes').locator('.sheet-unit');
     await expect(unit).toHaveText('洛阳市西工区文化市场综合执法大队');
     await expect(admin.getByTestId('print-not-final')).toHaveCount(0);
+  } finally {
+    await server.stop();
+  }
+});
+
+test('an administrator adds officers: each field labelled, and the unit shown is the unit they are filed in', async ({ page }) => {
+  const server = await Server.start();
+  try {
+    const admin = await server.login('admin', DEMO_PASSWORD);
+    const second = (await server.login('zhaolei', DEMO_PASSWORD)).user.unit_id;
+    // A unit whose name sorts before the administrator's own: first in the list.
+    const added = await fetch(`${server.baseUrl}/api/units`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${admin.token}` },
+      body: JSON.stringify({ name: '一号测试执法大队' }),
+    });
+    expect(added.status).toBe(201);
+
+    await logIn(page, server.baseUrl, 'admin');
+    await openAdmin(page);
+    const addOfficer = async (username: string, unitId?: string) => {
+      await page.getByTestId('add-officer').click();
+      await page.getByLabel('登录名').fill(username);
+      await page.getByLabel('姓名').fill(`新同事${username}`);
+      await page.getByLabel('执法证号').fill('豫C-0109999');
+      const unit = page.getByLabel('所属单位');
+      // Untouched, it shows the administrator's own unit, which the server files the officer in.
+      await expect(unit).toHaveValue(admin.user.unit_id);
+      if (unitId) await unit.selectOption(unitId);
+      await page.getByLabel('初始密码').fill('password 123');
+      await page.getByTestId('save-officer').click();
+      await expect(page.getByTestId('admin-ok').first()).toContainText(`已添加：新同事${username}`);
+    };
+    await addOfficer('xintongshi1');
+    await addOfficer('xintongshi2', second);
+    expect((await server.login('xintongshi1', 'password 123')).user.unit_id).toBe(admin.user.unit_id);
+    expect((await server.login('xintongshi2', 'password 123')).user.unit_id).toBe(second);
+    await page.screenshot({ path: test.info().outputPath('admin-officers.png'), fullPage: true });
   } finally {
     await server.stop();
   }

@@ -308,6 +308,14 @@ fn NewOfficer(done: Callback<Result<String, String>>, is_admin: Signal<bool>) ->
         sync.session_untracked()
             .map(|session| session.user.unit_id.to_string()),
     );
+    // The unit the form shows and sends: the one picked, else the administrator's own.
+    let shown_unit = move |picked: &String| -> Option<String> {
+        if picked.is_empty() {
+            own_unit.get_value()
+        } else {
+            Some(picked.clone())
+        }
+    };
     let add = move |_| {
         let lang = i18n.lang();
         // What the server would refuse, said here in the officer's words before anything is sent.
@@ -325,8 +333,12 @@ fn NewOfficer(done: Callback<Result<String, String>>, is_admin: Signal<bool>) ->
             role: role.get_untracked(),
             cert_no: Some(cert.get_untracked()).filter(|cert| !cert.trim().is_empty()),
             password: password.get_untracked(),
-            unit_id: Some(unit.get_untracked())
-                .filter(|unit| !unit.is_empty())
+            // The unit the form shows, sent as shown (an administrator's only: a team leader files
+            // officers in their own unit, which the server takes when none is named).
+            unit_id: is_admin
+                .get_untracked()
+                .then(|| shown_unit(&unit.get_untracked()))
+                .flatten()
                 .map(UnitId),
         };
         spawn_local(async move {
@@ -391,13 +403,9 @@ fn NewOfficer(done: Callback<Result<String, String>>, is_admin: Signal<bool>) ->
                                 let id = option.id.to_string();
                                 let shown = id.clone();
                                 view! {
-                                    <option value=id selected=move || unit.with(|unit| {
-                                        if unit.is_empty() {
-                                            own_unit.with_value(|own| own.as_deref() == Some(shown.as_str()))
-                                        } else {
-                                            *unit == shown
-                                        }
-                                    })>{option.name}</option>
+                                    <option value=id selected=move || {
+                                        unit.with(|unit| shown_unit(unit)).as_deref() == Some(shown.as_str())
+                                    }>{option.name}</option>
                                 }
                             }).collect_view())}
                         </select>

@@ -46,14 +46,17 @@ pub fn PrintPage() -> impl IntoView {
                 return Ok(Err(Missing::Venue));
             };
             let known = store.officers().await?;
-            // The unit whose venue it is, which the record belongs to, as its officers' accounts name
-            // it: an administrator printing another unit's record must not put their own unit's name
-            // (and seal) on it. Unknown here, the notice says it is incomplete.
+            // The unit the record belongs to (the server's stamp; before the server has it, the unit
+            // of its venue, which the server files it in), as its officers' accounts name it: an
+            // administrator printing another unit's record must not put their own unit's name (and
+            // seal) on it, nor a venue's later unit on an older record. Unknown here, the notice
+            // says it is incomplete.
+            let unit_id = local.record.unit_id.as_ref().unwrap_or(&venue.unit_id);
             let unit = known
                 .iter()
                 .map(|officer| &officer.user)
                 .chain(session.as_ref().map(|session| &session.user))
-                .find(|user| user.unit_id == venue.unit_id)
+                .find(|user| &user.unit_id == unit_id)
                 .map(|user| user.unit_name.clone())
                 .unwrap_or_default();
             let mut officers: Vec<PrintedOfficer> = known

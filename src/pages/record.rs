@@ -277,7 +277,7 @@ fn RecordView(
                     // message in the officer's language, an English-only one only in English, and the
                     // code always.
                     <p class="small">{
-                        let words = match reason.message.split_once(" / ") {
+                        let words = match reason.message.rsplit_once(" / ") {
                             Some((en, zh)) => Some(lang.pick(zh, en)),
                             None => (lang == Lang::En).then_some(reason.message.as_str()),
                         };

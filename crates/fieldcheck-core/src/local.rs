@@ -201,7 +201,7 @@ const SERVER_FILLED: [&str; 6] = [
 
 /// Whether a server copy holds an edit: every field of the edit, except those the server fills in,
 /// has the same value on the server.
-fn holds_edit(server: &Value, mine: &Value) -> bool {
+pub(crate) fn holds_edit(server: &Value, mine: &Value) -> bool {
     let (Some(server), Some(mine)) = (server.as_object(), mine.as_object()) else {
         return server == mine;
     };

@@ -7,11 +7,12 @@
 
 use crate::ids::UserId;
 use crate::inspection::{Inspection, ItemResult, Rectify, Status};
-use crate::local::LocalState;
+use crate::local::{LocalState, ServerVersion, holds_edit};
 use crate::template::Template;
 use crate::validate::CREDENTIALS_ITEM;
 use crate::venue::Venue;
 use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, Timelike};
+use serde_json::Value;
 
 /// An officer as printed: name and certificate number.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -171,19 +172,42 @@ pub enum Unsettled {
 }
 
 impl Unsettled {
-    /// How the phone's copy stands against the server's record. A first submission not yet sent is
-    /// settled: the server holds nothing else, and it is printed on site before there is signal.
+    /// How the phone's copy stands against the server's record. A first submission not yet sent (and
+    /// not edited since it was sent) is settled: the server holds nothing else, and it is printed on
+    /// site before there is signal.
     pub fn of(local: &LocalState) -> Option<Unsettled> {
         match local {
             LocalState::Synced { .. } => None,
-            LocalState::Queued { newer: Some(_), .. }
-            | LocalState::InFlight { newer: Some(_), .. }
-            | LocalState::Conflict { .. } => Some(Unsettled::Conflict),
-            LocalState::Queued { base, .. } | LocalState::InFlight { base, .. } => {
-                base.as_ref().map(|_| Unsettled::Unsent)
-            }
+            LocalState::Queued {
+                base, mine, newer, ..
+            } => Unsettled::pending(base.as_ref(), mine, newer.as_ref(), false),
+            LocalState::InFlight {
+                base,
+                mine,
+                newer,
+                next,
+                ..
+            } => Unsettled::pending(base.as_ref(), mine, newer.as_ref(), next.is_some()),
+            LocalState::Conflict { .. } => Some(Unsettled::Conflict),
             LocalState::Rejected { .. } => Some(Unsettled::Refused),
             LocalState::Quarantined { .. } => Some(Unsettled::Unreadable),
+        }
+    }
+
+    /// A copy waiting to be sent (`mine`), or sent and edited again since (`edited`).
+    fn pending(
+        base: Option<&ServerVersion>,
+        mine: &Value,
+        newer: Option<&ServerVersion>,
+        edited: bool,
+    ) -> Option<Unsettled> {
+        match newer {
+            // A colleague's change the officer has not seen beside it yet.
+            Some(newer) if !holds_edit(&newer.body, mine) => Some(Unsettled::Conflict),
+            // The phone's own change, pulled back before its answer came (an answer lost on a weak
+            // signal): the server holds what is shown, unless it was edited since.
+            Some(_) => edited.then_some(Unsettled::Unsent),
+            None => (base.is_some() || edited).then_some(Unsettled::Unsent),
         }
     }
 

@@ -200,12 +200,33 @@ fn a_copy_the_server_has_not_accepted_as_it_stands_is_unsettled() {
         newer: None,
     };
     assert_eq!(Unsettled::of(&edited), Some(Unsettled::Unsent));
-    let beside_newer = LocalState::InFlight {
+    // A first submission in flight whose answer was lost, its own copy pulled back: the server holds
+    // what is shown, unless it was edited again since it was sent.
+    let own_pulled_back = LocalState::InFlight {
         order: 2,
         base: None,
         mine: body.clone(),
         op_id: OpId("op".into()),
         next: None,
+        newer: Some(server()),
+    };
+    assert_eq!(Unsettled::of(&own_pulled_back), None);
+    let mut edited = body.clone();
+    edited["notes"] = "又补充了一句".into();
+    let edited_since = LocalState::InFlight {
+        order: 2,
+        base: None,
+        mine: body.clone(),
+        op_id: OpId("op".into()),
+        next: Some(edited.clone()),
+        newer: None,
+    };
+    assert_eq!(Unsettled::of(&edited_since), Some(Unsettled::Unsent));
+    // A colleague's newer copy beside this phone's edit.
+    let beside_newer = LocalState::Queued {
+        order: 2,
+        base: None,
+        mine: edited,
         newer: Some(server()),
     };
     assert_eq!(Unsettled::of(&beside_newer), Some(Unsettled::Conflict));

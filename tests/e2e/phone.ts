@@ -58,7 +58,7 @@ export async function completeRecord(page: Page, partner = '陈静', party = '�
 }
 
 /** Records an inspection at the venue in row `venueRow`, every item 合格, with a partner and signatures, and submits it; returns the record id. */
-export async function submitInspection(page: Page, venueRow = 0, notes = ''): Promise<string> {
+export async function submitInspection(page: Page, venueRow = 0, notes = '', partner = '陈静'): Promise<string> {
   await page.getByTestId('venue-row').nth(venueRow).click();
   const items = page.locator('[data-item]');
   await expect(items.first()).toBeVisible();
@@ -67,7 +67,7 @@ export async function submitInspection(page: Page, venueRow = 0, notes = ''): Pr
     await items.nth(idx).getByRole('button', { name: PASS }).click();
   }
   if (notes) await page.locator('#inspection-notes').fill(notes);
-  await completeRecord(page);
+  await completeRecord(page, partner);
   await page.getByTestId('submit-inspection').click();
   await expect(page).toHaveURL(/\/records(\?|$)/);
   const row = page.getByTestId('record-row').first();

@@ -466,6 +466,16 @@ pub struct StoredRecord {
 
 type RecordRow = (String, String, String, i64, String, i64);
 
+/// Where a record's current copy is read from: its row in `records` (unit, rev, seq) and the text of
+/// the change at that seq in the log, which is stored once, there. A copy whose row names no change of
+/// its own (a database edited behind the server's back) reads as empty text, which does not read as
+/// a record: it fails whoever reads it as a damaged copy does, and `records repair` restores it.
+const CURRENT_COPIES: &str = "records r LEFT JOIN changes c \
+     ON c.seq = r.seq AND c.entity = r.entity AND c.id = r.id";
+
+/// The current copy's text in a query over [`CURRENT_COPIES`].
+const CURRENT_BODY: &str = "COALESCE(c.body, '')";
+
 /// A stored current copy that is not JSON, with what the administrator can do about it (logged, never
 /// sent to a client).
 fn damaged_body(entity: Entity, id: &str, error: &serde_json::Error) -> DbError {
@@ -498,9 +508,10 @@ pub async fn get_record(
     entity: Entity,
     id: &str,
 ) -> Result<Option<StoredRecord>, DbError> {
-    let row: Option<RecordRow> = sqlx::query_as(
-        "SELECT entity, id, unit_id, rev, body, seq FROM records WHERE entity = $1 AND id = $2",
-    )
+    let row: Option<RecordRow> = sqlx::query_as(&format!(
+        "SELECT r.entity, r.id, r.unit_id, r.rev, {CURRENT_BODY}, r.seq FROM {CURRENT_COPIES} \
+         WHERE r.entity = $1 AND r.id = $2"
+    ))
     .bind(entity.code())
     .bind(id)
     .fetch_optional(executor)
@@ -520,8 +531,8 @@ pub async fn records_named(
         return Ok(Vec::new());
     }
     let sql = format!(
-        "SELECT entity, id, unit_id, rev, body, seq FROM records \
-         WHERE entity = $2 AND id IN (SELECT j.value FROM {})",
+        "SELECT r.entity, r.id, r.unit_id, r.rev, {CURRENT_BODY}, r.seq FROM {CURRENT_COPIES} \
+         WHERE r.entity = $2 AND r.id IN (SELECT j.value FROM {})",
         Engine::of(conn).json_strings()
     );
     let rows: Vec<RecordRow> = sqlx::query_as(&sql)
@@ -541,10 +552,10 @@ pub async fn records_of(
     entity: Entity,
     unit: Option<&UnitId>,
 ) -> Result<Vec<StoredRecord>, DbError> {
-    let rows: Vec<RecordRow> = sqlx::query_as(
-        "SELECT entity, id, unit_id, rev, body, seq FROM records \
-         WHERE entity = $1 AND ($2 IS NULL OR unit_id = $2) ORDER BY seq",
-    )
+    let rows: Vec<RecordRow> = sqlx::query_as(&format!(
+        "SELECT r.entity, r.id, r.unit_id, r.rev, {CURRENT_BODY}, r.seq FROM {CURRENT_COPIES} \
+         WHERE r.entity = $1 AND ($2 IS NULL OR r.unit_id = $2) ORDER BY r.seq"
+    ))
     .bind(entity.code())
     .bind(unit.map(UnitId::as_str))
     .fetch_all(executor)
@@ -560,10 +571,10 @@ pub async fn bodies_of(
     entity: Entity,
     unit: Option<&UnitId>,
 ) -> Result<Vec<StoredBody>, DbError> {
-    let rows: Vec<(String, String)> = sqlx::query_as(
-        "SELECT id, body FROM records \
-         WHERE entity = $1 AND ($2 IS NULL OR unit_id = $2) ORDER BY seq",
-    )
+    let rows: Vec<(String, String)> = sqlx::query_as(&format!(
+        "SELECT r.id, {CURRENT_BODY} FROM {CURRENT_COPIES} \
+         WHERE r.entity = $1 AND ($2 IS NULL OR r.unit_id = $2) ORDER BY r.seq"
+    ))
     .bind(entity.code())
     .bind(unit.map(UnitId::as_str))
     .fetch_all(executor)
@@ -667,7 +678,9 @@ pub async fn write_record(
 }
 
 /// Stores new revisions of records, in order: appends each to the change log and makes the last
-/// of each record its current copy, a statement for a hundred rows each. Every write of a synced
+/// of each record its current copy, a statement for a hundred rows each. The body's text is stored
+/// once, in the log; the current copy's row names its change by seq ([`CURRENT_COPIES`]): writing
+/// the text a second time took about a fifth of a 200-phone burst (BENCHMARKS.md, session 49). Every write of a synced
 /// record goes through here, so the change log is complete (the audit trail) and pull sees every
 /// record. A record that changes unit leaves a tombstone in the unit it left (rare: one statement
 /// each). Returns each write's change seq, in the order given.
@@ -739,7 +752,7 @@ pub async fn write_records(
         .collect::<Result<Vec<i64>, DbError>>()?;
 
     // The current copies: the last write of each record (an upsert may touch a row once), created
-    // at the first (it only counts when the record is new).
+    // at the first (it only counts when the record is new), each naming its change's seq.
     let mut last: HashMap<(Entity, &str), usize> = HashMap::new();
     let mut first: HashMap<(Entity, &str), usize> = HashMap::new();
     for (i, write) in writes.iter().enumerate() {
@@ -750,11 +763,11 @@ pub async fn write_records(
     current.sort_unstable();
     for chunk in current.chunks(ROWS_PER_INSERT) {
         let sql = format!(
-            "INSERT INTO records (entity, id, unit_id, rev, body, seq, created_at, updated_at) \
+            "INSERT INTO records (entity, id, unit_id, rev, seq, created_at, updated_at) \
              VALUES {} \
              ON CONFLICT (entity, id) DO UPDATE SET unit_id = excluded.unit_id, rev = excluded.rev, \
-             body = excluded.body, seq = excluded.seq, updated_at = excluded.updated_at",
-            values_list(Engine::of(conn), chunk.len(), 8)
+             seq = excluded.seq, updated_at = excluded.updated_at",
+            values_list(Engine::of(conn), chunk.len(), 7)
         );
         let mut query = sqlx::query(&sql);
         for &i in chunk {
@@ -765,7 +778,6 @@ pub async fn write_records(
                 .bind(write.id)
                 .bind(write.unit_id.as_str())
                 .bind(revs[i])
-                .bind(bodies[i].as_str())
                 .bind(seqs[i])
                 .bind(stamps[created].as_str())
                 .bind(stamps[i].as_str());
@@ -944,25 +956,29 @@ pub async fn changes_since(
 ) -> Result<Vec<PulledRow>, DbError> {
     let rows: Vec<PulledDbRow> = match unit {
         Some(unit) => {
-            sqlx::query_as(
-                "SELECT entity, id, rev, body, seq FROM records WHERE seq > $1 AND unit_id = $2 \
+            sqlx::query_as(&format!(
+                "SELECT r.entity, r.id, r.rev, {CURRENT_BODY}, r.seq FROM {CURRENT_COPIES} \
+                 WHERE r.seq > $1 AND r.unit_id = $2 \
                  UNION ALL \
                  SELECT entity, id, rev, NULL, seq FROM tombstones WHERE seq > $1 AND unit_id = $2 \
-                 ORDER BY seq LIMIT $3",
-            )
+                 ORDER BY 5 LIMIT $3"
+            ))
             .bind(since)
             .bind(unit.as_str())
             .bind(i64::from(limit))
             .fetch_all(executor)
             .await?
         }
-        None => sqlx::query_as(
-            "SELECT entity, id, rev, body, seq FROM records WHERE seq > $1 ORDER BY seq LIMIT $2",
-        )
-        .bind(since)
-        .bind(i64::from(limit))
-        .fetch_all(executor)
-        .await?,
+        None => {
+            sqlx::query_as(&format!(
+                "SELECT r.entity, r.id, r.rev, {CURRENT_BODY}, r.seq FROM {CURRENT_COPIES} \
+             WHERE r.seq > $1 ORDER BY r.seq LIMIT $2"
+            ))
+            .bind(since)
+            .bind(i64::from(limit))
+            .fetch_all(executor)
+            .await?
+        }
     };
     rows.into_iter().map(pulled_from_row).collect()
 }

@@ -1,11 +1,12 @@
 //! Current copies of records checked against the change log, and restored from it as a new rev.
 //!
-//! Every write of a record appends its change (`changes`) and makes it the current copy (`records`),
-//! from the same text, unit and seq. The change log is append-only (the migrations' triggers refuse
-//! UPDATE and DELETE), so its latest change of each record is the reference: a current copy that
-//! differs from it, or is gone, was damaged or edited behind the server's back. One that is not JSON
-//! stops every pull of its unit (answered 500: a pull never skips a change); one that is JSON has
-//! been handed to phones as it is. The repair therefore writes the latest change again as a new rev
+//! Every write of a record appends its change (`changes`) and makes it the current copy (`records`):
+//! the same unit, rev and seq, and the text of the change at that seq (stored once, in the log). The
+//! change log is append-only (the migrations' triggers refuse UPDATE and DELETE), so its latest change
+//! of each record is the reference: a current copy that differs from it (an older change's text,
+//! another unit or rev, a seq naming no change of its own), or is gone, was edited behind the server's
+//! back. One without readable text stops every pull of its unit (answered 500: a pull never skips a
+//! change); one that reads has been handed to phones as it is. The repair therefore writes the latest change again as a new rev
 //! and seq, as any write does: every phone pulls it, whatever it was given before, and a phone of a
 //! unit the copy was wrongly moved to gets a tombstone. Each repair is an audit row (action
 //! `repair`), and the text it replaces is kept in a file first.
@@ -34,9 +35,11 @@ pub struct Mismatch {
 pub enum Current {
     /// No current copy: pulls no longer hand the record out.
     Missing,
-    /// It reads as a record of its entity, but its text, rev, seq or unit differ from the change.
+    /// It reads as a record of its entity, but it is an older change's, or its rev, seq or unit
+    /// differ from the change.
     Differs,
-    /// It does not read as a record of its entity (not JSON, or not such a record).
+    /// It does not read as a record of its entity (its seq names no change of its own, or that
+    /// change's text is not JSON or not such a record).
     Unreadable,
 }
 
@@ -265,8 +268,8 @@ struct Plan {
     replaced: Option<Vec<u8>>,
 }
 
-/// The records whose current copy may differ from their latest change: compared in SQL, text with
-/// text (both were bound from one string when written), without reading any body into the server.
+/// The records whose current copy may differ from their latest change: compared in SQL, without
+/// reading any body into the server (a copy at its latest change's seq has that change's text).
 async fn candidates(conn: &mut AnyConnection) -> Result<Vec<(String, String)>, DbError> {
     Ok(sqlx::query_as::<_, (String, String, i64)>(
         "SELECT c.entity, c.id, c.seq FROM changes c \
@@ -274,7 +277,6 @@ async fn candidates(conn: &mut AnyConnection) -> Result<Vec<(String, String)>, D
          ON latest.seq = c.seq \
          LEFT JOIN records r ON r.entity = c.entity AND r.id = c.id \
          WHERE r.id IS NULL OR r.unit_id <> c.unit_id OR r.rev <> c.rev OR r.seq <> c.seq \
-         OR r.body <> c.body \
          UNION ALL \
          SELECT r.entity, r.id, r.seq FROM records r WHERE NOT EXISTS \
          (SELECT 1 FROM changes c WHERE c.entity = r.entity AND c.id = r.id) \
@@ -288,8 +290,9 @@ async fn candidates(conn: &mut AnyConnection) -> Result<Vec<(String, String)>, D
 }
 
 /// A copy as stored: unit, rev, seq and the body's bytes (read as bytes, so that damaged text that
-/// is not UTF-8 is examined instead of failing the query).
-type CopyRow = (String, i64, i64, Vec<u8>);
+/// is not UTF-8 is examined instead of failing the query; `None`: a current copy naming no change of
+/// its own).
+type CopyRow = (String, i64, i64, Option<Vec<u8>>);
 
 /// Whether the record differs from its latest change, and how to restore it if it can be.
 async fn examine(
@@ -298,19 +301,21 @@ async fn examine(
     id: &str,
 ) -> Result<Option<(Mismatch, Option<Plan>)>, DbError> {
     let bytes = match Engine::of(conn) {
-        Engine::Sqlite => "CAST(body AS BLOB)",
-        Engine::Postgres => "convert_to(body, 'UTF8')",
+        Engine::Sqlite => "CAST(c.body AS BLOB)",
+        Engine::Postgres => "convert_to(c.body, 'UTF8')",
     };
     let current: Option<CopyRow> = sqlx::query_as(&format!(
-        "SELECT unit_id, rev, seq, {bytes} FROM records WHERE entity = $1 AND id = $2"
+        "SELECT r.unit_id, r.rev, r.seq, {bytes} FROM records r LEFT JOIN changes c \
+         ON c.seq = r.seq AND c.entity = r.entity AND c.id = r.id \
+         WHERE r.entity = $1 AND r.id = $2"
     ))
     .bind(entity)
     .bind(id)
     .fetch_optional(&mut *conn)
     .await?;
     let latest: Option<CopyRow> = sqlx::query_as(&format!(
-        "SELECT unit_id, rev, seq, {bytes} FROM changes WHERE entity = $1 AND id = $2 \
-         ORDER BY seq DESC LIMIT 1"
+        "SELECT c.unit_id, c.rev, c.seq, {bytes} FROM changes c WHERE c.entity = $1 AND c.id = $2 \
+         ORDER BY c.seq DESC LIMIT 1"
     ))
     .bind(entity)
     .bind(id)
@@ -320,9 +325,9 @@ async fn examine(
         return Ok(None);
     }
     let kind = Entity::from_code(entity);
-    let read = |bytes: &[u8]| -> Option<(Entity, Value)> {
+    let read = |bytes: &Option<Vec<u8>>| -> Option<(Entity, Value)> {
         let kind = kind?;
-        let body: Value = serde_json::from_slice(bytes).ok()?;
+        let body: Value = serde_json::from_slice(bytes.as_ref()?).ok()?;
         kind.reads(&body).then_some((kind, body))
     };
     let current_state = match &current {
@@ -358,7 +363,7 @@ async fn examine(
                 unit_id: UnitId(unit_id.clone()),
                 rev,
                 body,
-                replaced: current.map(|copy| copy.3),
+                replaced: current.and_then(|copy| copy.3),
             })
         }
         None => None,

@@ -471,16 +471,10 @@ async fn a_damaged_server_copy_refuses_its_own_mutation_and_not_the_whole_push()
     let app = fixture().await?;
     let token = app.login("insp_a").await?;
     let (id, _, body) = submitted_record(&app, &token, &[]).await?;
-    sqlx::query("UPDATE records SET body = '{\"not\": \"an inspection\"}' WHERE id = $1")
-        .bind(&id)
-        .execute(&app.state.pool)
-        .await?;
+    damage_current_copy(&app.state.pool, &id, r#"{"not": "an inspection"}"#).await?;
     // Another whose stored body is not even JSON: the row itself does not read back.
     let (torn, _, torn_body) = submitted_record(&app, &token, &[]).await?;
-    sqlx::query("UPDATE records SET body = '{\"id\": \"cut off' WHERE id = $1")
-        .bind(&torn)
-        .execute(&app.state.pool)
-        .await?;
+    damage_current_copy(&app.state.pool, &torn, r#"{"id": "cut off"#).await?;
     let other = new_id();
     let results = app
         .push(

@@ -459,6 +459,30 @@ fn with(mut body: Value, pointer: &str, value: Value) -> Value {
     body
 }
 
+/// Replaces the text of record `id`'s current copy behind the server's back, as a damaged or
+/// hand-edited database would hold it: the change log takes no updates, so a change of the same rev
+/// with `text` is added to it (it takes inserts) and the current copy made to name it.
+async fn damage_current_copy(pool: &AnyPool, id: &str, text: &str) -> anyhow::Result<()> {
+    let added = sqlx::query(
+        "INSERT INTO changes (entity, id, rev, unit_id, user_id, device_id, op_id, at, body) \
+         SELECT entity, id, rev, unit_id, NULL, NULL, NULL, at, $2 FROM changes \
+         WHERE id = $1 ORDER BY seq DESC LIMIT 1",
+    )
+    .bind(id)
+    .bind(text)
+    .execute(pool)
+    .await?;
+    ensure!(added.rows_affected() == 1, "no change of {id} to damage");
+    let named = sqlx::query(
+        "UPDATE records SET seq = (SELECT MAX(seq) FROM changes WHERE id = $1) WHERE id = $1",
+    )
+    .bind(id)
+    .execute(pool)
+    .await?;
+    ensure!(named.rows_affected() == 1, "no current copy of {id}");
+    Ok(())
+}
+
 /// Asserts one push result's status and, for rejections, its error code.
 #[track_caller]
 fn check(result: &MutationResult, status: MutationStatus, code: Option<&str>) {

@@ -488,7 +488,8 @@ impl Case<'_> {
                 stale,
             } => {
                 let inspections: Vec<(String, i64, String)> = sqlx::query_as(
-                    "SELECT id, rev, body FROM records WHERE entity = 'inspection' ORDER BY id",
+                    "SELECT r.id, r.rev, c.body FROM records r JOIN changes c ON c.seq = r.seq \
+                     WHERE r.entity = 'inspection' ORDER BY r.id",
                 )
                 .fetch_all(&self.server.pool())
                 .await
@@ -719,11 +720,12 @@ impl Case<'_> {
             gaps
         );
 
-        let server: Vec<(String, String, i64, String)> =
-            sqlx::query_as("SELECT entity, id, rev, body FROM records")
-                .fetch_all(&pool)
-                .await
-                .map_err(fail)?;
+        let server: Vec<(String, String, i64, String)> = sqlx::query_as(
+            "SELECT r.entity, r.id, r.rev, c.body FROM records r JOIN changes c ON c.seq = r.seq",
+        )
+        .fetch_all(&pool)
+        .await
+        .map_err(fail)?;
         for (device, phone) in self.phones.iter().enumerate() {
             self.check_saved_on_server_or_waiting(device).await?;
             let local: HashMap<(Entity, String), LocalState> = phone

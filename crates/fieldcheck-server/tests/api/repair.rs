@@ -33,15 +33,8 @@ async fn records_differing_from_the_change_log_are_written_again_and_pulled_by_e
     let venue_id = app
         .venue(&author, &app.insp_a, VenueKind::InternetCafe)
         .await?;
-    let [not_json, not_a_record, removed, moved, raised, untouched] = [(); 6].map(|()| new_id());
-    for id in [
-        &not_json,
-        &not_a_record,
-        &removed,
-        &moved,
-        &raised,
-        &untouched,
-    ] {
+    let [older, foreign, removed, moved, raised, untouched] = [(); 6].map(|()| new_id());
+    for id in [&older, &foreign, &removed, &moved, &raised, &untouched] {
         let body = app.inspection_body(id, &venue_id, &app.insp_a);
         app.push_ok(&author, mutation("inspection", id, 0, body.clone()))
             .await?;
@@ -67,17 +60,11 @@ async fn records_differing_from_the_change_log_are_written_again_and_pulled_by_e
         assert_eq!(changed.rows_affected(), 1, "{sql}");
         Ok(())
     };
-    // Behind the server's back, copies phones then pull as they are: a venue's licence number
-    // changed, a record that is JSON but no inspection, one moved to the other unit, and one whose
-    // seq was raised past those the log hands out next (it takes a phone's cursor there).
+    // Behind the server's back, copies phones then pull as they are: one made to name its older
+    // change (its first text at its second rev), and one moved to the other unit.
     edit(
-        "UPDATE records SET body = replace(body, '41030210023', '41030299999') WHERE id = $1",
-        &venue_id,
-    )
-    .await?;
-    edit(
-        "UPDATE records SET body = '{\"not\": \"an inspection\"}' WHERE id = $1",
-        &not_a_record,
+        "UPDATE records SET seq = (SELECT MIN(seq) FROM changes WHERE id = $1) WHERE id = $1",
+        &older,
     )
     .await?;
     let unit_b = app.insp_b.unit_id.as_str();
@@ -86,26 +73,32 @@ async fn records_differing_from_the_change_log_are_written_again_and_pulled_by_e
         &moved,
     )
     .await?;
-    edit("UPDATE records SET seq = seq + 500 WHERE id = $1", &raised).await?;
     let (tampered, colleague_cursor) = pull_from(&app, &colleague, "").await?;
     assert!(
-        tampered
-            .iter()
-            .any(|change| change.body["not"] == "an inspection")
+        tampered.iter().any(|change| change.id == older
+            && change.rev == 2
+            && change.body["notes"] != "复查后补充"),
+        "{tampered:?}"
     );
     let (exposed, _) = pull_from(&app, &other_unit, "").await?;
     assert!(exposed.iter().any(|change| change.id == moved));
-    // Then one cut short (no longer JSON), one removed, and one no change of the log wrote.
+    // Then copies with no text of their own: one naming another record's change, one whose seq was
+    // raised past every change; one removed, and one no change of the log wrote (in a unit no phone
+    // here pulls: with no text, it stops that unit's pulls until it is removed by hand).
     edit(
-        "UPDATE records SET body = '{\"id\": \"cut' WHERE id = $1",
-        &not_json,
+        &format!(
+            "UPDATE records SET seq = (SELECT MIN(seq) FROM changes WHERE id = '{untouched}') \
+             WHERE id = $1"
+        ),
+        &foreign,
     )
     .await?;
+    edit("UPDATE records SET seq = seq + 500 WHERE id = $1", &raised).await?;
     edit("DELETE FROM records WHERE id = $1", &removed).await?;
     let stray = new_id();
     sqlx::query(
-        "INSERT INTO records (entity, id, unit_id, rev, body, seq, created_at, updated_at) \
-         SELECT entity, $1, unit_id, rev, body, seq + 1000000, created_at, updated_at \
+        "INSERT INTO records (entity, id, unit_id, rev, seq, created_at, updated_at) \
+         SELECT entity, $1, 'unit-elsewhere', rev, seq + 1000000, created_at, updated_at \
          FROM records WHERE id = $2",
     )
     .bind(&stray)
@@ -127,24 +120,19 @@ async fn records_differing_from_the_change_log_are_written_again_and_pulled_by_e
     assert_eq!(
         summary,
         [
-            (venue_id.as_str(), Current::Differs, Logged::Restorable),
-            (not_json.as_str(), Current::Unreadable, Logged::Restorable),
-            (
-                not_a_record.as_str(),
-                Current::Unreadable,
-                Logged::Restorable
-            ),
+            (older.as_str(), Current::Differs, Logged::Restorable),
+            (foreign.as_str(), Current::Unreadable, Logged::Restorable),
             (removed.as_str(), Current::Missing, Logged::Restorable),
             (moved.as_str(), Current::Differs, Logged::Restorable),
-            (raised.as_str(), Current::Differs, Logged::Restorable),
-            (stray.as_str(), Current::Differs, Logged::Absent),
+            (raised.as_str(), Current::Unreadable, Logged::Restorable),
+            (stray.as_str(), Current::Unreadable, Logged::Absent),
         ]
     );
     assert!(found[1].describe().contains("does not read"), "{found:?}");
-    // The unit's pulls stop at the copy that is not JSON, without its text.
+    // The unit's pulls stop at a copy without its text, without the parser's words.
     let answer = app.get("/api/sync/pull?limit=1000", &colleague).await?;
     assert_eq!(answer.status, StatusCode::INTERNAL_SERVER_ERROR);
-    assert!(!answer.body.to_string().contains("cut"), "{}", answer.body);
+    assert!(!answer.body.to_string().contains("EOF"), "{}", answer.body);
 
     let keep = tempfile::tempdir()?;
     let repaired = repair::repair(&app.state.pool, keep.path()).await?;
@@ -162,31 +150,25 @@ async fn records_differing_from_the_change_log_are_written_again_and_pulled_by_e
     assert_eq!(
         restored,
         [
-            (venue_id.as_str(), 2, true),
-            (not_json.as_str(), 3, true),
-            (not_a_record.as_str(), 3, true),
+            (older.as_str(), 3, true),
+            (foreign.as_str(), 3, false),
             (removed.as_str(), 3, false),
             (moved.as_str(), 3, true),
-            (raised.as_str(), 3, true),
+            (raised.as_str(), 3, false),
         ]
     );
-    // The replaced texts are kept, as they were stored.
-    let kept = repaired.restored[1].kept.as_ref().context("kept")?;
-    assert_eq!(std::fs::read(kept)?, b"{\"id\": \"cut");
-    assert_eq!(std::fs::read_dir(keep.path())?.count(), 5);
+    // The replaced texts are kept, as they were stored: the older change's.
+    let kept = repaired.restored[0].kept.as_ref().context("kept")?;
+    let kept: Value = serde_json::from_slice(&std::fs::read(kept)?)?;
+    assert_eq!(kept["id"], json!(older));
+    assert_ne!(kept["notes"], json!("复查后补充"));
+    assert_eq!(std::fs::read_dir(keep.path())?.count(), 2);
     assert_eq!(ids(&repaired.left), [stray.as_str()]);
 
     // The phone that had pulled the bad copies gets every record again as it was committed, at a
     // newer rev; the other unit's phone is told the moved record left it.
     let (after, _) = pull_from(&app, &colleague, &colleague_cursor).await?;
-    for id in [
-        &venue_id,
-        &not_json,
-        &not_a_record,
-        &removed,
-        &moved,
-        &raised,
-    ] {
+    for id in [&older, &foreign, &removed, &moved, &raised] {
         let was = committed.iter().find(|change| change.id == *id);
         let now = after.iter().find(|change| change.id == *id);
         assert_eq!(
@@ -228,5 +210,66 @@ async fn records_differing_from_the_change_log_are_written_again_and_pulled_by_e
     let again = repair::repair(&app.state.pool, keep.path()).await?;
     assert!(again.restored.is_empty());
     assert_eq!(ids(&again.left), [stray.as_str()]);
+    Ok(())
+}
+
+/// A database an older server left (version 4: each current copy with a text of its own beside its
+/// change's) keeps every record through the move to version 5, each read from its change.
+#[tokio::test]
+async fn a_database_of_version_4_keeps_every_record_through_the_move_to_version_5() -> TestResult {
+    let dir = tempfile::tempdir()?;
+    let first = r#"{"id":"v-1","name":"星空网吧"}"#;
+    let second = r#"{"id":"v-1","name":"星空网咖"}"#;
+    let other = r#"{"id":"v-2","name":"金曲KTV"}"#;
+    {
+        let pool = open_pool(dir.path()).await?;
+        // Back to version 4, as an older server left it: the current copies' column of text.
+        sqlx::query("ALTER TABLE records ADD COLUMN body TEXT NOT NULL DEFAULT ''")
+            .execute(&pool)
+            .await?;
+        sqlx::query("DELETE FROM _sqlx_migrations WHERE version = 5")
+            .execute(&pool)
+            .await?;
+        for (id, rev, body) in [("v-1", 1, first), ("v-2", 1, other), ("v-1", 2, second)] {
+            sqlx::query(
+                "INSERT INTO changes (entity, id, rev, unit_id, at, body) \
+                 VALUES ('venue', $1, $2, 'unit-a', '2026-06-01T02:00:00Z', $3)",
+            )
+            .bind(id)
+            .bind(rev)
+            .bind(body)
+            .execute(&pool)
+            .await?;
+        }
+        sqlx::query(
+            "INSERT INTO records (entity, id, unit_id, rev, body, seq, created_at, updated_at) \
+             SELECT entity, id, unit_id, rev, body, seq, at, at FROM changes c \
+             WHERE seq = (SELECT MAX(seq) FROM changes l WHERE l.id = c.id)",
+        )
+        .execute(&pool)
+        .await?;
+        db::close(&pool).await;
+    }
+    let pool = open_pool(dir.path()).await?;
+    let kept: Vec<(String, u64, Value)> = db::changes_since(&pool, 0, None, 100)
+        .await?
+        .into_iter()
+        .map(|row| (row.id, row.rev, row.body.unwrap_or_default()))
+        .collect();
+    assert_eq!(
+        kept,
+        [
+            ("v-2".to_owned(), 1, serde_json::from_str::<Value>(other)?),
+            ("v-1".to_owned(), 2, serde_json::from_str::<Value>(second)?),
+        ]
+    );
+    // The current copies' own text is gone: stored once, in the change log.
+    assert!(
+        sqlx::query("SELECT body FROM records")
+            .fetch_all(&pool)
+            .await
+            .is_err()
+    );
+    db::close(&pool).await;
     Ok(())
 }

@@ -387,11 +387,7 @@ async fn a_stored_body_that_does_not_read_is_left_out_of_the_figures_and_fails_n
         .into_iter()
         .chain([("c-gas".to_owned(), r#"{"id": "c-gas""#)])
     {
-        sqlx::query("UPDATE records SET body = $1 WHERE id = $2")
-            .bind(body)
-            .bind(id)
-            .execute(&app.state.pool)
-            .await?;
+        damage_current_copy(&app.state.pool, &id, body).await?;
     }
     let supervisor = app.login("super_a").await?;
     let answer = app

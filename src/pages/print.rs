@@ -6,8 +6,8 @@
 
 use fieldcheck_core::InspectionId;
 use fieldcheck_core::printout::{
-    Appendix, Finding, Minutes, PrintContext, PrintedOfficer, RectificationOrder, SignatureLine,
-    Unsettled,
+    AmendmentCopy, Appendix, Finding, Minutes, PrintContext, PrintedOfficer, RectificationOrder,
+    SignatureLine, Unsettled,
 };
 use leptos::prelude::*;
 
@@ -77,15 +77,18 @@ pub fn PrintPage() -> impl IntoView {
                 });
             }
             // The venue's records: the amendments of this one among them print under it.
-            let amendments: Vec<fieldcheck_core::Inspection> = store
+            let amendments: Vec<AmendmentCopy> = store
                 .inspections_for_venue(&venue.id)
                 .await?
                 .items
                 .into_iter()
                 // One the server refused (or that waits on a conflict) is no amendment of record.
                 .filter(|other| matches!(other.mark(), SyncMark::Synced | SyncMark::Pending))
-                .map(|other| other.record)
-                .filter(|other| other.amends.as_ref() == Some(&local.record.id))
+                .filter(|other| other.record.amends.as_ref() == Some(&local.record.id))
+                .map(|other| AmendmentCopy {
+                    unsettled: Unsettled::of(&other.local),
+                    record: other.record,
+                })
                 .collect();
             let context = PrintContext {
                 venue: &venue,
@@ -157,6 +160,7 @@ pub fn PrintPage() -> impl IntoView {
 fn MinutesSheet(minutes: Minutes) -> impl IntoView {
     let Minutes {
         not_final,
+        incomplete,
         unit,
         time_span,
         place,
@@ -180,6 +184,7 @@ fn MinutesSheet(minutes: Minutes) -> impl IntoView {
     view! {
         <article class="sheet" data-testid="print-minutes" lang="zh-CN">
             {not_final.map(|said| view! { <p class="sheet-not-final" data-testid="print-not-final">{said}</p> })}
+            {incomplete.map(|said| view! { <p class="sheet-not-final" data-testid="print-incomplete">{said}</p> })}
             <p class="sheet-unit">{unit}</p>
             <h1 class="sheet-title">"现场检查笔录"</h1>
             <dl class="sheet-fields">
@@ -227,7 +232,7 @@ fn MinutesSheet(minutes: Minutes) -> impl IntoView {
                 <ol class="sheet-findings" data-testid="print-amendments">
                     {amendments
                         .into_iter()
-                        .map(|line| view! { <li>{line.at} "，" {line.officer} "：" {line.notes}</li> })
+                        .map(|line| view! { <li>{line.at} "，" {line.officer} "：" {line.notes} {line.unsettled}</li> })
                         .collect_view()}
                 </ol>
             })}

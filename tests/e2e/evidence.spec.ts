@@ -180,6 +180,7 @@ test('a complete on-site record with two officers, a photo and signatures is mad
   await expect(order.getByTestId('print-order-receipt')).toContainText('当事人签收');
   // Synced, with both officers' certificates known to the phone: nothing says it is not to be served.
   await expect(order.getByTestId('print-order-incomplete')).toHaveCount(0);
+  await expect(page.getByTestId('print-incomplete')).toHaveCount(0);
   await expect(order.getByTestId('print-order-not-final')).toHaveCount(0);
   await expect(minutes).toContainText('当场给予警告');
   await page.emulateMedia({ media: 'print' });

@@ -70,6 +70,15 @@ pub struct AmendmentLine {
     pub at: String,
     pub officer: String,
     pub notes: String,
+    /// Said after it when the phone's copy is not the server's yet (see [`Unsettled::of`]).
+    pub unsettled: Option<&'static str>,
+}
+
+/// A record that may amend the one printed, as the phone holds it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AmendmentCopy {
+    pub record: Inspection,
+    pub unsettled: Option<Unsettled>,
 }
 
 /// The 现场检查笔录.
@@ -90,6 +99,8 @@ pub struct Minutes {
     pub party: String,
     pub officers: Vec<String>,
     pub recorder: String,
+    /// Said above the title when the phone lacks the unit's name or an officer's certificate number.
+    pub incomplete: Option<&'static str>,
     /// 执法人员已出示执法证件并告知 … (or that it was not recorded).
     pub credentials: String,
     pub items: Vec<ItemLine>,
@@ -153,7 +164,7 @@ pub struct PrintContext<'a> {
     /// The enforcement unit's name.
     pub unit: &'a str,
     /// Records the phone holds that may amend this one (those whose `amends` names it are printed).
-    pub amendments: &'a [Inspection],
+    pub amendments: &'a [AmendmentCopy],
     /// The phone's copy is not the server's record: refused, or waiting beside a newer copy.
     pub unsettled: Option<Unsettled>,
 }
@@ -361,12 +372,12 @@ impl Inspection {
                 }
             })
             .collect();
-        let mut amendments: Vec<&Inspection> = context
+        let mut amendments: Vec<&AmendmentCopy> = context
             .amendments
             .iter()
-            .filter(|other| other.amends.as_ref() == Some(&self.id))
+            .filter(|other| other.record.amends.as_ref() == Some(&self.id))
             .collect();
-        amendments.sort_by_key(|amendment| amendment.started_at);
+        amendments.sort_by_key(|amendment| amendment.record.started_at);
         Minutes {
             not_final: match self.status {
                 Status::Draft => Some("草稿：尚未提交，不作为现场检查笔录使用"),
@@ -375,16 +386,20 @@ impl Inspection {
             },
             amendments: amendments
                 .into_iter()
-                .map(|amendment| AmendmentLine {
-                    at: minute(&amendment.started_at),
-                    officer: amendment
+                .map(|AmendmentCopy { record, unsettled }| AmendmentLine {
+                    at: minute(&record.started_at),
+                    officer: record
                         .inspectors
                         .first()
                         .map(|id| officer(id).name)
                         .unwrap_or_default(),
-                    notes: amendment.notes.clone(),
+                    notes: record.notes.clone(),
+                    unsettled: unsettled.map(|_| "（本机版本，尚未被服务器接受）"),
                 })
                 .collect(),
+            incomplete: self
+                .lacks_unit_or_certificate(context)
+                .then_some("执法单位或执法人员证号不全：请同步后重新打印"),
             unit: context.unit.to_owned(),
             time_span,
             place: context.venue.address.clone(),
@@ -436,15 +451,21 @@ impl Inspection {
                 .iter()
                 .map(|id| printed(context, id).line())
                 .collect(),
-            incomplete: (context.unit.is_empty()
-                || self.inspectors.iter().any(|id| {
-                    !context
-                        .officers
-                        .iter()
-                        .any(|officer| &officer.id == id && officer.cert_no.is_some())
-                }))
-            .then_some("执法单位或执法人员证号不全，请同步后重新打印：不作为正式文书送达"),
+            incomplete: self
+                .lacks_unit_or_certificate(context)
+                .then_some("执法单位或执法人员证号不全，请同步后重新打印：不作为正式文书送达"),
         })
+    }
+
+    /// The phone lacks what a document must name: the unit's name, or an officer's certificate.
+    fn lacks_unit_or_certificate(&self, context: &PrintContext<'_>) -> bool {
+        context.unit.is_empty()
+            || self.inspectors.iter().any(|id| {
+                !context
+                    .officers
+                    .iter()
+                    .any(|officer| &officer.id == id && officer.cert_no.is_some())
+            })
     }
 
     fn findings(

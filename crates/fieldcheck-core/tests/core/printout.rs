@@ -2,7 +2,7 @@
 
 use chrono::DateTime;
 use fieldcheck_core::local::{LocalState, ServerVersion};
-use fieldcheck_core::printout::{PrintContext, PrintedOfficer, Unsettled};
+use fieldcheck_core::printout::{AmendmentCopy, PrintContext, PrintedOfficer, Unsettled};
 use fieldcheck_core::sync::ErrorBody;
 use fieldcheck_core::{InspectionId, OpId, Rectify, Status, photo_name};
 
@@ -129,7 +129,13 @@ fn the_minutes_carry_their_amendments_and_say_when_they_are_not_final() {
     let mut elsewhere = first.clone();
     elsewhere.amends = Some(InspectionId("another-record".into()));
     elsewhere.notes = "另一条记录的补充".into();
-    let amendments = [later, elsewhere, first];
+    // The earlier one was edited on this phone since the server accepted it.
+    let amendments = [
+        (later, None),
+        (elsewhere, None),
+        (first, Some(Unsettled::Unsent)),
+    ]
+    .map(|(record, unsettled)| AmendmentCopy { record, unsettled });
     let context = PrintContext {
         venue: &venue,
         officers: &officers,
@@ -139,16 +145,28 @@ fn the_minutes_carry_their_amendments_and_say_when_they_are_not_final() {
     };
     let minutes = record.minutes(&context);
     assert_eq!(minutes.not_final, None);
-    let lines: Vec<(&str, &str, &str)> = minutes
+    let lines: Vec<(&str, &str, &str, bool)> = minutes
         .amendments
         .iter()
-        .map(|line| (line.at.as_str(), line.officer.as_str(), line.notes.as_str()))
+        .map(|line| {
+            (
+                line.at.as_str(),
+                line.officer.as_str(),
+                line.notes.as_str(),
+                line.unsettled.is_some(),
+            )
+        })
         .collect();
     assert_eq!(
         lines,
         [
-            ("2026年11月27日15时05分", "张伟", "消防通道杂物已清理"),
-            ("2026年11月28日09时30分", "张伟", "业主已补办从业人员健康证"),
+            ("2026年11月27日15时05分", "张伟", "消防通道杂物已清理", true),
+            (
+                "2026年11月28日09时30分",
+                "张伟",
+                "业主已补办从业人员健康证",
+                false
+            ),
         ]
     );
     for (status, said) in [(Status::Draft, "草稿"), (Status::Returned, "已退回")] {
@@ -276,8 +294,9 @@ fn the_rectification_order_lists_only_deadline_hazards() {
         Some("《消防法》；《娱乐场所管理条例》第21条")
     );
     assert_eq!(order.incomplete, None);
+    assert_eq!(record.minutes(&context).incomplete, None);
     // Without the unit's name, or an officer the phone does not know or whose certificate it lacks,
-    // the notice says it is not to be served.
+    // the notice says it is not to be served, and the minutes that they lack it.
     let unnamed = PrintContext {
         unit: "",
         ..context
@@ -288,6 +307,12 @@ fn the_rectification_order_lists_only_deadline_hazards() {
             .incomplete
             .is_some_and(|said| said.contains("不作为正式文书送达"))
     );
+    assert!(
+        record
+            .minutes(&unnamed)
+            .incomplete
+            .is_some_and(|said| said.contains("请同步后重新打印"))
+    );
     let mut uncertified = officers.clone();
     uncertified[1].cert_no = None;
     for known in [&officers[..1], &uncertified[..]] {
@@ -297,6 +322,7 @@ fn the_rectification_order_lists_only_deadline_hazards() {
         };
         let order = record.rectification_order(&partial).expect("an order");
         assert!(order.incomplete.is_some(), "{:?}", order.officers);
+        assert!(record.minutes(&partial).incomplete.is_some());
     }
     record.hazards[0].rectify = Some(Rectify::OnSite);
     record.hazards[0].deadline = None;

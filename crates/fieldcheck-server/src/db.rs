@@ -468,10 +468,12 @@ type RecordRow = (String, String, String, i64, String, i64);
 
 /// Where a record's current copy is read from: its row in `records` (unit, rev, seq) and the text of
 /// the change at that seq in the log, which is stored once, there. A copy whose row names no change of
-/// its own (a database edited behind the server's back) reads as empty text, which does not read as
-/// a record: it fails whoever reads it as a damaged copy does, and `records repair` restores it.
-const CURRENT_COPIES: &str = "records r LEFT JOIN changes c \
-     ON c.seq = r.seq AND c.entity = r.entity AND c.id = r.id";
+/// its own, of its unit and rev (a database edited behind the server's back), reads as empty text,
+/// which does not read as a record: it fails whoever reads it as a damaged copy does (a copy moved to
+/// another unit by hand is not handed to that unit), and `records repair` restores it.
+pub const CURRENT_COPIES: &str = "records r LEFT JOIN changes c \
+     ON c.seq = r.seq AND c.entity = r.entity AND c.id = r.id \
+     AND c.unit_id = r.unit_id AND c.rev = r.rev";
 
 /// The current copy's text in a query over [`CURRENT_COPIES`].
 const CURRENT_BODY: &str = "COALESCE(c.body, '')";

@@ -6,7 +6,9 @@
 //! of each record is the reference: a current copy that differs from it (an older change's text,
 //! another unit or rev, a seq naming no change of its own), or is gone, was edited behind the server's
 //! back. One without readable text stops every pull of its unit (answered 500: a pull never skips a
-//! change); one that reads has been handed to phones as it is. The repair therefore writes the latest change again as a new rev
+//! change); one that reads has been handed to phones as it is. So has a current copy's own text that
+//! version 5 found differing from its change when it stopped storing such texts: kept aside in
+//! `unrepaired_texts`, it counts as the copy's text until the record is repaired. The repair therefore writes the latest change again as a new rev
 //! and seq, as any write does: every phone pulls it, whatever it was given before, and a phone of a
 //! unit the copy was wrongly moved to gets a tombstone. Each repair is an audit row (action
 //! `repair`), and the text it replaces is kept in a file first.
@@ -166,6 +168,15 @@ pub async fn repair(pool: &AnyPool, keep: &Path) -> Result<Repaired, RepairError
         .collect();
     db::write_records(&mut tx, &writes).await?;
     drop(writes);
+    // A text version 5 kept aside is in its file now, and the record written again.
+    for (mismatch, _) in &plans {
+        sqlx::query("DELETE FROM unrepaired_texts WHERE entity = $1 AND id = $2")
+            .bind(&mismatch.entity)
+            .bind(&mismatch.id)
+            .execute(&mut *tx)
+            .await
+            .map_err(DbError::from)?;
+    }
     let mut events = audit::Pending::default();
     for (mismatch, plan) in &plans {
         events
@@ -268,9 +279,11 @@ struct Plan {
     replaced: Option<Vec<u8>>,
 }
 
-/// The records whose current copy may differ from their latest change: compared in SQL, without
-/// reading any body into the server (a copy at its latest change's seq has that change's text).
+/// The records whose current copy may differ from their latest change, each once: compared in SQL,
+/// without reading any body into the server (a copy at its latest change's seq has that change's
+/// text), and those whose own text version 5 kept aside (`unrepaired_texts`, see its migration).
 async fn candidates(conn: &mut AnyConnection) -> Result<Vec<(String, String)>, DbError> {
+    let mut seen = std::collections::HashSet::new();
     Ok(sqlx::query_as::<_, (String, String, i64)>(
         "SELECT c.entity, c.id, c.seq FROM changes c \
          JOIN (SELECT entity, id, MAX(seq) AS seq FROM changes GROUP BY entity, id) latest \
@@ -280,12 +293,16 @@ async fn candidates(conn: &mut AnyConnection) -> Result<Vec<(String, String)>, D
          UNION ALL \
          SELECT r.entity, r.id, r.seq FROM records r WHERE NOT EXISTS \
          (SELECT 1 FROM changes c WHERE c.entity = r.entity AND c.id = r.id) \
+         UNION ALL \
+         SELECT u.entity, u.id, COALESCE(r.seq, 0) FROM unrepaired_texts u \
+         LEFT JOIN records r ON r.entity = u.entity AND r.id = u.id \
          ORDER BY 3",
     )
     .fetch_all(&mut *conn)
     .await?
     .into_iter()
     .map(|(entity, id, _)| (entity, id))
+    .filter(|record| seen.insert(record.clone()))
     .collect())
 }
 
@@ -300,21 +317,24 @@ async fn examine(
     entity: &str,
     id: &str,
 ) -> Result<Option<(Mismatch, Option<Plan>)>, DbError> {
-    let bytes = match Engine::of(conn) {
-        Engine::Sqlite => "CAST(c.body AS BLOB)",
-        Engine::Postgres => "convert_to(c.body, 'UTF8')",
+    let bytes = |text: &str| match Engine::of(conn) {
+        Engine::Sqlite => format!("CAST({text} AS BLOB)"),
+        Engine::Postgres => format!("convert_to({text}, 'UTF8')"),
     };
+    // The text phones may hold: one version 5 kept aside, else the change the copy names.
+    let (kept_aside, named) = (bytes("u.body"), bytes("c.body"));
     let current: Option<CopyRow> = sqlx::query_as(&format!(
-        "SELECT r.unit_id, r.rev, r.seq, {bytes} FROM records r LEFT JOIN changes c \
-         ON c.seq = r.seq AND c.entity = r.entity AND c.id = r.id \
-         WHERE r.entity = $1 AND r.id = $2"
+        "SELECT r.unit_id, r.rev, r.seq, COALESCE({kept_aside}, {named}) FROM {} \
+         LEFT JOIN unrepaired_texts u ON u.entity = r.entity AND u.id = r.id \
+         WHERE r.entity = $1 AND r.id = $2",
+        db::CURRENT_COPIES
     ))
     .bind(entity)
     .bind(id)
     .fetch_optional(&mut *conn)
     .await?;
     let latest: Option<CopyRow> = sqlx::query_as(&format!(
-        "SELECT c.unit_id, c.rev, c.seq, {bytes} FROM changes c WHERE c.entity = $1 AND c.id = $2 \
+        "SELECT c.unit_id, c.rev, c.seq, {named} FROM changes c WHERE c.entity = $1 AND c.id = $2 \
          ORDER BY c.seq DESC LIMIT 1"
     ))
     .bind(entity)

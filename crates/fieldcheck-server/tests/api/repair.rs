@@ -60,10 +60,12 @@ async fn records_differing_from_the_change_log_are_written_again_and_pulled_by_e
         assert_eq!(changed.rows_affected(), 1, "{sql}");
         Ok(())
     };
-    // Behind the server's back, copies phones then pull as they are: one made to name its older
-    // change (its first text at its second rev), and one moved to the other unit.
+    // Behind the server's back: a copy made its older change again (seq and rev), which phones
+    // then pull as it is, and one moved to the other unit, which that unit is not handed: no change
+    // of that unit names it, so it has no text there and stops that unit's pulls.
     edit(
-        "UPDATE records SET seq = (SELECT MIN(seq) FROM changes WHERE id = $1) WHERE id = $1",
+        "UPDATE records SET seq = (SELECT MIN(seq) FROM changes WHERE id = $1), rev = 1 \
+         WHERE id = $1",
         &older,
     )
     .await?;
@@ -76,12 +78,17 @@ async fn records_differing_from_the_change_log_are_written_again_and_pulled_by_e
     let (tampered, colleague_cursor) = pull_from(&app, &colleague, "").await?;
     assert!(
         tampered.iter().any(|change| change.id == older
-            && change.rev == 2
+            && change.rev == 1
             && change.body["notes"] != "复查后补充"),
         "{tampered:?}"
     );
-    let (exposed, _) = pull_from(&app, &other_unit, "").await?;
-    assert!(exposed.iter().any(|change| change.id == moved));
+    let exposed = app.get("/api/sync/pull?limit=1000", &other_unit).await?;
+    assert_eq!(exposed.status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert!(
+        !exposed.body.to_string().contains(&moved),
+        "{}",
+        exposed.body
+    );
     // Then copies with no text of their own: one naming another record's change, one whose seq was
     // raised past every change; one removed, and one no change of the log wrote (in a unit no phone
     // here pulls: with no text, it stops that unit's pulls until it is removed by hand).
@@ -123,7 +130,7 @@ async fn records_differing_from_the_change_log_are_written_again_and_pulled_by_e
             (older.as_str(), Current::Differs, Logged::Restorable),
             (foreign.as_str(), Current::Unreadable, Logged::Restorable),
             (removed.as_str(), Current::Missing, Logged::Restorable),
-            (moved.as_str(), Current::Differs, Logged::Restorable),
+            (moved.as_str(), Current::Unreadable, Logged::Restorable),
             (raised.as_str(), Current::Unreadable, Logged::Restorable),
             (stray.as_str(), Current::Unreadable, Logged::Absent),
         ]
@@ -153,7 +160,7 @@ async fn records_differing_from_the_change_log_are_written_again_and_pulled_by_e
             (older.as_str(), 3, true),
             (foreign.as_str(), 3, false),
             (removed.as_str(), 3, false),
-            (moved.as_str(), 3, true),
+            (moved.as_str(), 3, false),
             (raised.as_str(), 3, false),
         ]
     );
@@ -162,7 +169,7 @@ async fn records_differing_from_the_change_log_are_written_again_and_pulled_by_e
     let kept: Value = serde_json::from_slice(&std::fs::read(kept)?)?;
     assert_eq!(kept["id"], json!(older));
     assert_ne!(kept["notes"], json!("复查后补充"));
-    assert_eq!(std::fs::read_dir(keep.path())?.count(), 2);
+    assert_eq!(std::fs::read_dir(keep.path())?.count(), 1);
     assert_eq!(ids(&repaired.left), [stray.as_str()]);
 
     // The phone that had pulled the bad copies gets every record again as it was committed, at a
@@ -214,30 +221,44 @@ async fn records_differing_from_the_change_log_are_written_again_and_pulled_by_e
 }
 
 /// A database an older server left (version 4: each current copy with a text of its own beside its
-/// change's) keeps every record through the move to version 5, each read from its change.
+/// change's) keeps every record through the move to version 5, each read from its change; a copy
+/// whose own text had been edited behind the server's back keeps that text aside, and `records
+/// repair` writes the record again for every phone, the text kept in its file.
 #[tokio::test]
 async fn a_database_of_version_4_keeps_every_record_through_the_move_to_version_5() -> TestResult {
     let dir = tempfile::tempdir()?;
-    let first = r#"{"id":"v-1","name":"星空网吧"}"#;
-    let second = r#"{"id":"v-1","name":"星空网咖"}"#;
-    let other = r#"{"id":"v-2","name":"金曲KTV"}"#;
+    let pool = open_pool(dir.path()).await?;
+    let leader = add(&pool, "leader_a", Role::Supervisor, UNIT_A).await?;
+    let venue = |id: &str, name: &str| -> anyhow::Result<String> {
+        let body = with(
+            venue_body(id, &leader, VenueKind::InternetCafe),
+            "/name",
+            json!(name),
+        );
+        Ok(serde_json::to_string(&body)?)
+    };
+    let first = &venue("v-1", "星空网吧")?;
+    let second = &venue("v-1", "星空网咖")?;
+    let other = &venue("v-2", "金曲KTV")?;
+    let edited = &venue("v-2", "金曲KTV（改）")?;
     {
-        let pool = open_pool(dir.path()).await?;
         // Back to version 4, as an older server left it: the current copies' column of text.
-        sqlx::query("ALTER TABLE records ADD COLUMN body TEXT NOT NULL DEFAULT ''")
-            .execute(&pool)
-            .await?;
-        sqlx::query("DELETE FROM _sqlx_migrations WHERE version = 5")
-            .execute(&pool)
-            .await?;
+        for sql in [
+            "ALTER TABLE records ADD COLUMN body TEXT NOT NULL DEFAULT ''",
+            "DROP TABLE unrepaired_texts",
+            "DELETE FROM _sqlx_migrations WHERE version = 5",
+        ] {
+            sqlx::query(sql).execute(&pool).await?;
+        }
         for (id, rev, body) in [("v-1", 1, first), ("v-2", 1, other), ("v-1", 2, second)] {
             sqlx::query(
                 "INSERT INTO changes (entity, id, rev, unit_id, at, body) \
-                 VALUES ('venue', $1, $2, 'unit-a', '2026-06-01T02:00:00Z', $3)",
+                 VALUES ('venue', $1, $2, $4, '2026-06-01T02:00:00Z', $3)",
             )
             .bind(id)
             .bind(rev)
             .bind(body)
+            .bind(UNIT_A)
             .execute(&pool)
             .await?;
         }
@@ -248,19 +269,27 @@ async fn a_database_of_version_4_keeps_every_record_through_the_move_to_version_
         )
         .execute(&pool)
         .await?;
+        // One copy's text edited behind that server's back.
+        sqlx::query("UPDATE records SET body = $1 WHERE id = 'v-2'")
+            .bind(edited)
+            .execute(&pool)
+            .await?;
         db::close(&pool).await;
     }
     let pool = open_pool(dir.path()).await?;
-    let kept: Vec<(String, u64, Value)> = db::changes_since(&pool, 0, None, 100)
-        .await?
-        .into_iter()
-        .map(|row| (row.id, row.rev, row.body.unwrap_or_default()))
-        .collect();
+    let pulled = async || -> anyhow::Result<Vec<(String, u64, Value)>> {
+        Ok(db::changes_since(&pool, 0, None, 100)
+            .await?
+            .into_iter()
+            .map(|row| (row.id, row.rev, row.body.unwrap_or_default()))
+            .collect())
+    };
+    let text = |text: &str| serde_json::from_str::<Value>(text);
     assert_eq!(
-        kept,
+        pulled().await?,
         [
-            ("v-2".to_owned(), 1, serde_json::from_str::<Value>(other)?),
-            ("v-1".to_owned(), 2, serde_json::from_str::<Value>(second)?),
+            ("v-2".to_owned(), 1, text(other)?),
+            ("v-1".to_owned(), 2, text(second)?),
         ]
     );
     // The current copies' own text is gone: stored once, in the change log.
@@ -270,6 +299,25 @@ async fn a_database_of_version_4_keeps_every_record_through_the_move_to_version_
             .await
             .is_err()
     );
+    // The edited text phones may hold is named, and the repair sends every phone the record's
+    // change again as a new rev, keeping that text in its file.
+    let found = repair::check(&pool).await?;
+    assert_eq!(ids(&found), ["v-2"]);
+    assert_eq!(found[0].current, Current::Differs);
+    let keep = tempfile::tempdir()?;
+    let repaired = repair::repair(&pool, keep.path()).await?;
+    assert_eq!(repaired.restored.len(), 1);
+    assert_eq!(repaired.restored[0].rev, 2);
+    let kept = repaired.restored[0].kept.as_ref().context("kept")?;
+    assert_eq!(&std::fs::read_to_string(kept)?, edited);
+    assert_eq!(
+        pulled().await?,
+        [
+            ("v-1".to_owned(), 2, text(second)?),
+            ("v-2".to_owned(), 2, text(other)?),
+        ]
+    );
+    assert!(repair::check(&pool).await?.is_empty());
     db::close(&pool).await;
     Ok(())
 }

@@ -1507,11 +1507,11 @@ pub async fn missing_photos(
            SELECT 1 FROM photos p WHERE p.sha256 = j.value AND (EXISTS ( \
              SELECT 1 FROM photo_uploads u WHERE u.sha256 = p.sha256 AND u.user_id = $2) \
            OR EXISTS ( \
-             SELECT 1 FROM photo_refs r JOIN records c \
-               ON c.entity = 'inspection' AND c.id = r.inspection_id \
+             SELECT 1 FROM photo_refs r JOIN {} \
              WHERE r.sha256 = p.sha256 AND ($3 IS NULL OR c.unit_id = $3)))) \
          ORDER BY j.key",
-        Engine::of(conn).json_strings()
+        Engine::of(conn).json_strings(),
+        INSPECTIONS_NAMING_PHOTOS
     );
     Ok(sqlx::query_scalar(&sql)
         .bind(json_list(names))
@@ -1549,16 +1549,24 @@ pub async fn add_photo_refs(
     Ok(())
 }
 
+/// The current copies (`c`) of the inspections a photo reference (`r`) names, each only with the
+/// change of its own unit and rev that it names (see [`CURRENT_COPIES`]): a copy moved to another
+/// unit by hand opens no photo to that unit.
+const INSPECTIONS_NAMING_PHOTOS: &str = "records c \
+     ON c.entity = 'inspection' AND c.id = r.inspection_id \
+     JOIN changes ch ON ch.seq = c.seq AND ch.entity = c.entity AND ch.id = c.id \
+     AND ch.unit_id = c.unit_id AND ch.rev = c.rev";
+
 /// Whether an inspection naming the photo belongs to `unit` (to any unit when `unit` is `None`).
 pub async fn photo_named_in_unit(
     executor: impl AnyExecutor<'_>,
     sha256: &str,
     unit: Option<&UnitId>,
 ) -> Result<bool, DbError> {
-    let found: Option<i64> = sqlx::query_scalar(
-        "SELECT 1 FROM photo_refs r JOIN records c ON c.entity = 'inspection' AND c.id = r.inspection_id \
-         WHERE r.sha256 = $1 AND ($2 IS NULL OR c.unit_id = $2) LIMIT 1",
-    )
+    let found: Option<i64> = sqlx::query_scalar(&format!(
+        "SELECT 1 FROM photo_refs r JOIN {INSPECTIONS_NAMING_PHOTOS} \
+         WHERE r.sha256 = $1 AND ($2 IS NULL OR c.unit_id = $2) LIMIT 1"
+    ))
     .bind(sha256)
     .bind(unit.map(UnitId::as_str))
     .fetch_optional(executor)

@@ -294,7 +294,9 @@ async fn candidates(conn: &mut AnyConnection) -> Result<Vec<(String, String)>, D
          SELECT r.entity, r.id, r.seq FROM records r WHERE NOT EXISTS \
          (SELECT 1 FROM changes c WHERE c.entity = r.entity AND c.id = r.id) \
          UNION ALL \
-         SELECT u.entity, u.id, COALESCE(r.seq, 0) FROM unrepaired_texts u \
+         SELECT u.entity, u.id, COALESCE(r.seq, \
+           (SELECT MAX(c.seq) FROM changes c WHERE c.entity = u.entity AND c.id = u.id), 0) \
+         FROM unrepaired_texts u \
          LEFT JOIN records r ON r.entity = u.entity AND r.id = u.id \
          ORDER BY 3",
     )
@@ -317,16 +319,14 @@ async fn examine(
     entity: &str,
     id: &str,
 ) -> Result<Option<(Mismatch, Option<Plan>)>, DbError> {
-    let bytes = |text: &str| match Engine::of(conn) {
-        Engine::Sqlite => format!("CAST({text} AS BLOB)"),
-        Engine::Postgres => format!("convert_to({text}, 'UTF8')"),
+    let engine = Engine::of(conn);
+    let bytes = |column: &str| match engine {
+        Engine::Sqlite => format!("CAST({column} AS BLOB)"),
+        Engine::Postgres => format!("convert_to({column}, 'UTF8')"),
     };
-    // The text phones may hold: one version 5 kept aside, else the change the copy names.
-    let (kept_aside, named) = (bytes("u.body"), bytes("c.body"));
+    let named = bytes("c.body");
     let current: Option<CopyRow> = sqlx::query_as(&format!(
-        "SELECT r.unit_id, r.rev, r.seq, COALESCE({kept_aside}, {named}) FROM {} \
-         LEFT JOIN unrepaired_texts u ON u.entity = r.entity AND u.id = r.id \
-         WHERE r.entity = $1 AND r.id = $2",
+        "SELECT r.unit_id, r.rev, r.seq, {named} FROM {} WHERE r.entity = $1 AND r.id = $2",
         db::CURRENT_COPIES
     ))
     .bind(entity)
@@ -341,23 +341,34 @@ async fn examine(
     .bind(id)
     .fetch_optional(&mut *conn)
     .await?;
-    if current.is_some() && current == latest {
+    // A text of the copy's own that version 5 kept aside, with the rev it had: what phones may hold.
+    let kept: Option<(i64, Vec<u8>)> = sqlx::query_as(&format!(
+        "SELECT rev, {} FROM unrepaired_texts WHERE entity = $1 AND id = $2",
+        bytes("body")
+    ))
+    .bind(entity)
+    .bind(id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    if kept.is_none() && current.is_some() && current == latest {
         return Ok(None);
     }
     let kind = Entity::from_code(entity);
-    let read = |bytes: &Option<Vec<u8>>| -> Option<(Entity, Value)> {
+    let read = |bytes: Option<&Vec<u8>>| -> Option<(Entity, Value)> {
         let kind = kind?;
-        let body: Value = serde_json::from_slice(bytes.as_ref()?).ok()?;
+        let body: Value = serde_json::from_slice(bytes?).ok()?;
         kind.reads(&body).then_some((kind, body))
     };
+    let (kept_rev, kept_text) = kept.unzip();
+    let current_text = kept_text.or_else(|| current.as_ref().and_then(|copy| copy.3.clone()));
     let current_state = match &current {
         None => Current::Missing,
-        Some(copy) if read(&copy.3).is_some() => Current::Differs,
+        Some(_) if read(current_text.as_ref()).is_some() => Current::Differs,
         Some(_) => Current::Unreadable,
     };
     let restorable = latest
         .as_ref()
-        .and_then(|copy| Some((copy, read(&copy.3)?)));
+        .and_then(|copy| Some((copy, read(copy.3.as_ref())?)));
     let logged = match (&latest, &restorable) {
         (None, _) => Logged::Absent,
         (Some(_), None) => Logged::Unreadable,
@@ -371,9 +382,10 @@ async fn examine(
     };
     let plan = match restorable {
         Some(((unit_id, logged_rev, _, _), (kind, body))) => {
-            let highest = current
-                .as_ref()
-                .map_or(*logged_rev, |copy| copy.1.max(*logged_rev));
+            let highest = [current.as_ref().map(|copy| copy.1), kept_rev]
+                .into_iter()
+                .flatten()
+                .fold(*logged_rev, i64::max);
             let rev = u64::try_from(highest)
                 .ok()
                 .and_then(|rev| rev.checked_add(1))
@@ -383,7 +395,7 @@ async fn examine(
                 unit_id: UnitId(unit_id.clone()),
                 rev,
                 body,
-                replaced: current.and_then(|copy| copy.3),
+                replaced: current_text,
             })
         }
         None => None,

@@ -34,8 +34,13 @@ async fn records_differing_from_the_change_log_are_written_again_and_pulled_by_e
         .venue(&author, &app.insp_a, VenueKind::InternetCafe)
         .await?;
     let [older, foreign, removed, moved, raised, untouched] = [(); 6].map(|()| new_id());
+    // The record moved by hand below names a photo of its own.
+    let scene = app.upload(&author, &super::photos::jpeg("scene")).await?;
     for id in [&older, &foreign, &removed, &moved, &raised, &untouched] {
-        let body = app.inspection_body(id, &venue_id, &app.insp_a);
+        let mut body = app.inspection_body(id, &venue_id, &app.insp_a);
+        if *id == moved {
+            body["photos"] = json!([scene]);
+        }
         app.push_ok(&author, mutation("inspection", id, 0, body.clone()))
             .await?;
         app.push_ok(
@@ -89,6 +94,11 @@ async fn records_differing_from_the_change_log_are_written_again_and_pulled_by_e
         "{}",
         exposed.body
     );
+    // Nor its photo.
+    let photo = app
+        .get(&format!("/api/photos/{scene}"), &other_unit)
+        .await?;
+    assert_eq!(photo.status, StatusCode::NOT_FOUND);
     // Then copies with no text of their own: one naming another record's change, one whose seq was
     // raised past every change; one removed, and one no change of the log wrote (in a unit no phone
     // here pulls: with no text, it stops that unit's pulls until it is removed by hand).
@@ -241,6 +251,8 @@ async fn a_database_of_version_4_keeps_every_record_through_the_move_to_version_
     let second = &venue("v-1", "星空网咖")?;
     let other = &venue("v-2", "金曲KTV")?;
     let edited = &venue("v-2", "金曲KTV（改）")?;
+    let third = &venue("v-3", "童趣电玩")?;
+    let third_edited = &venue("v-3", "童趣电玩（改）")?;
     {
         // Back to version 4, as an older server left it: the current copies' column of text.
         for sql in [
@@ -250,7 +262,12 @@ async fn a_database_of_version_4_keeps_every_record_through_the_move_to_version_
         ] {
             sqlx::query(sql).execute(&pool).await?;
         }
-        for (id, rev, body) in [("v-1", 1, first), ("v-2", 1, other), ("v-1", 2, second)] {
+        for (id, rev, body) in [
+            ("v-1", 1, first),
+            ("v-2", 1, other),
+            ("v-1", 2, second),
+            ("v-3", 1, third),
+        ] {
             sqlx::query(
                 "INSERT INTO changes (entity, id, rev, unit_id, at, body) \
                  VALUES ('venue', $1, $2, $4, '2026-06-01T02:00:00Z', $3)",
@@ -269,11 +286,14 @@ async fn a_database_of_version_4_keeps_every_record_through_the_move_to_version_
         )
         .execute(&pool)
         .await?;
-        // One copy's text edited behind that server's back.
-        sqlx::query("UPDATE records SET body = $1 WHERE id = 'v-2'")
-            .bind(edited)
-            .execute(&pool)
-            .await?;
+        // Two copies' texts edited behind that server's back.
+        for (id, text) in [("v-2", edited), ("v-3", third_edited)] {
+            sqlx::query("UPDATE records SET body = $1 WHERE id = $2")
+                .bind(text)
+                .bind(id)
+                .execute(&pool)
+                .await?;
+        }
         db::close(&pool).await;
     }
     let pool = open_pool(dir.path()).await?;
@@ -290,6 +310,7 @@ async fn a_database_of_version_4_keeps_every_record_through_the_move_to_version_
         [
             ("v-2".to_owned(), 1, text(other)?),
             ("v-1".to_owned(), 2, text(second)?),
+            ("v-3".to_owned(), 1, text(third)?),
         ]
     );
     // The current copies' own text is gone: stored once, in the change log.
@@ -299,22 +320,43 @@ async fn a_database_of_version_4_keeps_every_record_through_the_move_to_version_
             .await
             .is_err()
     );
-    // The edited text phones may hold is named, and the repair sends every phone the record's
-    // change again as a new rev, keeping that text in its file.
+    // The edited texts phones may hold are named, even one whose current copy was removed since,
+    // and the repair sends every phone each record's change again as a new rev, keeping each text
+    // in its file.
+    sqlx::query("DELETE FROM records WHERE id = 'v-3'")
+        .execute(&pool)
+        .await?;
     let found = repair::check(&pool).await?;
-    assert_eq!(ids(&found), ["v-2"]);
+    assert_eq!(ids(&found), ["v-2", "v-3"]);
     assert_eq!(found[0].current, Current::Differs);
+    assert_eq!(found[1].current, Current::Missing);
     let keep = tempfile::tempdir()?;
     let repaired = repair::repair(&pool, keep.path()).await?;
-    assert_eq!(repaired.restored.len(), 1);
-    assert_eq!(repaired.restored[0].rev, 2);
-    let kept = repaired.restored[0].kept.as_ref().context("kept")?;
-    assert_eq!(&std::fs::read_to_string(kept)?, edited);
+    let restored: Vec<(&str, u64, String)> = repaired
+        .restored
+        .iter()
+        .map(|restored| {
+            let kept = restored
+                .kept
+                .as_ref()
+                .map(std::fs::read_to_string)
+                .transpose()
+                .ok()
+                .flatten()
+                .unwrap_or_default();
+            (restored.mismatch.id.as_str(), restored.rev, kept)
+        })
+        .collect();
+    assert_eq!(
+        restored,
+        [("v-2", 2, edited.clone()), ("v-3", 2, third_edited.clone()),]
+    );
     assert_eq!(
         pulled().await?,
         [
             ("v-1".to_owned(), 2, text(second)?),
             ("v-2".to_owned(), 2, text(other)?),
+            ("v-3".to_owned(), 2, text(third)?),
         ]
     );
     assert!(repair::check(&pool).await?.is_empty());

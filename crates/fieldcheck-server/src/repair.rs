@@ -8,9 +8,10 @@
 //! back. One without readable text stops every pull of its unit (answered 500: a pull never skips a
 //! change); one that reads has been handed to phones as it is. So has a current copy's own text that
 //! version 5 found differing from its change when it stopped storing such texts: kept aside in
-//! `unrepaired_texts`, it counts as the copy's text until the record is repaired. The repair therefore writes the latest change again as a new rev
-//! and seq, as any write does: every phone pulls it, whatever it was given before, and a phone of a
-//! unit the copy was wrongly moved to gets a tombstone. Each repair is an audit row (action
+//! `unrepaired_texts`, it counts as the copy's text until the record is repaired. The repair
+//! therefore writes the latest change again as a new rev and seq, as any write does: every phone
+//! pulls it, whatever it was given before, and a phone of a unit the copy was wrongly moved to gets
+//! a tombstone. Each repair is an audit row (action
 //! `repair`), and the text it replaces is kept in a file first.
 
 use crate::audit::{self, Action, Outcome};

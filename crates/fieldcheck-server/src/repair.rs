@@ -11,8 +11,8 @@
 //! `unrepaired_texts`, it counts as the copy's text until the record is repaired. The repair
 //! therefore writes the latest change again as a new rev and seq, as any write does: every phone
 //! pulls it, whatever it was given before, and a phone of a unit the copy was wrongly moved to gets
-//! a tombstone. Each repair is an audit row (action
-//! `repair`), and the text it replaces is kept in a file first.
+//! a tombstone. Each repair is an audit row (action `repair`), and the text it replaces is kept in a
+//! file first.
 
 use crate::audit::{self, Action, Outcome};
 use crate::db::{self, DbError, Engine, RecordWrite};

@@ -682,9 +682,9 @@ pub async fn write_record(
 /// Stores new revisions of records, in order: appends each to the change log and makes the last
 /// of each record its current copy, a statement for a hundred rows each. The body's text is stored
 /// once, in the log; the current copy's row names its change by seq ([`CURRENT_COPIES`]): writing
-/// the text a second time took about a fifth of a 200-phone burst (BENCHMARKS.md, session 49). Every write of a synced
-/// record goes through here, so the change log is complete (the audit trail) and pull sees every
-/// record. A record that changes unit leaves a tombstone in the unit it left (rare: one statement
+/// the text a second time took about a fifth of a 200-phone burst (BENCHMARKS.md, session 49).
+/// Every write of a synced record goes through here, so the change log is complete (the audit
+/// trail) and pull sees every record. A record that changes unit leaves a tombstone in the unit it left (rare: one statement
 /// each). Returns each write's change seq, in the order given.
 ///
 /// Run inside a transaction from [`begin_write`]; the caller decided each `rev` in the same

@@ -339,8 +339,10 @@ impl Inspection {
                 }
             ));
         }
-        if findings.is_empty() && outcome.is_empty() {
-            outcome.push("未发现违法违规问题。".to_owned());
+        // Said once, first, whatever else the visit did (a warning, a complaint checked): the
+        // sheet never leaves its findings section silent, nor says it twice.
+        if findings.is_empty() {
+            outcome.insert(0, "未发现违法违规问题。".to_owned());
         }
         let party_signature = SignatureLine {
             label: "当事人签名".to_owned(),

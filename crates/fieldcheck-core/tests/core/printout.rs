@@ -66,6 +66,13 @@ fn the_minutes_name_time_place_people_findings_and_signatures() {
         Some("安全出口、疏散通道畅通，未封堵锁闭")
     );
     assert_eq!(minutes.outcome, vec!["当场给予警告。"]);
+    // Without a hazard the outcome says so once, first, before what else the visit did.
+    let mut clean = record.clone();
+    clean.hazards.clear();
+    assert_eq!(
+        clean.minutes(&context).outcome,
+        vec!["未发现违法违规问题。", "当场给予警告。"]
+    );
     assert!(minutes.party_signature.signature.is_some());
     assert_eq!(minutes.officer_signatures.len(), 2);
     assert!(
